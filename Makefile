@@ -1,0 +1,83 @@
+# bindlab: every entry point.  `make help` lists them.
+#
+# Builds need no root.  The targets that create namespaces or Mininet networks
+# (test, mininet-test, lab, bench, clean-net) need root, and install what is
+# missing from Debian's packages first.
+
+PYTHON ?= /usr/bin/python3
+CC ?= cc
+CFLAGS ?= -O2 -g
+WARNINGS := -std=c11 -Wall -Wextra -Wimplicit-fallthrough -Wshadow -Wformat=2 -Werror
+CPPFLAGS += -D_GNU_SOURCE
+SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+B := build
+
+LIB_SRCS := $(filter-out csrc/main.c,$(wildcard csrc/*.c))
+HDRS := $(wildcard csrc/*.h)
+UNIT_SRCS := $(wildcard csrc/tests/*.c)
+
+# Debian packages: to build, to run the suite, to test.
+DEBS_BUILD := gcc make libc6-dev
+DEBS_RUN := mininet openvswitch-switch iproute2 iputils-ping bridge-utils nftables \
+	procps python3
+DEBS_TEST := libcmocka-dev python3-pytest valgrind
+
+.PHONY: all help deps-build deps-run deps-test test unit itest mininet-test clean-net \
+	bench fuzz clean
+
+all: $(B)/netprobe
+
+help:
+	@echo "make                 build $(B)/netprobe"
+	@echo "sudo make test       unit tests, namespace tests, harness tests (ASan/UBSan)"
+	@echo "sudo make mininet-test [SCENARIO=name]   run the scenario suite, write results/"
+	@echo "sudo make clean-net  remove what a killed run left behind (only its own)"
+	@echo "sudo make bench      benchmarks, printed as ratios"
+	@echo "make fuzz            a short libFuzzer run of the plan and address parsers"
+
+$(B)/netprobe: csrc/main.c $(LIB_SRCS) $(HDRS)
+	@mkdir -p $(B)
+	$(CC) $(CPPFLAGS) $(WARNINGS) $(CFLAGS) -o $@ csrc/main.c $(LIB_SRCS) $(LDFLAGS)
+
+# The same probe with AddressSanitizer and UndefinedBehaviorSanitizer: the tests use it.
+$(B)/asan/netprobe: csrc/main.c $(LIB_SRCS) $(HDRS)
+	@mkdir -p $(B)/asan
+	$(CC) $(CPPFLAGS) $(WARNINGS) -O1 -g $(SANITIZE) -o $@ csrc/main.c $(LIB_SRCS)
+
+$(B)/asan/unit: $(UNIT_SRCS) $(LIB_SRCS) $(HDRS)
+	@mkdir -p $(B)/asan
+	$(CC) $(CPPFLAGS) $(WARNINGS) -O1 -g $(SANITIZE) -Icsrc -o $@ $(UNIT_SRCS) $(LIB_SRCS) -lcmocka
+
+deps-build:
+	@scripts/install-debs $(DEBS_BUILD)
+deps-run:
+	@scripts/install-debs $(DEBS_BUILD) $(DEBS_RUN)
+deps-test:
+	@scripts/install-debs $(DEBS_BUILD) $(DEBS_RUN) $(DEBS_TEST)
+
+unit: deps-test
+	@$(MAKE) --no-print-directory $(B)/asan/unit
+	$(B)/asan/unit
+
+# pytest against real namespaces and real Mininet networks, with the ASan probe.
+itest: deps-test
+	@$(MAKE) --no-print-directory $(B)/netprobe $(B)/asan/netprobe
+	NETPROBE=$(CURDIR)/$(B)/asan/netprobe $(PYTHON) -m pytest -q tests
+
+test: deps-test
+	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory itest
+
+mininet-test: deps-run
+	@$(MAKE) --no-print-directory $(B)/netprobe
+	$(PYTHON) -m harness run $(SCENARIO)
+
+clean-net:
+	$(PYTHON) -m harness clean-net
+
+bench: deps-test
+	@$(MAKE) --no-print-directory $(B)/netprobe
+	$(PYTHON) bench/run.py
+
+clean:
+	rm -rf $(B)

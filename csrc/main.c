@@ -1,0 +1,102 @@
+/*
+ * netprobe: a bind/connect probe for emulated networks.
+ *
+ *   netprobe [--host NAME] COMMAND [ARGS]
+ *
+ * Every socket outcome is one JSON line on stdout; diagnostics go to stderr.  See
+ * README.md for the commands and the record format.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "probe_cmd.h"
+
+static char host_label[64];
+
+const char *probe_host(void)
+{
+	return host_label;
+}
+
+void probe_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("netprobe: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static void usage(FILE *f)
+{
+	fputs("usage: netprobe [--host NAME] COMMAND [ARGS]\n"
+	      "\n"
+	      "  bind [OPTIONS] ADDR PORT [ADDR PORT ...]   bind (and listen, TCP) on each target\n"
+	      "  connect [OPTIONS] ADDR PORT                connect, say who answered\n"
+	      "  serve [OPTIONS] ADDR PORT                  listen and answer with this host's name\n"
+	      "  batch [PLAN]                               run a plan (file or stdin), one record a case\n"
+	      "  addrs [--json]                             this namespace's addresses and their flags\n"
+	      "  diagnose [--json] [--udp] ADDR [PORT]      why a bind here fails, and what fixes it\n"
+	      "\n"
+	      "`netprobe COMMAND --help` shows the options of a command.\n"
+	      "Exit status: 0 the probe worked (a failed socket call is a result), 1 the probe\n"
+	      "could not work, 2 bad usage.\n",
+	      f);
+}
+
+static void set_host(const char *name)
+{
+	snprintf(host_label, sizeof(host_label), "%s", name);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		int (*run)(int, char **);
+	} commands[] = {
+		{ "bind", cmd_bind },	    { "connect", cmd_connect }, { "serve", cmd_serve },
+		{ "batch", cmd_batch },	    { "addrs", cmd_addrs },	{ "diagnose", cmd_diagnose },
+	};
+	const char *env = getenv("NETPROBE_HOST");
+	int i = 1;
+
+	if (env && *env) {
+		set_host(env);
+	} else if (gethostname(host_label, sizeof(host_label)) < 0) {
+		set_host("unknown");
+	}
+	host_label[sizeof(host_label) - 1] = '\0';
+
+	while (i < argc && argv[i][0] == '-') {
+		if (strcmp(argv[i], "--host") == 0 && i + 1 < argc && argv[i + 1][0]) {
+			set_host(argv[i + 1]);
+			i += 2;
+		} else if (strncmp(argv[i], "--host=", 7) == 0 && argv[i][7]) {
+			set_host(argv[i] + 7);
+			i++;
+		} else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+			usage(stdout);
+			return EXIT_PROBE_OK;
+		} else {
+			probe_warn("unknown option '%s' before the command", argv[i]);
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (i == argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++)
+		if (strcmp(argv[i], commands[c].name) == 0)
+			return commands[c].run(argc - i, argv + i);
+	probe_warn("unknown command '%s'", argv[i]);
+	usage(stderr);
+	return EXIT_USAGE;
+}

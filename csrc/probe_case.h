@@ -1,0 +1,65 @@
+/*
+ * probe_case.h: one probe case (a bind or a connect) and its result.
+ *
+ * The command line (`netprobe bind ...`) and a plan line (`netprobe batch`) both
+ * produce a struct probe_case; the runners fill a struct probe_result; the record
+ * writer turns the pair into one JSON line (the record format of DESIGN.md).
+ */
+#ifndef PROBE_CASE_H
+#define PROBE_CASE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "probe_addr.h"
+
+#define CASE_ID_MAX 64
+#define DEFAULT_TIMEOUT_MS 1000
+
+enum probe_op { OP_BIND, OP_CONNECT };
+enum probe_proto { PROTO_TCP, PROTO_UDP };
+
+struct probe_opts {
+	bool reuseaddr;		/* SO_REUSEADDR */
+	bool reuseport;		/* SO_REUSEPORT */
+	bool freebind;		/* IP_FREEBIND / IPV6_FREEBIND */
+	int v6only;		/* IPV6_V6ONLY: -1 leave the sysctl default, 0 off, 1 on */
+	char dev[IF_NAMESIZE];	/* SO_BINDTODEVICE, "" for none */
+	bool listen;		/* bind: listen() after bind (TCP); default true */
+	bool hold;		/* keep the socket open until the batch ends */
+	bool greet;		/* connect: wait for the server to say its name */
+	bool has_src;		/* connect: bind this source address first */
+	struct probe_addr src;
+	unsigned sport;		/* connect: source port, 0 = kernel's choice */
+	unsigned timeout_ms;	/* connect: per-case timeout */
+};
+
+struct probe_case {
+	char id[CASE_ID_MAX];	/* "" outside batch */
+	enum probe_op op;
+	enum probe_proto proto;
+	struct probe_addr addr;
+	unsigned port;
+	struct probe_opts opts;
+};
+
+struct probe_result {
+	int err;			/* 0 when the call succeeded */
+	const char *call;		/* which call failed: "bind", "connect", ... */
+	int64_t elapsed_us;
+	char local[SOCKADDR_TEXT_MAX];	/* connect: what the kernel used, "" unknown */
+	char peer_host[64];		/* connect: the server's name, "" unknown */
+};
+
+/* The defaults every case starts from. */
+static inline struct probe_opts probe_opts_default(void)
+{
+	return (struct probe_opts){
+		.v6only = -1,
+		.listen = true,
+		.greet = true,
+		.timeout_ms = DEFAULT_TIMEOUT_MS,
+	};
+}
+
+#endif
