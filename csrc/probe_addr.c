@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,9 +23,14 @@ int parse_ulong(const char *s, unsigned long min, unsigned long max, unsigned lo
 	return 0;
 }
 
-static int fail(char *err, size_t errlen, const char *fmt, const char *what)
+__attribute__((format(printf, 3, 4)))
+static int fail(char *err, size_t errlen, const char *fmt, ...)
 {
-	snprintf(err, errlen, fmt, what);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
 	return -1;
 }
 
@@ -38,7 +44,7 @@ int addr_parse(const char *s, int family, struct probe_addr *out, char *err, siz
 
 	memset(out, 0, sizeof(*out));
 	if (n == 0)
-		return fail(err, errlen, "%san empty address", "");
+		return fail(err, errlen, "an empty address");
 	if (n >= sizeof(host))
 		return fail(err, errlen, "'%.40s...' is too long for an address", s);
 	if (s[0] == '[') {		/* [v6] as in URLs */

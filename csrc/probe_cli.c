@@ -1,0 +1,452 @@
+/*
+ * probe_cli.c: the bind, connect and batch commands, and the option parsing that
+ * bind, connect and serve share.
+ */
+#include "probe_cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "probe_cmd.h"
+#include "probe_connect.h"
+#include "probe_plan.h"
+#include "probe_record.h"
+#include "probe_sock.h"
+
+#define DEFAULT_PARALLEL 256
+
+enum {
+	OPT_REUSEADDR = 256, OPT_REUSEPORT, OPT_FREEBIND, OPT_V6ONLY, OPT_DEV, OPT_NOLISTEN,
+	OPT_SRC, OPT_SPORT, OPT_TIMEOUT, OPT_NOGREET, OPT_READY_FILE, OPT_READY_FD,
+	OPT_LIFETIME, OPT_PARALLEL,
+};
+
+static const struct {
+	struct option opt;
+	unsigned cmds;
+} options[] = {
+	{ { "udp", no_argument, NULL, 'u' }, FOR_BIND | FOR_CONNECT | FOR_SERVE },
+	{ { "ipv4", no_argument, NULL, '4' }, FOR_BIND | FOR_CONNECT | FOR_SERVE },
+	{ { "ipv6", no_argument, NULL, '6' }, FOR_BIND | FOR_CONNECT | FOR_SERVE },
+	{ { "reuseaddr", no_argument, NULL, OPT_REUSEADDR }, FOR_BIND | FOR_CONNECT | FOR_SERVE },
+	{ { "reuseport", no_argument, NULL, OPT_REUSEPORT }, FOR_BIND | FOR_CONNECT | FOR_SERVE },
+	{ { "freebind", no_argument, NULL, OPT_FREEBIND }, FOR_BIND | FOR_CONNECT | FOR_SERVE },
+	{ { "v6only", required_argument, NULL, OPT_V6ONLY }, FOR_BIND | FOR_CONNECT | FOR_SERVE },
+	{ { "dev", required_argument, NULL, OPT_DEV }, FOR_BIND | FOR_CONNECT | FOR_SERVE },
+	{ { "no-listen", no_argument, NULL, OPT_NOLISTEN }, FOR_BIND },
+	{ { "src", required_argument, NULL, OPT_SRC }, FOR_CONNECT },
+	{ { "sport", required_argument, NULL, OPT_SPORT }, FOR_CONNECT },
+	{ { "timeout", required_argument, NULL, OPT_TIMEOUT }, FOR_CONNECT },
+	{ { "no-greet", no_argument, NULL, OPT_NOGREET }, FOR_CONNECT },
+	{ { "ready-file", required_argument, NULL, OPT_READY_FILE }, FOR_SERVE },
+	{ { "ready-fd", required_argument, NULL, OPT_READY_FD }, FOR_SERVE },
+	{ { "lifetime", required_argument, NULL, OPT_LIFETIME }, FOR_SERVE },
+	{ { "parallel", required_argument, NULL, OPT_PARALLEL }, FOR_BATCH },
+	{ { "help", no_argument, NULL, 'h' }, FOR_BIND | FOR_CONNECT | FOR_SERVE | FOR_BATCH },
+};
+#define NOPTIONS (sizeof(options) / sizeof(options[0]))
+
+void cli_usage(FILE *f, unsigned cmd)
+{
+	switch (cmd) {
+	case FOR_BIND:
+		fputs("usage: netprobe bind [--udp] [-4|-6] [--reuseaddr] [--reuseport] [--freebind]\n"
+		      "                     [--v6only 0|1] [--dev IF] [--no-listen] ADDR PORT [ADDR PORT ...]\n"
+		      "Binds (and listens, for TCP) on each target, one record each.  All sockets stay\n"
+		      "open until the last target is done, so a later target can conflict with an\n"
+		      "earlier one.  -6 with an IPv4 ADDR binds ::ffff:ADDR on an IPv6 socket.\n",
+		      f);
+		break;
+	case FOR_CONNECT:
+		fputs("usage: netprobe connect [--udp] [-4|-6] [--src ADDR] [--sport PORT] [--freebind]\n"
+		      "                        [--dev IF] [--timeout MS] [--no-greet] ADDR PORT\n"
+		      "Connects (TCP) or sends one datagram (UDP) and waits for a netprobe server to\n"
+		      "say its name (\"peer_host\"); --no-greet stops at the connect.  Default timeout\n"
+		      "1000 ms; a timeout is ETIMEDOUT.\n",
+		      f);
+		break;
+	case FOR_SERVE:
+		fputs("usage: netprobe serve [--udp] [-4|-6] [--reuseaddr] [--reuseport] [--freebind]\n"
+		      "                      [--v6only 0|1] [--dev IF] [--ready-file PATH] [--ready-fd N]\n"
+		      "                      [--lifetime SEC] ADDR PORT\n"
+		      "Listens and answers every client with \"netprobe HOST\\n\".  The serve record on\n"
+		      "stdout (also written to --ready-file/--ready-fd) says it is listening, or why it\n"
+		      "is not.  Stops on SIGTERM/SIGINT or after --lifetime seconds.  Exit 1 when it\n"
+		      "could not listen.\n",
+		      f);
+		break;
+	default:
+		fputs("usage: netprobe batch [--parallel N] [PLAN]\n"
+		      "Runs every case of PLAN (a file, or stdin): binds in order, then connects\n"
+		      "concurrently (N in flight, default 256).  Plan line:\n"
+		      "  ID OP PROTO ADDR PORT [OPTION ...]   ('#' starts a comment line)\n"
+		      "  OP bind|connect  PROTO tcp|udp  OPTION reuseaddr reuseport freebind\n"
+		      "  v6only=0|1 dev=IF hold nolisten src=ADDR sport=PORT timeout=MS nogreet family=4|6\n",
+		      f);
+	}
+}
+
+__attribute__((format(printf, 2, 3)))
+static int bad(unsigned cmd, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	probe_warn("%s", msg);
+	cli_usage(stderr, cmd);
+	return -1;
+}
+
+int cli_parse(int argc, char **argv, unsigned cmd, struct cli *cli)
+{
+	struct option longopts[NOPTIONS + 1];
+	char shortopts[16] = "";
+	size_t nl = 0, ns = 0;
+	unsigned long v;
+	int ch;
+
+	memset(cli, 0, sizeof(*cli));
+	cli->tmpl.opts = probe_opts_default();
+	cli->ready_fd = -1;
+	cli->parallel = DEFAULT_PARALLEL;
+	for (size_t i = 0; i < NOPTIONS; i++) {
+		if (!(options[i].cmds & cmd))
+			continue;
+		longopts[nl++] = options[i].opt;
+		if (options[i].opt.val < 256 && ns + 1 < sizeof(shortopts))
+			shortopts[ns++] = (char)options[i].opt.val;
+	}
+	memset(&longopts[nl], 0, sizeof(longopts[nl]));
+
+	opterr = 0;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		struct probe_opts *o = &cli->tmpl.opts;
+
+		switch (ch) {
+		case 'h':
+			cli_usage(stdout, cmd);
+			cli->help = 1;
+			return 0;
+		case 'u': cli->tmpl.proto = PROTO_UDP; break;
+		case '4': cli->family = AF_INET; break;
+		case '6': cli->family = AF_INET6; break;
+		case OPT_REUSEADDR: o->reuseaddr = true; break;
+		case OPT_REUSEPORT: o->reuseport = true; break;
+		case OPT_FREEBIND: o->freebind = true; break;
+		case OPT_NOLISTEN: o->listen = false; break;
+		case OPT_NOGREET: o->greet = false; break;
+		case OPT_SRC: cli->src = optarg; break;
+		case OPT_READY_FILE: cli->ready_file = optarg; break;
+		case OPT_V6ONLY:
+			if (parse_ulong(optarg, 0, 1, &v) < 0)
+				return bad(cmd, "--v6only takes 0 or 1, not '%s'", optarg);
+			o->v6only = (int)v;
+			break;
+		case OPT_DEV:
+			if (!*optarg || strlen(optarg) >= IF_NAMESIZE || strchr(optarg, '/'))
+				return bad(cmd, "--dev: '%s' is not an interface name", optarg);
+			memcpy(o->dev, optarg, strlen(optarg) + 1);
+			break;
+		case OPT_SPORT:
+			if (parse_ulong(optarg, 0, 65535, &v) < 0)
+				return bad(cmd, "--sport: '%s' is not a port (0-65535)", optarg);
+			o->sport = (unsigned)v;
+			break;
+		case OPT_TIMEOUT:
+			if (parse_ulong(optarg, 1, 3600 * 1000, &v) < 0)
+				return bad(cmd, "--timeout: '%s' is not a number of milliseconds (1-3600000)",
+					   optarg);
+			o->timeout_ms = (unsigned)v;
+			break;
+		case OPT_READY_FD:
+			if (parse_ulong(optarg, 0, 1023, &v) < 0)
+				return bad(cmd, "--ready-fd: '%s' is not a file descriptor", optarg);
+			cli->ready_fd = (int)v;
+			break;
+		case OPT_LIFETIME:
+			if (parse_ulong(optarg, 1, 7 * 24 * 3600, &v) < 0)
+				return bad(cmd, "--lifetime: '%s' is not a number of seconds (1-604800)",
+					   optarg);
+			cli->lifetime_s = (unsigned)v;
+			break;
+		case OPT_PARALLEL:
+			if (parse_ulong(optarg, 1, 65536, &v) < 0)
+				return bad(cmd, "--parallel: '%s' is not a number from 1 to 65536", optarg);
+			cli->parallel = (unsigned)v;
+			break;
+		default:
+			return bad(cmd, "unknown or incomplete option '%s'", argv[optind - 1]);
+		}
+	}
+	cli->first_arg = optind;
+	return 0;
+}
+
+int cli_target(const struct cli *cli, enum probe_op op, const char *addr, const char *port,
+	       struct probe_case *out)
+{
+	char why[160];
+	unsigned long v;
+
+	*out = cli->tmpl;
+	out->op = op;
+	if (addr_parse(addr, cli->family, &out->addr, why, sizeof(why)) < 0) {
+		probe_warn("address: %s", why);
+		return -1;
+	}
+	if (parse_ulong(port, op == OP_CONNECT ? 1 : 0, 65535, &v) < 0) {
+		probe_warn("port: '%s' is not a port (%s-65535)", port, op == OP_CONNECT ? "1" : "0");
+		return -1;
+	}
+	out->port = (unsigned)v;
+	addr_set_port(&out->addr, out->port);
+	if (cli->src) {
+		if (addr_parse(cli->src, out->addr.family, &out->opts.src, why, sizeof(why)) < 0) {
+			probe_warn("--src: %s", why);
+			return -1;
+		}
+		out->opts.has_src = true;
+	}
+	if (out->opts.v6only >= 0 && out->addr.family != AF_INET6) {
+		probe_warn("--v6only needs an IPv6 socket (an IPv6 ADDR, or -6)");
+		return -1;
+	}
+	return 0;
+}
+
+int cmd_bind(int argc, char **argv)
+{
+	struct cli cli;
+	struct probe_case *cases = NULL;
+	int *fds = NULL;
+	size_t n, done = 0;
+	int ret = EXIT_USAGE;
+
+	if (cli_parse(argc, argv, FOR_BIND, &cli) < 0)
+		return EXIT_USAGE;
+	if (cli.help)
+		return EXIT_PROBE_OK;
+	n = (size_t)(argc - cli.first_arg) / 2;
+	if (n == 0 || (argc - cli.first_arg) % 2) {
+		probe_warn("bind takes ADDR PORT pairs");
+		cli_usage(stderr, FOR_BIND);
+		return EXIT_USAGE;
+	}
+	cases = calloc(n, sizeof(*cases));
+	fds = calloc(n, sizeof(*fds));
+	if (!cases || !fds) {
+		probe_warn("out of memory");
+		ret = EXIT_PROBE_FAILED;
+		goto out;
+	}
+	/* every target is checked before the first socket is made */
+	for (size_t i = 0; i < n; i++)
+		if (cli_target(&cli, OP_BIND, argv[cli.first_arg + 2 * i],
+			       argv[cli.first_arg + 2 * i + 1], &cases[i]) < 0)
+			goto out;
+	ret = EXIT_PROBE_OK;
+	for (done = 0; done < n; done++) {
+		struct probe_result r;
+
+		fds[done] = probe_bind(&cases[done], &r);
+		if (record_write(stdout, probe_host(), &cases[done], &r) < 0) {
+			probe_warn("writing a record: %s", strerror(errno));
+			ret = EXIT_PROBE_FAILED;
+			done++;
+			break;
+		}
+	}
+out:
+	for (size_t i = 0; i < done; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	free(cases);
+	free(fds);
+	return ret;
+}
+
+static int emit_record(const struct probe_case *c, const struct probe_result *r, void *arg)
+{
+	(void)arg;
+	if (record_write(stdout, probe_host(), c, r) < 0) {
+		probe_warn("writing a record: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int cmd_connect(int argc, char **argv)
+{
+	struct cli cli;
+	struct probe_case c;
+
+	if (cli_parse(argc, argv, FOR_CONNECT, &cli) < 0)
+		return EXIT_USAGE;
+	if (cli.help)
+		return EXIT_PROBE_OK;
+	if (argc - cli.first_arg != 2) {
+		probe_warn("connect takes ADDR PORT");
+		cli_usage(stderr, FOR_CONNECT);
+		return EXIT_USAGE;
+	}
+	if (cli_target(&cli, OP_CONNECT, argv[cli.first_arg], argv[cli.first_arg + 1], &c) < 0)
+		return EXIT_USAGE;
+	if (connect_run(&c, 1, 1, emit_record, NULL) < 0) {
+		if (errno != EPIPE)
+			probe_warn("connect engine: %s", strerror(errno));
+		return EXIT_PROBE_FAILED;
+	}
+	return EXIT_PROBE_OK;
+}
+
+/* Reads and parses the whole plan from @f.  Returns the number of cases in *@out
+ * (owned by the caller), or -1 after printing every malformed line. */
+static ssize_t plan_read(FILE *f, const char *name, struct probe_case **out)
+{
+	struct probe_case *cases = NULL;
+	size_t n = 0, cap = 0, lineno = 0, cap_line = 0;
+	char *line = NULL, err[320];
+	ssize_t len;
+	int bad_lines = 0;
+
+	while ((len = getline(&line, &cap_line, f)) >= 0) {
+		lineno++;
+		if (len > 0 && line[len - 1] == '\n')
+			line[--len] = '\0';
+		if ((size_t)len != strlen(line)) {
+			probe_warn("%s: plan line %zu: contains a NUL byte", name, lineno);
+			bad_lines++;
+			continue;
+		}
+		if (n == cap) {
+			struct probe_case *more;
+
+			cap = cap ? cap * 2 : 256;
+			more = realloc(cases, cap * sizeof(*cases));
+			if (!more) {
+				probe_warn("out of memory reading the plan");
+				bad_lines++;
+				break;
+			}
+			cases = more;
+		}
+		switch (plan_parse_line(line, lineno, &cases[n], err, sizeof(err))) {
+		case 1:
+			n++;
+			break;
+		case 0:
+			break;
+		default:
+			probe_warn("%s: %s", name, err);
+			if (++bad_lines == 20) {
+				probe_warn("%s: stopping after 20 malformed lines", name);
+				goto done;
+			}
+		}
+	}
+	if (ferror(f)) {
+		probe_warn("%s: read error: %s", name, strerror(errno));
+		bad_lines++;
+	}
+done:
+	free(line);
+	if (bad_lines) {
+		free(cases);
+		return -1;
+	}
+	*out = cases;
+	return (ssize_t)n;
+}
+
+/* Lets a batch hold as many sockets as the hard limit allows. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+int cmd_batch(int argc, char **argv)
+{
+	struct cli cli;
+	struct probe_case *cases = NULL, *connects = NULL;
+	int *held = NULL;
+	size_t nconn = 0, nheld = 0;
+	const char *name = "stdin";
+	FILE *f = stdin;
+	ssize_t n;
+	int ret = EXIT_PROBE_FAILED;
+
+	if (cli_parse(argc, argv, FOR_BATCH, &cli) < 0)
+		return EXIT_USAGE;
+	if (cli.help)
+		return EXIT_PROBE_OK;
+	if (argc - cli.first_arg > 1) {
+		probe_warn("batch takes at most one PLAN file");
+		cli_usage(stderr, FOR_BATCH);
+		return EXIT_USAGE;
+	}
+	if (argc - cli.first_arg == 1 && strcmp(argv[cli.first_arg], "-") != 0) {
+		name = argv[cli.first_arg];
+		f = fopen(name, "re");
+		if (!f) {
+			probe_warn("cannot open plan %s: %s", name, strerror(errno));
+			return EXIT_USAGE;
+		}
+	}
+	n = plan_read(f, name, &cases);
+	if (f != stdin)
+		fclose(f);
+	if (n < 0)
+		return EXIT_USAGE;
+
+	raise_fd_limit();
+	connects = calloc((size_t)n + 1, sizeof(*connects));
+	held = calloc((size_t)n + 1, sizeof(*held));
+	if (!connects || !held) {
+		probe_warn("out of memory");
+		goto out;
+	}
+	/* binds one after another, in plan order; connects gathered for the engine */
+	for (ssize_t i = 0; i < n; i++) {
+		struct probe_result r;
+		int fd;
+
+		if (cases[i].op == OP_CONNECT) {
+			connects[nconn++] = cases[i];
+			continue;
+		}
+		fd = probe_bind(&cases[i], &r);
+		if (fd >= 0 && cases[i].opts.hold)
+			held[nheld++] = fd;
+		else if (fd >= 0)
+			close(fd);
+		if (emit_record(&cases[i], &r, NULL) < 0)
+			goto out;
+	}
+	if (connect_run(connects, nconn, cli.parallel, emit_record, NULL) < 0) {
+		if (errno != EPIPE)
+			probe_warn("connect engine: %s", strerror(errno));
+		goto out;
+	}
+	ret = EXIT_PROBE_OK;
+out:
+	for (size_t i = 0; i < nheld; i++)
+		close(held[i]);
+	free(held);
+	free(connects);
+	free(cases);
+	return ret;
+}

@@ -1,0 +1,48 @@
+/*
+ * probe_cli.h: the command-line options the socket commands share.
+ *
+ * bind, connect and serve take the same spelling for the same socket option, and
+ * each option means what the plan word of the same name means (probe_plan.h).
+ */
+#ifndef PROBE_CLI_H
+#define PROBE_CLI_H
+
+#include <stdio.h>
+
+#include "probe_case.h"
+
+/* Which commands take an option. */
+#define FOR_BIND 1u
+#define FOR_CONNECT 2u
+#define FOR_SERVE 4u
+#define FOR_BATCH 8u
+
+struct cli {
+	struct probe_case tmpl;	/* proto and options; addr/port come per target */
+	int family;		/* AF_UNSPEC, or AF_INET/AF_INET6 from -4/-6 */
+	const char *src;	/* --src text, parsed once the family is known */
+	const char *ready_file;	/* serve */
+	int ready_fd;		/* serve, -1 for none */
+	unsigned lifetime_s;	/* serve, 0 = until signalled */
+	unsigned parallel;	/* batch: connects in flight */
+	int first_arg;		/* index of the first positional argument */
+	int help;		/* --help was given: usage printed, exit 0 */
+};
+
+/*
+ * Parses the options of command @cmd (one of FOR_*) from @argv.  Returns 0 and
+ * fills @cli, or -1 after printing what was wrong and the command's usage.
+ */
+int cli_parse(int argc, char **argv, unsigned cmd, struct cli *cli);
+
+/*
+ * Builds one case from the template and the positional ADDR PORT at @addr/@port.
+ * Returns 0, or -1 after printing which argument was wrong.
+ */
+int cli_target(const struct cli *cli, enum probe_op op, const char *addr, const char *port,
+	       struct probe_case *out);
+
+/* Prints the usage of command @cmd on @f. */
+void cli_usage(FILE *f, unsigned cmd);
+
+#endif

@@ -1,0 +1,317 @@
+/* probe_connect.c: see probe_connect.h. */
+#include "probe_connect.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "probe_sock.h"
+
+enum slot_state { SLOT_CONNECTING, SLOT_GREETING, SLOT_DONE };
+
+struct slot {
+	const struct probe_case *c;
+	struct probe_result r;
+	int fd;
+	enum slot_state state;
+	int64_t t0, deadline;
+	size_t inflight_pos;	/* index in the in-flight array */
+	char buf[128];		/* greeting received so far */
+	size_t blen;
+};
+
+struct engine {
+	int ep;
+	struct slot *slots;
+	struct slot **inflight;	/* cases started and not finished */
+	size_t ninflight;
+	int *held;		/* fds of finished `hold` cases */
+	size_t nheld;
+	connect_emit_fn emit;
+	void *arg;
+	int stop;		/* emit asked to stop */
+};
+
+void greeting_parse(const char *buf, size_t len, char *out, size_t outlen)
+{
+	size_t plen = strlen(GREETING_PREFIX), o = 0;
+
+	out[0] = '\0';
+	if (len < plen || memcmp(buf, GREETING_PREFIX, plen) != 0)
+		return;
+	for (size_t i = plen; i < len && buf[i] != '\n' && o + 1 < outlen; i++)
+		if (buf[i] > 0x20 && buf[i] < 0x7f)
+			out[o++] = buf[i];
+	out[o] = '\0';
+}
+
+static void finish(struct engine *e, struct slot *s)
+{
+	s->r.elapsed_us = now_us() - s->t0;
+	s->state = SLOT_DONE;
+	if (s->inflight_pos < e->ninflight && e->inflight[s->inflight_pos] == s) {
+		struct slot *last = e->inflight[--e->ninflight];
+
+		e->inflight[s->inflight_pos] = last;
+		last->inflight_pos = s->inflight_pos;
+	}
+	if (s->fd >= 0) {
+		if (s->c->opts.hold && s->r.err == 0) {
+			epoll_ctl(e->ep, EPOLL_CTL_DEL, s->fd, NULL);
+			e->held[e->nheld++] = s->fd;
+		} else {
+			close(s->fd);
+		}
+		s->fd = -1;
+	}
+	if (!e->stop && e->emit(s->c, &s->r, e->arg) != 0)
+		e->stop = 1;
+}
+
+static void fail(struct engine *e, struct slot *s, const char *call, int err)
+{
+	result_fail(&s->r, call, err);
+	finish(e, s);
+}
+
+static void note_local(struct slot *s)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (getsockname(s->fd, (struct sockaddr *)&ss, &len) == 0)
+		sockaddr_format((struct sockaddr *)&ss, s->r.local, sizeof(s->r.local));
+}
+
+static int watch(struct engine *e, struct slot *s, int op, uint32_t events)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = s };
+
+	return epoll_ctl(e->ep, op, s->fd, &ev);
+}
+
+/* The connect went through: note the local address, then wait for the greeting. */
+static void connected(struct engine *e, struct slot *s)
+{
+	note_local(s);
+	if (!s->c->opts.greet) {
+		finish(e, s);
+		return;
+	}
+	s->state = SLOT_GREETING;
+	if (watch(e, s, EPOLL_CTL_MOD, EPOLLIN | EPOLLRDHUP) < 0)
+		fail(e, s, "epoll_ctl", errno);
+}
+
+/* Binds the requested source address and/or port before connecting. */
+static int bind_source(struct slot *s)
+{
+	const struct probe_case *c = s->c;
+	struct probe_addr src;
+	char err[64];
+
+	if (c->opts.has_src)
+		src = c->opts.src;
+	else
+		addr_parse("any", c->addr.family, &src, err, sizeof(err));
+	addr_set_port(&src, c->opts.sport);
+	if (addr_resolve_scope(&src) < 0)
+		return result_fail(&s->r, "if_nametoindex(src)", errno);
+	if (bind(s->fd, (struct sockaddr *)&src.ss, src.len) < 0)
+		return result_fail(&s->r, "bind(src)", errno);
+	return 0;
+}
+
+static void start(struct engine *e, struct slot *s)
+{
+	static const char hello[] = "netprobe?\n";
+	const struct probe_case *c = s->c;
+	struct probe_addr dst = c->addr;
+
+	s->t0 = now_us();
+	s->deadline = s->t0 + (int64_t)c->opts.timeout_ms * 1000;
+	s->fd = -1;
+	s->state = SLOT_CONNECTING;
+	s->inflight_pos = e->ninflight;
+	e->inflight[e->ninflight++] = s;
+
+	if (addr_resolve_scope(&dst) < 0) {
+		fail(e, s, "if_nametoindex", errno);
+		return;
+	}
+	s->fd = sock_open(c, true, &s->r);
+	if (s->fd < 0) {
+		finish(e, s);
+		return;
+	}
+	if ((c->opts.has_src || c->opts.sport) && bind_source(s) < 0) {
+		finish(e, s);
+		return;
+	}
+	if (connect(s->fd, (struct sockaddr *)&dst.ss, dst.len) < 0 && errno != EINPROGRESS) {
+		fail(e, s, "connect", errno);
+		return;
+	}
+	if (c->proto == PROTO_UDP) {
+		note_local(s);
+		if (send(s->fd, hello, sizeof(hello) - 1, MSG_NOSIGNAL) < 0) {
+			fail(e, s, "send", errno);
+			return;
+		}
+		s->state = SLOT_GREETING;
+		if (!c->opts.greet) {
+			finish(e, s);
+			return;
+		}
+		if (watch(e, s, EPOLL_CTL_ADD, EPOLLIN) < 0)
+			fail(e, s, "epoll_ctl", errno);
+		return;
+	}
+	/* TCP: EINPROGRESS (or, rarely, done at once); both end in EPOLLOUT */
+	if (watch(e, s, EPOLL_CTL_ADD, EPOLLOUT) < 0)
+		fail(e, s, "epoll_ctl", errno);
+}
+
+static void on_event(struct engine *e, struct slot *s, uint32_t events)
+{
+	int err = 0;
+	socklen_t len = sizeof(err);
+
+	if (s->state == SLOT_DONE)
+		return;
+	if (s->state == SLOT_CONNECTING) {
+		if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+			err = errno;
+		if (err)
+			fail(e, s, "connect", err);
+		else
+			connected(e, s);
+		return;
+	}
+	/* SLOT_GREETING: read until a newline, EOF or an error */
+	for (;;) {
+		ssize_t n = recv(s->fd, s->buf + s->blen, sizeof(s->buf) - 1 - s->blen, 0);
+
+		if (n > 0) {
+			s->blen += (size_t)n;
+			if (memchr(s->buf, '\n', s->blen) || s->blen == sizeof(s->buf) - 1)
+				break;
+			if (s->c->proto == PROTO_UDP)	/* one datagram is the whole answer */
+				break;
+			continue;
+		}
+		if (n == 0)
+			break;
+		if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			if (events & (EPOLLERR | EPOLLHUP)) {
+				if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err) {
+					fail(e, s, "recv", err);
+					return;
+				}
+			}
+			return;	/* wait for more */
+		}
+		if (errno == EINTR)
+			continue;
+		fail(e, s, "recv", errno);
+		return;
+	}
+	s->buf[s->blen] = '\0';
+	greeting_parse(s->buf, s->blen, s->r.peer_host, sizeof(s->r.peer_host));
+	finish(e, s);
+}
+
+/* Milliseconds until the earliest in-flight deadline (at least 0), or -1 for none. */
+static int next_timeout_ms(const struct engine *e)
+{
+	int64_t first = INT64_MAX, now = now_us();
+
+	for (size_t i = 0; i < e->ninflight; i++)
+		if (e->inflight[i]->deadline < first)
+			first = e->inflight[i]->deadline;
+	if (first == INT64_MAX)
+		return -1;
+	if (first <= now)
+		return 0;
+	return (int)((first - now + 999) / 1000);
+}
+
+static void expire(struct engine *e)
+{
+	int64_t now = now_us();
+
+	/* finish() swaps the last in-flight slot into place: walk backwards */
+	for (size_t i = e->ninflight; i-- > 0;) {
+		struct slot *s = e->inflight[i];
+
+		if (s->deadline <= now)
+			fail(e, s, s->state == SLOT_CONNECTING ? "connect" : "recv", ETIMEDOUT);
+	}
+}
+
+int connect_run(const struct probe_case *cases, size_t n, unsigned max_inflight,
+		connect_emit_fn emit, void *arg)
+{
+	struct engine e = { .ep = -1, .emit = emit, .arg = arg };
+	struct epoll_event events[64];
+	size_t next = 0, held_max = 0;
+	int ret = -1;
+
+	if (n == 0)
+		return 0;
+	if (max_inflight == 0)
+		max_inflight = 1;
+	for (size_t i = 0; i < n; i++)
+		held_max += cases[i].opts.hold;
+	e.slots = calloc(n, sizeof(*e.slots));
+	e.inflight = calloc(max_inflight, sizeof(*e.inflight));
+	e.held = calloc(held_max ? held_max : 1, sizeof(*e.held));
+	if (!e.slots || !e.inflight || !e.held)
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		e.slots[i].fd = -1;
+	e.ep = epoll_create1(EPOLL_CLOEXEC);
+	if (e.ep < 0)
+		goto out;
+
+	while (!e.stop && (next < n || e.ninflight > 0)) {
+		int nev;
+
+		while (!e.stop && next < n && e.ninflight < max_inflight) {
+			e.slots[next].c = &cases[next];
+			start(&e, &e.slots[next]);
+			next++;
+		}
+		if (e.ninflight == 0)
+			continue;
+		nev = epoll_wait(e.ep, events, (int)(sizeof(events) / sizeof(events[0])),
+				 next_timeout_ms(&e));
+		if (nev < 0 && errno != EINTR)
+			goto out;
+		for (int i = 0; i < nev; i++)
+			on_event(&e, events[i].data.ptr, events[i].events);
+		expire(&e);
+	}
+	if (e.stop) {
+		errno = EPIPE;
+		goto out;
+	}
+	ret = 0;
+
+out:
+	if (e.slots)
+		for (size_t i = 0; i < n; i++)
+			if (e.slots[i].fd >= 0)
+				close(e.slots[i].fd);
+	for (size_t i = 0; i < e.nheld; i++)
+		close(e.held[i]);
+	if (e.ep >= 0)
+		close(e.ep);
+	free(e.slots);
+	free(e.inflight);
+	free(e.held);
+	return ret;
+}
