@@ -1,0 +1,342 @@
+/*
+ * test_json.c: unit tests of the JSON line writer (probe_json.c) and of the record
+ * writer built on it (probe_record.c).  The harness reads stdout line by line with
+ * a JSON parser, so every line must be one valid object, whatever the text inside.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <errno.h>
+
+#include "probe_json.h"
+#include "probe_plan.h"
+#include "probe_record.h"
+
+int run_json_tests(void);
+
+/* Skips one JSON string at *@p; returns false when it is not a valid one. */
+static bool skip_string(const char **p)
+{
+	const char *s = *p;
+
+	if (*s++ != '"')
+		return false;
+	while (*s != '"') {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch == '\0' || ch < 0x20)
+			return false;
+		if (ch == '\\') {
+			s++;
+			if (*s == 'u') {
+				for (int i = 1; i <= 4; i++)
+					if (!strchr("0123456789abcdefABCDEF", s[i]) || !s[i])
+						return false;
+				s += 5;
+				continue;
+			}
+			if (!*s || !strchr("\"\\/bfnrt", *s))
+				return false;
+		}
+		s++;
+	}
+	*p = s + 1;
+	return true;
+}
+
+/* Skips one scalar, string or array of those at *@p. */
+static bool skip_value(const char **p)
+{
+	const char *s = *p;
+
+	if (*s == '"')
+		return skip_string(p);
+	if (*s == '[') {
+		s++;
+		if (*s == ']') {
+			*p = s + 1;
+			return true;
+		}
+		for (;;) {
+			if (!skip_value(&s))
+				return false;
+			if (*s == ']') {
+				*p = s + 1;
+				return true;
+			}
+			if (*s++ != ',')
+				return false;
+		}
+	}
+	if (strncmp(s, "true", 4) == 0 || strncmp(s, "null", 4) == 0) {
+		*p = s + 4;
+		return true;
+	}
+	if (strncmp(s, "false", 5) == 0) {
+		*p = s + 5;
+		return true;
+	}
+	if (*s == '-')
+		s++;
+	if (*s < '0' || *s > '9')
+		return false;
+	while (*s >= '0' && *s <= '9')
+		s++;
+	*p = s;
+	return true;
+}
+
+/* True when @s is exactly one flat JSON object followed by at most one '\n'. */
+static bool json_flat_object_ok(const char *s)
+{
+	if (*s++ != '{')
+		return false;
+	if (*s != '}') {
+		for (;;) {
+			if (!skip_string(&s) || *s++ != ':' || !skip_value(&s))
+				return false;
+			if (*s == '}')
+				break;
+			if (*s++ != ',')
+				return false;
+		}
+	}
+	s++;
+	if (*s == '\n')
+		s++;
+	return *s == '\0';
+}
+
+/* True when @s (length @n) is exactly one valid JSON string literal. */
+static bool json_string_ok(const char *s, size_t n)
+{
+	const char *p = s;
+
+	return skip_string(&p) && (size_t)(p - s) == n && *p == '\0';
+}
+
+static void test_the_validator_itself(void **state)
+{
+	(void)state;
+	assert_true(json_flat_object_ok("{}"));
+	assert_true(json_flat_object_ok("{\"a\":1,\"b\":[\"x\",\"y\"],\"c\":null}\n"));
+	assert_false(json_flat_object_ok("{\"a\":1,}"));
+	assert_false(json_flat_object_ok("{\"a\":\"x}"));
+	assert_false(json_flat_object_ok("{\"a\":\"\\q\"}"));
+	assert_false(json_flat_object_ok("{\"a\":1}\n\n"));
+	assert_false(json_flat_object_ok("{\"a\":\"\x01\"}"));
+}
+
+/* Quotes @in and compares with @want. */
+static void quote_is(const char *in, const char *want)
+{
+	char out[256];
+	size_t n = json_quote(out, sizeof(out), in);
+
+	assert_string_equal(out, want);
+	assert_int_equal(n, strlen(want));
+}
+
+static void test_quote_escapes(void **state)
+{
+	(void)state;
+	quote_is("", "\"\"");
+	quote_is("h1", "\"h1\"");
+	quote_is("say \"hi\"", "\"say \\\"hi\\\"\"");
+	quote_is("a\\b", "\"a\\\\b\"");
+	quote_is("l1\nl2\r\t", "\"l1\\nl2\\r\\t\"");
+	quote_is("\x01\x1f\x7f", "\"\\u0001\\u001f\\u007f\"");
+	quote_is("\x1b[31m", "\"\\u001b[31m\"");
+	quote_is("caf\xc3\xa9", "\"caf\xc3\xa9\"");	/* UTF-8 passes through */
+}
+
+static void test_quote_cut_to_fit_stays_a_string(void **state)
+{
+	static const char nasty[] = "\"\\\n\x01x\"\x7f\\\\\"\x02yz";
+	char out[64];
+
+	(void)state;
+	assert_int_equal(json_quote(out, 2, "x"), 0);
+	for (size_t len = 3; len < sizeof(out); len++) {
+		size_t n;
+
+		memset(out, 'Z', sizeof(out));
+		n = json_quote(out, len, nasty);
+		assert_true(n < len);
+		if (!json_string_ok(out, n))
+			fail_msg("json_quote cut to %zu bytes gave an invalid string: %s", len,
+				 out);
+	}
+}
+
+static void test_jbuf_builds_one_line(void **state)
+{
+	struct jbuf j;
+
+	(void)state;
+	jbuf_begin(&j);
+	jbuf_str(&j, "op", "bind");
+	jbuf_int(&j, "port", 6677);
+	jbuf_int(&j, "neg", -5);
+	jbuf_int(&j, "big", INT64_MIN);
+	jbuf_bool(&j, "ok", false);
+	jbuf_bool(&j, "yes", true);
+	jbuf_null(&j, "call");
+	jbuf_str(&j, "error", NULL);
+	jbuf_raw(&j, "options", "[\"reuseaddr\"]");
+	assert_string_equal(jbuf_finish(&j),
+			    "{\"op\":\"bind\",\"port\":6677,\"neg\":-5,"
+			    "\"big\":-9223372036854775808,\"ok\":false,\"yes\":true,"
+			    "\"call\":null,\"error\":null,\"options\":[\"reuseaddr\"]}\n");
+	assert_false(j.cut);
+
+	jbuf_begin(&j);
+	assert_string_equal(jbuf_finish(&j), "{}\n");
+}
+
+static void test_jbuf_too_much_stays_valid(void **state)
+{
+	char big[900];
+	char key[16];
+	struct jbuf j;
+
+	(void)state;
+	memset(big, 'v', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	jbuf_begin(&j);
+	for (int i = 0; i < 8; i++) {	/* 8 x 900 > JBUF_SIZE */
+		snprintf(key, sizeof(key), "k%d", i);
+		jbuf_str(&j, key, big);
+	}
+	jbuf_finish(&j);
+	assert_true(j.cut);
+	assert_true(j.len < JBUF_SIZE);
+	assert_int_equal(strlen(j.buf), j.len);
+	/* probe_json.h: "the record stays valid JSON" */
+	if (!json_flat_object_ok(j.buf))
+		fail_msg("a cut record is not valid JSON; it ends with: %s",
+			 j.buf + (j.len > 60 ? j.len - 60 : 0));
+}
+
+/* Writes the record of @c / @r for host @host into @out through a memory stream. */
+static void record_text(char *out, size_t len, const char *host, const struct probe_case *c,
+			const struct probe_result *r)
+{
+	FILE *f = fmemopen(out, len, "w");
+
+	assert_non_null(f);
+	assert_int_equal(record_write(f, host, c, r), 0);
+	fclose(f);
+	if (!json_flat_object_ok(out))
+		fail_msg("record is not one JSON object line: %s", out);
+}
+
+/* Parses a plan line that must be a case. */
+static void plan_case(const char *line, struct probe_case *c)
+{
+	char err[256];
+
+	if (plan_parse_line(line, 1, c, err, sizeof(err)) != 1)
+		fail_msg("'%s' refused: %s", line, err);
+}
+
+static void test_bind_record_says_errno_99(void **state)
+{
+	struct probe_case c;
+	struct probe_result r = { .err = EADDRNOTAVAIL, .call = "bind", .elapsed_us = 7 };
+	char out[JBUF_SIZE + 16];
+
+	(void)state;
+	plan_case("c1 bind tcp 10.0.0.1 6677 reuseaddr", &c);
+	record_text(out, sizeof(out), "h2", &c, &r);
+	assert_string_equal(out,
+			    "{\"id\":\"c1\",\"op\":\"bind\",\"host\":\"h2\",\"proto\":\"tcp\","
+			    "\"family\":\"inet\",\"addr\":\"10.0.0.1\",\"port\":6677,"
+			    "\"options\":[\"reuseaddr\"],\"ok\":false,\"errno\":99,"
+			    "\"error\":\"EADDRNOTAVAIL\","
+			    "\"message\":\"Cannot assign requested address\",\"call\":\"bind\","
+			    "\"elapsed_us\":7}\n");
+}
+
+static void test_ok_record_has_null_error(void **state)
+{
+	struct probe_case c;
+	struct probe_result r = { .err = 0, .elapsed_us = 3 };
+	char out[JBUF_SIZE + 16];
+
+	(void)state;
+	plan_case("u1 bind udp ::1 53 v6only=1 freebind", &c);
+	record_text(out, sizeof(out), "h1", &c, &r);
+	assert_non_null(strstr(out, "\"ok\":true,\"errno\":0,\"error\":null,"
+				    "\"message\":null,\"call\":null"));
+	assert_non_null(strstr(out, "\"family\":\"inet6\""));
+	assert_non_null(strstr(out, "\"proto\":\"udp\""));
+	assert_non_null(strstr(out, "\"options\":[\"freebind\",\"v6only=1\"]"));
+}
+
+static void test_connect_record_fields(void **state)
+{
+	struct probe_case c;
+	struct probe_result r = { .err = ETIMEDOUT, .call = "connect", .elapsed_us = 200123 };
+	char out[JBUF_SIZE + 16];
+
+	(void)state;
+	plan_case("t1 connect tcp 10.0.0.9 80 timeout=200", &c);
+	record_text(out, sizeof(out), "h1", &c, &r);
+	assert_non_null(strstr(out, "\"error\":\"ETIMEDOUT\""));
+	assert_non_null(strstr(out, "\"src\":null,\"sport\":0,\"local\":null,"
+				    "\"peer_host\":null,\"timeout_ms\":200}\n"));
+
+	plan_case("s1 connect tcp 10.0.0.1 6677 src=10.0.0.2 sport=4000 family=6", &c);
+	r = (struct probe_result){ .err = 0, .elapsed_us = 60 };
+	snprintf(r.local, sizeof(r.local), "[::ffff:10.0.0.2]:4000");
+	snprintf(r.peer_host, sizeof(r.peer_host), "h1");
+	record_text(out, sizeof(out), "h2", &c, &r);
+	assert_non_null(strstr(out, "\"addr\":\"::ffff:10.0.0.1\""));
+	assert_non_null(strstr(out, "\"options\":[\"family=6\"]"));
+	assert_non_null(strstr(out, "\"src\":\"::ffff:10.0.0.2\",\"sport\":4000,"
+				    "\"local\":\"[::ffff:10.0.0.2]:4000\",\"peer_host\":\"h1\""));
+}
+
+static void test_record_with_unknown_errno_and_odd_host(void **state)
+{
+	struct probe_case c;
+	struct probe_result r = { .err = 4000, .call = "connect", .elapsed_us = 1 };
+	char out[JBUF_SIZE + 16];
+
+	(void)state;
+	plan_case("x bind tcp 10.0.0.1 1", &c);
+	record_text(out, sizeof(out), "h\"1\n\x01", &c, &r);
+	assert_non_null(strstr(out, "\"errno\":4000,\"error\":\"4000\""));
+	assert_non_null(strstr(out, "\"host\":\"h\\\"1\\n\\u0001\""));
+	/* a connect whose server named itself with junk stays one line */
+	plan_case("y connect tcp 10.0.0.1 1", &c);
+	r = (struct probe_result){ .err = 0 };
+	snprintf(r.peer_host, sizeof(r.peer_host), "evil\"}\n{\"ok\":true");
+	record_text(out, sizeof(out), "h1", &c, &r);
+	assert_int_equal(strchr(out, '\n') - out, (long)strlen(out) - 1);
+}
+
+int run_json_tests(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_the_validator_itself),
+		cmocka_unit_test(test_quote_escapes),
+		cmocka_unit_test(test_quote_cut_to_fit_stays_a_string),
+		cmocka_unit_test(test_jbuf_builds_one_line),
+		cmocka_unit_test(test_jbuf_too_much_stays_valid),
+		cmocka_unit_test(test_bind_record_says_errno_99),
+		cmocka_unit_test(test_ok_record_has_null_error),
+		cmocka_unit_test(test_connect_record_fields),
+		cmocka_unit_test(test_record_with_unknown_errno_and_odd_host),
+	};
+
+	return cmocka_run_group_tests_name("json", tests, NULL, NULL);
+}
