@@ -75,6 +75,25 @@ mininet-test: deps-run
 clean-net:
 	$(PYTHON) -m harness clean-net
 
+# libFuzzer (clang) on the plan and address parsers: FUZZ_SECONDS each (default 20),
+# seeds from csrc/fuzz/corpus/, new inputs kept in $(B)/fuzz/, crashes saved there too.
+fuzz:
+	@scripts/install-debs clang
+	@mkdir -p $(B)/fuzz/corpus-plan $(B)/fuzz/corpus-addr
+	clang $(CPPFLAGS) $(WARNINGS) -O1 -g -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=all -Icsrc -o $(B)/fuzz/fuzz_plan csrc/fuzz/fuzz_plan.c \
+		csrc/probe_plan.c csrc/probe_addr.c csrc/probe_record.c csrc/probe_json.c \
+		csrc/probe_errno.c
+	clang $(CPPFLAGS) $(WARNINGS) -O1 -g -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=all -Icsrc -o $(B)/fuzz/fuzz_addr csrc/fuzz/fuzz_addr.c \
+		csrc/probe_addr.c
+	$(B)/fuzz/fuzz_plan -max_total_time=$(or $(FUZZ_SECONDS),20) -max_len=2048 \
+		-dict=csrc/fuzz/plan.dict -artifact_prefix=$(B)/fuzz/plan- \
+		$(B)/fuzz/corpus-plan csrc/fuzz/corpus/plan
+	$(B)/fuzz/fuzz_addr -max_total_time=$(or $(FUZZ_SECONDS),20) -max_len=128 \
+		-dict=csrc/fuzz/plan.dict -artifact_prefix=$(B)/fuzz/addr- \
+		$(B)/fuzz/corpus-addr csrc/fuzz/corpus/addr
+
 bench: deps-test
 	@$(MAKE) --no-print-directory $(B)/netprobe
 	$(PYTHON) bench/run.py
