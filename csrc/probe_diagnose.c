@@ -1,0 +1,1099 @@
+/* probe_diagnose.c: see probe_diagnose.h; also `netprobe diagnose`. */
+#include "probe_diagnose.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <linux/if_addr.h>
+#include <linux/rtnetlink.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "probe_cmd.h"
+#include "probe_errno.h"
+#include "probe_json.h"
+
+#ifndef IPV6_FREEBIND
+#define IPV6_FREEBIND 78	/* Linux 4.15; older libc headers lack it */
+#endif
+#ifndef IFF_LOWER_UP
+#define IFF_LOWER_UP 0x10000	/* <linux/if.h>, which clashes with <net/if.h> */
+#endif
+#define CAP_NET_BIND_SERVICE_BIT 10	/* <linux/capability.h> */
+#define LISTED_FIXES_MAX 3		/* interfaces suggested for a missing scope */
+
+static const char *const cause_names[] = {
+	[CAUSE_OK] = "ok",
+	[CAUSE_INTERFACE_DOWN] = "interface_down",
+	[CAUSE_NOT_LOCAL] = "not_local",
+	[CAUSE_TENTATIVE] = "tentative",
+	[CAUSE_DADFAILED] = "dadfailed",
+	[CAUSE_PORT_IN_USE] = "port_in_use",
+	[CAUSE_PRIVILEGED_PORT] = "privileged_port",
+	[CAUSE_LINKLOCAL_NO_SCOPE] = "linklocal_no_scope",
+	[CAUSE_UNKNOWN_SCOPE] = "unknown_scope",
+	[CAUSE_OTHER] = "other",
+};
+
+const char *diag_cause_name(enum diag_cause cause)
+{
+	if ((unsigned)cause < sizeof(cause_names) / sizeof(cause_names[0]))
+		return cause_names[cause];
+	return "other";
+}
+
+/* ---- small helpers ------------------------------------------------------------ */
+
+/* Appends printf-style text to the NUL-terminated @buf of size @len, cut to fit. */
+static void __attribute__((format(printf, 3, 4))) appendf(char *buf, size_t len, const char *fmt, ...)
+{
+	size_t o = strlen(buf);
+	va_list ap;
+
+	if (o + 1 >= len)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf + o, len - o, fmt, ap);
+	va_end(ap);
+}
+
+#define WHY(d, ...) appendf((d)->explanation, sizeof((d)->explanation), __VA_ARGS__)
+
+/* Adds one fix (a sentence) to @d; fixes beyond DIAG_FIXES are dropped. */
+static void __attribute__((format(printf, 2, 3))) fix(struct diagnosis *d, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (d->nfixes >= DIAG_FIXES)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(d->fixes[d->nfixes++], DIAG_FIX_MAX, fmt, ap);
+	va_end(ap);
+}
+
+/* The first number in file @path (a sysctl), or -1 when it cannot be read. */
+static long read_long(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	long v = -1;
+
+	if (!f)
+		return -1;
+	if (fscanf(f, "%ld", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
+/* The IPv6 per-interface sysctl net.ipv6.@group.@ifname.@name, or -1. */
+static long read_if6_long(const char *group, const char *ifname, const char *name)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/%s/%s/%s", group, ifname, name);
+	return read_long(path);
+}
+
+/* True when this process has CAP_NET_BIND_SERVICE in its effective set
+ * (/proc/self/status CapEff); false also when that cannot be read. */
+static bool has_cap_net_bind_service(void)
+{
+	FILE *f = fopen("/proc/self/status", "re");
+	char line[256];
+	unsigned long long eff = 0;
+	bool found = false;
+
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f))
+		found = sscanf(line, "CapEff: %llx", &eff) == 1;
+	fclose(f);
+	return found && (eff >> CAP_NET_BIND_SERVICE_BIT & 1);
+}
+
+static const void *addr_bytes(const struct probe_addr *p)
+{
+	if (p->family == AF_INET)
+		return &((const struct sockaddr_in *)&p->ss)->sin_addr;
+	return &((const struct sockaddr_in6 *)&p->ss)->sin6_addr;
+}
+
+static size_t family_size(int family)
+{
+	return family == AF_INET ? 4 : 16;
+}
+
+static uint32_t addr_scope_id(const struct probe_addr *p)
+{
+	return p->family == AF_INET6 ? ((const struct sockaddr_in6 *)&p->ss)->sin6_scope_id : 0;
+}
+
+static bool same_addr(const struct local_addr *l, const struct probe_addr *p)
+{
+	return l->family == p->family && memcmp(&l->a, addr_bytes(p), family_size(p->family)) == 0;
+}
+
+static bool is_wildcard(const struct probe_addr *p)
+{
+	static const unsigned char zero[16];
+
+	return memcmp(addr_bytes(p), zero, family_size(p->family)) == 0;
+}
+
+/* True when the first @plen bits of @x equal those of @net (@size bytes each). */
+static bool in_prefix(const void *net, const void *x, unsigned plen, size_t size)
+{
+	const unsigned char *n = net, *b = x;
+	unsigned full = plen / 8, rest = plen % 8;
+	unsigned char mask;
+
+	if (plen > size * 8 || memcmp(n, b, full) != 0)
+		return false;
+	if (rest == 0)
+		return true;
+	mask = (unsigned char)(0xff << (8 - rest));
+	return (n[full] & mask) == (b[full] & mask);
+}
+
+/* The address of this namespace that @p names (for a scoped link-local, the one
+ * on the scope's interface), or NULL; *@elsewhere gets the same address on
+ * another interface when the scope names the wrong one. */
+static const struct local_addr *find_addr(const struct diagnosis *d, const struct probe_addr *p,
+					  const struct local_addr **elsewhere)
+{
+	uint32_t scope = addr_scope_id(p);
+
+	*elsewhere = NULL;
+	for (size_t i = 0; i < d->naddrs; i++) {
+		const struct local_addr *l = &d->addrs[i];
+
+		if (!same_addr(l, p))
+			continue;
+		if (scope == 0 || !addr_is_linklocal(p) || (uint32_t)l->ifindex == scope)
+			return l;
+		*elsewhere = l;
+	}
+	return NULL;
+}
+
+/* The address of this namespace whose subnet holds @p (the longest such prefix,
+ * the address itself excluded), or NULL. */
+static const struct local_addr *find_subnet(const struct diagnosis *d, const struct probe_addr *p)
+{
+	const struct local_addr *best = NULL;
+
+	for (size_t i = 0; i < d->naddrs; i++) {
+		const struct local_addr *l = &d->addrs[i];
+
+		if (l->family != p->family || same_addr(l, p) ||
+		    l->prefixlen >= family_size(p->family) * 8 ||
+		    !in_prefix(&l->a, addr_bytes(p), l->prefixlen, family_size(p->family)))
+			continue;
+		if (!best || l->prefixlen > best->prefixlen)
+			best = l;
+	}
+	return best;
+}
+
+/* The first interface with an address that is up and not loopback, or NULL. */
+static const char *first_real_ifname(const struct diagnosis *d)
+{
+	for (size_t i = 0; i < d->naddrs; i++) {
+		const struct local_addr *l = &d->addrs[i];
+
+		if (l->ifname[0] && l->scope != RT_SCOPE_HOST && addr_link_usable(l))
+			return l->ifname;
+	}
+	return NULL;
+}
+
+/* Appends " Addresses here: 10.0.0.2/24 (h2-eth0), ..." for @family to the why. */
+static void why_list_addrs(struct diagnosis *d, int family)
+{
+	bool any = false;
+
+	WHY(d, " %s addresses here:", family == AF_INET ? "IPv4" : "IPv6");
+	for (size_t i = 0; i < d->naddrs; i++) {
+		const struct local_addr *l = &d->addrs[i];
+		char flags[128];
+
+		if (l->family != family)
+			continue;
+		addr_flags_format(l, false, flags, sizeof(flags));
+		WHY(d, "%s %s/%u (%s%s%s)", any ? "," : "", l->text, l->prefixlen, l->ifname,
+		    (l->flags & (IFA_F_TENTATIVE | IFA_F_DADFAILED)) ? ", " : "",
+		    (l->flags & IFA_F_DADFAILED)   ? "dadfailed"
+		    : (l->flags & IFA_F_TENTATIVE) ? "tentative"
+						   : "");
+		any = true;
+	}
+	WHY(d, "%s.", any ? "" : " none");
+}
+
+/* ---- who holds a port: /proc/net/{tcp,udp}{,6} and /proc/PID/fd ---------------- */
+
+/* An address as /proc/net shows it, normalised to 16 bytes (IPv4 as ::ffff:a.b.c.d)
+ * so that sockets of both families can be compared. */
+struct norm_addr {
+	bool any4, any6;
+	unsigned char b[16];
+};
+
+/* True for ::ffff:a.b.c.d in the 16 bytes at @b (any alignment). */
+static bool bytes_v4mapped(const unsigned char *b)
+{
+	static const unsigned char prefix[12] = { [10] = 0xff, [11] = 0xff };
+
+	return memcmp(b, prefix, sizeof(prefix)) == 0;
+}
+
+static void norm_from(struct norm_addr *n, int family, const void *bytes)
+{
+	static const unsigned char zero[16];
+
+	memset(n, 0, sizeof(*n));
+	if (family == AF_INET) {
+		n->b[10] = n->b[11] = 0xff;
+		memcpy(n->b + 12, bytes, 4);
+		n->any4 = memcmp(bytes, zero, 4) == 0;
+	} else {
+		memcpy(n->b, bytes, 16);
+		n->any6 = memcmp(bytes, zero, 16) == 0;
+		n->any4 = bytes_v4mapped(n->b) && memcmp(n->b + 12, zero, 4) == 0;
+	}
+}
+
+/* True when a bind to @x and a socket bound to @y compete for the same port:
+ * equal addresses or a wildcard covering the other (an IPv6 "::" socket is dual
+ * stack by default, so it covers IPv4 too). */
+static bool norm_overlap(const struct norm_addr *x, const struct norm_addr *y)
+{
+	if (x->any6 || y->any6)
+		return true;
+	if (x->any4)
+		return y->any4 || bytes_v4mapped(y->b);
+	if (y->any4)
+		return bytes_v4mapped(x->b);
+	return memcmp(x->b, y->b, 16) == 0;
+}
+
+static const char *socket_state_name(bool udp, unsigned st)
+{
+	static const char *const tcp_states[] = {
+		"?", "ESTABLISHED", "SYN_SENT", "SYN_RECV", "FIN_WAIT1", "FIN_WAIT2",
+		"TIME_WAIT", "CLOSE", "CLOSE_WAIT", "LAST_ACK", "LISTEN", "CLOSING",
+	};
+
+	if (udp)
+		return st == 7 ? "UNCONN" : st == 1 ? "ESTAB" : "?";
+	return st < sizeof(tcp_states) / sizeof(tcp_states[0]) ? tcp_states[st] : "?";
+}
+
+/* Decodes a /proc/net address ("0100007F" or 32 hex digits, each 32-bit word in
+ * host order) into @out.  Returns 0, or -1 when @hex has the wrong length. */
+static int proc_net_addr(const char *hex, bool v6, unsigned char *out)
+{
+	size_t words = v6 ? 4 : 1;
+
+	if (strlen(hex) != words * 8)
+		return -1;
+	for (size_t w = 0; w < words; w++) {
+		char word[9];
+		uint32_t v;
+
+		memcpy(word, hex + w * 8, 8);
+		word[8] = '\0';
+		v = (uint32_t)strtoul(word, NULL, 16);
+		memcpy(out + w * 4, &v, 4);
+	}
+	return 0;
+}
+
+/*
+ * Adds to @d the sockets in /proc/net/@file on @port whose address competes
+ * with @target; with @primary only the ones that mean "a server holds it"
+ * (LISTEN, or an unconnected UDP socket), without it only the others.  A file
+ * that does not exist (no IPv6 here) adds nothing.
+ */
+static void scan_proc_net(struct diagnosis *d, const char *file, const struct norm_addr *target,
+			  unsigned port, bool primary)
+{
+	bool v6 = file[strlen(file) - 1] == '6';
+	bool udp = file[0] == 'u';
+	char path[32], line[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/net/%s", file);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	if (!fgets(line, sizeof(line), f)) {	/* the header */
+		fclose(f);
+		return;
+	}
+	while (d->nholders < DIAG_HOLDERS && fgets(line, sizeof(line), f)) {
+		struct port_holder *h = &d->holders[d->nholders];
+		char hex[40];
+		unsigned lport, st;
+		unsigned long inode;
+		unsigned char bytes[16];
+		struct norm_addr n;
+		struct sockaddr_storage ss;
+		bool is_primary;
+
+		if (sscanf(line, "%*s %39[0-9A-Fa-f]:%x %*s %x %*s %*s %*s %*s %*s %lu", hex,
+			   &lport, &st, &inode) != 4 ||
+		    lport != port || proc_net_addr(hex, v6, bytes) < 0)
+			continue;
+		is_primary = udp ? st == 7 : st == 10;
+		norm_from(&n, v6 ? AF_INET6 : AF_INET, bytes);
+		if (is_primary != primary || !norm_overlap(target, &n))
+			continue;
+		memset(h, 0, sizeof(*h));
+		memset(&ss, 0, sizeof(ss));
+		if (v6) {
+			struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+
+			s6->sin6_family = AF_INET6;
+			memcpy(&s6->sin6_addr, bytes, 16);
+			s6->sin6_port = htons((uint16_t)lport);
+		} else {
+			struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+
+			s4->sin_family = AF_INET;
+			memcpy(&s4->sin_addr, bytes, 4);
+			s4->sin_port = htons((uint16_t)lport);
+		}
+		sockaddr_format((struct sockaddr *)&ss, h->local, sizeof(h->local));
+		snprintf(h->proto, sizeof(h->proto), "%s", file);
+		snprintf(h->state, sizeof(h->state), "%s", socket_state_name(udp, st));
+		h->inode = inode;
+		d->nholders++;
+	}
+	fclose(f);
+}
+
+/* Reads /proc/@pid/comm into @buf (newline removed); "" when unreadable. */
+static void read_comm(const char *pid, char *buf, size_t len)
+{
+	char path[300];
+	FILE *f;
+
+	buf[0] = '\0';
+	snprintf(path, sizeof(path), "/proc/%s/comm", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	if (fgets(buf, (int)len, f))
+		buf[strcspn(buf, "\n")] = '\0';
+	fclose(f);
+}
+
+/* Looks for the holders' socket inodes among every process's open files and fills
+ * their pid and comm.  Best effort: a /proc/PID/fd this process may not read (not
+ * root) leaves the pid at 0. */
+static void find_holder_pids(struct diagnosis *d)
+{
+	DIR *proc = opendir("/proc");
+	struct dirent *e;
+
+	if (!proc)
+		return;
+	while ((e = readdir(proc)) != NULL) {
+		char fdpath[300];
+		struct dirent *fe;
+		DIR *fds;
+
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		snprintf(fdpath, sizeof(fdpath), "/proc/%s/fd", e->d_name);
+		fds = opendir(fdpath);
+		if (!fds)
+			continue;
+		while ((fe = readdir(fds)) != NULL) {
+			char link[600], target[64];
+			unsigned long ino;
+			ssize_t n;
+
+			if (fe->d_name[0] == '.')
+				continue;
+			snprintf(link, sizeof(link), "%s/%s", fdpath, fe->d_name);
+			n = readlink(link, target, sizeof(target) - 1);
+			if (n < 0)
+				continue;
+			target[n] = '\0';
+			if (sscanf(target, "socket:[%lu]", &ino) != 1)
+				continue;
+			for (size_t i = 0; i < d->nholders; i++) {
+				struct port_holder *h = &d->holders[i];
+
+				if (h->inode == 0 || h->inode != ino || h->pid != 0)
+					continue;
+				h->pid = (pid_t)strtol(e->d_name, NULL, 10);
+				read_comm(e->d_name, h->comm, sizeof(h->comm));
+			}
+		}
+		closedir(fds);
+	}
+	closedir(proc);
+}
+
+/* ---- the explanations, one per cause ------------------------------------------ */
+
+static void explain_ok(const struct diag_request *rq, const struct probe_addr *a,
+		       struct diagnosis *d)
+{
+	const struct local_addr *l, *elsewhere;
+
+	d->cause = CAUSE_OK;
+	if (is_wildcard(a)) {
+		WHY(d, "%s is the wildcard: the socket takes the port on every address of this "
+		       "namespace.", a->text);
+		return;
+	}
+	l = find_addr(d, a, &elsewhere);
+	if (l && !addr_link_usable(l)) {
+		d->cause = CAUSE_INTERFACE_DOWN;
+		WHY(d, "%s is on %s, which is %s. Linux still lets a socket bind an address of an "
+		       "interface that is down, so the bind succeeds, but nothing can be sent from "
+		       "or received on that address until the link works: connects from it fail "
+		       "(ENETUNREACH or a timeout) and no client reaches a server on it.",
+		    a->text, l->ifname,
+		    !(l->link_flags & IFF_UP) ? "down" : "up but has no carrier (lower layer down)");
+		if (!(l->link_flags & IFF_UP))
+			fix(d, "bring the interface up: ip link set dev %s up", l->ifname);
+		else
+			fix(d, "give %s a carrier: bring the other end of the link (the veth peer, "
+			       "the switch port) up", l->ifname);
+		return;
+	}
+	if (l) {
+		WHY(d, "%s is on %s (%s/%u), and the link is up.", a->text, l->ifname, l->text,
+		    l->prefixlen);
+		return;
+	}
+	for (size_t i = 0; i < d->naddrs; i++) {
+		const struct local_addr *x = &d->addrs[i];
+
+		if (a->family == AF_INET && x->family == AF_INET && x->scope == RT_SCOPE_HOST &&
+		    in_prefix(&x->a, addr_bytes(a), x->prefixlen, 4)) {
+			WHY(d, "%s is not itself an interface address, but it lies in %s/%u on %s, "
+			       "and Linux treats that whole prefix as local.",
+			    a->text, x->text, x->prefixlen, x->ifname);
+			return;
+		}
+	}
+	if (rq->freebind)
+		WHY(d, "%s is not an address of this namespace; IP_FREEBIND on the socket let the "
+		       "bind through. Packets to it still arrive here only once the address "
+		       "(or a route to it) exists.", a->text);
+	else if (d->nonlocal_bind == 1)
+		WHY(d, "%s is not an address of this namespace; net.ipv%c.ip_nonlocal_bind=1 let "
+		       "the bind through. Packets to it still arrive here only once the address "
+		       "(or a route to it) exists.", a->text, a->family == AF_INET ? '4' : '6');
+	else
+		WHY(d, "%s is no interface address here, but the kernel's local routing table "
+		       "counts it as local (a broadcast address or an `ip route add local` route).",
+		    a->text);
+}
+
+static void explain_not_local(const struct diag_request *rq, const struct probe_addr *a,
+			      struct diagnosis *d, const struct local_addr *elsewhere)
+{
+	const struct local_addr *net = find_subnet(d, a);
+	const char *v = a->family == AF_INET ? "4" : "6";
+	const char *dev = net ? net->ifname : first_real_ifname(d);
+	unsigned plen = net ? net->prefixlen : (unsigned)family_size(a->family) * 8;
+	char host[ADDR_TEXT_MAX];
+
+	(void)rq;
+	snprintf(host, sizeof(host), "%s", a->text);
+	host[strcspn(host, "%")] = '\0';
+	d->cause = CAUSE_NOT_LOCAL;
+	WHY(d, "%s is not an address of any interface in this network namespace (host %s), so "
+	       "the kernel cannot give it to a socket.", host, probe_host());
+	if (elsewhere)
+		WHY(d, " It is on %s, not on the interface the scope names.", elsewhere->ifname);
+	else if (net)
+		WHY(d, " It lies in the subnet of %s (%s/%u): most likely another host's address "
+		       "on that link, or an address that was removed from here.",
+		    net->ifname, net->text, net->prefixlen);
+	if (a->family == AF_INET6 && read_long("/proc/sys/net/ipv6/conf/all/disable_ipv6") == 1)
+		WHY(d, " IPv6 is disabled in this namespace (net.ipv6.conf.all.disable_ipv6=1).");
+	why_list_addrs(d, a->family);
+	WHY(d, " net.ipv%s.ip_nonlocal_bind is %ld here; with 1 (or IP_FREEBIND on the socket) "
+	       "the bind would succeed, though packets to %s would still not arrive here.",
+	    v, d->nonlocal_bind, host);
+
+	if (elsewhere)
+		fix(d, "name the interface that holds it: %s%%%s", host, elsewhere->ifname);
+	fix(d, "bind the wildcard (%s) to take every address here, or one of the addresses "
+	       "listed above", a->family == AF_INET ? "0.0.0.0" : "::");
+	fix(d, "give this namespace the address: ip addr add %s/%u dev %s", host, plen,
+	    dev ? dev : "IFNAME");
+	fix(d, "allow binds to non-local addresses: sysctl -w net.ipv%s.ip_nonlocal_bind=1 "
+	       "(now %ld)", v, d->nonlocal_bind);
+	fix(d, "or set %s on this one socket (netprobe bind --freebind)",
+	    a->family == AF_INET ? "IP_FREEBIND" : "IPV6_FREEBIND");
+	if (a->family == AF_INET6 && read_long("/proc/sys/net/ipv6/conf/all/disable_ipv6") == 1)
+		fix(d, "enable IPv6: sysctl -w net.ipv6.conf.all.disable_ipv6=0");
+}
+
+static void explain_tentative(const struct probe_addr *a, struct diagnosis *d,
+			      const struct local_addr *l)
+{
+	long tx = read_if6_long("conf", l->ifname, "dad_transmits");
+	long ms = read_if6_long("neigh", l->ifname, "retrans_time_ms");
+
+	d->cause = CAUSE_TENTATIVE;
+	WHY(d, "%s on %s is tentative: IPv6 Duplicate Address Detection is still checking that no "
+	       "other host on the link uses it, and until DAD ends the kernel refuses to bind it "
+	       "(EADDRNOTAVAIL).", l->text, l->ifname);
+	if (tx >= 0 && ms >= 0)
+		WHY(d, " DAD sends %ld neighbour solicitation(s) %ld ms apart "
+		       "(net.ipv6.conf.%s.dad_transmits), so it takes about %ld ms once the link "
+		       "is up.", tx, ms, l->ifname, tx * ms);
+	if (!addr_link_usable(l))
+		WHY(d, " %s has no working link (%s), so DAD has not even started: it starts when "
+		       "the link comes up.", l->ifname,
+		    !(l->link_flags & IFF_UP) ? "administratively down" : "no carrier");
+	(void)a;
+
+	fix(d, "wait until DAD ends (`netprobe addrs` stops showing tentative) and bind again");
+	if (!addr_link_usable(l))
+		fix(d, "bring the link up (ip link set dev %s up, and its peer) so that DAD can run",
+		    l->ifname);
+	fix(d, "add the address without DAD: ip addr del %s/%u dev %s && ip addr add %s/%u dev "
+	       "%s nodad", l->text, l->prefixlen, l->ifname, l->text, l->prefixlen, l->ifname);
+	fix(d, "turn DAD off on the interface before adding addresses: sysctl -w "
+	       "net.ipv6.conf.%s.accept_dad=0", l->ifname);
+	fix(d, "or bind anyway with IPV6_FREEBIND (netprobe bind --freebind) or "
+	       "net.ipv6.ip_nonlocal_bind=1 (now %ld); the address still cannot send until DAD ends",
+	    d->nonlocal_bind);
+}
+
+static void explain_dadfailed(struct diagnosis *d, const struct local_addr *l)
+{
+	d->cause = CAUSE_DADFAILED;
+	WHY(d, "%s on %s failed Duplicate Address Detection (dadfailed): another host on the link "
+	       "already uses this address, so the kernel will never use it here and refuses to "
+	       "bind it (EADDRNOTAVAIL).", l->text, l->ifname);
+	fix(d, "remove it and give this host an address nobody else on the link has: ip addr del "
+	       "%s/%u dev %s", l->text, l->prefixlen, l->ifname);
+	fix(d, "find the other holder: run `netprobe addrs` on the hosts of that link, or look at "
+	       "`ip -6 neigh show dev %s`", l->ifname);
+	fix(d, "if the duplicate is intended, add the address with nodad (ip addr add %s/%u dev %s "
+	       "nodad) or set net.ipv6.conf.%s.accept_dad=0 first",
+	    l->text, l->prefixlen, l->ifname, l->ifname);
+}
+
+static void explain_in_use(const struct diag_request *rq, const struct probe_addr *a,
+			   struct diagnosis *d)
+{
+	const char *proto = rq->udp ? "udp" : "tcp";
+	struct norm_addr target;
+	bool time_wait = false;
+
+	d->cause = CAUSE_PORT_IN_USE;
+	if (rq->port == 0) {
+		FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "re");
+		long lo = -1, hi = -1;
+
+		if (f) {
+			if (fscanf(f, "%ld %ld", &lo, &hi) != 2)
+				lo = hi = -1;
+			fclose(f);
+		}
+		WHY(d, "port 0 asks the kernel for any free port, and none is free on %s in "
+		       "net.ipv4.ip_local_port_range (%ld-%ld).", a->text, lo, hi);
+		fix(d, "widen the range: sysctl -w net.ipv4.ip_local_port_range=\"1024 65535\"");
+		fix(d, "close sockets that hold ports (see `ss -tanp`), or bind an explicit port");
+		return;
+	}
+	norm_from(&target, a->family, addr_bytes(a));
+	for (int primary = 1; primary >= 0; primary--) {
+		scan_proc_net(d, rq->udp ? "udp" : "tcp", &target, rq->port, primary);
+		scan_proc_net(d, rq->udp ? "udp6" : "tcp6", &target, rq->port, primary);
+	}
+	find_holder_pids(d);
+
+	WHY(d, "port %u/%s is already taken on %s or on the wildcard: a plain bind() cannot share "
+	       "a port that another socket holds.", rq->port, proto, a->text);
+	if (d->nholders == 0)
+		WHY(d, " No socket on that port shows in /proc/net/%s{,6} any more: it may have "
+		       "closed since, or belong to a socket this process cannot see.", proto);
+	for (size_t i = 0; i < d->nholders; i++) {
+		const struct port_holder *h = &d->holders[i];
+
+		if (strcmp(h->state, "TIME_WAIT") == 0)
+			time_wait = true;
+		WHY(d, " Held by %s %s %s", h->proto, h->local, h->state);
+		if (h->pid)
+			WHY(d, " (pid %d, %s).", (int)h->pid, h->comm[0] ? h->comm : "?");
+		else if (h->inode == 0)
+			WHY(d, " (a closed connection waiting out TIME_WAIT, no process).");
+		else
+			WHY(d, " (socket inode %lu; no process found: another user's, or run as "
+			       "root to see).", h->inode);
+	}
+
+	for (size_t i = 0; i < d->nholders; i++) {
+		bool seen = false;
+
+		if (!d->holders[i].pid)
+			continue;
+		for (size_t k = 0; k < i; k++)
+			seen = seen || d->holders[k].pid == d->holders[i].pid;
+		if (!seen)
+			fix(d, "stop the holder: kill %d (%s)", (int)d->holders[i].pid,
+			    d->holders[i].comm[0] ? d->holders[i].comm : "?");
+	}
+	fix(d, "bind another port that is free (port 0 lets the kernel choose one)");
+	if (rq->udp) {
+		fix(d, "to share a UDP port, every socket on it needs SO_REUSEADDR or SO_REUSEPORT "
+		       "(netprobe bind --udp --reuseaddr / --reuseport)");
+	} else {
+		if (time_wait)
+			fix(d, "TIME_WAIT ends within 60 s; SO_REUSEADDR (netprobe bind --reuseaddr) "
+			       "lets a new listener bind over it at once");
+		fix(d, "to share a listening port, every socket on it needs SO_REUSEPORT under the "
+		       "same user (netprobe bind --reuseport)");
+	}
+}
+
+static void explain_privileged(unsigned port, struct diagnosis *d, long start)
+{
+	d->cause = CAUSE_PRIVILEGED_PORT;
+	WHY(d, "port %u is privileged here: it is below net.ipv4.ip_unprivileged_port_start=%ld, "
+	       "and this process (uid %d) has no CAP_NET_BIND_SERVICE in its effective "
+	       "capabilities.", port, start, (int)getuid());
+	fix(d, "use a port at or above %ld", start);
+	fix(d, "give the program the capability: setcap cap_net_bind_service=+ep "
+	       "/path/to/program (or run it with CAP_NET_BIND_SERVICE)");
+	fix(d, "lower the limit in this namespace: sysctl -w "
+	       "net.ipv4.ip_unprivileged_port_start=%u", port);
+}
+
+static void explain_no_scope(const struct probe_addr *a, struct diagnosis *d)
+{
+	size_t listed = 0;
+	bool exact = false;
+
+	d->cause = CAUSE_LINKLOCAL_NO_SCOPE;
+	WHY(d, "%s is a link-local address (fe80::/10): the same address can exist on every link, "
+	       "so bind() must be told which interface it means (a scope id); without one Linux "
+	       "answers EINVAL.", a->text);
+	for (size_t i = 0; i < d->naddrs; i++)
+		exact = exact || same_addr(&d->addrs[i], a);
+	for (size_t i = 0; i < d->naddrs && listed < LISTED_FIXES_MAX; i++) {
+		const struct local_addr *l = &d->addrs[i];
+
+		if (exact ? !same_addr(l, a) : l->family != AF_INET6 || l->scope != RT_SCOPE_LINK)
+			continue;
+		if (listed == 0)
+			WHY(d, " %s here:", exact ? "It is on" : "Interfaces with link-local addresses");
+		WHY(d, "%s %s", listed ? "," : "", l->ifname);
+		fix(d, "name the interface: %s%%%s", a->text, l->ifname);
+		listed++;
+	}
+	if (listed)
+		WHY(d, ".");
+	if (!listed)
+		fix(d, "name the interface: %s%%IFNAME", a->text);
+	fix(d, "or bind the socket to the interface first: SO_BINDTODEVICE (netprobe bind --dev "
+	       "IFNAME)");
+}
+
+static void explain_unknown_scope(const struct probe_addr *a, struct diagnosis *d)
+{
+	char host[ADDR_TEXT_MAX];
+
+	snprintf(host, sizeof(host), "%s", a->text);
+	host[strcspn(host, "%")] = '\0';
+	d->cause = CAUSE_UNKNOWN_SCOPE;
+	WHY(d, "the scope '%s' in %s names no interface of this namespace (ENODEV).", a->scope,
+	    a->text);
+	WHY(d, " Interfaces with addresses here:");
+	for (size_t i = 0; i < d->naddrs; i++) {
+		bool seen = false;
+
+		for (size_t k = 0; k < i; k++)
+			seen = seen || d->addrs[k].ifindex == d->addrs[i].ifindex;
+		if (!seen)
+			WHY(d, "%s %s", i ? "," : "", d->addrs[i].ifname);
+	}
+	WHY(d, ".");
+	fix(d, "use an interface of this namespace: %s%%IFNAME (see `netprobe addrs`)", host);
+}
+
+static void explain_other(const struct probe_addr *a, struct diagnosis *d)
+{
+	d->cause = CAUSE_OTHER;
+	if (d->err == EAFNOSUPPORT && a->family == AF_INET6) {
+		WHY(d, "this kernel or namespace has no IPv6: socket(AF_INET6) fails.");
+		fix(d, "use IPv4, or boot the kernel with IPv6 enabled (ipv6.disable=0)");
+		return;
+	}
+	WHY(d, "%s() failed with %s (%s); netprobe knows no more specific cause for it.",
+	    d->call ? d->call : "bind", errno_name(d->err) ? errno_name(d->err) : "?",
+	    strerror(d->err));
+}
+
+/* ---- the diagnosis ------------------------------------------------------------ */
+
+/* Binds a fresh socket as @rq says to @a and closes it.  Returns 0, or -1 with errno
+ * and *@call naming the call that failed. */
+static int trial_bind(const struct diag_request *rq, const struct probe_addr *a,
+		      const char **call)
+{
+	int type = (rq->udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC;
+	int fd, ret = -1, saved, one = 1;
+
+	*call = "socket";
+	fd = socket(a->family, type, 0);
+	if (fd < 0)
+		return -1;
+	if (rq->freebind) {
+		*call = a->family == AF_INET6 ? "setsockopt(IPV6_FREEBIND)" : "setsockopt(IP_FREEBIND)";
+		if ((a->family == AF_INET6
+			     ? setsockopt(fd, IPPROTO_IPV6, IPV6_FREEBIND, &one, sizeof(one))
+			     : setsockopt(fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof(one))) < 0)
+			goto out;
+	}
+	*call = "bind";
+	if (bind(fd, (const struct sockaddr *)&a->ss, a->len) < 0)
+		goto out;
+	*call = NULL;
+	ret = 0;
+out:
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return ret;
+}
+
+/* Sorts out EADDRNOTAVAIL: a tentative or dadfailed IPv6 address, else not local. */
+static void explain_addrnotavail(const struct diag_request *rq, const struct probe_addr *a,
+				 struct diagnosis *d)
+{
+	const struct local_addr *elsewhere, *l = find_addr(d, a, &elsewhere);
+
+	if (l && (l->flags & IFA_F_DADFAILED))
+		explain_dadfailed(d, l);
+	else if (l && (l->flags & IFA_F_TENTATIVE) && !(l->flags & IFA_F_OPTIMISTIC))
+		explain_tentative(a, d, l);
+	else
+		explain_not_local(rq, a, d, elsewhere);
+}
+
+int diagnose_bind(const struct diag_request *rq, struct diagnosis *d)
+{
+	struct probe_addr a = rq->addr;
+	long start;
+
+	memset(d, 0, sizeof(*d));
+	d->nonlocal_bind = read_long(a.family == AF_INET ? "/proc/sys/net/ipv4/ip_nonlocal_bind"
+							 : "/proc/sys/net/ipv6/ip_nonlocal_bind");
+	if (addrs_dump(&d->addrs, &d->naddrs) < 0)
+		return -1;
+	addr_set_port(&a, rq->port);
+	if (addr_resolve_scope(&a) < 0) {
+		d->err = errno;
+		d->call = "if_nametoindex";
+	} else if (trial_bind(rq, &a, &d->call) < 0) {
+		d->err = errno;
+	}
+
+	switch (d->err) {
+	case 0:
+		explain_ok(rq, &a, d);
+		break;
+	case EADDRNOTAVAIL:
+		explain_addrnotavail(rq, &a, d);
+		break;
+	case EADDRINUSE:
+		explain_in_use(rq, &a, d);
+		break;
+	case EACCES:
+		start = read_long("/proc/sys/net/ipv4/ip_unprivileged_port_start");
+		if (rq->port > 0 && start >= 0 && (long)rq->port < start &&
+		    !has_cap_net_bind_service()) {
+			explain_privileged(rq->port, d, start);
+		} else {
+			explain_other(&a, d);
+		}
+		break;
+	case EINVAL:
+		if (addr_is_linklocal(&a) && addr_scope_id(&a) == 0)
+			explain_no_scope(&a, d);
+		else
+			explain_other(&a, d);
+		break;
+	case ENODEV:
+		if (d->call && strcmp(d->call, "if_nametoindex") == 0)
+			explain_unknown_scope(&a, d);
+		else
+			explain_other(&a, d);
+		break;
+	default:
+		explain_other(&a, d);
+	}
+	return 0;
+}
+
+void diagnosis_free(struct diagnosis *d)
+{
+	free(d->addrs);
+	d->addrs = NULL;
+	d->naddrs = 0;
+}
+
+/* ---- netprobe diagnose -------------------------------------------------------- */
+
+struct diagnose_opts {
+	bool json;
+	bool udp;
+	bool freebind;
+};
+
+static void diagnose_usage(FILE *f)
+{
+	fputs("usage: netprobe diagnose [--json] [--udp] [--freebind] ADDR [PORT]\n"
+	      "  Tries to bind ADDR:PORT (PORT 0 or none: any port) here, then says in plain\n"
+	      "  words why it fails or would fail and what fixes it.\n"
+	      "  --json       one JSON object (cause: ok, interface_down, not_local, tentative,\n"
+	      "               dadfailed, port_in_use, privileged_port, linklocal_no_scope,\n"
+	      "               unknown_scope, other) instead of text\n"
+	      "  --udp        a UDP socket (default TCP)\n"
+	      "  --freebind   set IP_FREEBIND / IPV6_FREEBIND on the trial socket\n"
+	      "Exit status: 0 the bind would succeed, 1 it would not, 2 bad usage.\n",
+	      f);
+}
+
+/* Writes @s as a JSON string (null for NULL) to @f. */
+static void json_put_str(FILE *f, const char *s)
+{
+	size_t len;
+	char *q;
+
+	if (!s) {
+		fputs("null", f);
+		return;
+	}
+	len = strlen(s) * 6 + 3;	/* every byte escaped as \u00XX, quotes, NUL */
+	q = malloc(len);
+	if (!q) {
+		fputs("null", f);
+		return;
+	}
+	json_quote(q, len, s);
+	fputs(q, f);
+	free(q);
+}
+
+static void json_key(FILE *f, bool *first, const char *key)
+{
+	fprintf(f, "%s\"%s\":", *first ? "" : ",", key);
+	*first = false;
+}
+
+/* "10.0.0.1:6677" or "[fd00::1]:6677" (the text as given, with its scope). */
+static void target_text(const struct diag_request *rq, char *buf, size_t len)
+{
+	if (rq->addr.family == AF_INET6)
+		snprintf(buf, len, "[%s]:%u", rq->addr.text, rq->port);
+	else
+		snprintf(buf, len, "%s:%u", rq->addr.text, rq->port);
+}
+
+/* Builds the JSON object of @d in memory and writes it as one flushed line.
+ * Returns 0 or -1 (errno). */
+static int print_json(const struct diag_request *rq, const struct diagnosis *d)
+{
+	char *text = NULL, num[16];
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	bool first = true;
+	int ret = -1;
+
+	if (!f)
+		return -1;
+	fputc('{', f);
+	json_key(f, &first, "op");
+	json_put_str(f, "diagnose");
+	json_key(f, &first, "host");
+	json_put_str(f, probe_host());
+	json_key(f, &first, "addr");
+	json_put_str(f, rq->addr.text);
+	json_key(f, &first, "port");
+	fprintf(f, "%u", rq->port);
+	json_key(f, &first, "proto");
+	json_put_str(f, rq->udp ? "udp" : "tcp");
+	json_key(f, &first, "family");
+	json_put_str(f, rq->addr.family == AF_INET ? "inet" : "inet6");
+	json_key(f, &first, "freebind");
+	fputs(rq->freebind ? "true" : "false", f);
+	json_key(f, &first, "ok");
+	fputs(d->err ? "false" : "true", f);
+	json_key(f, &first, "errno");
+	fprintf(f, "%d", d->err);
+	json_key(f, &first, "error");
+	json_put_str(f, d->err ? errno_name_or_number(d->err, num, sizeof(num)) : NULL);
+	json_key(f, &first, "message");
+	json_put_str(f, d->err ? strerror(d->err) : NULL);
+	json_key(f, &first, "call");
+	json_put_str(f, d->err ? d->call : NULL);
+	json_key(f, &first, "cause");
+	json_put_str(f, diag_cause_name(d->cause));
+	json_key(f, &first, "explanation");
+	json_put_str(f, d->explanation);
+	json_key(f, &first, "fixes");
+	fputc('[', f);
+	for (size_t i = 0; i < d->nfixes; i++) {
+		if (i)
+			fputc(',', f);
+		json_put_str(f, d->fixes[i]);
+	}
+	fputc(']', f);
+	json_key(f, &first, "holders");
+	fputc('[', f);
+	for (size_t i = 0; i < d->nholders; i++) {
+		const struct port_holder *h = &d->holders[i];
+
+		fprintf(f, "%s{\"proto\":", i ? "," : "");
+		json_put_str(f, h->proto);
+		fputs(",\"local\":", f);
+		json_put_str(f, h->local);
+		fputs(",\"state\":", f);
+		json_put_str(f, h->state);
+		fprintf(f, ",\"inode\":%lu,\"pid\":", h->inode);
+		if (h->pid)
+			fprintf(f, "%d", (int)h->pid);
+		else
+			fputs("null", f);
+		fputs(",\"comm\":", f);
+		json_put_str(f, h->comm[0] ? h->comm : NULL);
+		fputc('}', f);
+	}
+	fputc(']', f);
+	json_key(f, &first, "ip_nonlocal_bind");
+	if (d->nonlocal_bind >= 0)
+		fprintf(f, "%ld", d->nonlocal_bind);
+	else
+		fputs("null", f);
+	json_key(f, &first, "local_addrs");
+	fputc('[', f);
+	for (size_t i = 0; i < d->naddrs; i++) {
+		const struct local_addr *l = &d->addrs[i];
+		char flags[512];
+
+		addr_flags_format(l, true, flags, sizeof(flags));
+		fprintf(f, "%s{\"ifname\":", i ? "," : "");
+		json_put_str(f, l->ifname);
+		fputs(",\"addr\":", f);
+		json_put_str(f, l->text);
+		fprintf(f, ",\"prefixlen\":%u,\"flags\":%s,\"link\":\"%s\"}", l->prefixlen, flags,
+			(l->link_flags & IFF_UP) ? "up" : "down");
+	}
+	fputs("]}\n", f);
+	if (fclose(f) != 0)
+		goto out;
+	if (fwrite(text, 1, len, stdout) != len || fflush(stdout) != 0)
+		goto out;
+	ret = 0;
+out:
+	free(text);
+	return ret;
+}
+
+/* Writes the human form: the headline, then "why:" and one "fix:" line per fix.
+ * Returns 0 or -1 (errno). */
+static int print_text(const struct diag_request *rq, const struct diagnosis *d)
+{
+	char target[SOCKADDR_TEXT_MAX + 8], num[16];
+
+	target_text(rq, target, sizeof(target));
+	if (d->err)
+		printf("bind %s/%s would fail: %s (%s)\n", target, rq->udp ? "udp" : "tcp",
+		       errno_name_or_number(d->err, num, sizeof(num)), strerror(d->err));
+	else if (d->cause == CAUSE_INTERFACE_DOWN)
+		printf("bind %s/%s would succeed, but its interface is not working\n", target,
+		       rq->udp ? "udp" : "tcp");
+	else
+		printf("bind %s/%s would succeed\n", target, rq->udp ? "udp" : "tcp");
+	printf("why: %s\n", d->explanation);
+	for (size_t i = 0; i < d->nfixes; i++)
+		printf("fix: %s\n", d->fixes[i]);
+	return fflush(stdout) == 0 && !ferror(stdout) ? 0 : -1;
+}
+
+int cmd_diagnose(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "udp", no_argument, NULL, 'u' },
+		{ "freebind", no_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct diagnose_opts o = { .json = false, .udp = false, .freebind = false };
+	struct diag_request rq;
+	struct diagnosis d;
+	char err[160];
+	unsigned long port = 0;
+	int c, nargs, status;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "jufh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'j': o.json = true; break;
+		case 'u': o.udp = true; break;
+		case 'f': o.freebind = true; break;
+		case 'h': diagnose_usage(stdout); return EXIT_PROBE_OK;
+		default:
+			if (optopt)
+				probe_warn("diagnose: unknown option '-%c'", optopt);
+			else
+				probe_warn("diagnose: unknown option '%s'", argv[optind - 1]);
+			diagnose_usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	nargs = argc - optind;
+	if (nargs < 1 || nargs > 2) {
+		probe_warn("diagnose: expected ADDR [PORT], got %d argument(s)", nargs);
+		diagnose_usage(stderr);
+		return EXIT_USAGE;
+	}
+	memset(&rq, 0, sizeof(rq));
+	if (addr_parse(argv[optind], AF_UNSPEC, &rq.addr, err, sizeof(err)) < 0) {
+		probe_warn("diagnose: ADDR: %s", err);
+		return EXIT_USAGE;
+	}
+	if (nargs == 2 && parse_ulong(argv[optind + 1], 0, 65535, &port) < 0) {
+		probe_warn("diagnose: PORT: '%s' is not a port number (0-65535)", argv[optind + 1]);
+		return EXIT_USAGE;
+	}
+	rq.port = (unsigned)port;
+	rq.udp = o.udp;
+	rq.freebind = o.freebind;
+
+	if (diagnose_bind(&rq, &d) < 0) {
+		probe_warn("diagnose: rtnetlink dump: %s", strerror(errno));
+		diagnosis_free(&d);
+		return EXIT_PROBE_FAILED;
+	}
+	status = d.err ? 1 : 0;
+	if ((o.json ? print_json(&rq, &d) : print_text(&rq, &d)) < 0) {
+		probe_warn("diagnose: writing stdout: %s", strerror(errno));
+		status = EXIT_PROBE_FAILED;
+	}
+	diagnosis_free(&d);
+	return status;
+}
