@@ -1,0 +1,281 @@
+"""Build and tear down a scenario's Mininet network; check the environment first.
+
+Environment checks run before anything is built (a failed check is exit 2 with what to
+do).  Switch kinds:
+    lxbr      mininet.nodelib.LinuxBridge: works everywhere (the fallback).
+    ovs       OVSBridge on the kernel datapath: only where the openvswitch module is.
+    ovs-user  OVSBridge(datapath='user'): OVS's userspace datapath; drops frames above
+              ~40 ports on one bridge, so large scenarios leave it out.
+    auto      ovs where the kernel datapath exists, else lxbr with a one-line notice.
+
+Every host and switch shell is recorded in the state file the moment it starts, and
+every root-namespace interface name before it is created (TrackedHost and friends),
+so `clean-net` can remove a network whose run was SIGKILLed mid-build.
+Mininet's own cleanup (mininet.clean.cleanup, `mn -c`) is never called: it kills by
+process name and removes every Mininet-looking interface on the machine.
+"""
+
+import os
+import resource
+import shutil
+import subprocess
+import time
+
+from . import PREFIX
+from .state import link_exists
+
+SWITCH_KINDS = ('auto', 'ovs', 'ovs-user', 'lxbr')
+OVS_CTL = '/usr/share/openvswitch/scripts/ovs-ctl'
+
+
+class EnvError(Exception):
+    """The machine cannot run the harness as asked; the message says what to do."""
+
+
+# -- environment ------------------------------------------------------------------
+
+def check_environment(switch):
+    """Raise EnvError unless root, Mininet, the tools and the firewall allow a run."""
+    if os.geteuid() != 0:
+        raise EnvError('must run as root (Mininet creates namespaces and links): '
+                       'sudo make mininet-test')
+    try:
+        import mininet.net  # noqa: F401  (the import is the check)
+    except ImportError as exc:
+        raise EnvError(f'Mininet is not importable ({exc}); install it with '
+                       '`sudo make deps-run` and run with /usr/bin/python3') from None
+    tools = ['ip', 'ping', 'mnexec', 'sysctl']
+    tools += ['brctl'] if switch in ('lxbr', 'auto') else ['ovs-vsctl']
+    missing = [t for t in tools if not shutil.which(t)]
+    if missing:
+        raise EnvError(f'missing tools: {", ".join(missing)}; install them with '
+                       '`sudo make deps-run`')
+    if switch in ('lxbr', 'auto'):
+        check_bridge_firewall()
+
+
+def check_bridge_firewall():
+    """Refuse when bridged frames go through a FORWARD chain that drops by default."""
+    try:
+        with open('/proc/sys/net/bridge/bridge-nf-call-iptables') as f:
+            nf_call = f.read().strip() == '1'
+    except OSError:
+        nf_call = False
+    if not nf_call:
+        return
+    where = forward_drop_policy()
+    if where:
+        raise EnvError(f'bridge-nf-call-iptables=1 and {where} has policy DROP: a '
+                       'Linux-bridge network would be silent.  Either '
+                       '`sysctl -w net.bridge.bridge-nf-call-iptables=0` or allow '
+                       'bridged traffic (e.g. iptables -I FORWARD -m physdev '
+                       '--physdev-is-bridged -j ACCEPT), then run again')
+
+
+def forward_drop_policy():
+    """'iptables FORWARD' or 'nft chain T/C' when a forward hook drops by default."""
+    if shutil.which('iptables'):
+        res = subprocess.run(['iptables', '-w', '5', '-S', 'FORWARD'],
+                             capture_output=True, text=True, timeout=15)
+        if res.returncode == 0 and '-P FORWARD DROP' in res.stdout:
+            return 'iptables FORWARD'
+    if shutil.which('nft'):
+        res = subprocess.run(['nft', 'list', 'ruleset'], capture_output=True,
+                             text=True, timeout=15)
+        chain = None
+        for line in res.stdout.splitlines():
+            words = line.split()
+            if words[:1] == ['chain']:
+                chain = words[1]
+            if 'hook forward' in line and 'policy drop' in line:
+                return f'nft chain {chain}'
+    return None
+
+
+def choose_switch(kind, log):
+    """The switch kind to use for `kind` (resolving auto); raises EnvError."""
+    kernel_ovs = os.path.isdir('/sys/module/openvswitch')
+    if kind == 'auto':
+        if kernel_ovs and shutil.which('ovs-vsctl'):
+            return 'ovs'
+        log('no Open vSwitch kernel datapath here: using the Linux bridge (lxbr)')
+        return 'lxbr'
+    if kind == 'ovs' and not kernel_ovs:
+        raise EnvError('--switch ovs needs the openvswitch kernel module, which this '
+                       'kernel does not have; use --switch lxbr or --switch ovs-user')
+    return kind
+
+
+def ensure_ovs(log):
+    """Start OVS with ovs-ctl if its database is not answering; raises EnvError.
+
+    Returns True if this call started it (the caller may stop it again).
+    """
+    if _ovs_answers():
+        return False
+    if not os.path.exists(OVS_CTL):
+        raise EnvError(f'Open vSwitch is not running and {OVS_CTL} is missing; '
+                       'install openvswitch-switch (`sudo make deps-run`)')
+    log('starting Open vSwitch (ovs-ctl start)')
+    res = subprocess.run([OVS_CTL, 'start'], capture_output=True, text=True, timeout=60)
+    if res.returncode != 0 or not _ovs_answers():
+        raise EnvError(f'could not start Open vSwitch: {res.stdout}{res.stderr}'.strip())
+    return True
+
+
+def _ovs_answers():
+    try:
+        res = subprocess.run(['ovs-vsctl', '--timeout=3', 'show'], capture_output=True,
+                             timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return res.returncode == 0
+
+
+def environment_facts(switch):
+    """Kernel, Mininet and OVS versions and the switch kind, for matrix.json."""
+    from mininet.net import VERSION
+    ovs = None
+    if shutil.which('ovs-vsctl'):
+        res = subprocess.run(['ovs-vsctl', '--version'], capture_output=True, text=True)
+        ovs = res.stdout.splitlines()[0].split()[-1] if res.returncode == 0 else None
+    return {'kernel': os.uname().release, 'mininet': VERSION, 'ovs': ovs,
+            'switch': switch}
+
+
+# -- building -----------------------------------------------------------------------
+
+def root_names(topo):
+    """(interfaces, bridges) a topo will create in the root namespace (switch side)."""
+    switches = set(topo.switches())
+    links = []
+    for n1, n2, info in topo.links(sort=True, withInfo=True):
+        for node, port in ((n1, info.get('port1')), (n2, info.get('port2'))):
+            if node in switches:
+                links.append(f'{node}-eth{port}')
+    return links, sorted(switches)
+
+
+def check_names_free(topo):
+    """Raise EnvError if an interface this topo needs already exists (not ours)."""
+    links, bridges = root_names(topo)
+    taken = [n for n in bridges + links if link_exists(n)]
+    if taken:
+        raise EnvError(f'interfaces {", ".join(taken[:8])} already exist in the root '
+                       'namespace and this run did not create them; if an earlier run '
+                       'left them, run: sudo make clean-net')
+
+
+def node_classes(state, switch):
+    """Host and switch classes that record their shells in state as they start."""
+    from mininet.node import Host, OVSBridge
+    from mininet.nodelib import LinuxBridge
+
+    def tracked(base):
+        class Tracked(base):
+            def startShell(self, *args, **kwargs):
+                super().startShell(*args, **kwargs)
+                state.add_pid(self.pid, f'mininet:{self.name}')
+        Tracked.__name__ = f'Tracked{base.__name__}'
+        return Tracked
+
+    host_cls = tracked(Host)
+    if switch == 'lxbr':
+        return host_cls, tracked(LinuxBridge), {}
+    params = {'datapath': 'user'} if switch == 'ovs-user' else {}
+    return host_cls, tracked(OVSBridge), params
+
+
+def build(topo, switch, state):
+    """Build and start the Mininet network of topo; returns the Mininet object.
+
+    The root-namespace names are recorded before they are created.  On failure
+    the caller still owns the cleanup (stop() with the returned or partial network).
+    """
+    from functools import partial
+    from mininet.link import Link
+    from mininet.net import Mininet
+
+    _skip_mininet_limits()
+    links, bridges = root_names(topo)
+    state.add_names(links=links, bridges=bridges if switch == 'lxbr' else (),
+                    ovs_bridges=bridges if switch != 'lxbr' else ())
+    host_cls, switch_cls, params = node_classes(state, switch)
+    return Mininet(topo=topo, switch=partial(switch_cls, **params), host=host_cls,
+                   controller=None, link=Link, build=False, autoSetMacs=True,
+                   waitConnected=False)
+
+
+def start(net):
+    """net.build() and net.start() (separate from build() so the caller holds net)."""
+    net.build()
+    net.start()
+
+
+def _skip_mininet_limits():
+    """Raise our own open-file limit instead of Mininet's fixLimits().
+
+    fixLimits() raises machine-wide sysctls (ARP cache, buffers, pty.max) and leaves
+    them raised; a run should leave the machine as it found it.
+    """
+    from mininet.net import Mininet
+    Mininet.inited = True
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = min(max(soft, 16384), hard)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+
+
+def stop(net, log):
+    """Stop net (Mininet's own teardown); errors are logged, never raised."""
+    if net is None:
+        return
+    try:
+        net.stop()
+    except Exception as exc:  # teardown must go on; state cleanup follows
+        log(f'net.stop() failed: {exc!r}; removing what the state file records')
+
+
+# -- readiness ------------------------------------------------------------------------
+
+def ready_pairs(net, scenario):
+    """(host, address) pairs to ping: the scenario's, or a ring per IPv4 subnet."""
+    if scenario.ready is not None:
+        return list(scenario.ready)
+    import ipaddress
+    groups = {}
+    for host in net.hosts:
+        params = host.params.get('ip') or ''
+        if '/' not in params:
+            continue
+        iface = ipaddress.ip_interface(params)
+        groups.setdefault(iface.network, []).append((host.name, str(iface.ip)))
+    pairs = []
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        for i, (name, _ip) in enumerate(members):
+            pairs.append((name, members[(i + 1) % len(members)][1]))
+    return pairs
+
+
+def wait_ready(net, pairs, tries=10):
+    """Ping every pair (in parallel) until all answer; returns the failures (text).
+
+    One ping of 1 s per try and pair, at most `tries` tries: a network that never
+    gets ready gives a list of what did not answer, never an endless wait.
+    """
+    pending = list(pairs)
+    for _ in range(tries):
+        procs = []
+        for name, addr in pending:
+            argv = ['ping', '-6' if ':' in addr else '-4', '-n', '-q', '-c1', '-W1', addr]
+            procs.append(((name, addr), net.get(name).popen(argv)))
+        pending = [pair for pair, p in procs if p.communicate() and p.returncode != 0]
+        if not pending:
+            return []
+        time.sleep(0.2)
+    return [f'{name} cannot reach {addr}' for name, addr in pending]
+
+
+def log_prefix(msg):
+    return f'{PREFIX}{msg}'

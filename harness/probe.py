@@ -1,0 +1,302 @@
+"""Talk to netprobe: start servers, run one batch per host, parse records strictly.
+
+Plans: each host's cases become one plan file (`ID OP PROTO ADDR PORT [OPTION ...]`,
+the netprobe batch format); IDs are `b<n>` / `c<n>`, n the case's index in the
+scenario, so a record maps back to exactly one case.  All hosts' batches run at once
+(host.popen, which enters the host's namespace with `mnexec -da`).
+
+Strictness: a stdout line that is not a JSON record with the fields of the netprobe
+contract, a record whose id is unknown or repeated, or a case without a record all
+become `error` results carrying the text -- never a guessed outcome.
+"""
+
+import json
+import os
+import select
+import signal
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from . import REPO
+
+RECORD_FIELDS = ('op', 'proto', 'addr', 'port', 'ok', 'errno', 'error', 'message',
+                 'elapsed_us')
+CONNECT_FIELDS = ('src', 'local', 'peer_host')
+SERVER_READY_S = 10.0
+BATCH_SLACK_S = 30.0
+
+
+class ProbeError(Exception):
+    """netprobe could not be run at all (missing binary)."""
+
+
+def netprobe_path():
+    """The probe binary: $NETPROBE, else build/netprobe in the repository."""
+    path = os.environ.get('NETPROBE') or os.path.join(REPO, 'build', 'netprobe')
+    if not (os.path.isfile(path) and os.access(path, os.X_OK)):
+        raise ProbeError(f'netprobe not found at {path}: run `make` first '
+                         '(or set NETPROBE to the binary)')
+    return os.path.abspath(path)
+
+
+# -- plans ----------------------------------------------------------------------------
+
+def case_id(index, case):
+    """The plan id of the case at index in its scenario: b3, c17."""
+    return f'{case.kind[0]}{index}'
+
+
+def plan_line(index, case):
+    """One plan line for case."""
+    return ' '.join([case_id(index, case), case.kind, case.proto, case.addr,
+                     str(case.port)] + list(case.options))
+
+
+def write_plans(scenario, workdir):
+    """Write one plan per host into workdir; returns {host: (path, {id: index})}."""
+    plans = {}
+    for index, case in enumerate(scenario.cases):
+        path, ids = plans.setdefault(case.host, (os.path.join(workdir, f'{case.host}.plan'),
+                                                 {}))
+        ids[case_id(index, case)] = index
+    for host, (path, ids) in plans.items():
+        lines = [f'# {scenario.name}: cases of {host}']
+        lines += [plan_line(i, scenario.cases[i]) for i in ids.values()]
+        tmp = path + '.tmp'
+        with open(tmp, 'w') as f:
+            f.write('\n'.join(lines) + '\n')
+        os.replace(tmp, path)
+    return plans
+
+
+# -- records --------------------------------------------------------------------------
+
+def parse_record(line, kind=None):
+    """The record in one stdout line, or raise ValueError saying what is wrong."""
+    try:
+        rec = json.loads(line)
+    except ValueError as exc:
+        raise ValueError(f'not JSON ({exc}): {line[:200]!r}') from None
+    if not isinstance(rec, dict):
+        raise ValueError(f'not a record: {line[:200]!r}')
+    fields = RECORD_FIELDS + (CONNECT_FIELDS if rec.get('op') == 'connect' else ())
+    missing = [f for f in fields if f not in rec]
+    if missing:
+        raise ValueError(f'record lacks {", ".join(missing)}: {line[:200]!r}')
+    if not isinstance(rec['ok'], bool) or not isinstance(rec['errno'], int):
+        raise ValueError(f'record has a bad ok/errno: {line[:200]!r}')
+    if not rec['ok'] and not rec['error']:
+        raise ValueError(f'failed record without an error name: {line[:200]!r}')
+    if kind is not None and rec['op'] != kind:
+        raise ValueError(f'expected a {kind} record, got {rec["op"]}: {line[:200]!r}')
+    return rec
+
+
+def outcome(rec):
+    """'OK' or the errno name of a record."""
+    if rec['ok']:
+        return 'OK'
+    return str(rec['error'])
+
+
+def collect(stdout, ids, kinds):
+    """Map the batch output of one host to {index: record or error text}.
+
+    ids: {plan id: case index}; kinds: {case index: 'bind'|'connect'}.  A line that
+    is not a record poisons every case of the host that has no record yet (the output
+    cannot be trusted), and is named in their error.
+    """
+    got, junk = {}, []
+    for line in stdout.splitlines():
+        if not line.strip():
+            continue
+        try:
+            rec = parse_record(line)
+        except ValueError as exc:
+            junk.append(str(exc))
+            continue
+        index = ids.get(rec.get('id'))
+        if index is None:
+            junk.append(f'record with an unknown id {rec.get("id")!r}')
+        elif index in got:
+            junk.append(f'two records for id {rec["id"]!r}')
+        elif rec['op'] != kinds[index]:
+            junk.append(f'id {rec["id"]!r} is a {kinds[index]} case, record says '
+                        f'{rec["op"]}')
+        else:
+            got[index] = rec
+    if junk:
+        for index in ids.values():
+            got[index] = f'unparseable probe output: {junk[0]}'
+    return got
+
+
+# -- batches --------------------------------------------------------------------------
+
+def run_batches(net, scenario, plans, state, netprobe):
+    """Run one `netprobe batch` per host, all at once; returns {index: record|error}.
+
+    Every batch is bounded by the largest connect timeout plus slack; one that
+    overruns is killed and its missing cases become errors.
+    """
+    limit = max([_timeout_ms(c) for c in scenario.cases] + [1000]) / 1000 + BATCH_SLACK_S
+    procs = {}
+    for host, (path, _ids) in plans.items():
+        proc = net.get(host).popen([netprobe, '--host', host, 'batch', path])
+        state.add_pid(proc.pid, 'netprobe')
+        procs[host] = proc
+    kinds = {i: c.kind for i, c in enumerate(scenario.cases)}
+    results = {}
+    with ThreadPoolExecutor(max_workers=max(1, len(procs))) as pool:
+        try:
+            futures = {h: pool.submit(_finish, p, limit) for h, p in procs.items()}
+            for host, fut in futures.items():
+                out, err, rc = fut.result()
+                got = collect(out, plans[host][1], kinds)
+                for index in plans[host][1].values():
+                    if index not in got:
+                        got[index] = _no_record(host, rc, err)
+                results.update(got)
+        except BaseException:  # Ctrl-C: do not wait for the batches to finish
+            for proc in procs.values():
+                if proc.poll() is None:
+                    proc.kill()
+            raise
+    for proc in procs.values():
+        state.drop_pid(proc.pid)
+    return results
+
+
+def _finish(proc, limit):
+    """Wait for a batch (killing it past limit s); returns (stdout, stderr, status)."""
+    try:
+        out, err = proc.communicate(timeout=limit)
+    except Exception:  # TimeoutExpired, or an interrupt in the main thread
+        proc.kill()
+        out, err = proc.communicate()
+        err += f'\n(killed after {limit:.0f} s)'.encode()
+    return out.decode(errors='replace'), err.decode(errors='replace'), proc.returncode
+
+
+def _no_record(host, rc, err):
+    tail = ' '.join(err.strip().splitlines()[-3:])[:300]
+    return f'no record from netprobe batch on {host} (exit {rc}): {tail or "no message"}'
+
+
+def _timeout_ms(case):
+    for opt in case.options:
+        if opt.startswith('timeout='):
+            try:
+                return int(opt.split('=', 1)[1])
+            except ValueError:
+                return 1000
+    return 1000
+
+
+# -- servers --------------------------------------------------------------------------
+
+def server_argv(netprobe, server):
+    """The `netprobe serve` command line of a Server."""
+    argv = [netprobe, '--host', server.host, 'serve']
+    if server.proto == 'udp':
+        argv.append('--udp')
+    family = '6' if ':' in server.addr else '4'
+    for opt in server.options:
+        name, _, value = opt.partition('=')
+        if name == 'family':
+            family = value
+        elif value:
+            argv += [f'--{name.replace("_", "-")}', value]
+        else:
+            argv.append(f'--{name}')
+    argv.append(f'-{family}')
+    return argv + [server.addr, str(server.port)]
+
+
+class Servers:
+    """The `netprobe serve` processes of one scenario; stop() ends them by PID."""
+
+    def __init__(self, state):
+        self.state = state
+        self.procs = []         # (Server, Popen)
+        self.records = []       # (Server, record dict or error text)
+
+    def start_all(self, net, servers, netprobe, workdir):
+        """Start every server and wait for each readiness line.
+
+        Returns a list of error texts (empty: every server that must start did).
+        """
+        errors = []
+        started = []
+        for n, server in enumerate(servers):
+            log = open(os.path.join(workdir, f'serve{n}.err'), 'wb')
+            proc = net.get(server.host).popen(server_argv(netprobe, server), stderr=log)
+            log.close()
+            self.state.add_pid(proc.pid, 'netprobe')
+            self.procs.append((server, proc))
+            started.append((n, server, proc))
+        deadline = time.monotonic() + SERVER_READY_S
+        for n, server, proc in started:
+            rec = self._ready_line(proc, deadline, os.path.join(workdir, f'serve{n}.err'))
+            self.records.append((server, rec))
+            if isinstance(rec, str):
+                errors.append(f'server {server.host} {server.proto} '
+                              f'{server.addr}:{server.port}: {rec}')
+            elif not rec['ok'] and server.must_start:
+                errors.append(f'server {server.host} {server.proto} {server.addr}:'
+                              f'{server.port} could not listen: {rec["error"]} '
+                              f'({rec["message"]})')
+        return errors
+
+    @staticmethod
+    def _ready_line(proc, deadline, errpath):
+        """The serve record (the readiness signal), or an error text."""
+        buf = b''
+        while b'\n' not in buf:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return f'no readiness line within {SERVER_READY_S:.0f} s'
+            ready, _, _ = select.select([proc.stdout], [], [], left)
+            if not ready:
+                continue
+            chunk = os.read(proc.stdout.fileno(), 4096)
+            if not chunk:
+                proc.wait()
+                with open(errpath, 'rb') as f:
+                    err = f.read().decode(errors='replace').strip()
+                if buf.strip():
+                    break
+                return f'exited with {proc.returncode} before it was ready: {err[-300:]}'
+            buf += chunk
+        line = buf.split(b'\n', 1)[0].decode(errors='replace')
+        try:
+            return parse_record(line, 'serve')
+        except ValueError as exc:
+            return f'bad readiness line: {exc}'
+
+    def stop(self, grace_s=3.0):
+        """SIGTERM every server by PID, wait, SIGKILL what is left."""
+        for _server, proc in self.procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + grace_s
+        for _server, proc in self.procs:
+            try:
+                proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+            except Exception:
+                proc.kill()
+                proc.wait()
+            if proc.stdout:
+                proc.stdout.close()
+            self.state.drop_pid(proc.pid)
+        self.procs = []
+
+    def summary(self):
+        """The server records, for matrix.json."""
+        out = []
+        for server, rec in self.records:
+            out.append({'host': server.host, 'proto': server.proto, 'addr': server.addr,
+                        'port': server.port, 'options': list(server.options),
+                        'record': rec if isinstance(rec, dict) else None,
+                        'error': rec if isinstance(rec, str) else None})
+        return out

@@ -1,0 +1,746 @@
+"""report.html: one self-contained page per run, for people.
+
+The result files (summary.json, <scenario>/matrix.json) are for programs; this page is
+for the teacher, the student and the developer reading a CI artifact.  It has
+
+    an index       every scenario with its status (pass / fail / error) and counts;
+    per scenario   the topology drawn as inline SVG, the bind and the connect matrix as
+                   colour-coded grids (rows: the host that made the call; columns: the
+                   address or server endpoint), the errno name in every cell, expected
+                   against actual, the reason on hover (title) and inline (a table of
+                   every cell under the grid), the faults applied, the environment, and
+                   the scenario's lab sheet (labs/<scenario>.md) rendered.
+
+The page is ONE file: inline CSS and SVG, no script, no external resource, so it opens
+from a CI artifact store or an e-mail.  Everything that comes from a result file or a
+lab sheet is escaped with html.escape before it is printed, host names and messages
+included: a hostile host name cannot inject markup.  Markdown is rendered by a tiny
+renderer of our own (headings, paragraphs, fenced code, inline code, bold, lists)
+that escapes first and adds only its own tags.
+
+Every grid cell carries data attributes (data-matrix, data-kind, data-verdict,
+data-host, data-column, data-expected, data-actual) so tests and scripts can count
+cells in the rendered page.
+
+Entry points: ``render_run(run_dir) -> str`` and ``write_report(run_dir) -> path``
+(whole file or nothing: a temporary file renamed into place).
+"""
+
+import html
+import json
+import os
+import re
+
+from harness import REPO
+
+LABS_DIR = os.path.join(REPO, 'labs')
+KINDS = ('bind', 'connect')
+VERDICTS = ('pass', 'fail', 'error')
+_MARK = {'pass': '\u2713', 'fail': '\u2717', 'error': '!'}
+
+
+def esc(value):
+    """Any value as escaped HTML text (quotes too, so it is safe inside attributes)."""
+    return html.escape('' if value is None else str(value), quote=True)
+
+
+# -- reading a run folder ----------------------------------------------------------
+
+def load_run(run_dir):
+    """Read a run folder: (summary dict, [matrix dict, ...]) in suite order.
+
+    summary.json is optional (an empty dict when missing); every <sub>/matrix.json is
+    one scenario.  A matrix.json that cannot be parsed becomes a stand-in matrix whose
+    'load_error' says why, so the page shows the problem instead of hiding a scenario.
+    """
+    summary = _read_json(os.path.join(run_dir, 'summary.json'), default={})
+    if not isinstance(summary, dict):
+        summary = {}
+    matrices = []
+    for name in sorted(os.listdir(run_dir)):
+        path = os.path.join(run_dir, name, 'matrix.json')
+        if not os.path.isfile(path):
+            continue
+        try:
+            matrix = _read_json(path)
+            if not isinstance(matrix, dict):
+                raise ValueError('not a JSON object')
+        except (OSError, ValueError) as exc:
+            matrix = {'scenario': name, 'cells': [], 'load_error': f'{path}: {exc}'}
+        matrix.setdefault('scenario', name)
+        matrices.append(matrix)
+    order = _summary_order(summary)
+    matrices.sort(key=lambda m: (order.get(str(m.get('scenario')), len(order)),
+                                 str(m.get('scenario'))))
+    return summary, matrices
+
+
+def _read_json(path, default=None):
+    """json.load of path; default when the file does not exist and default is given."""
+    if default is not None and not os.path.exists(path):
+        return default
+    with open(path, encoding='utf-8') as f:
+        return json.load(f)
+
+
+def _summary_order(summary):
+    """{scenario name: position} from summary.json's scenario list, if it has one."""
+    items = summary.get('scenarios')
+    if isinstance(items, dict):
+        items = list(items)
+    order = {}
+    for i, item in enumerate(items or ()):
+        name = item.get('scenario', item.get('name')) if isinstance(item, dict) else item
+        order.setdefault(str(name), i)
+    return order
+
+
+def scenario_status(matrix):
+    """'error', 'fail' or 'pass' for a scenario, and its {verdict: count}."""
+    counts = {v: 0 for v in VERDICTS}
+    for cell in matrix.get('cells') or ():
+        verdict = cell.get('verdict') if isinstance(cell, dict) else None
+        counts[verdict if verdict in counts else 'error'] += 1
+    if matrix.get('load_error') or matrix.get('error') or counts['error']:
+        status = 'error'
+    elif counts['fail']:
+        status = 'fail'
+    elif counts['pass']:
+        status = 'pass'
+    else:
+        status = 'error'
+    return status, counts
+
+
+# -- the page ------------------------------------------------------------------------
+
+def render_run(run_dir, labs_dir=LABS_DIR):
+    """The whole report of the run in run_dir, as one HTML document (a str)."""
+    summary, matrices = load_run(run_dir)
+    run_id = summary.get('run_id') or summary.get('run') or os.path.basename(
+        os.path.normpath(run_dir))
+    parts = [_head(f'bindlab run {run_id}'),
+             f'<header><h1>bindlab run <code>{esc(run_id)}</code></h1>',
+             _run_facts(summary, matrices), '</header>',
+             _legend(), _index(matrices)]
+    for matrix in matrices:
+        parts.append(_scenario_section(matrix, labs_dir))
+    if not matrices:
+        parts.append('<p class="empty">This run has no scenario results '
+                     '(no <code>matrix.json</code> in the folder).</p>')
+    parts.append('</body></html>\n')
+    return '\n'.join(parts)
+
+
+def write_report(run_dir, path=None, labs_dir=LABS_DIR):
+    """Render run_dir and write it to path (default run_dir/report.html); return path.
+
+    Whole or nothing: written to a temporary file in the same folder, then renamed.
+    """
+    path = path or os.path.join(run_dir, 'report.html')
+    text = render_run(run_dir, labs_dir)
+    tmp = f'{path}.tmp{os.getpid()}'
+    try:
+        with open(tmp, 'w', encoding='utf-8') as f:
+            f.write(text)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
+
+
+_CSS = """
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0 auto;
+ max-width:1200px;padding:0 16px 48px;color:#1d1f23;background:#fff}
+h1{font-size:22px;margin:18px 0 6px}h2{font-size:19px;margin:0 0 8px}
+h3{font-size:16px;margin:18px 0 6px}
+code,pre{font-family:ui-monospace,"DejaVu Sans Mono",monospace;font-size:12.5px}
+pre{background:#f4f5f7;border:1px solid #dde0e4;padding:8px 10px;overflow-x:auto}
+p code,li code,td code{background:#f1f2f4;padding:0 3px;border-radius:3px}
+.facts{color:#555;margin:0 0 10px}.facts span{margin-right:16px}
+section.scenario{border-top:3px solid #ccd;margin-top:28px;padding-top:12px}
+.badge{display:inline-block;min-width:44px;text-align:center;border-radius:10px;
+ padding:1px 8px;font-weight:600;font-size:12px}
+.st-pass{background:#cdeccd;color:#164d16}.st-fail{background:#f6c9c9;color:#7a1010}
+.st-error{background:#ffe7a6;color:#664800}
+table{border-collapse:collapse}
+table.index td,table.index th,table.cells td,table.cells th,table.kv td{
+ border:1px solid #dde0e4;padding:3px 8px;text-align:left;vertical-align:top}
+.grid-wrap{overflow-x:auto;max-width:100%}
+table.grid{border-collapse:separate;border-spacing:2px;font-size:12px}
+table.grid th{font-weight:600;padding:2px 6px;white-space:nowrap;background:#f4f5f7}
+table.grid thead th{writing-mode:vertical-rl;transform:rotate(180deg);text-align:left;
+ vertical-align:bottom;max-height:170px}
+table.grid td{min-width:70px;padding:3px 5px;text-align:center;white-space:nowrap;
+ border:2px solid transparent}
+td.v-pass{background:#cdeccd;color:#164d16}
+td.v-fail{background:#f3a5a5;color:#5c0000;border-color:#b30000;font-weight:700}
+td.v-error{background:#ffe08a;color:#5a4000;border-color:#c79a00}
+td.v-none{background:#fafafa;color:#bbb}
+td .exp{display:block;font-size:10.5px;font-weight:400}
+td .no{font-size:10px;color:inherit;opacity:.7;margin-right:3px}
+tr.r-fail td{background:#fde8e8}tr.r-error td{background:#fff5d6}
+details{margin:6px 0}summary{cursor:pointer;color:#334}
+.legend span{margin-right:10px}.legend .badge{min-width:0}
+.lab{background:#fbfbfd;border:1px solid #e3e4ea;padding:4px 16px;margin-top:10px}
+.lab h1{font-size:18px}.lab h2{font-size:16px}.lab h3{font-size:14px}
+.problem{background:#fff0f0;border:1px solid #e7b3b3;padding:6px 10px}
+svg.topo{border:1px solid #e3e4ea;background:#fcfcfd;max-width:100%;height:auto}
+"""
+
+
+def _head(title):
+    """<!doctype> .. <body>: the document head with the inline stylesheet."""
+    return ('<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f'<title>{esc(title)}</title><style>{_CSS}</style></head><body>')
+
+
+def _run_facts(summary, matrices):
+    """One line of run facts: totals, switch, kernel, start time (what is known)."""
+    totals = {v: 0 for v in VERDICTS}
+    for matrix in matrices:
+        for verdict, n in scenario_status(matrix)[1].items():
+            totals[verdict] += n
+    facts = [f'{len(matrices)} scenario(s)', f'{totals["pass"]} passed',
+             f'{totals["fail"]} failed', f'{totals["error"]} error(s)']
+    env = summary.get('environment') if isinstance(summary.get('environment'), dict) \
+        else (matrices[0].get('environment') if matrices else None)
+    if isinstance(env, dict):
+        for key in ('switch', 'kernel', 'mininet'):
+            if env.get(key):
+                facts.append(f'{key} {env[key]}')
+    for key in ('started', 'finished', 'exit_status'):
+        if summary.get(key) is not None:
+            facts.append(f'{key.replace("_", " ")} {summary[key]}')
+    return '<p class="facts">' + ''.join(f'<span>{esc(f)}</span>' for f in facts) + '</p>'
+
+
+def _legend():
+    """What the colours mean (colour is never the only signal: each cell has a mark)."""
+    return ('<p class="legend">Cells: <span class="badge st-pass">\u2713 pass</span>'
+            'actual = expected <span class="badge st-fail">\u2717 fail</span>'
+            'actual differs (the expected outcome is shown under it) '
+            '<span class="badge st-error">! error</span>could not be measured. '
+            'Hover a cell for its reason; the table under each grid lists them all.</p>')
+
+
+def _anchor(name):
+    """A safe id for a scenario section."""
+    return 'sc-' + re.sub(r'[^A-Za-z0-9_-]', '-', str(name))
+
+
+def _index(matrices):
+    """The index table: scenario, title, status, counts, link to its section."""
+    rows = []
+    for matrix in matrices:
+        status, counts = scenario_status(matrix)
+        name = matrix.get('scenario')
+        rows.append(
+            f'<tr data-scenario="{esc(name)}" data-status="{status}">'
+            f'<td><a href="#{esc(_anchor(name))}">{esc(name)}</a></td>'
+            f'<td>{esc(matrix.get("title", ""))}</td>'
+            f'<td><span class="badge st-{status}">{status}</span></td>'
+            f'<td>{counts["pass"]}</td><td>{counts["fail"]}</td><td>{counts["error"]}</td>'
+            '</tr>')
+    return ('<h2>Scenarios</h2><table class="index"><thead><tr><th>scenario</th>'
+            '<th>title</th><th>status</th><th>pass</th><th>fail</th><th>error</th>'
+            '</tr></thead><tbody>' + ''.join(rows) + '</tbody></table>')
+
+
+def _scenario_section(matrix, labs_dir):
+    """One scenario: heading, problems, topology, matrices, faults, environment, lab."""
+    name = matrix.get('scenario')
+    status, counts = scenario_status(matrix)
+    out = [f'<section class="scenario" id="{esc(_anchor(name))}" '
+           f'data-scenario="{esc(name)}" data-status="{status}">',
+           f'<h2>{esc(name)} <span class="badge st-{status}">{status}</span></h2>']
+    if matrix.get('title'):
+        out.append(f'<p>{esc(matrix["title"])}</p>')
+    for key in ('load_error', 'error'):
+        if matrix.get(key):
+            out.append(f'<p class="problem">{esc(matrix[key])}</p>')
+    out.append(f'<p class="facts">{counts["pass"]} passed, {counts["fail"]} failed, '
+               f'{counts["error"]} error(s)</p>')
+    topo = matrix.get('topology')
+    if topo:
+        out.append('<h3>Topology</h3>' + topology_svg(topo))
+    cells = [c for c in matrix.get('cells') or () if isinstance(c, dict)]
+    for kind in KINDS:
+        mine = [c for c in cells if c.get('kind') == kind]
+        if mine:
+            out.append(matrix_grid(name, kind, mine))
+    other = [c for c in cells if c.get('kind') not in KINDS]
+    if other:
+        out.append(matrix_grid(name, 'other', other))
+    out.append(_faults(matrix))
+    out.append(_environment(matrix.get('environment')))
+    out.append(_lab_sheet(name, labs_dir))
+    out.append('</section>')
+    return '\n'.join(x for x in out if x)
+
+
+# -- matrices ------------------------------------------------------------------------
+
+def cell_column(cell):
+    """The column label of a cell: its own 'column', else proto + addr(:port) + options."""
+    if cell.get('column'):
+        return str(cell['column'])
+    addr = str(cell.get('addr', '?'))
+    where = addr
+    if cell.get('kind') != 'bind':
+        port = cell.get('port', '?')
+        where = f'[{addr}]:{port}' if ':' in addr else f'{addr}:{port}'
+    opts = cell.get('options') or ()
+    extra = (' ' + ' '.join(str(o) for o in opts)) if isinstance(opts, (list, tuple)) \
+        and opts else ''
+    return f'{cell.get("proto", "tcp")} {where}{extra}'
+
+
+def _outcome(value):
+    """An expected/actual value as short text ('OK', 'EADDRNOTAVAIL', 'ERROR: ...')."""
+    if isinstance(value, dict):
+        value = value.get('outcome') or value.get('error') or json.dumps(value)
+    return 'ERROR' if value is None else str(value)
+
+
+def _title(cell):
+    """The hover text of a cell: where, expected vs actual, reason, rule, message."""
+    lines = [f'{cell.get("host")} {cell.get("kind")} {cell_column(cell)}'
+             f' port {cell.get("port")}',
+             f'expected {_outcome(cell.get("expected"))}, actual '
+             f'{_outcome(cell.get("actual"))}: {cell.get("verdict")}']
+    for key in ('reason', 'rule', 'message', 'peer_host', 'local', 'error_text'):
+        if cell.get(key) not in (None, ''):
+            lines.append(f'{key}: {cell[key]}')
+    return '\n'.join(lines)
+
+
+def matrix_grid(scenario, kind, cells):
+    """A colour-coded grid (rows hosts, columns endpoints) and a table of every cell.
+
+    A host that has several cells for one column (the same endpoint probed twice,
+    e.g. held connects) gets extra columns "LABEL #2", "#3" ..., so every cell of
+    matrix.json is exactly one grid cell.  Cells are numbered; the table under the
+    grid uses the same numbers.
+    """
+    hosts, columns, where, seen = [], [], {}, {}
+    for n, cell in enumerate(cells, 1):
+        host, col = str(cell.get('host', '?')), cell_column(cell)
+        k = seen[(host, col)] = seen.get((host, col), 0) + 1
+        if k > 1:
+            col = f'{col} #{k}'
+        if host not in hosts:
+            hosts.append(host)
+        if col not in columns:
+            columns.append(col)
+        where[(host, col)] = (n, cell)
+    label = 'Bind matrix' if kind == 'bind' else (
+        'Connect matrix' if kind == 'connect' else 'Other cells')
+    verdicts = {v: sum(1 for c in cells if c.get('verdict') == v) for v in VERDICTS}
+    head = ''.join(f'<th scope="col" title="{esc(c)}">{esc(c)}</th>' for c in columns)
+    body = []
+    for host in hosts:
+        tds = []
+        for col in columns:
+            entry = where.get((host, col))
+            tds.append(_grid_cell(scenario, kind, *entry) if entry else
+                       '<td class="v-none" title="not probed">\u00b7</td>')
+        body.append(f'<tr><th scope="row">{esc(host)}</th>{"".join(tds)}</tr>')
+    summary = (f'{len(cells)} cells: {verdicts["pass"]} pass, {verdicts["fail"]} fail, '
+               f'{verdicts["error"]} error')
+    return (f'<h3>{label}</h3>'
+            f'<p class="facts">rows: the host that made the call; columns: '
+            f'{"the address it binds" if kind == "bind" else "the endpoint it reaches"}'
+            f'. {esc(summary)}</p>'
+            f'<div class="grid-wrap"><table class="grid" data-matrix="{esc(scenario)}/'
+            f'{esc(kind)}" data-cells="{len(cells)}"><thead><tr><th></th>{head}</tr>'
+            f'</thead><tbody>{"".join(body)}</tbody></table></div>'
+            + _cell_table(kind, cells, open_=bool(verdicts['fail'] or verdicts['error'])))
+
+
+def _grid_cell(scenario, kind, n, cell):
+    """One <td> of a grid: the actual outcome, the expected one when it differs."""
+    verdict = cell.get('verdict') if cell.get('verdict') in VERDICTS else 'error'
+    actual, expected = _outcome(cell.get('actual')), _outcome(cell.get('expected'))
+    exp = '' if verdict == 'pass' else f'<span class="exp">expected {esc(expected)}</span>'
+    attrs = (f'class="v-{verdict}" data-matrix="{esc(scenario)}/{esc(kind)}" '
+             f'data-kind="{esc(cell.get("kind"))}" data-verdict="{verdict}" '
+             f'data-host="{esc(cell.get("host"))}" data-column="{esc(cell_column(cell))}" '
+             f'data-expected="{esc(expected)}" data-actual="{esc(actual)}" '
+             f'title="{esc(_title(cell))}"')
+    return (f'<td {attrs}><span class="no">{n}</span>{_MARK[verdict]} {esc(actual)}'
+            f'{exp}</td>')
+
+
+def _cell_table(kind, cells, open_):
+    """Every cell of one matrix as a table row: the reasons, inline."""
+    rows = []
+    for n, cell in enumerate(cells, 1):
+        verdict = cell.get('verdict') if cell.get('verdict') in VERDICTS else 'error'
+        note = cell.get('message') or ''
+        if cell.get('peer_host'):
+            note = f'{note} answered by {cell["peer_host"]}'.strip()
+        rows.append(
+            f'<tr class="r-{verdict}"><td>{n}</td><td>{esc(cell.get("host"))}</td>'
+            f'<td><code>{esc(cell_column(cell))}</code></td><td>{esc(cell.get("port"))}'
+            f'</td><td>{esc(_outcome(cell.get("expected")))}</td>'
+            f'<td>{esc(_outcome(cell.get("actual")))}</td>'
+            f'<td><span class="badge st-{verdict}">{verdict}</span></td>'
+            f'<td>{esc(cell.get("reason"))}</td><td>{esc(cell.get("rule"))}</td>'
+            f'<td>{esc(note)}</td></tr>')
+    return (f'<details class="reasons"{" open" if open_ else ""}><summary>Every '
+            f'{esc(kind)} cell with its reason</summary><table class="cells"><thead><tr>'
+            '<th>#</th><th>host</th><th>column</th><th>port</th><th>expected</th>'
+            '<th>actual</th><th>verdict</th><th>reason</th><th>rule</th><th>note</th>'
+            '</tr></thead><tbody>' + ''.join(rows) + '</tbody></table></details>')
+
+
+# -- faults, environment ---------------------------------------------------------------
+
+def _faults(matrix):
+    """The misconfigurations (and setup steps) applied, as commands with their why."""
+    out = []
+    for key, label in (('setup', 'Setup'), ('faults', 'Faults applied')):
+        steps = matrix.get(key)
+        if not steps:
+            continue
+        items = []
+        for step in steps:
+            if isinstance(step, dict):
+                argv = step.get('argv') or step.get('cmd') or ''
+                cmd = ' '.join(str(a) for a in argv) if isinstance(argv, list) else argv
+                host = step.get('host', '')
+                why = step.get('why', '')
+                status = step.get('status') or step.get('error') or ''
+                items.append(f'<li><code>{esc(host)}: {esc(cmd)}</code>'
+                             f'{" &mdash; " + esc(why) if why else ""}'
+                             f'{" <em>(" + esc(status) + ")</em>" if status else ""}</li>')
+            else:
+                items.append(f'<li><code>{esc(step)}</code></li>')
+        out.append(f'<h3>{label}</h3><ul>{"".join(items)}</ul>')
+    return ''.join(out)
+
+
+def _environment(env):
+    """The environment the matrices were taken in, as a small key/value table."""
+    if not isinstance(env, dict) or not env:
+        return ''
+    rows = ''.join(f'<tr><td>{esc(k)}</td><td>{esc(v)}</td></tr>'
+                   for k, v in sorted(env.items(), key=lambda kv: str(kv[0])))
+    return (f'<details><summary>Environment</summary><table class="kv">{rows}'
+            '</table></details>')
+
+
+def _lab_sheet(name, labs_dir):
+    """The scenario's lab sheet (labs/<name>.md) rendered, or a line saying none."""
+    path = os.path.join(labs_dir, f'{name}.md') if labs_dir else None
+    if not path or '/' in str(name) or not os.path.isfile(path):
+        return f'<p class="facts">No lab sheet for {esc(name)}.</p>'
+    with open(path, encoding='utf-8') as f:
+        text = f.read()
+    return (f'<details class="lab-wrap" open><summary>Lab sheet '
+            f'(labs/{esc(name)}.md)</summary><div class="lab">{render_markdown(text)}'
+            '</div></details>')
+
+
+# -- topology ----------------------------------------------------------------------------
+
+def normalize_topology(topo):
+    """(nodes, links) from a topology record, whatever its exact shape.
+
+    nodes: [(name, kind 'host'|'switch', [address text, ...])]; links: [(a, b, label)].
+    Accepts hosts/switches as lists of names, lists of dicts (name, ips/ip/addrs), or
+    dicts {name: info}; links as [a, b], (a, b, info) or dicts (node1/node2, a/b, src/dst).
+    """
+    nodes, seen = [], set()
+
+    def add(kind, item, info=None):
+        if isinstance(item, dict):
+            info, item = item, item.get('name') or item.get('node')
+        name = str(item)
+        if name in seen:
+            return
+        seen.add(name)
+        addrs = []
+        if isinstance(info, dict):
+            for key in ('ips', 'ip', 'addrs', 'addresses', 'ipv6', 'ip6'):
+                val = info.get(key)
+                if isinstance(val, str):
+                    addrs.append(val)
+                elif isinstance(val, (list, tuple)):
+                    addrs.extend(str(v) for v in val)
+                elif isinstance(val, dict):
+                    for intf, a in val.items():
+                        for one in (a if isinstance(a, (list, tuple)) else [a]):
+                            addrs.append(f'{one} ({intf})')
+            node_kind = info.get('kind') or info.get('role')
+            if node_kind in ('switch', 'router', 'host'):
+                kind = 'switch' if node_kind == 'switch' else 'host'
+        elif isinstance(info, str):
+            addrs.append(info)
+        nodes.append((name, kind, addrs))
+
+    for kind, key in (('host', 'hosts'), ('switch', 'switches')):
+        group = topo.get(key) if isinstance(topo, dict) else None
+        if isinstance(group, dict):
+            for name, info in group.items():
+                add(kind, name, info)
+        elif isinstance(group, (list, tuple)):
+            for item in group:
+                add(kind, item)
+    links = []
+    for link in (topo.get('links') or () if isinstance(topo, dict) else ()):
+        if isinstance(link, dict):
+            a = link.get('node1') or link.get('a') or link.get('src')
+            b = link.get('node2') or link.get('b') or link.get('dst')
+            label = ' '.join(str(link[k]) for k in ('intf1', 'intf2') if link.get(k))
+        elif isinstance(link, (list, tuple)) and len(link) >= 2:
+            a, b, label = link[0], link[1], ''
+        else:
+            continue
+        if a is None or b is None:
+            continue
+        for end in (a, b):
+            if str(end) not in seen:
+                add('switch' if re.match(r'^s\d+$', str(end)) else 'host', end)
+        links.append((str(a), str(b), label))
+    return nodes, links
+
+
+def topology_svg(topo, max_per_row=12):
+    """The topology as an inline SVG: switches on top, hosts below, links as lines.
+
+    Hosts are ordered by the switch they hang off, so links do not cross much; large
+    topologies wrap onto several rows.  Links between two hosts (routers) are drawn as
+    arcs.  All text is escaped.
+    """
+    nodes, links = normalize_topology(topo)
+    if not nodes:
+        return '<p class="facts">(no topology recorded)</p>'
+    switches = [n for n in nodes if n[1] == 'switch']
+    hosts = [n for n in nodes if n[1] != 'switch']
+    first_switch = {}
+    sw_order = {n[0]: i for i, n in enumerate(switches)}
+    for a, b, _ in links:
+        for x, y in ((a, b), (b, a)):
+            if y in sw_order:
+                first_switch.setdefault(x, sw_order[y])
+    hosts.sort(key=lambda n: first_switch.get(n[0], len(sw_order)))
+    box_w, box_h, gap_x, gap_y = 118, 46, 18, 70
+    per_row = max(1, min(max_per_row, max(len(hosts), len(switches), 1)))
+    width = per_row * (box_w + gap_x) + gap_x
+    pos = {}
+
+    def place(group, top):
+        rows = (len(group) + per_row - 1) // per_row
+        for i, node in enumerate(group):
+            r, c = divmod(i, per_row)
+            in_row = min(per_row, len(group) - r * per_row)
+            x0 = (width - (in_row * (box_w + gap_x) - gap_x)) / 2
+            pos[node[0]] = (x0 + c * (box_w + gap_x), top + r * (box_h + gap_y / 2))
+        return top + rows * (box_h + gap_y / 2) + gap_y / 2
+
+    y = place(switches, 14) if switches else 14
+    height = place(hosts, y) + 4 if hosts else y
+    out = [f'<svg class="topo" xmlns="http://www.w3.org/2000/svg" width="{int(width)}" '
+           f'height="{int(height)}" viewBox="0 0 {int(width)} {int(height)}" '
+           f'role="img" aria-label="topology">']
+    kinds = {n[0]: n[1] for n in nodes}
+    for a, b, label in links:
+        if a not in pos or b not in pos:
+            continue
+        (ax, ay), (bx, by) = pos[a], pos[b]
+        ax, bx = ax + box_w / 2, bx + box_w / 2
+        if kinds[a] == kinds[b] and ay == by:
+            mid = ay - 22 if kinds[a] == 'switch' else ay + box_h + 22
+            ay_, by_ = (ay, by) if kinds[a] == 'switch' else (ay + box_h, by + box_h)
+            out.append(f'<path d="M{ax:.0f},{ay_:.0f} Q{(ax + bx) / 2:.0f},{mid:.0f} '
+                       f'{bx:.0f},{by_:.0f}" fill="none" stroke="#778" stroke-width="1.5">'
+                       f'<title>{esc(a)} \u2014 {esc(b)} {esc(label)}</title></path>')
+            continue
+        if ay > by:
+            (ax, ay), (bx, by) = (bx, by), (ax, ay)
+        out.append(f'<line x1="{ax:.0f}" y1="{ay + box_h:.0f}" x2="{bx:.0f}" y2="{by:.0f}" '
+                   f'stroke="#778" stroke-width="1.5"><title>{esc(a)} \u2014 {esc(b)} '
+                   f'{esc(label)}</title></line>')
+    for name, kind, addrs in nodes:
+        x, y0 = pos[name]
+        fill, stroke = ('#e4ecfa', '#5473b8') if kind == 'switch' else ('#f2f7ec', '#5f8f3a')
+        shown = addrs[:2] + ([f'+{len(addrs) - 2} more'] if len(addrs) > 2 else [])
+        out.append(f'<g data-node="{esc(name)}" data-node-kind="{kind}"><title>{esc(name)}'
+                   f'{" " + esc(", ".join(addrs)) if addrs else ""}</title>'
+                   f'<rect x="{x:.0f}" y="{y0:.0f}" width="{box_w}" height="{box_h}" '
+                   f'rx="{10 if kind == "switch" else 4}" fill="{fill}" stroke="{stroke}"/>'
+                   f'<text x="{x + box_w / 2:.0f}" y="{y0 + 15:.0f}" text-anchor="middle" '
+                   f'font-size="12" font-weight="600">{esc(_clip(name, 16))}</text>')
+        for i, addr in enumerate(shown):
+            out.append(f'<text x="{x + box_w / 2:.0f}" y="{y0 + 28 + i * 11:.0f}" '
+                       f'text-anchor="middle" font-size="9.5" fill="#333">'
+                       f'{esc(_clip(addr, 22))}</text>')
+        out.append('</g>')
+    out.append('</svg>')
+    return ''.join(out)
+
+
+def _clip(text, n):
+    """text cut to n characters with an ellipsis."""
+    text = str(text)
+    return text if len(text) <= n else text[:n - 1] + '\u2026'
+
+
+# -- a tiny, safe Markdown renderer ---------------------------------------------------------
+
+_HEADING = re.compile(r'^(#{1,6})\s+(.*?)\s*#*\s*$')
+_ITEM = re.compile(r'^(\s*)([-*+]|\d{1,9}[.)])\s+(.*)$')
+_FENCE = re.compile(r'^(\s*)(```|~~~)')
+
+
+def render_markdown(text):
+    """A small, safe subset of Markdown as HTML.
+
+    Headings (#..######), paragraphs, fenced code blocks (``` or ~~~, also indented
+    inside list items), inline `code`, **bold**, and bullet / numbered lists whose
+    items may hold further blocks (indented continuation).  Everything else is text.
+    Every piece of input text is escaped before our own tags are added, so the input
+    cannot produce markup of its own.
+    """
+    return _blocks(text.replace('\r\n', '\n').replace('\t', '    ').split('\n'))
+
+
+def _blocks(lines):
+    """Render a list of lines as a sequence of blocks."""
+    out, i, n = [], 0, len(lines)
+    while i < n:
+        line = lines[i]
+        if not line.strip():
+            i += 1
+            continue
+        fence = _FENCE.match(line)
+        heading = _HEADING.match(line)
+        item = _ITEM.match(line)
+        if fence:
+            i = _code_block(lines, i, fence, out)
+        elif heading:
+            level = len(heading.group(1))
+            out.append(f'<h{level}>{inline(heading.group(2))}</h{level}>')
+            i += 1
+        elif item and len(item.group(1)) < 4:
+            i = _list(lines, i, out)
+        else:
+            para = []
+            while i < n and lines[i].strip() and not _starts_block(lines[i]):
+                para.append(lines[i].strip())
+                i += 1
+            out.append(f'<p>{inline(" ".join(para))}</p>')
+    return '\n'.join(out)
+
+
+def _starts_block(line):
+    """True when line opens a heading, a fence or a list item (ends a paragraph)."""
+    item = _ITEM.match(line)
+    return bool(_FENCE.match(line) or _HEADING.match(line)
+                or (item and len(item.group(1)) < 4))
+
+
+def _code_block(lines, i, fence, out):
+    """Append a <pre><code> block starting at lines[i]; return the next index."""
+    indent, marker = len(fence.group(1)), fence.group(2)
+    body, i = [], i + 1
+    while i < len(lines) and not lines[i].strip().startswith(marker):
+        line = lines[i]
+        strip = min(indent, len(line) - len(line.lstrip(' ')))
+        body.append(line[strip:])
+        i += 1
+    out.append(f'<pre><code>{html.escape(chr(10).join(body))}</code></pre>')
+    return i + 1
+
+
+def _list(lines, i, out):
+    """Append a <ul>/<ol> starting at lines[i]; return the index after it.
+
+    An item is its marker line plus the lines after it that are indented (or that
+    continue its first paragraph without a blank line); those lines, dedented, are
+    rendered as blocks inside the <li>.  A blank line followed by a line that is
+    neither indented nor another item of the same kind ends the list.
+    """
+    first = _ITEM.match(lines[i])
+    ordered = first.group(2)[0].isdigit()
+    items, n = [], len(lines)
+    while i < n:
+        m = _ITEM.match(lines[i])
+        if not m or m.group(2)[0].isdigit() != ordered or len(m.group(1)) >= 4:
+            break
+        width = len(m.group(1)) + len(m.group(2)) + 1
+        body, i = [m.group(3)], i + 1
+        in_fence = False
+        while i < n:
+            line = lines[i]
+            if in_fence:
+                body.append(_dedent(line, width))
+                if line.strip().startswith(('```', '~~~')):
+                    in_fence = False
+                i += 1
+                continue
+            if not line.strip():
+                nxt = next((l for l in lines[i + 1:] if l.strip()), None)
+                if nxt is None or _indent(nxt) < 2:
+                    break
+                body.append('')
+                i += 1
+                continue
+            if _indent(line) >= 2:
+                if _FENCE.match(line):
+                    in_fence = True
+                body.append(_dedent(line, width))
+                i += 1
+                continue
+            if _starts_block(line) or not body[-1].strip():
+                break
+            body.append(line)
+            i += 1
+        items.append(body)
+        while i < n and not lines[i].strip():
+            nxt = next((l for l in lines[i:] if l.strip()), None)
+            nm = _ITEM.match(nxt) if nxt else None
+            if nm and nm.group(2)[0].isdigit() == ordered and len(nm.group(1)) < 4:
+                i += 1
+            else:
+                break
+    tag = 'ol' if ordered else 'ul'
+    start = ''
+    if ordered:
+        num = int(first.group(2)[:-1])
+        start = f' start="{num}"' if num != 1 else ''
+    lis = []
+    for body in items:
+        inner = _blocks(body)
+        if inner.startswith('<p>') and inner.count('<p>') == 1 and inner.endswith('</p>'):
+            inner = inner[3:-4]
+        lis.append(f'<li>{inner}</li>')
+    out.append(f'<{tag}{start}>' + ''.join(lis) + f'</{tag}>')
+    return i
+
+
+def _indent(line):
+    """Number of leading spaces."""
+    return len(line) - len(line.lstrip(' '))
+
+
+def _dedent(line, width):
+    """line without up to width leading spaces."""
+    return line[min(width, _indent(line)):]
+
+
+def inline(text):
+    """Inline Markdown: `code` and **bold**; everything escaped first."""
+    parts = re.split(r'(`[^`]+`)', text)
+    out = []
+    for part in parts:
+        if len(part) >= 2 and part.startswith('`') and part.endswith('`'):
+            out.append(f'<code>{html.escape(part[1:-1])}</code>')
+        else:
+            escaped = html.escape(part)
+            out.append(re.sub(r'\*\*(.+?)\*\*', r'<strong>\1</strong>', escaped))
+    return ''.join(out)
