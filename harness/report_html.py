@@ -172,14 +172,14 @@ table.grid{border-collapse:separate;border-spacing:2px;font-size:12px}
 table.grid th{font-weight:600;padding:2px 6px;white-space:nowrap;background:#f4f5f7}
 table.grid thead th{writing-mode:vertical-rl;transform:rotate(180deg);text-align:left;
  vertical-align:bottom;max-height:170px}
-table.grid td{min-width:70px;padding:3px 5px;text-align:center;white-space:nowrap;
+table.grid td{min-width:60px;padding:2px 4px;font-size:11.5px;text-align:center;white-space:nowrap;
  border:2px solid transparent}
 td.v-pass{background:#cdeccd;color:#164d16}
 td.v-fail{background:#f3a5a5;color:#5c0000;border-color:#b30000;font-weight:700}
 td.v-error{background:#ffe08a;color:#5a4000;border-color:#c79a00}
 td.v-none{background:#fafafa;color:#bbb}
 td .exp{display:block;font-size:10.5px;font-weight:400}
-td .no{font-size:10px;color:inherit;opacity:.7;margin-right:3px}
+td .no{font-size:9px;color:inherit;opacity:.6;margin-right:3px;vertical-align:top}
 tr.r-fail td{background:#fde8e8}tr.r-error td{background:#fff5d6}
 details{margin:6px 0}summary{cursor:pointer;color:#334}
 .legend span{margin-right:10px}.legend .badge{min-width:0}
@@ -269,11 +269,18 @@ def _scenario_section(matrix, labs_dir):
     cells = [c for c in matrix.get('cells') or () if isinstance(c, dict)]
     for kind in KINDS:
         mine = [c for c in cells if c.get('kind') == kind]
-        if mine:
-            out.append(matrix_grid(name, kind, mine))
+        if not mine:
+            continue
+        protos = sorted({str(c.get('proto', 'tcp')) for c in mine})
+        for proto in protos:
+            out.append(matrix_grid(name, kind, [c for c in mine
+                                                if str(c.get('proto', 'tcp')) == proto],
+                                   proto if len(protos) > 1 else ''))
+        out.append(_cell_tables(kind, mine))
     other = [c for c in cells if c.get('kind') not in KINDS]
     if other:
         out.append(matrix_grid(name, 'other', other))
+        out.append(_cell_tables('other', other))
     out.append(_faults(matrix))
     out.append(_environment(matrix.get('environment')))
     out.append(_lab_sheet(name, labs_dir))
@@ -317,8 +324,13 @@ def _title(cell):
     return '\n'.join(lines)
 
 
-def matrix_grid(scenario, kind, cells):
-    """A colour-coded grid (rows hosts, columns endpoints) and a table of every cell.
+def matrix_grid(scenario, kind, cells, proto=''):
+    """A colour-coded grid: rows hosts, columns addresses or endpoints, one per cell.
+
+    proto: when a matrix has both TCP and UDP cells it is drawn as one grid per
+    protocol (narrower); the grid's heading names it.  Cell numbers restart per grid
+    and match the numbers in the cell tables (see _cell_tables, which numbers in the
+    same order: by protocol, then matrix.json order).
 
     A host that has several cells for one column (the same endpoint probed twice,
     e.g. held connects) gets extra columns "LABEL #2", "#3" ..., so every cell of
@@ -326,7 +338,7 @@ def matrix_grid(scenario, kind, cells):
     grid uses the same numbers.
     """
     hosts, columns, where, seen = [], [], {}, {}
-    for n, cell in enumerate(cells, 1):
+    for n, cell in _numbered(cells):
         host, col = str(cell.get('host', '?')), cell_column(cell)
         k = seen[(host, col)] = seen.get((host, col), 0) + 1
         if k > 1:
@@ -338,6 +350,7 @@ def matrix_grid(scenario, kind, cells):
         where[(host, col)] = (n, cell)
     label = 'Bind matrix' if kind == 'bind' else (
         'Connect matrix' if kind == 'connect' else 'Other cells')
+    label += f' ({esc(proto)})' if proto else ''
     verdicts = {v: sum(1 for c in cells if c.get('verdict') == v) for v in VERDICTS}
     head = ''.join(f'<th scope="col" title="{esc(c)}">{esc(c)}</th>' for c in columns)
     body = []
@@ -355,9 +368,8 @@ def matrix_grid(scenario, kind, cells):
             f'{"the address it binds" if kind == "bind" else "the endpoint it reaches"}'
             f'. {esc(summary)}</p>'
             f'<div class="grid-wrap"><table class="grid" data-matrix="{esc(scenario)}/'
-            f'{esc(kind)}" data-cells="{len(cells)}"><thead><tr><th></th>{head}</tr>'
-            f'</thead><tbody>{"".join(body)}</tbody></table></div>'
-            + _cell_table(kind, cells, open_=bool(verdicts['fail'] or verdicts['error'])))
+            f'{esc(kind)}" data-proto="{esc(proto)}" data-cells="{len(cells)}"><thead>'
+            f'<tr><th></th>{head}</tr></thead><tbody>{"".join(body)}</tbody></table></div>')
 
 
 def _grid_cell(scenario, kind, n, cell):
@@ -374,27 +386,52 @@ def _grid_cell(scenario, kind, n, cell):
             f'{exp}</td>')
 
 
-def _cell_table(kind, cells, open_):
-    """Every cell of one matrix as a table row: the reasons, inline."""
+def _numbered(cells):
+    """[(number, cell)]: a cell's number is its position among the cells of its
+    kind and protocol, so the number in a grid and in the tables agree."""
+    counters, out = {}, []
+    for cell in cells:
+        key = (cell.get('kind'), str(cell.get('proto', 'tcp')))
+        counters[key] = counters.get(key, 0) + 1
+        out.append((counters[key], cell))
+    return out
+
+
+def _cell_tables(kind, cells):
+    """The reasons, inline: a table of the cells that differ (always shown, when there
+    are any) and a folded table of every cell of this kind."""
+    numbered = _numbered(cells)
+    bad = [(n, c) for n, c in numbered if c.get('verdict') != 'pass']
+    out = []
+    if bad:
+        out.append(f'<p><strong>{len(bad)} {esc(kind)} cell(s) differ or could not be '
+                   'measured:</strong></p>' + _cell_table(bad, 'differs'))
+    out.append(f'<details class="reasons"><summary>Every {esc(kind)} cell with its '
+               f'reason ({len(cells)})</summary>{_cell_table(numbered, "all")}</details>')
+    return ''.join(out)
+
+
+def _cell_table(numbered, which):
+    """Rows of (number, cell): where, expected, actual, verdict, reason, rule, note."""
     rows = []
-    for n, cell in enumerate(cells, 1):
+    for n, cell in numbered:
         verdict = cell.get('verdict') if cell.get('verdict') in VERDICTS else 'error'
         note = cell.get('message') or ''
         if cell.get('peer_host'):
             note = f'{note} answered by {cell["peer_host"]}'.strip()
         rows.append(
-            f'<tr class="r-{verdict}"><td>{n}</td><td>{esc(cell.get("host"))}</td>'
+            f'<tr class="r-{verdict}"><td>{esc(cell.get("proto", ""))} {n}</td>'
+            f'<td>{esc(cell.get("host"))}</td>'
             f'<td><code>{esc(cell_column(cell))}</code></td><td>{esc(cell.get("port"))}'
             f'</td><td>{esc(_outcome(cell.get("expected")))}</td>'
             f'<td>{esc(_outcome(cell.get("actual")))}</td>'
             f'<td><span class="badge st-{verdict}">{verdict}</span></td>'
             f'<td>{esc(cell.get("reason"))}</td><td>{esc(cell.get("rule"))}</td>'
             f'<td>{esc(note)}</td></tr>')
-    return (f'<details class="reasons"{" open" if open_ else ""}><summary>Every '
-            f'{esc(kind)} cell with its reason</summary><table class="cells"><thead><tr>'
+    return (f'<table class="cells" data-table="{which}"><thead><tr>'
             '<th>#</th><th>host</th><th>column</th><th>port</th><th>expected</th>'
             '<th>actual</th><th>verdict</th><th>reason</th><th>rule</th><th>note</th>'
-            '</tr></thead><tbody>' + ''.join(rows) + '</tbody></table></details>')
+            '</tr></thead><tbody>' + ''.join(rows) + '</tbody></table>')
 
 
 # -- faults, environment ---------------------------------------------------------------
@@ -543,7 +580,7 @@ def topology_svg(topo, max_per_row=12):
         return top + rows * (box_h + gap_y / 2) + gap_y / 2
 
     y = place(switches, 14) if switches else 14
-    height = place(hosts, y) + 4 if hosts else y
+    height = (place(hosts, y) if hosts else y) - gap_y + 10
     out = [f'<svg class="topo" xmlns="http://www.w3.org/2000/svg" width="{int(width)}" '
            f'height="{int(height)}" viewBox="0 0 {int(width)} {int(height)}" '
            f'role="img" aria-label="topology">']
