@@ -171,7 +171,7 @@ table.index td,table.index th,table.cells td,table.cells th,table.kv td{
 table.grid{border-collapse:separate;border-spacing:2px;font-size:12px}
 table.grid th{font-weight:600;padding:2px 6px;white-space:nowrap;background:#f4f5f7}
 table.grid thead th{writing-mode:vertical-rl;transform:rotate(180deg);text-align:left;
- vertical-align:bottom;max-height:170px}
+ vertical-align:bottom;max-height:260px;overflow:hidden}
 table.grid td{min-width:60px;padding:2px 4px;font-size:11.5px;text-align:center;white-space:nowrap;
  border:2px solid transparent}
 td.v-pass{background:#cdeccd;color:#164d16}
