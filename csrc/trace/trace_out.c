@@ -1,0 +1,128 @@
+/* trace_out.c: see trace_out.h. */
+#include "trace_out.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char out_path[PATH_MAX];
+static bool out_reopen;
+
+/*
+ * The kept descriptor and the identity of the file it was opened on.  dev/ino are
+ * stored before the descriptor is published (release/acquire), so a thread that
+ * sees the descriptor also sees the identity to check it against.
+ */
+static atomic_int out_fd = -1;
+static _Atomic uint64_t out_dev, out_ino;
+
+void trace_out_init(const char *path, bool reopen)
+{
+	size_t n = strlen(path);
+
+	if (n >= sizeof(out_path))
+		n = sizeof(out_path) - 1;
+	memcpy(out_path, path, n);
+	out_path[n] = '\0';
+	out_reopen = reopen;
+}
+
+/* Opens the trace file.  Returns the descriptor, or -1 with errno set. */
+static int open_file(void)
+{
+	return open(out_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+}
+
+/* Moves @fd to a number >= TRACE_FD_MIN when the descriptor limit allows it.
+ * Returns the descriptor to use (@fd itself when it could not be moved). */
+static int move_high(int fd)
+{
+	int high = fcntl(fd, F_DUPFD_CLOEXEC, TRACE_FD_MIN);
+
+	if (high < 0)
+		return fd;
+	close(fd);
+	return high;
+}
+
+/* True when @fd is open on the file whose identity is stored. */
+static bool still_ours(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 &&
+	       (uint64_t)st.st_dev == atomic_load_explicit(&out_dev, memory_order_relaxed) &&
+	       (uint64_t)st.st_ino == atomic_load_explicit(&out_ino, memory_order_relaxed);
+}
+
+/*
+ * The kept descriptor, reopened when it is no longer ours.  Returns it, or -1 with
+ * errno set.  A stale number is never closed: it now belongs to the program.  Two
+ * threads reopening at once both publish; the loser's descriptor stays open (one
+ * descriptor at most per race, on our own file).
+ */
+static int kept_fd(void)
+{
+	int fd = atomic_load_explicit(&out_fd, memory_order_acquire);
+	struct stat st;
+
+	if (fd >= 0 && still_ours(fd))
+		return fd;
+	fd = open_file();
+	if (fd < 0)
+		return -1;
+	fd = move_high(fd);
+	if (fstat(fd, &st) < 0) {
+		int err = errno;
+
+		close(fd);
+		errno = err;
+		return -1;
+	}
+	atomic_store_explicit(&out_dev, (uint64_t)st.st_dev, memory_order_relaxed);
+	atomic_store_explicit(&out_ino, (uint64_t)st.st_ino, memory_order_relaxed);
+	atomic_store_explicit(&out_fd, fd, memory_order_release);
+	return fd;
+}
+
+/* One write() of the whole record, retried only when nothing was written. */
+static int write_once(int fd, const char *line, size_t len)
+{
+	ssize_t n;
+
+	do
+		n = write(fd, line, len);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -1;
+	if ((size_t)n != len) {
+		errno = EIO;	/* a short append (disk full): the line is cut, say so */
+		return -1;
+	}
+	return 0;
+}
+
+int trace_out_write(const char *line, size_t len)
+{
+	int fd, rc;
+
+	if (!out_path[0]) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (!out_reopen) {
+		fd = kept_fd();
+		return fd < 0 ? -1 : write_once(fd, line, len);
+	}
+	fd = open_file();
+	if (fd < 0)
+		return -1;
+	rc = write_once(fd, line, len);
+	close(fd);
+	return rc;
+}
