@@ -104,7 +104,8 @@ def write_run(out_dir, run_id, meta, scenario_results):
                json.dumps(summary, indent=1, sort_keys=True) + '\n')
     write_file(os.path.join(run_dir, 'summary.md'), summary_md(summary, scenario_results))
     write_file(os.path.join(run_dir, 'junit.xml'), junit_xml(run_id, scenario_results))
-    write_file(os.path.join(run_dir, 'report.html'), report_html(summary, scenario_results))
+    write_file(os.path.join(run_dir, 'report.html'), full_report(run_dir, summary,
+                                                               scenario_results))
     point_latest(out_dir, run_id)
     return run_dir
 
@@ -216,7 +217,23 @@ def junit_xml(run_id, scenario_results):
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, 'unicode') + '\n'
 
 
-def report_html(summary, scenario_results):
+def full_report(run_dir, summary, scenario_results):
+    """The report page: harness/report_html.py's when it renders, else the plain one.
+
+    A renderer that fails must not cost the run its results: the plain page says so.
+    """
+    try:
+        from .report_html import render_run
+    except ImportError:
+        return report_html(summary, scenario_results)
+    try:
+        return render_run(run_dir)
+    except Exception as exc:
+        return report_html(summary, scenario_results,
+                           note=f'the full report failed ({type(exc).__name__}: {exc})')
+
+
+def report_html(summary, scenario_results, note=None):
     """report.html: one escaped table per matrix, mismatches highlighted."""
     e = html.escape
     out = ['<!doctype html><html><head><meta charset="utf-8">',
@@ -228,6 +245,8 @@ def report_html(summary, scenario_results):
            f'<h1>bindlab run {e(summary["run_id"])}</h1>',
            f'<p>{summary["passed"]} passed, {summary["failed"]} failed; switch '
            f'{e(summary["switch"])}</p>']
+    if note:
+        out.append(f'<p class="error">{e(note)}</p>')
     for res in scenario_results:
         out.append(f'<h2>{e(res["scenario"])}: {e(res["title"])}</h2>')
         if res['problem']:
