@@ -1,0 +1,363 @@
+"""netprobe against real namespaces: every socket failure bindlab is about.
+
+Each test builds the smallest network that produces one outcome (two namespaces on
+a veth link, see conftest.Pair), runs the real probe in it, and asserts the record's
+``ok`` flag and ``error`` name: what a user reads in a matrix cell.  Nothing is
+mocked and nothing is timed; waits poll the kernel's own state.
+"""
+
+import os
+import signal
+import subprocess
+
+import pytest
+
+import nsutil
+
+ERRNO_99 = "EADDRNOTAVAIL"
+
+
+def assert_outcome(record, error):
+    """The record says @error (None: success), with ok and errno consistent."""
+    if error is None:
+        assert record["ok"] is True, record
+        assert record["errno"] == 0 and record["error"] is None, record
+    else:
+        assert record["ok"] is False, record
+        assert record["error"] == error, record
+        assert record["errno"] != 0 and record["message"], record
+
+
+# ---------------------------------------------------------------- bind: Errno 99
+
+
+def test_bind_another_hosts_address_is_errno_99(pair):
+    """The seed's case: h2 binds h1's address."""
+    run = pair.h2.probe("bind", "10.0.0.1", 6677)
+    assert run.returncode == 0, run.stderr
+    record = run.only()
+    assert_outcome(record, ERRNO_99)
+    assert record["errno"] == 99
+    assert record["message"] == "Cannot assign requested address"
+    assert record["call"] == "bind"
+    assert (record["op"], record["host"], record["addr"], record["port"]) == \
+        ("bind", "h2", "10.0.0.1", 6677)
+    # the same bind on the host that has the address works
+    assert_outcome(pair.h1.probe("bind", "10.0.0.1", 6677).only(), None)
+
+
+def test_bind_a_deleted_address_is_errno_99(pair):
+    pair.h1.addr_add(pair.h1_dev, "10.0.0.5/24")
+    assert_outcome(pair.h1.probe("bind", "10.0.0.5", 7000).only(), None)
+    pair.h1.ip("addr", "del", "10.0.0.5/24", "dev", pair.h1_dev)
+    assert_outcome(pair.h1.probe("bind", "10.0.0.5", 7000).only(), ERRNO_99)
+
+
+def test_bind_a_tentative_ipv6_address_is_errno_99_until_dad_completes(pair):
+    h1, dev = pair.h1, pair.h1_dev
+    # several probes, so that the address stays tentative for seconds, not a blink
+    h1.sysctl("net.ipv6.conf.%s.dad_transmits" % dev, 3)
+    h1.sysctl("net.ipv6.conf.%s.accept_dad" % dev, 1)
+    h1.addr_add(dev, "2001:db8::1/64")
+    record = h1.probe("bind", "-6", "2001:db8::1", 7001).only()
+    still_tentative = "tentative" in h1.addr_flags(dev, "2001:db8::1")
+    assert still_tentative, "DAD finished before the probe ran; the test proved nothing"
+    assert_outcome(record, ERRNO_99)
+
+    flags = h1.wait_dad_done(dev, "2001:db8::1")
+    assert "dadfailed" not in flags
+    assert_outcome(h1.probe("bind", "-6", "2001:db8::1", 7001).only(), None)
+
+
+def test_bind_a_nodad_ipv6_address_works_at_once(pair):
+    h1, dev = pair.h1, pair.h1_dev
+    h1.sysctl("net.ipv6.conf.%s.dad_transmits" % dev, 3)
+    h1.addr_add(dev, "2001:db8::2/64", "nodad")
+    assert "tentative" not in h1.addr_flags(dev, "2001:db8::2")
+    assert_outcome(h1.probe("bind", "2001:db8::2", 7002).only(), None)
+
+
+def test_addrs_reports_the_tentative_flag(pair):
+    h1, dev = pair.h1, pair.h1_dev
+    h1.sysctl("net.ipv6.conf.%s.dad_transmits" % dev, 3)
+    h1.addr_add(dev, "2001:db8::3/64")
+    run = h1.probe("addrs", "--json")
+    assert "tentative" in h1.addr_flags(dev, "2001:db8::3"), "DAD finished too soon"
+    assert run.returncode == 0, run.stderr
+    mine = [r for r in run.records if r.get("addr") == "2001:db8::3"]
+    assert len(mine) == 1, run.records
+    assert "tentative" in mine[0]["flags"], mine[0]
+    assert (mine[0]["ifname"], mine[0]["family"], mine[0]["prefixlen"]) == (dev, "inet6", 64)
+    v4 = [r for r in run.records if r.get("addr") == "10.0.0.1"]
+    assert len(v4) == 1 and v4[0]["prefixlen"] == 24, run.records
+    # once DAD is done the flag goes
+    h1.wait_dad_done(dev, "2001:db8::3")
+    after = [r for r in h1.probe("addrs", "--json").records if r.get("addr") == "2001:db8::3"]
+    assert "tentative" not in after[0]["flags"], after
+
+
+# ---------------------------------------------------------------- connect: Errno 99
+
+
+def test_connect_with_the_ephemeral_ports_exhausted_is_errno_99(pair):
+    """Two ephemeral ports, three held connections to one server: the third has no
+    free source port (the "Errno 99 under load" of containers and CI)."""
+    server = pair.h1.serve("10.0.0.1", 7010)
+    assert_outcome(server.ready, None)
+    pair.h2.sysctl("net.ipv4.ip_local_port_range", "40000 40001")
+    plan = "".join("c%d connect tcp 10.0.0.1 7010 hold timeout=5000\n" % i for i in range(3))
+    run = pair.h2.probe("batch", input=plan)
+    assert run.returncode == 0, run.stderr
+    assert len(run.records) == 3, run.records
+    assert sorted(r["ok"] for r in run.records) == [False, True, True], run.records
+    failed = [r for r in run.records if not r["ok"]]
+    assert_outcome(failed[0], ERRNO_99)
+    for record in run.records:
+        if record["ok"]:
+            assert record["local"].split(":")[-1] in ("40000", "40001"), record
+            assert record["peer_host"] == "h1", record
+
+
+# ---------------------------------------------------------------- the other errors
+
+
+def test_two_binds_of_one_port_are_eaddrinuse(pair):
+    run = pair.h1.probe("bind", "10.0.0.1", 7020, "10.0.0.1", 7020)
+    assert run.returncode == 0, run.stderr
+    first, second = run.records
+    assert_outcome(first, None)
+    assert_outcome(second, "EADDRINUSE")
+
+
+def test_bind_against_a_serve_is_eaddrinuse(pair):
+    server = pair.h1.serve("10.0.0.1", 7021)
+    assert_outcome(server.ready, None)
+    assert_outcome(pair.h1.probe("bind", "10.0.0.1", 7021).only(), "EADDRINUSE")
+    # the wildcard conflicts with it too
+    assert_outcome(pair.h1.probe("bind", "any", 7021).only(), "EADDRINUSE")
+
+
+def test_privileged_port_without_cap_net_bind_service_is_eacces(pair):
+    nobody = ["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups",
+              "--inh-caps=-all"]
+    run = pair.h1.probe("bind", "10.0.0.1", 80, wrap=nobody)
+    assert run.returncode == 0, run.stderr
+    assert_outcome(run.only(), "EACCES")
+    # an unprivileged port works for the same user, and root may take port 80
+    assert_outcome(pair.h1.probe("bind", "10.0.0.1", 8080, wrap=nobody).only(), None)
+    assert_outcome(pair.h1.probe("bind", "10.0.0.1", 80).only(), None)
+
+
+def test_link_local_without_scope_is_einval(pair):
+    h1, dev = pair.h1, pair.h1_dev
+    h1.addr_add(dev, "fe80::1/64", "nodad")
+    assert_outcome(h1.probe("bind", "fe80::1", 7030).only(), "EINVAL")
+    # with the scope it is a different story
+    assert_outcome(h1.probe("bind", "fe80::1%" + dev, 7030).only(), None)
+
+
+def test_tcp_connect_with_no_listener_is_econnrefused(pair):
+    record = pair.h2.probe("connect", "10.0.0.1", 7040).only()
+    assert_outcome(record, "ECONNREFUSED")
+    assert record["op"] == "connect" and record["peer_host"] is None
+
+
+def test_udp_connect_with_no_listener_is_econnrefused(pair):
+    """UDP learns it from the ICMP port unreachable (IP_RECVERR)."""
+    record = pair.h2.probe("connect", "--udp", "10.0.0.1", 7041).only()
+    assert_outcome(record, "ECONNREFUSED")
+    assert record["proto"] == "udp"
+
+
+def test_connect_with_no_route_is_enetunreach(pair):
+    # h2 knows 10.0.0.0/24 only: no default route
+    assert_outcome(pair.h2.probe("connect", "192.0.2.1", 80).only(), "ENETUNREACH")
+
+
+def test_connect_to_a_dropping_host_is_etimedout(pair):
+    pair.h1.nft("table inet blt {\n chain input {\n"
+                "  type filter hook input priority 0;\n  tcp dport 7050 drop\n }\n}\n")
+    server = pair.h1.serve("10.0.0.1", 7050)
+    assert_outcome(server.ready, None)
+    record = pair.h2.probe("connect", "--timeout", 200, "10.0.0.1", 7050).only()
+    assert_outcome(record, "ETIMEDOUT")
+    assert record["timeout_ms"] == 200
+    # the same server answers once the rule is gone: the drop was the cause
+    pair.h1.sh(["nft", "delete", "table", "inet", "blt"])
+    assert_outcome(pair.h2.probe("connect", "10.0.0.1", 7050).only(), None)
+
+
+def test_freebind_makes_the_seeds_nonlocal_bind_work(pair):
+    assert_outcome(pair.h2.probe("bind", "10.0.0.1", 6677).only(), ERRNO_99)
+    record = pair.h2.probe("bind", "--freebind", "10.0.0.1", 6677).only()
+    assert_outcome(record, None)
+    assert "freebind" in record["options"]
+
+
+# ---------------------------------------------------------------- serve
+
+
+def test_serve_says_its_name_to_connect(pair):
+    server = pair.h1.serve("10.0.0.1", 7060)
+    record = pair.h2.probe("connect", "10.0.0.1", 7060).only()
+    assert_outcome(record, None)
+    assert record["peer_host"] == "h1"
+    assert record["host"] == "h2"
+    assert record["local"].startswith("10.0.0.2:"), record
+    assert server.stop() == 0
+
+
+def test_udp_serve_says_its_name_to_connect(pair):
+    pair.h1.serve("--udp", "10.0.0.1", 7061)
+    record = pair.h2.probe("connect", "--udp", "10.0.0.1", 7061).only()
+    assert_outcome(record, None)
+    assert record["peer_host"] == "h1"
+
+
+def test_serve_readiness_line(pair):
+    server = pair.h1.serve("10.0.0.1", 7070)
+    assert server.ready["op"] == "serve"
+    assert_outcome(server.ready, None)
+    assert (server.ready["addr"], server.ready["port"], server.ready["host"]) == \
+        ("10.0.0.1", 7070, "h1")
+    # ready means listening: a connect now is answered
+    assert_outcome(pair.h2.probe("connect", "10.0.0.1", 7070).only(), None)
+
+
+def test_serve_readiness_file_appears_whole(pair, tmp_path):
+    """A script that waits for --ready-file (never for stdout) can connect at once."""
+    ready_file = tmp_path / "ready"
+    server = pair.h1.serve("--ready-file", ready_file, "10.0.0.1", 7072)
+    nsutil.wait_for_file(ready_file)
+    assert nsutil.parse_records(ready_file.read_text()) == [server.ready]
+    assert_outcome(pair.h2.probe("connect", "10.0.0.1", 7072).only(), None)
+
+
+def test_serve_readiness_fd(pair):
+    read_end, write_end = os.pipe()
+    try:
+        argv = pair.h1.argv([nsutil.netprobe_path(), "--host", "h1", "serve",
+                             "--ready-fd", str(write_end), "10.0.0.1", "7073"])
+        popen = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                 pass_fds=(write_end,), text=True)
+        pair.lab.processes.append(popen)
+        os.close(write_end)
+        write_end = -1
+        with os.fdopen(read_end, "r") as ready:
+            read_end = -1
+            record = nsutil.parse_records(ready.readline())[0]
+        assert record["op"] == "serve"
+        assert_outcome(record, None)
+        assert_outcome(pair.h2.probe("connect", "10.0.0.1", 7073).only(), None)
+    finally:
+        for fd in (read_end, write_end):
+            if fd >= 0:
+                os.close(fd)
+
+
+def test_serve_that_cannot_listen_says_why_and_exits_1(pair, tmp_path):
+    ready_file = tmp_path / "ready"
+    server = pair.h2.serve("--ready-file", ready_file, "10.0.0.1", 7071)
+    assert server.ready["op"] == "serve"
+    assert_outcome(server.ready, ERRNO_99)
+    assert server.popen.wait(timeout=nsutil.GUARD_SECONDS) == 1
+    nsutil.wait_for_file(ready_file)
+    assert nsutil.parse_records(ready_file.read_text()) == [server.ready]
+
+
+def test_serve_stops_on_sigterm_with_exit_0(pair):
+    server = pair.h1.serve("10.0.0.1", 7080)
+    assert server.popen.poll() is None
+    assert server.stop() == 0
+    # and the port is free again
+    assert_outcome(pair.h1.probe("bind", "10.0.0.1", 7080).only(), None)
+
+
+def test_serve_stops_on_sigint_with_exit_0(pair):
+    server = pair.h1.serve("10.0.0.1", 7081)
+    server.popen.send_signal(signal.SIGINT)
+    assert server.stop() == 0
+
+
+# ---------------------------------------------------------------- batch
+
+
+def test_batch_refuses_a_malformed_plan_before_running_anything(pair):
+    plan = ("# a plan with a typo on line 3\n"
+            "b1 bind tcp 10.0.0.2 7090\n"
+            "b2 bind tcp 10.0.0.2 70x90\n"
+            "b3 bind tcp 10.0.0.2 7091\n")
+    run = pair.h2.probe("batch", input=plan)
+    assert run.returncode == 2
+    assert run.stdout == ""
+    assert "plan line 3" in run.stderr and "field 'port'" in run.stderr, run.stderr
+
+
+def test_batch_reads_a_plan_file(pair, tmp_path):
+    plan = tmp_path / "plan"
+    plan.write_text("b1 bind tcp 10.0.0.2 7092\nb2 bind tcp 10.0.0.1 7092\n")
+    run = pair.h2.probe("batch", plan)
+    assert run.returncode == 0, run.stderr
+    records = run.by_id()
+    assert_outcome(records["b1"], None)
+    assert_outcome(records["b2"], ERRNO_99)
+    # binds come in plan order
+    assert [r["id"] for r in run.records] == ["b1", "b2"]
+
+
+def test_batch_of_200_connects_gives_every_case_its_record(pair):
+    pair.h1.serve("10.0.0.1", 7100)
+    ids = ["c%03d" % i for i in range(200)]
+    plan = "".join("%s connect tcp 10.0.0.1 7100 timeout=10000\n" % i for i in ids)
+    run = pair.h2.probe("batch", input=plan)
+    assert run.returncode == 0, run.stderr
+    assert sorted(r["id"] for r in run.records) == ids
+    for record in run.records:
+        assert_outcome(record, None)
+        assert record["peer_host"] == "h1", record
+
+
+def test_batch_mixes_outcomes_one_record_each(pair):
+    pair.h1.serve("10.0.0.1", 7110)
+    plan = ("ok connect tcp 10.0.0.1 7110\n"
+            "refused connect tcp 10.0.0.1 7111\n"
+            "unreach connect tcp 192.0.2.1 80\n"
+            "mine bind tcp 10.0.0.2 7112\n"
+            "theirs bind tcp 10.0.0.1 7112\n"
+            "free bind tcp 10.0.0.1 7112 freebind\n")
+    records = pair.h2.probe("batch", input=plan).by_id()
+    assert len(records) == 6, records
+    assert_outcome(records["ok"], None)
+    assert_outcome(records["refused"], "ECONNREFUSED")
+    assert_outcome(records["unreach"], "ENETUNREACH")
+    assert_outcome(records["mine"], None)
+    assert_outcome(records["theirs"], ERRNO_99)
+    assert_outcome(records["free"], None)
+
+
+# ---------------------------------------------------------------- valgrind
+
+
+def _valgrind():
+    return ["valgrind", "-q", "--leak-check=full", "--show-leak-kinds=definite,indirect",
+            "--errors-for-leak-kinds=definite,indirect", "--error-exitcode=9"]
+
+
+def test_no_leaks_or_memory_errors_under_valgrind(pair):
+    binary = nsutil.plain_netprobe_path()
+    if not os.access(binary, os.X_OK):
+        pytest.fail("%s is missing: run `make` (or set NETPROBE_PLAIN)" % binary)
+    server = pair.h1.serve("10.0.0.1", 7120, wrap=_valgrind(), binary=binary)
+    assert_outcome(server.ready, None)
+    run = pair.h2.probe("connect", "10.0.0.1", 7120, wrap=_valgrind(), binary=binary)
+    assert run.returncode == 0, run.stderr
+    assert_outcome(run.only(), None)
+    assert run.only()["peer_host"] == "h1"
+
+    plan = "".join("c%d connect tcp 10.0.0.1 7120 timeout=5000\n" % i for i in range(20))
+    plan += "b1 bind tcp 10.0.0.2 7121 hold\nb2 bind tcp 10.0.0.1 7121\n"
+    plan += "r1 connect udp 10.0.0.1 7122\n"
+    run = pair.h2.probe("batch", input=plan, wrap=_valgrind(), binary=binary)
+    assert run.returncode == 0, run.stderr
+    assert len(run.records) == 23, run.stderr
+    assert server.stop() == 0, server.popen.stderr
