@@ -101,7 +101,7 @@ def scenario_status(matrix):
     for cell in matrix.get('cells') or ():
         verdict = cell.get('verdict') if isinstance(cell, dict) else None
         counts[verdict if verdict in counts else 'error'] += 1
-    if matrix.get('load_error') or matrix.get('error') or counts['error']:
+    if matrix.get('load_error') or matrix.get('problem') or counts['error']:
         status = 'error'
     elif counts['fail']:
         status = 'fail'
@@ -258,7 +258,7 @@ def _scenario_section(matrix, labs_dir):
            f'<h2>{esc(name)} <span class="badge st-{status}">{status}</span></h2>']
     if matrix.get('title'):
         out.append(f'<p>{esc(matrix["title"])}</p>')
-    for key in ('load_error', 'error'):
+    for key in ('load_error', 'problem', 'error'):
         if matrix.get(key):
             out.append(f'<p class="problem">{esc(matrix[key])}</p>')
     out.append(f'<p class="facts">{counts["pass"]} passed, {counts["fail"]} failed, '
@@ -318,7 +318,8 @@ def _title(cell):
              f' port {cell.get("port")}',
              f'expected {_outcome(cell.get("expected"))}, actual '
              f'{_outcome(cell.get("actual"))}: {cell.get("verdict")}']
-    for key in ('reason', 'rule', 'message', 'peer_host', 'local', 'error_text'):
+    for key in ('reason', 'rule', 'message', 'expected_peer', 'peer', 'local',
+                'elapsed_us'):
         if cell.get(key) not in (None, ''):
             lines.append(f'{key}: {cell[key]}')
     return '\n'.join(lines)
@@ -373,16 +374,22 @@ def matrix_grid(scenario, kind, cells, proto=''):
 
 
 def _grid_cell(scenario, kind, n, cell):
-    """One <td> of a grid: the actual outcome, the expected one when it differs."""
+    """One <td> of a grid: the actual outcome (and who answered a connect), and the
+    expected outcome under it when they differ."""
     verdict = cell.get('verdict') if cell.get('verdict') in VERDICTS else 'error'
     actual, expected = _outcome(cell.get('actual')), _outcome(cell.get('expected'))
+    shown = actual
+    if cell.get('peer') and actual == 'OK':
+        shown = f'OK \u2192{cell["peer"]}'
+    if cell.get('expected_peer') and expected == 'OK':
+        expected = f'OK \u2192{cell["expected_peer"]}'
     exp = '' if verdict == 'pass' else f'<span class="exp">expected {esc(expected)}</span>'
     attrs = (f'class="v-{verdict}" data-matrix="{esc(scenario)}/{esc(kind)}" '
              f'data-kind="{esc(cell.get("kind"))}" data-verdict="{verdict}" '
              f'data-host="{esc(cell.get("host"))}" data-column="{esc(cell_column(cell))}" '
              f'data-expected="{esc(expected)}" data-actual="{esc(actual)}" '
              f'title="{esc(_title(cell))}"')
-    return (f'<td {attrs}><span class="no">{n}</span>{_MARK[verdict]} {esc(actual)}'
+    return (f'<td {attrs}><span class="no">{n}</span>{_MARK[verdict]} {esc(shown)}'
             f'{exp}</td>')
 
 
@@ -417,8 +424,12 @@ def _cell_table(numbered, which):
     for n, cell in numbered:
         verdict = cell.get('verdict') if cell.get('verdict') in VERDICTS else 'error'
         note = cell.get('message') or ''
-        if cell.get('peer_host'):
-            note = f'{note} answered by {cell["peer_host"]}'.strip()
+        if cell.get('peer'):
+            note = f'{note} answered by {cell["peer"]}'.strip()
+        if cell.get('expected_peer') and cell.get('peer') != cell.get('expected_peer'):
+            note = f'{note} (expected an answer from {cell["expected_peer"]})'.strip()
+        if cell.get('local'):
+            note = f'{note} local {cell["local"]}'.strip()
         rows.append(
             f'<tr class="r-{verdict}"><td>{esc(cell.get("proto", ""))} {n}</td>'
             f'<td>{esc(cell.get("host"))}</td>'
@@ -437,26 +448,33 @@ def _cell_table(numbered, which):
 # -- faults, environment ---------------------------------------------------------------
 
 def _faults(matrix):
-    """The misconfigurations (and setup steps) applied, as commands with their why."""
+    """The setup steps and the misconfigurations applied, as commands with their why.
+
+    matrix.json's 'steps' (each with kind setup|fault, host, argv, why, ok, error);
+    a step that did not apply is marked.
+    """
+    steps = [s for s in matrix.get('steps') or () if isinstance(s, dict)]
+    if not steps:
+        steps = [dict(s, kind='fault') for s in matrix.get('faults') or ()
+                 if isinstance(s, dict)]
     out = []
-    for key, label in (('setup', 'Setup'), ('faults', 'Faults applied')):
-        steps = matrix.get(key)
-        if not steps:
-            continue
+    for kind, label in (('setup', 'Setup steps'), ('fault', 'Faults applied')):
         items = []
-        for step in steps:
-            if isinstance(step, dict):
-                argv = step.get('argv') or step.get('cmd') or ''
-                cmd = ' '.join(str(a) for a in argv) if isinstance(argv, list) else argv
-                host = step.get('host', '')
-                why = step.get('why', '')
-                status = step.get('status') or step.get('error') or ''
-                items.append(f'<li><code>{esc(host)}: {esc(cmd)}</code>'
-                             f'{" &mdash; " + esc(why) if why else ""}'
-                             f'{" <em>(" + esc(status) + ")</em>" if status else ""}</li>')
-            else:
-                items.append(f'<li><code>{esc(step)}</code></li>')
-        out.append(f'<h3>{label}</h3><ul>{"".join(items)}</ul>')
+        for step in (s for s in steps if s.get('kind') == kind):
+            argv = step.get('argv') or ()
+            cmd = ' '.join(str(a) for a in argv) if isinstance(argv, (list, tuple)) \
+                else str(argv)
+            why = step.get('why') or ''
+            failed = step.get('ok') is False or step.get('error')
+            bad = (f' <strong class="problem">did not apply: {esc(step.get("error"))}'
+                   '</strong>') if failed else ''
+            items.append(f'<li><code>{esc(step.get("host", ""))}: {esc(cmd)}</code>'
+                         f'{" &mdash; " + esc(why) if why else ""}{bad}</li>')
+        if items:
+            out.append(f'<h3>{label}</h3><ul>{"".join(items)}</ul>')
+    if not any(s.get('kind') == 'fault' for s in steps):
+        out.append('<p class="facts">No fault applied after start: what fails here '
+                   'fails on a correctly built network.</p>')
     return ''.join(out)
 
 
@@ -488,10 +506,12 @@ def normalize_topology(topo):
     """(nodes, links) from a topology record, whatever its exact shape.
 
     nodes: [(name, kind 'host'|'switch', [address text, ...])]; links: [(a, b, label)].
-    Accepts hosts/switches as lists of names, lists of dicts (name, ips/ip/addrs), or
+    The harness writes hosts as [{name, interfaces: [{name, ip, prefixlen}]}],
+    switches as [{name, class}] and links as [intf1, intf2] (interface names).  Also
+    accepts hosts/switches as lists of names, lists of dicts (name, ips/ip/addrs), or
     dicts {name: info}; links as [a, b], (a, b, info) or dicts (node1/node2, a/b, src/dst).
     """
-    nodes, seen = [], set()
+    nodes, seen, owner = [], set(), {}
 
     def add(kind, item, info=None):
         if isinstance(item, dict):
@@ -502,6 +522,13 @@ def normalize_topology(topo):
         seen.add(name)
         addrs = []
         if isinstance(info, dict):
+            for intf in info.get('interfaces') or ():
+                if isinstance(intf, dict) and intf.get('name'):
+                    owner[str(intf['name'])] = name
+                    if intf.get('ip'):
+                        plen = intf.get('prefixlen')
+                        addrs.append(f'{intf["ip"]}{"/" + str(plen) if plen else ""}'
+                                     f' {intf["name"]}')
             for key in ('ips', 'ip', 'addrs', 'addresses', 'ipv6', 'ip6'):
                 val = info.get(key)
                 if isinstance(val, str):
@@ -539,11 +566,24 @@ def normalize_topology(topo):
             continue
         if a is None or b is None:
             continue
+        a, b = _link_end(str(a), owner, seen), _link_end(str(b), owner, seen)
+        label = label or ''
         for end in (a, b):
             if str(end) not in seen:
                 add('switch' if re.match(r'^s\d+$', str(end)) else 'host', end)
         links.append((str(a), str(b), label))
     return nodes, links
+
+
+def _link_end(end, owner, seen):
+    """The node a link end names: a node name, or an interface name ('s1-eth2')
+    mapped to its node (from the hosts' interfaces, else Mininet's NODE-ethN form)."""
+    if end in seen:
+        return end
+    if end in owner:
+        return owner[end]
+    node = end.rsplit('-', 1)[0] if '-' in end else end
+    return node if node in seen else end
 
 
 def topology_svg(topo, max_per_row=12):
