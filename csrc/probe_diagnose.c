@@ -460,7 +460,7 @@ static void explain_ok(const struct diag_request *rq, const struct probe_addr *a
 	if (l && !addr_link_usable(l)) {
 		d->cause = CAUSE_INTERFACE_DOWN;
 		WHY(d, "%s is on %s, which is %s. Linux still lets a socket bind an address of an "
-		       "interface that is down, so the bind succeeds, but nothing can be sent from "
+		       "interface that is down or has no carrier, so the bind succeeds, but nothing can be sent from "
 		       "or received on that address until the link works: connects from it fail "
 		       "(ENETUNREACH or a timeout) and no client reaches a server on it.",
 		    a->text, l->ifname,
@@ -556,8 +556,8 @@ static void explain_tentative(const struct probe_addr *a, struct diagnosis *d,
 	       "(EADDRNOTAVAIL).", l->text, l->ifname);
 	if (tx >= 0 && ms >= 0)
 		WHY(d, " DAD sends %ld neighbour solicitation(s) %ld ms apart "
-		       "(net.ipv6.conf.%s.dad_transmits), so it takes about %ld ms once the link "
-		       "is up.", tx, ms, l->ifname, tx * ms);
+		       "(net.ipv6.conf.%s.dad_transmits), so it takes about %.1f s once the link "
+		       "is up.", tx, ms, l->ifname, (double)(tx * ms) / 1000.0);
 	if (!addr_link_usable(l))
 		WHY(d, " %s has no working link (%s), so DAD has not even started: it starts when "
 		       "the link comes up.", l->ifname,
@@ -871,7 +871,8 @@ static void diagnose_usage(FILE *f)
 	      "               unknown_scope, other) instead of text\n"
 	      "  --udp        a UDP socket (default TCP)\n"
 	      "  --freebind   set IP_FREEBIND / IPV6_FREEBIND on the trial socket\n"
-	      "Exit status: 0 the bind would succeed, 1 it would not, 2 bad usage.\n",
+	      "Exit status: 0 the bind would succeed, 1 it would not (or, with a message on\n"
+	      "stderr and nothing on stdout, the probe could not look), 2 bad usage.\n",
 	      f);
 }
 
