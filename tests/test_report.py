@@ -1,0 +1,336 @@
+"""report.html, checked in a real browser against a real harness run.
+
+A real `python3 -m harness run` (under the Mininet lock) takes the wrong-host matrices
+and, beside them, the same scenario with one deliberately wrong expectation, so the run
+has exactly one failing cell.  The renderer turns that run folder into report.html,
+Debian's headless Chromium loads it, and a small script appended to a COPY of the page
+reads the page itself: how many cells each matrix grid has and how each cell is drawn
+(its computed background colour).  A screenshot is kept in the test's tmp_path.
+
+The report itself has no script; the test's script is added only to the copy.  A
+hostile matrix.json (markup in host names, reasons, messages, titles, topology node
+names, lab text) must come out as text: no element, no handler, nothing run.
+"""
+
+import html.parser
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import textwrap
+
+import pytest
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, REPO)
+
+from harness import report_html  # noqa: E402
+
+PYTHON = '/usr/bin/python3'
+LOCK = '/tmp/bindlab-mininet.lock'
+CHROMIUM_FLAGS = ('--headless', '--no-sandbox', '--disable-gpu', '--disable-quic',
+                  '--no-first-run', '--disable-background-networking',
+                  '--disable-component-update', '--disable-sync')
+FAIL_BG = 'rgb(243, 165, 165)'     # td.v-fail in report_html._CSS
+PASS_BG = 'rgb(205, 236, 205)'     # td.v-pass
+HOSTILE = '<script>document.title="pwned"</script><img src=x onerror="document.title=\'pwned\'">'
+
+# Appended to a copy of the report: writes what the page shows into a <pre> as JSON.
+PROBE_SCRIPT = """
+<script>
+(function () {
+  var out = {title: document.title, grids: {}, cells: [], scripts:
+             document.querySelectorAll('script').length,
+             imgs: document.querySelectorAll('img').length,
+             svgs: document.querySelectorAll('svg.topo').length,
+             labs: document.querySelectorAll('.lab').length};
+  document.querySelectorAll('table.grid').forEach(function (t) {
+    var key = t.getAttribute('data-matrix');
+    var n = t.querySelectorAll('td[data-verdict]').length;
+    out.grids[key] = (out.grids[key] || 0) + n;
+  });
+  document.querySelectorAll('td[data-verdict]').forEach(function (td) {
+    var st = getComputedStyle(td);
+    out.cells.push({matrix: td.getAttribute('data-matrix'),
+                    verdict: td.getAttribute('data-verdict'),
+                    host: td.getAttribute('data-host'),
+                    column: td.getAttribute('data-column'),
+                    text: td.textContent,
+                    bg: st.backgroundColor, visible: td.offsetWidth > 0});
+  });
+  var pre = document.createElement('pre');
+  pre.id = 'bindlab-test-out';
+  pre.textContent = JSON.stringify(out);
+  document.body.appendChild(pre);
+})();
+</script>
+"""
+
+
+# -- browser ----------------------------------------------------------------------
+
+def chromium():
+    """Path of Debian's chromium; fail (not skip) with the install command if absent."""
+    path = shutil.which('chromium')
+    assert path, 'chromium is missing: apt-get install chromium (a test dependency)'
+    return path
+
+
+def browse(page, *args):
+    """Run headless Chromium on page with args; returns stdout (text)."""
+    profile = tempfile.mkdtemp(prefix='bindlab-chromium-')
+    try:
+        proc = subprocess.run([chromium(), *CHROMIUM_FLAGS, f'--user-data-dir={profile}',
+                               *args, f'file://{page}'],
+                              capture_output=True, text=True, timeout=180)
+    finally:
+        shutil.rmtree(profile, ignore_errors=True)
+    assert proc.returncode == 0, f'chromium failed: {proc.stderr[-2000:]}'
+    return proc.stdout
+
+
+def page_facts(report_path, tmp_path):
+    """Load a copy of the report with PROBE_SCRIPT in Chromium; the facts it wrote."""
+    with open(report_path, encoding='utf-8') as f:
+        text = f.read()
+    assert '<script' not in text.lower(), 'the report must not contain any script'
+    probe = tmp_path / 'report-probed.html'
+    probe.write_text(text.replace('</body>', PROBE_SCRIPT + '</body>'), encoding='utf-8')
+    dom = browse(str(probe), '--dump-dom', '--virtual-time-budget=2000')
+    start = dom.find('<pre id="bindlab-test-out">')
+    assert start >= 0, 'the page did not run the probe script:\n' + dom[-1500:]
+    end = dom.find('</pre>', start)
+    raw = dom[start + len('<pre id="bindlab-test-out">'):end]
+    return json.loads(html_unescape(raw))
+
+
+def html_unescape(text):
+    """Undo the escaping of a <pre>'s text in a serialised DOM."""
+    import html
+    return html.unescape(text)
+
+
+def screenshot(report_path, png):
+    """A full-width screenshot of the report."""
+    browse(str(report_path), f'--screenshot={png}', '--window-size=1300,2400')
+    assert os.path.getsize(png) > 10000, 'the screenshot is empty'
+
+
+# -- a real harness run --------------------------------------------------------------
+
+WRONG_EXPECTATION = '''\
+"""wrong-host with one deliberately wrong expectation (written by tests/test_report.py)."""
+import dataclasses
+import sys
+sys.path.insert(0, {repo!r})
+from harness.scenario import explicit
+from topologies.wrong_host import scenarios as _base
+
+_sc = _base[0]
+_cases = list(_sc.cases)
+_i = next(i for i, c in enumerate(_cases)
+          if (c.kind, c.host, c.addr, c.proto) == ('bind', 'h2', '10.0.0.1', 'tcp'))
+_cases[_i] = dataclasses.replace(_cases[_i], expect=explicit(
+    'OK', 'deliberately wrong: h2 does not hold 10.0.0.1'))
+topos = {{}}
+scenarios = [dataclasses.replace(_sc, name='wrong-host-misexpected',
+                                 title='wrong-host with one wrong expectation',
+                                 cases=tuple(_cases))]
+'''
+
+
+@pytest.fixture(scope='module')
+def real_run(tmp_path_factory):
+    """A run folder from a real harness run: wrong-host and wrong-host-misexpected."""
+    base = tmp_path_factory.mktemp('report-run')
+    scenario_file = base / 'misexpected.py'
+    scenario_file.write_text(WRONG_EXPECTATION.format(repo=REPO))
+    out = base / 'results'
+    proc = subprocess.run(['flock', LOCK, PYTHON, '-m', 'harness', 'run', 'wrong-host',
+                           'wrong-host-misexpected', '--scenario-file', str(scenario_file),
+                           '--switch', 'lxbr', '--out', str(out)],
+                          cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 1, (f'expected exit 1 (one wrong expectation), got '
+                                  f'{proc.returncode}\n{proc.stdout[-3000:]}\n'
+                                  f'{proc.stderr[-3000:]}')
+    runs = [p for p in out.iterdir() if p.is_dir() and not p.is_symlink()]
+    assert len(runs) == 1, runs
+    return runs[0]
+
+
+def read_matrix(run_dir, scenario):
+    with open(os.path.join(run_dir, scenario, 'matrix.json'), encoding='utf-8') as f:
+        return json.load(f)
+
+
+def test_report_of_a_real_run_in_chromium(real_run, tmp_path):
+    """Every matrix grid has one cell per matrix.json cell; the one failing cell is
+    drawn as failing, every passing cell as passing; a screenshot is kept."""
+    report = tmp_path / 'report.html'
+    report_html.write_report(str(real_run), str(report))
+    facts = page_facts(report, tmp_path)
+    screenshot(report, str(tmp_path / 'report.png'))
+    print(f'screenshot: {tmp_path / "report.png"}')
+
+    for scenario in ('wrong-host', 'wrong-host-misexpected'):
+        cells = read_matrix(real_run, scenario)['cells']
+        for kind in ('bind', 'connect'):
+            want = sum(1 for c in cells if c['kind'] == kind)
+            assert want > 0
+            assert facts['grids'].get(f'{scenario}/{kind}') == want, (scenario, kind)
+
+    good = [c for c in facts['cells'] if c['matrix'].startswith('wrong-host/')]
+    assert good and all(c['verdict'] == 'pass' and c['bg'] == PASS_BG for c in good)
+    bad = [c for c in facts['cells'] if c['verdict'] == 'fail']
+    assert len(bad) == 1, bad
+    cell = bad[0]
+    assert cell['matrix'] == 'wrong-host-misexpected/bind'
+    assert (cell['host'], cell['column']) == ('h2', 'tcp 10.0.0.1')
+    assert cell['bg'] == FAIL_BG and cell['visible']
+    assert 'EADDRNOTAVAIL' in cell['text'] and 'expected OK' in cell['text']
+    others = [c for c in facts['cells'] if c['verdict'] != 'fail']
+    assert all(c['bg'] != FAIL_BG for c in others)
+    assert facts['scripts'] == 1 and facts['imgs'] == 0   # only the test's own script
+    assert facts['svgs'] == 2                               # one topology per scenario
+    assert facts['labs'] >= 1                               # wrong-host's lab sheet
+
+
+def test_reason_is_inline_and_on_hover(real_run):
+    """Each cell's reason is in its title (hover) and in the table under the grid."""
+    text = report_html.render_run(str(real_run))
+    cells = read_matrix(real_run, 'wrong-host-misexpected')['cells']
+    bad = next(c for c in cells if c['verdict'] == 'fail')
+    parser = TagCollector()
+    parser.feed(text)
+    tds = [a for tag, a in parser.tags if tag == 'td' and a.get('data-verdict') == 'fail']
+    assert len(tds) == 1
+    assert bad['reason'] in tds[0]['title'] and 'expected OK' in tds[0]['title']
+    assert text.count(bad['reason']) >= 3     # title, the "differ" table, the full table
+
+
+# -- hostile input ---------------------------------------------------------------------
+
+def hostile_run(tmp_path):
+    """A run folder whose matrix.json puts markup everywhere it can."""
+    run = tmp_path / 'run'
+    name = 'evil'
+    (run / name).mkdir(parents=True)
+    cells = []
+    for i, verdict in enumerate(('pass', 'fail', 'error')):
+        cells.append({'kind': 'bind', 'host': HOSTILE + str(i), 'addr': '10.0.0.1',
+                      'port': 6677, 'proto': 'tcp', 'options': [HOSTILE],
+                      'column': 'tcp 10.0.0.1 ' + HOSTILE, 'expected': HOSTILE,
+                      'actual': 'EADDRNOTAVAIL" onmouseover="document.title=1',
+                      'verdict': verdict, 'reason': HOSTILE, 'rule': HOSTILE,
+                      'message': HOSTILE, 'peer': HOSTILE, 'expected_peer': None})
+    cells.append(dict(cells[0], kind='connect', verdict='fail', actual='OK'))
+    matrix = {'scenario': name, 'title': HOSTILE, 'problem': HOSTILE,
+              'environment': {'switch': HOSTILE, HOSTILE: HOSTILE},
+              'topology': {'hosts': [{'name': HOSTILE, 'interfaces': [
+                  {'name': HOSTILE + '-eth0', 'ip': HOSTILE, 'prefixlen': 24}]}],
+                  'switches': [{'name': 's1<x>'}], 'links': [[HOSTILE + '-eth0', 's1<x>']]},
+              'steps': [{'kind': 'fault', 'host': HOSTILE, 'argv': [HOSTILE], 'why': HOSTILE,
+                         'ok': False, 'error': HOSTILE}],
+              'cells': cells}
+    (run / name / 'matrix.json').write_text(json.dumps(matrix))
+    (run / 'summary.json').write_text(json.dumps({'run_id': HOSTILE,
+                                                  'environment': {'kernel': HOSTILE}}))
+    labs = tmp_path / 'labs'
+    labs.mkdir()
+    (labs / f'{name}.md').write_text(
+        f'# {HOSTILE}\n\nText {HOSTILE} and `{HOSTILE}` and **{HOSTILE}**\n\n'
+        f'- {HOSTILE}\n\n```\n{HOSTILE}\n```\n')
+    return run, labs
+
+
+class TagCollector(html.parser.HTMLParser):
+    """Every start tag with its attributes, as the browser's tokenizer would see it."""
+
+    def __init__(self):
+        super().__init__()
+        self.tags = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+
+def test_hostile_matrix_cannot_inject_markup(tmp_path):
+    """Markup in every field comes out as text: no <script>, no <img>, no handler."""
+    run, labs = hostile_run(tmp_path)
+    text = report_html.render_run(str(run), labs_dir=str(labs))
+    parser = TagCollector()
+    parser.feed(text)
+    names = {tag for tag, _ in parser.tags}
+    assert not names & {'script', 'img', 'x', 'iframe', 'object'}, names
+    for tag, attrs in parser.tags:
+        assert not any(k.startswith('on') for k in attrs), (tag, attrs)
+    assert '&lt;script&gt;' in text
+
+
+def test_hostile_matrix_in_chromium(tmp_path):
+    """The browser agrees: nothing injected runs or appears, the cells still count."""
+    run, labs = hostile_run(tmp_path)
+    report = tmp_path / 'evil.html'
+    report.write_text(report_html.render_run(str(run), labs_dir=str(labs)))
+    facts = page_facts(report, tmp_path)
+    assert facts['title'] != 'pwned' and facts['title'] != '1'
+    assert facts['scripts'] == 1 and facts['imgs'] == 0
+    assert facts['grids'] == {'evil/bind': 3, 'evil/connect': 1}
+    verdicts = sorted(c['verdict'] for c in facts['cells'])
+    assert verdicts == ['error', 'fail', 'fail', 'pass']
+    assert all(HOSTILE[:20] in c['host'] for c in facts['cells'])
+    assert [c['bg'] for c in facts['cells'] if c['verdict'] == 'fail'] == [FAIL_BG] * 2
+
+
+# -- the Markdown subset ---------------------------------------------------------------
+
+def test_markdown_subset():
+    """Headings, paragraphs, lists with code blocks inside, inline code, bold."""
+    text = textwrap.dedent('''\
+        # Title <b>
+
+        A paragraph with `h2 netprobe bind 10.0.0.1 6677` and **bold**
+        continued on a second line.
+
+        1. **First** fix:
+
+           ```
+           mininet> h2 ip addr add 10.0.0.1/24 dev h2-eth0 <x>
+           ```
+
+           (a note under the block)
+
+        2. Second fix.
+
+        - a bullet
+        - another
+
+        ## Check
+        ''')
+    out = report_html.render_markdown(text)
+    assert '<h1>Title &lt;b&gt;</h1>' in out
+    assert '<code>h2 netprobe bind 10.0.0.1 6677</code>' in out
+    assert '<strong>bold</strong>' in out and 'continued on a second line' in out
+    assert out.count('<ol>') == 1 and out.count('<li>') == 4
+    assert '<pre><code>mininet&gt; h2 ip addr add 10.0.0.1/24 dev h2-eth0 &lt;x&gt;' in out
+    ol = out[out.index('<ol>'):out.index('</ol>')]
+    assert '<pre>' in ol and 'a note under the block' in ol and 'Second fix.' in ol
+    assert '<ul><li>a bullet</li><li>another</li></ul>' in out
+    assert '<h2>Check</h2>' in out
+
+
+def test_every_lab_sheet_renders():
+    """Each lab sheet renders with its sections and balanced lists and code blocks."""
+    sheets = sorted(f for f in os.listdir(os.path.join(REPO, 'labs')) if f.endswith('.md'))
+    assert 'wrong-host.md' in sheets and len(sheets) >= 10
+    for sheet in sheets:
+        with open(os.path.join(REPO, 'labs', sheet), encoding='utf-8') as f:
+            out = report_html.render_markdown(f.read())
+        for section in ('What you will see', 'Why', 'Fixes', 'Check'):
+            assert f'>{section}</h2>' in out, (sheet, section)
+        for tag in ('pre', 'ol', 'ul', 'li', 'p', 'code'):
+            assert out.count(f'<{tag}>') + out.count(f'<{tag} ') == \
+                out.count(f'</{tag}>'), (sheet, tag)
+        assert '```' not in out, sheet
