@@ -1,41 +1,31 @@
 """`netprobe diagnose` against real network namespaces.
 
-Every bind failure the probe can explain is built for real (another host's
-address, a deleted address, a tentative and a dadfailed IPv6 address, a port held
-by `netprobe serve` or by a Python listener, a privileged port for an unprivileged
-user, a link-local address without a scope), and the test checks the cause keyword,
-the errno and the exit status that scripts rely on; the good cases (an address that
-is here, an interface that is down) must exit 0.  The namespace kit comes from
-test_addrs.py.
+Every bind failure the probe can explain is built for real with the shared kit
+(conftest.py's ``lab`` and ``pair``, nsutil.py): another host's address, a deleted
+address, a tentative and a dadfailed IPv6 address, a port held by `netprobe serve`
+or by a Python listener, a privileged port for an unprivileged user, a link-local
+address without a scope.  Each test checks the cause keyword, the errno and the
+exit status that scripts rely on; the good cases (an address that is here, an
+interface that is down) must exit 0.
 """
 
-import json
+import subprocess
 import sys
-from pathlib import Path
+import time
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_addrs import (  # noqa: E402  (after the path fix, on purpose)
-    NETPROBE,
-    VALGRIND,
-    lab,  # noqa: F401  (the fixture)
-    plain_probe,
-    slow_dad,
-    two_hosts,
-    wait_for_flag,
-)
+from test_addrs import STATE_WAIT_S, VALGRIND, plain_probe
+
+NOBODY = ["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups"]
 
 
-def diagnose(lab, ns, *args, user=None, binary=None, wrapper=()):
+def diagnose(ns, *args, wrap=(), binary=None):
     """Runs `netprobe diagnose --json ARGS` in NS; returns (exit status, object).
-    Any exit status but 0 (bind works) or 1 (it does not) fails the test."""
-    proc = lab.probe(ns, "diagnose", "--json", *args, user=user, binary=binary,
-                     wrapper=wrapper)
-    assert proc.returncode in (0, 1), (proc.returncode, proc.stderr)
-    lines = proc.stdout.splitlines()
-    assert len(lines) == 1, proc.stdout
-    return proc.returncode, json.loads(lines[0])
+    Any exit status but 0 (the bind works) or 1 (it does not) fails the test."""
+    run = ns.probe("diagnose", "--json", *args, wrap=wrap, binary=binary)
+    assert run.returncode in (0, 1), (run.returncode, run.stderr)
+    return run.returncode, run.only()
 
 
 def assert_fails(status, diag, cause, error):
@@ -46,104 +36,20 @@ def assert_fails(status, diag, cause, error):
     assert diag["explanation"] and diag["fixes"], diag
 
 
-def start_listener(lab, ns, argv):
-    """Starts ARGV in NS and waits for its first stdout line (its readiness signal)."""
-    proc = lab.spawn(ns, argv)
-    line = proc.stdout.readline()
-    assert line, f"{argv!r} said nothing: {proc.stderr.read() if proc.poll() is not None else ''}"
-    return proc, line
+def text_diagnose(ns, netprobe, *args):
+    """The human form: (exit status, stdout lines)."""
+    proc = ns.sh([netprobe, "--host", ns.label, "diagnose", *args], check=False)
+    return proc.returncode, proc.stdout.splitlines()
 
 
-# ---- EADDRNOTAVAIL ---------------------------------------------------------------------
-
-
-def test_another_hosts_address_is_not_local(lab):
-    _, h2 = two_hosts(lab)
-    status, diag = diagnose(lab, h2, "10.0.0.1", "6677")
-    assert_fails(status, diag, "not_local", "EADDRNOTAVAIL")
-    assert diag["errno"] == 99
-    assert diag["addr"] == "10.0.0.1" and diag["port"] == 6677 and diag["proto"] == "tcp"
-    assert "10.0.0.2" in {a["addr"] for a in diag["local_addrs"]}
-    assert "h2-eth0" in diag["explanation"]          # the subnet it belongs to
-    assert diag["ip_nonlocal_bind"] == 0
-    assert any("ip_nonlocal_bind=1" in f for f in diag["fixes"])
-    assert any("FREEBIND" in f for f in diag["fixes"])
-    assert any("ip addr add 10.0.0.1/24 dev h2-eth0" in f for f in diag["fixes"])
-
-
-def test_human_form_has_headline_why_and_fixes(lab):
-    _, h2 = two_hosts(lab)
-    proc = lab.probe(h2, "diagnose", "10.0.0.1", "6677")
-    assert proc.returncode == 1
-    lines = proc.stdout.splitlines()
-    assert lines[0] == ("bind 10.0.0.1:6677/tcp would fail: EADDRNOTAVAIL "
-                        "(Cannot assign requested address)")
-    assert lines[1].startswith("why: ")
-    assert len(lines) > 2 and all(line.startswith("fix: ") for line in lines[2:])
-
-
-def test_a_deleted_address_is_not_local(lab):
-    h1, _ = two_hosts(lab)
-    lab.ip(h1, "addr", "add", "10.0.0.9/24", "dev", "h1-eth0")
-    status, diag = diagnose(lab, h1, "10.0.0.9", "6677")
-    assert status == 0 and diag["cause"] == "ok", diag
-    lab.ip(h1, "addr", "del", "10.0.0.9/24", "dev", "h1-eth0")
-    status, diag = diagnose(lab, h1, "10.0.0.9", "6677")
-    assert_fails(status, diag, "not_local", "EADDRNOTAVAIL")
-
-
-def test_nonlocal_bind_sysctl_is_reported_and_honoured(lab):
-    _, h2 = two_hosts(lab)
-    lab.sysctl(h2, "net.ipv4.ip_nonlocal_bind", 1)
-    status, diag = diagnose(lab, h2, "10.0.0.1", "6677")
-    assert status == 0 and diag["ok"] is True and diag["cause"] == "ok", diag
-    assert diag["ip_nonlocal_bind"] == 1
-    assert "ip_nonlocal_bind=1" in diag["explanation"]
-
-
-def test_freebind_lets_the_bind_through(lab):
-    _, h2 = two_hosts(lab)
-    status, diag = diagnose(lab, h2, "--freebind", "10.0.0.1", "6677")
-    assert status == 0 and diag["cause"] == "ok", diag
-    assert "IP_FREEBIND" in diag["explanation"]
-
-
-def test_tentative_ipv6_address(lab):
-    h1, _ = two_hosts(lab)
-    slow_dad(lab, h1, "h1-eth0")
-    lab.ip(h1, "addr", "add", "fd00:77::1/64", "dev", "h1-eth0")
-    status, diag = diagnose(lab, h1, "fd00:77::1", "6677")
-    assert_fails(status, diag, "tentative", "EADDRNOTAVAIL")
-    assert diag["family"] == "inet6"
-    assert any("nodad" in f for f in diag["fixes"])
-    assert any("accept_dad=0" in f for f in diag["fixes"])
-
-
-def test_dadfailed_ipv6_address(lab):
-    h1, h2 = two_hosts(lab)
-    lab.ip(h2, "addr", "add", "fd00:77::7/64", "dev", "h2-eth0", "nodad")
-    lab.ip(h1, "addr", "add", "fd00:77::7/64", "dev", "h1-eth0")
-    rec = wait_for_flag(lab, h1, "fd00:77::7", "dadfailed")
-    assert rec and "dadfailed" in rec["flags"], rec
-    status, diag = diagnose(lab, h1, "fd00:77::7", "6677")
-    assert_fails(status, diag, "dadfailed", "EADDRNOTAVAIL")
-    assert any("ip addr del fd00:77::7/64 dev h1-eth0" in f for f in diag["fixes"])
-
-
-# ---- EADDRINUSE ------------------------------------------------------------------------
-
-
-def test_port_held_by_netprobe_serve_names_its_pid(lab):
-    h1, _ = two_hosts(lab)
-    server, ready = start_listener(lab, h1, [NETPROBE, "--host", "h1", "serve",
-                                             "0.0.0.0", "6677"])
-    assert json.loads(ready)["ok"] is True, ready
-    status, diag = diagnose(lab, h1, "10.0.0.1", "6677")
-    assert_fails(status, diag, "port_in_use", "EADDRINUSE")
-    listeners = [h for h in diag["holders"] if h["state"] == "LISTEN"]
-    assert listeners and listeners[0]["pid"] == server.pid, diag["holders"]
-    assert listeners[0]["local"] == "0.0.0.0:6677"
-    assert f"kill {server.pid}" in " ".join(diag["fixes"])
+def wait_dadfailed(ns, dev, addr):
+    """Polls `ip -6 addr` until ADDR on DEV is dadfailed; returns its flags."""
+    deadline = time.monotonic() + STATE_WAIT_S
+    flags = ns.addr_flags(dev, addr)
+    while "dadfailed" not in flags and time.monotonic() < deadline:
+        time.sleep(0.05)
+        flags = ns.addr_flags(dev, addr)
+    return flags
 
 
 LISTENER = """
@@ -158,12 +64,104 @@ time.sleep(600)
 """
 
 
+def python_listener(lab, ns, proto, port):
+    """A Python socket on [::]:PORT (dual stack) in NS, ready when this returns.
+    The Lab ends it by PID."""
+    popen = subprocess.Popen(ns.argv([sys.executable, "-c", LISTENER, proto, str(port)]),
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lab.processes.append(popen)
+    assert popen.stdout.readline() == "ready\n", popen.stderr.read()
+    return popen
+
+
+# ---- EADDRNOTAVAIL ---------------------------------------------------------------------
+
+
+def test_another_hosts_address_is_not_local(pair):
+    status, diag = diagnose(pair.h2, "10.0.0.1", 6677)
+    assert_fails(status, diag, "not_local", "EADDRNOTAVAIL")
+    assert diag["errno"] == 99 and diag["call"] == "bind"
+    assert diag["addr"] == "10.0.0.1" and diag["port"] == 6677 and diag["proto"] == "tcp"
+    assert diag["host"] == "h2"
+    assert "10.0.0.2" in {a["addr"] for a in diag["local_addrs"]}
+    assert pair.h2_dev in diag["explanation"]          # the subnet it belongs to
+    assert diag["ip_nonlocal_bind"] == 0
+    fixes = " | ".join(diag["fixes"])
+    assert "ip_nonlocal_bind=1" in fixes and "IP_FREEBIND" in fixes
+    assert "ip addr add 10.0.0.1/24 dev %s" % pair.h2_dev in fixes
+
+
+def test_human_form_has_headline_why_and_fixes(pair, netprobe):
+    status, lines = text_diagnose(pair.h2, netprobe, "10.0.0.1", "6677")
+    assert status == 1
+    assert lines[0] == ("bind 10.0.0.1:6677/tcp would fail: EADDRNOTAVAIL "
+                        "(Cannot assign requested address)")
+    assert lines[1].startswith("why: ")
+    assert len(lines) > 2 and all(line.startswith("fix: ") for line in lines[2:])
+
+
+def test_a_deleted_address_is_not_local(pair):
+    pair.h1.addr_add(pair.h1_dev, "10.0.0.9/24")
+    status, diag = diagnose(pair.h1, "10.0.0.9", 6677)
+    assert status == 0 and diag["cause"] == "ok", diag
+    pair.h1.ip("addr", "del", "10.0.0.9/24", "dev", pair.h1_dev)
+    status, diag = diagnose(pair.h1, "10.0.0.9", 6677)
+    assert_fails(status, diag, "not_local", "EADDRNOTAVAIL")
+
+
+def test_nonlocal_bind_sysctl_is_reported_and_honoured(pair):
+    pair.h2.sysctl("net.ipv4.ip_nonlocal_bind", 1)
+    status, diag = diagnose(pair.h2, "10.0.0.1", 6677)
+    assert status == 0 and diag["ok"] is True and diag["cause"] == "ok", diag
+    assert diag["ip_nonlocal_bind"] == 1
+    assert "ip_nonlocal_bind=1" in diag["explanation"]
+
+
+def test_freebind_lets_the_bind_through(pair):
+    status, diag = diagnose(pair.h2, "--freebind", "10.0.0.1", 6677)
+    assert status == 0 and diag["cause"] == "ok", diag
+    assert "IP_FREEBIND" in diag["explanation"]
+
+
+def test_tentative_ipv6_address(pair):
+    # 60 solicitations a second apart: the address stays tentative for a minute
+    pair.h1.sysctl("net.ipv6.conf.%s.dad_transmits" % pair.h1_dev, 60)
+    pair.h1.addr_add(pair.h1_dev, "fd00:77::1/64")
+    status, diag = diagnose(pair.h1, "fd00:77::1", 6677)
+    assert_fails(status, diag, "tentative", "EADDRNOTAVAIL")
+    assert diag["family"] == "inet6"
+    fixes = " | ".join(diag["fixes"])
+    assert "nodad" in fixes and "accept_dad=0" in fixes
+
+
+def test_dadfailed_ipv6_address(pair):
+    pair.h2.addr_add(pair.h2_dev, "fd00:77::7/64", "nodad")
+    pair.h1.addr_add(pair.h1_dev, "fd00:77::7/64")
+    assert "dadfailed" in wait_dadfailed(pair.h1, pair.h1_dev, "fd00:77::7")
+    status, diag = diagnose(pair.h1, "fd00:77::7", 6677)
+    assert_fails(status, diag, "dadfailed", "EADDRNOTAVAIL")
+    assert "ip addr del fd00:77::7/64 dev %s" % pair.h1_dev in " | ".join(diag["fixes"])
+
+
+# ---- EADDRINUSE ------------------------------------------------------------------------
+
+
+def test_port_held_by_netprobe_serve_names_its_pid(pair):
+    server = pair.h1.serve("0.0.0.0", 6677)
+    assert server.ready["ok"] is True, server.ready
+    status, diag = diagnose(pair.h1, "10.0.0.1", 6677)
+    assert_fails(status, diag, "port_in_use", "EADDRINUSE")
+    listeners = [h for h in diag["holders"] if h["state"] == "LISTEN"]
+    assert listeners and listeners[0]["pid"] == server.popen.pid, diag["holders"]
+    assert listeners[0]["local"] == "0.0.0.0:6677"
+    assert "kill %d" % server.popen.pid in " | ".join(diag["fixes"])
+
+
 @pytest.mark.parametrize("proto", ["tcp", "udp"])
-def test_port_held_by_a_python_listener_names_its_pid(lab, proto):
-    h1, _ = two_hosts(lab)
-    listener, _ = start_listener(lab, h1, [sys.executable, "-c", LISTENER, proto, "5300"])
-    extra = ["--udp"] if proto == "udp" else []
-    status, diag = diagnose(lab, h1, *extra, "10.0.0.1", "5300")   # IPv4 vs dual-stack ::
+def test_port_held_by_a_python_listener_names_its_pid(lab, pair, proto):
+    listener = python_listener(lab, pair.h1, proto, 5300)
+    udp = ["--udp"] if proto == "udp" else []
+    status, diag = diagnose(pair.h1, *udp, "10.0.0.1", 5300)   # IPv4 vs dual-stack ::
     assert_fails(status, diag, "port_in_use", "EADDRINUSE")
     assert diag["proto"] == proto
     holder = diag["holders"][0]
@@ -171,63 +169,56 @@ def test_port_held_by_a_python_listener_names_its_pid(lab, proto):
     assert holder["pid"] == listener.pid and holder["comm"].startswith("python"), holder
 
 
-# ---- EACCES, EINVAL --------------------------------------------------------------------
+# ---- EACCES, EINVAL, ENODEV ------------------------------------------------------------
 
 
-def test_privileged_port_for_an_unprivileged_user(lab):
-    h1, _ = two_hosts(lab)
-    status, diag = diagnose(lab, h1, "10.0.0.1", "80", user="nobody")
+def test_privileged_port_for_an_unprivileged_user(pair):
+    status, diag = diagnose(pair.h1, "10.0.0.1", 80, wrap=NOBODY)
     assert_fails(status, diag, "privileged_port", "EACCES")
     assert "1024" in diag["explanation"] and "CAP_NET_BIND_SERVICE" in diag["explanation"]
-    assert any("ip_unprivileged_port_start=80" in f for f in diag["fixes"])
+    assert "ip_unprivileged_port_start=80" in " | ".join(diag["fixes"])
     # root has CAP_NET_BIND_SERVICE: the same bind works
-    status, diag = diagnose(lab, h1, "10.0.0.1", "80")
+    status, diag = diagnose(pair.h1, "10.0.0.1", 80)
     assert status == 0 and diag["cause"] == "ok", diag
 
 
-def test_linklocal_without_scope(lab):
-    h1, _ = two_hosts(lab)
-    lab.ip(h1, "addr", "add", "fe80::77/64", "dev", "h1-eth0", "nodad")
-    status, diag = diagnose(lab, h1, "fe80::77", "6677")
+def test_linklocal_without_scope(pair):
+    pair.h1.addr_add(pair.h1_dev, "fe80::77/64", "nodad")
+    status, diag = diagnose(pair.h1, "fe80::77", 6677)
     assert_fails(status, diag, "linklocal_no_scope", "EINVAL")
-    assert "fe80::77%h1-eth0" in " ".join(diag["fixes"])
-    status, diag = diagnose(lab, h1, "fe80::77%h1-eth0", "6677")
+    assert "fe80::77%%%s" % pair.h1_dev in " | ".join(diag["fixes"])
+    status, diag = diagnose(pair.h1, "fe80::77%" + pair.h1_dev, 6677)
     assert status == 0 and diag["cause"] == "ok", diag
 
 
-def test_scope_naming_no_interface(lab):
-    h1, _ = two_hosts(lab)
-    status, diag = diagnose(lab, h1, "fe80::77%nosuchif", "6677")
+def test_scope_naming_no_interface(pair):
+    status, diag = diagnose(pair.h1, "fe80::77%nosuchif", 6677)
     assert_fails(status, diag, "unknown_scope", "ENODEV")
 
 
 # ---- the bind works --------------------------------------------------------------------
 
 
-def test_an_address_that_is_here_is_ok(lab):
-    h1, _ = two_hosts(lab)
-    status, diag = diagnose(lab, h1, "10.0.0.1", "6677")
+def test_an_address_that_is_here_is_ok(pair, netprobe):
+    status, diag = diagnose(pair.h1, "10.0.0.1", 6677)
     assert status == 0, diag
     assert diag["ok"] is True and diag["errno"] == 0 and diag["error"] is None
     assert diag["cause"] == "ok" and diag["fixes"] == []
-    proc = lab.probe(h1, "diagnose", "10.0.0.1", "6677")
-    assert proc.returncode == 0
-    assert proc.stdout.splitlines()[0] == "bind 10.0.0.1:6677/tcp would succeed"
+    status, lines = text_diagnose(pair.h1, netprobe, "10.0.0.1", "6677")
+    assert status == 0 and lines[0] == "bind 10.0.0.1:6677/tcp would succeed"
 
 
-def test_interface_down_binds_but_warns(lab):
-    h1, _ = two_hosts(lab)
-    lab.ip(h1, "link", "set", "h1-eth0", "down")
-    status, diag = diagnose(lab, h1, "10.0.0.1", "6677")
+def test_interface_down_binds_but_warns(pair):
+    pair.h1.ip("link", "set", pair.h1_dev, "down")
+    status, diag = diagnose(pair.h1, "10.0.0.1", 6677)
     assert status == 0 and diag["ok"] is True, diag
     assert diag["cause"] == "interface_down", diag
-    assert any("ip link set dev h1-eth0 up" in f for f in diag["fixes"])
+    assert "ip link set dev %s up" % pair.h1_dev in " | ".join(diag["fixes"])
 
 
-def test_peer_down_no_carrier_is_interface_down(lab):
-    h1, h2 = two_hosts(lab)
-    lab.ip(h2, "link", "set", "h2-eth0", "down")
-    status, diag = diagnose(lab, h1, "10.0.0.1", "6677")
+def test_peer_down_no_carrier_is_interface_down(pair):
+    pair.h2.ip("link", "set", pair.h2_dev, "down")
+    status, diag = diagnose(pair.h1, "10.0.0.1", 6677)
     assert status == 0 and diag["cause"] == "interface_down", diag
     assert "carrier" in diag["explanation"]
 
@@ -245,23 +236,21 @@ def test_peer_down_no_carrier_is_interface_down(lab):
     (["--bogus", "10.0.0.1"], "--bogus"),
 ])
 def test_bad_usage_exits_2_with_nothing_on_stdout(lab, args, names):
-    h1 = lab.netns("h1")
-    proc = lab.probe(h1, "diagnose", "--json", *args)
-    assert proc.returncode == 2, proc
-    assert proc.stdout == ""
-    assert names in proc.stderr
+    run = lab.netns("h1").probe("diagnose", "--json", *args)
+    assert run.returncode == 2, (run.stdout, run.stderr)
+    assert run.stdout == ""
+    assert names in run.stderr
 
 
 # ---- memory ----------------------------------------------------------------------------
 
 
-def test_diagnose_under_valgrind_has_no_leaks_or_errors(lab):
+def test_diagnose_under_valgrind_has_no_leaks_or_errors(lab, pair):
     binary = plain_probe()
-    h1, h2 = two_hosts(lab)
-    listener, _ = start_listener(lab, h1, [sys.executable, "-c", LISTENER, "tcp", "5300"])
-    for ns, args, cause in [(h2, ["10.0.0.1", "6677"], "not_local"),
-                            (h1, ["10.0.0.1", "5300"], "port_in_use"),
-                            (h1, ["10.0.0.1", "6677"], "ok")]:
+    python_listener(lab, pair.h1, "tcp", 5300)
+    for ns, args, cause in [(pair.h2, ["10.0.0.1", 6677], "not_local"),
+                            (pair.h1, ["10.0.0.1", 5300], "port_in_use"),
+                            (pair.h1, ["10.0.0.1", 6677], "ok")]:
         # diagnose() fails on any exit but 0/1: valgrind's 9 shows its report
-        status, diag = diagnose(lab, ns, *args, binary=binary, wrapper=VALGRIND)
+        status, diag = diagnose(ns, *args, wrap=VALGRIND, binary=binary)
         assert diag["cause"] == cause, diag
