@@ -157,9 +157,12 @@ def cmd_run(args):
         chosen = fitting(chosen, switch)
         for sc in chosen:
             network.check_names_free(sc.topo())
-        if switch == 'ovs-user':
-            network.ensure_ovs(log)
-        return run_suite(chosen, switch, netprobe, args)
+        started_ovs = switch == 'ovs-user' and network.ensure_ovs(log)
+        try:
+            return run_suite(chosen, switch, netprobe, args)
+        finally:
+            if started_ovs:
+                network.stop_ovs(log)
     finally:
         state.release_lock(lock)
 

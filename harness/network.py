@@ -46,6 +46,7 @@ def check_environment(switch):
                        '`sudo make deps-run` and run with /usr/bin/python3') from None
     tools = ['ip', 'ping', 'mnexec', 'sysctl']
     tools += ['brctl'] if switch in ('lxbr', 'auto') else ['ovs-vsctl']
+    tools += ['ethtool'] if switch == 'ovs-user' else []
     missing = [t for t in tools if not shutil.which(t)]
     if missing:
         raise EnvError(f'missing tools: {", ".join(missing)}; install them with '
@@ -121,6 +122,12 @@ def ensure_ovs(log):
     if res.returncode != 0 or not _ovs_answers():
         raise EnvError(f'could not start Open vSwitch: {res.stdout}{res.stderr}'.strip())
     return True
+
+
+def stop_ovs(log):
+    """Stop the OVS daemons ensure_ovs() started (ovs-ctl stops them by pidfile)."""
+    log('stopping Open vSwitch again (this run started it)')
+    subprocess.run([OVS_CTL, 'stop'], capture_output=True, text=True, timeout=60)
 
 
 def _ovs_answers():
@@ -206,10 +213,25 @@ def build(topo, switch, state):
                    waitConnected=False)
 
 
-def start(net):
-    """net.build() and net.start() (separate from build() so the caller holds net)."""
+def start(net, switch):
+    """net.build() and net.start() (separate from build() so the caller holds net).
+
+    With ovs-user, transmit checksum offload is switched off on every host interface:
+    OVS's userspace datapath forwards veth frames whose TCP/UDP checksums were left
+    to the NIC, and the receiver drops them (ping works, every connect times out).
+    """
     net.build()
     net.start()
+    if switch == 'ovs-user':
+        for host in net.hosts:
+            for intf in host.intfNames():
+                if intf == 'lo':
+                    continue
+                proc = host.popen(['ethtool', '-K', intf, 'tx', 'off'])
+                out, err = proc.communicate()
+                if proc.returncode != 0:
+                    raise EnvError(f'ethtool -K {intf} tx off on {host.name} failed: '
+                                   f'{(err or out).decode(errors="replace").strip()}')
 
 
 def _skip_mininet_limits():

@@ -300,3 +300,51 @@ class Servers:
                         'record': rec if isinstance(rec, dict) else None,
                         'error': rec if isinstance(rec, str) else None})
         return out
+
+
+# -- readiness over TCP -----------------------------------------------------------------
+
+READY_PORT = 65432
+
+
+def transport_ready(net, pairs, netprobe, state, workdir, tries=5):
+    """TCP connects for every (host, addr) pair whose owner Mininet knows.
+
+    A ping can succeed where TCP cannot (checksum offload through a userspace
+    switch, a firewall that lets ICMP through): a matrix taken then would be wrong,
+    so the owner of each address serves on READY_PORT for a moment and each host
+    connects to it.  Returns what never worked (text), [] when all did.
+    """
+    owners = {intf.IP(): host.name for host in net.hosts for intf in host.intfList()
+              if intf.IP()}
+    pairs = [(h, a) for h, a in pairs if a in owners]
+    if not pairs:
+        return []
+    from .scenario import Server
+    servers = Servers(state)
+    try:
+        targets = sorted({a for _h, a in pairs})
+        errors = servers.start_all(net, [Server(owners[a], a, READY_PORT) for a in targets],
+                                   netprobe, workdir)
+        if errors:
+            return errors
+        pending = list(pairs)
+        for _ in range(tries):
+            procs = [((h, a), net.get(h).popen([netprobe, '--host', h, 'connect',
+                                                '--timeout', '1000', a, str(READY_PORT)]))
+                     for h, a in pending]
+            still = []
+            for pair, proc in procs:
+                out, _err = proc.communicate()
+                try:
+                    ok = parse_record(out.decode(errors='replace').splitlines()[0])['ok']
+                except (ValueError, IndexError):
+                    ok = False
+                if not ok:
+                    still.append(pair)
+            pending = still
+            if not pending:
+                return []
+        return [f'{h} cannot open a TCP connection to {a}' for h, a in pending]
+    finally:
+        servers.stop()

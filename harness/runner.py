@@ -28,10 +28,10 @@ def run_scenario(scenario, switch, state, netprobe, log):
         t0 = time.monotonic()
         network.check_names_free(topo)
         net = network.build(topo, switch, state)
-        network.start(net)
+        network.start(net, switch)
         built = topology_as_built(net)
         timings['build_s'] = time.monotonic() - t0
-        problem = prepare(net, scenario, applied, log)
+        problem = prepare(net, scenario, applied, netprobe, state, workdir)
         if problem is None:
             t1 = time.monotonic()
             connect_problem, records = probe_phase(net, scenario, servers, state,
@@ -54,13 +54,16 @@ def run_scenario(scenario, switch, state, netprobe, log):
             'source': scenario.source}
 
 
-def prepare(net, scenario, applied, log):
-    """Setup steps, readiness check, faults; returns an error text or None."""
+def prepare(net, scenario, applied, netprobe, state, workdir):
+    """Setup steps, readiness checks (ping, then TCP), faults; an error text or None."""
     steps, err = faults.apply_steps(net, scenario.setup, 'setup')
     applied += steps
     if err:
         return err
-    failures = network.wait_ready(net, network.ready_pairs(net, scenario))
+    pairs = network.ready_pairs(net, scenario)
+    failures = network.wait_ready(net, pairs)
+    if not failures:
+        failures = probe.transport_ready(net, pairs, netprobe, state, workdir)
     if failures:
         return 'data plane never got ready: ' + '; '.join(failures[:5])
     steps, err = faults.apply_steps(net, scenario.faults, 'fault')
