@@ -116,6 +116,7 @@ static bool has_cap_net_bind_service(void)
 	return found && (eff >> CAP_NET_BIND_SERVICE_BIT & 1);
 }
 
+/* The raw address of @p: 4 bytes (struct in_addr) or 16 (struct in6_addr). */
 static const void *addr_bytes(const struct probe_addr *p)
 {
 	if (p->family == AF_INET)
@@ -123,21 +124,25 @@ static const void *addr_bytes(const struct probe_addr *p)
 	return &((const struct sockaddr_in6 *)&p->ss)->sin6_addr;
 }
 
+/* The size of an address of @family (AF_INET or AF_INET6) in bytes. */
 static size_t family_size(int family)
 {
 	return family == AF_INET ? 4 : 16;
 }
 
+/* The IPv6 scope id of @p (0: none, or IPv4). */
 static uint32_t addr_scope_id(const struct probe_addr *p)
 {
 	return p->family == AF_INET6 ? ((const struct sockaddr_in6 *)&p->ss)->sin6_scope_id : 0;
 }
 
+/* True when namespace address @l is the address @p names (the scope aside). */
 static bool same_addr(const struct local_addr *l, const struct probe_addr *p)
 {
 	return l->family == p->family && memcmp(&l->a, addr_bytes(p), family_size(p->family)) == 0;
 }
 
+/* True for 0.0.0.0 and ::. */
 static bool is_wildcard(const struct probe_addr *p)
 {
 	static const unsigned char zero[16];
@@ -252,6 +257,7 @@ static bool bytes_v4mapped(const unsigned char *b)
 	return memcmp(b, prefix, sizeof(prefix)) == 0;
 }
 
+/* Fills @n from an address of @family at @bytes (any alignment). */
 static void norm_from(struct norm_addr *n, int family, const void *bytes)
 {
 	static const unsigned char zero[16];
@@ -282,6 +288,8 @@ static bool norm_overlap(const struct norm_addr *x, const struct norm_addr *y)
 	return memcmp(x->b, y->b, 16) == 0;
 }
 
+/* The name of /proc/net state @st: TCP states as ss(8) spells them; for UDP,
+ * UNCONN (7, bound only) or ESTAB (1, connected). */
 static const char *socket_state_name(bool udp, unsigned st)
 {
 	static const char *const tcp_states[] = {
@@ -445,6 +453,8 @@ static void find_holder_pids(struct diagnosis *d)
 
 /* ---- the explanations, one per cause ------------------------------------------ */
 
+/* The bind worked: says why, and flags an address whose link cannot carry traffic
+ * (cause interface_down). */
 static void explain_ok(const struct diag_request *rq, const struct probe_addr *a,
 		       struct diagnosis *d)
 {
@@ -502,8 +512,10 @@ static void explain_ok(const struct diag_request *rq, const struct probe_addr *a
 		    a->text);
 }
 
-static void explain_not_local(const struct diag_request *rq, const struct probe_addr *a,
-			      struct diagnosis *d, const struct local_addr *elsewhere)
+/* EADDRNOTAVAIL for an address no interface here holds; @elsewhere is the same
+ * address on another interface than the scope names, or NULL. */
+static void explain_not_local(const struct probe_addr *a, struct diagnosis *d,
+			      const struct local_addr *elsewhere)
 {
 	const struct local_addr *net = find_subnet(d, a);
 	const char *v = a->family == AF_INET ? "4" : "6";
@@ -511,7 +523,6 @@ static void explain_not_local(const struct diag_request *rq, const struct probe_
 	unsigned plen = net ? net->prefixlen : (unsigned)family_size(a->family) * 8;
 	char host[ADDR_TEXT_MAX];
 
-	(void)rq;
 	snprintf(host, sizeof(host), "%s", a->text);
 	host[strcspn(host, "%")] = '\0';
 	d->cause = CAUSE_NOT_LOCAL;
@@ -544,8 +555,8 @@ static void explain_not_local(const struct diag_request *rq, const struct probe_
 		fix(d, "enable IPv6: sysctl -w net.ipv6.conf.all.disable_ipv6=0");
 }
 
-static void explain_tentative(const struct probe_addr *a, struct diagnosis *d,
-			      const struct local_addr *l)
+/* EADDRNOTAVAIL for @l, an IPv6 address still in Duplicate Address Detection. */
+static void explain_tentative(struct diagnosis *d, const struct local_addr *l)
 {
 	long tx = read_if6_long("conf", l->ifname, "dad_transmits");
 	long ms = read_if6_long("neigh", l->ifname, "retrans_time_ms");
@@ -562,7 +573,6 @@ static void explain_tentative(const struct probe_addr *a, struct diagnosis *d,
 		WHY(d, " %s has no working link (%s), so DAD has not even started: it starts when "
 		       "the link comes up.", l->ifname,
 		    !(l->link_flags & IFF_UP) ? "administratively down" : "no carrier");
-	(void)a;
 
 	fix(d, "wait until DAD ends (`netprobe addrs` stops showing tentative) and bind again");
 	if (!addr_link_usable(l))
@@ -577,6 +587,7 @@ static void explain_tentative(const struct probe_addr *a, struct diagnosis *d,
 	    d->nonlocal_bind);
 }
 
+/* EADDRNOTAVAIL for @l, an IPv6 address another host on the link already had. */
 static void explain_dadfailed(struct diagnosis *d, const struct local_addr *l)
 {
 	d->cause = CAUSE_DADFAILED;
@@ -592,6 +603,8 @@ static void explain_dadfailed(struct diagnosis *d, const struct local_addr *l)
 	    l->text, l->prefixlen, l->ifname, l->ifname);
 }
 
+/* EADDRINUSE: finds the sockets that hold the port and the processes that own
+ * them; for port 0, the exhausted ephemeral range. */
 static void explain_in_use(const struct diag_request *rq, const struct probe_addr *a,
 			   struct diagnosis *d)
 {
@@ -666,6 +679,7 @@ static void explain_in_use(const struct diag_request *rq, const struct probe_add
 	}
 }
 
+/* EACCES for @port below ip_unprivileged_port_start @start, without the capability. */
 static void explain_privileged(unsigned port, struct diagnosis *d, long start)
 {
 	d->cause = CAUSE_PRIVILEGED_PORT;
@@ -679,6 +693,7 @@ static void explain_privileged(unsigned port, struct diagnosis *d, long start)
 	       "net.ipv4.ip_unprivileged_port_start=%u", port);
 }
 
+/* EINVAL for a link-local address without a scope: suggests the interfaces. */
 static void explain_no_scope(const struct probe_addr *a, struct diagnosis *d)
 {
 	size_t listed = 0;
@@ -709,6 +724,7 @@ static void explain_no_scope(const struct probe_addr *a, struct diagnosis *d)
 	       "IFNAME)");
 }
 
+/* ENODEV: the %scope of @a names no interface here. */
 static void explain_unknown_scope(const struct probe_addr *a, struct diagnosis *d)
 {
 	char host[ADDR_TEXT_MAX];
@@ -731,6 +747,7 @@ static void explain_unknown_scope(const struct probe_addr *a, struct diagnosis *
 	fix(d, "use an interface of this namespace: %s%%IFNAME (see `netprobe addrs`)", host);
 }
 
+/* Any other failure: says the call and the errno, and what it knows about it. */
 static void explain_other(const struct probe_addr *a, struct diagnosis *d)
 {
 	d->cause = CAUSE_OTHER;
@@ -778,17 +795,16 @@ out:
 }
 
 /* Sorts out EADDRNOTAVAIL: a tentative or dadfailed IPv6 address, else not local. */
-static void explain_addrnotavail(const struct diag_request *rq, const struct probe_addr *a,
-				 struct diagnosis *d)
+static void explain_addrnotavail(const struct probe_addr *a, struct diagnosis *d)
 {
 	const struct local_addr *elsewhere, *l = find_addr(d, a, &elsewhere);
 
 	if (l && (l->flags & IFA_F_DADFAILED))
 		explain_dadfailed(d, l);
 	else if (l && (l->flags & IFA_F_TENTATIVE) && !(l->flags & IFA_F_OPTIMISTIC))
-		explain_tentative(a, d, l);
+		explain_tentative(d, l);
 	else
-		explain_not_local(rq, a, d, elsewhere);
+		explain_not_local(a, d, elsewhere);
 }
 
 int diagnose_bind(const struct diag_request *rq, struct diagnosis *d)
@@ -814,7 +830,7 @@ int diagnose_bind(const struct diag_request *rq, struct diagnosis *d)
 		explain_ok(rq, &a, d);
 		break;
 	case EADDRNOTAVAIL:
-		explain_addrnotavail(rq, &a, d);
+		explain_addrnotavail(&a, d);
 		break;
 	case EADDRINUSE:
 		explain_in_use(rq, &a, d);
@@ -897,6 +913,7 @@ static void json_put_str(FILE *f, const char *s)
 	free(q);
 }
 
+/* Writes "KEY": (preceded by a comma unless *@first) to @f. */
 static void json_key(FILE *f, bool *first, const char *key)
 {
 	fprintf(f, "%s\"%s\":", *first ? "" : ",", key);

@@ -169,6 +169,28 @@ def test_port_held_by_a_python_listener_names_its_pid(lab, pair, proto):
     assert holder["pid"] == listener.pid and holder["comm"].startswith("python"), holder
 
 
+TIME_WAIT = """
+import socket
+server = socket.socket()
+server.bind(("127.0.0.1", 7000))
+server.listen()
+client = socket.create_connection(("127.0.0.1", 7000))
+conn, _ = server.accept()
+conn.close()          # the server side closes first: its socket goes to TIME_WAIT
+client.close()
+server.close()
+"""
+
+
+def test_port_held_by_time_wait_points_to_reuseaddr(pair):
+    pair.h1.sh([sys.executable, "-c", TIME_WAIT])
+    status, diag = diagnose(pair.h1, "127.0.0.1", 7000)
+    assert_fails(status, diag, "port_in_use", "EADDRINUSE")
+    states = {h["state"]: h for h in diag["holders"]}
+    assert "TIME_WAIT" in states and states["TIME_WAIT"]["pid"] is None, diag["holders"]
+    assert "SO_REUSEADDR" in " | ".join(diag["fixes"])
+
+
 # ---- EACCES, EINVAL, ENODEV ------------------------------------------------------------
 
 
