@@ -7,6 +7,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+/*
+ * Above any batch's connects in flight (--parallel, 256 by default): a smaller
+ * accept queue drops SYNs under a burst, and the client sees a spurious
+ * ETIMEDOUT.  The kernel caps it at net.core.somaxconn (4096 since Linux 5.4).
+ */
+#define LISTEN_BACKLOG 4096
+
 #ifndef IPV6_FREEBIND
 #define IPV6_FREEBIND 78	/* Linux 4.15; older libc headers lack it */
 #endif
@@ -88,7 +95,7 @@ int probe_bind(const struct probe_case *c, struct probe_result *r)
 		result_fail(r, "bind", errno);
 		goto close;
 	}
-	if (c->proto == PROTO_TCP && c->opts.listen && listen(fd, 128) < 0) {
+	if (c->proto == PROTO_TCP && c->opts.listen && listen(fd, LISTEN_BACKLOG) < 0) {
 		result_fail(r, "listen", errno);
 		goto close;
 	}
