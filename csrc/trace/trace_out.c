@@ -23,12 +23,18 @@ static _Atomic uint64_t out_dev, out_ino;
 
 void trace_out_init(const char *path, bool reopen)
 {
-	size_t n = strlen(path);
+	size_t n = 0, len = strlen(path);
 
-	if (n >= sizeof(out_path))
-		n = sizeof(out_path) - 1;
-	memcpy(out_path, path, n);
-	out_path[n] = '\0';
+	/* relative to the directory the program started in, not to wherever it
+	 * chdir()s later (daemons go to "/") */
+	if (path[0] != '/' && getcwd(out_path, sizeof(out_path) - 1)) {
+		n = strlen(out_path);
+		out_path[n++] = '/';
+	}
+	if (len >= sizeof(out_path) - n)
+		len = sizeof(out_path) - n - 1;
+	memcpy(out_path + n, path, len);
+	out_path[n + len] = '\0';
 	out_reopen = reopen;
 }
 

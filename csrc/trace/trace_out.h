@@ -25,8 +25,11 @@
 
 #define TRACE_FD_MIN 900
 
-/* Remembers @path (copied; cut at PATH_MAX) and the mode.  Call once, before any
- * trace_out_write(), from the library's one-time initialisation. */
+/* Remembers @path (copied; cut at PATH_MAX; a relative path is made absolute
+ * against the current directory now, so a later chdir() does not move the file)
+ * and the mode.  Call once, before any trace_out_write(), from the library's
+ * one-time initialisation.  (An exec'd program resolves the relative path against
+ * its own starting directory: give an absolute one.) */
 void trace_out_init(const char *path, bool reopen);
 
 /* Appends the @len bytes of @line to the trace file with one write().  Returns 0,
