@@ -807,23 +807,44 @@ static void explain_addrnotavail(const struct probe_addr *a, struct diagnosis *d
 		explain_not_local(a, d, elsewhere);
 }
 
+/* The address the kernel checks for a bind to @a: for ::ffff:a.b.c.d on an IPv6
+ * socket that is the IPv4 address a.b.c.d (and the IPv4 sysctls); else @a itself. */
+static struct probe_addr checked_addr(const struct probe_addr *a)
+{
+	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)&a->ss;
+	struct probe_addr v4;
+	struct sockaddr_in *s4 = (struct sockaddr_in *)&v4.ss;
+
+	if (a->family != AF_INET6 || !bytes_v4mapped(s6->sin6_addr.s6_addr))
+		return *a;
+	memset(&v4, 0, sizeof(v4));
+	s4->sin_family = AF_INET;
+	s4->sin_port = s6->sin6_port;
+	memcpy(&s4->sin_addr, s6->sin6_addr.s6_addr + 12, 4);
+	v4.len = sizeof(*s4);
+	v4.family = AF_INET;
+	inet_ntop(AF_INET, &s4->sin_addr, v4.text, sizeof(v4.text));
+	return v4;
+}
+
 int diagnose_bind(const struct diag_request *rq, struct diagnosis *d)
 {
-	struct probe_addr a = rq->addr;
+	struct probe_addr bound = rq->addr, a;
 	long start;
 
 	memset(d, 0, sizeof(*d));
-	d->nonlocal_bind = read_long(a.family == AF_INET ? "/proc/sys/net/ipv4/ip_nonlocal_bind"
-							 : "/proc/sys/net/ipv6/ip_nonlocal_bind");
 	if (addrs_dump(&d->addrs, &d->naddrs) < 0)
 		return -1;
-	addr_set_port(&a, rq->port);
-	if (addr_resolve_scope(&a) < 0) {
+	addr_set_port(&bound, rq->port);
+	if (addr_resolve_scope(&bound) < 0) {
 		d->err = errno;
 		d->call = "if_nametoindex";
-	} else if (trial_bind(rq, &a, &d->call) < 0) {
+	} else if (trial_bind(rq, &bound, &d->call) < 0) {
 		d->err = errno;
 	}
+	a = checked_addr(&bound);	/* what the explanations talk about */
+	d->nonlocal_bind = read_long(a.family == AF_INET ? "/proc/sys/net/ipv4/ip_nonlocal_bind"
+							 : "/proc/sys/net/ipv6/ip_nonlocal_bind");
 
 	switch (d->err) {
 	case 0:

@@ -91,6 +91,15 @@ def test_another_hosts_address_is_not_local(pair):
     assert "ip addr add 10.0.0.1/24 dev %s" % pair.h2_dev in fixes
 
 
+def test_v4_mapped_address_is_checked_as_ipv4(pair):
+    status, diag = diagnose(pair.h2, "::ffff:10.0.0.1", 6677)
+    assert_fails(status, diag, "not_local", "EADDRNOTAVAIL")
+    assert diag["family"] == "inet6"                     # the socket's family
+    assert "ip addr add 10.0.0.1/24 dev %s" % pair.h2_dev in " | ".join(diag["fixes"])
+    status, diag = diagnose(pair.h1, "::ffff:10.0.0.1", 6677)
+    assert status == 0 and diag["cause"] == "ok", diag
+
+
 def test_human_form_has_headline_why_and_fixes(pair, netprobe):
     status, lines = text_diagnose(pair.h2, netprobe, "10.0.0.1", "6677")
     assert status == 1
