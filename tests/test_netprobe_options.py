@@ -1,0 +1,185 @@
+"""netprobe's options and command-line contract, against real namespaces.
+
+The socket options a user reaches for when a bind fails (reuseaddr, reuseport,
+v6only, freebind, a device, a source address) each change one kernel answer; these
+tests show each change on a real veth link.  The last group checks the exit-status
+contract: 2 and nothing on stdout for bad usage, 0 when a socket call failed.
+"""
+
+import pytest
+
+import nsutil
+from test_netprobe import ERRNO_99, assert_outcome
+
+
+# ---------------------------------------------------------------- connect: more Errno 99
+
+
+def test_connect_to_ipv6_loopback_with_ipv6_disabled_is_errno_99(pair):
+    """The usual Docker-container Errno 99: "localhost" resolves to ::1 first, and
+    the namespace has IPv6 disabled."""
+    pair.h1.sysctl("net.ipv6.conf.all.disable_ipv6", 1)
+    pair.h1.sysctl("net.ipv6.conf.default.disable_ipv6", 1)
+    pair.h1.sysctl("net.ipv6.conf.lo.disable_ipv6", 1)
+    assert_outcome(pair.h1.probe("connect", "::1", 8080).only(), ERRNO_99)
+    # the same connect to 127.0.0.1 with nothing listening is not 99
+    assert_outcome(pair.h1.probe("connect", "127.0.0.1", 8080).only(), "ECONNREFUSED")
+
+
+def test_connect_from_a_source_address_not_here_is_errno_99(pair):
+    record = pair.h2.probe("connect", "--src", "10.0.0.1", "10.0.0.1", 8081).only()
+    assert_outcome(record, ERRNO_99)
+    assert record["src"] == "10.0.0.1"
+    assert record["call"].startswith("bind"), record
+
+
+def test_connect_from_a_chosen_source_address_and_port(pair):
+    pair.h1.serve("10.0.0.1", 8082)
+    pair.h2.addr_add(pair.h2_dev, "10.0.0.22/24")
+    record = pair.h2.probe("connect", "--src", "10.0.0.22", "--sport", 41000,
+                           "10.0.0.1", 8082).only()
+    assert_outcome(record, None)
+    assert (record["src"], record["sport"], record["local"]) == \
+        ("10.0.0.22", 41000, "10.0.0.22:41000")
+    assert record["peer_host"] == "h1"
+
+
+def test_connect_with_freebind_source_not_here_binds_but_cannot_be_answered(pair):
+    """IP_FREEBIND lets the source bind succeed; the reply then goes to an address
+    nobody holds, so the connect times out instead of failing with 99."""
+    pair.h1.serve("10.0.0.1", 8083)
+    record = pair.h2.probe("connect", "--freebind", "--src", "10.0.0.99", "--timeout", 300,
+                           "10.0.0.1", 8083).only()
+    assert record["error"] != ERRNO_99, record
+    assert record["ok"] is False and not record["call"].startswith("bind"), record
+
+
+def test_udp_connect_to_a_silent_port_times_out(pair):
+    pair.h1.nft("table inet blt {\n chain input {\n"
+                "  type filter hook input priority 0;\n  udp dport 8084 drop\n }\n}\n")
+    record = pair.h2.probe("connect", "--udp", "--timeout", 200, "10.0.0.1", 8084).only()
+    assert_outcome(record, "ETIMEDOUT")
+    assert record["timeout_ms"] == 200
+
+
+def test_no_greet_connect_stops_at_the_handshake(pair):
+    pair.h1.serve("10.0.0.1", 8085)
+    record = pair.h2.probe("connect", "--no-greet", "10.0.0.1", 8085).only()
+    assert_outcome(record, None)
+    assert record["peer_host"] is None
+    assert record["local"].startswith("10.0.0.2:")
+
+
+# ---------------------------------------------------------------- bind options
+
+
+def test_reuseport_lets_two_listeners_share_a_port(pair):
+    run = pair.h1.probe("bind", "--reuseport", "10.0.0.1", 8090, "10.0.0.1", 8090)
+    assert [r["error"] for r in run.records] == [None, None], run.records
+    # reuseaddr is not enough for two listeners
+    run = pair.h1.probe("bind", "--reuseaddr", "10.0.0.1", 8091, "10.0.0.1", 8091)
+    assert [r["error"] for r in run.records] == [None, "EADDRINUSE"], run.records
+
+
+def test_v6only_decides_whether_the_ipv6_wildcard_takes_ipv4_too(pair):
+    run = pair.h1.probe("batch", input="a bind tcp any 8092 family=6 v6only=0 hold\n"
+                                       "b bind tcp any 8092 family=4\n")
+    assert [r["error"] for r in run.records] == [None, "EADDRINUSE"], run.records
+    run = pair.h1.probe("batch", input="a bind tcp any 8093 family=6 v6only=1 hold\n"
+                                       "b bind tcp any 8093 family=4\n")
+    assert [r["error"] for r in run.records] == [None, None], run.records
+    # the command line refuses --v6only where it means nothing
+    run = pair.h1.probe("bind", "--v6only", 1, "10.0.0.1", 8093)
+    assert run.returncode == 2 and run.stdout == ""
+
+
+def test_mapped_ipv4_on_an_ipv6_socket_follows_the_address(pair):
+    run = pair.h1.probe("batch", input="m bind tcp 10.0.0.1 8094 family=6\n")
+    record = run.only()
+    assert_outcome(record, None)
+    assert (record["family"], record["addr"]) == ("inet6", "::ffff:10.0.0.1")
+    assert_outcome(pair.h2.probe("batch", input="m bind tcp 10.0.0.1 8094 family=6\n").only(),
+                   ERRNO_99)
+
+
+def test_a_socket_bound_to_a_missing_device_is_enodev(pair):
+    record = pair.h1.probe("bind", "--dev", "nosuchdev0", "10.0.0.1", 8095).only()
+    assert_outcome(record, "ENODEV")
+    assert "SO_BINDTODEVICE" in record["call"]
+    assert_outcome(pair.h1.probe("bind", "--dev", pair.h1_dev, "10.0.0.1", 8095).only(), None)
+
+
+def test_a_scope_naming_no_interface_here_is_enodev(pair):
+    record = pair.h1.probe("bind", "fe80::1%nosuchdev0", 8096).only()
+    assert_outcome(record, "ENODEV")
+
+
+def test_udp_binds_conflict_too(pair):
+    run = pair.h1.probe("bind", "--udp", "10.0.0.1", 8097, "10.0.0.1", 8097)
+    assert [r["error"] for r in run.records] == [None, "EADDRINUSE"], run.records
+    assert [r["proto"] for r in run.records] == ["udp", "udp"]
+
+
+def test_batch_hold_keeps_a_bind_for_later_cases(pair):
+    plan = ("held bind tcp 10.0.0.1 8098 hold\n"
+            "later bind tcp 10.0.0.1 8098\n"
+            "closed bind tcp 10.0.0.1 8099\n"
+            "again bind tcp 10.0.0.1 8099\n")
+    records = pair.h1.probe("batch", input=plan).by_id()
+    assert_outcome(records["held"], None)
+    assert_outcome(records["later"], "EADDRINUSE")
+    assert_outcome(records["closed"], None)
+    assert_outcome(records["again"], None)
+
+
+# ---------------------------------------------------------------- the exit-status contract
+
+
+@pytest.mark.parametrize("args", [
+    ["bind"],
+    ["bind", "10.0.0.1"],
+    ["bind", "10.0.0.1", "70000"],
+    ["bind", "10.0.0.1", "80", "10.0.0.2"],
+    ["bind", "not-an-address", "80"],
+    ["bind", "--v6only", "2", "::1", "80"],
+    ["connect", "10.0.0.1"],
+    ["connect", "10.0.0.1", "0"],
+    ["connect", "--timeout", "0", "10.0.0.1", "80"],
+    ["connect", "--src", "::1", "10.0.0.1", "80"],
+    ["serve"],
+    ["serve", "10.0.0.1", "http"],
+    ["batch", "/nonexistent/plan"],
+    ["frobnicate"],
+    ["bind", "--no-such-option", "10.0.0.1", "80"],
+])
+def test_bad_usage_exits_2_with_nothing_on_stdout(pair, args):
+    run = pair.h1.probe(*args)
+    assert run.returncode == 2, (args, run.stdout, run.stderr)
+    assert run.stdout == ""
+    assert run.stderr.strip(), "a usage error must say what is wrong"
+
+
+def test_a_failed_socket_call_is_a_result_not_a_failure(pair):
+    run = pair.h2.probe("bind", "10.0.0.1", 80)
+    assert run.returncode == 0
+    assert run.only()["ok"] is False
+
+
+def test_empty_plan_gives_no_records(pair):
+    run = pair.h1.probe("batch", input="# nothing to do\n\n")
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == ""
+
+
+def test_plan_line_too_long_names_its_line(pair):
+    plan = "a bind tcp 10.0.0.1 1\n" + "b bind tcp 10.0.0.1 2 " + "hold " * 300 + "\n"
+    run = pair.h1.probe("batch", input=plan)
+    assert run.returncode == 2
+    assert run.stdout == ""
+    assert "plan line 2" in run.stderr, run.stderr
+
+
+def test_host_label_comes_from_the_environment_without_host(pair):
+    run = pair.h1.sh(["env", "NETPROBE_HOST=labelled", nsutil.netprobe_path(),
+                      "bind", "10.0.0.1", "8100"])
+    assert nsutil.parse_records(run.stdout)[0]["host"] == "labelled"
