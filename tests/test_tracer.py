@@ -488,3 +488,20 @@ def test_a_trace_file_that_cannot_be_opened_changes_nothing(pair, tracer, tmp_pa
     assert json.loads(run_traced(pair.h2, py, missing, check=True).stdout) == \
         PY_SEQUENCE_EXPECTED
     assert not missing.parent.exists()
+
+
+def test_no_memory_errors_in_the_tracer_under_valgrind(pair, tracer, tmp_path):
+    """The tracer runs inside other programs: memcheck watches its code while it
+    records threads, a non-blocking connect, IPv6 and failing binds."""
+    trace_file = tmp_path / "trace.jsonl"
+    valgrind = ["valgrind", "-q", "--error-exitcode=9", "--trace-children=no"]
+    runs = [
+        [tracee_path(), "threads", 4, 10, "10.0.0.2"],
+        [tracee_path(), "connect", "--nonblock", "10.0.0.1", 6679],
+        [tracee_path(), "bind", "10.0.0.2", 7700, "10.0.0.2", 7700, "::1", 0, "fe80::1", 5],
+    ]
+    for argv in runs:
+        proc = run_traced(pair.h2, valgrind + argv, trace_file)
+        assert proc.returncode == 0, (argv, proc.stderr)
+    records = read_trace(trace_file)
+    assert len(records) == 40 + 2 + 6, [(r["op"], r["addr"]) for r in records]
