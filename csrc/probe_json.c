@@ -4,12 +4,14 @@
 #include <inttypes.h>
 #include <string.h>
 
+/* Appends @n bytes whole, or nothing and marks the record cut: a record keeps
+ * only members that fit entirely, so it stays valid JSON. */
 static void put(struct jbuf *j, const char *s, size_t n)
 {
 	/* keep 3 bytes for the closing "}\n" and the NUL */
 	if (j->len + n + 3 > sizeof(j->buf)) {
 		j->cut = true;
-		n = sizeof(j->buf) - 3 > j->len ? sizeof(j->buf) - 3 - j->len : 0;
+		return;
 	}
 	memcpy(j->buf + j->len, s, n);
 	j->len += n;
@@ -55,17 +57,25 @@ size_t json_quote(char *out, size_t len, const char *s)
 	return o;
 }
 
-static void key(struct jbuf *j, const char *k)
+/* Appends member "key":value (value already JSON text) whole, or not at all. */
+static void member(struct jbuf *j, const char *k, const char *value, size_t vlen)
 {
-	char q[128];
-	size_t n;
+	char m[JBUF_SIZE];
+	size_t n = 0;
 
 	if (!j->first)
-		put(j, ",", 1);
-	j->first = false;
-	n = json_quote(q, sizeof(q), k);
-	put(j, q, n);
-	put(j, ":", 1);
+		m[n++] = ',';
+	n += json_quote(m + n, 128, k);
+	m[n++] = ':';
+	if (n + vlen > sizeof(m)) {
+		j->cut = true;
+		return;
+	}
+	memcpy(m + n, value, vlen);
+	n += vlen;
+	put(j, m, n);
+	if (!j->cut)
+		j->first = false;
 }
 
 void jbuf_begin(struct jbuf *j)
@@ -79,15 +89,12 @@ void jbuf_begin(struct jbuf *j)
 void jbuf_str(struct jbuf *j, const char *k, const char *val)
 {
 	char q[1024];
-	size_t n;
 
 	if (!val) {
 		jbuf_null(j, k);
 		return;
 	}
-	key(j, k);
-	n = json_quote(q, sizeof(q), val);
-	put(j, q, n);
+	member(j, k, q, json_quote(q, sizeof(q), val));
 }
 
 void jbuf_int(struct jbuf *j, const char *k, int64_t val)
@@ -95,26 +102,22 @@ void jbuf_int(struct jbuf *j, const char *k, int64_t val)
 	char num[32];
 	int n = snprintf(num, sizeof(num), "%" PRId64, val);
 
-	key(j, k);
-	put(j, num, (size_t)n);
+	member(j, k, num, (size_t)n);
 }
 
 void jbuf_bool(struct jbuf *j, const char *k, bool val)
 {
-	key(j, k);
-	put(j, val ? "true" : "false", val ? 4 : 5);
+	member(j, k, val ? "true" : "false", val ? 4 : 5);
 }
 
 void jbuf_null(struct jbuf *j, const char *k)
 {
-	key(j, k);
-	put(j, "null", 4);
+	member(j, k, "null", 4);
 }
 
 void jbuf_raw(struct jbuf *j, const char *k, const char *json)
 {
-	key(j, k);
-	put(j, json, strlen(json));
+	member(j, k, json, strlen(json));
 }
 
 const char *jbuf_finish(struct jbuf *j)

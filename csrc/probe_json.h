@@ -2,8 +2,9 @@
  * probe_json.h: a small JSON object writer for one-line records.
  *
  * Records are flat objects, at most a few hundred bytes; the writer builds one in a
- * fixed buffer and never allocates.  A value that would overflow the buffer is cut
- * and the record stays valid JSON (jbuf_finish() reports the cut).
+ * fixed buffer and never allocates.  A string value longer than 1 KiB is shortened
+ * (still a valid string); a member that does not fit in the buffer is left out
+ * whole and j->cut is set, so the record always stays valid JSON.
  */
 #ifndef PROBE_JSON_H
 #define PROBE_JSON_H
