@@ -32,23 +32,6 @@ void probe_warn(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-/* Placeholders until probe_addrs.c / probe_diagnose.c land (their definitions win). */
-__attribute__((weak)) int cmd_addrs(int argc, char **argv)
-{
-	(void)argc;
-	(void)argv;
-	probe_warn("addrs is not built yet");
-	return EXIT_USAGE;
-}
-
-__attribute__((weak)) int cmd_diagnose(int argc, char **argv)
-{
-	(void)argc;
-	(void)argv;
-	probe_warn("diagnose is not built yet");
-	return EXIT_USAGE;
-}
-
 static void usage(FILE *f)
 {
 	fputs("usage: netprobe [--host NAME] COMMAND [ARGS]\n"
