@@ -50,7 +50,8 @@ const char *diag_cause_name(enum diag_cause cause)
 /* ---- small helpers ------------------------------------------------------------ */
 
 /* Appends printf-style text to the NUL-terminated @buf of size @len, cut to fit. */
-static void __attribute__((format(printf, 3, 4))) appendf(char *buf, size_t len, const char *fmt, ...)
+static void __attribute__((format(printf, 3, 4)))
+appendf(char *buf, size_t len, const char *fmt, ...)
 {
 	size_t o = strlen(buf);
 	va_list ap;
@@ -470,9 +471,10 @@ static void explain_ok(const struct diag_request *rq, const struct probe_addr *a
 	if (l && !addr_link_usable(l)) {
 		d->cause = CAUSE_INTERFACE_DOWN;
 		WHY(d, "%s is on %s, which is %s. Linux still lets a socket bind an address of an "
-		       "interface that is down or has no carrier, so the bind succeeds, but nothing can be sent from "
-		       "or received on that address until the link works: connects from it fail "
-		       "(ENETUNREACH or a timeout) and no client reaches a server on it.",
+		       "interface that is down or has no carrier, so the bind succeeds, but nothing "
+		       "can be sent from or received on that address until the link works: "
+		       "connects from it fail (ENETUNREACH or a timeout) and no client reaches a "
+		       "server on it.",
 		    a->text, l->ifname,
 		    !(l->link_flags & IFF_UP) ? "down" : "up but has no carrier (lower layer down)");
 		if (!(l->link_flags & IFF_UP))
@@ -522,15 +524,19 @@ static void explain_not_local(const struct probe_addr *a, struct diagnosis *d,
 	const char *dev = net ? net->ifname : first_real_ifname(d);
 	unsigned plen = net ? net->prefixlen : (unsigned)family_size(a->family) * 8;
 	char host[ADDR_TEXT_MAX];
+	const char *scope = strchr(a->text, '%');
 
 	snprintf(host, sizeof(host), "%s", a->text);
 	host[strcspn(host, "%")] = '\0';
 	d->cause = CAUSE_NOT_LOCAL;
-	WHY(d, "%s is not an address of any interface in this network namespace (host %s), so "
-	       "the kernel cannot give it to a socket.", host, probe_host());
 	if (elsewhere)
-		WHY(d, " It is on %s, not on the interface the scope names.", elsewhere->ifname);
-	else if (net)
+		WHY(d, "%s is on %s, not on %s, the interface its scope names, so the kernel "
+		       "cannot give it to a socket there.", host, elsewhere->ifname,
+		    scope ? scope + 1 : "?");
+	else
+		WHY(d, "%s is not an address of any interface in this network namespace (host %s), "
+		       "so the kernel cannot give it to a socket.", host, probe_host());
+	if (!elsewhere && net)
 		WHY(d, " It lies in the subnet of %s (%s/%u): most likely another host's address "
 		       "on that link, or an address that was removed from here.",
 		    net->ifname, net->text, net->prefixlen);
@@ -545,6 +551,8 @@ static void explain_not_local(const struct probe_addr *a, struct diagnosis *d,
 		fix(d, "name the interface that holds it: %s%%%s", host, elsewhere->ifname);
 	fix(d, "bind the wildcard (%s) to take every address here, or one of the addresses "
 	       "listed above", a->family == AF_INET ? "0.0.0.0" : "::");
+	if (elsewhere && scope)		/* on the interface the scope names */
+		dev = scope + 1;
 	fix(d, "give this namespace the address: ip addr add %s/%u dev %s", host, plen,
 	    dev ? dev : "IFNAME");
 	fix(d, "allow binds to non-local addresses: sysctl -w net.ipv%s.ip_nonlocal_bind=1 "

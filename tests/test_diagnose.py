@@ -222,6 +222,13 @@ def test_linklocal_without_scope(pair):
     assert status == 0 and diag["cause"] == "ok", diag
 
 
+def test_linklocal_with_the_wrong_scope_names_the_right_one(pair):
+    pair.h1.addr_add(pair.h1_dev, "fe80::77/64", "nodad")
+    status, diag = diagnose(pair.h1, "fe80::77%lo", 6677)
+    assert_fails(status, diag, "not_local", "EADDRNOTAVAIL")
+    assert "fe80::77%%%s" % pair.h1_dev in " | ".join(diag["fixes"])
+
+
 def test_scope_naming_no_interface(pair):
     status, diag = diagnose(pair.h1, "fe80::77%nosuchif", 6677)
     assert_fails(status, diag, "unknown_scope", "ENODEV")
