@@ -1,8 +1,8 @@
 """libbindtrace.so (csrc/trace/) against real namespaces and real programs.
 
 The tracer is LD_PRELOADed into programs that bindlab did not write: a C program
-(build/trace/tracee), a Python program (/usr/bin/python3 -c), socat, and netprobe
-itself.  Each test runs them in two namespaces on one veth link (conftest.Pair: h1
+(build/trace/tracee), a Python program (/usr/bin/python3 -c), socat, OpenBSD nc,
+and netprobe itself.  Each test runs them in two namespaces on one veth link (conftest.Pair: h1
 10.0.0.1, h2 10.0.0.2) and checks what a user of the harness relies on:
 
 - the tracer records the same outcome as netprobe for the same case (OK for an own
@@ -144,6 +144,12 @@ def case_argv(program, op, addr, port):
         return [tracee_path(), op, addr, port]
     if program == "python":
         return [PYTHON, "-c", PY_CASE, op, addr, port]
+    if program == "nc":   # OpenBSD netcat: non-blocking connect, then SO_ERROR
+        if op == "connect":
+            return ["nc", "-z", "-w", "5", addr, port]
+        if port == HELD_PORT:
+            return ["nc", "-l", addr, port]
+        return ["nc", "-z", "-w", "5", "-s", addr, "-p", port, "10.0.0.1", SERVE_PORT]
     # socat: a bind is the source address of a connect (or a listener's bind)
     if op == "connect":
         return ["socat", "-u", "OPEN:/dev/null", "TCP:%s:%d" % (addr, port)]
@@ -165,7 +171,7 @@ def program_errno(program, proc):
 # ------------------------------------------------- same outcomes as netprobe
 
 
-@pytest.mark.parametrize("program", ["c", "python", "socat"])
+@pytest.mark.parametrize("program", ["c", "python", "socat", "nc"])
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_tracer_records_the_outcome_netprobe_records(stage, tracer, tmp_path, program, case):
     op, addr, port, expected = CASES[case]
