@@ -26,6 +26,7 @@
 #endif
 #define CAP_NET_BIND_SERVICE_BIT 10	/* <linux/capability.h> */
 #define LISTED_FIXES_MAX 3		/* interfaces suggested for a missing scope */
+#define LISTED_ADDRS_MAX 16		/* addresses named in an explanation */
 
 static const char *const cause_names[] = {
 	[CAUSE_OK] = "ok",
@@ -218,27 +219,32 @@ static const char *first_real_ifname(const struct diagnosis *d)
 	return NULL;
 }
 
-/* Appends " Addresses here: 10.0.0.2/24 (h2-eth0), ..." for @family to the why. */
+/* Appends " IPv4 addresses here: 10.0.0.2/24 (h2-eth0), ..." for @family to the why;
+ * past LISTED_ADDRS_MAX it counts the rest (the JSON's local_addrs has them all). */
 static void why_list_addrs(struct diagnosis *d, int family)
 {
-	bool any = false;
+	size_t listed = 0, more = 0;
 
 	WHY(d, " %s addresses here:", family == AF_INET ? "IPv4" : "IPv6");
 	for (size_t i = 0; i < d->naddrs; i++) {
 		const struct local_addr *l = &d->addrs[i];
-		char flags[128];
 
 		if (l->family != family)
 			continue;
-		addr_flags_format(l, false, flags, sizeof(flags));
-		WHY(d, "%s %s/%u (%s%s%s)", any ? "," : "", l->text, l->prefixlen, l->ifname,
+		if (listed == LISTED_ADDRS_MAX) {
+			more++;
+			continue;
+		}
+		WHY(d, "%s %s/%u (%s%s%s)", listed ? "," : "", l->text, l->prefixlen, l->ifname,
 		    (l->flags & (IFA_F_TENTATIVE | IFA_F_DADFAILED)) ? ", " : "",
 		    (l->flags & IFA_F_DADFAILED)   ? "dadfailed"
 		    : (l->flags & IFA_F_TENTATIVE) ? "tentative"
 						   : "");
-		any = true;
+		listed++;
 	}
-	WHY(d, "%s.", any ? "" : " none");
+	if (more)
+		WHY(d, " and %zu more (`netprobe addrs` lists them all)", more);
+	WHY(d, "%s.", listed ? "" : " none");
 }
 
 /* ---- who holds a port: /proc/net/{tcp,udp}{,6} and /proc/PID/fd ---------------- */

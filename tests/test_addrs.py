@@ -74,6 +74,19 @@ def test_addrs_lists_an_added_address_with_its_prefix(pair):
     assert find_addr(records, "10.0.0.2") is None
 
 
+def test_addrs_lists_every_address_of_a_big_namespace(pair):
+    # ~2000 addresses do not fit one netlink datagram: the dump must read them all
+    batch = ["addr add 10.%d.%d.1/24 dev %s" % (20 + i // 250, i % 250, pair.h1_dev)
+             for i in range(1500)]
+    batch += ["addr add fd00:%x::1/64 dev %s nodad" % (i, pair.h1_dev) for i in range(500)]
+    nsutil.run(["ip", "-n", pair.h1.name, "-batch", "-"], input="\n".join(batch) + "\n")
+    expected = {line.split()[3].split("/")[0]
+                for line in pair.h1.ip("-o", "addr", "show").stdout.splitlines()}
+    records = addrs_json(pair.h1)
+    assert len(records) == len(expected) >= 2000
+    assert {r["addr"] for r in records} == expected
+
+
 def test_addrs_table_shows_the_address(pair, netprobe):
     proc = pair.h1.sh([netprobe, "--host", "h1", "addrs"])
     lines = proc.stdout.splitlines()
