@@ -354,15 +354,16 @@ static void scan_proc_net(struct diagnosis *d, const char *file, const struct no
 	while (d->nholders < DIAG_HOLDERS && fgets(line, sizeof(line), f)) {
 		struct port_holder *h = &d->holders[d->nholders];
 		char hex[40];
-		unsigned lport, st;
+		unsigned lport, st, uid;
 		unsigned long inode;
 		unsigned char bytes[16];
 		struct norm_addr n;
 		struct sockaddr_storage ss;
 		bool is_primary;
 
-		if (sscanf(line, "%*s %39[0-9A-Fa-f]:%x %*s %x %*s %*s %*s %*s %*s %lu", hex,
-			   &lport, &st, &inode) != 4 ||
+		/* sl local rem st tx:rx tr:when retrnsmt uid timeout inode ... */
+		if (sscanf(line, "%*s %39[0-9A-Fa-f]:%x %*s %x %*s %*s %*s %u %*s %lu", hex,
+			   &lport, &st, &uid, &inode) != 5 ||
 		    lport != port || proc_net_addr(hex, v6, bytes) < 0)
 			continue;
 		is_primary = udp ? st == 7 : st == 10;
@@ -388,6 +389,7 @@ static void scan_proc_net(struct diagnosis *d, const char *file, const struct no
 		snprintf(h->proto, sizeof(h->proto), "%s", file);
 		snprintf(h->state, sizeof(h->state), "%s", socket_state_name(udp, st));
 		h->inode = inode;
+		h->uid = uid;
 		d->nholders++;
 	}
 	fclose(f);
@@ -665,8 +667,8 @@ static void explain_in_use(const struct diag_request *rq, const struct probe_add
 		else if (h->inode == 0)
 			WHY(d, " (a closed connection waiting out TIME_WAIT, no process).");
 		else
-			WHY(d, " (socket inode %lu; no process found: another user's, or run as "
-			       "root to see).", h->inode);
+			WHY(d, " (socket inode %lu of uid %u; no process found: run as root to "
+			       "see other users' processes).", h->inode, h->uid);
 	}
 
 	for (size_t i = 0; i < d->nholders; i++) {
@@ -1024,7 +1026,7 @@ static int print_json(const struct diag_request *rq, const struct diagnosis *d)
 		json_put_str(f, h->local);
 		fputs(",\"state\":", f);
 		json_put_str(f, h->state);
-		fprintf(f, ",\"inode\":%lu,\"pid\":", h->inode);
+		fprintf(f, ",\"inode\":%lu,\"uid\":%u,\"pid\":", h->inode, h->uid);
 		if (h->pid)
 			fprintf(f, "%d", (int)h->pid);
 		else

@@ -59,6 +59,7 @@ struct port_holder {
 	char local[SOCKADDR_TEXT_MAX];	/* "0.0.0.0:6677", "[::]:6677" */
 	char state[16];			/* "LISTEN", "TIME_WAIT", "UNCONN", ... */
 	unsigned long inode;		/* 0 for TIME_WAIT: no socket, no process */
+	unsigned uid;			/* the socket's owner */
 	pid_t pid;			/* 0 when unknown */
 	char comm[32];			/* the process's name, "" when unknown */
 };

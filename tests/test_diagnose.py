@@ -178,6 +178,15 @@ def test_port_held_by_a_python_listener_names_its_pid(lab, pair, proto):
     assert holder["pid"] == listener.pid and holder["comm"].startswith("python"), holder
 
 
+def test_port_held_by_another_user_names_the_owner_uid(lab, pair):
+    python_listener(lab, pair.h1, "tcp", 5300)          # root's
+    status, diag = diagnose(pair.h1, "10.0.0.1", 5300, wrap=NOBODY)
+    assert_fails(status, diag, "port_in_use", "EADDRINUSE")
+    holder = diag["holders"][0]
+    assert holder["uid"] == 0 and holder["pid"] is None, holder   # nobody may not look
+    assert "uid 0" in diag["explanation"]
+
+
 TIME_WAIT = """
 import socket
 server = socket.socket()
