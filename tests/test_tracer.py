@@ -2,8 +2,9 @@
 
 The tracer is LD_PRELOADed into programs that bindlab did not write: a C program
 (build/trace/tracee), a Python program (/usr/bin/python3 -c), socat, OpenBSD nc,
-and netprobe itself.  Each test runs them in two namespaces on one veth link (conftest.Pair: h1
-10.0.0.1, h2 10.0.0.2) and checks what a user of the harness relies on:
+and netprobe itself.  Each test runs them in two namespaces on one veth link
+(conftest.Pair: h1 10.0.0.1, h2 10.0.0.2) and checks what a user of the harness
+relies on:
 
 - the tracer records the same outcome as netprobe for the same case (OK for an own
   address, EADDRNOTAVAIL for another host's, EADDRINUSE, ECONNREFUSED, OK for a
@@ -406,6 +407,26 @@ def test_nonblocking_connect_gets_a_done_record(stage, tracer, tmp_path):
                    (SERVE_PORT, "call", "EINPROGRESS"), (SERVE_PORT, "done", "OK")], got
     done_ok = [r for r in records if r["phase"] == "done" and r["ok"]][0]
     assert done_ok["local"].startswith("10.0.0.2:")
+
+
+def test_a_second_connect_gives_the_outcome_of_a_non_blocking_one(stage, tracer, tmp_path):
+    """Some programs ask a second connect() how the first ended (Linux answers 0
+    once, then EISCONN): the last record for the socket says OK."""
+    trace_file = tmp_path / "trace.jsonl"
+    code = ("import select, socket\n"
+            "s = socket.socket()\n"
+            "s.setblocking(False)\n"
+            "print(s.connect_ex(('10.0.0.1', %d)))\n"
+            "select.select([], [s], [], 5)\n"
+            "print(s.connect_ex(('10.0.0.1', %d)))\n"
+            "print(s.connect_ex(('10.0.0.1', %d)))\n" % ((SERVE_PORT,) * 3))
+    proc = run_traced(stage.h2, [PYTHON, "-c", code], trace_file, check=True)
+    # EINPROGRESS, 0, EISCONN (which Python's connect_ex reports as 0)
+    assert proc.stdout.split()[0] == "115" and proc.stdout.split()[1] == "0"
+    records = read_trace(trace_file)
+    got = [(r["phase"], outcome(r)) for r in records]
+    assert got == [("call", "EINPROGRESS"), ("call", "OK"), ("call", "EISCONN")], got
+    assert outcome(final_record(records[:2], "connect", "10.0.0.1", SERVE_PORT)) == "OK"
 
 
 def test_connect_from_a_bound_source_names_it(stage, tracer, tmp_path):

@@ -16,8 +16,10 @@
  * (ok false, error "EINPROGRESS", "phase":"call").  When the program later asks
  * getsockopt(SO_ERROR) how it ended, as Python with a timeout, asyncio, libuv and
  * Java NIO do, a second record for the same pid and fd says so ("phase":"done", the
- * real outcome, elapsed_us since the connect).  A program that gives up (closes
- * the socket after its own timeout) leaves only the EINPROGRESS record.
+ * real outcome, elapsed_us since the connect).  A program that asks a second
+ * connect() instead gets that call recorded (0 once connected, or the error).  A
+ * program that gives up (closes the socket after its own timeout) leaves only the
+ * EINPROGRESS record.
  *
  * The rule above everything else: the traced program must not be able to tell.
  * Return values are passed through untouched, errno is saved on entry and after
@@ -627,7 +629,7 @@ EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 	record_emit(&l);
 	if (err == EINPROGRESS && have)
 		pending_arm(fd, proto, &ss, bound, &before, t0);
-	else
+	else if (err != EALREADY)	/* EALREADY: still connecting */
 		pending_clear(fd);
 	errno = after;
 	return ret;
