@@ -29,6 +29,8 @@ import time
 PREFIX = "blt%d" % os.getpid()
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
+ERRNO_99 = "EADDRNOTAVAIL"
+
 # A guard against a hung probe, never an assertion about speed: these calls
 # normally take milliseconds.
 GUARD_SECONDS = 60
@@ -65,6 +67,18 @@ def parse_records(stdout):
             raise ValueError("not a JSON object: %r" % line)
         records.append(record)
     return records
+
+
+def assert_outcome(record, error):
+    """Asserts that @record says @error (None: success), with ok, errno and message
+    consistent with it: what a matrix cell would show."""
+    if error is None:
+        assert record["ok"] is True, record
+        assert record["errno"] == 0 and record["error"] is None, record
+    else:
+        assert record["ok"] is False, record
+        assert record["error"] == error, record
+        assert record["errno"] != 0 and record["message"], record
 
 
 class ProbeRun:

@@ -14,18 +14,8 @@ import pytest
 
 import nsutil
 
-ERRNO_99 = "EADDRNOTAVAIL"
-
-
-def assert_outcome(record, error):
-    """The record says @error (None: success), with ok and errno consistent."""
-    if error is None:
-        assert record["ok"] is True, record
-        assert record["errno"] == 0 and record["error"] is None, record
-    else:
-        assert record["ok"] is False, record
-        assert record["error"] == error, record
-        assert record["errno"] != 0 and record["message"], record
+ERRNO_99 = nsutil.ERRNO_99
+assert_outcome = nsutil.assert_outcome
 
 
 # ---------------------------------------------------------------- bind: Errno 99

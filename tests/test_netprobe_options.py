@@ -9,7 +9,7 @@ contract: 2 and nothing on stdout for bad usage, 0 when a socket call failed.
 import pytest
 
 import nsutil
-from test_netprobe import ERRNO_99, assert_outcome
+from nsutil import ERRNO_99, assert_outcome
 
 
 # ---------------------------------------------------------------- connect: more Errno 99
@@ -183,3 +183,18 @@ def test_host_label_comes_from_the_environment_without_host(pair):
     run = pair.h1.sh(["env", "NETPROBE_HOST=labelled", nsutil.netprobe_path(),
                       "bind", "10.0.0.1", "8100"])
     assert nsutil.parse_records(run.stdout)[0]["host"] == "labelled"
+
+
+def test_plan_edges_crlf_and_no_final_newline(pair):
+    plan = "a bind tcp 10.0.0.1 8101\r\n\r\nb bind tcp 10.0.0.1 8102"
+    run = pair.h1.probe("batch", input=plan)
+    assert run.returncode == 0, run.stderr
+    assert [r["id"] for r in run.records] == ["a", "b"]
+    assert [r["port"] for r in run.records] == [8101, 8102]
+
+
+def test_plan_with_a_nul_byte_is_refused_by_line(pair):
+    run = pair.h1.probe("batch", input="a bind tcp 10.0.0.1 8103\nb bind\0 tcp 10.0.0.1 1\n")
+    assert run.returncode == 2
+    assert run.stdout == ""
+    assert "plan line 2" in run.stderr, run.stderr
