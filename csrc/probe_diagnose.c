@@ -1045,14 +1045,15 @@ static int print_json(const struct diag_request *rq, const struct diagnosis *d)
 	fputc('[', f);
 	for (size_t i = 0; i < d->naddrs; i++) {
 		const struct local_addr *l = &d->addrs[i];
-		char flags[512];
+		char flags[512], scope[16];
 
 		addr_flags_format(l, true, flags, sizeof(flags));
 		fprintf(f, "%s{\"ifname\":", i ? "," : "");
 		json_put_str(f, l->ifname);
-		fputs(",\"addr\":", f);
+		fprintf(f, ",\"family\":\"%s\",\"addr\":", l->family == AF_INET ? "inet" : "inet6");
 		json_put_str(f, l->text);
-		fprintf(f, ",\"prefixlen\":%u,\"flags\":%s,\"link\":\"%s\"}", l->prefixlen, flags,
+		fprintf(f, ",\"prefixlen\":%u,\"scope\":\"%s\",\"flags\":%s,\"link\":\"%s\"}",
+			l->prefixlen, addr_scope_name(l->scope, scope, sizeof(scope)), flags,
 			(l->link_flags & IFF_UP) ? "up" : "down");
 	}
 	fputs("]}\n", f);
