@@ -7,8 +7,10 @@ mocked and nothing is timed; waits poll the kernel's own state.
 """
 
 import os
+import shutil
 import signal
 import subprocess
+import tempfile
 
 import pytest
 
@@ -127,14 +129,28 @@ def test_bind_against_a_serve_is_eaddrinuse(pair):
     assert_outcome(pair.h1.probe("bind", "any", 7021).only(), "EADDRINUSE")
 
 
-def test_privileged_port_without_cap_net_bind_service_is_eacces(pair):
+@pytest.fixture
+def probe_for_nobody(netprobe):
+    """A copy of the probe that user 65534 can run wherever the tree lives (a
+    checkout under a private home directory is not reachable for nobody)."""
+    where = tempfile.mkdtemp(prefix=nsutil.PREFIX)
+    os.chmod(where, 0o755)
+    copy = os.path.join(where, "netprobe")
+    shutil.copy(netprobe, copy)
+    os.chmod(copy, 0o755)
+    yield copy
+    shutil.rmtree(where)
+
+
+def test_privileged_port_without_cap_net_bind_service_is_eacces(pair, probe_for_nobody):
     nobody = ["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups",
               "--inh-caps=-all"]
-    run = pair.h1.probe("bind", "10.0.0.1", 80, wrap=nobody)
+    run = pair.h1.probe("bind", "10.0.0.1", 80, wrap=nobody, binary=probe_for_nobody)
     assert run.returncode == 0, run.stderr
     assert_outcome(run.only(), "EACCES")
     # an unprivileged port works for the same user, and root may take port 80
-    assert_outcome(pair.h1.probe("bind", "10.0.0.1", 8080, wrap=nobody).only(), None)
+    assert_outcome(pair.h1.probe("bind", "10.0.0.1", 8080, wrap=nobody,
+                                 binary=probe_for_nobody).only(), None)
     assert_outcome(pair.h1.probe("bind", "10.0.0.1", 80).only(), None)
 
 
