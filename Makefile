@@ -15,17 +15,19 @@ B := build
 LIB_SRCS := $(filter-out csrc/main.c,$(wildcard csrc/*.c))
 HDRS := $(wildcard csrc/*.h)
 UNIT_SRCS := $(wildcard csrc/tests/*.c)
+TRACE_SRCS := $(wildcard csrc/trace/*.c)
+TRACE_HDRS := $(wildcard csrc/trace/*.h)
 
 # Debian packages: to build, to run the suite, to test.
 DEBS_BUILD := gcc make libc6-dev
 DEBS_RUN := mininet openvswitch-switch iproute2 iputils-ping bridge-utils nftables \
 	procps python3
-DEBS_TEST := libcmocka-dev python3-pytest valgrind
+DEBS_TEST := libcmocka-dev python3-pytest valgrind socat
 
 .PHONY: all help deps-build deps-run deps-test test unit itest mininet-test clean-net \
 	bench fuzz clean
 
-all: $(B)/netprobe
+all: $(B)/netprobe $(B)/libbindtrace.so
 
 help:
 	@echo "make                 build $(B)/netprobe"
@@ -48,6 +50,20 @@ $(B)/asan/unit: $(UNIT_SRCS) $(LIB_SRCS) $(HDRS)
 	@mkdir -p $(B)/asan
 	$(CC) $(CPPFLAGS) $(WARNINGS) -O1 -g $(SANITIZE) -Icsrc -o $@ $(UNIT_SRCS) $(LIB_SRCS) -lcmocka
 
+# The LD_PRELOAD tracer.  No sanitizers: a sanitizer runtime cannot be preloaded
+# into arbitrary programs (ASan insists on coming first); its tests run it under
+# valgrind instead.  -fvisibility=hidden exports only the interposed calls, so the
+# errno table compiled in never shadows a traced program's own symbols.
+$(B)/libbindtrace.so: $(TRACE_SRCS) $(TRACE_HDRS) csrc/probe_errno.c csrc/probe_errno.h
+	@mkdir -p $(B)
+	$(CC) $(CPPFLAGS) $(WARNINGS) $(CFLAGS) -fPIC -shared -fvisibility=hidden -Icsrc \
+		-o $@ $(TRACE_SRCS) csrc/probe_errno.c -ldl -lpthread
+
+# The C program the tracer's tests and benchmark trace.
+$(B)/trace/tracee: csrc/trace/tests/tracee.c
+	@mkdir -p $(B)/trace
+	$(CC) $(CPPFLAGS) $(WARNINGS) $(CFLAGS) -o $@ $< -lpthread
+
 deps-build:
 	@scripts/install-debs $(DEBS_BUILD)
 deps-run:
@@ -61,7 +77,8 @@ unit: deps-test
 
 # pytest against real namespaces and real Mininet networks, with the ASan probe.
 itest: deps-test
-	@$(MAKE) --no-print-directory $(B)/netprobe $(B)/asan/netprobe
+	@$(MAKE) --no-print-directory $(B)/netprobe $(B)/asan/netprobe \
+		$(B)/libbindtrace.so $(B)/trace/tracee
 	NETPROBE=$(CURDIR)/$(B)/asan/netprobe $(PYTHON) -m pytest -q tests
 
 test: deps-test
@@ -95,7 +112,7 @@ fuzz:
 		$(B)/fuzz/corpus-addr csrc/fuzz/corpus/addr
 
 bench: deps-test
-	@$(MAKE) --no-print-directory $(B)/netprobe
+	@$(MAKE) --no-print-directory $(B)/netprobe $(B)/libbindtrace.so $(B)/trace/tracee
 	$(PYTHON) bench/run.py
 
 clean:
