@@ -1,0 +1,183 @@
+"""ipv6-dad: binding an IPv6 address that is still tentative (DAD running) or dadfailed.
+
+h1..h3 on one switch s1 at 10.0.0.1..3/24 (IPv4 only carries the readiness check).
+Setup: h1 gets fd00::1/64 with `nodad`.  Faults, in this order:
+  - h2's DAD is made slow and deterministic (net.ipv6.conf.h2-eth0.dad_transmits=20,
+    net.ipv6.neigh.h2-eth0.retrans_time_ms=1000: about 20 s), then h2 gets fd00::2/64:
+    it stays *tentative* for the whole probe phase;
+  - h2 also gets fd00::22/64 with `nodad`: usable at once, beside the tentative one;
+  - h3 gets fd00::3/64 with normal DAD and the run waits until DAD is over (OK after DAD);
+  - h3 gets fd00::1/64 too, the address h1 holds: h1 answers h3's DAD probe, so the
+    address ends `dadfailed` on h3 and stays unusable.
+Expected, as the kernel answers: a bind on the tentative or the dadfailed address is
+EADDRNOTAVAIL (exactly like an address that is not there), IP_FREEBIND binds either;
+a link-local address without a scope id is EINVAL, with %hN-eth0 it binds.  Connects:
+nobody reaches a tentative address (the owner does not answer neighbour solicitations
+for it: ETIMEDOUT), a tentative or dadfailed address cannot be a source (EADDRNOTAVAIL
+in bind), and h3's connect to fd00::1 reaches h1, the address's real owner.
+Run it with `sudo make mininet-test SCENARIO=ipv6-dad`.
+"""
+
+import os
+import sys
+
+from mininet.topo import Topo
+
+# `mn --custom` execs this file without __file__ and without the repo on sys.path.
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
+    globals().get('__file__') or sys._getframe(0).f_code.co_filename))))
+
+from harness.scenario import (Scenario, Server, addr_add, bind, connect, expect_bind,
+                              explicit, run, sysctl, wait_dad)
+
+_NAMES = ('h1', 'h2', 'h3')
+_BIND_PORT = 6677
+_PORT = 7001               # every host serves here on [::]
+_SLOW_DAD_PROBES = 20      # x 1000 ms: fd00::2 stays tentative ~20 s, the probes take ~3 s
+_TENTATIVE = 'fd00::2'     # h2, DAD still running
+_NODAD = 'fd00::22'        # h2, added with nodad
+_AFTER_DAD = 'fd00::3'     # h3, DAD completed before the probes
+_DUPLICATE = 'fd00::1'     # h1 holds it (nodad); h3 adds it too -> dadfailed on h3
+# Usable addresses and their holders after the faults (tentative/dadfailed ones are not).
+_OWNERS = {_DUPLICATE: 'h1', _NODAD: 'h2', _AFTER_DAD: 'h3'}
+
+
+def _mac(n):
+    """00:00:00:00:00:0n: fixed, so the link-local address is known in advance."""
+    return f'00:00:00:00:00:{n:02x}'
+
+
+def _link_local(n):
+    """The EUI-64 link-local address of hN (from its fixed MAC)."""
+    return f'fe80::200:ff:fe00:{n:x}'
+
+
+class Ipv6DadTopo(Topo):
+    """h1..h3 on one switch s1, at 10.0.0.1..3/24 with MACs 00:..:0n."""
+
+    def build(self):
+        s1 = self.addSwitch('s1')
+        for n in (1, 2, 3):
+            self.addLink(self.addHost(f'h{n}', ip=f'10.0.0.{n}/24', mac=_mac(n)), s1)
+
+
+topos = {'ipv6dad': Ipv6DadTopo}
+
+
+def _setup():
+    """h1 holds fd00::1 from the start, without DAD."""
+    return (addr_add('h1', f'{_DUPLICATE}/64', 'h1-eth0', nodad=True,
+                     why='h1 holds fd00::1, usable at once'),)
+
+
+def _faults():
+    """Slow DAD on h2, a tentative and a nodad address there; h3: DAD done, then a duplicate."""
+    return (
+        sysctl('h2', 'net.ipv6.conf.h2-eth0.dad_transmits', _SLOW_DAD_PROBES,
+               why='DAD on h2 sends 20 probes before an address is usable'),
+        sysctl('h2', 'net.ipv6.neigh.h2-eth0.retrans_time_ms', 1000,
+               why='one second between DAD probes: DAD on h2 lasts ~20 s'),
+        addr_add('h2', f'{_TENTATIVE}/64', 'h2-eth0',
+                 why='fd00::2 stays tentative while the probes run'),
+        addr_add('h2', f'{_NODAD}/64', 'h2-eth0', nodad=True,
+                 why='fd00::22 skips DAD: usable at once'),
+        addr_add('h3', f'{_AFTER_DAD}/64', 'h3-eth0',
+                 why='fd00::3 with normal DAD (one probe, ~1 s)'),
+        wait_dad('h3', 'h3-eth0', why='wait until DAD of fd00::3 is over'),
+        addr_add('h3', f'{_DUPLICATE}/64', 'h3-eth0',
+                 why='fd00::1 is h1\'s: h1 answers the DAD probe'),
+        run('h3', ['ip', '-6', 'addr', 'show', 'dev', 'h3-eth0', 'tentative', '-dadfailed'],
+            why='wait until DAD of fd00::1 on h3 has ended (in dadfailed)',
+            until='empty-stdout'),
+    )
+
+
+def _own_bind_expect(host, addr):
+    """The outcome for host binding addr, with the DAD states spelled out."""
+    if (host, addr) == ('h2', _TENTATIVE):
+        return explicit('EADDRNOTAVAIL', 'fd00::2 is tentative on h2 (DAD still running): '
+                        'not usable, bind refuses it like an absent address')
+    if (host, addr) == ('h3', _DUPLICATE):
+        return explicit('EADDRNOTAVAIL', 'fd00::1 is dadfailed on h3 (h1 answered its DAD '
+                        'probe): never usable')
+    if (host, addr) == ('h1', _DUPLICATE):
+        return explicit('OK', 'h1 added fd00::1 with nodad: usable at once')
+    if (host, addr) == ('h2', _NODAD):
+        return explicit('OK', 'fd00::22 was added with nodad: usable at once, beside the '
+                        'tentative fd00::2')
+    if (host, addr) == ('h3', _AFTER_DAD):
+        return explicit('OK', 'DAD of fd00::3 completed before the probes: usable')
+    return expect_bind(host, addr, _OWNERS)
+
+
+def _bind_cases():
+    """Each host binds every fd00:: address, its own link-local with and without scope."""
+    cases = []
+    for proto in ('tcp', 'udp'):
+        for addr in (_DUPLICATE, _TENTATIVE, _NODAD, _AFTER_DAD):
+            for h in _NAMES:
+                cases.append(bind(h, addr, _BIND_PORT, _own_bind_expect(h, addr), proto))
+        for n, h in enumerate(_NAMES, 1):
+            cases.append(bind(h, _link_local(n), _BIND_PORT, explicit(
+                'EINVAL', f'{_link_local(n)} is link-local: without a scope id the kernel '
+                'cannot tell which link is meant'), proto))
+            cases.append(bind(h, f'{_link_local(n)}%{h}-eth0', _BIND_PORT, explicit(
+                'OK', f'{h}\'s own link-local address with its interface as scope'), proto))
+    cases.append(bind('h2', _link_local(1) + '%h2-eth0', _BIND_PORT, explicit(
+        'EADDRNOTAVAIL', 'h1\'s link-local address, scoped to h2-eth0: not h2\'s')))
+    cases.append(bind('h2', _TENTATIVE, _BIND_PORT, explicit(
+        'OK', 'IP_FREEBIND skips the "usable local address" check, so even a tentative '
+        'address binds'), options=('freebind',)))
+    cases.append(bind('h3', _DUPLICATE, _BIND_PORT, explicit(
+        'OK', 'IP_FREEBIND binds the dadfailed address too (it receives nothing: the '
+        'traffic goes to h1)'), options=('freebind',)))
+    return cases
+
+
+def _connect_cases():
+    """Who reaches which address, and tentative/dadfailed addresses as sources."""
+    short = ('timeout=300',)
+    return [
+        connect('h1', _TENTATIVE, _PORT, explicit(
+            'ETIMEDOUT', 'h2 does not answer neighbour solicitations for its tentative '
+            'fd00::2: the connect never leaves h1'), options=short),
+        connect('h3', _TENTATIVE, _PORT, explicit(
+            'ETIMEDOUT', 'fd00::2 is tentative on h2: nobody answers for it'), options=short),
+        connect('h2', _TENTATIVE, _PORT, explicit(
+            'ETIMEDOUT', 'a tentative address is not local yet, not even on h2: the SYN '
+            'is sent to the link, where nobody answers for it'), options=short),
+        connect('h1', _NODAD, _PORT, explicit('OK', 'fd00::22 (nodad) answers at once',
+                                              peer='h2')),
+        connect('h1', _AFTER_DAD, _PORT, explicit('OK', 'fd00::3 finished DAD', peer='h3')),
+        connect('h1', _DUPLICATE, _PORT, explicit('OK', 'h1 reaches its own fd00::1',
+                                                  peer='h1')),
+        connect('h2', _DUPLICATE, _PORT, explicit('OK', 'h1 holds fd00::1', peer='h1')),
+        connect('h3', _DUPLICATE, _PORT, explicit(
+            'OK', 'h3\'s own copy of fd00::1 is dadfailed, so it is not local: the '
+            'connect goes to h1, the real owner', peer='h1')),
+        connect('h2', _DUPLICATE, _PORT, explicit(
+            'EADDRNOTAVAIL', 'source fd00::2 is tentative on h2: its bind() refuses it'),
+            options=(f'src={_TENTATIVE}',)),
+        connect('h3', _AFTER_DAD, _PORT, explicit(
+            'EADDRNOTAVAIL', 'source fd00::1 is dadfailed on h3: its bind() refuses it'),
+            options=(f'src={_DUPLICATE}',)),
+        connect('h1', _link_local(2), _PORT, explicit(
+            'EINVAL', 'a link-local destination without a scope id: which link?')),
+        connect('h1', f'{_link_local(2)}%h1-eth0', _PORT, explicit(
+            'OK', 'h2\'s link-local address over h1-eth0 (its DAD ended at start)',
+            peer='h2')),
+    ]
+
+
+scenarios = [
+    Scenario(
+        name='ipv6-dad',
+        title='IPv6 DAD: tentative and dadfailed addresses refuse bind(), nodad does not',
+        topo=Ipv6DadTopo,
+        setup=_setup(),
+        faults=_faults(),
+        servers=tuple(Server(h, '::', _PORT, options=('v6only=1',)) for h in _NAMES),
+        cases=tuple(_bind_cases() + _connect_cases()),
+        order=3,
+    ),
+]
