@@ -203,13 +203,16 @@ def run_suite(chosen, switch, netprobe, args):
             'environment': network.environment_facts(switch),
             'shard': args.shard}
     done = []
-    for i, sc in enumerate(chosen, 1):
-        log(f'[{i}/{len(chosen)}] {sc.name}: {sc.title}')
-        res = run_scenario_checked(sc, switch, run_state, netprobe)
-        done.append(res)
-        log(scenario_line(res))
-        print_matrices(res)
-    run_state.remove()
+    try:
+        for i, sc in enumerate(chosen, 1):
+            log(f'[{i}/{len(chosen)}] {sc.name}: {sc.title}')
+            res = run_scenario_checked(sc, switch, run_state, netprobe)
+            done.append(res)
+            log(scenario_line(res))
+            print_matrices(res)
+    finally:
+        if not state.leftovers(run_state.data):   # else clean-net needs the record
+            run_state.remove()
     meta['finished'] = time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())
     os.makedirs(args.out, exist_ok=True)
     run_dir = results.write_run(args.out, run_id, meta, done)
@@ -233,6 +236,7 @@ def cmd_clean_net(_args):
         raise UsageError('must run as root: sudo make clean-net')
     lock = state.acquire_lock()
     try:
+        state.remove_stale_files()
         old = state.read_state()
         if old is None:
             log('nothing recorded: nothing to remove')

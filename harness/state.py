@@ -220,3 +220,13 @@ def clean(state, log=lambda msg: None):
     kill_recorded(state['pids'], log)
     remove_names(state, log)
     return leftovers(state)
+
+
+def remove_stale_files():
+    """Work folders and half-written state files of killed runs (call under the lock)."""
+    import glob
+    import shutil
+    for path in glob.glob(os.path.join(RUN_DIR, 'work-*')):
+        shutil.rmtree(path, ignore_errors=True)
+    for path in glob.glob(state_path() + '.tmp*'):
+        os.unlink(path)

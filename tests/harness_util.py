@@ -1,0 +1,170 @@
+"""Helpers for the harness tests: run `python3 -m harness` as a user would, watch it.
+
+The harness is run as a subprocess of /usr/bin/python3 (the interpreter that can
+import Mininet) with the plain probe build/netprobe (a run must not depend on the
+sanitizer build).  Runs must not overlap with other Mininet work on the machine: run
+these tests under `flock /tmp/bindlab-mininet.lock`; the harness's own lock refuses a
+second run anyway (exit 2).
+
+`snapshot()` lists what a run can leave behind: Mininet shells (processes whose
+command line holds `mininet:`), root-namespace interfaces, and the state file.
+"""
+
+import glob
+import json
+import os
+import signal
+import subprocess
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PYTHON = '/usr/bin/python3'
+STATE = '/run/bindlab/state.json'
+# Guards against a hung run, never assertions about speed.
+RUN_GUARD_S = 300
+
+
+def env():
+    """The environment of a harness run: the plain probe of this tree."""
+    e = dict(os.environ)
+    e['NETPROBE'] = os.path.join(REPO, 'build', 'netprobe')
+    return e
+
+
+def harness(*args, preexec=None, prefix=()):
+    """Run `python3 -m harness ARGS` to the end; returns the CompletedProcess."""
+    return subprocess.run(list(prefix) + [PYTHON, '-m', 'harness'] + list(args),
+                          cwd=REPO, env=env(), capture_output=True, text=True,
+                          timeout=RUN_GUARD_S, preexec_fn=preexec)
+
+
+def start(*args):
+    """Start `python3 -m harness ARGS` in the background; returns the Popen."""
+    return subprocess.Popen([PYTHON, '-m', 'harness'] + list(args), cwd=REPO, env=env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def read_state():
+    """The current state file, or None."""
+    try:
+        with open(STATE) as f:
+            return json.load(f)
+    except (FileNotFoundError, ValueError):
+        return None
+
+
+def wait_for_state(proc, predicate, timeout=120):
+    """Poll the state file until predicate(state) holds; returns that state.
+
+    Fails (AssertionError) if the run ends first or the guard expires.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        st = read_state()
+        if st and predicate(st):
+            return st
+        assert proc.poll() is None, 'the run ended before the awaited point: ' + \
+            proc.stderr.read()
+        time.sleep(0.02)
+    raise AssertionError('the run never reached the awaited point')
+
+
+def probing(st):
+    """True while batches or servers run (a netprobe is recorded)."""
+    return any(m == 'netprobe' for m in st['pids'].values())
+
+
+def mininet_shells():
+    """PIDs of processes whose command line holds 'mininet:' (Mininet node shells)."""
+    found = set()
+    for path in glob.glob('/proc/[0-9]*/cmdline'):
+        try:
+            with open(path, 'rb') as f:
+                if b'mininet:' in f.read():
+                    found.add(int(path.split('/')[2]))
+        except OSError:
+            pass
+    return found
+
+
+def links():
+    """Names of the root namespace's interfaces."""
+    return set(os.listdir('/sys/class/net'))
+
+
+def snapshot():
+    """(Mininet shells, interfaces, state file present) right now."""
+    return mininet_shells(), links(), os.path.exists(STATE)
+
+
+def alive(pid, marker):
+    """True if pid runs and its command line holds marker."""
+    try:
+        with open(f'/proc/{pid}/cmdline', 'rb') as f:
+            return marker.encode() in f.read()
+    except OSError:
+        return False
+
+
+def interrupt(proc, sig):
+    """Send sig to the run and wait for it; returns (status, stdout, stderr)."""
+    os.kill(proc.pid, sig)
+    out, err = proc.communicate(timeout=RUN_GUARD_S)
+    return proc.returncode, out, err
+
+
+def as_nobody():
+    """preexec_fn dropping to uid/gid 65534 (to check the not-root refusal)."""
+    def drop():
+        os.setgroups([])
+        os.setgid(65534)
+        os.setuid(65534)
+    return drop
+
+
+def slow_scenario_file(tmp_path):
+    """A scenario file whose probe phase lasts ~2 s: time to interrupt it."""
+    path = tmp_path / 'slow_scenario.py'
+    path.write_text(SLOW_SCENARIO)
+    return str(path)
+
+
+SLOW_SCENARIO = '''
+"""A wrong-host network with one connect to a silent address (2 s timeout, before ARP gives up at ~3 s)."""
+import sys
+sys.path.insert(0, %r)
+from harness.scenario import Scenario, Server, bind, connect, explicit
+from topologies.wrong_host import WrongHostTopo
+
+scenarios = [Scenario(
+    name='slow-test', title='one connect that waits 2 s', topo=WrongHostTopo,
+    servers=(Server('h3', '0.0.0.0', 7001),),
+    cases=(bind('h1', '10.0.0.1', 6677, explicit('OK', 'h1 holds it')),
+           connect('h2', '10.0.0.99', 7001, explicit('ETIMEDOUT', 'nobody holds .99'),
+                   options=('timeout=2000',))),
+)]
+''' % REPO
+
+
+def wrong_expectation_file(tmp_path):
+    """A scenario file with one deliberately wrong expectation."""
+    path = tmp_path / 'wrong_expectation.py'
+    path.write_text(WRONG_EXPECTATION % REPO)
+    return str(path)
+
+
+WRONG_EXPECTATION = '''
+"""wrong-host with one cell deliberately mis-expected: h2 binding 10.0.0.1 'OK'."""
+import sys
+sys.path.insert(0, %r)
+from harness.scenario import Scenario, bind, explicit, expect_bind
+from topologies.wrong_host import WrongHostTopo
+
+OWNERS = {'10.0.0.1': 'h1', '10.0.0.2': 'h2', '10.0.0.3': 'h3'}
+scenarios = [Scenario(
+    name='wrong-expectation', title='a test of the harness itself', topo=WrongHostTopo,
+    cases=(bind('h1', '10.0.0.1', 6677, expect_bind('h1', '10.0.0.1', OWNERS)),
+           bind('h2', '10.0.0.1', 6677, explicit('OK', 'deliberately wrong')),
+           bind('h3', '0.0.0.0', 6677, expect_bind('h3', '0.0.0.0', OWNERS))),
+)]
+'''

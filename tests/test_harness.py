@@ -1,0 +1,213 @@
+"""The harness end to end: real Mininet networks, the real probe, the real CLI.
+
+Run under the machine's Mininet lock:
+    flock /tmp/bindlab-mininet.lock /usr/bin/python3 -m pytest -q tests/test_harness.py
+Each test runs `python3 -m harness` as a user would and checks what a user relies on:
+the matrix, the exit status, the JUnit file, the message of a refusal, and that
+nothing is left on the machine.
+"""
+
+import json
+import os
+import signal
+import xml.etree.ElementTree as ET
+
+import pytest
+
+import harness_util as hu
+
+
+@pytest.fixture(autouse=True)
+def root_and_clean():
+    """Every test needs root, starts on a clean machine and must leave it clean."""
+    if os.geteuid() != 0:
+        pytest.skip('the harness builds Mininet networks: run as root')
+    if not os.access(os.path.join(hu.REPO, 'build', 'netprobe'), os.X_OK):
+        pytest.fail('build/netprobe is missing: run `make` first')
+    shells, links, state = hu.snapshot()
+    assert not state, 'a state file exists before the test: run `make clean-net`'
+    yield
+    after_shells, after_links, after_state = hu.snapshot()
+    assert after_shells <= shells, f'Mininet shells left: {after_shells - shells}'
+    assert after_links <= links, f'interfaces left: {after_links - links}'
+    assert not after_state, 'state file left behind'
+
+
+def load(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+def cell(matrix, kind, host, addr, port, proto='tcp', options=()):
+    """The one cell of matrix matching the arguments."""
+    found = [c for c in matrix['cells'] if c['kind'] == kind and c['host'] == host
+             and c['addr'] == addr and c['port'] == port and c['proto'] == proto
+             and tuple(c['options']) == tuple(options)]
+    assert len(found) == 1, f'{len(found)} cells for {kind} {host} {addr}:{port}'
+    return found[0]
+
+
+# -- the wrong-host matrix ---------------------------------------------------------------
+
+def test_wrong_host_matrix_holds(tmp_path):
+    res = hu.harness('run', 'wrong-host', '--switch', 'lxbr', '--out', str(tmp_path))
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert 'passed, 0 failed' in res.stdout.splitlines()[-1]
+    run = tmp_path / 'latest'
+    assert run.is_symlink()
+    matrix = load(run / 'wrong-host' / 'matrix.json')
+    # The seed's case, and its neighbours, as the kernel answered them.
+    assert cell(matrix, 'bind', 'h2', '10.0.0.1', 6677)['actual'] == 'EADDRNOTAVAIL'
+    assert cell(matrix, 'bind', 'h1', '10.0.0.1', 6677)['actual'] == 'OK'
+    for host in ('h1', 'h2', 'h3'):
+        assert cell(matrix, 'bind', host, '0.0.0.0', 6677)['actual'] == 'OK'
+        assert cell(matrix, 'bind', host, '::', 6677)['actual'] == 'OK'
+    assert cell(matrix, 'bind', 'h1', 'fd00::2', 6677, 'udp')['actual'] == 'EADDRNOTAVAIL'
+    # Connects: answered by the right host; a foreign source is the seed's error too.
+    c = cell(matrix, 'connect', 'h1', '10.0.0.3', 7001)
+    assert (c['actual'], c['peer']) == ('OK', 'h3')
+    assert cell(matrix, 'connect', 'h2', '10.0.0.3', 7001,
+                options=('src=10.0.0.1',))['actual'] == 'EADDRNOTAVAIL'
+    assert all(c['verdict'] == 'pass' for c in matrix['cells'])
+    assert matrix['environment']['switch'] == 'lxbr'
+    assert [h['name'] for h in matrix['topology']['hosts']] == ['h1', 'h2', 'h3']
+    for name in ('summary.json', 'summary.md', 'junit.xml', 'report.html'):
+        assert (run / name).stat().st_size > 0, name
+    bind_csv = (run / 'wrong-host' / 'bind.csv').read_text().splitlines()
+    assert len(bind_csv) == 1 + sum(c['kind'] == 'bind' for c in matrix['cells'])
+
+
+def test_wrong_expectation_exits_1_and_junit_names_the_cell(tmp_path):
+    scenario = hu.wrong_expectation_file(tmp_path)
+    out = tmp_path / 'out'
+    res = hu.harness('run', '--scenario-file', scenario, '--switch', 'lxbr',
+                     '--out', str(out))
+    assert res.returncode == 1, res.stdout + res.stderr
+    assert '2 passed, 1 failed' in res.stdout
+    suite = ET.parse(out / 'latest' / 'junit.xml').getroot().find('testsuite')
+    assert suite.get('name') == 'wrong-expectation'
+    assert (suite.get('tests'), suite.get('failures')) == ('3', '1')
+    failed = [tc for tc in suite.iter('testcase') if tc.find('failure') is not None]
+    assert [tc.get('name') for tc in failed] == ['h2 bind tcp 10.0.0.1']
+    message = failed[0].find('failure').get('message')
+    assert 'expected OK, got EADDRNOTAVAIL' in message
+
+
+# -- interrupts and leftovers ---------------------------------------------------------------
+
+def test_sigint_mid_run_tears_everything_down(tmp_path):
+    proc = hu.start('run', '--scenario-file', hu.slow_scenario_file(tmp_path),
+                    '--switch', 'lxbr', '--out', str(tmp_path / 'out'))
+    st = hu.wait_for_state(proc, hu.probing)
+    status, _out, err = hu.interrupt(proc, signal.SIGINT)
+    assert status == 2, err
+    assert 'interrupted' in err
+    for pid, marker in st['pids'].items():
+        assert not hu.alive(pid, marker), f'{pid} ({marker}) survived'
+    assert not (set(st['links']) | set(st['bridges'])) & hu.links()
+    assert not (tmp_path / 'out' / 'latest').exists(), 'no result files after Ctrl-C'
+
+
+def test_sigterm_mid_run_tears_everything_down(tmp_path):
+    proc = hu.start('run', '--scenario-file', hu.slow_scenario_file(tmp_path),
+                    '--switch', 'lxbr', '--out', str(tmp_path / 'out'))
+    st = hu.wait_for_state(proc, lambda s: len(s['pids']) >= 2)
+    status, _out, err = hu.interrupt(proc, signal.SIGTERM)
+    assert status == 2, err
+    for pid, marker in st['pids'].items():
+        assert not hu.alive(pid, marker), f'{pid} ({marker}) survived'
+    assert not (set(st['links']) | set(st['bridges'])) & hu.links()
+
+
+def test_sigkill_leaves_a_record_and_clean_net_removes_it(tmp_path):
+    proc = hu.start('run', '--scenario-file', hu.slow_scenario_file(tmp_path),
+                    '--switch', 'lxbr', '--out', str(tmp_path / 'out'))
+    st = hu.wait_for_state(proc, hu.probing)
+    hu.interrupt(proc, signal.SIGKILL)
+    created = set(st['links']) | set(st['bridges'])
+    assert created & hu.links(), 'SIGKILL should have left the network behind'
+    # A new run sees the leftovers and refuses, building nothing.
+    before = hu.snapshot()
+    res = hu.harness('run', 'wrong-host', '--switch', 'lxbr', '--out', str(tmp_path))
+    assert res.returncode == 2
+    assert 'clean-net' in res.stderr and 'left' in res.stderr
+    after = hu.snapshot()   # the killed run's hosts may still be dying: a subset
+    assert after[0] <= before[0] and after[1] <= before[1], 'the refused run built'
+
+    # clean-net removes exactly what was recorded.
+    res = hu.harness('clean-net')
+    assert res.returncode == 0, res.stdout + res.stderr
+    for pid, marker in st['pids'].items():
+        assert not hu.alive(pid, marker), f'{pid} ({marker}) survived clean-net'
+    assert not created & hu.links()
+    assert hu.read_state() is None
+    assert hu.harness('clean-net').returncode == 0   # idempotent: nothing recorded
+
+
+def test_concurrent_run_is_refused(tmp_path):
+    proc = hu.start('run', '--scenario-file', hu.slow_scenario_file(tmp_path),
+                    '--switch', 'lxbr', '--out', str(tmp_path / 'out'))
+    try:
+        hu.wait_for_state(proc, hu.probing)
+        res = hu.harness('run', 'wrong-host', '--switch', 'lxbr', '--out', str(tmp_path))
+        assert res.returncode == 2
+        assert 'another bindlab run' in res.stderr
+    finally:
+        out, err = proc.communicate(timeout=hu.RUN_GUARD_S)
+    assert proc.returncode == 0, out + err     # the first run was not disturbed
+
+
+# -- bad input: exit 2, a message, nothing built ----------------------------------------------
+
+@pytest.mark.parametrize('args, message', [
+    (['run', 'no-such-scenario'], 'unknown scenario no-such-scenario'),
+    (['run', '--switch', 'vde'], "invalid choice: 'vde'"),
+    (['run', '--shard', '3/2'], 'need 1 <= K <= N'),
+    (['run', '--shard', 'half'], 'expected K/N'),
+    (['frobnicate'], "invalid choice: 'frobnicate'"),
+])
+def test_bad_usage_exits_2(args, message):
+    before = hu.snapshot()
+    res = hu.harness(*args)
+    assert res.returncode == 2
+    assert message in res.stderr
+    assert res.stdout == ''
+    assert hu.snapshot() == before
+
+
+def test_not_root_exits_2():
+    res = hu.harness('run', 'wrong-host', preexec=hu.as_nobody())
+    assert res.returncode == 2
+    assert 'must run as root' in res.stderr
+
+
+def test_missing_probe_exits_2(monkeypatch):
+    monkeypatch.setattr(hu, 'env', lambda: dict(os.environ, NETPROBE='/nonexistent/np'))
+    res = hu.harness('run', 'wrong-host', '--switch', 'lxbr')
+    assert res.returncode == 2
+    assert 'netprobe not found at /nonexistent/np' in res.stderr
+
+
+@pytest.mark.parametrize('body, message', [
+    ('def broken(:', 'SyntaxError'),
+    ('from harness.scenario import *\nfrom topologies.wrong_host import WrongHostTopo\n'
+     "scenarios = [Scenario('x', 't', WrongHostTopo, (bind('h9', '10.0.0.1', 1, "
+     "explicit('OK', 'r')),))]", "unknown host 'h9'"),
+    ('from harness.scenario import *\nfrom topologies.wrong_host import WrongHostTopo\n'
+     "scenarios = [Scenario('x', 't', WrongHostTopo, (bind('h1', '10.0.0.1', 70000, "
+     "explicit('OK', 'r')),))]", 'port 70000 is not 0-65535'),
+    ('from harness.scenario import *\nfrom topologies.wrong_host import WrongHostTopo\n'
+     "scenarios = [Scenario('x', 't', WrongHostTopo, (bind('h1', '10.0.0.300', 1, "
+     "explicit('OK', 'r')),))]", "'10.0.0.300' is not a numeric"),
+    ('from harness.scenario import *\nfrom topologies.wrong_host import WrongHostTopo\n'
+     "scenarios = [Scenario('x', 't', WrongHostTopo, (bind('h1', '10.0.0.1', 1, "
+     "explicit('MAYBE', 'r')),))]", "outcome 'MAYBE' is not OK or an errno name"),
+])
+def test_bad_scenario_file_exits_2(tmp_path, body, message):
+    path = tmp_path / 'bad_scenario.py'
+    path.write_text(f'import sys\nsys.path.insert(0, {hu.REPO!r})\n{body}\n')
+    before = hu.snapshot()
+    res = hu.harness('run', '--scenario-file', str(path), '--switch', 'lxbr')
+    assert res.returncode == 2
+    assert str(path) in res.stderr and message in res.stderr
+    assert hu.snapshot() == before
