@@ -532,3 +532,39 @@ def test_no_memory_errors_in_the_tracer_under_valgrind(pair, tracer, tmp_path):
         assert proc.returncode == 0, (argv, proc.stderr)
     records = read_trace(trace_file)
     assert len(records) == 40 + 2 + 6, [(r["op"], r["addr"]) for r in records]
+
+
+def test_threads_of_non_blocking_connects_each_get_their_done_record(stage, tracer, tmp_path):
+    """8 threads x 25 non-blocking connects (refused and accepted, alternating), each
+    finished by SO_ERROR: 200 EINPROGRESS records and 200 done records that match
+    what each thread read."""
+    trace_file = tmp_path / "trace.jsonl"
+    code = ("import select, socket, sys, threading\n"
+            "ports = [6679, %d]\n"
+            "seen = []\n"
+            "def worker():\n"
+            "    for i in range(25):\n"
+            "        s = socket.socket()\n"
+            "        s.setblocking(False)\n"
+            "        s.connect_ex(('10.0.0.1', ports[i %% 2]))\n"
+            "        select.select([], [s], [], 5)\n"
+            "        seen.append((s.fileno(), ports[i %% 2],\n"
+            "                     s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)))\n"
+            "        s.close()\n"
+            "threads = [threading.Thread(target=worker) for _ in range(8)]\n"
+            "[t.start() for t in threads]\n"
+            "[t.join() for t in threads]\n"
+            "print(json.dumps(sorted([p, e] for _, p, e in seen)))\n" % SERVE_PORT)
+    proc = run_traced(stage.h2, [PYTHON, "-c", "import json\n" + code], trace_file,
+                      check=True)
+    seen = json.loads(proc.stdout)
+    assert len(seen) == 200
+    assert {(p, e) for p, e in seen if p == 6679} == {(6679, 111)}
+    records = read_trace(trace_file)
+    calls = [r for r in records if r["op"] == "connect" and r["phase"] == "call"]
+    done = [r for r in records if r["op"] == "connect" and r["phase"] == "done"]
+    assert len(calls) == len(done) == 200
+    assert {outcome(r) for r in calls} == {"EINPROGRESS"}
+    # every thread's SO_ERROR, and only those, in the done records
+    assert sorted([r["port"], r["errno"]] for r in done) == seen
+    assert len({r["tid"] for r in done}) == 8
