@@ -23,8 +23,8 @@
  *
  * The rule above everything else: the traced program must not be able to tell.
  * Return values are passed through untouched, errno is saved on entry and after
- * the real call and restored before returning, nothing allocates, no stdio stream
- * is used, no lock is taken (the real functions are looked up once through
+ * the real call and restored before returning, a traced call allocates nothing,
+ * no stdio stream is used, no lock is taken (the real functions are looked up once through
  * pthread_once; the rest is per-call stack data and atomics), and a record that
  * cannot be written is dropped.  The library's own symbols are hidden
  * (-fvisibility=hidden) except the interposed calls, so nothing else of it can
@@ -538,6 +538,8 @@ static void connect_done(int fd, int soerr)
 /* The interposed calls.  Each: errno saved, real call timed, errno saved again,  */
 /* record written, errno restored.                                              */
 
+/* bind(2), unchanged; records a "bind" with the address asked for and, unless
+ * BINDTRACE_OPTIONS=0, the options that decide whether it may succeed. */
 EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)
 {
 	int saved = errno, after, ret, err, family, proto;
@@ -585,6 +587,9 @@ EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)
 	return ret;
 }
 
+/* connect(2), unchanged; records a "connect" ("phase":"call") with the source the
+ * socket was bound to and the local address the kernel used, and arms the
+ * "done" record of an EINPROGRESS. */
 EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 {
 	int saved = errno, after, ret, err, proto;
@@ -635,6 +640,7 @@ EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 	return ret;
 }
 
+/* listen(2), unchanged; records a "listen" with the address listened on. */
 EXPORT int listen(int fd, int backlog)
 {
 	int saved = errno, after, ret, err;
@@ -728,6 +734,7 @@ static int accept_common(const char *call, int fd, struct sockaddr *addr,
 	return ret;
 }
 
+/* accept(2) and accept4(2), unchanged; see accept_common(). */
 EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *lenp)
 {
 	return accept_common("accept", fd, addr, lenp, 0, false);
