@@ -1,0 +1,198 @@
+"""Merge the run folders of shards (`run --shard K/N`) into one run folder.
+
+    python3 -m harness merge SHARD_DIR ... --out DIR
+
+Each SHARD_DIR is a run folder (or a results folder whose `latest` points at one).
+The merged folder, DIR/<new run id>, holds the same summary, junit.xml, summary.md,
+report.html and per-scenario files as one unsharded run of the same selection would:
+the scenarios are put back in the order the unsharded run would have used (shard K of
+N ran the scenarios at positions K-1, K-1+N, ... of the selection), and every file is
+written by results.write_run, the harness's one writer, from the shards' matrix.json.
+Anything else a shard kept in a scenario's folder (a user program's logs) is copied.
+
+Refused with exit 2 and a message naming the folders: a folder that is not a run, a
+run that was not sharded the same way (different N, switch, kernel, Mininet or OVS
+version, or command line apart from --shard and --out), the same shard twice, a
+missing shard, and a scenario present in two shards.
+"""
+
+import os
+import shutil
+
+from . import PREFIX, results
+from .baseline import BadInput, read_run
+
+EXIT_OK, EXIT_BAD = 0, 2
+RESULT_KEYS = ('run_id', 'scenarios', 'counts', 'passed', 'failed')
+SAME_ENV = ('kernel', 'mininet', 'ovs', 'switch')
+
+
+def add_command(sub):
+    """The `merge` subcommand; returns {name: function(args) -> status}."""
+    p = sub.add_parser('merge', help='merge the run folders of shards into one run')
+    p.add_argument('shards', nargs='+', metavar='DIR')
+    p.add_argument('--out', required=True, metavar='DIR',
+                   help='write the merged run into DIR/<run-id> (DIR/latest points at it)')
+    return {'merge': cmd_merge}
+
+
+def cmd_merge(args):
+    """`harness merge DIR ... --out DIR`: 0 merged, 2 refused (message on stderr)."""
+    import sys
+    try:
+        run_dir, summary = merge(args.shards, args.out)
+    except BadInput as exc:
+        print(f'{PREFIX}merge refused: {exc}', file=sys.stderr, flush=True)
+        return EXIT_BAD
+    print(f'{PREFIX}merged {len(args.shards)} shards into {run_dir}', flush=True)
+    print(f'{PREFIX}{summary["passed"]} passed, {summary["failed"]} failed', flush=True)
+    return EXIT_OK
+
+
+# -- reading and checking the shards -------------------------------------------------------
+
+def parse_shard(text, where):
+    """'K/N' -> (K, N); BadInput naming where."""
+    try:
+        k, n = (int(x) for x in str(text).split('/'))
+    except ValueError:
+        raise BadInput(f'{where}: shard {text!r} is not K/N') from None
+    if not 1 <= k <= n:
+        raise BadInput(f'{where}: shard {text!r} is not K/N with 1 <= K <= N')
+    return k, n
+
+
+def unsharded_argv(argv):
+    """A run's command line without --shard and --out (and their values)."""
+    out, skip = [], False
+    for arg in argv or []:
+        if skip:
+            skip = False
+            continue
+        if arg in ('--shard', '--out'):
+            skip = True
+            continue
+        if arg.startswith(('--shard=', '--out=')):
+            continue
+        out.append(arg)
+    return out
+
+
+def read_shards(paths):
+    """[(k, folder, summary, matrices)] sorted by k, and N; BadInput when they do not fit."""
+    shards, n_seen = {}, None
+    for path in paths:
+        folder, summary, matrices = read_run(path)
+        k, n = parse_shard(summary.get('shard', '1/1'), folder)
+        if n_seen is not None and n != n_seen:
+            raise BadInput(f'mismatched shards: {folder} is shard {k}/{n}, another is of '
+                           f'{n_seen}')
+        n_seen = n
+        if k in shards:
+            raise BadInput(f'overlapping shards: shard {k}/{n} given twice '
+                           f'({shards[k][0]} and {folder})')
+        shards[k] = (folder, summary, matrices)
+    missing = [f'{k}/{n_seen}' for k in range(1, n_seen + 1) if k not in shards]
+    if missing:
+        raise BadInput(f'missing shards: {", ".join(missing)} (the merge would not equal '
+                       'an unsharded run)')
+    ordered = [(k,) + shards[k] for k in sorted(shards)]
+    check_alike(ordered)
+    check_disjoint(ordered)
+    return ordered, n_seen
+
+
+def check_alike(shards):
+    """BadInput unless every shard ran the same command on the same kind of machine."""
+    _k, folder0, first, _m = shards[0]
+    env0 = dict(first.get('environment') or {}, switch=first.get('switch'))
+    argv0 = unsharded_argv(first.get('argv'))
+    for _k, folder, summary, _m in shards[1:]:
+        env = dict(summary.get('environment') or {}, switch=summary.get('switch'))
+        for key in SAME_ENV:
+            if env.get(key) != env0.get(key):
+                raise BadInput(f'mismatched shards: {key} is {env0.get(key)!r} in '
+                               f'{folder0} but {env.get(key)!r} in {folder}')
+        argv = unsharded_argv(summary.get('argv'))
+        if argv != argv0:
+            raise BadInput(f'mismatched shards: {folder0} ran `{" ".join(argv0)}` but '
+                           f'{folder} ran `{" ".join(argv)}`')
+
+
+def check_disjoint(shards):
+    """BadInput if a scenario appears in two shards."""
+    seen = {}
+    for _k, folder, _summary, matrices in shards:
+        for m in matrices:
+            name = m['scenario']
+            if name in seen:
+                raise BadInput(f'overlapping shards: scenario {name} is in both '
+                               f'{seen[name]} and {folder}')
+            seen[name] = folder
+
+
+def unsharded_order(shards, n):
+    """The matrices in the order one unsharded run uses (round robin over the shards).
+
+    Selection position i went to shard (i mod N) + 1, so taking one scenario from each
+    shard in turn rebuilds the selection (a shard that skipped a scenario because it did
+    not fit the switch just runs out earlier).
+    """
+    queues = [list(m) for _k, _f, _s, m in shards]
+    out = []
+    while any(queues):
+        for q in queues[:n]:
+            if q:
+                out.append(q.pop(0))
+    return out
+
+
+# -- writing ---------------------------------------------------------------------------------
+
+def scenario_result(matrix):
+    """The runner's result dict of one scenario, rebuilt from its matrix.json."""
+    res = {'scenario': matrix['scenario'], 'title': matrix.get('title', ''),
+           'switch': (matrix.get('environment') or {}).get('switch'),
+           'topology': matrix.get('topology'), 'steps': matrix.get('steps', []),
+           'servers': matrix.get('servers', []), 'problem': matrix.get('problem'),
+           'timings': matrix.get('timings') or {}, 'cells': matrix['cells'],
+           'source': matrix.get('source', '')}
+    for key, value in matrix.items():    # fields added later (e.g. programs) survive
+        if key not in res and key not in ('environment', 'faults', 'counts'):
+            res[key] = value
+    return res
+
+
+def merged_meta(shards):
+    """summary.json's run-level fields for the merged run."""
+    first = shards[0][2]
+    meta = {k: v for k, v in first.items() if k not in RESULT_KEYS}
+    meta['argv'] = unsharded_argv(first.get('argv'))
+    meta['shard'] = '1/1'
+    meta['started'] = min(s.get('started', '') for _k, _f, s, _m in shards)
+    meta['finished'] = max(s.get('finished', '') for _k, _f, s, _m in shards)
+    meta['merged_from'] = [s.get('run_id') for _k, _f, s, _m in shards]
+    return meta
+
+
+def copy_extras(shards, run_dir):
+    """Copy what shards kept in scenario folders beside the result files (program logs)."""
+    for _k, folder, _s, matrices in shards:
+        for m in matrices:
+            src = os.path.join(folder, m['scenario'])
+            dst = os.path.join(run_dir, m['scenario'])
+            shutil.copytree(src, dst, dirs_exist_ok=True)
+
+
+def merge(paths, out_dir):
+    """Merge shard folders into out_dir/<run-id>; returns (run folder, summary)."""
+    shards, n = read_shards(paths)
+    matrices = unsharded_order(shards, n)
+    run_id = results.new_run_id()
+    meta = merged_meta(shards)
+    os.makedirs(out_dir, exist_ok=True)
+    copy_extras(shards, os.path.join(out_dir, run_id))
+    scenario_results = [scenario_result(m) for m in matrices]
+    run_dir = results.write_run(out_dir, run_id, meta, scenario_results)
+    summary = results.summary_data(run_id, meta, scenario_results)
+    return run_dir, summary
