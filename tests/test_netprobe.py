@@ -218,6 +218,7 @@ def test_udp_serve_says_its_name_to_connect(pair):
     record = pair.h2.probe("connect", "--udp", "10.0.0.1", 7061).only()
     assert_outcome(record, None)
     assert record["peer_host"] == "h1"
+    assert record["local"].startswith("10.0.0.2:"), record
 
 
 def test_serve_readiness_line(pair):
