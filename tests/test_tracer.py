@@ -364,12 +364,13 @@ def test_python_fork_child_is_traced_under_its_own_pid(pair, tracer, tmp_path):
 
 
 def test_listen_and_accept_record_the_peer(pair, tracer, tmp_path):
-    """A traced Python server on h1 accepts netprobe's connect from h2: its records
-    name the listening address and the client's address and port."""
+    """A traced Python server on h1 (wildcard) accepts netprobe's connect from h2:
+    its records name the listening address, the address the client reached, and
+    the client's address and port."""
     trace_file = tmp_path / "trace.jsonl"
     code = ("import socket, sys\n"
             "s = socket.socket()\n"
-            "s.bind(('10.0.0.1', 7300))\n"
+            "s.bind(('0.0.0.0', 7300))\n"
             "s.listen()\n"
             "print('ready', flush=True)\n"
             "c, peer = s.accept()\n"
@@ -389,8 +390,9 @@ def test_listen_and_accept_record_the_peer(pair, tracer, tmp_path):
     assert [r["op"] for r in records] == ["bind", "listen", "accept"]
     listen, accept = records[1], records[2]
     assert (listen["addr"], listen["port"], listen["ok"], listen["backlog"] > 0) == \
-        ("10.0.0.1", 7300, True, True)
-    assert (accept["addr"], accept["port"], accept["ok"]) == ("10.0.0.1", 7300, True)
+        ("0.0.0.0", 7300, True, True)
+    assert (accept["addr"], accept["port"], accept["ok"]) == ("0.0.0.0", 7300, True)
+    assert accept["local"] == "10.0.0.1:7300"   # the address the client reached
     assert accept["peer"] == peer_seen == client["local"]
     assert accept["accepted_fd"] != accept["fd"]
 

@@ -9,8 +9,8 @@
  * netprobe's record format (op, host, proto, family, addr, port, ok, errno, error,
  * message, call, elapsed_us) plus "pid", "tid", "fd" and "prog"; connect records
  * add "src", "sport", "local", "peer_host" (always null: the tracer does not read
- * the program's data), "timeout_ms" (null) and "phase"; accept records add "peer"
- * and "accepted_fd".  AF_UNIX, netlink and other non-IP sockets are not recorded.
+ * the program's data), "timeout_ms" (null) and "phase"; accept records add "peer",
+ * "local" and "accepted_fd".  AF_UNIX, netlink and other non-IP sockets are not recorded.
  *
  * A non-blocking connect() that returns EINPROGRESS is recorded as it returned
  * (ok false, error "EINPROGRESS", "phase":"call").  When the program later asks
@@ -680,9 +680,11 @@ EXPORT int listen(int fd, int backlog)
 
 /*
  * accept() and accept4() share this: @call names the one the program used.  The
- * record's addr/port are the listening socket's own address; "peer" comes from
- * getpeername() on the new socket (the program's addr buffer is left alone: its
- * size before the call is not ours to read).  A non-blocking accept with nothing
+ * record's addr/port are the listening socket's own address (0.0.0.0 for a
+ * wildcard listener); "local" is the address the connection arrived at (which of
+ * the host's addresses the client used) and "peer" the client's, both asked of the
+ * new socket (the program's addr buffer is left alone: its size before the call is
+ * not ours to read).  A non-blocking accept with nothing
  * to take is recorded too (error "EAGAIN"), as every call is.
  */
 static int accept_common(const char *call, int fd, struct sockaddr *addr,
@@ -724,10 +726,13 @@ static int accept_common(const char *call, int fd, struct sockaddr *addr,
 		} else {
 			line_null(&l, "peer");
 		}
-		if (ret >= 0)
+		if (ret >= 0) {
+			record_local(&l, "local", ret);
 			line_int(&l, "accepted_fd", ret);
-		else
+		} else {
+			line_null(&l, "local");
 			line_null(&l, "accepted_fd");
+		}
 		record_emit(&l);
 	}
 	errno = after;
