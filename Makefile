@@ -22,7 +22,7 @@ TRACE_HDRS := $(wildcard csrc/trace/*.h)
 DEBS_BUILD := gcc make libc6-dev
 DEBS_RUN := mininet openvswitch-switch iproute2 iputils-ping bridge-utils nftables \
 	procps python3
-DEBS_TEST := libcmocka-dev python3-pytest valgrind socat
+DEBS_TEST := libcmocka-dev python3-pytest valgrind socat netcat-openbsd
 
 .PHONY: all help deps-build deps-run deps-test test unit itest mininet-test clean-net \
 	bench fuzz clean
