@@ -185,13 +185,23 @@ class Netns:
 
     def wait_dad_done(self, dev, addr):
         """Polls until @addr on @dev is no longer tentative.  Returns its flags."""
+        return self._wait_flags(dev, addr, lambda flags: "tentative" not in flags,
+                                "stayed tentative")
+
+    def wait_dad_failed(self, dev, addr):
+        """Polls until @addr on @dev is marked dadfailed.  Returns its flags."""
+        return self._wait_flags(dev, addr, lambda flags: "dadfailed" in flags,
+                                "never failed DAD")
+
+    def _wait_flags(self, dev, addr, done, what):
+        """Polls @addr's flags until done(flags); raises saying @what otherwise."""
         deadline = time.monotonic() + GUARD_SECONDS
         while time.monotonic() < deadline:
             flags = self.addr_flags(dev, addr)
-            if "tentative" not in flags:
+            if done(flags):
                 return flags
             time.sleep(0.05)
-        raise TimeoutError("%s on %s stayed tentative" % (addr, dev))
+        raise TimeoutError("%s on %s %s" % (addr, dev, what))
 
 
 def wait_for_file(path):
