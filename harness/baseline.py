@@ -20,7 +20,7 @@ A cell is named by (scenario, kind, host, column); what is compared is its outco
 (``actual``) and, for an answered connect, who answered (``peer``).  ``method`` (how
 the outcome was recorded: netprobe, tracer, observed) is kept for the reader and not
 compared.  A change prints as ``scenario kind host column: was -> now``, e.g.
-``wrong-host bind h2 tcp 10.0.0.1: was EADDRNOTAVAIL -> now OK``; a connect answered
+``wrong-host bind h2 tcp 10.0.0.1: EADDRNOTAVAIL -> OK``; a connect answered
 by another host prints ``OK@h3``; a cell that is missing on one side prints
 ``(absent)``.
 
