@@ -6,6 +6,8 @@ tests show each change on a real veth link.  The last group checks the exit-stat
 contract: 2 and nothing on stdout for bad usage, 0 when a socket call failed.
 """
 
+import subprocess
+
 import pytest
 
 import nsutil
@@ -201,3 +203,62 @@ def test_plan_with_a_nul_byte_is_refused_by_line(pair):
     assert run.returncode == 2
     assert run.stdout == ""
     assert "plan line 2" in run.stderr, run.stderr
+
+
+# ---------------------------------------------------------------- servers that are not netprobe
+
+FOREIGN_SERVER = r"""
+import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], int(sys.argv[2])))
+s.listen(16)
+print("ready", flush=True)
+held = []
+while True:
+    c, _ = s.accept()
+    if sys.argv[3]:
+        c.sendall(sys.argv[3].encode() + b"\n")
+    held.append(c)
+"""
+
+
+def foreign_server(ns, addr, port, says):
+    """A TCP server that is not netprobe: it accepts, sends @says (if any) and keeps
+    the connection open.  Returns once it listens (it prints "ready")."""
+    popen = subprocess.Popen(ns.argv(["/usr/bin/python3", "-c", FOREIGN_SERVER, addr, str(port),
+                                      says]),
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    ns.lab.processes.append(popen)
+    assert popen.stdout.readline() == "ready\n", popen.stderr.read()
+    return popen
+
+
+def test_a_server_that_accepts_but_never_greets(pair):
+    """A developer's own server: the connect works, the netprobe greeting never
+    comes.  The record says the wait for it timed out (call recv) and still names
+    the local address; --no-greet stops at the handshake and succeeds."""
+    foreign_server(pair.h1, "10.0.0.1", 8110, "")
+    record = pair.h2.probe("connect", "--timeout", 300, "10.0.0.1", 8110).only()
+    assert_outcome(record, "ETIMEDOUT")
+    assert record["call"] == "recv", record
+    assert record["local"].startswith("10.0.0.2:"), record
+    assert_outcome(pair.h2.probe("connect", "--no-greet", "10.0.0.1", 8110).only(), None)
+
+
+def test_a_server_with_another_greeting_is_not_taken_for_a_host(pair):
+    foreign_server(pair.h1, "10.0.0.1", 8111, "SSH-2.0-OpenSSH_9.2")
+    record = pair.h2.probe("connect", "10.0.0.1", 8111).only()
+    assert_outcome(record, None)
+    assert record["peer_host"] is None, record
+
+
+def test_a_source_port_in_use_is_eaddrinuse(pair):
+    pair.h1.serve("10.0.0.1", 8112)
+    plan = ("first connect tcp 10.0.0.1 8112 sport=45001 hold\n"
+            "second connect tcp 10.0.0.1 8112 sport=45001\n")
+    records = pair.h2.probe("batch", input=plan).by_id()
+    assert_outcome(records["first"], None)
+    assert records["first"]["local"] == "10.0.0.2:45001"
+    assert_outcome(records["second"], "EADDRINUSE")
+    assert records["second"]["call"].startswith("bind"), records["second"]
