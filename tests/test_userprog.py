@@ -1,0 +1,194 @@
+"""The user's own programs as probes, on real Mininet networks (wrong-host).
+
+- examples/seed_server.py (binds 10.0.0.1:6677): EADDRNOTAVAIL on h2 and h3, OK on h1,
+  recorded by the tracer, the traceback kept in the run folder; the run exits 1.
+- examples/fixed_server.py (0.0.0.0): green, exit 0.
+- a server told {addr} and a client told {addr} {port} {src} take netprobe's place in
+  the bind and connect matrices and give the same outcomes (exit 0).
+- a statically linked server (no PT_INTERP: the tracer cannot see it) is judged by
+  `ss` and its stderr ("observed"); a client that hangs is stopped by PID and its cell
+  says so.
+Run under the Mininet lock:
+
+    flock /tmp/bindlab-mininet.lock /usr/bin/python3 -m pytest -q tests/test_userprog.py
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, REPO)
+
+from harness import userprog  # noqa: E402
+
+PYTHON = '/usr/bin/python3'
+GUARD_S = 300
+TRACER = os.environ.get('BINDTRACE_LIB') or os.path.join(REPO, 'build', 'libbindtrace.so')
+
+STATIC_SERVER = r'''
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
+/* static_server ADDR PORT: an IPv4 TCP server the tracer cannot see. */
+int main(int argc, char **argv)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	int fd;
+
+	if (argc != 3 || inet_pton(AF_INET, argv[1], &a.sin_addr) != 1)
+		return 2;
+	a.sin_port = htons((unsigned short)atoi(argv[2]));
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) < 0) {
+		perror("bind");
+		return 1;
+	}
+	if (listen(fd, 16) < 0) {
+		perror("listen");
+		return 1;
+	}
+	for (;;) {
+		int c = accept(fd, NULL, NULL);
+		if (c >= 0)
+			close(c);
+	}
+}
+'''
+
+
+def integrated():
+    """True once __main__.py and runner.py have G's integration (G-integration.md)."""
+    with open(os.path.join(REPO, 'harness', '__main__.py')) as f:
+        main = f.read()
+    with open(os.path.join(REPO, 'harness', 'runner.py')) as f:
+        runner = f.read()
+    return 'userprog.add_run_options' in main and 'progs.run(' in runner
+
+
+pytestmark = pytest.mark.skipif(not integrated(), reason='harness/__main__.py and '
+                                'runner.py lack the userprog integration (G-integration.md)')
+
+
+def harness(*args):
+    env = dict(os.environ, NETPROBE=os.path.join(REPO, 'build', 'netprobe'),
+               BINDTRACE_LIB=TRACER)
+    return subprocess.run([PYTHON, '-m', 'harness'] + list(args), cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=GUARD_S)
+
+
+def run_wrong_host(tmp_path, *args):
+    """A real wrong-host run with args; returns (CompletedProcess, run folder, cells)."""
+    res = harness('run', 'wrong-host', '--out', str(tmp_path), *args)
+    folder = os.path.realpath(tmp_path / 'latest')
+    with open(os.path.join(folder, 'wrong-host', 'matrix.json')) as f:
+        cells = json.load(f)['cells']
+    return res, folder, cells
+
+
+def column(cells, prefix):
+    """{host: cell} of the cells whose column starts with prefix."""
+    return {c['host']: c for c in cells if c['column'].startswith(prefix)}
+
+
+@pytest.fixture(scope='module', autouse=True)
+def tracer_built():
+    if not os.path.isfile(TRACER):
+        pytest.fail(f'{TRACER} is missing: make build/libbindtrace.so')
+
+
+def test_seed_server_is_errno_99_on_every_host_but_h1(tmp_path):
+    res, folder, cells = run_wrong_host(tmp_path, '--server',
+                                        'python3 examples/seed_server.py')
+    assert res.returncode == 1, res.stdout + res.stderr
+    server = column(cells, 'server: python3 examples/seed_server.py')
+    assert {h: c['actual'] for h, c in server.items()} == {
+        'h1': 'OK', 'h2': 'EADDRNOTAVAIL', 'h3': 'EADDRNOTAVAIL'}
+    assert {c['method'] for c in server.values()} == {'tracer'}
+    assert [server[h]['verdict'] for h in ('h1', 'h2', 'h3')] == ['pass', 'fail', 'fail']
+    assert server['h2']['addr'] == '10.0.0.1' and server['h2']['port'] == 6677
+    assert server['h2']['exit'] == 1                       # the traceback ended it
+    assert server['h1']['stopped'] is True                  # it listened; we stopped it
+    with open(os.path.join(folder, 'wrong-host', server['h2']['log'] + '.err')) as f:
+        assert 'OSError: [Errno 99] Cannot assign requested address' in f.read()
+    assert 'h2 bind server: python3 examples/seed_server.py: expected OK, got ' \
+           'EADDRNOTAVAIL' in res.stderr
+    assert {c['method'] for c in cells if not c['column'].startswith('server:')} == \
+        {'netprobe'}
+
+
+def test_fixed_server_is_green(tmp_path):
+    res, _folder, cells = run_wrong_host(tmp_path, '--server',
+                                         'python3 examples/fixed_server.py')
+    assert res.returncode == 0, res.stdout + res.stderr
+    server = column(cells, 'server: python3 examples/fixed_server.py')
+    assert {h: (c['actual'], c['addr']) for h, c in server.items()} == {
+        h: ('OK', '0.0.0.0') for h in ('h1', 'h2', 'h3')}
+
+
+def test_programs_told_the_address_take_netprobes_cells(tmp_path):
+    """--server with {addr} fills the TCP bind matrix, --client the TCP connect matrix,
+    with the scenario's own expectations: the same outcomes as netprobe, so exit 0."""
+    res, _folder, cells = run_wrong_host(
+        tmp_path, '--server', 'python3 examples/seed_server.py --host {addr} --port {port}',
+        '--client', 'python3 examples/client.py {addr} {port} {src}')
+    assert res.returncode == 0, res.stdout + res.stderr
+    traced = [c for c in cells if c['method'] == 'tracer']
+    tcp_binds = [c for c in cells if c['kind'] == 'bind' and c['proto'] == 'tcp']
+    tcp_connects = [c for c in cells if c['kind'] == 'connect' and c['proto'] == 'tcp']
+    assert len(traced) == len(tcp_binds) + len(tcp_connects) == 33 + 24
+    by = {(c['kind'], c['host'], c['column']): c for c in cells}
+    assert by[('bind', 'h2', 'tcp 10.0.0.1')]['actual'] == 'EADDRNOTAVAIL'
+    assert by[('bind', 'h2', 'tcp 10.0.0.1')]['program'] == \
+        'python3 examples/seed_server.py --host 10.0.0.1 --port 6677'
+    assert by[('bind', 'h1', 'tcp fd00::1')]['actual'] == 'OK'
+    refused = by[('connect', 'h2', 'tcp 10.0.0.1:7009')]
+    assert (refused['actual'], refused['method']) == ('ECONNREFUSED', 'tracer')
+    foreign = by[('connect', 'h2', 'tcp 10.0.0.3:7001 src=10.0.0.1')]
+    assert (foreign['actual'], foreign['method']) == ('EADDRNOTAVAIL', 'tracer')
+    assert by[('connect', 'h3', 'tcp [fd00::1]:7001')]['actual'] == 'OK'
+    assert all(c['method'] == 'netprobe' for c in cells if c['proto'] == 'udp')
+
+
+def test_static_server_is_observed_and_a_hung_client_is_stopped(tmp_path):
+    src = tmp_path / 'static_server.c'
+    src.write_text(STATIC_SERVER)
+    binary = tmp_path / 'static_server'
+    subprocess.run(['cc', '-static', '-O2', '-o', str(binary), str(src)], check=True)
+    assert userprog.elf_interp(str(binary)) is False
+    assert userprog.elf_interp(userprog.resolve('python3')) is True
+    hang = tmp_path / 'hang.py'
+    hang.write_text('import time\ntime.sleep(600)\n')
+    res, folder, cells = run_wrong_host(
+        tmp_path / 'out', '--server', f'{binary} 10.0.0.1 6677',
+        '--client', f'python3 {hang}', '--program-timeout', '1')
+    assert res.returncode == 1, res.stdout + res.stderr
+    server = column(cells, 'server: ')
+    assert {h: (c['actual'], c['method']) for h, c in server.items()} == {
+        'h1': ('OK', 'observed'), 'h2': ('EADDRNOTAVAIL', 'observed'),
+        'h3': ('EADDRNOTAVAIL', 'observed')}
+    assert 'ss shows it listening on 10.0.0.1:6677' in server['h1']['message']
+    assert 'bind: Cannot assign requested address' in server['h2']['message']
+    client = column(cells, 'client: ')
+    assert set(client) == {'h1', 'h2', 'h3'}
+    for cell in client.values():
+        assert (cell['verdict'], cell['actual'], cell['stopped']) == ('error', 'ERROR', True)
+        assert 'the program hung: no outcome within 1 s; stopped by PID' in cell['message']
+        pid = int(cell['message'].rsplit(' ', 1)[1])
+        assert not os.path.exists(f'/proc/{pid}'), f'hung client {pid} still runs'
+
+
+def test_a_program_that_cannot_run_is_refused_before_building(tmp_path):
+    res = harness('run', 'wrong-host', '--out', str(tmp_path), '--server',
+                  'no-such-program-bindlab {addr}')
+    assert res.returncode == 2
+    assert "program 'no-such-program-bindlab' not found" in res.stderr
+    assert not os.path.exists(tmp_path / 'latest')
+    res = harness('run', 'wrong-host', '--out', str(tmp_path), '--client', "python3 'x")
+    assert res.returncode == 2 and 'No closing quotation' in res.stderr
