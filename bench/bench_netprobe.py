@@ -18,9 +18,11 @@ beside the figures; a missed target is reported, not an error.
 """
 
 import os
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
@@ -92,6 +94,52 @@ def median_batch_discarded(ns, binary, plan):
     return statistics.median(times)
 
 
+# The same socket calls as a bind case, in a bare C loop without records: what this
+# machine's kernel allows at best, printed beside the batch to place its figure.
+FLOOR_C = r"""
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+int main(int argc, char **argv)
+{
+	int n = atoi(argv[1]);
+	struct timespec a, b;
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	for (int i = 0; i < n; i++) {
+		struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(20000 + i) };
+		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		inet_pton(AF_INET, argv[2], &sin.sin_addr);
+		if (fd < 0 || bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 || listen(fd, 128) < 0)
+			return 1;
+		close(fd);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	printf("%.9f\n", (double)(b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) / 1e9);
+	return 0;
+}
+"""
+
+
+def kernel_floor(ns, count):
+    """Median seconds of REPEATS bare C loops of @count socket+bind+listen+close in
+    @ns, or None when no C compiler is here."""
+    where = tempfile.mkdtemp(prefix=nsutil.PREFIX)
+    try:
+        source, binary = os.path.join(where, "floor.c"), os.path.join(where, "floor")
+        with open(source, "w") as f:
+            f.write(FLOOR_C)
+        if subprocess.run(["cc", "-O2", "-o", binary, source]).returncode != 0:
+            return None
+        return statistics.median(
+            float(nsutil.run(ns.argv([binary, str(count), "10.0.0.1"])).stdout)
+            for _ in range(REPEATS))
+    finally:
+        shutil.rmtree(where)
+
+
 def in_probe_us(records):
     """The mean time a case took inside the probe (its elapsed_us), in us."""
     return statistics.mean(r["elapsed_us"] for r in records)
@@ -128,6 +176,7 @@ def bench_binds(h1, binary):
     plan = "".join("b%d bind tcp 10.0.0.1 %d\n" % (i, 20000 + i) for i in range(BINDS))
     batch_s, records = median_batch(h1, binary, plan, BINDS)
     discarded_s = median_batch_discarded(h1, binary, plan)
+    floor_s = kernel_floor(h1, BINDS)
     sample_s, sample = process_loop(h1, binary, ["bind", "10.0.0.1", 19999], BIND_SAMPLE)
     batch_rate = BINDS / batch_s
     proc_rate = BIND_SAMPLE / sample_s
@@ -139,6 +188,9 @@ def bench_binds(h1, binary):
         % (batch_rate, batch_s, BINDS, REPEATS, in_probe_us(records), count_errors(records)),
         "   batch, to /dev/null:    %9.0f cases/s  (%.3f s: the probe alone, no reader)"
         % (BINDS / discarded_s, discarded_s),
+        ("   kernel floor:           %9.0f binds/s  (the same socket calls in a bare C loop, "
+         "no records: the batch is at %.0f%% of it)" % (BINDS / floor_s, 100 * floor_s / batch_s)
+         if floor_s else "   kernel floor: not measured (no C compiler)"),
         "   a process a case:       %9.0f cases/s  (%d processes in %.3f s, extrapolated: "
         "%.1f s for %d; %s)" % (proc_rate, BIND_SAMPLE, sample_s, BINDS / proc_rate, BINDS,
                                 count_errors(sample)),
