@@ -312,14 +312,14 @@ class _NsNet:
 
 
 class _NoState:
-    """The state-file interface, doing nothing: an outside check creates nothing that
-    outlives it (its batches end within their timeout)."""
+    """The state-file interface (add_pid, drop_pid, add_pids ...), doing nothing: an
+    outside check creates nothing that outlives it (its batches end within their
+    timeout), so there is nothing to record for clean-net."""
 
-    def add_pid(self, pid, marker):
-        pass
-
-    def drop_pid(self, pid):
-        pass
+    def __getattr__(self, name):
+        if name.startswith(('add_', 'drop_')):
+            return lambda *args, **kwargs: None
+        raise AttributeError(name)
 
 
 def cmd_check(args):
@@ -425,9 +425,9 @@ class Lab:
             out('\nWhat was done to the network after it started:')
             for step in faults:
                 out(f'  {step["host"]}: {" ".join(step["argv"])}   # {step["why"]}')
-        out('\nTry:')
+        out('\nTry (type these at the Mininet prompt):')
         for line in self.try_lines():
-            out(f'  mininet> {line}')
+            out(f'  {line}')
         if self.reqs:
             out('\nGoal (what `check` tests):')
             for req in self.reqs:
