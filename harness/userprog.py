@@ -315,16 +315,41 @@ def plan(scenario, programs, hosts):
 class ProgramRun:
     """The user programs of one scenario: plan, run on the live network, make cells.
 
-    Used by the runner: ProgramRun(scenario, programs, hosts, state); .run(net,
-    workdir) while the network and netprobe's servers are up; .cells(cells, problem)
-    to put the program cells in; .logs for save_logs().
+    ProgramRun(scenario, programs, state) plans the launches (hosts in topology order).
+    .take is the runner's probe phase with the programs in it (runner.run_scenario's
+    `take=`): netprobe's servers, the batches, then the programs while the servers
+    still listen.  .result(res) puts the program cells into a scenario result and
+    its logs under res['programs'] for save_logs().
     """
 
-    def __init__(self, scenario, programs, hosts, state):
+    def __init__(self, scenario, programs, state):
         self.scenario = scenario
         self.state = state
-        self.launches = plan(scenario, programs, hosts)
+        self.launches = plan(scenario, programs, hosts_of(scenario.topo()))
         self.logs = []
+
+    def take(self, net, scenario, servers, state, netprobe, workdir, timings):
+        """runner.probe_phase plus the programs; returns (connect problem, records)."""
+        from . import probe
+        t0 = time.monotonic()
+        errors = servers.start_all(net, scenario.servers, netprobe, workdir)
+        t1 = time.monotonic()
+        plans = probe.write_plans(scenario, workdir)
+        records = probe.run_batches(net, scenario, plans, state, netprobe)
+        t2 = time.monotonic()
+        try:
+            self.run(net, workdir)
+        finally:
+            timings.update(servers_s=t1 - t0, probe_s=t2 - t1,
+                           programs_s=time.monotonic() - t2)
+            servers.stop()
+        return ('; '.join(errors) if errors else None), records
+
+    def result(self, res):
+        """res (a scenario result) with the program cells and res['programs']."""
+        res['cells'] = self.cells(res['cells'], res.get('problem'))
+        res['programs'] = self.logs
+        return res
 
     def run(self, net, workdir):
         """Every launch, hosts in parallel, each host's launches one after another."""
@@ -585,7 +610,7 @@ def program_cell(scenario, launch, base, problem):
     cell.update(method=launch.method, program=shlex.join(launch.argv),
                 log=f'programs/{launch.cell_id}-{launch.host}', exit=None, stopped=False)
     got = launch.outcome
-    if problem or got is None:
+    if got is None:
         cell.update(actual='ERROR', verdict='error',
                     message=problem or 'the program was not run')
         return cell

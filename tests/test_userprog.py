@@ -64,16 +64,14 @@ int main(int argc, char **argv)
 
 
 def integrated():
-    """True once __main__.py and runner.py have G's integration (G-integration.md)."""
+    """True once __main__.py has G's integration (G-integration.md)."""
     with open(os.path.join(REPO, 'harness', '__main__.py')) as f:
         main = f.read()
-    with open(os.path.join(REPO, 'harness', 'runner.py')) as f:
-        runner = f.read()
-    return 'userprog.add_run_options' in main and 'progs.run(' in runner
+    return 'userprog.add_run_options' in main and 'userprog.ProgramRun' in main
 
 
-pytestmark = pytest.mark.skipif(not integrated(), reason='harness/__main__.py and '
-                                'runner.py lack the userprog integration (G-integration.md)')
+pytestmark = pytest.mark.skipif(not integrated(), reason='harness/__main__.py lacks the '
+                                'userprog integration (G-integration.md)')
 
 
 def harness(*args):
