@@ -21,14 +21,26 @@ const char *probe_host(void)
 	return host_label;
 }
 
+/*
+ * Messages echo what the user typed, which may hold control bytes (a newline, an
+ * escape sequence): each such byte is written as \xNN, so a message stays one line
+ * and cannot repaint the terminal.
+ */
 void probe_warn(const char *fmt, ...)
 {
+	char msg[1024];
 	va_list ap;
 
-	fputs("netprobe: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	fputs("netprobe: ", stderr);
+	for (const unsigned char *p = (const unsigned char *)msg; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			fprintf(stderr, "\\x%02x", *p);
+		else
+			fputc(*p, stderr);
+	}
 	fputc('\n', stderr);
 }
 

@@ -413,6 +413,7 @@ int cmd_batch(int argc, char **argv)
 		return EXIT_USAGE;
 
 	raise_fd_limit();
+	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
 	connects = calloc((size_t)n + 1, sizeof(*connects));
 	held = calloc((size_t)n + 1, sizeof(*held));
 	if (!connects || !held) {
@@ -433,8 +434,15 @@ int cmd_batch(int argc, char **argv)
 			held[nheld++] = fd;
 		else if (fd >= 0)
 			close(fd);
-		if (emit_record(&cases[i], &r, NULL) < 0)
+		if (record_put(stdout, probe_host(), &cases[i], &r) < 0) {
+			probe_warn("writing a record: %s", strerror(errno));
 			goto out;
+		}
+	}
+	/* bind records went out as a burst; connect records stream one by one */
+	if (fflush(stdout) != 0) {
+		probe_warn("writing a record: %s", strerror(errno));
+		goto out;
 	}
 	if (connect_run(connects, nconn, cli.parallel, emit_record, NULL) < 0) {
 		if (errno != EPIPE)

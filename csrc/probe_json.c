@@ -129,10 +129,15 @@ const char *jbuf_finish(struct jbuf *j)
 	return j->buf;
 }
 
-int jbuf_emit(struct jbuf *j, FILE *f)
+int jbuf_put(struct jbuf *j, FILE *f)
 {
 	jbuf_finish(j);
-	if (fwrite(j->buf, 1, j->len, f) != j->len || fflush(f) != 0)
+	return fwrite(j->buf, 1, j->len, f) == j->len ? 0 : -1;
+}
+
+int jbuf_emit(struct jbuf *j, FILE *f)
+{
+	if (jbuf_put(j, f) < 0 || fflush(f) != 0)
 		return -1;
 	return 0;
 }

@@ -41,4 +41,8 @@ size_t json_quote(char *out, size_t len, const char *s);
  * machine channel read line by line by the harness.  Returns 0 or -1 (errno). */
 int jbuf_emit(struct jbuf *j, FILE *f);
 
+/* Like jbuf_emit() but leaves the line in @f's buffer: for bursts of records
+ * whose writer flushes at the end of the burst. */
+int jbuf_put(struct jbuf *j, FILE *f);
+
 #endif

@@ -78,8 +78,8 @@ void record_build(struct jbuf *j, const char *op, const char *host,
 	jbuf_int(j, "elapsed_us", r->elapsed_us);
 }
 
-int record_write(FILE *out, const char *host, const struct probe_case *c,
-		 const struct probe_result *r)
+static int record_out(FILE *out, const char *host, const struct probe_case *c,
+		      const struct probe_result *r, bool flush)
 {
 	struct jbuf j;
 
@@ -91,5 +91,17 @@ int record_write(FILE *out, const char *host, const struct probe_case *c,
 		jbuf_str(&j, "peer_host", r->peer_host[0] ? r->peer_host : NULL);
 		jbuf_int(&j, "timeout_ms", c->opts.timeout_ms);
 	}
-	return jbuf_emit(&j, out);
+	return flush ? jbuf_emit(&j, out) : jbuf_put(&j, out);
+}
+
+int record_write(FILE *out, const char *host, const struct probe_case *c,
+		 const struct probe_result *r)
+{
+	return record_out(out, host, c, r, true);
+}
+
+int record_put(FILE *out, const char *host, const struct probe_case *c,
+	       const struct probe_result *r)
+{
+	return record_out(out, host, c, r, false);
 }

@@ -26,4 +26,9 @@ void record_build(struct jbuf *j, const char *op, const char *host,
 int record_write(FILE *out, const char *host, const struct probe_case *c,
 		 const struct probe_result *r);
 
+/* Like record_write() but unflushed: `batch` writes its bind records as a burst
+ * (one write() per buffer, not per case) and flushes when the burst ends. */
+int record_put(FILE *out, const char *host, const struct probe_case *c,
+	       const struct probe_result *r);
+
 #endif
