@@ -165,7 +165,8 @@ section.scenario{border-top:3px solid #ccd;margin-top:28px;padding-top:12px}
 .st-pass{background:#cdeccd;color:#164d16}.st-fail{background:#f6c9c9;color:#7a1010}
 .st-error{background:#ffe7a6;color:#664800}
 table{border-collapse:collapse}
-table.index td,table.index th,table.cells td,table.cells th,table.kv td{
+table.index td,table.index th,table.cells td,table.cells th,table.kv td,table.md td,
+table.md th{
  border:1px solid #dde0e4;padding:3px 8px;text-align:left;vertical-align:top}
 .grid-wrap{overflow-x:auto;max-width:100%}
 table.grid{border-collapse:separate;border-spacing:2px;font-size:12px}
@@ -678,8 +679,8 @@ def render_markdown(text):
     """A small, safe subset of Markdown as HTML.
 
     Headings (#..######), paragraphs, fenced code blocks (``` or ~~~, also indented
-    inside list items), inline `code`, **bold**, and bullet / numbered lists whose
-    items may hold further blocks (indented continuation).  Everything else is text.
+    inside list items), pipe tables, inline `code`, **bold**, and bullet / numbered
+    lists whose items may hold further blocks (indented continuation).  Everything else is text.
     Every piece of input text is escaped before our own tags are added, so the input
     cannot produce markup of its own.
     """
@@ -705,6 +706,8 @@ def _blocks(lines):
             i += 1
         elif item and len(item.group(1)) < 4:
             i = _list(lines, i, out)
+        elif _is_table(lines, i):
+            i = _table(lines, i, out)
         else:
             para = []
             while i < n and lines[i].strip() and not _starts_block(lines[i]):
@@ -719,6 +722,39 @@ def _starts_block(line):
     item = _ITEM.match(line)
     return bool(_FENCE.match(line) or _HEADING.match(line)
                 or (item and len(item.group(1)) < 4))
+
+
+_TABLE_RULE = re.compile(r'^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$')
+
+
+def _is_table(lines, i):
+    """True when lines[i] is a '| a | b |' header followed by a '|---|---|' rule."""
+    return (lines[i].lstrip().startswith('|') and i + 1 < len(lines)
+            and bool(_TABLE_RULE.match(lines[i + 1])))
+
+
+def _table_cells(line):
+    """The cells of one '| a | b |' row (a backslash-escaped pipe stays a pipe)."""
+    text = line.strip()
+    text = text[1:] if text.startswith('|') else text
+    text = text[:-1] if text.endswith('|') and not text.endswith('\\|') else text
+    return [c.strip().replace('\\|', '|') for c in re.split(r'(?<!\\)\|', text)]
+
+
+def _table(lines, i, out):
+    """Append a <table> for the pipe table at lines[i]; return the next index."""
+    head = _table_cells(lines[i])
+    i += 2
+    rows = []
+    while i < len(lines) and lines[i].lstrip().startswith('|'):
+        rows.append(_table_cells(lines[i]))
+        i += 1
+    th = ''.join(f'<th>{inline(c)}</th>' for c in head)
+    body = ''.join('<tr>' + ''.join(f'<td>{inline(c)}</td>' for c in row) + '</tr>'
+                   for row in rows)
+    out.append(f'<table class="md"><thead><tr>{th}</tr></thead><tbody>{body}</tbody>'
+               '</table>')
+    return i
 
 
 def _code_block(lines, i, fence, out):

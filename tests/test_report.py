@@ -328,6 +328,10 @@ def test_markdown_subset():
         - a bullet
         - another
 
+        | port | goes to |
+        |---|---|
+        | `8080` | c1 <b> |
+
         ## Check
         ''')
     out = report_html.render_markdown(text)
@@ -340,6 +344,8 @@ def test_markdown_subset():
     assert '<pre>' in ol and 'a note under the block' in ol and 'Second fix.' in ol
     assert '<ul><li>a bullet</li><li>another</li></ul>' in out
     assert '<h2>Check</h2>' in out
+    assert ('<table class="md"><thead><tr><th>port</th><th>goes to</th></tr></thead><tbody>'
+            '<tr><td><code>8080</code></td><td>c1 &lt;b&gt;</td></tr></tbody></table>') in out
 
 
 def test_every_lab_sheet_renders():
@@ -351,7 +357,7 @@ def test_every_lab_sheet_renders():
             out = report_html.render_markdown(f.read())
         for section in ('What you will see', 'Why', 'Fixes', 'Check'):
             assert f'>{section}</h2>' in out, (sheet, section)
-        for tag in ('pre', 'ol', 'ul', 'li', 'p', 'code'):
+        for tag in ('pre', 'ol', 'ul', 'li', 'p', 'code', 'table', 'tr', 'td'):
             assert out.count(f'<{tag}>') + out.count(f'<{tag} ') == \
                 out.count(f'</{tag}>'), (sheet, tag)
         assert '```' not in out, sheet
