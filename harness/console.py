@@ -31,8 +31,10 @@ def scenario_line(res):
     c = counts(res['cells'])
     t = res['timings']
     return (f'{res["scenario"]}: {c["pass"]} passed, {c["fail"]} failed, {c["error"]} '
-            f'errors ({res["switch"]}; build {t["build_s"]:.1f} s, probe '
-            f'{t["probe_s"]:.2f} s, teardown {t["teardown_s"]:.1f} s)')
+            f'errors ({res["switch"]}; build {t["build_s"]:.1f} s, setup+ready '
+            f'{t["prepare_s"]:.1f} s, servers {t["servers_s"]:.2f} s, probe '
+            f'{t["probe_s"]:.2f} s, teardown '
+            f'{t["teardown_s"]:.1f} s)')
 
 
 def print_matrices(res, limit=40):

@@ -1,9 +1,10 @@
 """Talk to netprobe: start servers, run one batch per host, parse records strictly.
 
-Plans: each host's cases become one plan file (`ID OP PROTO ADDR PORT [OPTION ...]`,
-the netprobe batch format); IDs are `b<n>` / `c<n>`, n the case's index in the
-scenario, so a record maps back to exactly one case.  All hosts' batches run at once
-(host.popen, which enters the host's namespace with `mnexec -da`).
+Plans: each host's cases become one plan (`ID OP PROTO ADDR PORT [OPTION ...]`, the
+netprobe batch format) fed on stdin; IDs are `b<n>` / `c<n>`, n the case's index in
+the scenario, so a record maps back to exactly one case.  The batch processes are
+started ahead, while the servers get ready (host.popen, which enters the host's
+namespace with `mnexec -da`), then all hosts get their plans at once.
 
 Strictness: a stdout line that is not a JSON record with the fields of the netprobe
 contract, a record whose id is unknown or repeated, or a case without a record all
@@ -14,6 +15,7 @@ import json
 import os
 import select
 import signal
+import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -52,21 +54,15 @@ def plan_line(index, case):
                      str(case.port)] + list(case.options))
 
 
-def write_plans(scenario, workdir):
-    """Write one plan per host into workdir; returns {host: (path, {id: index})}."""
+def make_plans(scenario):
+    """One plan text per host; returns {host: (plan text, {id: case index})}."""
     plans = {}
     for index, case in enumerate(scenario.cases):
-        path, ids = plans.setdefault(case.host, (os.path.join(workdir, f'{case.host}.plan'),
-                                                 {}))
+        plans.setdefault(case.host, ([f'# {scenario.name}: cases of {case.host}'], {}))
+        lines, ids = plans[case.host]
+        lines.append(plan_line(index, case))
         ids[case_id(index, case)] = index
-    for host, (path, ids) in plans.items():
-        lines = [f'# {scenario.name}: cases of {host}']
-        lines += [plan_line(i, scenario.cases[i]) for i in ids.values()]
-        tmp = path + '.tmp'
-        with open(tmp, 'w') as f:
-            f.write('\n'.join(lines) + '\n')
-        os.replace(tmp, path)
-    return plans
+    return {host: ('\n'.join(lines) + '\n', ids) for host, (lines, ids) in plans.items()}
 
 
 # -- records --------------------------------------------------------------------------
@@ -133,44 +129,89 @@ def collect(stdout, ids, kinds):
 
 # -- batches --------------------------------------------------------------------------
 
+def spawn_batches(net, hosts, state, netprobe):
+    """Start `netprobe --host H batch` in every host; each waits for its plan on stdin.
+
+    Started ahead (while the servers get ready) so that the probe phase is the cases
+    themselves; every PID is recorded before anything else can go wrong.
+    """
+    procs = {}
+    try:
+        for host in hosts:
+            procs[host] = net.get(host).popen([netprobe, '--host', host, 'batch'],
+                                              stdin=subprocess.PIPE)
+    finally:   # recorded even when a later popen fails or Ctrl-C arrives
+        state.add_pids([p.pid for p in procs.values()], 'netprobe')
+    return procs
+
+
 def run_batches(net, scenario, plans, state, netprobe):
-    """Run one `netprobe batch` per host, all at once; returns {index: record|error}.
+    """Start and feed one batch per host: spawn_batches() then feed_batches().
+
+    plans: make_plans() or write_plans() output.  Returns {case index: record|error}.
+    """
+    texts = {}
+    for host, (plan, ids) in plans.items():
+        if '\n' not in plan:           # a path from write_plans()
+            with open(plan) as f:
+                plan = f.read()
+        texts[host] = (plan, ids)
+    procs = spawn_batches(net, texts, state, netprobe)
+    return feed_batches(procs, scenario, texts, state)
+
+
+def write_plans(scenario, workdir):
+    """make_plans() written to workdir/<host>.plan; returns {host: (path, ids)}."""
+    out = {}
+    for host, (text, ids) in make_plans(scenario).items():
+        path = os.path.join(workdir, f'{host}.plan')
+        with open(path + '.tmp', 'w') as f:
+            f.write(text)
+        os.replace(path + '.tmp', path)
+        out[host] = (path, ids)
+    return out
+
+
+def feed_batches(procs, scenario, plans, state):
+    """Feed every batch its plan, all at once; returns {case index: record|error}.
 
     Every batch is bounded by the largest connect timeout plus slack; one that
     overruns is killed and its missing cases become errors.
     """
     limit = max([_timeout_ms(c) for c in scenario.cases] + [1000]) / 1000 + BATCH_SLACK_S
-    procs = {}
-    for host, (path, _ids) in plans.items():
-        proc = net.get(host).popen([netprobe, '--host', host, 'batch', path])
-        state.add_pid(proc.pid, 'netprobe')
-        procs[host] = proc
     kinds = {i: c.kind for i, c in enumerate(scenario.cases)}
     results = {}
     with ThreadPoolExecutor(max_workers=max(1, len(procs))) as pool:
         try:
-            futures = {h: pool.submit(_finish, p, limit) for h, p in procs.items()}
-            for host, fut in futures.items():
-                out, err, rc = fut.result()
-                got = collect(out, plans[host][1], kinds)
-                for index in plans[host][1].values():
-                    if index not in got:
-                        got[index] = _no_record(host, rc, err)
-                results.update(got)
+            futures = [pool.submit(_finish_host, h, p, plans[h], kinds, limit)
+                       for h, p in procs.items()]
+            for fut in futures:
+                results.update(fut.result())
         except BaseException:  # Ctrl-C: do not wait for the batches to finish
             for proc in procs.values():
                 if proc.poll() is None:
                     proc.kill()
             raise
-    for proc in procs.values():
-        state.drop_pid(proc.pid)
+    state.drop_pids([p.pid for p in procs.values()])
     return results
 
 
-def _finish(proc, limit):
-    """Wait for a batch (killing it past limit s); returns (stdout, stderr, status)."""
+def _finish_host(host, proc, plan, kinds, limit):
+    """One host's batch from plan to {case index: record|error} (in a worker thread,
+    so parsing overlaps with the other batches still running)."""
+    text, ids = plan
+    out, err, rc = _finish(proc, text.encode(), limit)
+    got = collect(out, ids, kinds)
+    for index in ids.values():
+        if index not in got:
+            got[index] = _no_record(host, rc, err)
+    return got
+
+
+def _finish(proc, plan, limit):
+    """Give a batch its plan, wait (killing it past limit s); (stdout, stderr, status)."""
     try:
-        out, err = proc.communicate(timeout=limit)
+        out, err = proc.communicate(plan, timeout=limit)
     except Exception:  # TimeoutExpired, or an interrupt in the main thread
         proc.kill()
         out, err = proc.communicate()
@@ -228,13 +269,15 @@ class Servers:
         """
         errors = []
         started = []
-        for n, server in enumerate(servers):
-            log = open(os.path.join(workdir, f'serve{n}.err'), 'wb')
-            proc = net.get(server.host).popen(server_argv(netprobe, server), stderr=log)
-            log.close()
-            self.state.add_pid(proc.pid, 'netprobe')
-            self.procs.append((server, proc))
-            started.append((n, server, proc))
+        try:
+            for n, server in enumerate(servers):
+                with open(os.path.join(workdir, f'serve{n}.err'), 'wb') as log:
+                    proc = net.get(server.host).popen(server_argv(netprobe, server),
+                                                      stderr=log)
+                self.procs.append((server, proc))
+                started.append((n, server, proc))
+        finally:   # recorded even when a later popen fails or Ctrl-C arrives
+            self.state.add_pids([p.pid for _s, p in self.procs], 'netprobe')
         deadline = time.monotonic() + SERVER_READY_S
         for n, server, proc in started:
             rec = self._ready_line(proc, deadline, os.path.join(workdir, f'serve{n}.err'))
@@ -288,7 +331,7 @@ class Servers:
                 proc.wait()
             if proc.stdout:
                 proc.stdout.close()
-            self.state.drop_pid(proc.pid)
+        self.state.drop_pids([p.pid for _s, p in self.procs])
         self.procs = []
 
     def summary(self):

@@ -81,12 +81,21 @@ class State:
 
     def add_pid(self, pid, marker):
         """Record a process we started; marker must be in its /proc/PID/cmdline."""
-        self.data['pids'][str(pid)] = marker
+        self.add_pids([pid], marker)
+
+    def add_pids(self, pids, marker):
+        """Record several processes with one write of the state file."""
+        for pid in pids:
+            self.data['pids'][str(pid)] = marker
         self.save()
 
     def drop_pid(self, pid):
         """Forget a process that has exited."""
-        if self.data['pids'].pop(str(pid), None) is not None:
+        self.drop_pids([pid])
+
+    def drop_pids(self, pids):
+        """Forget several processes that have exited (one write)."""
+        if [self.data['pids'].pop(str(pid), None) for pid in pids] != [None] * len(pids):
             self.save()
 
     def add_names(self, links=(), bridges=(), ovs_bridges=()):
@@ -107,12 +116,14 @@ class State:
 
 
 def write_json_atomic(path, data):
-    """Write data as JSON to path whole or not at all."""
+    """Write data as JSON to path whole or not at all.
+
+    No fsync: the file guards against a killed process (whose writes the kernel
+    keeps), not against a power cut, which takes the namespaces with it anyway.
+    """
     tmp = f'{path}.tmp{os.getpid()}'
     with open(tmp, 'w') as f:
-        json.dump(data, f, indent=1, sort_keys=True)
-        f.flush()
-        os.fsync(f.fileno())
+        json.dump(data, f, sort_keys=True)
     os.replace(tmp, path)
 
 

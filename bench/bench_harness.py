@@ -1,0 +1,138 @@
+"""bench_harness: the probe phase of full bind + connect matrices, harness vs by hand.
+
+For 10, 50, 100 and 200 hosts (topologies/scale.py, Linux bridges of <= 30 hosts
+under a root bridge), one run each through the harness's own runner: the time of
+build (Mininet), setup+ready (static ARP, ping and TCP readiness), servers (one
+`netprobe serve` per host, each waited for by its readiness line), probe (one
+`netprobe batch` per host, all at once, until every record is in) and teardown, and
+cells per second of the probe phase.  Servers are a column of their own: on this
+VM every process start costs ~9 ms (fork+exec, measured with /bin/true), so N
+listeners cost N x 9 ms whoever starts them; both ways below use the same servers.  Beside it, for 10 and 50 hosts,
+the same matrices taken the way a Mininet user writes it by hand -- one
+`host.cmd('netprobe bind ...')` / `host.cmd('netprobe connect ...')` per cell, the
+same servers -- on a network built the same way, and the ratio of the two probe
+phases.  Both ways must agree cell for cell (the by-hand matrix is judged too).
+
+Targets (printed, never asserted): a 100-host probe phase under 2 s; the harness at
+least 50x faster than by hand.  Needs root; takes the run lock like a harness run.
+
+    sudo /usr/bin/python3 bench/bench_harness.py [--sizes 10,50,100,200]
+                                                 [--by-hand 10,50] [--switch lxbr]
+"""
+
+import argparse
+import os
+import signal
+import sys
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, REPO)
+
+from harness import network, probe, results, state  # noqa: E402
+from harness.__main__ import Interrupted, refuse_leftovers, _on_sigterm  # noqa: E402
+from harness.runner import run_scenario  # noqa: E402
+from topologies.scale import scale_scenario  # noqa: E402
+
+
+def by_hand(net, scenario, servers, run_state, netprobe, workdir, timings):
+    """The probe phase as a Mininet user writes it: one host.cmd per cell."""
+    t0 = time.monotonic()
+    errors = servers.start_all(net, scenario.servers, netprobe, workdir)
+    t1 = time.monotonic()
+    records = {}
+    for index, case in enumerate(scenario.cases):
+        argv = [netprobe, '--host', case.host, case.kind]
+        argv += ['--udp'] if case.proto == 'udp' else []
+        out = net.get(case.host).cmd(*(argv + [case.addr, str(case.port)]))
+        lines = [line for line in out.splitlines() if line.startswith('{')]
+        try:
+            records[index] = probe.parse_record(lines[0], case.kind)
+        except (IndexError, ValueError) as exc:
+            records[index] = f'no record ({exc}): {out[:200]!r}'
+    timings.update(servers_s=t1 - t0, probe_s=time.monotonic() - t1)
+    servers.stop()
+    return ('; '.join(errors) if errors else None), records
+
+
+def one(hosts, switch, netprobe, take=None):
+    """Run the scale scenario of `hosts` hosts once; returns the result dict."""
+    sc = scale_scenario(hosts, name=f'scale-{hosts}')
+    run_state = state.State(results.new_run_id())
+    try:
+        return run_scenario(sc, switch, run_state, netprobe, lambda m: print(f'  {m}'),
+                            take=take)
+    finally:
+        if not state.leftovers(run_state.data):
+            run_state.remove()
+
+
+def verdicts(res):
+    c = results.counts(res['cells'])
+    return f'{c["pass"]} pass/{c["fail"]} fail/{c["error"]} error'
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--sizes', default='10,50,100,200')
+    parser.add_argument('--by-hand', default='10,50')
+    parser.add_argument('--switch', default='lxbr', choices=('lxbr', 'ovs'))
+    args = parser.parse_args()
+    sizes = [int(x) for x in args.sizes.split(',') if x]
+    hand_sizes = [int(x) for x in args.by_hand.split(',') if x]
+    if os.geteuid() != 0:
+        print('bench_harness: needs root (Mininet); skipped')
+        return 0
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    network.check_environment(args.switch)
+    netprobe = probe.netprobe_path()
+    lock = state.acquire_lock()
+    try:
+        refuse_leftovers()
+        return measure(sizes, hand_sizes, args.switch, netprobe)
+    except (KeyboardInterrupt, Interrupted):
+        print('bench_harness: interrupted; the network was torn down')
+        return 2
+    finally:
+        state.release_lock(lock)
+
+
+def measure(sizes, hand_sizes, switch, netprobe):
+    """Run and print every figure; returns 0 when every run could measure."""
+    print(f'harness probe phase, full bind + connect matrices ({switch}):')
+    print(f'{"hosts":>6} {"cells":>7} {"build s":>8} {"setup s":>8} {"servers s":>9} '
+          f'{"probe s":>8} {"teardown s":>10} {"cells/s":>9}  verdicts')
+    fast, ok = {}, True
+    for n in sizes:
+        res = one(n, switch, netprobe)
+        t = res['timings']
+        fast[n] = res
+        cells = len(res['cells'])
+        rate = cells / t['probe_s'] if t['probe_s'] else 0
+        print(f'{n:>6} {cells:>7} {t["build_s"]:>8.2f} {t["prepare_s"]:>8.2f} '
+              f'{t["servers_s"]:>9.3f} {t["probe_s"]:>8.3f} {t["teardown_s"]:>10.2f} {rate:>9.0f}  '
+              f'{verdicts(res)}', flush=True)
+        ok = ok and not res['problem']
+    if 100 in fast:
+        p = fast[100]['timings']['probe_s']
+        print(f'target: 100-host probe phase under 2 s: {p:.3f} s -> '
+              f'{"met" if p < 2 else "MISSED"}')
+    print('\nby hand (one host.cmd per cell) on the same network, same servers:')
+    print(f'{"hosts":>6} {"cells":>7} {"by hand s":>10} {"harness s":>10} {"ratio":>7}'
+          '  matrices agree')
+    for n in hand_sizes:
+        slow = one(n, switch, netprobe, take=by_hand)
+        quick = fast.get(n) or one(n, switch, netprobe)
+        ratio = slow['timings']['probe_s'] / quick['timings']['probe_s']
+        same = [c['actual'] for c in slow['cells']] == [c['actual'] for c in quick['cells']]
+        print(f'{n:>6} {len(slow["cells"]):>7} {slow["timings"]["probe_s"]:>10.2f} '
+              f'{quick["timings"]["probe_s"]:>10.3f} {ratio:>6.0f}x  '
+              f'{"yes" if same else "NO"} ({verdicts(slow)})', flush=True)
+        print(f'target: >= 50x by hand at {n} hosts: {ratio:.0f}x -> '
+              f'{"met" if ratio >= 50 else "MISSED"}')
+        ok = ok and same
+    return 0 if ok else 1
+
+
+if __name__ == '__main__':
+    sys.exit(main())
