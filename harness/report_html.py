@@ -35,6 +35,7 @@ from harness import REPO
 
 LABS_DIR = os.path.join(REPO, 'labs')
 KINDS = ('bind', 'connect')
+GRID_LIMIT = 5000          # cells of one kind above which the grid is left out
 VERDICTS = ('pass', 'fail', 'error')
 _MARK = {'pass': '\u2713', 'fail': '\u2717', 'error': '!'}
 
@@ -272,6 +273,9 @@ def _scenario_section(matrix, labs_dir):
         mine = [c for c in cells if c.get('kind') == kind]
         if not mine:
             continue
+        if len(mine) > GRID_LIMIT:
+            out.append(_too_large(name, kind, mine))
+            continue
         protos = sorted({str(c.get('proto', 'tcp')) for c in mine})
         for proto in protos:
             out.append(matrix_grid(name, kind, [c for c in mine
@@ -290,6 +294,20 @@ def _scenario_section(matrix, labs_dir):
 
 
 # -- matrices ------------------------------------------------------------------------
+
+def _too_large(scenario, kind, cells):
+    """A matrix above GRID_LIMIT cells (a benchmark-sized scale run): its counts and
+    only the cells that differ, so the page stays a page; the CSV has every cell."""
+    verdicts = {v: sum(1 for c in cells if c.get('verdict') == v) for v in VERDICTS}
+    label = 'Bind matrix' if kind == 'bind' else 'Connect matrix'
+    bad = [(n, c) for n, c in _numbered(cells) if c.get('verdict') != 'pass']
+    return (f'<h3>{label}</h3><p class="facts" data-matrix="{esc(scenario)}/{esc(kind)}" '
+            f'data-omitted="{len(cells)}">{len(cells)} cells: {verdicts["pass"]} pass, '
+            f'{verdicts["fail"]} fail, {verdicts["error"]} error. The grid is left out '
+            f'above {GRID_LIMIT} cells; every cell is in {esc(kind)}.csv and '
+            'matrix.json.</p>'
+            + (_cell_table(bad[:GRID_LIMIT], 'differs') if bad else ''))
+
 
 def cell_column(cell):
     """The column label of a cell: its own 'column', else proto + addr(:port) + options."""
@@ -496,7 +514,7 @@ def _lab_sheet(name, labs_dir):
         return f'<p class="facts">No lab sheet for {esc(name)}.</p>'
     with open(path, encoding='utf-8') as f:
         text = f.read()
-    return (f'<details class="lab-wrap" open><summary>Lab sheet '
+    return (f'<details class="lab-wrap"><summary>Lab sheet '
             f'(labs/{esc(name)}.md)</summary><div class="lab">{render_markdown(text)}'
             '</div></details>')
 
