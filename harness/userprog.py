@@ -20,7 +20,10 @@ Which cells a program fills (one *launch* of the program per cell):
   ``client: CMD``, expected ``OK`` (a server should start on every host, a client
   should connect from every host; rule ``program-starts`` / ``program-connects``).
 Everything else of the scenario (netprobe's servers, the other cases) runs as usual,
-beside the program: a client program talks to netprobe's servers.
+beside the programs.  Order: the server programs first, on a fresh network (a port
+netprobe's servers have answered on sits in TIME_WAIT afterwards, and would make the
+program fail with EADDRINUSE); then netprobe's servers and batches; then the client
+programs, while netprobe's servers still listen (they are what a client talks to).
 
 How a launch's outcome is known, in this order; the cell's ``method`` says which:
 - ``tracer``: the program runs with LD_PRELOAD=libbindtrace.so ($BINDTRACE_LIB, else
@@ -329,21 +332,30 @@ class ProgramRun:
         self.logs = []
 
     def take(self, net, scenario, servers, state, netprobe, workdir, timings):
-        """runner.probe_phase plus the programs; returns (connect problem, records)."""
-        from . import probe
+        """The server programs, then runner.probe_phase, then the client programs
+        while netprobe's servers still listen.
+
+        Server programs go first, on a network nobody has used yet: after netprobe's
+        servers have answered connections their ports sit in TIME_WAIT, and a program
+        binding the same port would get EADDRINUSE from what the harness did.
+        probe_phase stops the servers when its batches are done; it is handed a proxy
+        whose stop() waits for the client programs.  Returns what probe_phase
+        returns: (connect problem, records).
+        """
+        from .runner import probe_phase
         t0 = time.monotonic()
-        errors = servers.start_all(net, scenario.servers, netprobe, workdir)
-        t1 = time.monotonic()
-        plans = probe.write_plans(scenario, workdir)
-        records = probe.run_batches(net, scenario, plans, state, netprobe)
-        t2 = time.monotonic()
+        self.run(net, workdir, 'server')
+        spent = time.monotonic() - t0
         try:
-            self.run(net, workdir)
+            got = probe_phase(net, scenario, _StopLater(servers), state, netprobe,
+                              workdir, timings)
+            t1 = time.monotonic()
+            self.run(net, workdir, 'client')
+            spent += time.monotonic() - t1
         finally:
-            timings.update(servers_s=t1 - t0, probe_s=t2 - t1,
-                           programs_s=time.monotonic() - t2)
             servers.stop()
-        return ('; '.join(errors) if errors else None), records
+        timings['programs_s'] = spent
+        return got
 
     def result(self, res):
         """res (a scenario result) with the program cells and res['programs']."""
@@ -351,11 +363,12 @@ class ProgramRun:
         res['programs'] = self.logs
         return res
 
-    def run(self, net, workdir):
-        """Every launch, hosts in parallel, each host's launches one after another."""
+    def run(self, net, workdir, role):
+        """Every launch of role, hosts in parallel, each host's one after another."""
         by_host = {}
         for launch in self.launches:
-            by_host.setdefault(launch.host, []).append(launch)
+            if launch.program.role == role:
+                by_host.setdefault(launch.host, []).append(launch)
         with ThreadPoolExecutor(max_workers=max(1, len(by_host))) as pool:
             futures = [pool.submit(self._run_host, net.get(h), todo, workdir)
                        for h, todo in by_host.items()]
@@ -381,6 +394,19 @@ class ProgramRun:
                 self.logs.append({'scenario': self.scenario.name, 'log': cell['log'],
                                   'files': launch.outcome['files']})
         return out + extra
+
+
+class _StopLater:
+    """netprobe's Servers with stop() postponed (ProgramRun.take stops them itself)."""
+
+    def __init__(self, servers):
+        self._servers = servers
+
+    def __getattr__(self, name):
+        return getattr(self._servers, name)
+
+    def stop(self, *_args, **_kwargs):
+        """Not yet: the client programs still talk to these servers."""
 
 
 def run_launch(node, launch, workdir, state):
