@@ -16,8 +16,8 @@ Which cells a program fills (one *launch* of the program per cell):
   a case with ``src=`` is left to netprobe when the template has no ``{src}``.
   The tracer cannot see who answered, so these cells do not check the peer.
 - a template without ``{addr}`` (the program decides its own address, like the
-  seed's server): one launch per host, in a new column ``server: CMD`` or
-  ``client: CMD``, expected ``OK`` (a server should start on every host, a client
+  seed's server): one launch per host, in a new column ``tcp server program`` or
+  ``tcp client program``, expected ``OK`` (a server should start on every host, a client
   should connect from every host; rule ``program-starts`` / ``program-connects``).
 Everything else of the scenario (netprobe's servers, the other cases) runs as usual,
 beside the programs.  Order: the server programs first, on a fresh network (a port
@@ -110,9 +110,12 @@ class Program:
         return '{addr}' in self.template
 
     def label(self):
-        """The column of a per-host launch: 'server: python3 app.py'."""
-        text = self.template if len(self.template) <= 48 else self.template[:45] + '...'
-        return f'{self.role}: {text}'
+        """The column of a per-host launch: 'tcp server program'.
+
+        Not the command line: a baseline must still name the same cell when the
+        program is fixed or moved (the cell's `program` field holds the command).
+        """
+        return f'{self.proto} {self.role} program'
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,9 @@ Run under the Mininet lock:
 
 import json
 import os
+import re
+import shlex
+import shutil
 import subprocess
 import sys
 
@@ -105,7 +108,7 @@ def test_seed_server_is_errno_99_on_every_host_but_h1(tmp_path):
     res, folder, cells = run_wrong_host(tmp_path, '--server',
                                         'python3 examples/seed_server.py')
     assert res.returncode == 1, res.stdout + res.stderr
-    server = column(cells, 'server: python3 examples/seed_server.py')
+    server = column(cells, 'tcp server program')
     assert {h: c['actual'] for h, c in server.items()} == {
         'h1': 'OK', 'h2': 'EADDRNOTAVAIL', 'h3': 'EADDRNOTAVAIL'}
     assert {c['method'] for c in server.values()} == {'tracer'}
@@ -115,9 +118,9 @@ def test_seed_server_is_errno_99_on_every_host_but_h1(tmp_path):
     assert server['h1']['stopped'] is True                  # it listened; we stopped it
     with open(os.path.join(folder, 'wrong-host', server['h2']['log'] + '.err')) as f:
         assert 'OSError: [Errno 99] Cannot assign requested address' in f.read()
-    assert 'h2 bind server: python3 examples/seed_server.py: expected OK, got ' \
-           'EADDRNOTAVAIL' in res.stderr
-    assert {c['method'] for c in cells if not c['column'].startswith('server:')} == \
+    assert server['h2']['program'] == 'python3 examples/seed_server.py'
+    assert 'h2 bind tcp server program: expected OK, got EADDRNOTAVAIL' in res.stderr
+    assert {c['method'] for c in cells if c['column'] != 'tcp server program'} == \
         {'netprobe'}
 
 
@@ -125,7 +128,7 @@ def test_fixed_server_is_green(tmp_path):
     res, _folder, cells = run_wrong_host(tmp_path, '--server',
                                          'python3 examples/fixed_server.py')
     assert res.returncode == 0, res.stdout + res.stderr
-    server = column(cells, 'server: python3 examples/fixed_server.py')
+    server = column(cells, 'tcp server program')
     assert {h: (c['actual'], c['addr']) for h, c in server.items()} == {
         h: ('OK', '0.0.0.0') for h in ('h1', 'h2', 'h3')}
 
@@ -167,13 +170,13 @@ def test_static_server_is_observed_and_a_hung_client_is_stopped(tmp_path):
         tmp_path / 'out', '--server', f'{binary} 10.0.0.1 6677',
         '--client', f'python3 {hang}', '--program-timeout', '1')
     assert res.returncode == 1, res.stdout + res.stderr
-    server = column(cells, 'server: ')
+    server = column(cells, 'tcp server program')
     assert {h: (c['actual'], c['method']) for h, c in server.items()} == {
         'h1': ('OK', 'observed'), 'h2': ('EADDRNOTAVAIL', 'observed'),
         'h3': ('EADDRNOTAVAIL', 'observed')}
     assert 'ss shows it listening on 10.0.0.1:6677' in server['h1']['message']
     assert 'bind: Cannot assign requested address' in server['h2']['message']
-    client = column(cells, 'client: ')
+    client = column(cells, 'tcp client program')
     assert set(client) == {'h1', 'h2', 'h3'}
     for cell in client.values():
         assert (cell['verdict'], cell['actual'], cell['stopped']) == ('error', 'ERROR', True)
@@ -190,3 +193,44 @@ def test_a_program_that_cannot_run_is_refused_before_building(tmp_path):
     assert not os.path.exists(tmp_path / 'latest')
     res = harness('run', 'wrong-host', '--out', str(tmp_path), '--client', "python3 'x")
     assert res.returncode == 2 and 'No closing quotation' in res.stderr
+
+
+def readme_commands():
+    """[(argv, expected exit status)] of the sh blocks of examples/README.md, in order.
+
+    A command may continue over lines ending in a backslash; its expected status is
+    the trailing `# exit N` comment (0 when there is none).  `sudo` is dropped: the
+    tests already run as root, and this machine has no sudo.
+    """
+    with open(os.path.join(REPO, 'examples', 'README.md')) as f:
+        text = f.read()
+    commands = []
+    for block in text.split('```sh\n')[1:]:
+        body = block.split('```', 1)[0].replace('\\\n', ' ')
+        for line in body.splitlines():
+            if not line.strip():
+                continue
+            status = re.search(r'#\s*exit (\d+)', line)
+            argv = shlex.split(line, comments=True)
+            if argv[0] == 'sudo':
+                argv = argv[1:]
+            commands.append((argv, int(status.group(1)) if status else 0))
+    return commands
+
+
+def test_examples_readme_works_as_written():
+    """Every command of examples/README.md, run as written, exits as the README says."""
+    commands = readme_commands()
+    assert len(commands) == 6
+    made = os.path.join(REPO, 'my-expectations')      # the README's --baseline folder
+    assert not os.path.exists(made), f'{made} exists already; remove it to run this test'
+    try:
+        for argv, status in commands:
+            res = subprocess.run(argv, cwd=REPO, capture_output=True, text=True,
+                                 timeout=GUARD_S * 3)
+            assert res.returncode == status, (argv, res.stdout[-3000:], res.stderr[-3000:])
+        out = res.stdout      # the last command: the --check against the seed's record
+        assert 'wrong-host bind h2 tcp server program: EADDRNOTAVAIL -> OK' in out
+        assert 'wrong-host bind h3 tcp server program: EADDRNOTAVAIL -> OK' in out
+    finally:
+        shutil.rmtree(made, ignore_errors=True)
