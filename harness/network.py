@@ -183,6 +183,8 @@ def node_classes(state, switch):
             def startShell(self, *args, **kwargs):
                 super().startShell(*args, **kwargs)
                 state.add_pid(self.pid, f'mininet:{self.name}')
+                if self.inNamespace:
+                    state.add_netns(self.name, self.pid)
         Tracked.__name__ = f'Tracked{base.__name__}'
         return Tracked
 

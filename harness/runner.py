@@ -107,7 +107,7 @@ def teardown(net, servers, state, log):
         if left:
             log('could not remove: ' + ', '.join(left) + ' (run: sudo make clean-net)')
         else:
-            state.data.update(pids={}, links=[], bridges=[], ovs_bridges=[])
+            state.data.update(pids={}, netns=[], links=[], bridges=[], ovs_bridges=[])
             state.save()
     finally:
         for sig, handler in old.items():

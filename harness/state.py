@@ -5,10 +5,16 @@
 /run/bindlab/state.json  rewritten whole (tmp + os.replace) each time something is
                        about to be created or has been created:
     {"run_id": ..., "pid": ..., "pids": {"1234": "mininet:h1", ...},
+     "netns": [{"host": "h1", "ino": 4026532951}, ...],
      "links": ["s1-eth1", ...], "bridges": ["s1"], "ovs_bridges": []}
 
 A PID is recorded with a marker string that its /proc/PID/cmdline must still contain
 when it is killed, so a PID the kernel has reused for something else is never touched.
+A process is spawned before its PID can be written down, so a SIGKILL in between would
+hide it: every host's network namespace is therefore recorded too (the inode of
+/proc/PID/ns/net of its shell), and clean-net also ends every netprobe found running
+in one of those namespaces -- processes inside a namespace this run created are this
+run's by construction.
 Names are recorded BEFORE they are created, so a SIGKILL in the middle of building
 still leaves a complete list; removing a name that does not exist is not an error.
 """
@@ -64,7 +70,7 @@ def release_lock(fd):
 
 
 def empty_state(run_id):
-    return {'run_id': run_id, 'pid': os.getpid(), 'pids': {}, 'links': [],
+    return {'run_id': run_id, 'pid': os.getpid(), 'pids': {}, 'netns': [], 'links': [],
             'bridges': [], 'ovs_bridges': []}
 
 
@@ -97,6 +103,11 @@ class State:
         """Forget several processes that have exited (one write)."""
         if [self.data['pids'].pop(str(pid), None) for pid in pids] != [None] * len(pids):
             self.save()
+
+    def add_netns(self, host, pid):
+        """Record the network namespace host's shell (pid) lives in."""
+        self.data.setdefault('netns', []).append({'host': host, 'ino': netns_ino(pid)})
+        self.save()
 
     def add_names(self, links=(), bridges=(), ovs_bridges=()):
         """Record root-namespace interfaces and bridges we are about to create."""
@@ -139,6 +150,27 @@ def read_state():
                 'ovs_bridges': []}
 
 
+def netns_ino(pid):
+    """The inode of process pid's network namespace, or None."""
+    try:
+        return os.stat(f'/proc/{int(pid)}/ns/net').st_ino
+    except (OSError, ValueError):
+        return None
+
+
+def processes_in(netns, marker='netprobe'):
+    """{pid text: marker} of processes running in the recorded namespaces whose
+    cmdline holds marker (the root namespace is never one of them)."""
+    inos = {n['ino'] for n in netns if n.get('ino')} - {netns_ino(1), netns_ino('self')}
+    found = {}
+    if not inos:
+        return found
+    for entry in os.listdir('/proc'):
+        if entry.isdigit() and netns_ino(entry) in inos and pid_matches(entry, marker):
+            found[entry] = marker
+    return found
+
+
 def pid_matches(pid, marker):
     """True if process pid is alive and its cmdline contains marker."""
     try:
@@ -158,7 +190,8 @@ def leftovers(state):
     """What of a recorded state still exists: a list of 'kind name' strings."""
     if state is None:
         return []
-    found = [f'process {pid} ({marker})' for pid, marker in state['pids'].items()
+    pids = dict(state['pids'], **processes_in(state.get('netns', [])))
+    found = [f'process {pid} ({marker})' for pid, marker in pids.items()
              if pid_matches(pid, marker)]
     found += [f'interface {name}' for name in state['links'] + state['bridges']
               if link_exists(name)]
@@ -229,6 +262,7 @@ def remove_names(state, log=lambda msg: None):
 def clean(state, log=lambda msg: None):
     """Remove everything state records; returns what is still there (empty = clean)."""
     kill_recorded(state['pids'], log)
+    kill_recorded(processes_in(state.get('netns', [])), log)
     remove_names(state, log)
     return leftovers(state)
 

@@ -13,11 +13,14 @@ command line holds `mininet:`), root-namespace interfaces, and the state file.
 import glob
 import json
 import os
-import signal
 import subprocess
+import sys
 import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, REPO)
+from harness.state import processes_in  # noqa: E402  (what clean-net also looks for)
+
 PYTHON = '/usr/bin/python3'
 STATE = '/run/bindlab/state.json'
 # Guards against a hung run, never assertions about speed.

@@ -139,6 +139,9 @@ def test_sigkill_leaves_a_record_and_clean_net_removes_it(tmp_path):
     assert res.returncode == 0, res.stdout + res.stderr
     for pid, marker in st['pids'].items():
         assert not hu.alive(pid, marker), f'{pid} ({marker}) survived clean-net'
+    # Also the processes spawned after the snapshot, or killed before their PID was
+    # written down: nothing may still run in the namespaces the run created.
+    assert st['netns'] and not hu.processes_in(st['netns'])
     assert not created & hu.links()
     assert hu.read_state() is None
     assert hu.harness('clean-net').returncode == 0   # idempotent: nothing recorded
