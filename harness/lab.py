@@ -225,12 +225,8 @@ def load_goal(scenario, cells):
 
 def probe_cells(net, scenario, run_state, netprobe):
     """Every case of scenario probed now on net; the judged cells (harness format)."""
-    workdir = tempfile.mkdtemp(prefix='check-', dir=state.RUN_DIR)
-    try:
-        plans = probe.write_plans(scenario, workdir)
-        records = probe.run_batches(net, scenario, plans, run_state, netprobe)
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+    records = probe.run_batches(net, scenario, probe.make_plans(scenario), run_state,
+                                netprobe)
     return runner.judge(scenario, records, None, None)
 
 

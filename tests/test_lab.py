@@ -241,3 +241,60 @@ def test_every_goal_block_names_cells_of_its_scenario():
         lab.parse_goal(lines, _cells(known[name]), sheet)
         checked += 1
     assert checked >= 2          # wrong-host and lost-address at least
+
+
+# -- every lab can be solved with its own sheet's commands --------------------------------------
+
+# The commands a student types from each sheet's Fixes to reach its goal.  Each one
+# must appear in the sheet verbatim (as `mininet> CMD`), so sheet and test cannot drift.
+SOLUTIONS = {
+    'lost-address': ['h1 ip addr add 10.0.0.1/24 dev h1-eth0',
+                     'h3 ip link set dev h3-eth0 up'],
+    'ipv6-dad': ['h2 ip addr del fd00::2/64 dev h2-eth0',
+                 'h2 ip addr add fd00::2/64 dev h2-eth0 nodad'],
+    'nonlocal-bind': ['h1 ip addr del 10.0.0.1/24 dev h1-eth0',
+                      'h2 ip addr add 10.0.0.1/24 dev h2-eth0',
+                      'h3 ip neigh flush dev h3-eth0'],
+    'home-router-nat': ['r1 nft add rule ip nat prerouting iifname "r1-eth1" tcp dport 6678 '
+                        'dnat to 192.168.1.50:6678',
+                        'r1 nft flush chain ip filter forward'],
+    'docker-bridge': ['c1 netprobe serve --lifetime 900 172.17.0.2 80 &',
+                      'c2 netprobe serve --lifetime 900 0.0.0.0 80 &',
+                      'c3 netprobe serve --lifetime 900 0.0.0.0 81 &',
+                      'c5 sysctl -w net.ipv6.conf.all.disable_ipv6=0',
+                      'c5 sysctl -w net.ipv6.conf.lo.disable_ipv6=0'],
+    'port-exhaustion': ['h1 sysctl -w net.ipv4.ip_local_port_range="32768 60999"',
+                        'h4 sysctl -w net.ipv4.ip_local_port_range="32768 60999"'],
+    'port-conflicts': ['h1 sysctl -w net.ipv6.bindv6only=1'],
+    'routed-subnets': ['h1 ip route add default via 10.0.1.1',
+                       'h1 ip -6 route add default via fd00:1::1',
+                       'h2 ip route replace 10.0.2.0/24 via 10.0.1.1',
+                       'h2 ip -6 route replace fd00:2::/64 via fd00:1::1',
+                       'r1 nft flush chain inet filter forward'],
+    'scale': [],
+}
+
+
+@pytest.mark.parametrize('scenario', sorted(SOLUTIONS))
+def test_lab_is_solved_by_its_sheet(scenario):
+    """Open the lab: not solved (except scale, healthy on purpose); type the sheet's
+    fix; `check` says SOLVED; leave; nothing left behind."""
+    with open(os.path.join(REPO, 'labs', f'{scenario}.md'), encoding='utf-8') as f:
+        sheet = f.read()
+    for line in SOLUTIONS[scenario]:
+        assert f'mininet> {line}' in sheet, f'{scenario}: the sheet no longer shows {line}'
+    child = open_lab(scenario)
+    try:
+        out = type_line(child, 'check', timeout=120)
+        if SOLUTIONS[scenario]:
+            assert 'not solved yet' in out, out
+        for line in SOLUTIONS[scenario]:
+            type_line(child, line)
+        out = type_line(child, 'check', timeout=120)
+        assert 'SOLVED' in out, out
+        child.sendline('exit')
+        assert wait_exit(child, timeout=120) == 0
+    finally:
+        if child.isalive():
+            child.terminate(force=True)
+    assert lab_leftovers() == []
