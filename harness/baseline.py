@@ -55,13 +55,23 @@ class BadInput(Exception):
 # -- run folders ------------------------------------------------------------------------
 
 def run_folder(path):
-    """The run folder named by path: the folder itself, or <path>/latest.
+    """The run folder named by path: the folder itself, <path>/latest, or the only run
+    folder inside path (a CI artifact often loses the `latest` symlink).
 
-    Raises BadInput when neither holds a summary.json.
+    Raises BadInput when none holds a summary.json.
     """
     for cand in (path, os.path.join(path, 'latest')):
         if os.path.isfile(os.path.join(cand, 'summary.json')):
             return os.path.realpath(cand)
+    try:
+        inside = sorted(e.path for e in os.scandir(path)
+                        if e.is_dir() and os.path.isfile(os.path.join(e.path, 'summary.json')))
+    except OSError:
+        inside = []
+    if len(inside) == 1:
+        return os.path.realpath(inside[0])
+    if len(inside) > 1:
+        raise BadInput(f'{path}: holds {len(inside)} run folders and no latest; name one')
     raise BadInput(f'{path}: not a run folder (no summary.json in it or in '
                    f'{os.path.join(path, "latest")})')
 
@@ -272,16 +282,18 @@ def add_run_options(run_parser):
 
 
 def add_commands(sub):
-    """Subcommands diff, record, check; returns {name: function(args) -> status}."""
+    """Subcommands diff, record, check; each sets args.handler (function(args) -> status)."""
     d = sub.add_parser('diff', help='list the cells that differ between two run folders')
     d.add_argument('run_a', metavar='RUN_A')
     d.add_argument('run_b', metavar='RUN_B')
-    for name, text in (('record', 'write a run folder\'s matrices as expectation files'),
-                       ('check', 'compare a run folder with the expectation files')):
+    d.set_defaults(handler=cmd_diff)
+    for name, text, handler in (
+            ('record', 'write a run folder\'s matrices as expectation files', cmd_record),
+            ('check', 'compare a run folder with the expectation files', cmd_check)):
         p = sub.add_parser(name, help=text)
         p.add_argument('run', metavar='RUN')
         p.add_argument('--baseline', default=DEFAULT_DIR, metavar='DIR')
-    return {'diff': cmd_diff, 'record': cmd_record, 'check': cmd_check}
+        p.set_defaults(handler=handler)
 
 
 def report(lines, what):

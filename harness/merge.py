@@ -28,12 +28,12 @@ SAME_ENV = ('kernel', 'mininet', 'ovs', 'switch')
 
 
 def add_command(sub):
-    """The `merge` subcommand; returns {name: function(args) -> status}."""
+    """The `merge` subcommand; sets args.handler (function(args) -> status)."""
     p = sub.add_parser('merge', help='merge the run folders of shards into one run')
     p.add_argument('shards', nargs='+', metavar='DIR')
     p.add_argument('--out', required=True, metavar='DIR',
                    help='write the merged run into DIR/<run-id> (DIR/latest points at it)')
-    return {'merge': cmd_merge}
+    p.set_defaults(handler=cmd_merge)
 
 
 def cmd_merge(args):
