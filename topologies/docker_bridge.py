@@ -121,11 +121,13 @@ def _servers():
 
 
 def _bind_cases():
-    """Each host binds the gateway, the published address, its own, wildcard, lo."""
+    """Each host binds its own address, the gateway, the published address, wildcard, lo."""
     cases = []
+    for h in _CONTAINERS:
+        cases.append(bind(h, _ip(h), _BIND_PORT, expect_bind(h, _ip(h), _OWNERS),
+                          column='tcp own address'))
     for h in _CONTAINERS + ('dh',):
-        own = _ip(h) if h != 'dh' else _GW
-        for addr in dict.fromkeys((own, _GW, _OUTER, '0.0.0.0', '127.0.0.1')):
+        for addr in (_GW, _OUTER, '0.0.0.0', '127.0.0.1'):
             cases.append(bind(h, addr, _BIND_PORT, expect_bind(h, addr, _OWNERS)))
     for h in ('c4', 'c5'):
         for addr in ('::', '::1'):
