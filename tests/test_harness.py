@@ -214,3 +214,12 @@ def test_bad_scenario_file_exits_2(tmp_path, body, message):
     assert res.returncode == 2
     assert str(path) in res.stderr and message in res.stderr
     assert hu.snapshot() == before
+
+
+def test_shard_runs_only_its_slice(tmp_path):
+    res = hu.harness('run', 'wrong-host', 'lost-address', '--shard', '2/2', '--switch',
+                     'lxbr', '--out', str(tmp_path))
+    assert res.returncode == 0, res.stdout + res.stderr
+    summary = load(tmp_path / 'latest' / 'summary.json')
+    assert [s['name'] for s in summary['scenarios']] == ['lost-address']
+    assert summary['shard'] == '2/2'
