@@ -333,6 +333,7 @@ class ProgramRun:
         self.state = state
         self.launches = plan(scenario, programs, hosts_of(scenario.topo()))
         self.logs = []
+        self.cancel = threading.Event()     # set: the run was interrupted
 
     def take(self, net, scenario, servers, state, netprobe, workdir, timings):
         """The server programs, then runner.probe_phase, then the client programs
@@ -375,12 +376,18 @@ class ProgramRun:
         with ThreadPoolExecutor(max_workers=max(1, len(by_host))) as pool:
             futures = [pool.submit(self._run_host, net.get(h), todo, workdir)
                        for h, todo in by_host.items()]
-            for fut in futures:
-                fut.result()
+            try:
+                for fut in futures:
+                    fut.result()
+            except BaseException:   # Ctrl-C, SIGTERM: stop every program now
+                self.cancel.set()
+                raise
 
     def _run_host(self, node, todo, workdir):
         for launch in todo:
-            launch.outcome = run_launch(node, launch, workdir, self.state)
+            if self.cancel.is_set():
+                return
+            launch.outcome = run_launch(node, launch, workdir, self.state, self.cancel)
 
     def cells(self, cells, problem=None):
         """cells with the program cells in place of (or beside) netprobe's."""
@@ -412,7 +419,7 @@ class _StopLater:
         """Not yet: the client programs still talk to these servers."""
 
 
-def run_launch(node, launch, workdir, state):
+def run_launch(node, launch, workdir, state, cancel=None):
     """Start one launch, wait for its outcome, stop it; returns the outcome dict."""
     stem = os.path.join(workdir, f'prog-{launch.cell_id}-{launch.host}')
     trace = stem + '.trace.jsonl'
@@ -426,7 +433,7 @@ def run_launch(node, launch, workdir, state):
     with _state_lock:      # State is not thread-safe; hosts run in parallel
         state.add_pid(proc.pid, os.path.basename(launch.argv[0]))
     try:
-        decided = wait_outcome(node, launch, proc, trace, stem + '.err')
+        decided = wait_outcome(node, launch, proc, trace, stem + '.err', cancel)
         if decided and (decided['actual'] != OK or launch.program.role == 'client'):
             _wait_quietly(proc, EXIT_GRACE_S)   # let it finish what it was doing
     finally:
@@ -442,10 +449,15 @@ def run_launch(node, launch, workdir, state):
     return decided
 
 
-def wait_outcome(node, launch, proc, trace, errpath):
-    """Poll until the outcome is known or the timeout passes (then None)."""
+def wait_outcome(node, launch, proc, trace, errpath, cancel=None):
+    """Poll until the outcome is known or the timeout passes (then None).
+
+    cancel: a threading.Event; once set, give up at once (None).
+    """
     deadline = time.monotonic() + launch.program.timeout_s
     while True:
+        if cancel is not None and cancel.is_set():
+            return None
         exited = proc.poll() is not None
         if launch.method == 'tracer':
             got = decide_traced(launch, read_trace(trace), exited)

@@ -234,3 +234,27 @@ def test_examples_readme_works_as_written():
         assert 'wrong-host bind h3 tcp server program: EADDRNOTAVAIL -> OK' in out
     finally:
         shutil.rmtree(made, ignore_errors=True)
+
+
+SCENARIO_FILE = '''
+"""wrong-host with the fixed server in it, as a scenario file (with_programs)."""
+from harness.userprog import with_programs
+from topologies.wrong_host import scenarios as _base
+
+scenarios = [with_programs(_base[0], server='python3 examples/fixed_server.py',
+                           name='wh-fixed-server', default=False)]
+'''
+
+
+def test_programs_from_a_scenario_file(tmp_path):
+    """A scenario file can name the program instead of the command line."""
+    path = tmp_path / 'with_program.py'
+    path.write_text(SCENARIO_FILE)
+    res = harness('run', '--scenario-file', str(path), '--out', str(tmp_path / 'out'))
+    assert res.returncode == 0, res.stdout + res.stderr
+    folder = os.path.realpath(tmp_path / 'out' / 'latest')
+    with open(os.path.join(folder, 'wh-fixed-server', 'matrix.json')) as f:
+        cells = json.load(f)['cells']
+    server = column(cells, 'tcp server program')
+    assert {h: (c['actual'], c['method'], c['program']) for h, c in server.items()} == {
+        h: ('OK', 'tracer', 'python3 examples/fixed_server.py') for h in ('h1', 'h2', 'h3')}
