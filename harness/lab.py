@@ -432,27 +432,37 @@ class Lab:
             'matrix, sheet, banner; exit tears the network down.\n')
 
     def try_lines(self):
-        """Commands worth typing first: the goal's cells, else failing cells."""
+        """Commands worth typing first: the goal's cells, else failing cells.
+
+        A cell whose plan options have no command-line form (`hold`, `nolisten`,
+        `family=`), or whose host holds sockets across its batch (its outcome depends
+        on the cases before it), is left out: typed alone it would not show what the
+        matrix shows.
+        """
+        held = {c.host for c in self.scenario.cases if 'hold' in c.options}
+
+        def typeable(cell):
+            return cell['host'] not in held and _cli_options(cell) is not None
+
         cells = []
         for req in self.reqs:
             if not req['all']:
                 cells += [c for c in goal_cells(req, self.cells)
-                          if c['actual'] != req['outcome']][:1]
+                          if c['actual'] != req['outcome'] and typeable(c)][:1]
         if not cells:
-            cells = [c for c in self.cells if c['actual'] not in ('OK',)][:1]
+            cells = [c for c in self.cells if c['actual'] != 'OK' and typeable(c)][:1]
         lines = []
         for cell in cells[:3]:
-            udp = '--udp ' if cell['proto'] == 'udp' else ''
+            opts = ''.join(f'{o} ' for o in _cli_options(cell))
+            where = f'{cell["addr"]} {cell["port"]}'
             if cell['kind'] == 'bind':
-                lines += [f'{cell["host"]} netprobe bind {udp}{cell["addr"]} {cell["port"]}',
-                          f'{cell["host"]} netprobe diagnose {udp}{cell["addr"]} '
-                          f'{cell["port"]}']
-                if cell['proto'] == 'tcp':
-                    lines.append(f'{cell["host"]} seed-server {cell["addr"]} '
-                                 f'{cell["port"]}')
+                lines += [f'{cell["host"]} netprobe bind {opts}{where}',
+                          f'{cell["host"]} netprobe diagnose '
+                          f'{"--udp " if cell["proto"] == "udp" else ""}{where}']
+                if cell['proto'] == 'tcp' and not cell['options']:
+                    lines.append(f'{cell["host"]} seed-server {where}')
             else:
-                lines.append(f'{cell["host"]} netprobe connect {udp}{cell["addr"]} '
-                             f'{cell["port"]}')
+                lines.append(f'{cell["host"]} netprobe connect {opts}{where}')
         lines.append(f'{self.net.hosts[0].name} netprobe addrs')
         return lines
 
@@ -505,6 +515,27 @@ class Lab:
                 lab.banner()
 
         LabCLI(self.net)
+
+
+_CLI_FLAGS = {'reuseaddr': '--reuseaddr', 'reuseport': '--reuseport',
+              'freebind': '--freebind', 'nogreet': '--no-greet'}
+_CLI_VALUES = {'v6only': '--v6only', 'dev': '--dev', 'src': '--src', 'sport': '--sport',
+               'timeout': '--timeout'}
+
+
+def _cli_options(cell):
+    """The netprobe command-line options of a cell's plan options, or None when one
+    has no command-line form."""
+    out = ['--udp'] if cell['proto'] == 'udp' else []
+    for opt in cell.get('options') or ():
+        name, _, value = opt.partition('=')
+        if name in _CLI_FLAGS and not value:
+            out.append(_CLI_FLAGS[name])
+        elif name in _CLI_VALUES and value:
+            out += [_CLI_VALUES[name], value]
+        else:
+            return None
+    return out
 
 
 def _host_addresses(host):
@@ -596,6 +627,9 @@ def main(argv=None):
         return cmd_check(args) if args.command == 'check' else cmd_lab(args)
     except (LabError, network.EnvError, probe.ProbeError, state.LockBusy) as exc:
         warn(str(exc))
+        return EXIT_USAGE
+    except KeyboardInterrupt:     # Ctrl-C before the CLI was open: already torn down
+        warn('interrupted: the lab was torn down')
         return EXIT_USAGE
 
 
