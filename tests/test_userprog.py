@@ -258,3 +258,38 @@ def test_programs_from_a_scenario_file(tmp_path):
     server = column(cells, 'tcp server program')
     assert {h: (c['actual'], c['method'], c['program']) for h, c in server.items()} == {
         h: ('OK', 'tracer', 'python3 examples/fixed_server.py') for h in ('h1', 'h2', 'h3')}
+
+
+def test_ctrl_c_while_programs_run_stops_them(tmp_path):
+    """SIGINT while every host runs a hung server: exit 2, each program gone by PID."""
+    import signal
+    import time
+    hang = tmp_path / 'hang.py'
+    hang.write_text('import time\ntime.sleep(600)\n')
+    env = dict(os.environ, NETPROBE=os.path.join(REPO, 'build', 'netprobe'),
+               BINDTRACE_LIB=TRACER)
+    proc = subprocess.Popen([PYTHON, '-m', 'harness', 'run', 'wrong-host', '--server',
+                             f'python3 {hang}', '--program-timeout', '120', '--out',
+                             str(tmp_path / 'out')], cwd=REPO, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    pids, deadline = [], time.monotonic() + GUARD_S
+    try:
+        while len(pids) < 3:          # the three programs are recorded in the state file
+            assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
+            try:
+                with open('/run/bindlab/state.json') as f:
+                    recorded = json.load(f)['pids']
+            except (OSError, ValueError):
+                recorded = {}
+            pids = [int(p) for p, marker in recorded.items() if marker == 'python3']
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        _out, err = proc.communicate(timeout=GUARD_S)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 2, err
+    assert 'interrupted' in err
+    assert [p for p in pids if os.path.exists(f'/proc/{p}')] == []
+    assert not os.path.exists(tmp_path / 'out' / 'latest')
