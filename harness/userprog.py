@@ -66,7 +66,6 @@ from .results import write_file
 from .scenario import OK, Scenario
 
 ROLES = ('server', 'client')
-PLACEHOLDERS = ('{addr}', '{port}', '{src}', '{host}', '{proto}')
 DEFAULT_TIMEOUT_S = 5.0
 DEFAULT_PORT = 6677          # the seed's port, for a template with {port} but no {addr}
 POLL_S = 0.02
@@ -266,10 +265,12 @@ class Launch:
 
 
 def wildcard(addr):
+    """The wildcard of addr's family: '0.0.0.0' or '::'."""
     return '::' if ':' in addr else '0.0.0.0'
 
 
 def src_of(case):
+    """The source address of a connect case (its src= option), or None."""
     for opt in case.options:
         if opt.startswith('src='):
             return opt[4:]
@@ -301,9 +302,10 @@ def plan(scenario, programs, hosts):
                 values = {'addr': case.addr, 'port': case.port, 'host': case.host,
                           'proto': case.proto,
                           'src': src_of(case) or wildcard(case.addr)}
+                told_port = case.port if '{port}' in program.template else None
                 launches.append(Launch(program, case.host, fill(argv, values),
                                        f'{case.kind[0]}{index}', index, case.addr,
-                                       case.port, method))
+                                       told_port, method))
         else:
             port = next((c.port for c in scenario.cases if c.kind == 'bind'),
                         DEFAULT_PORT)
@@ -323,9 +325,9 @@ class ProgramRun:
 
     ProgramRun(scenario, programs, state) plans the launches (hosts in topology order).
     .take is the runner's probe phase with the programs in it (runner.run_scenario's
-    `take=`): netprobe's servers, the batches, then the programs while the servers
-    still listen.  .result(res) puts the program cells into a scenario result and
-    its logs under res['programs'] for save_logs().
+    `take=`): the server programs, netprobe's servers and batches, then the client
+    programs while netprobe's servers still listen.  .result(res) puts the program
+    cells into a scenario result and its logs under res['programs'] for save_logs().
     """
 
     def __init__(self, scenario, programs, state):
