@@ -146,19 +146,19 @@ def test_port_exhaustion(tmp_path):
 def test_port_conflicts(tmp_path):
     m = run_scenario('port-conflicts', tmp_path)
     # A server holds the port.
-    assert m.actual('h1', 'tcp 0.0.0.0:7200') == 'EADDRINUSE'
-    assert m.actual('h1', 'tcp 10.0.0.1:7200') == 'EADDRINUSE'
-    assert m.actual('h2', 'tcp 0.0.0.0:7200') == 'OK'
+    assert m.actual('h1', 'tcp 0.0.0.0:7000') == 'EADDRINUSE'
+    assert m.actual('h1', 'tcp 10.0.0.1:7000') == 'EADDRINUSE'
+    assert m.actual('h2', 'tcp 0.0.0.0:7000') == 'OK'
     # SO_REUSEADDR does not share a TCP listener's port; SO_REUSEPORT does; UDP differs.
-    assert m.actual('h1', 'tcp 0.0.0.0:7202 reuseaddr') == 'EADDRINUSE'
-    assert m.actual('h1', 'tcp 0.0.0.0:7203 reuseport') == 'OK'
-    assert m.actual('h1', 'tcp 0.0.0.0:7203') == 'EADDRINUSE'
-    assert m.actual('h1', 'udp 0.0.0.0:7302 reuseaddr') == 'OK'
-    assert m.actual('h1', 'udp 0.0.0.0:7303 reuseport') == 'OK'
+    assert m.actual('h1', 'tcp 0.0.0.0:7002 reuseaddr') == 'EADDRINUSE'
+    assert m.actual('h1', 'tcp 0.0.0.0:7003 reuseport') == 'OK'
+    assert m.actual('h1', 'tcp 0.0.0.0:7003') == 'EADDRINUSE'
+    assert m.actual('h1', 'udp 0.0.0.0:7102 reuseaddr') == 'OK'
+    assert m.actual('h1', 'udp 0.0.0.0:7103 reuseport') == 'OK'
     # v4/v6 wildcard overlap, both orders.
-    assert m.actual('h1', 'tcp 0.0.0.0:7210') == 'EADDRINUSE'
-    assert m.actual('h1', 'udp 0.0.0.0:7210') == 'EADDRINUSE'
-    assert m.actual('h1', 'tcp 0.0.0.0:7211') == 'OK'
+    assert m.actual('h1', 'tcp 0.0.0.0:7010') == 'EADDRINUSE'
+    assert m.actual('h1', 'udp 0.0.0.0:7010') == 'EADDRINUSE'
+    assert m.actual('h1', 'tcp 0.0.0.0:7011') == 'OK'
     assert m.actual('h1', 'tcp [::]:7004') == 'EADDRINUSE'
     assert m.actual('h1', 'tcp [::]:7004 v6only=1') == 'OK'
     # The restart case: TIME_WAIT yields to SO_REUSEADDR only if the old server set it.

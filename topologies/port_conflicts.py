@@ -3,8 +3,8 @@
 h1 and h2 on one switch s1 at 10.0.0.1..2/24 and fd00::1..2/64 (nodad).  h1 runs
 servers that hold ports; h1's bind cases meet them (and pairs of binds where the first
 keeps its socket, `hold`); h2 connects to h1's dual-stack and IPv6-only servers.
-The servers use ports 7110-7303 so that ports 7000-7007, which the lab sheet's
-commands bind by hand, stay free on the live lab network.
+labs/port-conflicts.md is written against these exact ports (servers on 7000-7113,
+held pairs on 7004-7014, TIME_WAIT on 7020/7021): renumber them together.
 Fault: two servers on h1 "just stopped" (ports 7020 and 7021) and left a connection in
 TIME_WAIT on the server side; the one on 7021 had set SO_REUSEADDR, the one on 7020
 had not.  What the kernel really does (TCP unless said):
@@ -93,16 +93,16 @@ def _faults():
 
 def _servers():
     """Listeners on h1 that the bind cases meet, and the connect targets."""
-    s = [Server('h1', '0.0.0.0', 7200),
-         Server('h1', '0.0.0.0', 7202, options=('reuseaddr',)),
-         Server('h1', '0.0.0.0', 7203, options=('reuseport',)),
-         Server('h1', '::', 7210, options=('v6only=0',)),
-         Server('h1', '::', 7211, options=('v6only=1',)),
-         Server('h1', '::', 7210, 'udp', ('v6only=0',)),
-         Server('h1', '::', 7211, 'udp', ('v6only=1',)),
-         Server('h1', '0.0.0.0', 7300, 'udp'),
-         Server('h1', '0.0.0.0', 7302, 'udp', ('reuseaddr',)),
-         Server('h1', '0.0.0.0', 7303, 'udp', ('reuseport',))]
+    s = [Server('h1', '0.0.0.0', 7000),
+         Server('h1', '0.0.0.0', 7002, options=('reuseaddr',)),
+         Server('h1', '0.0.0.0', 7003, options=('reuseport',)),
+         Server('h1', '::', 7010, options=('v6only=0',)),
+         Server('h1', '::', 7011, options=('v6only=1',)),
+         Server('h1', '::', 7010, 'udp', ('v6only=0',)),
+         Server('h1', '::', 7011, 'udp', ('v6only=1',)),
+         Server('h1', '0.0.0.0', 7100, 'udp'),
+         Server('h1', '0.0.0.0', 7102, 'udp', ('reuseaddr',)),
+         Server('h1', '0.0.0.0', 7103, 'udp', ('reuseport',))]
     for proto in ('tcp', 'udp'):
         s += [Server('h1', '::', _DUAL, proto, ('v6only=0',)),
               Server('h1', '::', _V6ONLY, proto, ('v6only=1',))]
@@ -111,7 +111,7 @@ def _servers():
 
 
 def _b(host, addr, port, outcome, reason, proto='tcp', options=()):
-    """A bind case whose column names the port: 'tcp 0.0.0.0:7200 reuseaddr'."""
+    """A bind case whose column names the port: 'tcp 0.0.0.0:7000 reuseaddr'."""
     extra = ''.join(f' {o}' for o in options)
     return bind(host, addr, port, explicit(outcome, reason), proto, options,
                 column=f'{proto} {endpoint(addr, port)}{extra}')
@@ -121,41 +121,41 @@ def _server_cases():
     """Binds on h1 (and h2) against h1's running servers."""
     used = 'EADDRINUSE'
     return [
-        _b('h1', '0.0.0.0', 7200, used, 'a server listens on 0.0.0.0:7200'),
-        _b('h1', _H1_V4, 7200, used, '0.0.0.0:7200 covers every IPv4 address, 10.0.0.1 too'),
-        _b('h1', '0.0.0.0', 7200, used, 'SO_REUSEADDR on the new socket alone changes '
+        _b('h1', '0.0.0.0', 7000, used, 'a server listens on 0.0.0.0:7000'),
+        _b('h1', _H1_V4, 7000, used, '0.0.0.0:7000 covers every IPv4 address, 10.0.0.1 too'),
+        _b('h1', '0.0.0.0', 7000, used, 'SO_REUSEADDR on the new socket alone changes '
            'nothing: the port has a listener', options=('reuseaddr',)),
-        _b('h1', '::', 7200, used, 'an IPv6 wildcard with the default IPV6_V6ONLY=0 '
+        _b('h1', '::', 7000, used, 'an IPv6 wildcard with the default IPV6_V6ONLY=0 '
            '(bindv6only=0) claims the IPv4 port too'),
-        _b('h1', '::', 7200, 'OK', 'IPv6 only: no overlap with 0.0.0.0:7200',
+        _b('h1', '::', 7000, 'OK', 'IPv6 only: no overlap with 0.0.0.0:7000',
            options=('v6only=1',)),
-        _b('h1', _H1_V6, 7200, 'OK', 'an IPv6 address does not overlap 0.0.0.0'),
-        _b('h2', '0.0.0.0', 7200, 'OK', 'ports belong to a network namespace: h1\'s '
+        _b('h1', _H1_V6, 7000, 'OK', 'an IPv6 address does not overlap 0.0.0.0'),
+        _b('h2', '0.0.0.0', 7000, 'OK', 'ports belong to a network namespace: h1\'s '
            'server does not hold h2\'s port'),
-        _b('h1', '0.0.0.0', 7202, used, 'SO_REUSEADDR on both: still two listeners on one '
+        _b('h1', '0.0.0.0', 7002, used, 'SO_REUSEADDR on both: still two listeners on one '
            'TCP port, refused', options=('reuseaddr',)),
-        _b('h1', '0.0.0.0', 7203, 'OK', 'SO_REUSEPORT on both sockets: they share the port',
+        _b('h1', '0.0.0.0', 7003, 'OK', 'SO_REUSEPORT on both sockets: they share the port',
            options=('reuseport',)),
-        _b('h1', '0.0.0.0', 7203, used, 'SO_REUSEPORT only on the server: every socket '
+        _b('h1', '0.0.0.0', 7003, used, 'SO_REUSEPORT only on the server: every socket '
            'must set it'),
-        _b('h1', '0.0.0.0', 7203, used, 'SO_REUSEADDR is not SO_REUSEPORT',
+        _b('h1', '0.0.0.0', 7003, used, 'SO_REUSEADDR is not SO_REUSEPORT',
            options=('reuseaddr',)),
-        _b('h1', '0.0.0.0', 7210, used, 'the server on :: with v6only=0 holds IPv4 too'),
-        _b('h1', _H1_V4, 7210, used, 'the server on :: with v6only=0 holds every IPv4 '
+        _b('h1', '0.0.0.0', 7010, used, 'the server on :: with v6only=0 holds IPv4 too'),
+        _b('h1', _H1_V4, 7010, used, 'the server on :: with v6only=0 holds every IPv4 '
            'address'),
-        _b('h1', '127.0.0.1', 7210, used, 'loopback too'),
-        _b('h1', '0.0.0.0', 7210, used, 'UDP: the same overlap', 'udp'),
-        _b('h1', '0.0.0.0', 7211, 'OK', 'the server on :: has v6only=1: IPv4 is free'),
-        _b('h1', '0.0.0.0', 7211, 'OK', 'UDP: the same', 'udp'),
-        _b('h1', '::', 7211, used, 'the IPv6 wildcard itself is taken',
+        _b('h1', '127.0.0.1', 7010, used, 'loopback too'),
+        _b('h1', '0.0.0.0', 7010, used, 'UDP: the same overlap', 'udp'),
+        _b('h1', '0.0.0.0', 7011, 'OK', 'the server on :: has v6only=1: IPv4 is free'),
+        _b('h1', '0.0.0.0', 7011, 'OK', 'UDP: the same', 'udp'),
+        _b('h1', '::', 7011, used, 'the IPv6 wildcard itself is taken',
            options=('v6only=1',)),
-        _b('h1', _H1_V6, 7211, used, ':: covers every IPv6 address, fd00::1 too'),
-        _b('h1', '0.0.0.0', 7300, used, 'UDP: a socket holds 0.0.0.0:7300', 'udp'),
-        _b('h1', '0.0.0.0', 7300, used, 'UDP: SO_REUSEADDR must be on both sockets', 'udp',
+        _b('h1', _H1_V6, 7011, used, ':: covers every IPv6 address, fd00::1 too'),
+        _b('h1', '0.0.0.0', 7100, used, 'UDP: a socket holds 0.0.0.0:7100', 'udp'),
+        _b('h1', '0.0.0.0', 7100, used, 'UDP: SO_REUSEADDR must be on both sockets', 'udp',
            ('reuseaddr',)),
-        _b('h1', '0.0.0.0', 7302, 'OK', 'UDP: SO_REUSEADDR on both sockets shares the '
+        _b('h1', '0.0.0.0', 7102, 'OK', 'UDP: SO_REUSEADDR on both sockets shares the '
            'port (unlike TCP listeners)', 'udp', ('reuseaddr',)),
-        _b('h1', '0.0.0.0', 7303, 'OK', 'UDP: SO_REUSEPORT on both shares the port', 'udp',
+        _b('h1', '0.0.0.0', 7103, 'OK', 'UDP: SO_REUSEPORT on both shares the port', 'udp',
            ('reuseport',)),
     ]
 
