@@ -27,9 +27,12 @@ EHOSTUNREACH; ICMPv6 admin-prohibited: EACCES); a drop is silence until the time
 reject's ICMPv6 error reaches the client while its connect() call still holds the
 socket, and TCP over IPv6 then acts only on the answer to the SYN retransmitted ~1 s
 later (ETIMEDOUT at 300 ms), while over the slower ovs-user switch it is reported at
-once; so the IPv6 TCP reject cells wait 2 s and show the ICMPv6 errno on both.  Errno
-99 never appears, and every host binds its own addresses.  Run it with
-`sudo make mininet-test SCENARIO=routed-subnets`; the topology alone with
+once; so the IPv6 TCP reject cells wait 2 s and show the ICMPv6 errno on both.  Each
+client causes at most three ICMP errors per family, inside r1's per-destination ICMP
+rate limit (net.ipv4.icmp_ratelimit, net.ipv6.icmp.ratelimit: a burst of 6, then one
+per interval; a tight loop of rejected connects measured mostly ETIMEDOUT after the
+first six).  Errno 99 never appears, and every host binds its own addresses.  Run it
+with `sudo make mininet-test SCENARIO=routed-subnets`; the topology alone with
 `sudo mn --custom topologies/routed_subnets.py --topo routedsubnets --switch lxbr`.
 """
 
