@@ -11,6 +11,7 @@ against the real scenarios without a network.
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -248,10 +249,13 @@ def test_every_goal_block_names_cells_of_its_scenario():
 # The commands a student types from each sheet's Fixes to reach its goal.  Each one
 # must appear in the sheet verbatim (as `mininet> CMD`), so sheet and test cannot drift.
 SOLUTIONS = {
+    'wrong-host': ['h1 ip addr del 10.0.0.1/24 dev h1-eth0',
+                   'h2 ip addr add 10.0.0.1/24 dev h2-eth0'],
     'lost-address': ['h1 ip addr add 10.0.0.1/24 dev h1-eth0',
                      'h3 ip link set dev h3-eth0 up'],
     'ipv6-dad': ['h2 ip addr del fd00::2/64 dev h2-eth0',
-                 'h2 ip addr add fd00::2/64 dev h2-eth0 nodad'],
+                 'h2 ip addr add fd00::2/64 dev h2-eth0 nodad',
+                 'h1 ip -6 neigh flush dev h1-eth0'],
     'nonlocal-bind': ['h1 ip addr del 10.0.0.1/24 dev h1-eth0',
                       'h2 ip addr add 10.0.0.1/24 dev h2-eth0',
                       'h3 ip neigh flush dev h3-eth0'],
@@ -275,9 +279,48 @@ SOLUTIONS = {
 }
 
 
+_TOKEN = re.compile(r'"(\w+)":("[^"]*"|true|false|null|-?\d+)')
+_UNSTABLE = {'local', 'elapsed_us', 'sport', 'timeout_ms'}   # vary from run to run
+
+
+def sheet_expectations(sheet):
+    """[(command, [[token, ...], ...])] from a sheet's "What you will see" blocks.
+
+    A `mininet> CMD` line is a command; each `{... "key":value ...}` line under it is
+    one record the command must print (every shown key:value in one output line, the
+    run-dependent ones left out); an `OSError: [Errno ...` line must appear as is.
+    """
+    section = sheet.split('## What you will see', 1)[1].split('\n## ', 1)[0]
+    out, inside = [], False
+    for line in section.splitlines():
+        text = line.strip()
+        if text.startswith('```'):
+            inside = not inside
+        elif inside and text.startswith('mininet> '):
+            out.append((text[len('mininet> '):], []))
+        elif inside and out and text.startswith('{'):
+            tokens = [f'"{k}":{v}' for k, v in _TOKEN.findall(text) if k not in _UNSTABLE]
+            if tokens:
+                out[-1][1].append(tokens)
+        elif inside and out and 'OSError: [Errno' in text:
+            out[-1][1].append([text])
+    return out
+
+
+def see_what_the_sheet_says(child, sheet):
+    """Type every command of "What you will see"; each shown record must come out."""
+    for command, records in sheet_expectations(sheet):
+        out = type_line(child, command, timeout=120)
+        lines = out.splitlines()
+        for tokens in records:
+            assert any(all(t in ln for t in tokens) for ln in lines), \
+                f'`{command}` did not print a line with {tokens}:\n{out}'
+
+
 @pytest.mark.parametrize('scenario', sorted(SOLUTIONS))
 def test_lab_is_solved_by_its_sheet(scenario):
-    """Open the lab: not solved (except scale, healthy on purpose); type the sheet's
+    """Open the lab; type what the sheet's "What you will see" shows and get exactly
+    that; `check`: not solved (except scale, healthy on purpose); type the sheet's
     fix; `check` says SOLVED; leave; nothing left behind."""
     with open(os.path.join(REPO, 'labs', f'{scenario}.md'), encoding='utf-8') as f:
         sheet = f.read()
@@ -285,6 +328,7 @@ def test_lab_is_solved_by_its_sheet(scenario):
         assert f'mininet> {line}' in sheet, f'{scenario}: the sheet no longer shows {line}'
     child = open_lab(scenario)
     try:
+        see_what_the_sheet_says(child, sheet)
         out = type_line(child, 'check', timeout=120)
         if SOLUTIONS[scenario]:
             assert 'not solved yet' in out, out
