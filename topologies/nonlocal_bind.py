@@ -172,7 +172,8 @@ def _owner_cases():
 scenarios = [
     Scenario(
         name='nonlocal-bind',
-        title='ip_nonlocal_bind and IP_FREEBIND: the seed\'s bind succeeds, traffic does not follow',
+        title=('ip_nonlocal_bind and IP_FREEBIND: the seed\'s bind succeeds, traffic '
+               'does not follow'),
         topo=NonlocalBindTopo,
         setup=_setup(),
         faults=_faults(),

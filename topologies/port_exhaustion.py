@@ -134,8 +134,8 @@ def _h1_cases():
             'the bind() of the source-address connect: connect() never shares a port a '
             'bind() took (IP_BIND_ADDRESS_NO_PORT avoids this)')),
         connect('h1', _v4(2), _PORT, explicit(
-            'EADDRINUSE', f'an explicit source port that held connections use: the '
-            'source bind() refuses it'), options=(f'sport={_LOW}',)),
+            'EADDRINUSE', f'an explicit source port ({_LOW}) that held connections use: '
+            'the source bind() refuses it'), options=(f'sport={_LOW}',)),
     ]
 
 
