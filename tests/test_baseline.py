@@ -171,3 +171,14 @@ def test_unmeasured_cells_are_never_recorded(variant, tmp_path):
     assert res.returncode == 2, res.stdout + res.stderr
     assert 'not recorded: 7 cells could not be measured' in res.stderr
     assert not base.exists() or not os.listdir(base)
+
+
+@needs_cli
+def test_committed_wrong_host_baseline_holds(tmp_path):
+    """expectations/wrong-host.json (committed) matches a fresh run: `--check` exits 0.
+
+    When wrong-host's cases change on purpose, re-record it:
+    `python3 -m harness run wrong-host --record` and review the diff."""
+    res = harness('run', 'wrong-host', '--check', '--out', str(tmp_path))
+    assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
+    assert 'no cell changed against' in res.stdout
