@@ -65,6 +65,47 @@ int main(int argc, char **argv)
 }
 '''
 
+STATIC_CLIENT = r'''
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+/* static_client ADDR PORT: a blocking TCP connect (IPv4 or IPv6), perror on failure. */
+int main(int argc, char **argv)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
+	socklen_t len;
+	int fd;
+
+	if (argc != 3)
+		return 2;
+	memset(&ss, 0, sizeof ss);
+	if (inet_pton(AF_INET, argv[1], &a4->sin_addr) == 1) {
+		a4->sin_family = AF_INET;
+		a4->sin_port = htons((unsigned short)atoi(argv[2]));
+		len = sizeof *a4;
+	} else if (inet_pton(AF_INET6, argv[1], &a6->sin6_addr) == 1) {
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = htons((unsigned short)atoi(argv[2]));
+		len = sizeof *a6;
+	} else {
+		return 2;
+	}
+	fd = socket(ss.ss_family, SOCK_STREAM, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&ss, len) < 0) {
+		perror("connect");
+		return 1;
+	}
+	close(fd);
+	return 0;
+}
+'''
+
 
 def integrated():
     """True once __main__.py has G's integration (G-integration.md)."""
@@ -293,3 +334,24 @@ def test_ctrl_c_while_programs_run_stops_them(tmp_path):
     assert 'interrupted' in err
     assert [p for p in pids if os.path.exists(f'/proc/{p}')] == []
     assert not os.path.exists(tmp_path / 'out' / 'latest')
+
+
+def test_static_client_is_judged_by_exit_status_and_stderr(tmp_path):
+    """A static client told {addr} {port}: exit 0 is OK, perror's text names the errno."""
+    src = tmp_path / 'static_client.c'
+    src.write_text(STATIC_CLIENT)
+    binary = tmp_path / 'static_client'
+    subprocess.run(['cc', '-static', '-O2', '-o', str(binary), str(src)], check=True)
+    res, _folder, cells = run_wrong_host(tmp_path / 'out', '--client',
+                                         f'{binary} {{addr}} {{port}}')
+    assert res.returncode == 0, res.stdout + res.stderr
+    observed = [c for c in cells if c['method'] == 'observed']
+    assert len(observed) == 21      # 8 TCP connects a host, minus the src= one
+    by = {(c['host'], c['column']): c for c in observed}
+    assert by[('h2', 'tcp 10.0.0.1:7001')]['actual'] == 'OK'
+    assert by[('h2', 'tcp [fd00::3]:7001')]['actual'] == 'OK'
+    refused = by[('h3', 'tcp 10.0.0.1:7009')]
+    assert refused['actual'] == 'ECONNREFUSED'
+    assert 'connect: Connection refused' in refused['message']
+    foreign = [c for c in cells if 'src=' in c['column']]
+    assert {c['method'] for c in foreign} == {'netprobe'}   # the template has no {src}
