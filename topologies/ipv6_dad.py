@@ -69,9 +69,16 @@ topos = {'ipv6dad': Ipv6DadTopo}
 
 
 def _setup():
-    """h1 holds fd00::1 from the start, without DAD."""
+    """h1 holds fd00::1 without DAD; every link-local address has finished its DAD.
+
+    The link-local DAD starts when the link comes up, after a random delay of up to a
+    second: a fast readiness check can end before it, and h2's would then still be
+    running (or only begin, with 20 probes) when the slow-DAD fault is applied.
+    """
     return (addr_add('h1', f'{_DUPLICATE}/64', 'h1-eth0', nodad=True,
-                     why='h1 holds fd00::1, usable at once'),)
+                     why='h1 holds fd00::1, usable at once'),) + tuple(
+        wait_dad(h, f'{h}-eth0', why=f'the DAD of {h}\'s link-local address is over')
+        for h in _NAMES)
 
 
 def _faults():
