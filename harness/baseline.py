@@ -38,6 +38,7 @@ A cell that could not be measured (verdict ``error``) is never recorded: a basel
 import json
 import os
 import re
+import sys
 
 from . import REPO, PREFIX
 from .results import write_file
@@ -228,11 +229,10 @@ def load_baseline(directory, scenario):
         raise BadInput(f'{path}: not a {FORMAT} file for scenario {scenario}')
     out = {}
     for obs in data['cells']:
-        try:
-            key = cell_key(obs)
-            obs['actual']
-        except (KeyError, TypeError):
-            raise BadInput(f'{path}: bad cell {obs!r}') from None
+        if not isinstance(obs, dict) or not all(
+                isinstance(obs.get(k), str) for k in ('kind', 'host', 'column', 'actual')):
+            raise BadInput(f'{path}: bad cell {obs!r} (needs kind, host, column, actual)')
+        key = cell_key(obs)
         if key in out:
             raise BadInput(f'{path}: cell {" ".join(key)} listed twice')
         out[key] = obs
@@ -266,7 +266,7 @@ def diff_runs(path_a, path_b):
 # -- command line -----------------------------------------------------------------------------
 
 def _say(msg, err=False):
-    import sys
+    """One line with the harness's prefix, on stdout (or stderr when err)."""
     print(f'{PREFIX}{msg}', file=sys.stderr if err else sys.stdout, flush=True)
 
 

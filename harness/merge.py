@@ -18,6 +18,7 @@ missing shard, and a scenario present in two shards.
 
 import os
 import shutil
+import sys
 
 from . import PREFIX, results
 from .baseline import BadInput, read_run
@@ -38,7 +39,6 @@ def add_command(sub):
 
 def cmd_merge(args):
     """`harness merge DIR ... --out DIR`: 0 merged, 2 refused (message on stderr)."""
-    import sys
     try:
         run_dir, summary = merge(args.shards, args.out)
     except BadInput as exc:

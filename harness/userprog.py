@@ -318,7 +318,7 @@ def plan(scenario, programs, hosts):
     return launches
 
 
-# -- running ------------------------------------------------------------------------------------
+# -- running ----------------------------------------------------------------------------
 
 class ProgramRun:
     """The user programs of one scenario: plan, run on the live network, make cells.
@@ -468,9 +468,9 @@ def wait_outcome(node, launch, proc, trace, errpath, cancel=None):
         if got is not None:
             return got
         if exited:
+            wanted = 'listening socket' if launch.program.role == 'server' else 'connect'
             return {'actual': 'ERROR', 'message': f'exited with status {proc.returncode} '
-                    f'without a {"listening socket" if launch.program.role == "server" else "connect"}'
-                    f': {_tail(errpath)}'}
+                    f'without a {wanted}: {_tail(errpath)}'}
         if time.monotonic() > deadline:
             return None
         time.sleep(POLL_S)
@@ -635,7 +635,7 @@ def _tail(path, limit=300):
     return ' '.join(lines)[-limit:] or 'nothing on stderr'
 
 
-# -- cells --------------------------------------------------------------------------------------
+# -- cells ------------------------------------------------------------------------------
 
 def program_cell(scenario, launch, base, problem):
     """The cell of one launch (base: the netprobe cell it replaces, or None)."""

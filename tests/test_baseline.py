@@ -182,3 +182,21 @@ def test_committed_wrong_host_baseline_holds(tmp_path):
     res = harness('run', 'wrong-host', '--check', '--out', str(tmp_path))
     assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
     assert 'no cell changed against' in res.stdout
+
+
+def test_a_broken_expectation_file_is_bad_input_not_a_pass(variant, tmp_path):
+    """A hand-edited file that lost a field, or lists a cell twice, is refused by name."""
+    _f, _s, clean = baseline.read_run(variant['run'])
+    baseline.record(clean, str(tmp_path))
+    path = tmp_path / 'wh-variant.json'
+    good = path.read_text()
+    path.write_text(good.replace('"actual": "EADDRNOTAVAIL", ', '', 1))
+    with pytest.raises(baseline.BadInput,
+                       match=r'bad cell .* \(needs kind, host, column, actual\)'):
+        baseline.check(clean, str(tmp_path))
+    lines = good.splitlines()
+    first_cell = next(i for i, ln in enumerate(lines) if ln.strip().startswith('{"kind"'))
+    lines.insert(first_cell, lines[first_cell])
+    path.write_text('\n'.join(lines))
+    with pytest.raises(baseline.BadInput, match='listed twice'):
+        baseline.check(clean, str(tmp_path))
