@@ -234,6 +234,13 @@ def test_a_program_that_cannot_run_is_refused_before_building(tmp_path):
     assert not os.path.exists(tmp_path / 'latest')
     res = harness('run', 'wrong-host', '--out', str(tmp_path), '--client', "python3 'x")
     assert res.returncode == 2 and 'No closing quotation' in res.stderr
+    env = dict(os.environ, BINDTRACE_LIB=str(tmp_path / 'no-tracer.so'))
+    res = subprocess.run([PYTHON, '-m', 'harness', 'run', 'wrong-host', '--out',
+                          str(tmp_path), '--server', 'python3 examples/seed_server.py'],
+                         cwd=REPO, env=env, capture_output=True, text=True, timeout=GUARD_S)
+    assert res.returncode == 2
+    assert 'no-tracer.so not found: build it with `make build/libbindtrace.so`' in res.stderr
+    assert not os.path.exists(tmp_path / 'latest')
 
 
 def readme_commands():
