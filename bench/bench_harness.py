@@ -67,6 +67,21 @@ def one(hosts, switch, netprobe, take=None):
             run_state.remove()
 
 
+def explain(res):
+    """Print what the cells that did not pass got (counts, and a few in words)."""
+    bad = results.mismatches(res['cells'])
+    if res['problem']:
+        print(f'       problem: {res["problem"]}')
+    if not bad:
+        return
+    got = {}
+    for c in bad:
+        got[(c['kind'], c['actual'])] = got.get((c['kind'], c['actual']), 0) + 1
+    print('       not passed: ' + ', '.join(f'{n} {k} {a}' for (k, a), n in sorted(got.items())))
+    for c in bad[:3]:
+        print(f'       e.g. {results.describe(c)}')
+
+
 def verdicts(res):
     c = results.counts(res['cells'])
     return f'{c["pass"]} pass/{c["fail"]} fail/{c["error"]} error'
@@ -113,6 +128,7 @@ def measure(sizes, hand_sizes, switch, netprobe):
               f'{t["servers_s"]:>9.3f} {t["probe_s"]:>8.3f} {t["teardown_s"]:>10.2f} {rate:>9.0f}  '
               f'{verdicts(res)}', flush=True)
         ok = ok and not res['problem']
+        explain(res)
     if 100 in fast:
         p = fast[100]['timings']['probe_s']
         print(f'target: 100-host probe phase under 2 s: {p:.3f} s -> '
