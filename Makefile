@@ -22,10 +22,11 @@ TRACE_HDRS := $(wildcard csrc/trace/*.h)
 DEBS_BUILD := gcc make libc6-dev
 DEBS_RUN := mininet openvswitch-switch iproute2 iputils-ping bridge-utils nftables \
 	procps python3
-DEBS_TEST := libcmocka-dev python3-pytest valgrind socat netcat-openbsd
+DEBS_TEST := libcmocka-dev python3-pytest valgrind socat netcat-openbsd chromium \
+	python3-pexpect
 
 .PHONY: all help deps-build deps-run deps-test test unit itest mininet-test clean-net \
-	bench fuzz clean
+	bench fuzz clean lab check
 
 all: $(B)/netprobe $(B)/libbindtrace.so
 
@@ -34,6 +35,8 @@ help:
 	@echo "sudo make test       unit tests, namespace tests, harness tests (ASan/UBSan)"
 	@echo "sudo make mininet-test [SCENARIO=name]   run the scenario suite, write results/"
 	@echo "sudo make clean-net  remove what a killed run left behind (only its own)"
+	@echo "sudo make lab SCENARIO=name     open a scenario as an interactive lab (Mininet CLI)"
+	@echo "sudo make check [SCENARIO=name] re-probe the open lab: what changed, is it solved"
 	@echo "sudo make bench      benchmarks, printed as ratios"
 	@echo "make fuzz            a short libFuzzer run of the plan and address parsers"
 
@@ -88,6 +91,16 @@ test: deps-test
 mininet-test: deps-run
 	@$(MAKE) --no-print-directory $(B)/netprobe
 	$(PYTHON) -m harness run $(SCENARIO)
+
+# An interactive lab: the scenario's broken network, Mininet's CLI with `check`.
+lab: deps-run
+	@$(MAKE) --no-print-directory $(B)/netprobe
+	@test -n "$(SCENARIO)" || { echo "usage: sudo make lab SCENARIO=name (see: $(PYTHON) -m harness list)"; exit 2; }
+	$(PYTHON) -m harness.lab $(SCENARIO)
+
+# From another terminal, against the open lab: exit 0 solved, 1 not yet, 2 no lab open.
+check:
+	$(PYTHON) -m harness.lab check $(SCENARIO)
 
 clean-net:
 	$(PYTHON) -m harness clean-net
