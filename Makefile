@@ -21,7 +21,7 @@ TRACE_HDRS := $(wildcard csrc/trace/*.h)
 # Debian packages: to build, to run the suite, to test.
 DEBS_BUILD := gcc make libc6-dev
 DEBS_RUN := mininet openvswitch-switch iproute2 iputils-ping bridge-utils nftables \
-	procps python3
+	procps ethtool python3
 DEBS_TEST := libcmocka-dev python3-pytest valgrind socat netcat-openbsd chromium \
 	python3-pexpect
 
@@ -79,10 +79,12 @@ unit: deps-test
 	$(B)/asan/unit
 
 # pytest against real namespaces and real Mininet networks, with the ASan probe.
+# Only one Mininet network may run on a machine: the lock serialises test suites.
+MININET_LOCK := /tmp/bindlab-mininet.lock
 itest: deps-test
 	@$(MAKE) --no-print-directory $(B)/netprobe $(B)/asan/netprobe \
 		$(B)/libbindtrace.so $(B)/trace/tracee
-	NETPROBE=$(CURDIR)/$(B)/asan/netprobe $(PYTHON) -m pytest -q tests
+	NETPROBE=$(CURDIR)/$(B)/asan/netprobe flock $(MININET_LOCK) $(PYTHON) -m pytest -q tests
 
 test: deps-test
 	@$(MAKE) --no-print-directory unit
@@ -90,7 +92,7 @@ test: deps-test
 
 mininet-test: deps-run
 	@$(MAKE) --no-print-directory $(B)/netprobe
-	$(PYTHON) -m harness run $(SCENARIO)
+	$(PYTHON) -m harness run $(if $(SWITCH),--switch $(SWITCH)) $(SCENARIO)
 
 # An interactive lab: the scenario's broken network, Mininet's CLI with `check`.
 lab: deps-run

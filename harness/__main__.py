@@ -31,8 +31,11 @@ class Interrupted(BaseException):
 # -- arguments --------------------------------------------------------------------------
 
 def parse_args(argv):
-    parser = argparse.ArgumentParser(prog='python3 -m harness',
-                                     description='Run bindlab scenarios on Mininet.')
+    parser = argparse.ArgumentParser(
+        prog='python3 -m harness', description='Run bindlab scenarios on Mininet.',
+        epilog='also: `lab SCENARIO [--switch K]` opens a scenario as an interactive lab; '
+               '`check [SCENARIO]` re-probes the open lab (exit 0 solved, 1 not yet, '
+               '2 no lab open)')
     sub = parser.add_subparsers(dest='command', required=True)
     lst = sub.add_parser('list', help='the scenarios, one line each')
     lst.add_argument('--scenario-file', action='append', default=[], metavar='FILE')
@@ -257,7 +260,11 @@ def _on_sigterm(_signum, _frame):
 
 
 def main(argv=None):
-    args = parse_args(sys.argv[1:] if argv is None else argv)
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in ('lab', 'check'):
+        from .lab import main as lab_main     # the interactive lab, same exit codes
+        return lab_main(argv[1:] if argv[0] == 'lab' else argv)
+    args = parse_args(argv)
     signal.signal(signal.SIGTERM, _on_sigterm)
     commands = {'list': cmd_list, 'run': cmd_run, 'clean-net': cmd_clean_net}
     try:
