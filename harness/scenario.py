@@ -284,9 +284,13 @@ def nft(host, ruleset, why):
 
 
 def wait_dad(host, dev, why, timeout_s=10.0):
-    """Wait until no IPv6 address on dev is tentative (DAD finished)."""
-    return run(host, ['ip', '-6', 'addr', 'show', 'dev', dev, 'tentative'], why,
-               until='empty-stdout', timeout_s=timeout_s)
+    """Wait until no IPv6 address on dev is tentative (DAD finished).
+
+    A dadfailed address keeps the tentative flag for good, so it is left out:
+    DAD is over for it too.
+    """
+    return run(host, ['ip', '-6', 'addr', 'show', 'dev', dev, 'tentative', '-dadfailed'],
+               why, until='empty-stdout', timeout_s=timeout_s)
 
 
 # -- checking ---------------------------------------------------------------------
@@ -318,8 +322,16 @@ def validate(scenario, topo):
                        SERVER_OPTIONS + ('family=',))
     if not scenario.cases:
         raise ScenarioError(f'{where}: no cases')
+    cells = {}
     for case in scenario.cases:
         _check_case(where, case, hosts)
+        cell = (case.kind, case.host, case.label())
+        if cell in cells:
+            raise ScenarioError(
+                f'{where}: two {case.kind} cases of {case.host} share the column '
+                f'{case.label()!r} ({cells[cell]} and {case.addr}:{case.port}); '
+                'give one a column=')
+        cells[cell] = f'{case.addr}:{case.port}'
     for sw in scenario.switches:
         if sw not in ('lxbr', 'ovs', 'ovs-user'):
             raise ScenarioError(f'{where}: unknown switch kind {sw!r}')

@@ -205,6 +205,10 @@ def test_missing_probe_exits_2(monkeypatch):
     ('from harness.scenario import *\nfrom topologies.wrong_host import WrongHostTopo\n'
      "scenarios = [Scenario('x', 't', WrongHostTopo, (bind('h1', '10.0.0.1', 1, "
      "explicit('MAYBE', 'r')),))]", "outcome 'MAYBE' is not OK or an errno name"),
+    ('from harness.scenario import *\nfrom topologies.wrong_host import WrongHostTopo\n'
+     "scenarios = [Scenario('x', 't', WrongHostTopo, (bind('h1', '10.0.0.1', 1, "
+     "explicit('OK', 'r')), bind('h1', '10.0.0.1', 2, explicit('OK', 'r'))))]",
+     "share the column 'tcp 10.0.0.1'"),
 ])
 def test_bad_scenario_file_exits_2(tmp_path, body, message):
     path = tmp_path / 'bad_scenario.py'
