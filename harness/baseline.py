@@ -28,7 +28,8 @@ Entry points (wired into ``python3 -m harness`` by __main__.py):
     run ... --record [--baseline DIR]   write the run's cells as the expectation files
     run ... --check  [--baseline DIR]   compare; exit 0 unchanged, 1 changed, 2 no baseline
     record RUN [--baseline DIR]         the same for a run folder already written
-    check RUN [--baseline DIR]          (e.g. one merged from shards)
+    verify RUN [--baseline DIR]         (e.g. one merged from shards; `check` is the
+                                        lab's re-probe, harness/lab.py)
     diff RUN_A RUN_B                    two run folders; exit 0 same, 1 differ, 2 bad input
 
 A cell that could not be measured (verdict ``error``) is never recorded: a baseline of
@@ -282,14 +283,14 @@ def add_run_options(run_parser):
 
 
 def add_commands(sub):
-    """Subcommands diff, record, check; each sets args.handler (function(args) -> status)."""
+    """Subcommands diff, record, verify; each sets args.handler (function(args) -> status)."""
     d = sub.add_parser('diff', help='list the cells that differ between two run folders')
     d.add_argument('run_a', metavar='RUN_A')
     d.add_argument('run_b', metavar='RUN_B')
     d.set_defaults(handler=cmd_diff)
     for name, text, handler in (
             ('record', 'write a run folder\'s matrices as expectation files', cmd_record),
-            ('check', 'compare a run folder with the expectation files', cmd_check)):
+            ('verify', 'compare a run folder with the expectation files', cmd_verify)):
         p = sub.add_parser(name, help=text)
         p.add_argument('run', metavar='RUN')
         p.add_argument('--baseline', default=DEFAULT_DIR, metavar='DIR')
@@ -327,8 +328,8 @@ def cmd_record(args):
         return EXIT_BAD
 
 
-def cmd_check(args):
-    """`harness check RUN`: 0 unchanged, 1 changed, 2 no baseline or bad input."""
+def cmd_verify(args):
+    """`harness verify RUN`: 0 unchanged, 1 changed, 2 no baseline or bad input."""
     try:
         _folder, _summary, matrices = read_run(args.run)
         return check_matrices(matrices, args.baseline)

@@ -125,14 +125,14 @@ def test_record_then_check_passes_and_a_changed_network_is_named(variant, faulte
 
 @needs_cli
 def test_cli_record_check_and_diff(variant, faulted, tmp_path):
-    """`record`, `check` and `diff` as a CI job calls them, with their exit statuses."""
+    """`record`, `verify` and `diff` as a CI job calls them, with their exit statuses."""
     base = str(tmp_path / 'expect')
     res = harness('record', variant['run'], '--baseline', base)
     assert res.returncode == 0, res.stderr
     assert os.path.isfile(os.path.join(base, 'wh-variant.json'))
-    res = harness('check', variant['run'], '--baseline', base)
+    res = harness('verify', variant['run'], '--baseline', base)
     assert res.returncode == 0, res.stdout + res.stderr
-    res = harness('check', faulted, '--baseline', base)
+    res = harness('verify', faulted, '--baseline', base)
     assert res.returncode == 1, res.stdout + res.stderr
     assert 'wh-variant bind h1 tcp 10.0.0.1: OK -> EADDRNOTAVAIL' in res.stdout
     res = harness('diff', variant['run'], faulted)
@@ -142,7 +142,7 @@ def test_cli_record_check_and_diff(variant, faulted, tmp_path):
     assert harness('diff', variant['run'], variant['run']).returncode == 0
     res = harness('diff', variant['run'], str(tmp_path / 'nothing-here'))
     assert res.returncode == 2 and 'not a run folder' in res.stderr
-    res = harness('check', variant['run'], '--baseline', str(tmp_path / 'empty'))
+    res = harness('verify', variant['run'], '--baseline', str(tmp_path / 'empty'))
     assert res.returncode == 2 and 'no baseline for scenario wh-variant' in res.stderr
 
 
