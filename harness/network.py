@@ -188,7 +188,23 @@ def node_classes(state, switch):
         Tracked.__name__ = f'Tracked{base.__name__}'
         return Tracked
 
-    host_cls = tracked(Host)
+    class NetnsHost(Host):
+        """A host whose popen() enters only its network namespace.
+
+        Mininet's popen runs `mnexec -da PID`, which also attaches to the shell's
+        mount namespace; inside a chroot (a container build, the fresh-Debian trial)
+        that resets the root to the outer filesystem and every command fails with
+        "<cwd>: No such file or directory".  These hosts share the root's mount
+        namespace (no privateDirs), so the network namespace is all there is to
+        enter.  nsenter execs the command (same PID, as with mnexec), and a new
+        session keeps a terminal's Ctrl-C for the harness, as mnexec -d did.
+        """
+        def popen(self, *args, **kwargs):
+            kwargs.setdefault('mncmd', ['nsenter', f'--net=/proc/{self.pid}/ns/net', '--'])
+            kwargs.setdefault('start_new_session', True)
+            return super().popen(*args, **kwargs)
+
+    host_cls = tracked(NetnsHost)
     if switch == 'lxbr':
         bridge = tracked(LinuxBridge)
         # Mininet's setup() warns whenever bridge-nf-call-*tables=1; the harness has
