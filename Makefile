@@ -57,10 +57,11 @@ $(B)/asan/unit: $(UNIT_SRCS) $(LIB_SRCS) $(HDRS)
 # into arbitrary programs (ASan insists on coming first); its tests run it under
 # valgrind instead.  -fvisibility=hidden exports only the interposed calls, so the
 # errno table compiled in never shadows a traced program's own symbols.
-$(B)/libbindtrace.so: $(TRACE_SRCS) $(TRACE_HDRS) csrc/probe_errno.c csrc/probe_errno.h
+TRACE_SHARED := csrc/probe_errno.c csrc/probe_json.c
+$(B)/libbindtrace.so: $(TRACE_SRCS) $(TRACE_HDRS) $(TRACE_SHARED) csrc/probe_errno.h csrc/probe_json.h
 	@mkdir -p $(B)
 	$(CC) $(CPPFLAGS) $(WARNINGS) $(CFLAGS) -fPIC -shared -fvisibility=hidden -Icsrc \
-		-o $@ $(TRACE_SRCS) csrc/probe_errno.c -ldl -lpthread
+		-o $@ $(TRACE_SRCS) $(TRACE_SHARED) -ldl -lpthread
 
 # The C program the tracer's tests and benchmark trace.
 $(B)/trace/tracee: csrc/trace/tests/tracee.c

@@ -61,6 +61,7 @@
 #include <unistd.h>
 
 #include "probe_errno.h"
+#include "probe_json.h"
 #include "trace_line.h"
 #include "trace_out.h"
 
@@ -250,7 +251,7 @@ static void bind_options(int fd, const struct sockaddr *sa, char *out, size_t le
 #define ADD(word)                                                              \
 	do {                                                                   \
 		char q_[64];                                                   \
-		size_t ql_ = trace_json_quote(q_, sizeof(q_), (word));         \
+		size_t ql_ = json_quote(q_, sizeof(q_), (word));         \
 		if (n + ql_ + 3 < len) {                                       \
 			if (n > 1)                                             \
 				out[n++] = ',';                                \

@@ -1,5 +1,6 @@
 /* trace_line.c: see trace_line.h. */
 #include "trace_line.h"
+#include "probe_json.h"
 
 #include <arpa/inet.h>
 #include <inttypes.h>
@@ -20,46 +21,11 @@ static int put(struct trace_line *l, const char *s, size_t n)
 	return 0;
 }
 
-size_t trace_json_quote(char *out, size_t len, const char *s)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t o = 0;
-
-	if (len < 3)
-		return 0;
-	out[o++] = '"';
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		char esc[6];
-		size_t n;
-
-		if (*p == '"' || *p == '\\') {
-			esc[0] = '\\';
-			esc[1] = (char)*p;
-			n = 2;
-		} else if (*p < 0x20 || *p == 0x7f) {
-			memcpy(esc, "\\u00", 4);
-			esc[4] = hex[*p >> 4];
-			esc[5] = hex[*p & 15];
-			n = 6;
-		} else {
-			esc[0] = (char)*p;
-			n = 1;
-		}
-		if (o + n + 2 > len)	/* the closing quote and the NUL */
-			break;
-		memcpy(out + o, esc, n);
-		o += n;
-	}
-	out[o++] = '"';
-	out[o] = '\0';
-	return o;
-}
-
 /* Appends ,"key":value (or "key":value first) all or nothing. */
 static void member(struct trace_line *l, const char *key, const char *val, size_t vlen)
 {
 	char k[64];
-	size_t klen = trace_json_quote(k, sizeof(k), key);
+	size_t klen = json_quote(k, sizeof(k), key);
 	size_t start = l->len;
 
 	if ((!l->first && put(l, ",", 1) < 0) || put(l, k, klen) < 0 ||
@@ -87,7 +53,7 @@ void line_str(struct trace_line *l, const char *key, const char *val)
 		line_null(l, key);
 		return;
 	}
-	member(l, key, q, trace_json_quote(q, sizeof(q), val));
+	member(l, key, q, json_quote(q, sizeof(q), val));
 }
 
 void line_int(struct trace_line *l, const char *key, int64_t val)

@@ -40,12 +40,7 @@ void line_raw(struct trace_line *l, const char *key, const char *json);
  * Returns the length of the finished line. */
 size_t line_end(struct trace_line *l);
 
-/*
- * Writes @s as a JSON string literal, quotes included, into @out of size @len
- * (at least 3).  Returns the bytes written without the NUL; a string too long for
- * @out is cut at a character boundary of the escaped form and still closed.
- */
-size_t trace_json_quote(char *out, size_t len, const char *s);
+/* JSON string literals come from json_quote() in probe_json.h, netprobe's own. */
 
 /* The address of @sa as text: "10.0.0.1", "::1", "fe80::1%2" (the scope as a
  * number: turning it into a name would open a socket inside the traced program).
