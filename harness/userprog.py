@@ -595,22 +595,32 @@ def decide_observed(node, launch, proc, exited, errpath):
 def stop(proc, grace_s=2.0):
     """End the launch by PID: SIGTERM to its process group, then SIGKILL.
 
-    mnexec -d made the program a session leader, so its group is its PID and holds
-    only what it started.  Returns True if it was still running (it was stopped).
+    The host's popen starts the program in a new session (mnexec -d, or the
+    harness's nsenter with start_new_session), so its group is its PID and holds only
+    what it started; were it not a group leader, only the PID itself is signalled.
+    Returns True if it was still running (it was stopped).
     """
     if proc.poll() is not None:
         return False
     for sig in (signal.SIGTERM, signal.SIGKILL):
-        try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            pass
+        _signal(proc, sig)
         try:
             proc.wait(timeout=grace_s)
             return True
         except subprocess.TimeoutExpired:
             continue
     return True
+
+
+def _signal(proc, sig):
+    """sig to proc's process group when it leads one, else to proc alone."""
+    try:
+        if os.getpgid(proc.pid) == proc.pid:
+            os.killpg(proc.pid, sig)
+        else:
+            proc.send_signal(sig)
+    except ProcessLookupError:
+        pass
 
 
 def _wait_quietly(proc, seconds):
