@@ -13,7 +13,7 @@ import signal
 import sys
 import time
 
-from . import REPO, network, probe, results, state
+from . import REPO, baseline, merge, network, probe, results, state, userprog
 from .console import log, print_matrices, scenario_line, warn
 from .scenario import ScenarioError, validate
 
@@ -49,7 +49,11 @@ def parse_args(argv):
                      help='also load scenarios from FILE (a Python scenario file); '
                           'without SCENARIO names, run only those')
     run.add_argument('-v', '--verbose', action='store_true')
+    baseline.add_run_options(run)
+    userprog.add_run_options(run)
     sub.add_parser('clean-net', help='remove what a killed run recorded as its own')
+    baseline.add_commands(sub)      # diff, record, verify: they set args.handler
+    merge.add_command(sub)
     return parser.parse_args(argv)
 
 
@@ -152,6 +156,9 @@ def cmd_run(args):
     network.check_environment(args.switch)
     repo, extra = load_all(args.scenario_file)
     chosen = select(repo, extra, args.scenarios, shard)
+    for sc in chosen:      # a program that cannot run: exit 2 before anything is built
+        for program in userprog.programs_for(sc, args):
+            userprog.method_of(program)
     netprobe = probe.netprobe_path()
     switch = network.choose_switch(args.switch, log)
     lock = state.acquire_lock()
@@ -209,7 +216,8 @@ def run_suite(chosen, switch, netprobe, args):
     try:
         for i, sc in enumerate(chosen, 1):
             log(f'[{i}/{len(chosen)}] {sc.name}: {sc.title}')
-            res = run_scenario_checked(sc, switch, run_state, netprobe)
+            res = run_scenario_checked(sc, switch, run_state, netprobe,
+                                       userprog.programs_for(sc, args))
             done.append(res)
             log(scenario_line(res))
             print_matrices(res)
@@ -219,6 +227,7 @@ def run_suite(chosen, switch, netprobe, args):
     meta['finished'] = time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())
     os.makedirs(args.out, exist_ok=True)
     run_dir = results.write_run(args.out, run_id, meta, done)
+    userprog.save_logs(run_dir, done)
     total = {'pass': 0, 'bad': 0}
     for res in done:
         c = results.counts(res['cells'])
@@ -226,12 +235,16 @@ def run_suite(chosen, switch, netprobe, args):
         total['bad'] += c['fail'] + c['error']
     log(f'results in {run_dir}')
     log(f'{total["pass"]} passed, {total["bad"]} failed')
-    return EXIT_OK if total['bad'] == 0 else EXIT_FAIL
+    return baseline.after_run(args, run_dir, EXIT_OK if total['bad'] == 0 else EXIT_FAIL)
 
 
-def run_scenario_checked(sc, switch, run_state, netprobe):
+def run_scenario_checked(sc, switch, run_state, netprobe, programs=()):
     from .runner import run_scenario
-    return run_scenario(sc, switch, run_state, netprobe, log)
+    if not programs:
+        return run_scenario(sc, switch, run_state, netprobe, log)
+    progs = userprog.ProgramRun(sc, programs, run_state)     # the user's own programs
+    return progs.result(run_scenario(sc, switch, run_state, netprobe, log,
+                                     take=progs.take))
 
 
 def cmd_clean_net(_args):
@@ -268,8 +281,9 @@ def main(argv=None):
     signal.signal(signal.SIGTERM, _on_sigterm)
     commands = {'list': cmd_list, 'run': cmd_run, 'clean-net': cmd_clean_net}
     try:
-        return commands[args.command](args)
-    except (UsageError, network.EnvError, probe.ProbeError, state.LockBusy) as exc:
+        return commands.get(args.command, getattr(args, 'handler', None))(args)
+    except (UsageError, network.EnvError, probe.ProbeError, state.LockBusy,
+            userprog.ProgramError) as exc:
         warn(str(exc))
         return EXIT_USAGE
     except (KeyboardInterrupt, Interrupted):

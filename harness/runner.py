@@ -149,7 +149,7 @@ def make_cell(index, case, got):
             'addr': case.addr, 'port': case.port, 'proto': case.proto,
             'options': list(case.options), 'column': case.label(),
             'expected': exp.outcome, 'expected_peer': exp.peer, 'reason': exp.reason,
-            'rule': exp.rule}
+            'rule': exp.rule, 'method': 'netprobe'}
     if isinstance(got, str):
         cell.update(actual='ERROR', verdict='error', message=got, peer=None, local=None,
                     elapsed_us=None)
