@@ -17,6 +17,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 from harness.state import processes_in  # noqa: E402  (what clean-net also looks for)
@@ -171,3 +173,20 @@ scenarios = [Scenario(
            bind('h3', '0.0.0.0', 6677, expect_bind('h3', '0.0.0.0', OWNERS))),
 )]
 '''
+
+
+def root_and_clean():
+    """Skip without root; fail when the probe is not built; require that the test
+    starts with no state file and leaves no Mininet shell, interface or state file
+    of its own behind.  Test files use it as an autouse fixture."""
+    if os.geteuid() != 0:
+        pytest.skip('the harness builds Mininet networks: run as root')
+    if not os.access(os.path.join(REPO, 'build', 'netprobe'), os.X_OK):
+        pytest.fail('build/netprobe is missing: run `make` first')
+    shells, links_before, state = snapshot()
+    assert not state, 'a state file exists before the test: run `make clean-net`'
+    yield
+    after_shells, after_links, after_state = snapshot()
+    assert after_shells <= shells, f'Mininet shells left: {after_shells - shells}'
+    assert after_links <= links_before, f'interfaces left: {after_links - links_before}'
+    assert not after_state, 'state file left behind'

@@ -8,27 +8,14 @@ kernel really gave, the local address it chose, the host that answered.
 """
 
 import json
-import os
 
 import pytest
 
 import harness_util as hu
 
 
-@pytest.fixture(autouse=True)
-def root_and_clean():
-    """Every test needs root, starts on a clean machine and must leave it clean."""
-    if os.geteuid() != 0:
-        pytest.skip('the harness builds Mininet networks: run as root')
-    if not os.access(os.path.join(hu.REPO, 'build', 'netprobe'), os.X_OK):
-        pytest.fail('build/netprobe is missing: run `make` first')
-    shells, links, state = hu.snapshot()
-    assert not state, 'a state file exists before the test: run `make clean-net`'
-    yield
-    after_shells, after_links, after_state = hu.snapshot()
-    assert after_shells <= shells, f'Mininet shells left: {after_shells - shells}'
-    assert after_links <= links, f'interfaces left: {after_links - links}'
-    assert not after_state, 'state file left behind'
+# Every test needs root, starts on a clean machine and must leave it clean.
+root_and_clean = pytest.fixture(autouse=True)(hu.root_and_clean)
 
 
 class Matrix:
