@@ -24,6 +24,7 @@ sys.path.insert(0, REPO)
 from harness.state import processes_in  # noqa: E402  (what clean-net also looks for)
 
 PYTHON = '/usr/bin/python3'
+LOCK = '/tmp/bindlab-mininet.lock'   # serialises everything that starts Mininet
 STATE = '/run/bindlab/state.json'
 # Guards against a hung run, never assertions about speed.
 RUN_GUARD_S = 300
@@ -190,3 +191,24 @@ def root_and_clean():
     assert after_shells <= shells, f'Mininet shells left: {after_shells - shells}'
     assert after_links <= links_before, f'interfaces left: {after_links - links_before}'
     assert not after_state, 'state file left behind'
+
+
+def lock_argv():
+    """['flock', LOCK] unless an ancestor process already holds the Mininet lock.
+
+    `flock LOCK make test` (or pytest) holds the lock for the whole run; a second
+    `flock LOCK` from inside would wait for it forever.  So take it only when no
+    ancestor is a flock on LOCK.
+    """
+    pid = os.getppid()
+    while pid > 1:
+        try:
+            with open(f'/proc/{pid}/cmdline', 'rb') as f:
+                argv = f.read().split(b'\0')
+            with open(f'/proc/{pid}/stat') as f:
+                pid = int(f.read().rsplit(')', 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            break
+        if argv and os.path.basename(argv[0]) == b'flock' and LOCK.encode() in argv:
+            return []
+    return ['flock', LOCK]

@@ -22,42 +22,22 @@ import pytest
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness_util as hu  # noqa: E402
 
 from harness import lab  # noqa: E402
 from harness.state import RUN_DIR  # noqa: E402
 
 PYTHON = '/usr/bin/python3'
-LOCK = '/tmp/bindlab-mininet.lock'
 PROMPT = 'mininet> '
 LAB_FILE = os.path.join(RUN_DIR, 'lab.json')
-
-
-def lock_argv():
-    """['flock', LOCK] unless an ancestor process already holds the Mininet lock.
-
-    `flock LOCK make test` (or pytest) holds the lock for the whole run; a second
-    `flock LOCK` from inside would wait for it forever.  So take it only when no
-    ancestor is a flock on LOCK.
-    """
-    pid = os.getppid()
-    while pid > 1:
-        try:
-            with open(f'/proc/{pid}/cmdline', 'rb') as f:
-                argv = f.read().split(b'\0')
-            with open(f'/proc/{pid}/stat') as f:
-                pid = int(f.read().rsplit(')', 1)[1].split()[1])
-        except (OSError, ValueError, IndexError):
-            break
-        if argv and os.path.basename(argv[0]) == b'flock' and LOCK.encode() in argv:
-            return []
-    return ['flock', LOCK]
 
 
 # -- helpers -----------------------------------------------------------------------------
 
 def open_lab(scenario='wrong-host'):
     """Spawn the lab under the Mininet lock in a pty; returns it at its first prompt."""
-    argv = lock_argv() + [PYTHON, '-m', 'harness.lab', scenario, '--switch', 'lxbr']
+    argv = hu.lock_argv() + [PYTHON, '-m', 'harness.lab', scenario, '--switch', 'lxbr']
     child = pexpect.spawn(argv[0], argv[1:],
                           cwd=REPO, encoding='utf-8', timeout=120,
                           env=dict(os.environ, TERM='dumb'))

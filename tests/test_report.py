@@ -25,11 +25,12 @@ import pytest
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness_util as hu  # noqa: E402
 
 from harness import report_html  # noqa: E402
 
 PYTHON = '/usr/bin/python3'
-LOCK = '/tmp/bindlab-mininet.lock'
 CHROMIUM_FLAGS = ('--headless', '--no-sandbox', '--disable-gpu', '--disable-quic',
                   '--no-first-run', '--disable-background-networking',
                   '--disable-component-update', '--disable-sync')
@@ -37,26 +38,6 @@ FAIL_BG = 'rgb(243, 165, 165)'     # td.v-fail in report_html._CSS
 PASS_BG = 'rgb(205, 236, 205)'     # td.v-pass
 HOSTILE = '<script>document.title="pwned"</script><img src=x onerror="document.title=\'pwned\'">'
 
-
-def lock_argv():
-    """['flock', LOCK] unless an ancestor process already holds the Mininet lock.
-
-    `flock LOCK make test` (or pytest) holds the lock for the whole run; a second
-    `flock LOCK` from inside would wait for it forever.  So take it only when no
-    ancestor is a flock on LOCK.
-    """
-    pid = os.getppid()
-    while pid > 1:
-        try:
-            with open(f'/proc/{pid}/cmdline', 'rb') as f:
-                argv = f.read().split(b'\0')
-            with open(f'/proc/{pid}/stat') as f:
-                pid = int(f.read().rsplit(')', 1)[1].split()[1])
-        except (OSError, ValueError, IndexError):
-            break
-        if argv and os.path.basename(argv[0]) == b'flock' and LOCK.encode() in argv:
-            return []
-    return ['flock', LOCK]
 
 # Appended to a copy of the report: writes what the page shows into a <pre> as JSON.
 PROBE_SCRIPT = """
@@ -169,7 +150,7 @@ def real_run(tmp_path_factory):
     scenario_file = base / 'misexpected.py'
     scenario_file.write_text(WRONG_EXPECTATION.format(repo=REPO))
     out = base / 'results'
-    proc = subprocess.run(lock_argv() + [PYTHON, '-m', 'harness', 'run', 'wrong-host',
+    proc = subprocess.run(hu.lock_argv() + [PYTHON, '-m', 'harness', 'run', 'wrong-host',
                            'wrong-host-misexpected', '--scenario-file', str(scenario_file),
                            '--switch', 'lxbr', '--out', str(out)],
                           cwd=REPO, capture_output=True, text=True, timeout=600)
