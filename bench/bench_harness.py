@@ -22,54 +22,54 @@ least 50x faster than by hand.  Needs root; takes the run lock like a harness ru
 
 import argparse
 import os
-import signal
 import sys
-import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 
-from harness import network, probe, results, state  # noqa: E402
-from harness.__main__ import Interrupted, refuse_leftovers, _on_sigterm  # noqa: E402
+from harness import cells, machine, probe, results  # noqa: E402
+from harness.errors import Interrupted, UsageError  # noqa: E402
+from harness.judge import Observation  # noqa: E402
 from harness.runner import run_scenario  # noqa: E402
+from harness.session import Session  # noqa: E402
 from topologies.scale import scale_scenario  # noqa: E402
 
 
-def by_hand(net, scenario, servers, run_state, netprobe, workdir, timings):
-    """The probe phase as a Mininet user writes it: one host.cmd per cell."""
-    t0 = time.monotonic()
-    errors = servers.start_all(net, scenario.servers, netprobe, workdir)
-    t1 = time.monotonic()
-    records = {}
-    for index, case in enumerate(scenario.cases):
-        argv = [netprobe, '--host', case.host, case.kind]
-        argv += ['--udp'] if case.proto == 'udp' else []
-        out = net.get(case.host).cmd(*(argv + [case.addr, str(case.port)]))
-        lines = [line for line in out.splitlines() if line.startswith('{')]
-        try:
-            records[index] = probe.parse_record(lines[0], case.kind)
-        except (IndexError, ValueError) as exc:
-            records[index] = f'no record ({exc}): {out[:200]!r}'
-    timings.update(servers_s=t1 - t0, probe_s=time.monotonic() - t1)
-    servers.stop()
-    return ('; '.join(errors) if errors else None), records
+class ByHand:
+    """The probe phase as a Mininet user writes it: one host.cmd per cell (a prober of
+    the pipeline, like probe.Batches; the servers are the pipeline's, the same)."""
+
+    def __init__(self, scenario, netprobe):
+        self.scenario, self.netprobe = scenario, netprobe
+
+    def prepare(self, net):
+        """Nothing to start ahead."""
+
+    def observe(self, net):
+        out = {}
+        for cid, case in probe.cases_of(self.scenario):
+            argv = [self.netprobe, '--host', case.host, case.kind]
+            argv += ['--udp'] if case.proto == 'udp' else []
+            text = net.get(case.host).cmd(*(argv + [case.addr, str(case.port)]))
+            lines = [line for line in text.splitlines() if line.startswith('{')]
+            try:
+                out[cid] = Observation.of_record(probe.parse_record(lines[0], case.kind))
+            except (IndexError, ValueError) as exc:
+                out[cid] = Observation.error(f'no record ({exc}): {text[:200]!r}')
+        return out
 
 
-def one(hosts, switch, netprobe, take=None):
+def one(hosts, session, netprobe, by_hand=False):
     """Run the scale scenario of `hosts` hosts once; returns the result dict."""
     sc = scale_scenario(hosts, name=f'scale-{hosts}')
-    run_state = state.State(results.new_run_id())
-    try:
-        return run_scenario(sc, switch, run_state, netprobe, lambda m: print(f'  {m}'),
-                            take=take)
-    finally:
-        if not state.leftovers(run_state.data):
-            run_state.remove()
+    prober = ByHand(sc, netprobe) if by_hand else None
+    return run_scenario(sc, session.switch, session.state, netprobe,
+                        lambda m: print(f'  {m}'), prober=prober)
 
 
 def explain(res):
     """Print what the cells that did not pass got (counts, and a few in words)."""
-    bad = results.mismatches(res['cells'])
+    bad = cells.mismatches(res['cells'])
     if res['problem']:
         print(f'       problem: {res["problem"]}')
     if not bad:
@@ -79,11 +79,11 @@ def explain(res):
         got[(c['kind'], c['actual'])] = got.get((c['kind'], c['actual']), 0) + 1
     print('       not passed: ' + ', '.join(f'{n} {k} {a}' for (k, a), n in sorted(got.items())))
     for c in bad[:3]:
-        print(f'       e.g. {results.describe(c)}')
+        print(f'       e.g. {cells.describe(c)}')
 
 
 def verdicts(res):
-    c = results.counts(res['cells'])
+    c = cells.counts(res['cells'])
     return f'{c["pass"]} pass/{c["fail"]} fail/{c["error"]} error'
 
 
@@ -98,28 +98,29 @@ def main():
     if os.geteuid() != 0:
         print('bench_harness: needs root (Mininet); skipped')
         return 0
-    signal.signal(signal.SIGTERM, _on_sigterm)
-    network.check_environment(args.switch)
-    netprobe = probe.netprobe_path()
-    lock = state.acquire_lock()
     try:
-        refuse_leftovers()
-        return measure(sizes, hand_sizes, args.switch, netprobe)
+        machine.check_environment(args.switch)
+        netprobe = probe.netprobe_path()
+        with Session(args.switch, lambda m: print(f'  {m}'),
+                     results.new_run_id()) as session:
+            return measure(sizes, hand_sizes, session, netprobe)
+    except UsageError as exc:
+        print(f'bench_harness: {exc}')
+        return 2
     except (KeyboardInterrupt, Interrupted):
         print('bench_harness: interrupted; the network was torn down')
         return 2
-    finally:
-        state.release_lock(lock)
 
 
-def measure(sizes, hand_sizes, switch, netprobe):
+def measure(sizes, hand_sizes, session, netprobe):
     """Run and print every figure; returns 0 when every run could measure."""
+    switch = session.switch
     print(f'harness probe phase, full bind + connect matrices ({switch}):')
     print(f'{"hosts":>6} {"cells":>7} {"build s":>8} {"setup s":>8} {"servers s":>9} '
           f'{"probe s":>8} {"teardown s":>10} {"cells/s":>9}  verdicts')
     fast, ok = {}, True
     for n in sizes:
-        res = one(n, switch, netprobe)
+        res = one(n, session, netprobe)
         t = res['timings']
         fast[n] = res
         cells = len(res['cells'])
@@ -137,8 +138,8 @@ def measure(sizes, hand_sizes, switch, netprobe):
     print(f'{"hosts":>6} {"cells":>7} {"by hand s":>10} {"harness s":>10} {"ratio":>7}'
           '  matrices agree')
     for n in hand_sizes:
-        slow = one(n, switch, netprobe, take=by_hand)
-        quick = fast.get(n) or one(n, switch, netprobe)
+        slow = one(n, session, netprobe, by_hand=True)
+        quick = fast.get(n) or one(n, session, netprobe)
         ratio = slow['timings']['probe_s'] / quick['timings']['probe_s']
         same = [c['actual'] for c in slow['cells']] == [c['actual'] for c in quick['cells']]
         print(f'{n:>6} {len(slow["cells"]):>7} {slow["timings"]["probe_s"]:>10.2f} '

@@ -1,22 +1,40 @@
 """bindlab's harness: run scenarios on Mininet networks and judge every socket call.
 
-Architecture (each layer only talks to the one below it, like mininet/net.py):
+Where a cell of a matrix comes from, top to bottom (a module uses only modules named
+below it; `python3 -m harness` enters at cli.py, and nothing imports cli or
+__main__):
 
-    scenario.py  the scenario API: data describing a network, what is done to it, what
-                 is probed, and what should happen.  Scenario files live in topologies/.
-    network.py   environment checks, switch choice, building and tearing down the
-                 Mininet network, the data-plane readiness check.
-    faults.py    runs setup and fault steps inside hosts (argument lists, exit codes
-                 checked: a fault that did not apply is an error, never ignored).
-    probe.py     writes one plan per host, starts `netprobe serve` listeners (waits for
-                 their readiness line), runs one `netprobe batch` per host, all at
-                 once, and parses the records strictly.
-    runner.py    one scenario from build to verdicts, with the timing of each phase.
-    results.py   the one writer of result files (whole or not at all).
-    console.py   what a person sees: progress, compact matrices, the closing line.
-    state.py     the run lock and the state file of everything a run created, so
-                 `clean-net` removes exactly that after a SIGKILL.
-    __main__.py  the command line: list | run | clean-net.
+    cli.py          the command line: list | run | clean-net | lab | check | diff |
+                    record | verify | merge; thin, maps errors to exit statuses.
+    lab.py          the teaching lab (Mininet CLI with check/goal/matrix/sheet);
+    goals.py          a lab sheet's goal block and whether it holds.
+    baseline.py     golden expectation files (--record/--check, diff, record, verify).
+    merge.py        the run folders of shards merged into one run.
+    session.py      around every network: lock, leftovers, switch (and OVS), signals,
+                    the run's state file.  machine.py: root, Mininet, tools, firewall,
+                    switch kinds, environment facts.
+    suite.py        scenario files loaded and validated, selected, sharded.
+    runner.py       THE pipeline: LiveNetwork (build -> setup -> ready -> faults ->
+                    servers) and run_scenario (probers -> observations -> judge).
+      network.py      building and tearing down the Mininet network; ping readiness.
+      faults.py       setup and fault steps run inside hosts, each proved applied.
+      probe.py        netprobe: plans, servers, batches, strict record parsing, and
+                      the netprobe prober (Batches).
+      userprog.py     the user's programs as probers (ProgramRun), which cases they
+                      take; launches.py: one launch, traced or observed, and stopped.
+      preconditions.py  what state a case needs before its call (held, listener).
+      judge.py        THE judge: Observations -> cells; verdict() decides every cell.
+    results.py      THE writer of result files (summary, junit, CSV, matrix.json);
+      report_page.py  report.html; report_svg.py its topology; markdown.py safe text.
+    console.py      what a person sees: progress, compact matrices.
+    cells.py        the cell: fields, outcome words, wrong-peer rule, counts, and THE
+                    reader of a run folder (every field checked).
+    files.py        THE atomic writer (no symlink followed), run folders, latest.
+    state.py        the run lock and the state file, so clean-net removes exactly
+                    what a run created.
+    scenario.py     the scenario API: data (Scenario, Case, Expect, Step, Server),
+                    the rules, validate().
+    errors.py       UsageError and friends: everything that means exit 2.
 
 Words:
     scenario      a named topology + setup steps + faults + servers + cases, each case
@@ -25,12 +43,20 @@ Words:
     fault         a deliberate misconfiguration applied after the network is up
                   (`ip addr del`, link down, sysctl, nft rules, DAD state, port range).
     case          one bind() or connect() a host makes (one plan line for netprobe).
+    prober        turns cases into observations: netprobe batches, the user's server
+                  and client programs.  It never decides a verdict.
+    observation   what one call really did (judge.Observation).
     cell          a case with its outcome: expected, actual, verdict, reason, rule.
     matrix        the cells of one kind of a scenario: rows are hosts, columns are the
                   addresses (bind) or server endpoints (connect).
     verdict       pass (actual == expected), fail (it differs), error (could not be
                   measured: the message says why; never a guessed value).
-    outcome       `OK` or an errno name (`EADDRNOTAVAIL`); `ERROR` when not measured.
+    outcome       `OK`, an errno name (`EADDRNOTAVAIL`), `NOCALL` (a program exited
+                  without the call), `ERROR` (not measured).
+
+Known warts: a lab checked from another terminal (`check`) re-creates enough of a
+Mininet object (lab._NsNet) to reuse the netprobe prober; the state file format is
+owned by state.py alone.
 
 Exit status of `python3 -m harness run`: 0 every cell passed, 1 some cell failed or
 could not be measured, 2 usage or environment error (nothing was built).

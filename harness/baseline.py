@@ -38,11 +38,13 @@ A cell that could not be measured (verdict ``error``) is never recorded: a basel
 
 import json
 import os
-import re
 import sys
 
 from . import REPO, PREFIX
-from .results import write_file
+from .cells import natural, read_run
+from .errors import BadInput
+from .files import read_json, write_file
+from .scenario import valid_name
 
 FORMAT = 'bindlab-baseline-1'
 DEFAULT_DIR = os.path.join(REPO, 'expectations')
@@ -50,70 +52,7 @@ KIND_ORDER = {'bind': 0, 'connect': 1}
 EXIT_SAME, EXIT_CHANGED, EXIT_BAD = 0, 1, 2
 
 
-class BadInput(Exception):
-    """A run folder or baseline that cannot be read: the message says which and why."""
-
-
-# -- run folders ------------------------------------------------------------------------
-
-def run_folder(path):
-    """The run folder named by path: the folder itself, <path>/latest, or the only run
-    folder inside path (a CI artifact often loses the `latest` symlink).
-
-    Raises BadInput when none holds a summary.json.
-    """
-    for cand in (path, os.path.join(path, 'latest')):
-        if os.path.isfile(os.path.join(cand, 'summary.json')):
-            return os.path.realpath(cand)
-    try:
-        inside = sorted(e.path for e in os.scandir(path)
-                        if e.is_dir() and os.path.isfile(os.path.join(e.path, 'summary.json')))
-    except OSError:
-        inside = []
-    if len(inside) == 1:
-        return os.path.realpath(inside[0])
-    if len(inside) > 1:
-        raise BadInput(f'{path}: holds {len(inside)} run folders and no latest; name one')
-    raise BadInput(f'{path}: not a run folder (no summary.json in it or in '
-                   f'{os.path.join(path, "latest")})')
-
-
-def read_json(path):
-    """The JSON in path, or BadInput naming the file."""
-    try:
-        with open(path, encoding='utf-8') as f:
-            return json.load(f)
-    except FileNotFoundError:
-        raise BadInput(f'{path}: not found') from None
-    except (OSError, ValueError) as exc:
-        raise BadInput(f'{path}: unreadable: {exc}') from None
-
-
-def read_run(path):
-    """(run folder, summary, [matrix of each scenario, in the summary's order])."""
-    folder = run_folder(path)
-    summary = read_json(os.path.join(folder, 'summary.json'))
-    if not isinstance(summary.get('scenarios'), list):
-        raise BadInput(f'{folder}/summary.json: no scenario list')
-    matrices = []
-    for entry in summary['scenarios']:
-        name = entry.get('name') if isinstance(entry, dict) else None
-        if not isinstance(name, str) or not name or '/' in name or name.startswith('.'):
-            raise BadInput(f'{folder}/summary.json: bad scenario entry {entry!r}')
-        matrix = read_json(os.path.join(folder, name, 'matrix.json'))
-        if not isinstance(matrix.get('cells'), list):
-            raise BadInput(f'{folder}/{name}/matrix.json: no cells')
-        matrices.append(matrix)
-    return folder, summary, matrices
-
-
 # -- cells as observations ----------------------------------------------------------------
-
-def natural(text):
-    """Sort key that puts h2 before h10 and 10.0.0.2 before 10.0.0.10."""
-    return [(0, int(part), '') if part.isdigit() else (1, 0, part)
-            for part in re.split(r'(\d+)', str(text)) if part]
-
 
 def cell_key(cell):
     """(kind, host, column): what names a cell within its scenario."""
@@ -178,7 +117,9 @@ def changes(scenario, was, now):
 # -- expectation files ----------------------------------------------------------------------
 
 def baseline_path(directory, scenario):
-    """<directory>/<scenario>.json."""
+    """<directory>/<scenario>.json (BadInput for a name that is not one path part)."""
+    if not valid_name(scenario):
+        raise BadInput(f'scenario name {scenario!r} is not A-Z a-z 0-9 . _ -')
     return os.path.join(directory, f'{scenario}.json')
 
 
@@ -224,15 +165,17 @@ def load_baseline(directory, scenario):
         raise BadInput(f'no baseline for scenario {scenario} at {path}: record one with '
                        f'`python3 -m harness run {scenario} --record` (add --baseline '
                        'DIR for your own folder) and commit it')
-    data = read_json(path)
-    if data.get('format') != FORMAT or data.get('scenario') != scenario or \
+    data = read_json(path, 'expectation file')
+    if not isinstance(data, dict) or data.get('format') != FORMAT or data.get('scenario') != scenario or \
             not isinstance(data.get('cells'), list):
         raise BadInput(f'{path}: not a {FORMAT} file for scenario {scenario}')
     out = {}
     for obs in data['cells']:
         if not isinstance(obs, dict) or not all(
-                isinstance(obs.get(k), str) for k in ('kind', 'host', 'column', 'actual')):
-            raise BadInput(f'{path}: bad cell {obs!r} (needs kind, host, column, actual)')
+                isinstance(obs.get(k), str) for k in ('kind', 'host', 'column', 'actual')) \
+                or not isinstance(obs.get('peer', ''), str):
+            raise BadInput(f'{path}: bad cell {str(obs)[:200]} (needs kind, host, column, '
+                           'actual)')
         key = cell_key(obs)
         if key in out:
             raise BadInput(f'{path}: cell {" ".join(key)} listed twice')

@@ -7,7 +7,7 @@ Every line starts with the fixed prefix "bindlab: " except the matrix rows.  Col
 import sys
 
 from . import PREFIX
-from .results import counts, describe, grid, mismatches, short
+from .cells import counts, describe, grid, mismatches, printable, short
 
 
 def log(msg):
@@ -61,7 +61,7 @@ def print_matrices(res, limit=40):
         for line in lines:
             print('    ' + _paint(line, '!' in line))
     for cell in mismatches(res['cells']):
-        warn('  ' + describe(cell))
+        warn('  ' + printable(describe(cell)))
     sys.stdout.flush()
 
 

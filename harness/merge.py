@@ -7,8 +7,12 @@ The merged folder, DIR/<new run id>, holds the same summary, junit.xml, summary.
 report.html and per-scenario files as one unsharded run of the same selection would:
 the scenarios are put back in the order the unsharded run would have used (shard K of
 N ran the scenarios at positions K-1, K-1+N, ... of the selection), and every file is
-written by results.write_run, the harness's one writer, from the shards' matrix.json.
-Anything else a shard kept in a scenario's folder (a user program's logs) is copied.
+written by results.write_run, the harness's one writer, from the shards' matrix.json
+and the program logs its cells name (`log`); nothing else of a shard is copied.
+Shards come from CI artifacts: every file is read through cells.read_run (fields
+checked), a symlink anywhere in a shard's scenario folder is refused, and a log path
+must be `programs/NAME` inside its scenario folder.  Nothing is written until every
+shard has been read; a merge that fails while writing leaves no run folder.
 
 Refused with exit 2 and a message naming the folders: a folder that is not a run, a
 run that was not sharded the same way (different N, switch, kernel, Mininet or OVS
@@ -17,11 +21,13 @@ missing shard, and a scenario present in two shards.
 """
 
 import os
-import shutil
+import re
 import sys
 
 from . import PREFIX, results
-from .baseline import BadInput, read_run
+from .cells import read_run
+from .errors import BadInput
+from .suite import parse_shard
 
 EXIT_OK, EXIT_BAD = 0, 2
 RESULT_KEYS = ('run_id', 'scenarios', 'counts', 'passed', 'failed')
@@ -51,17 +57,6 @@ def cmd_merge(args):
 
 # -- reading and checking the shards -------------------------------------------------------
 
-def parse_shard(text, where):
-    """'K/N' -> (K, N); BadInput naming where."""
-    try:
-        k, n = (int(x) for x in str(text).split('/'))
-    except ValueError:
-        raise BadInput(f'{where}: shard {text!r} is not K/N') from None
-    if not 1 <= k <= n:
-        raise BadInput(f'{where}: shard {text!r} is not K/N with 1 <= K <= N')
-    return k, n
-
-
 def unsharded_argv(argv):
     """A run's command line without --shard and --out (and their values)."""
     out, skip = [], False
@@ -83,7 +78,7 @@ def read_shards(paths):
     shards, n_seen = {}, None
     for path in paths:
         folder, summary, matrices = read_run(path)
-        k, n = parse_shard(summary.get('shard', '1/1'), folder)
+        k, n = parse_shard(summary.get('shard', '1/1'), f'{folder}/summary.json: shard')
         if n_seen is not None and n != n_seen:
             raise BadInput(f'mismatched shards: {folder} is shard {k}/{n}, another is of '
                            f'{n_seen}')
@@ -175,24 +170,54 @@ def merged_meta(shards):
     return meta
 
 
-def copy_extras(shards, run_dir):
-    """Copy what shards kept in scenario folders beside the result files (program logs)."""
-    for _k, folder, _s, matrices in shards:
-        for m in matrices:
-            src = os.path.join(folder, m['scenario'])
-            dst = os.path.join(run_dir, m['scenario'])
-            shutil.copytree(src, dst, dirs_exist_ok=True)
+_LOG = re.compile(r'programs/[A-Za-z0-9._-]{1,200}')
+LOG_EXTS = ('.out', '.err', '.trace.jsonl')
+LOG_CAP = 1024 * 1024
+
+
+def check_no_symlinks(folder):
+    """BadInput if folder holds a symlink anywhere (a shard must not point outside)."""
+    for root, dirs, files in os.walk(folder):
+        for name in dirs + files:
+            if os.path.islink(os.path.join(root, name)):
+                raise BadInput(f'{os.path.join(root, name)}: a symlink in a shard; '
+                               'refusing to merge it')
+
+
+def program_logs(folder, matrix):
+    """The program logs a shard's cells name, read back: [{'scenario','log','files'}]."""
+    out = []
+    sdir = os.path.join(folder, matrix['scenario'])
+    for cell in matrix['cells']:
+        log = cell.get('log')
+        if log is None:
+            continue
+        if not _LOG.fullmatch(log) or '..' in log:
+            raise BadInput(f'{sdir}/matrix.json: cell log {log!r} is not programs/NAME')
+        files = {}
+        for ext in LOG_EXTS:
+            path = os.path.join(sdir, log + ext)
+            if os.path.isfile(path):
+                with open(path, 'rb') as f:
+                    files[ext] = f.read(LOG_CAP).decode(errors='replace')
+        out.append({'scenario': matrix['scenario'], 'log': log, 'files': files})
+    return out
 
 
 def merge(paths, out_dir):
     """Merge shard folders into out_dir/<run-id>; returns (run folder, summary)."""
     shards, n = read_shards(paths)
+    logs = {}
+    for _k, folder, _s, mats in shards:
+        for m in mats:
+            check_no_symlinks(os.path.join(folder, m['scenario']))
+            logs[m['scenario']] = program_logs(folder, m)
     matrices = unsharded_order(shards, n)
     run_id = results.new_run_id()
     meta = merged_meta(shards)
     os.makedirs(out_dir, exist_ok=True)
-    copy_extras(shards, os.path.join(out_dir, run_id))
-    scenario_results = [scenario_result(m) for m in matrices]
+    scenario_results = [dict(scenario_result(m), programs=logs[m['scenario']])
+                        for m in matrices]
     run_dir = results.write_run(out_dir, run_id, meta, scenario_results)
     summary = results.summary_data(run_id, meta, scenario_results)
     return run_dir, summary

@@ -1,13 +1,6 @@
-"""Build and tear down a scenario's Mininet network; check the environment first.
+"""Build and tear down a scenario's Mininet network, and check its data plane.
 
-Environment checks run before anything is built (a failed check is exit 2 with what to
-do).  Switch kinds:
-    lxbr      mininet.nodelib.LinuxBridge: works everywhere (the fallback).
-    ovs       OVSBridge on the kernel datapath: only where the openvswitch module is.
-    ovs-user  OVSBridge(datapath='user'): OVS's userspace datapath; drops frames above
-              ~40 ports on one bridge, so large scenarios leave it out.
-    auto      ovs where the kernel datapath exists, else lxbr with a one-line notice.
-
+The switch kind (lxbr, ovs, ovs-user) was chosen before (harness/machine.py).
 Every host and switch shell is recorded in the state file the moment it starts, and
 every root-namespace interface name before it is created (TrackedHost and friends),
 so `clean-net` can remove a network whose run was SIGKILLed mid-build.
@@ -15,139 +8,11 @@ Mininet's own cleanup (mininet.clean.cleanup, `mn -c`) is never called: it kills
 process name and removes every Mininet-looking interface on the machine.
 """
 
-import os
 import resource
-import shutil
-import subprocess
 import time
 
-from . import PREFIX
+from .errors import EnvError
 from .state import link_exists
-
-SWITCH_KINDS = ('auto', 'ovs', 'ovs-user', 'lxbr')
-OVS_CTL = '/usr/share/openvswitch/scripts/ovs-ctl'
-
-
-class EnvError(Exception):
-    """The machine cannot run the harness as asked; the message says what to do."""
-
-
-# -- environment ------------------------------------------------------------------
-
-def check_environment(switch):
-    """Raise EnvError unless root, Mininet, the tools and the firewall allow a run."""
-    if os.geteuid() != 0:
-        raise EnvError('must run as root (Mininet creates namespaces and links): '
-                       'sudo make mininet-test')
-    try:
-        import mininet.net  # noqa: F401  (the import is the check)
-    except ImportError as exc:
-        raise EnvError(f'Mininet is not importable ({exc}); install it with '
-                       '`sudo make deps-run` and run with /usr/bin/python3') from None
-    tools = ['ip', 'ping', 'mnexec', 'sysctl']
-    tools += ['brctl'] if switch in ('lxbr', 'auto') else ['ovs-vsctl']
-    tools += ['ethtool'] if switch == 'ovs-user' else []
-    missing = [t for t in tools if not shutil.which(t)]
-    if missing:
-        raise EnvError(f'missing tools: {", ".join(missing)}; install them with '
-                       '`sudo make deps-run`')
-    if switch in ('lxbr', 'auto'):
-        check_bridge_firewall()
-
-
-def check_bridge_firewall():
-    """Refuse when bridged frames go through a FORWARD chain that drops by default."""
-    try:
-        with open('/proc/sys/net/bridge/bridge-nf-call-iptables') as f:
-            nf_call = f.read().strip() == '1'
-    except OSError:
-        nf_call = False
-    if not nf_call:
-        return
-    where = forward_drop_policy()
-    if where:
-        raise EnvError(f'bridge-nf-call-iptables=1 and {where} has policy DROP: a '
-                       'Linux-bridge network would be silent.  Either '
-                       '`sysctl -w net.bridge.bridge-nf-call-iptables=0` or allow '
-                       'bridged traffic (e.g. iptables -I FORWARD -m physdev '
-                       '--physdev-is-bridged -j ACCEPT), then run again')
-
-
-def forward_drop_policy():
-    """'iptables FORWARD' or 'nft chain T/C' when a forward hook drops by default."""
-    if shutil.which('iptables'):
-        res = subprocess.run(['iptables', '-w', '5', '-S', 'FORWARD'],
-                             capture_output=True, text=True, timeout=15)
-        if res.returncode == 0 and '-P FORWARD DROP' in res.stdout:
-            return 'iptables FORWARD'
-    if shutil.which('nft'):
-        res = subprocess.run(['nft', 'list', 'ruleset'], capture_output=True,
-                             text=True, timeout=15)
-        chain = None
-        for line in res.stdout.splitlines():
-            words = line.split()
-            if words[:1] == ['chain']:
-                chain = words[1]
-            if 'hook forward' in line and 'policy drop' in line:
-                return f'nft chain {chain}'
-    return None
-
-
-def choose_switch(kind, log):
-    """The switch kind to use for `kind` (resolving auto); raises EnvError."""
-    kernel_ovs = os.path.isdir('/sys/module/openvswitch')
-    if kind == 'auto':
-        if kernel_ovs and shutil.which('ovs-vsctl'):
-            return 'ovs'
-        log('no Open vSwitch kernel datapath here: using the Linux bridge (lxbr)')
-        return 'lxbr'
-    if kind == 'ovs' and not kernel_ovs:
-        raise EnvError('--switch ovs needs the openvswitch kernel module, which this '
-                       'kernel does not have; use --switch lxbr or --switch ovs-user')
-    return kind
-
-
-def ensure_ovs(log):
-    """Start OVS with ovs-ctl if its database is not answering; raises EnvError.
-
-    Returns True if this call started it (the caller may stop it again).
-    """
-    if _ovs_answers():
-        return False
-    if not os.path.exists(OVS_CTL):
-        raise EnvError(f'Open vSwitch is not running and {OVS_CTL} is missing; '
-                       'install openvswitch-switch (`sudo make deps-run`)')
-    log('starting Open vSwitch (ovs-ctl start)')
-    res = subprocess.run([OVS_CTL, 'start'], capture_output=True, text=True, timeout=60)
-    if res.returncode != 0 or not _ovs_answers():
-        raise EnvError(f'could not start Open vSwitch: {res.stdout}{res.stderr}'.strip())
-    return True
-
-
-def stop_ovs(log):
-    """Stop the OVS daemons ensure_ovs() started (ovs-ctl stops them by pidfile)."""
-    log('stopping Open vSwitch again (this run started it)')
-    subprocess.run([OVS_CTL, 'stop'], capture_output=True, text=True, timeout=60)
-
-
-def _ovs_answers():
-    try:
-        res = subprocess.run(['ovs-vsctl', '--timeout=3', 'show'], capture_output=True,
-                             timeout=10)
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    return res.returncode == 0
-
-
-def environment_facts(switch):
-    """Kernel, Mininet and OVS versions and the switch kind, for matrix.json."""
-    from mininet.net import VERSION
-    ovs = None
-    if shutil.which('ovs-vsctl'):
-        res = subprocess.run(['ovs-vsctl', '--version'], capture_output=True, text=True)
-        ovs = res.stdout.splitlines()[0].split()[-1] if res.returncode == 0 else None
-    return {'kernel': os.uname().release, 'mininet': VERSION, 'ovs': ovs,
-            'switch': switch}
 
 
 # -- building -----------------------------------------------------------------------
@@ -319,7 +184,3 @@ def wait_ready(net, pairs, tries=10):
             return []
         time.sleep(0.2)
     return [f'{name} cannot reach {addr}' for name, addr in pending]
-
-
-def log_prefix(msg):
-    return f'{PREFIX}{msg}'

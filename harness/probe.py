@@ -1,5 +1,10 @@
 """Talk to netprobe: start servers, run one batch per host, parse records strictly.
 
+`Batches` is the netprobe prober of the pipeline (harness/runner.py): it turns every
+case of a scenario into an Observation (harness/judge.py) and never decides a verdict.
+It provides every precondition a case can need (harness/preconditions.py): the
+batch keeps `hold` sockets open until it ends and runs while the servers listen.
+
 Plans: each host's cases become one plan (`ID OP PROTO ADDR PORT [OPTION ...]`, the
 netprobe batch format) fed on stdin; IDs are `b<n>` / `c<n>`, n the case's index in
 the scenario, so a record maps back to exactly one case.  The batch processes are
@@ -20,6 +25,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from . import REPO
+from .errors import UsageError
+from .judge import Observation
 
 RECORD_FIELDS = ('op', 'proto', 'addr', 'port', 'ok', 'errno', 'error', 'message',
                  'elapsed_us')
@@ -28,7 +35,7 @@ SERVER_READY_S = 10.0
 BATCH_SLACK_S = 30.0
 
 
-class ProbeError(Exception):
+class ProbeError(UsageError):
     """netprobe could not be run at all (missing binary)."""
 
 
@@ -46,6 +53,11 @@ def netprobe_path():
 def case_id(index, case):
     """The plan id of the case at index in its scenario: b3, c17."""
     return f'{case.kind[0]}{index}'
+
+
+def cases_of(scenario):
+    """[(case id, case)] of a scenario, in matrix order."""
+    return [(case_id(i, case), case) for i, case in enumerate(scenario.cases)]
 
 
 def plan_line(index, case):
@@ -86,13 +98,6 @@ def parse_record(line, kind=None):
     if kind is not None and rec['op'] != kind:
         raise ValueError(f'expected a {kind} record, got {rec["op"]}: {line[:200]!r}')
     return rec
-
-
-def outcome(rec):
-    """'OK' or the errno name of a record."""
-    if rec['ok']:
-        return 'OK'
-    return str(rec['error'])
 
 
 def collect(stdout, ids, kinds):
@@ -143,33 +148,6 @@ def spawn_batches(net, hosts, state, netprobe):
     finally:   # recorded even when a later popen fails or Ctrl-C arrives
         state.add_pids([p.pid for p in procs.values()], 'netprobe')
     return procs
-
-
-def run_batches(net, scenario, plans, state, netprobe):
-    """Start and feed one batch per host: spawn_batches() then feed_batches().
-
-    plans: make_plans() or write_plans() output.  Returns {case index: record|error}.
-    """
-    texts = {}
-    for host, (plan, ids) in plans.items():
-        if '\n' not in plan:           # a path from write_plans()
-            with open(plan) as f:
-                plan = f.read()
-        texts[host] = (plan, ids)
-    procs = spawn_batches(net, texts, state, netprobe)
-    return feed_batches(procs, scenario, texts, state)
-
-
-def write_plans(scenario, workdir):
-    """make_plans() written to workdir/<host>.plan; returns {host: (path, ids)}."""
-    out = {}
-    for host, (text, ids) in make_plans(scenario).items():
-        path = os.path.join(workdir, f'{host}.plan')
-        with open(path + '.tmp', 'w') as f:
-            f.write(text)
-        os.replace(path + '.tmp', path)
-        out[host] = (path, ids)
-    return out
 
 
 def feed_batches(procs, scenario, plans, state):
@@ -236,22 +214,44 @@ def _timeout_ms(case):
 
 # -- servers --------------------------------------------------------------------------
 
+# Plan options and their netprobe command-line forms (bind, connect and serve share
+# them); `hold`, `nolisten` and `family=` have none (family= becomes -4/-6 for serve).
+CLI_FLAGS = {'reuseaddr': '--reuseaddr', 'reuseport': '--reuseport',
+             'freebind': '--freebind', 'nogreet': '--no-greet'}
+CLI_VALUES = {'v6only': '--v6only', 'dev': '--dev', 'src': '--src', 'sport': '--sport',
+              'timeout': '--timeout'}
+
+
+def cli_options(options, proto='tcp'):
+    """The netprobe command-line options of plan options, or None when one of them
+    has no command-line form."""
+    out = ['--udp'] if proto == 'udp' else []
+    for opt in options:
+        name, _, value = opt.partition('=')
+        if name in CLI_FLAGS and not value:
+            out.append(CLI_FLAGS[name])
+        elif name in CLI_VALUES and value:
+            out += [CLI_VALUES[name], value]
+        else:
+            return None
+    return out
+
+
 def server_argv(netprobe, server):
     """The `netprobe serve` command line of a Server."""
-    argv = [netprobe, '--host', server.host, 'serve']
-    if server.proto == 'udp':
-        argv.append('--udp')
     family = '6' if ':' in server.addr else '4'
+    opts = []
     for opt in server.options:
-        name, _, value = opt.partition('=')
-        if name == 'family':
-            family = value
-        elif value:
-            argv += [f'--{name.replace("_", "-")}', value]
+        if opt.startswith('family='):
+            family = opt.split('=', 1)[1]
         else:
-            argv.append(f'--{name}')
-    argv.append(f'-{family}')
-    return argv + [server.addr, str(server.port)]
+            opts.append(opt)
+    flags = cli_options(opts, server.proto)
+    if flags is None:
+        raise ProbeError(f'server {server.host} {server.addr}:{server.port}: an option '
+                         f'of {server.options} has no netprobe serve form')
+    return [netprobe, '--host', server.host, 'serve'] + flags + \
+        [f'-{family}', server.addr, str(server.port)]
 
 
 class Servers:
@@ -391,3 +391,42 @@ def transport_ready(net, pairs, netprobe, state, workdir, tries=5):
         return [f'{h} cannot open a TCP connection to {a}' for h, a in pending]
     finally:
         servers.stop()
+
+
+# -- the prober ---------------------------------------------------------------------------
+
+class Batches:
+    """The netprobe prober: every case of a scenario, one batch per host, all at once.
+
+    prepare(net) starts the batches (each waits for its plan on stdin), observe(net)
+    feeds the plans and returns {case id: Observation}.  net: the Mininet object, or
+    anything whose get(name) gives a host with popen() (the lab's outside check).
+    """
+    name = 'netprobe'
+    provides = ('held', 'listener')
+
+    def __init__(self, scenario, netprobe, state):
+        self.scenario, self.netprobe, self.state = scenario, netprobe, state
+        self.plans, self.procs = make_plans(scenario), None
+
+    def prepare(self, net):
+        """Start the batches ahead (while the servers get ready)."""
+        self.procs = spawn_batches(net, self.plans, self.state, self.netprobe)
+
+    def observe(self, net):
+        """Feed every plan; {case id: Observation} of every case."""
+        if self.procs is None:
+            self.prepare(net)
+        got = feed_batches(self.procs, self.scenario, self.plans, self.state)
+        self.procs = None
+        return {case_id(i, case): observation(got.get(i))
+                for i, case in enumerate(self.scenario.cases)}
+
+
+def observation(got):
+    """The Observation of one batch result: a record, or the text of what went wrong."""
+    if got is None:
+        return Observation.error('no result for this case')
+    if isinstance(got, str):
+        return Observation.error(got)
+    return Observation.of_record(got)

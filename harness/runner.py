@@ -1,10 +1,25 @@
-"""One scenario from network build to judged cells, with the time of each phase.
+"""The one live-network pipeline, and one scenario from build to judged cells.
 
-build -> setup steps -> readiness -> faults -> servers + batches (the probe phase)
--> teardown (always).  Anything that goes wrong before the probes turns every cell
-into an `error` naming it; a server that must listen and did not turns the connect
-cells into errors.  Teardown is Mininet's net.stop() followed by removing whatever
-the state file still records, so a failed stop() leaves nothing behind either.
+    build -> setup -> ready -> faults      LiveNetwork (a context manager)
+    -> servers                             live.start_servers(): readiness lines
+    -> probers -> observations             netprobe batches, the user's programs
+    -> one judge -> cells                  harness/judge.py
+    -> teardown (always)                   on success, failure, Ctrl-C, SIGTERM
+
+A run (run_scenario), a lab (harness/lab.py) and the benchmarks (bench/) all use
+LiveNetwork.  Anything that goes wrong before the probes is `live.problem` and turns
+every cell into an `error` naming it; a server that must listen and did not turns
+netprobe's connect cells into errors.  Teardown is Mininet's net.stop() followed by
+removing whatever the state file still records, so a failed stop() leaves nothing
+behind either; SIGINT and SIGTERM wait until it is done.
+
+Probe-phase order with the user's programs (harness/userprog.py): the server programs
+that choose their own address and port, on a network nobody has used yet (the
+harness's own servers must not be in their way); netprobe's servers (a bind case that
+meets a scenario server needs it listening); the server programs told {addr}, in
+netprobe's place; netprobe's batches; the client programs, while the servers still
+listen.  A case whose precondition a program cannot have (a socket held earlier in the
+batch) stays netprobe's, and the cell says why.
 """
 
 import shutil
@@ -13,152 +28,183 @@ import tempfile
 import time
 
 from . import faults, network, probe
+from .errors import EnvError
+from .judge import judge
 from .state import RUN_DIR, clean as clean_state
 
 
-def run_scenario(scenario, switch, state, netprobe, log, take=None):
+class LiveNetwork:
+    """A scenario's network, built and prepared, until close() (or the `with` ends).
+
+    After open(): net (the Mininet object), topology (as built), steps (setup and
+    faults as applied), problem (None, or why the network is not fit to probe),
+    timings (build_s, prepare_s; teardown_s after close).  start_servers() starts
+    the scenario's servers and sets connect_problem when one that must listen did not.
+    """
+
+    def __init__(self, scenario, switch, state, netprobe, log):
+        self.scenario, self.switch, self.state = scenario, switch, state
+        self.netprobe, self.log = netprobe, log
+        self.net, self.topology, self.steps = None, None, []
+        self.problem, self.connect_problem = None, None
+        self.timings = {'build_s': 0.0, 'prepare_s': 0.0, 'servers_s': 0.0,
+                        'probe_s': 0.0, 'teardown_s': 0.0}
+        self.servers = probe.Servers(state)
+        self.workdir = None
+
+    def __enter__(self):
+        return self.open()
+
+    def __exit__(self, *_exc):
+        self.close()
+        return False
+
+    def open(self):
+        """Build, set up, check readiness, apply the faults; problem says what failed."""
+        self.workdir = tempfile.mkdtemp(prefix='work-', dir=RUN_DIR)
+        t0 = time.monotonic()
+        try:
+            self._open(t0)
+        except BaseException:       # Ctrl-C, SIGTERM: never leave half a network
+            self.close()
+            raise
+        return self
+
+    def _open(self, t0):
+        try:
+            topo = self.scenario.topo()
+            network.check_names_free(topo)
+            self.net = network.build(topo, self.switch, self.state)
+            network.start(self.net, self.switch)
+            self.topology = topology_as_built(self.net)
+            self.timings['build_s'] = time.monotonic() - t0
+            self.problem = self._prepare()
+        except Exception as exc:  # a broken build must become error cells, not a traceback
+            self.problem = str(exc) if isinstance(exc, EnvError) else \
+                f'{type(exc).__name__}: {exc}'
+        self.timings['prepare_s'] = time.monotonic() - t0 - self.timings['build_s']
+
+    def _prepare(self):
+        """Setup steps, readiness checks (ping, then TCP), faults; an error text or None."""
+        steps, err = faults.apply_steps(self.net, self.scenario.setup, 'setup')
+        self.steps += steps
+        if err:
+            return err
+        pairs = network.ready_pairs(self.net, self.scenario)
+        failures = network.wait_ready(self.net, pairs)
+        if not failures:
+            failures = probe.transport_ready(self.net, pairs, self.netprobe, self.state,
+                                             self.workdir)
+        if failures:
+            return 'data plane never got ready: ' + '; '.join(failures[:5])
+        steps, err = faults.apply_steps(self.net, self.scenario.faults, 'fault')
+        self.steps += steps
+        return err
+
+    def start_servers(self):
+        """Start the scenario's servers, each awaited by its readiness line."""
+        errors = self.servers.start_all(self.net, self.scenario.servers, self.netprobe,
+                                        self.workdir)
+        self.connect_problem = '; '.join(errors) if errors else None
+        return errors
+
+    def close(self):
+        """Stop servers and the network, then remove whatever the state still records.
+
+        SIGINT and SIGTERM are ignored meanwhile: a second Ctrl-C must not leave half
+        a network behind.
+        """
+        t0 = time.monotonic()
+        old = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT,
+                                                                     signal.SIGTERM)}
+        try:
+            self.servers.stop()
+            network.stop(self.net, self.log)
+            self.net = None
+            left = clean_state(self.state.data, self.log)
+            if left:
+                self.log('could not remove: ' + ', '.join(left) +
+                         ' (run: sudo make clean-net)')
+            else:
+                self.state.data.update(pids={}, netns=[], links=[], bridges=[],
+                                       ovs_bridges=[])
+                self.state.save()
+        finally:
+            for sig, handler in old.items():
+                signal.signal(sig, handler)
+            if self.workdir:
+                shutil.rmtree(self.workdir, ignore_errors=True)
+                self.workdir = None
+        self.timings['teardown_s'] = time.monotonic() - t0
+
+
+def run_scenario(scenario, switch, state, netprobe, log, programs=None, prober=None):
     """Run scenario on a fresh network; returns its result dict (see results.py).
 
-    take: the probe phase, (net, scenario, servers, state, netprobe, workdir, timings)
-    -> (connect problem, {case index: record or error text}); default probe_phase.
-    It sets timings['servers_s'] (listeners started and ready, batch processes
-    started) and timings['probe_s'] (plans in, every record out).
-    The benchmark passes the by-hand way here to compare both on the same network.
+    programs: a userprog.ProgramRun (the user's programs), or None.
+    prober: the netprobe-side prober (default probe.Batches); the benchmark passes
+    its by-hand prober here to compare both on the same network.
     """
-    take = take or probe_phase
-    topo = scenario.topo()
-    timings = {'build_s': 0.0, 'prepare_s': 0.0, 'servers_s': 0.0, 'probe_s': 0.0,
-               'teardown_s': 0.0}
-    net, built, applied, server_info = None, None, [], []
-    servers = probe.Servers(state)
-    workdir = tempfile.mkdtemp(prefix='work-', dir=RUN_DIR)
-    problem, connect_problem, records = None, None, {}
-    try:
-        t0 = time.monotonic()
-        network.check_names_free(topo)
-        net = network.build(topo, switch, state)
-        network.start(net, switch)
-        built = topology_as_built(net)
-        timings['build_s'] = time.monotonic() - t0
-        problem = prepare(net, scenario, applied, netprobe, state, workdir)
-        timings['prepare_s'] = time.monotonic() - t0 - timings['build_s']
-        if problem is None:
-            connect_problem, records = take(net, scenario, servers, state, netprobe,
-                                            workdir, timings)
-    except network.EnvError as exc:
-        problem = str(exc)
-    except Exception as exc:  # a broken build must become error cells, not a traceback
-        problem = f'{type(exc).__name__}: {exc}'
-    finally:
-        t2 = time.monotonic()
-        server_info = servers.summary()
-        teardown(net, servers, state, log)
-        shutil.rmtree(workdir, ignore_errors=True)
-        timings['teardown_s'] = time.monotonic() - t2
-    cells = judge(scenario, records, problem, connect_problem)
+    prober = prober or probe.Batches(scenario, netprobe, state)
+    observations = {}
+    with LiveNetwork(scenario, switch, state, netprobe, log) as live:
+        if live.problem is None:
+            try:
+                observations = probe_phase(live, prober, programs)
+            except Exception as exc:  # a prober that broke: error cells naming it
+                live.problem = f'{type(exc).__name__}: {exc}'
+        server_info = live.servers.summary()
+    cases = probe.cases_of(scenario)
+    if programs is not None:
+        cases += programs.extra_cases()
     return {'scenario': scenario.name, 'title': scenario.title, 'switch': switch,
-            'topology': built, 'steps': applied, 'servers': server_info,
-            'problem': problem or connect_problem, 'timings': timings, 'cells': cells,
-            'source': scenario.source}
+            'topology': live.topology, 'steps': live.steps, 'servers': server_info,
+            'problem': live.problem or live.connect_problem, 'timings': live.timings,
+            'cells': judge(cases, observations, live.problem, live.connect_problem),
+            'source': scenario.source,
+            **({'programs': programs.logs} if programs is not None else {})}
 
 
-def prepare(net, scenario, applied, netprobe, state, workdir):
-    """Setup steps, readiness checks (ping, then TCP), faults; an error text or None."""
-    steps, err = faults.apply_steps(net, scenario.setup, 'setup')
-    applied += steps
-    if err:
-        return err
-    pairs = network.ready_pairs(net, scenario)
-    failures = network.wait_ready(net, pairs)
-    if not failures:
-        failures = probe.transport_ready(net, pairs, netprobe, state, workdir)
-    if failures:
-        return 'data plane never got ready: ' + '; '.join(failures[:5])
-    steps, err = faults.apply_steps(net, scenario.faults, 'fault')
-    applied += steps
-    return err
+def probe_phase(live, prober, programs=None):
+    """Servers, then every prober in order; {case id: Observation}.
 
-
-def probe_phase(net, scenario, servers, state, netprobe, workdir, timings):
-    """Start servers, run every host's batch; returns (connect problem, records)."""
-    t0 = time.monotonic()
-    plans = probe.make_plans(scenario)
-    errors = servers.start_all(net, scenario.servers, netprobe, workdir)
-    procs = probe.spawn_batches(net, plans, state, netprobe)
-    t1 = time.monotonic()
-    records = probe.feed_batches(procs, scenario, plans, state)
-    timings.update(servers_s=t1 - t0, probe_s=time.monotonic() - t1)
-    servers.stop()
-    return ('; '.join(errors) if errors else None), records
-
-
-def teardown(net, servers, state, log):
-    """Stop servers and the network, then remove whatever the state still records.
-
-    SIGINT and SIGTERM are ignored meanwhile: a second Ctrl-C must not leave half a
-    network behind.
+    timings: servers_s (listeners started and ready, batches started), probe_s (plans
+    in, every record out), programs_s (the user's programs, when there are any).
     """
-    old = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT,
-                                                                 signal.SIGTERM)}
-    try:
-        servers.stop()
-        network.stop(net, log)
-        left = clean_state(state.data, log)
-        if left:
-            log('could not remove: ' + ', '.join(left) + ' (run: sudo make clean-net)')
-        else:
-            state.data.update(pids={}, netns=[], links=[], bridges=[], ovs_bridges=[])
-            state.save()
-    finally:
-        for sig, handler in old.items():
-            signal.signal(sig, handler)
+    spent = _timed(programs, live, 'server', False)
+    t0 = time.monotonic()
+    live.start_servers()
+    prober.prepare(live.net)
+    t1 = time.monotonic()
+    spent += _timed(programs, live, 'server', True)
+    t2 = time.monotonic()
+    observations = prober.observe(live.net)
+    live.timings.update(servers_s=t1 - t0, probe_s=time.monotonic() - t2)
+    if programs is not None:
+        live.timings['programs_s'] = spent + _timed(programs, live, 'client', None)
+        observations = programs.merge(observations)
+    live.servers.stop()
+    return observations
+
+
+def _timed(programs, live, role, per_case):
+    """programs.run(...) when there are programs; the seconds it took."""
+    if programs is None:
+        return 0.0
+    t0 = time.monotonic()
+    programs.run(live, role, per_case)
+    return time.monotonic() - t0
 
 
 def topology_as_built(net):
     """Hosts (interfaces and addresses), switches and links of a started network."""
     hosts = []
     for host in net.hosts:
-        intfs = [{'name': i.name, 'ip': i.IP(), 'prefixlen': int(i.prefixLen) if i.prefixLen else None, 'mac': i.MAC()}
+        intfs = [{'name': i.name, 'ip': i.IP(),
+                  'prefixlen': int(i.prefixLen) if i.prefixLen else None, 'mac': i.MAC()}
                  for i in host.intfList() if i.name != 'lo']
         hosts.append({'name': host.name, 'interfaces': intfs})
     switches = [{'name': s.name, 'class': type(s).__mro__[1].__name__}
                 for s in net.switches]
     links = [[link.intf1.name, link.intf2.name] for link in net.links]
     return {'hosts': hosts, 'switches': switches, 'links': links}
-
-
-def judge(scenario, records, problem, connect_problem):
-    """Every case of scenario as a cell with its verdict."""
-    cells = []
-    for index, case in enumerate(scenario.cases):
-        got = records.get(index)
-        if problem:
-            got = problem
-        elif case.kind == 'connect' and connect_problem:
-            got = connect_problem
-        elif got is None:
-            got = 'no result for this case'
-        cells.append(make_cell(index, case, got))
-    return cells
-
-
-def make_cell(index, case, got):
-    """One cell: the case, what was expected, what happened, the verdict."""
-    exp = case.expect
-    cell = {'id': probe.case_id(index, case), 'kind': case.kind, 'host': case.host,
-            'addr': case.addr, 'port': case.port, 'proto': case.proto,
-            'options': list(case.options), 'column': case.label(),
-            'expected': exp.outcome, 'expected_peer': exp.peer, 'reason': exp.reason,
-            'rule': exp.rule, 'method': 'netprobe'}
-    if isinstance(got, str):
-        cell.update(actual='ERROR', verdict='error', message=got, peer=None, local=None,
-                    elapsed_us=None)
-        return cell
-    actual = probe.outcome(got)
-    peer = got.get('peer_host')
-    verdict = 'pass' if actual == exp.outcome else 'fail'
-    if verdict == 'pass' and exp.peer and actual == 'OK' and peer != exp.peer:
-        verdict = 'fail'
-    cell.update(actual=actual, verdict=verdict, message=got.get('message'), peer=peer,
-                local=got.get('local'), elapsed_us=got.get('elapsed_us'))
-    return cell

@@ -55,7 +55,9 @@ Rules (each cell records which one produced its expectation; ``explicit`` means 
 scenario author wrote the outcome by hand):
 """
 
+import errno
 import ipaddress
+import re
 from dataclasses import dataclass, field
 from typing import Callable, Dict, Optional, Sequence, Tuple
 
@@ -75,6 +77,10 @@ RULES = {
                            'the port is refused (RST): ECONNREFUSED, never EADDRNOTAVAIL',
     'foreign-source': 'a connect whose source address belongs to another host fails in '
                       'its bind() with EADDRNOTAVAIL before any packet is sent',
+    'program-starts': 'a server program that chooses its own address is expected to '
+                      'start (bind and listen) on every host',
+    'program-connects': 'a client program that chooses its own destination is '
+                        'expected to connect from every host',
 }
 __doc__ += ''.join(f'\n  {name}: {text}' for name, text in RULES.items()) + '\n'
 
@@ -86,6 +92,18 @@ BIND_OPTIONS = ('reuseaddr', 'reuseport', 'freebind', 'v6only=', 'dev=', 'hold',
 CONNECT_OPTIONS = ('freebind', 'dev=', 'hold', 'src=', 'sport=', 'timeout=', 'nogreet',
                    'family=')
 SERVER_OPTIONS = ('reuseaddr', 'reuseport', 'freebind', 'v6only=', 'dev=')
+
+
+# A scenario name becomes a folder name in every run folder, shard and baseline.
+NAME_RE = re.compile(r'[A-Za-z0-9._-]{1,100}')
+# Outcome words besides the errno names (see harness/cells.py).
+OUTCOMES = (OK,) + tuple(sorted(errno.errorcode.values()))
+
+
+def valid_name(name):
+    """True for a scenario name that is safe as one path component."""
+    return isinstance(name, str) and bool(NAME_RE.fullmatch(name)) and \
+        name not in ('.', '..')
 
 
 class ScenarioError(ValueError):
@@ -158,11 +176,15 @@ class Case:
 
     def label(self):
         """The column label of this cell."""
-        if self.column:
-            return self.column
-        where = self.addr if self.kind == 'bind' else _endpoint(self.addr, self.port)
-        extra = ' ' + ' '.join(self.options) if self.options else ''
-        return f'{self.proto} {where}{extra}'
+        return self.column or column_label(self.kind, self.proto, self.addr, self.port,
+                                           self.options)
+
+
+def column_label(kind, proto, addr, port, options=()):
+    """The default column of a cell: 'tcp 10.0.0.1', 'udp [fd00::1]:7001 src=...'."""
+    where = addr if kind == 'bind' else _endpoint(addr, port)
+    extra = ' ' + ' '.join(options) if options else ''
+    return f'{proto} {where}{extra}'
 
 
 @dataclass(frozen=True)
@@ -303,8 +325,9 @@ def topo_hosts(topo):
 def validate(scenario, topo):
     """Raise ScenarioError naming the first thing wrong in scenario (topo built)."""
     where = f'scenario {scenario.name!r}'
-    if not scenario.name or not all(c.isalnum() or c in '-_.' for c in scenario.name):
-        raise ScenarioError(f'{where}: name must be letters, digits, - _ .')
+    if not valid_name(scenario.name):
+        raise ScenarioError(f'{where}: name must be 1-100 of A-Z a-z 0-9 . _ - '
+                            '(and not . or ..)')
     hosts = topo_hosts(topo)
     for name, ip in hosts.items():
         if not ip:
@@ -349,8 +372,10 @@ def _check_case(where, case, hosts):
     exp = case.expect
     if not isinstance(exp, Expect) or not exp.reason:
         raise ScenarioError(f'{what}: expectation needs an outcome and a reason')
-    if exp.outcome != OK and not (exp.outcome.startswith('E') and exp.outcome.isupper()):
+    if exp.outcome not in OUTCOMES:
         raise ScenarioError(f'{what}: outcome {exp.outcome!r} is not OK or an errno name')
+    if exp.peer is not None and not _plain(exp.peer):
+        raise ScenarioError(f'{what}: peer {exp.peer!r} is not a host name')
     if exp.rule not in RULES:
         raise ScenarioError(f'{what}: unknown rule {exp.rule!r} (known: {", ".join(RULES)})')
 
@@ -369,7 +394,16 @@ def _check_endpoint(what, addr, port, proto):
         raise ScenarioError(f'{what}: proto {proto!r} is not tcp or udp')
 
 
+def _plain(text):
+    """True when text is one printable token (no space, newline or control byte):
+    what becomes a word of a netprobe plan line must not be able to start another."""
+    return isinstance(text, str) and bool(text) and text.isprintable() and \
+        not any(c.isspace() for c in text)
+
+
 def _check_addr(what, addr):
+    if not _plain(addr):
+        raise ScenarioError(f'{what}: address {addr!r} holds a space or control byte')
     try:
         ipaddress.ip_address(_bare(addr))
     except ValueError:
@@ -378,6 +412,8 @@ def _check_addr(what, addr):
 
 def _check_options(what, options, allowed):
     for opt in options:
+        if not _plain(opt):
+            raise ScenarioError(f'{what}: option {opt!r} holds a space or control byte')
         if not any(opt == a or (a.endswith('=') and opt.startswith(a)) for a in allowed):
             raise ScenarioError(f'{what}: unknown option {opt!r}')
 

@@ -23,77 +23,26 @@ data-host, data-column, data-expected, data-actual) so tests and scripts can cou
 cells in the rendered page.
 
 Entry points: ``render_run(run_dir) -> str`` and ``write_report(run_dir) -> path``
-(whole file or nothing: a temporary file renamed into place).
+(whole file or nothing, harness/files.py).  The run folder is read by cells.read_run
+in its lenient form: a matrix that cannot be used is shown as a problem, not hidden.
+The topology drawing is harness/report_svg.py, the Markdown subset harness/markdown.py.
 """
 
-import html
-import json
 import os
 import re
 
-from harness import REPO
+from . import REPO
+from .cells import read_run
+from .files import write_file
+from .markdown import esc, render_markdown
+from .report_svg import topology_svg
+from .scenario import column_label
 
 LABS_DIR = os.path.join(REPO, 'labs')
 KINDS = ('bind', 'connect')
 GRID_LIMIT = 5000          # cells of one kind above which the grid is left out
 VERDICTS = ('pass', 'fail', 'error')
 _MARK = {'pass': '\u2713', 'fail': '\u2717', 'error': '!'}
-
-
-def esc(value):
-    """Any value as escaped HTML text (quotes too, so it is safe inside attributes)."""
-    return html.escape('' if value is None else str(value), quote=True)
-
-
-# -- reading a run folder ----------------------------------------------------------
-
-def load_run(run_dir):
-    """Read a run folder: (summary dict, [matrix dict, ...]) in suite order.
-
-    summary.json is optional (an empty dict when missing); every <sub>/matrix.json is
-    one scenario.  A matrix.json that cannot be parsed becomes a stand-in matrix whose
-    'load_error' says why, so the page shows the problem instead of hiding a scenario.
-    """
-    summary = _read_json(os.path.join(run_dir, 'summary.json'), default={})
-    if not isinstance(summary, dict):
-        summary = {}
-    matrices = []
-    for name in sorted(os.listdir(run_dir)):
-        path = os.path.join(run_dir, name, 'matrix.json')
-        if not os.path.isfile(path):
-            continue
-        try:
-            matrix = _read_json(path)
-            if not isinstance(matrix, dict):
-                raise ValueError('not a JSON object')
-        except (OSError, ValueError) as exc:
-            matrix = {'scenario': name, 'cells': [], 'load_error': f'{path}: {exc}'}
-        matrix.setdefault('scenario', name)
-        matrices.append(matrix)
-    order = _summary_order(summary)
-    matrices.sort(key=lambda m: (order.get(str(m.get('scenario')), len(order)),
-                                 str(m.get('scenario'))))
-    return summary, matrices
-
-
-def _read_json(path, default=None):
-    """json.load of path; default when the file does not exist and default is given."""
-    if default is not None and not os.path.exists(path):
-        return default
-    with open(path, encoding='utf-8') as f:
-        return json.load(f)
-
-
-def _summary_order(summary):
-    """{scenario name: position} from summary.json's scenario list, if it has one."""
-    items = summary.get('scenarios')
-    if isinstance(items, dict):
-        items = list(items)
-    order = {}
-    for i, item in enumerate(items or ()):
-        name = item.get('scenario', item.get('name')) if isinstance(item, dict) else item
-        order.setdefault(str(name), i)
-    return order
 
 
 def scenario_status(matrix):
@@ -117,7 +66,7 @@ def scenario_status(matrix):
 
 def render_run(run_dir, labs_dir=LABS_DIR):
     """The whole report of the run in run_dir, as one HTML document (a str)."""
-    summary, matrices = load_run(run_dir)
+    _folder, summary, matrices = read_run(run_dir, lenient=True)
     run_id = summary.get('run_id') or summary.get('run') or os.path.basename(
         os.path.normpath(run_dir))
     parts = [_head(f'bindlab run {run_id}'),
@@ -134,20 +83,9 @@ def render_run(run_dir, labs_dir=LABS_DIR):
 
 
 def write_report(run_dir, path=None, labs_dir=LABS_DIR):
-    """Render run_dir and write it to path (default run_dir/report.html); return path.
-
-    Whole or nothing: written to a temporary file in the same folder, then renamed.
-    """
+    """Render run_dir and write it to path (default run_dir/report.html); return path."""
     path = path or os.path.join(run_dir, 'report.html')
-    text = render_run(run_dir, labs_dir)
-    tmp = f'{path}.tmp{os.getpid()}'
-    try:
-        with open(tmp, 'w', encoding='utf-8') as f:
-            f.write(text)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    write_file(path, render_run(run_dir, labs_dir))
     return path
 
 
@@ -310,24 +248,14 @@ def _too_large(scenario, kind, cells):
 
 
 def cell_column(cell):
-    """The column label of a cell: its own 'column', else proto + addr(:port) + options."""
-    if cell.get('column'):
-        return str(cell['column'])
-    addr = str(cell.get('addr', '?'))
-    where = addr
-    if cell.get('kind') != 'bind':
-        port = cell.get('port', '?')
-        where = f'[{addr}]:{port}' if ':' in addr else f'{addr}:{port}'
-    opts = cell.get('options') or ()
-    extra = (' ' + ' '.join(str(o) for o in opts)) if isinstance(opts, (list, tuple)) \
-        and opts else ''
-    return f'{cell.get("proto", "tcp")} {where}{extra}'
+    """The column label of a cell: its own 'column' (every harness cell has one)."""
+    return str(cell.get('column') or column_label(
+        str(cell.get('kind')), cell.get('proto', 'tcp'), str(cell.get('addr', '?')),
+        cell.get('port', '?'), [str(o) for o in cell.get('options') or ()]))
 
 
 def _outcome(value):
-    """An expected/actual value as short text ('OK', 'EADDRNOTAVAIL', 'ERROR: ...')."""
-    if isinstance(value, dict):
-        value = value.get('outcome') or value.get('error') or json.dumps(value)
+    """An expected/actual value as text ('OK', 'EADDRNOTAVAIL', 'ERROR')."""
     return 'ERROR' if value is None else str(value)
 
 
@@ -519,359 +447,3 @@ def _lab_sheet(name, labs_dir):
             '</div></details>')
 
 
-# -- topology ----------------------------------------------------------------------------
-
-def normalize_topology(topo):
-    """(nodes, links) from a topology record, whatever its exact shape.
-
-    nodes: [(name, kind 'host'|'switch', [address text, ...])]; links: [(a, b, label)].
-    The harness writes hosts as [{name, interfaces: [{name, ip, prefixlen}]}],
-    switches as [{name, class}] and links as [intf1, intf2] (interface names).  Also
-    accepts hosts/switches as lists of names, lists of dicts (name, ips/ip/addrs), or
-    dicts {name: info}; links as [a, b], (a, b, info) or dicts (node1/node2, a/b, src/dst).
-    """
-    nodes, seen, owner = [], set(), {}
-
-    def add(kind, item, info=None):
-        if isinstance(item, dict):
-            info, item = item, item.get('name') or item.get('node')
-        name = str(item)
-        if name in seen:
-            return
-        seen.add(name)
-        addrs = []
-        if isinstance(info, dict):
-            for intf in info.get('interfaces') or ():
-                if isinstance(intf, dict) and intf.get('name'):
-                    owner[str(intf['name'])] = name
-                    if intf.get('ip'):
-                        plen = intf.get('prefixlen')
-                        addrs.append(f'{intf["ip"]}{"/" + str(plen) if plen else ""}'
-                                     f' {intf["name"]}')
-            for key in ('ips', 'ip', 'addrs', 'addresses', 'ipv6', 'ip6'):
-                val = info.get(key)
-                if isinstance(val, str):
-                    addrs.append(val)
-                elif isinstance(val, (list, tuple)):
-                    addrs.extend(str(v) for v in val)
-                elif isinstance(val, dict):
-                    for intf, a in val.items():
-                        for one in (a if isinstance(a, (list, tuple)) else [a]):
-                            addrs.append(f'{one} ({intf})')
-            node_kind = info.get('kind') or info.get('role')
-            if node_kind in ('switch', 'router', 'host'):
-                kind = 'switch' if node_kind == 'switch' else 'host'
-        elif isinstance(info, str):
-            addrs.append(info)
-        nodes.append((name, kind, addrs))
-
-    for kind, key in (('host', 'hosts'), ('switch', 'switches')):
-        group = topo.get(key) if isinstance(topo, dict) else None
-        if isinstance(group, dict):
-            for name, info in group.items():
-                add(kind, name, info)
-        elif isinstance(group, (list, tuple)):
-            for item in group:
-                add(kind, item)
-    links = []
-    for link in (topo.get('links') or () if isinstance(topo, dict) else ()):
-        if isinstance(link, dict):
-            a = link.get('node1') or link.get('a') or link.get('src')
-            b = link.get('node2') or link.get('b') or link.get('dst')
-            label = ' '.join(str(link[k]) for k in ('intf1', 'intf2') if link.get(k))
-        elif isinstance(link, (list, tuple)) and len(link) >= 2:
-            a, b, label = link[0], link[1], ''
-        else:
-            continue
-        if a is None or b is None:
-            continue
-        a, b = _link_end(str(a), owner, seen), _link_end(str(b), owner, seen)
-        label = label or ''
-        for end in (a, b):
-            if str(end) not in seen:
-                add('switch' if re.match(r'^s\d+$', str(end)) else 'host', end)
-        links.append((str(a), str(b), label))
-    return nodes, links
-
-
-def _link_end(end, owner, seen):
-    """The node a link end names: a node name, or an interface name ('s1-eth2')
-    mapped to its node (from the hosts' interfaces, else Mininet's NODE-ethN form)."""
-    if end in seen:
-        return end
-    if end in owner:
-        return owner[end]
-    node = end.rsplit('-', 1)[0] if '-' in end else end
-    return node if node in seen else end
-
-
-def topology_svg(topo, max_per_row=12):
-    """The topology as an inline SVG: switches on top, hosts below, links as lines.
-
-    Hosts are ordered by the switch they hang off, so links do not cross much; large
-    topologies wrap onto several rows.  Links between two hosts (routers) are drawn as
-    arcs.  All text is escaped.
-    """
-    nodes, links = normalize_topology(topo)
-    if not nodes:
-        return '<p class="facts">(no topology recorded)</p>'
-    switches = [n for n in nodes if n[1] == 'switch']
-    hosts = [n for n in nodes if n[1] != 'switch']
-    first_switch = {}
-    sw_order = {n[0]: i for i, n in enumerate(switches)}
-    for a, b, _ in links:
-        for x, y in ((a, b), (b, a)):
-            if y in sw_order:
-                first_switch.setdefault(x, sw_order[y])
-    hosts.sort(key=lambda n: first_switch.get(n[0], len(sw_order)))
-    box_w, box_h, gap_x, gap_y = 118, 46, 18, 70
-    per_row = max(1, min(max_per_row, max(len(hosts), len(switches), 1)))
-    width = per_row * (box_w + gap_x) + gap_x
-    pos = {}
-
-    def place(group, top):
-        rows = (len(group) + per_row - 1) // per_row
-        for i, node in enumerate(group):
-            r, c = divmod(i, per_row)
-            in_row = min(per_row, len(group) - r * per_row)
-            x0 = (width - (in_row * (box_w + gap_x) - gap_x)) / 2
-            pos[node[0]] = (x0 + c * (box_w + gap_x), top + r * (box_h + gap_y / 2))
-        return top + rows * (box_h + gap_y / 2) + gap_y / 2
-
-    y = place(switches, 14) if switches else 14
-    height = (place(hosts, y) if hosts else y) - gap_y + 10
-    out = [f'<svg class="topo" xmlns="http://www.w3.org/2000/svg" width="{int(width)}" '
-           f'height="{int(height)}" viewBox="0 0 {int(width)} {int(height)}" '
-           f'role="img" aria-label="topology">']
-    kinds = {n[0]: n[1] for n in nodes}
-    for a, b, label in links:
-        if a not in pos or b not in pos:
-            continue
-        (ax, ay), (bx, by) = pos[a], pos[b]
-        ax, bx = ax + box_w / 2, bx + box_w / 2
-        if kinds[a] == kinds[b] and ay == by:
-            mid = ay - 22 if kinds[a] == 'switch' else ay + box_h + 22
-            ay_, by_ = (ay, by) if kinds[a] == 'switch' else (ay + box_h, by + box_h)
-            out.append(f'<path d="M{ax:.0f},{ay_:.0f} Q{(ax + bx) / 2:.0f},{mid:.0f} '
-                       f'{bx:.0f},{by_:.0f}" fill="none" stroke="#778" stroke-width="1.5">'
-                       f'<title>{esc(a)} \u2014 {esc(b)} {esc(label)}</title></path>')
-            continue
-        if ay > by:
-            (ax, ay), (bx, by) = (bx, by), (ax, ay)
-        out.append(f'<line x1="{ax:.0f}" y1="{ay + box_h:.0f}" x2="{bx:.0f}" y2="{by:.0f}" '
-                   f'stroke="#778" stroke-width="1.5"><title>{esc(a)} \u2014 {esc(b)} '
-                   f'{esc(label)}</title></line>')
-    for name, kind, addrs in nodes:
-        x, y0 = pos[name]
-        fill, stroke = ('#e4ecfa', '#5473b8') if kind == 'switch' else ('#f2f7ec', '#5f8f3a')
-        shown = addrs[:2] + ([f'+{len(addrs) - 2} more'] if len(addrs) > 2 else [])
-        out.append(f'<g data-node="{esc(name)}" data-node-kind="{kind}"><title>{esc(name)}'
-                   f'{" " + esc(", ".join(addrs)) if addrs else ""}</title>'
-                   f'<rect x="{x:.0f}" y="{y0:.0f}" width="{box_w}" height="{box_h}" '
-                   f'rx="{10 if kind == "switch" else 4}" fill="{fill}" stroke="{stroke}"/>'
-                   f'<text x="{x + box_w / 2:.0f}" y="{y0 + 15:.0f}" text-anchor="middle" '
-                   f'font-size="12" font-weight="600">{esc(_clip(name, 16))}</text>')
-        for i, addr in enumerate(shown):
-            out.append(f'<text x="{x + box_w / 2:.0f}" y="{y0 + 28 + i * 11:.0f}" '
-                       f'text-anchor="middle" font-size="9.5" fill="#333">'
-                       f'{esc(_clip(addr, 22))}</text>')
-        out.append('</g>')
-    out.append('</svg>')
-    return ''.join(out)
-
-
-def _clip(text, n):
-    """text cut to n characters with an ellipsis."""
-    text = str(text)
-    return text if len(text) <= n else text[:n - 1] + '\u2026'
-
-
-# -- a tiny, safe Markdown renderer ---------------------------------------------------------
-
-_HEADING = re.compile(r'^(#{1,6})\s+(.*?)\s*#*\s*$')
-_ITEM = re.compile(r'^(\s*)([-*+]|\d{1,9}[.)])\s+(.*)$')
-_FENCE = re.compile(r'^(\s*)(```|~~~)')
-
-
-def render_markdown(text):
-    """A small, safe subset of Markdown as HTML.
-
-    Headings (#..######), paragraphs, fenced code blocks (``` or ~~~, also indented
-    inside list items), pipe tables, inline `code`, **bold**, and bullet / numbered
-    lists whose items may hold further blocks (indented continuation).  Everything else is text.
-    Every piece of input text is escaped before our own tags are added, so the input
-    cannot produce markup of its own.
-    """
-    return _blocks(text.replace('\r\n', '\n').replace('\t', '    ').split('\n'))
-
-
-def _blocks(lines):
-    """Render a list of lines as a sequence of blocks."""
-    out, i, n = [], 0, len(lines)
-    while i < n:
-        line = lines[i]
-        if not line.strip():
-            i += 1
-            continue
-        fence = _FENCE.match(line)
-        heading = _HEADING.match(line)
-        item = _ITEM.match(line)
-        if fence:
-            i = _code_block(lines, i, fence, out)
-        elif heading:
-            level = len(heading.group(1))
-            out.append(f'<h{level}>{inline(heading.group(2))}</h{level}>')
-            i += 1
-        elif item and len(item.group(1)) < 4:
-            i = _list(lines, i, out)
-        elif _is_table(lines, i):
-            i = _table(lines, i, out)
-        else:
-            para = []
-            while i < n and lines[i].strip() and not _starts_block(lines[i]):
-                para.append(lines[i].strip())
-                i += 1
-            out.append(f'<p>{inline(" ".join(para))}</p>')
-    return '\n'.join(out)
-
-
-def _starts_block(line):
-    """True when line opens a heading, a fence or a list item (ends a paragraph)."""
-    item = _ITEM.match(line)
-    return bool(_FENCE.match(line) or _HEADING.match(line)
-                or (item and len(item.group(1)) < 4))
-
-
-_TABLE_RULE = re.compile(r'^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$')
-
-
-def _is_table(lines, i):
-    """True when lines[i] is a '| a | b |' header followed by a '|---|---|' rule."""
-    return (lines[i].lstrip().startswith('|') and i + 1 < len(lines)
-            and bool(_TABLE_RULE.match(lines[i + 1])))
-
-
-def _table_cells(line):
-    """The cells of one '| a | b |' row (a backslash-escaped pipe stays a pipe)."""
-    text = line.strip()
-    text = text[1:] if text.startswith('|') else text
-    text = text[:-1] if text.endswith('|') and not text.endswith('\\|') else text
-    return [c.strip().replace('\\|', '|') for c in re.split(r'(?<!\\)\|', text)]
-
-
-def _table(lines, i, out):
-    """Append a <table> for the pipe table at lines[i]; return the next index."""
-    head = _table_cells(lines[i])
-    i += 2
-    rows = []
-    while i < len(lines) and lines[i].lstrip().startswith('|'):
-        rows.append(_table_cells(lines[i]))
-        i += 1
-    th = ''.join(f'<th>{inline(c)}</th>' for c in head)
-    body = ''.join('<tr>' + ''.join(f'<td>{inline(c)}</td>' for c in row) + '</tr>'
-                   for row in rows)
-    out.append(f'<table class="md"><thead><tr>{th}</tr></thead><tbody>{body}</tbody>'
-               '</table>')
-    return i
-
-
-def _code_block(lines, i, fence, out):
-    """Append a <pre><code> block starting at lines[i]; return the next index."""
-    indent, marker = len(fence.group(1)), fence.group(2)
-    body, i = [], i + 1
-    while i < len(lines) and not lines[i].strip().startswith(marker):
-        line = lines[i]
-        strip = min(indent, len(line) - len(line.lstrip(' ')))
-        body.append(line[strip:])
-        i += 1
-    out.append(f'<pre><code>{html.escape(chr(10).join(body))}</code></pre>')
-    return i + 1
-
-
-def _list(lines, i, out):
-    """Append a <ul>/<ol> starting at lines[i]; return the index after it.
-
-    An item is its marker line plus the lines after it that are indented (or that
-    continue its first paragraph without a blank line); those lines, dedented, are
-    rendered as blocks inside the <li>.  A blank line followed by a line that is
-    neither indented nor another item of the same kind ends the list.
-    """
-    first = _ITEM.match(lines[i])
-    ordered = first.group(2)[0].isdigit()
-    items, n = [], len(lines)
-    while i < n:
-        m = _ITEM.match(lines[i])
-        if not m or m.group(2)[0].isdigit() != ordered or len(m.group(1)) >= 4:
-            break
-        width = len(m.group(1)) + len(m.group(2)) + 1
-        body, i = [m.group(3)], i + 1
-        in_fence = False
-        while i < n:
-            line = lines[i]
-            if in_fence:
-                body.append(_dedent(line, width))
-                if line.strip().startswith(('```', '~~~')):
-                    in_fence = False
-                i += 1
-                continue
-            if not line.strip():
-                nxt = next((l for l in lines[i + 1:] if l.strip()), None)
-                if nxt is None or _indent(nxt) < 2:
-                    break
-                body.append('')
-                i += 1
-                continue
-            if _indent(line) >= 2:
-                if _FENCE.match(line):
-                    in_fence = True
-                body.append(_dedent(line, width))
-                i += 1
-                continue
-            if _starts_block(line) or not body[-1].strip():
-                break
-            body.append(line)
-            i += 1
-        items.append(body)
-        while i < n and not lines[i].strip():
-            nxt = next((l for l in lines[i:] if l.strip()), None)
-            nm = _ITEM.match(nxt) if nxt else None
-            if nm and nm.group(2)[0].isdigit() == ordered and len(nm.group(1)) < 4:
-                i += 1
-            else:
-                break
-    tag = 'ol' if ordered else 'ul'
-    start = ''
-    if ordered:
-        num = int(first.group(2)[:-1])
-        start = f' start="{num}"' if num != 1 else ''
-    lis = []
-    for body in items:
-        inner = _blocks(body)
-        if inner.startswith('<p>') and inner.count('<p>') == 1 and inner.endswith('</p>'):
-            inner = inner[3:-4]
-        lis.append(f'<li>{inner}</li>')
-    out.append(f'<{tag}{start}>' + ''.join(lis) + f'</{tag}>')
-    return i
-
-
-def _indent(line):
-    """Number of leading spaces."""
-    return len(line) - len(line.lstrip(' '))
-
-
-def _dedent(line, width):
-    """line without up to width leading spaces."""
-    return line[min(width, _indent(line)):]
-
-
-def inline(text):
-    """Inline Markdown: `code` and **bold**; everything escaped first."""
-    parts = re.split(r'(`[^`]+`)', text)
-    out = []
-    for part in parts:
-        if len(part) >= 2 and part.startswith('`') and part.endswith('`'):
-            out.append(f'<code>{html.escape(part[1:-1])}</code>')
-        else:
-            escaped = html.escape(part)
-            out.append(re.sub(r'\*\*(.+?)\*\*', r'<strong>\1</strong>', escaped))
-    return ''.join(out)

@@ -1,0 +1,145 @@
+"""The command line: python3 -m harness list | run | clean-net | lab | check | diff |
+record | verify | merge.  Thin: each command is a few calls into the modules that do
+the work; nothing imports this module but __main__.py.
+
+Exit status: 0 every cell passed; 1 some cell failed or could not be measured (or
+clean-net could not remove everything, or a baseline changed); 2 usage or environment
+error, hostile or broken input, or an interrupted run -- the message says what to do,
+and nothing is left built.
+"""
+
+import argparse
+import os
+import sys
+import time
+
+from . import REPO, baseline, lab, machine, merge, probe, results, state, suite, userprog
+from .console import log, print_matrices, scenario_line, warn
+from .errors import Interrupted, UsageError
+from .files import check_latest
+from .network import check_names_free
+from .runner import run_scenario
+from .session import Session
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(
+        prog='python3 -m harness', description='Run bindlab scenarios on Mininet.',
+        epilog='also: `lab SCENARIO [--switch K]` opens a scenario as an interactive lab; '
+               '`check [SCENARIO]` re-probes the open lab (exit 0 solved, 1 not yet, '
+               '2 no lab open)')
+    sub = parser.add_subparsers(dest='command', required=True)
+    lst = sub.add_parser('list', help='the scenarios, one line each')
+    lst.add_argument('--scenario-file', action='append', default=[], metavar='FILE')
+    run = sub.add_parser('run', help='run scenarios (default: the default suite)')
+    run.add_argument('scenarios', nargs='*', metavar='SCENARIO')
+    run.add_argument('--switch', choices=machine.SWITCH_KINDS, default='auto')
+    run.add_argument('--out', default=os.path.join(REPO, 'results'), metavar='DIR')
+    run.add_argument('--shard', default='1/1', metavar='K/N',
+                     help='run only the K-th of N slices of the selected scenarios')
+    run.add_argument('--scenario-file', action='append', default=[], metavar='FILE',
+                     help='also load scenarios from FILE (a Python scenario file); '
+                          'without SCENARIO names, run only those')
+    run.add_argument('-v', '--verbose', action='store_true')
+    baseline.add_run_options(run)
+    userprog.add_run_options(run)
+    sub.add_parser('clean-net', help='remove what a killed run recorded as its own')
+    baseline.add_commands(sub)      # diff, record, verify: they set args.handler
+    merge.add_command(sub)
+    return parser.parse_args(argv)
+
+
+def cmd_list(args):
+    machine.check_mininet()
+    repo, extra = suite.load_all(args.scenario_file)
+    for sc in repo + extra:
+        mark = '' if sc.default else '  (not in the default suite)'
+        print(f'{sc.name:16} {sc.title}  [{", ".join(sc.switches)}]{mark}')
+    return EXIT_OK
+
+
+def cmd_run(args):
+    shard = suite.parse_shard(args.shard)
+    machine.check_environment(args.switch)
+    repo, extra = suite.load_all(args.scenario_file)
+    chosen = suite.select(repo, extra, args.scenarios, shard)
+    programs = {sc.name: userprog.programs_for(sc, args) for sc in chosen}
+    for progs in programs.values():   # a program that cannot run: exit 2, nothing built
+        for program in progs:
+            userprog.method_of(program)
+    netprobe = probe.netprobe_path()
+    os.makedirs(args.out, exist_ok=True)
+    check_latest(args.out)
+    run_id = results.new_run_id()
+    with Session(args.switch, log, run_id) as session:
+        chosen = suite.fitting(chosen, session.switch, log)
+        for sc in chosen:
+            check_names_free(sc.topo())
+        meta = {'started': time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()),
+                'switch': session.switch, 'argv': sys.argv[1:], 'netprobe': netprobe,
+                'environment': machine.environment_facts(session.switch),
+                'shard': args.shard}
+        done = run_suite(chosen, session, netprobe, programs, args.verbose)
+    meta['finished'] = time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())
+    run_dir = results.write_run(args.out, run_id, meta, done)
+    bad = sum(len(results.mismatches(res['cells'])) for res in done)
+    passed = sum(len(res['cells']) for res in done) - bad
+    log(f'results in {run_dir}')
+    log(f'{passed} passed, {bad} failed')
+    return baseline.after_run(args, run_dir, EXIT_OK if bad == 0 else EXIT_FAIL)
+
+
+def run_suite(chosen, session, netprobe, programs, verbose):
+    """Run every chosen scenario and print its matrices; returns the results."""
+    from mininet.log import setLogLevel
+    setLogLevel('info' if verbose else 'warning')
+    done = []
+    for i, sc in enumerate(chosen, 1):
+        log(f'[{i}/{len(chosen)}] {sc.name}: {sc.title}')
+        progs = programs[sc.name]
+        run = userprog.ProgramRun(sc, progs, session.state) if progs else None
+        res = run_scenario(sc, session.switch, session.state, netprobe, log, run)
+        done.append(res)
+        log(scenario_line(res))
+        print_matrices(res)
+    return done
+
+
+def cmd_clean_net(_args):
+    machine.check_root('sudo make clean-net')
+    lock = state.acquire_lock()
+    try:
+        state.remove_stale_files()
+        old = state.read_state()
+        if old is None:
+            log('nothing recorded: nothing to remove')
+            return EXIT_OK
+        left = state.clean(old, log)
+        if left:
+            warn('could not remove: ' + ', '.join(left))
+            return EXIT_FAIL
+        os.unlink(state.state_path())
+        log(f'removed what run {old.get("run_id", "?")} left behind')
+        return EXIT_OK
+    finally:
+        state.release_lock(lock)
+
+
+COMMANDS = {'list': cmd_list, 'run': cmd_run, 'clean-net': cmd_clean_net}
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in ('lab', 'check'):     # the interactive lab, same exit codes
+        return lab.main(argv[1:] if argv[0] == 'lab' else argv)
+    args = parse_args(argv)
+    try:
+        return COMMANDS.get(args.command, getattr(args, 'handler', None))(args)
+    except (UsageError, state.LockBusy) as exc:
+        warn(str(exc))
+        return EXIT_USAGE
+    except (KeyboardInterrupt, Interrupted):
+        warn('interrupted: the network was torn down; no result files written')
+        return EXIT_USAGE

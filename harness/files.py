@@ -1,0 +1,83 @@
+"""Writing files as root in folders that may hold hostile names: one way, used by all.
+
+Every file is written whole or not at all: a temporary file is created beside it with
+mkstemp (O_CREAT|O_EXCL|O_NOFOLLOW: a symlink planted at a temporary name is never
+followed), filled, then renamed over the target; rename replaces a symlink at the
+target itself, never what it points to.  A run folder is made with mkdir (it must
+not exist: a planted symlink or folder at a predictable run id is refused), and its
+scenario folders likewise, so every write lands in a folder this run created.
+`latest` is replaced only when it is a symlink or absent.
+"""
+
+import json
+import os
+import tempfile
+
+from .errors import BadInput, UsageError
+
+
+def write_file(path, text):
+    """Write text (str) to path whole or not at all; never follows a symlink."""
+    folder, name = os.path.split(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=f'.{name}.', suffix='.tmp', dir=folder)
+    try:
+        with os.fdopen(fd, 'w', encoding='utf-8') as f:
+            f.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def write_json(path, data, **dump_args):
+    """write_file() of data as JSON."""
+    write_file(path, json.dumps(data, **dump_args) + ('\n' if dump_args else ''))
+
+
+def read_json(path, what='file'):
+    """The JSON in path; BadInput naming the file.  A symlink is refused."""
+    if os.path.islink(path):
+        raise BadInput(f'{path}: is a symlink; a {what} must be a regular file')
+    try:
+        with open(path, encoding='utf-8') as f:
+            return json.load(f)
+    except FileNotFoundError:
+        raise BadInput(f'{path}: not found') from None
+    except (OSError, ValueError) as exc:
+        raise BadInput(f'{path}: unreadable {what}: {exc}') from None
+
+
+def new_folder(path):
+    """mkdir path (mode 0755); UsageError when anything already exists there."""
+    try:
+        os.mkdir(path, 0o755)
+    except FileExistsError:
+        raise UsageError(f'{path} already exists (a folder, file or symlink this run did '
+                         'not make): refusing to write into it') from None
+
+
+def check_latest(out_dir):
+    """UsageError unless out_dir/latest is a symlink or absent (so it may be replaced)."""
+    latest = os.path.join(out_dir, 'latest')
+    if os.path.lexists(latest) and not os.path.islink(latest):
+        raise UsageError(f'{latest} exists and is not a symlink: move it away, then run '
+                         'again (the harness replaces only a symlink there)')
+
+
+def point_latest(out_dir, run_id):
+    """out_dir/latest -> run_id, replaced atomically (UsageError if not a symlink)."""
+    check_latest(out_dir)
+    for n in range(100):
+        tmp = os.path.join(out_dir, f'.latest.{os.getpid()}.{n}')
+        try:
+            os.symlink(run_id, tmp)
+            break
+        except FileExistsError:
+            continue
+    else:
+        raise UsageError(f'{out_dir}: cannot make a temporary symlink for latest')
+    os.replace(tmp, os.path.join(out_dir, 'latest'))

@@ -1,0 +1,327 @@
+"""One launch of a user program: start it in a host, learn its outcome, stop it.
+
+How a launch's outcome is known, in this order; the cell's `method` says which:
+- `tracer`: the program runs with LD_PRELOAD=libbindtrace.so ($BINDTRACE_LIB, else
+  build/libbindtrace.so) and BINDTRACE_FILE=<its own trace file>; the bind(),
+  listen() and connect() records it writes ARE the outcome.  A server is decided by
+  its first failed bind/listen or its first successful listen (UDP: bind), a client
+  by its first failed bind (a foreign source) or its first connect, followed through
+  EINPROGRESS to how it ended (a connect the program gave up on is ETIMEDOUT).
+- `observed`: for a statically linked program (its ELF has no PT_INTERP, so no
+  dynamic loader reads LD_PRELOAD; Go binaries): a server is OK once `ss` inside
+  the host shows its listening socket; otherwise, and for clients, the exit status
+  decides, and a failure's errno is read from the program's stderr (the strerror
+  text, e.g. "bind: cannot assign requested address" -> EADDRNOTAVAIL).
+A program that neither decides nor exits within its timeout is stopped by PID
+(SIGTERM to the process group it leads, then SIGKILL) and its outcome is ERROR
+saying so.  A server is stopped as soon as its outcome is known.  Each launch keeps
+its stdout, stderr and trace (up to 64 KiB each) for the run folder.
+"""
+
+import errno as errno_mod
+import json
+import os
+import shutil
+import signal
+import struct
+import subprocess
+import threading
+import time
+
+from . import REPO
+from .errors import UsageError
+from .scenario import OK
+
+POLL_S = 0.02
+EXIT_GRACE_S = 1.0        # a client, or a server whose call failed, may exit by itself
+LOG_CAP = 64 * 1024
+_state_lock = threading.Lock()
+
+
+class ProgramError(UsageError):
+    """A program template that cannot run (bad quoting, not found, no tracer)."""
+
+
+# -- the program's binary: tracer or observation -----------------------------------------
+
+def tracer_path():
+    """The tracer library: $BINDTRACE_LIB, else build/libbindtrace.so."""
+    return os.path.abspath(os.environ.get('BINDTRACE_LIB') or
+                           os.path.join(REPO, 'build', 'libbindtrace.so'))
+
+
+def resolve(command):
+    """The file a command name runs (PATH lookup as exec does); ProgramError if none."""
+    path = command if '/' in command else shutil.which(command)
+    if not path or not os.path.isfile(path):
+        raise ProgramError(f'program {command!r} not found (give a path or a command '
+                           'on PATH)')
+    return os.path.realpath(path)
+
+
+def elf_interp(path, depth=0):
+    """True if path runs through the dynamic loader (PT_INTERP, or a #! interpreter
+    that does); False for a statically linked ELF.  ProgramError if not executable."""
+    try:
+        with open(path, 'rb') as f:
+            head = f.read(64)
+            if head.startswith(b'#!') and depth < 4:
+                line = (head + f.readline()).split(b'\n', 1)[0][2:].strip()
+                interp = line.split()[0].decode(errors='replace') if line else ''
+                return elf_interp(resolve(interp), depth + 1)
+            if head[:4] != b'\x7fELF':
+                raise ProgramError(f'{path}: neither an ELF binary nor a #! script')
+            wide, order = head[4] == 2, '<' if head[5] == 1 else '>'
+            if wide:
+                phoff, = struct.unpack_from(order + 'Q', head, 32)
+                phentsize, phnum = struct.unpack_from(order + 'HH', head, 54)
+            else:
+                phoff, = struct.unpack_from(order + 'I', head, 28)
+                phentsize, phnum = struct.unpack_from(order + 'HH', head, 42)
+            f.seek(phoff)
+            table = f.read(phentsize * phnum)
+    except OSError as exc:
+        raise ProgramError(f'{path}: {exc}') from None
+    for i in range(phnum):
+        p_type, = struct.unpack_from(order + 'I', table, i * phentsize)
+        if p_type == 3:          # PT_INTERP
+            return True
+    return False
+
+
+def method_of(program):
+    """'tracer' or 'observed' for program; ProgramError if it cannot run at all."""
+    dynamic = elf_interp(resolve(program.argv()[0]))
+    if not dynamic:
+        return 'observed'
+    if not os.path.isfile(tracer_path()):
+        raise ProgramError(f'tracer {tracer_path()} not found: build it with '
+                           '`make build/libbindtrace.so` (or set BINDTRACE_LIB)')
+    return 'tracer'
+
+
+
+# -- running -----------------------------------------------------------------------------
+
+def run_launch(node, launch, workdir, state, cancel=None):
+    """Start one launch, wait for its outcome, stop it; returns the outcome dict."""
+    stem = os.path.join(workdir, f'prog-{launch.cell_id}-{launch.host}')
+    trace = stem + '.trace.jsonl'
+    env = dict(os.environ, NETPROBE_HOST=launch.host, BINDTRACE_HOST=launch.host)
+    if launch.method == 'tracer':
+        preload = ' '.join(filter(None, [tracer_path(), os.environ.get('LD_PRELOAD')]))
+        env.update(LD_PRELOAD=preload, BINDTRACE_FILE=trace)
+    with open(stem + '.out', 'wb') as out, open(stem + '.err', 'wb') as err:
+        proc = node.popen(launch.argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                          env=env)
+    with _state_lock:      # State is not thread-safe; hosts run in parallel
+        state.add_pid(proc.pid, os.path.basename(launch.argv[0]))
+    try:
+        decided = wait_outcome(node, launch, proc, trace, stem + '.err', cancel)
+        if decided and (decided['actual'] != OK or launch.program.role == 'client'):
+            _wait_quietly(proc, EXIT_GRACE_S)   # let it finish what it was doing
+    finally:
+        stopped = stop(proc)
+        with _state_lock:
+            state.drop_pid(proc.pid)
+    if decided is None:
+        decided = {'actual': 'ERROR', 'message': f'the program hung: no outcome within '
+                   f'{launch.program.timeout_s:g} s; stopped by PID {proc.pid}'}
+    decided.update(exit=proc.returncode, stopped=stopped,
+                   files={ext: _read_cap(stem + ext)
+                          for ext in ('.out', '.err', '.trace.jsonl')})
+    return decided
+
+
+def wait_outcome(node, launch, proc, trace, errpath, cancel=None):
+    """Poll until the outcome is known or the timeout passes (then None).
+
+    cancel: a threading.Event; once set, give up at once (None).
+    """
+    deadline = time.monotonic() + launch.program.timeout_s
+    while True:
+        if cancel is not None and cancel.is_set():
+            return None
+        exited = proc.poll() is not None
+        if launch.method == 'tracer':
+            got = decide_traced(launch, read_trace(trace), exited)
+        else:
+            got = decide_observed(node, launch, proc, exited, errpath)
+        if got is not None:
+            return got
+        if exited:
+            wanted = 'listening socket' if launch.program.role == 'server' else 'connect'
+            return {'actual': 'ERROR', 'message': f'exited with status {proc.returncode} '
+                    f'without a {wanted}: {_tail(errpath)}'}
+        if time.monotonic() > deadline:
+            return None
+        time.sleep(POLL_S)
+
+
+def read_trace(path):
+    """The complete records in a trace file (a line being written is skipped)."""
+    try:
+        with open(path, encoding='utf-8', errors='replace') as f:
+            text = f.read()
+    except FileNotFoundError:
+        return []
+    recs = []
+    for line in text.split('\n')[:-1]:
+        try:
+            rec = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(rec, dict):
+            recs.append(rec)
+    return recs
+
+
+def _result(rec, **more):
+    """An outcome from one trace record."""
+    out = {'actual': OK if rec.get('ok') else str(rec.get('error')),
+           'message': rec.get('message'), 'elapsed_us': rec.get('elapsed_us'),
+           'local': rec.get('local'), 'record': rec}
+    out.update(more)
+    return out
+
+
+def relevant(launch, recs, ops):
+    """The records of ops, those at the launch's port first when it has one."""
+    recs = [r for r in recs if r.get('op') in ops]
+    if launch.port is not None:
+        at_port = [r for r in recs if r.get('port') == launch.port]
+        if at_port or launch.program.role == 'client':
+            return at_port
+    return recs
+
+
+def decide_traced(launch, recs, exited):
+    """The outcome from trace records, or None while still undecided."""
+    if launch.program.role == 'server':
+        for rec in relevant(launch, recs, ('bind', 'listen')):
+            if not rec.get('ok'):
+                return _result(rec)
+            if rec['op'] == 'listen' or launch.program.proto == 'udp':
+                return _result(rec)
+        return None
+    binds = [r for r in recs if r.get('op') == 'bind' and not r.get('ok')]
+    connects = relevant(launch, recs, ('connect',))
+    first = connects[0] if connects else None
+    if binds and (first is None or recs.index(binds[0]) < recs.index(first)):
+        return _result(binds[0])
+    if first is None:
+        return None
+    if first.get('error') != 'EINPROGRESS':
+        return _result(first)
+    for rec in connects[1:]:
+        if rec.get('phase') == 'done' and rec.get('fd') == first.get('fd') and \
+                rec.get('pid') == first.get('pid'):
+            return _result(rec)
+    if exited:
+        return _result(dict(first, error='ETIMEDOUT', ok=False),
+                       message='connect() never completed: the program gave up on it '
+                               '(its own timeout)')
+    return None
+
+
+def strerror_names():
+    """[(lower-case strerror text, errno name)], longest text first."""
+    pairs = [(os.strerror(n).lower(), name) for n, name in errno_mod.errorcode.items()]
+    return sorted(pairs, key=lambda p: -len(p[0]))
+
+
+def errno_from_text(text):
+    """The errno name whose strerror text appears first in text, or None."""
+    low, best = text.lower(), None
+    for message, name in strerror_names():
+        at = low.find(message)
+        if at >= 0 and (best is None or at < best[0]):
+            best = (at, name)
+    return best[1] if best else None
+
+
+def listening(node, launch, pid):
+    """The local address of a listening socket of pid (ss inside the host), or None."""
+    argv = ['ss', '-Hlnp', '-u' if launch.program.proto == 'udp' else '-t']
+    proc = node.popen(argv, stdin=subprocess.DEVNULL)
+    out, _err = proc.communicate()
+    for line in out.decode(errors='replace').splitlines():
+        fields = line.split()
+        if f'pid={pid},' in line and len(fields) >= 4:
+            local = fields[3]
+            if launch.port is None or local.endswith(f':{launch.port}'):
+                return local
+    return None
+
+
+def decide_observed(node, launch, proc, exited, errpath):
+    """The outcome of a program the tracer cannot see, or None while undecided."""
+    if launch.program.role == 'server' and not exited:
+        local = listening(node, launch, proc.pid)
+        if local:
+            return {'actual': OK, 'message': f'ss shows it listening on {local}',
+                    'local': local}
+        return None
+    if not exited:
+        return None
+    if proc.returncode == 0:
+        return {'actual': OK, 'message': 'exited with status 0'}
+    err = _tail(errpath, 2000)
+    name = errno_from_text(err)
+    if name:
+        return {'actual': name, 'message': f'exited with status {proc.returncode}; '
+                f'stderr says: {_tail(errpath)}'}
+    return None
+
+
+def stop(proc, grace_s=2.0):
+    """End the launch by PID: SIGTERM to its process group, then SIGKILL.
+
+    The host's popen starts the program in a new session (mnexec -d, or the
+    harness's nsenter with start_new_session), so its group is its PID and holds only
+    what it started; were it not a group leader, only the PID itself is signalled.
+    Returns True if it was still running (it was stopped).
+    """
+    if proc.poll() is not None:
+        return False
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        _signal(proc, sig)
+        try:
+            proc.wait(timeout=grace_s)
+            return True
+        except subprocess.TimeoutExpired:
+            continue
+    return True
+
+
+def _signal(proc, sig):
+    """sig to proc's process group when it leads one, else to proc alone."""
+    try:
+        if os.getpgid(proc.pid) == proc.pid:
+            os.killpg(proc.pid, sig)
+        else:
+            proc.send_signal(sig)
+    except ProcessLookupError:
+        pass
+
+
+def _wait_quietly(proc, seconds):
+    """Wait up to seconds for proc to exit by itself."""
+    try:
+        proc.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        pass
+
+
+def _read_cap(path):
+    try:
+        with open(path, 'rb') as f:
+            return f.read(LOG_CAP).decode(errors='replace')
+    except FileNotFoundError:
+        return ''
+
+
+def _tail(path, limit=300):
+    text = _read_cap(path).strip()
+    lines = text.splitlines()[-3:]
+    return ' '.join(lines)[-limit:] or 'nothing on stderr'

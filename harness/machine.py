@@ -1,0 +1,175 @@
+"""What this machine can do: root, Mininet, tools, the bridge firewall, switch kinds.
+
+Checked before anything is built; a failed check is EnvError (exit 2) with what to do.
+Switch kinds:
+    lxbr      mininet.nodelib.LinuxBridge: works everywhere (the fallback).
+    ovs       OVSBridge on the kernel datapath: needs the openvswitch module AND the
+              OVS daemons answering `ovs-vsctl show` (started with ovs-ctl when they
+              are not, and stopped again afterwards).
+    ovs-user  OVSBridge(datapath='user'): OVS's userspace datapath; drops frames above
+              ~40 ports on one bridge, so large scenarios leave it out.
+    auto      ovs where the kernel datapath and the daemons can be used, else lxbr,
+              with a one-line notice saying why.
+An explicit `ovs` or `ovs-user` that cannot work is exit 2 before anything is built,
+never a build failure (exit 1 would read as "a cell differed").
+"""
+
+import os
+import shutil
+import subprocess
+
+from .errors import EnvError
+
+SWITCH_KINDS = ('auto', 'ovs', 'ovs-user', 'lxbr')
+OVS_CTL = '/usr/share/openvswitch/scripts/ovs-ctl'
+
+
+def check_environment(switch):
+    """Raise EnvError unless root, Mininet, the tools and the firewall allow a run."""
+    check_root('sudo make mininet-test')
+    check_mininet()
+    tools = ['ip', 'ping', 'mnexec', 'sysctl']
+    tools += ['brctl'] if switch in ('lxbr', 'auto') else ['ovs-vsctl']
+    tools += ['ethtool'] if switch == 'ovs-user' else []
+    missing = [t for t in tools if not shutil.which(t)]
+    if missing:
+        raise EnvError(f'missing tools: {", ".join(missing)}; install them with '
+                       '`sudo make deps-run`')
+    if switch in ('lxbr', 'auto'):
+        check_bridge_firewall()
+
+
+def check_root(how):
+    """EnvError unless root (Mininet creates namespaces and links)."""
+    if os.geteuid() != 0:
+        raise EnvError(f'must run as root (Mininet creates namespaces and links): {how}')
+
+
+def check_mininet():
+    """EnvError unless Mininet can be imported by this interpreter."""
+    try:
+        import mininet.net  # noqa: F401  (the import is the check)
+    except ImportError as exc:
+        raise EnvError(f'Mininet is not importable ({exc}); install it with '
+                       '`sudo make deps-run` and run with /usr/bin/python3') from None
+
+
+def check_bridge_firewall():
+    """Refuse when bridged frames go through a FORWARD chain that drops by default."""
+    try:
+        with open('/proc/sys/net/bridge/bridge-nf-call-iptables') as f:
+            nf_call = f.read().strip() == '1'
+    except OSError:
+        nf_call = False
+    if not nf_call:
+        return
+    where = forward_drop_policy()
+    if where:
+        raise EnvError(f'bridge-nf-call-iptables=1 and {where} has policy DROP: a '
+                       'Linux-bridge network would be silent.  Either '
+                       '`sysctl -w net.bridge.bridge-nf-call-iptables=0` or allow '
+                       'bridged traffic (e.g. iptables -I FORWARD -m physdev '
+                       '--physdev-is-bridged -j ACCEPT), then run again')
+
+
+def forward_drop_policy():
+    """'iptables FORWARD' or 'nft chain T/C' when a forward hook drops by default."""
+    if shutil.which('iptables'):
+        res = subprocess.run(['iptables', '-w', '5', '-S', 'FORWARD'],
+                             capture_output=True, text=True, timeout=15)
+        if res.returncode == 0 and '-P FORWARD DROP' in res.stdout:
+            return 'iptables FORWARD'
+    if shutil.which('nft'):
+        res = subprocess.run(['nft', 'list', 'ruleset'], capture_output=True,
+                             text=True, timeout=15)
+        chain = None
+        for line in res.stdout.splitlines():
+            words = line.split()
+            if words[:1] == ['chain']:
+                chain = words[1]
+            if 'hook forward' in line and 'policy drop' in line:
+                return f'nft chain {chain}'
+    return None
+
+
+# -- switches -----------------------------------------------------------------------------
+
+def kernel_ovs():
+    """True when the openvswitch kernel module is loaded and ovs-vsctl exists."""
+    return os.path.isdir('/sys/module/openvswitch') and bool(shutil.which('ovs-vsctl'))
+
+
+def choose_switch(kind, log):
+    """(switch kind to use, True if this call started OVS) for `kind`; EnvError.
+
+    The caller stops OVS again (stop_ovs) when this call started it.
+    """
+    if kind == 'auto':
+        if not kernel_ovs():
+            log('no Open vSwitch kernel datapath here: using the Linux bridge (lxbr)')
+            return 'lxbr', False
+        try:
+            return 'ovs', ensure_ovs(log)
+        except EnvError as exc:
+            log(f'the Open vSwitch kernel module is here but OVS cannot be used ({exc}): '
+                'using the Linux bridge (lxbr)')
+            return 'lxbr', False
+    if kind == 'ovs' and not kernel_ovs():
+        raise EnvError('--switch ovs needs the openvswitch kernel module, which this '
+                       'kernel does not have; use --switch lxbr or --switch ovs-user')
+    if kind in ('ovs', 'ovs-user'):
+        return kind, ensure_ovs(log)
+    return kind, False
+
+
+def ensure_ovs(log):
+    """Start OVS with ovs-ctl if its database is not answering; raises EnvError.
+
+    Returns True if this call started it (the caller may stop it again).
+    """
+    if ovs_answers():
+        return False
+    if not os.path.exists(OVS_CTL):
+        raise EnvError(f'Open vSwitch is not running and {OVS_CTL} is missing; '
+                       'install openvswitch-switch (`sudo make deps-run`) or use '
+                       '--switch lxbr')
+    log('starting Open vSwitch (ovs-ctl start)')
+    try:
+        res = subprocess.run([OVS_CTL, 'start'], capture_output=True, text=True,
+                             timeout=60)
+        out = f'{res.stdout}{res.stderr}'.strip()
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        res, out = None, str(exc)
+    if res is None or res.returncode != 0 or not ovs_answers():
+        raise EnvError(f'Open vSwitch is not running and `{OVS_CTL} start` could not '
+                       f'start it ({out[-300:] or "no message"}); start ovsdb-server and '
+                       'ovs-vswitchd (`service openvswitch-switch start`) or use '
+                       '--switch lxbr')
+    return True
+
+
+def stop_ovs(log):
+    """Stop the OVS daemons ensure_ovs() started (ovs-ctl stops them by pidfile)."""
+    log('stopping Open vSwitch again (this run started it)')
+    subprocess.run([OVS_CTL, 'stop'], capture_output=True, text=True, timeout=60)
+
+
+def ovs_answers():
+    """True when the OVS database answers `ovs-vsctl show`."""
+    try:
+        res = subprocess.run(['ovs-vsctl', '--timeout=3', 'show'], capture_output=True,
+                             timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return res.returncode == 0
+
+
+def environment_facts(switch):
+    """Kernel, Mininet and OVS versions and the switch kind, for matrix.json."""
+    from mininet.net import VERSION
+    ovs = None
+    if shutil.which('ovs-vsctl'):
+        res = subprocess.run(['ovs-vsctl', '--version'], capture_output=True, text=True)
+        ovs = res.stdout.splitlines()[0].split()[-1] if res.returncode == 0 else None
+    return {'kernel': os.uname().release, 'mininet': VERSION, 'ovs': ovs,
+            'switch': switch}
