@@ -49,16 +49,6 @@ scenarios = [Scenario(
 '''
 
 
-def integrated():
-    """True once __main__.py has G's integration (helper-briefs/G-integration.md)."""
-    with open(os.path.join(REPO, 'harness', '__main__.py')) as f:
-        return 'baseline.add_run_options' in f.read()
-
-
-needs_cli = pytest.mark.skipif(not integrated(), reason='harness/__main__.py lacks the '
-                               'baseline/merge/userprog integration (G-integration.md)')
-
-
 def harness(*args, fault=None):
     """`python3 -m harness ARGS` in the repository; returns the CompletedProcess."""
     env = dict(os.environ, NETPROBE=os.path.join(REPO, 'build', 'netprobe'))
@@ -123,7 +113,6 @@ def test_record_then_check_passes_and_a_changed_network_is_named(variant, faulte
         'wh-variant bind h1 tcp 10.0.0.1: OK -> EADDRNOTAVAIL']
 
 
-@needs_cli
 def test_cli_record_check_and_diff(variant, faulted, tmp_path):
     """`record`, `verify` and `diff` as a CI job calls them, with their exit statuses."""
     base = str(tmp_path / 'expect')
@@ -146,7 +135,6 @@ def test_cli_record_check_and_diff(variant, faulted, tmp_path):
     assert res.returncode == 2 and 'no baseline for scenario wh-variant' in res.stderr
 
 
-@needs_cli
 def test_run_record_then_run_check(variant, tmp_path):
     """`run --record` writes the file; a second real run with `--check` exits 0, and a
     run of the changed network with `--check` exits 1 naming the cell."""
@@ -162,7 +150,6 @@ def test_run_record_then_run_check(variant, tmp_path):
     assert 'wh-variant bind h1 tcp 10.0.0.1: OK -> EADDRNOTAVAIL' in res.stdout
 
 
-@needs_cli
 def test_unmeasured_cells_are_never_recorded(variant, tmp_path):
     """A run whose fault did not apply has only error cells: --record refuses (exit 2)."""
     base = tmp_path / 'expect'
@@ -173,7 +160,6 @@ def test_unmeasured_cells_are_never_recorded(variant, tmp_path):
     assert not base.exists() or not os.listdir(base)
 
 
-@needs_cli
 def test_committed_wrong_host_baseline_holds(tmp_path):
     """expectations/wrong-host.json (committed) matches a fresh run: `--check` exits 0.
 

@@ -25,7 +25,7 @@ sys.path.insert(0, REPO)
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness_util as hu  # noqa: E402
 
-from harness import lab  # noqa: E402
+from harness import goals, lab  # noqa: E402
 from harness.state import RUN_DIR  # noqa: E402
 
 PYTHON = '/usr/bin/python3'
@@ -177,24 +177,24 @@ def _cells(scenario):
 def test_goal_grammar():
     text = ('x\n```goal\n# a comment\nh2 bind tcp 10.0.0.1 -> OK\n'
             '* connect tcp 10.0.0.1:7001 -> OK h1\nall cells pass\n```\n')
-    lines = lab.read_goal(text)
+    lines = goals.read_goal(text)
     assert [ln for _, ln in lines] == ['h2 bind tcp 10.0.0.1 -> OK',
                                        '* connect tcp 10.0.0.1:7001 -> OK h1',
                                        'all cells pass']
     sc = lab.find_scenario('wrong-host', [])
     cells = _cells(sc)
-    reqs = lab.parse_goal(lines, cells, 'sheet')
-    holds, missing = lab.judge_goal(reqs, cells)
+    reqs = goals.parse_goal(lines, cells, 'sheet')
+    holds, missing = goals.judge_goal(reqs, cells)
     assert not holds and len(missing) == 1      # h2 gets EADDRNOTAVAIL, not OK
     for cell in cells:
         if cell['column'] == 'tcp 10.0.0.1' and cell['kind'] == 'bind':
             cell['actual'] = 'OK'
-    holds, missing = lab.judge_goal(reqs, cells)
+    holds, missing = goals.judge_goal(reqs, cells)
     assert holds and not missing
-    with pytest.raises(lab.LabError, match='line 2'):
-        lab.parse_goal([(2, 'h2 bind tcp 10.9.9.9 -> OK')], cells, 'sheet')
-    with pytest.raises(lab.LabError, match='line 3'):
-        lab.parse_goal([(3, 'h2 binds 10.0.0.1')], cells, 'sheet')
+    with pytest.raises(goals.LabError, match='line 2'):
+        goals.parse_goal([(2, 'h2 bind tcp 10.9.9.9 -> OK')], cells, 'sheet')
+    with pytest.raises(goals.LabError, match='line 3'):
+        goals.parse_goal([(3, 'h2 binds 10.0.0.1')], cells, 'sheet')
 
 
 def test_changes_lists_only_changed_cells():
@@ -203,23 +203,23 @@ def test_changes_lists_only_changed_cells():
               {'id': 'c2', 'kind': 'connect', 'host': 'h3', 'column': 'tcp 10.0.0.1:7001',
                'actual': 'OK', 'peer': 'h1', 'verdict': 'pass'}]
     after = [dict(before[0]), dict(before[1], peer='h2')]
-    assert lab.changes(before, after) == [
+    assert goals.changes(before, after) == [
         'h3 connect tcp 10.0.0.1:7001: OK (answered by h1) -> OK (answered by h2)']
 
 
 def test_every_goal_block_names_cells_of_its_scenario():
     """A sheet's goal must name real cells of the scenario of the same name."""
-    from harness.__main__ import load_all
+    from harness.suite import load_all
     repo, _ = load_all([])
     known = {sc.name: sc for sc in repo}
     checked = 0
     for sheet in sorted(os.listdir(os.path.join(REPO, 'labs'))):
         name = sheet[:-3]
         with open(os.path.join(REPO, 'labs', sheet), encoding='utf-8') as f:
-            lines = lab.read_goal(f.read())
+            lines = goals.read_goal(f.read())
         if not lines or name not in known:
             continue
-        lab.parse_goal(lines, _cells(known[name]), sheet)
+        goals.parse_goal(lines, _cells(known[name]), sheet)
         checked += 1
     assert checked >= 2          # wrong-host and lost-address at least
 

@@ -34,12 +34,6 @@ RUN_FIELDS = ('run_id', 'started', 'finished', 'argv', 'shard', 'merged_from')
 CELL_NOISE = ('elapsed_us', 'local')
 
 
-def integrated():
-    """True once __main__.py has G's integration (helper-briefs/G-integration.md)."""
-    with open(os.path.join(REPO, 'harness', '__main__.py')) as f:
-        return 'merge.add_command' in f.read()
-
-
 def harness(*args):
     env = dict(os.environ, NETPROBE=os.path.join(REPO, 'build', 'netprobe'))
     return subprocess.run([PYTHON, '-m', 'harness'] + list(args), cwd=REPO, env=env,
@@ -137,8 +131,6 @@ def test_merged_shards_equal_the_unsharded_run(runs, tmp_path):
     assert_same_run(run_dir, runs['full'])
 
 
-@pytest.mark.skipif(not integrated(), reason='harness/__main__.py lacks the merge '
-                    'subcommand (G-integration.md)')
 def test_cli_merge_and_its_refusals(runs, tmp_path):
     """`harness merge` exits 0 with the merged run; 2 with a message when refused."""
     res = harness('merge', runs['1/2'], runs['2/2'], '--out', str(tmp_path / 'm'))

@@ -28,13 +28,13 @@ sys.path.insert(0, REPO)
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness_util as hu  # noqa: E402
 
-from harness import report_html  # noqa: E402
+from harness import markdown, report_page  # noqa: E402
 
 PYTHON = '/usr/bin/python3'
 CHROMIUM_FLAGS = ('--headless', '--no-sandbox', '--disable-gpu', '--disable-quic',
                   '--no-first-run', '--disable-background-networking',
                   '--disable-component-update', '--disable-sync')
-FAIL_BG = 'rgb(243, 165, 165)'     # td.v-fail in report_html._CSS
+FAIL_BG = 'rgb(243, 165, 165)'     # td.v-fail in report_page._CSS
 PASS_BG = 'rgb(205, 236, 205)'     # td.v-pass
 HOSTILE = '<script>document.title="pwned"</script><img src=x onerror="document.title=\'pwned\'">'
 
@@ -171,7 +171,7 @@ def test_report_of_a_real_run_in_chromium(real_run, tmp_path):
     """Every matrix grid has one cell per matrix.json cell; the one failing cell is
     drawn as failing, every passing cell as passing; a screenshot is kept."""
     report = tmp_path / 'report.html'
-    report_html.write_report(str(real_run), str(report))
+    report_page.write_report(str(real_run), str(report))
     facts = page_facts(report, tmp_path)
     screenshot(report, str(tmp_path / 'report.png'))
     print(f'screenshot: {tmp_path / "report.png"}')
@@ -201,7 +201,7 @@ def test_report_of_a_real_run_in_chromium(real_run, tmp_path):
 
 def test_reason_is_inline_and_on_hover(real_run):
     """Each cell's reason is in its title (hover) and in the table under the grid."""
-    text = report_html.render_run(str(real_run))
+    text = report_page.render_run(str(real_run))
     cells = read_matrix(real_run, 'wrong-host-misexpected')['cells']
     bad = next(c for c in cells if c['verdict'] == 'fail')
     parser = TagCollector()
@@ -261,7 +261,7 @@ class TagCollector(html.parser.HTMLParser):
 def test_hostile_matrix_cannot_inject_markup(tmp_path):
     """Markup in every field comes out as text: no <script>, no <img>, no handler."""
     run, labs = hostile_run(tmp_path)
-    text = report_html.render_run(str(run), labs_dir=str(labs))
+    text = report_page.render_run(str(run), labs_dir=str(labs))
     parser = TagCollector()
     parser.feed(text)
     names = {tag for tag, _ in parser.tags}
@@ -275,7 +275,7 @@ def test_hostile_matrix_in_chromium(tmp_path):
     """The browser agrees: nothing injected runs or appears, the cells still count."""
     run, labs = hostile_run(tmp_path)
     report = tmp_path / 'evil.html'
-    report.write_text(report_html.render_run(str(run), labs_dir=str(labs)))
+    report.write_text(report_page.render_run(str(run), labs_dir=str(labs)))
     facts = page_facts(report, tmp_path)
     assert facts['title'] != 'pwned' and facts['title'] != '1'
     assert facts['scripts'] == 1 and facts['imgs'] == 0
@@ -315,7 +315,7 @@ def test_markdown_subset():
 
         ## Check
         ''')
-    out = report_html.render_markdown(text)
+    out = markdown.render_markdown(text)
     assert '<h1>Title &lt;b&gt;</h1>' in out
     assert '<code>h2 netprobe bind 10.0.0.1 6677</code>' in out
     assert '<strong>bold</strong>' in out and 'continued on a second line' in out
@@ -335,7 +335,7 @@ def test_every_lab_sheet_renders():
     assert 'wrong-host.md' in sheets and len(sheets) >= 10
     for sheet in sheets:
         with open(os.path.join(REPO, 'labs', sheet), encoding='utf-8') as f:
-            out = report_html.render_markdown(f.read())
+            out = markdown.render_markdown(f.read())
         for section in ('What you will see', 'Why', 'Fixes', 'Check'):
             assert f'>{section}</h2>' in out, (sheet, section)
         for tag in ('pre', 'ol', 'ul', 'li', 'p', 'code', 'table', 'tr', 'td'):

@@ -26,7 +26,7 @@ import pytest
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 
-from harness import userprog  # noqa: E402
+from harness import launches  # noqa: E402
 
 PYTHON = '/usr/bin/python3'
 GUARD_S = 300
@@ -105,17 +105,6 @@ int main(int argc, char **argv)
 	return 0;
 }
 '''
-
-
-def integrated():
-    """True once __main__.py has G's integration (G-integration.md)."""
-    with open(os.path.join(REPO, 'harness', '__main__.py')) as f:
-        main = f.read()
-    return 'userprog.add_run_options' in main and 'userprog.ProgramRun' in main
-
-
-pytestmark = pytest.mark.skipif(not integrated(), reason='harness/__main__.py lacks the '
-                                'userprog integration (G-integration.md)')
 
 
 def harness(*args):
@@ -203,8 +192,8 @@ def test_static_server_is_observed_and_a_hung_client_is_stopped(tmp_path):
     src.write_text(STATIC_SERVER)
     binary = tmp_path / 'static_server'
     subprocess.run(['cc', '-static', '-O2', '-o', str(binary), str(src)], check=True)
-    assert userprog.elf_interp(str(binary)) is False
-    assert userprog.elf_interp(userprog.resolve('python3')) is True
+    assert launches.elf_interp(str(binary)) is False
+    assert launches.elf_interp(launches.resolve('python3')) is True
     hang = tmp_path / 'hang.py'
     hang.write_text('import time\ntime.sleep(600)\n')
     res, folder, cells = run_wrong_host(
@@ -362,3 +351,43 @@ def test_static_client_is_judged_by_exit_status_and_stderr(tmp_path):
     assert 'connect: Connection refused' in refused['message']
     foreign = [c for c in cells if 'src=' in c['column']]
     assert {c['method'] for c in foreign} == {'netprobe'}   # the template has no {src}
+
+
+# -- preconditions: a program never judged against state it did not have -------------------
+
+PLAIN_SERVER = '''
+import socket, sys, time
+addr, port = sys.argv[1], int(sys.argv[2])
+s = socket.socket(socket.AF_INET6 if ":" in addr else socket.AF_INET)
+s.bind((addr, port))
+s.listen()
+time.sleep(30)
+'''
+
+
+def test_server_program_in_port_conflicts_keeps_every_precondition(tmp_path):
+    """port-conflicts with a plain server told {addr} {port}: the binds that meet a
+    scenario server are the program's and EADDRINUSE (the servers listen while it
+    runs); the binds that meet a socket held earlier in netprobe's batch stay
+    netprobe's and say why.  Every cell passes: none is judged against a holder the
+    program's launch did not have."""
+    server = tmp_path / 'plain_server.py'
+    server.write_text(PLAIN_SERVER)
+    res = harness('run', 'port-conflicts', '--out', str(tmp_path / 'out'), '--server',
+                  f'python3 {server} {{addr}} {{port}}')
+    folder = os.path.realpath(tmp_path / 'out' / 'latest')
+    with open(os.path.join(folder, 'port-conflicts', 'matrix.json')) as f:
+        cells = json.load(f)['cells']
+    assert res.returncode == 0, res.stdout + res.stderr + json.dumps(
+        [c for c in cells if c['verdict'] != 'pass'], indent=1)
+    by = {(c['host'], c['column']): c for c in cells}
+    listener = by[('h1', 'tcp 0.0.0.0:7000')]
+    assert (listener['method'], listener['actual']) == ('tracer', 'EADDRINUSE')
+    assert by[('h1', 'tcp [fd00::1]:7000')]['method'] == 'tracer'
+    for column in ('tcp 0.0.0.0:7006', 'tcp 127.0.0.1:7006', 'tcp [::]:7004',
+                   'tcp 0.0.0.0:7014'):
+        held = by[('h1', column)]
+        assert held['method'] == 'netprobe', held
+        assert held['note'].startswith('left to netprobe: the server program cannot '
+                                       'have the socket case b'), held
+    assert sum(c['method'] == 'tracer' for c in cells) >= 12
