@@ -41,7 +41,7 @@ import os
 import sys
 
 from . import REPO, PREFIX
-from .cells import natural, read_run
+from .cells import all_cells, natural, read_run
 from .errors import BadInput
 from .files import read_json, write_file
 from .scenario import valid_name
@@ -55,19 +55,29 @@ EXIT_SAME, EXIT_CHANGED, EXIT_BAD = 0, 1, 2
 # -- cells as observations ----------------------------------------------------------------
 
 def cell_key(cell):
-    """(kind, host, column): what names a cell within its scenario."""
-    return (cell['kind'], cell['host'], cell['column'])
+    """(kind, host, column, mutation): what names a cell within its scenario (mutation
+    '' for a cell of the unmutated network)."""
+    return (cell['kind'], cell['host'], cell['column'], cell.get('mutation') or '')
 
 
 def sort_key(key):
-    kind, host, column = key
-    return (KIND_ORDER.get(kind, 9), kind, natural(host), natural(column))
+    kind, host, column, mutation = key
+    return (natural(mutation), KIND_ORDER.get(kind, 9), kind, natural(host),
+            natural(column))
+
+
+def key_text(key):
+    """'kind host column', plus ' [mutation]' for a mutated cell."""
+    kind, host, column, mutation = key
+    return f'{kind} {host} {column}' + (f' [{mutation}]' if mutation else '')
 
 
 def observation(cell):
     """What a cell did, as stored in an expectation file (fixed key order)."""
-    obs = {'kind': cell['kind'], 'host': cell['host'], 'column': cell['column'],
-           'actual': 'ERROR' if cell.get('verdict') == 'error' else cell['actual']}
+    obs = {'kind': cell['kind'], 'host': cell['host'], 'column': cell['column']}
+    if cell.get('mutation'):
+        obs['mutation'] = cell['mutation']
+    obs['actual'] = 'ERROR' if cell.get('verdict') == 'error' else cell['actual']
     if cell['kind'] == 'connect' and obs['actual'] == 'OK' and cell.get('peer'):
         obs['peer'] = cell['peer']
     obs['method'] = cell.get('method') or 'netprobe'
@@ -109,8 +119,7 @@ def changes(scenario, was, now):
     for key in sorted(set(was) | set(now), key=sort_key):
         a, b = was.get(key), now.get(key)
         if not same(a, b):
-            kind, host, column = key
-            lines.append(f'{scenario} {kind} {host} {column}: {shown(a)} -> {shown(b)}')
+            lines.append(f'{scenario} {key_text(key)}: {shown(a)} -> {shown(b)}')
     return lines
 
 
@@ -135,9 +144,9 @@ def baseline_text(scenario, cells):
 
 def unmeasured(matrix):
     """Lines naming the cells of a matrix that could not be measured."""
-    return [f'{matrix["scenario"]} {c["kind"]} {c["host"]} {c["column"]}: '
+    return [f'{matrix["scenario"]} {key_text(cell_key(c))}: '
             f'{c.get("message") or "no message"}'
-            for c in matrix['cells'] if c.get('verdict') == 'error']
+            for c in all_cells(matrix) if c.get('verdict') == 'error']
 
 
 def record(matrices, directory):
@@ -153,7 +162,7 @@ def record(matrices, directory):
     paths = []
     for m in matrices:
         path = baseline_path(directory, m['scenario'])
-        write_file(path, baseline_text(m['scenario'], m['cells']))
+        write_file(path, baseline_text(m['scenario'], all_cells(m)))
         paths.append(path)
     return paths
 
@@ -166,19 +175,19 @@ def load_baseline(directory, scenario):
                        f'`python3 -m harness run {scenario} --record` (add --baseline '
                        'DIR for your own folder) and commit it')
     data = read_json(path, 'expectation file')
-    if not isinstance(data, dict) or data.get('format') != FORMAT or data.get('scenario') != scenario or \
-            not isinstance(data.get('cells'), list):
+    if not isinstance(data, dict) or data.get('format') != FORMAT or \
+            data.get('scenario') != scenario or not isinstance(data.get('cells'), list):
         raise BadInput(f'{path}: not a {FORMAT} file for scenario {scenario}')
     out = {}
     for obs in data['cells']:
         if not isinstance(obs, dict) or not all(
                 isinstance(obs.get(k), str) for k in ('kind', 'host', 'column', 'actual')) \
-                or not isinstance(obs.get('peer', ''), str):
+                or not all(isinstance(obs.get(k, ''), str) for k in ('peer', 'mutation')):
             raise BadInput(f'{path}: bad cell {str(obs)[:200]} (needs kind, host, column, '
                            'actual)')
         key = cell_key(obs)
         if key in out:
-            raise BadInput(f'{path}: cell {" ".join(key)} listed twice')
+            raise BadInput(f'{path}: cell {key_text(key)} listed twice')
         out[key] = obs
     return out
 
@@ -188,7 +197,7 @@ def check(matrices, directory):
     lines = []
     for m in matrices:
         lines += changes(m['scenario'], load_baseline(directory, m['scenario']),
-                         observations(m['cells']))
+                         observations(all_cells(m)))
     return lines
 
 
@@ -201,8 +210,8 @@ def diff_runs(path_a, path_b):
     names = list(by_a) + [n for n in by_b if n not in by_a]
     lines = []
     for name in names:
-        was = observations(by_a[name]['cells']) if name in by_a else {}
-        now = observations(by_b[name]['cells']) if name in by_b else {}
+        was = observations(all_cells(by_a[name])) if name in by_a else {}
+        now = observations(all_cells(by_b[name])) if name in by_b else {}
         lines += changes(name, was, now)
     return lines
 

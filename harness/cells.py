@@ -117,6 +117,49 @@ def grid(cells, kind):
     return rows, cols, table
 
 
+def mutation_cells(matrix):
+    """Every mutated cell of a scenario (mutations.json), each with its `mutation`
+    ('NAME TARGET')."""
+    return [dict(c, mutation=f'{m["name"]} {m["target"]}')
+            for m in matrix.get('mutations') or () for c in m['cells']]
+
+
+def all_cells(matrix):
+    """A scenario's cells and its mutated cells: what counts in a run's totals."""
+    return list(matrix['cells']) + mutation_cells(matrix)
+
+
+def mutation_matrix(matrix):
+    """(rows 'NAME TARGET', hosts, {(row, host): text}) of a scenario's mutations.
+
+    A host's entry is its program's outcome where a program chose its own address
+    (one cell: `EADDRNOTAVAIL*`, * = differs from control), else `K/N` changed of
+    its cells (the program's, when programs ran); `!` marks a failed cell; `n/a` a
+    mutation the target could not take.
+    """
+    rows, hosts, table = [], [], {}
+    for m in matrix.get('mutations') or ():
+        row = f'{m["name"]} {m["target"]}'
+        rows.append(row)
+        if m.get('skipped'):
+            table[(row, '*')] = 'n/a'
+        for cell in m['cells']:
+            if cell['host'] not in hosts:
+                hosts.append(cell['host'])
+        for host in hosts:
+            mine = [c for c in m['cells'] if c['host'] == host]
+            pick = [c for c in mine if c.get('program')] or mine
+            if not pick:
+                continue
+            bad = '!' if any(c['verdict'] != 'pass' for c in pick) else ''
+            if len(pick) == 1 and pick[0].get('program'):
+                text = pick[0]['actual'] + ('*' if pick[0]['changed'] else '')
+            else:
+                text = f'{sum(bool(c["changed"]) for c in pick)}/{len(pick)}'
+            table[(row, host)] = text + bad
+    return rows, hosts, table
+
+
 def natural(text):
     """Sort key that puts h2 before h10 and 10.0.0.2 before 10.0.0.10."""
     return [(0, int(part), '') if part.isdigit() else (1, 0, part)
@@ -183,7 +226,11 @@ def read_run(path, lenient=False):
     for scenario in names:
         mpath = os.path.join(folder, scenario, 'matrix.json')
         try:
-            matrices.append(read_matrix(mpath, scenario))
+            matrix = read_matrix(mpath, scenario)
+            mut = os.path.join(folder, scenario, 'mutations.json')
+            if os.path.lexists(mut):
+                matrix['mutations'] = read_mutations(mut)
+            matrices.append(matrix)
         except BadInput as exc:
             if not lenient:
                 raise
@@ -262,6 +309,28 @@ def read_matrix(path, scenario):
         if not isinstance(matrix.get(key), (str, type(None))):
             raise BadInput(f'{path}: field "{key}" is not text')
     return matrix
+
+
+def read_mutations(path):
+    """mutations.json, checked: [{'name', 'target', 'cells': [cell + control, changed]}]."""
+    data = read_json(path, 'mutations file')
+    entries = data.get('mutations') if isinstance(data, dict) else None
+    if not isinstance(entries, list):
+        raise BadInput(f'{path}: field "mutations" is not a list')
+    for n, entry in enumerate(entries):
+        where = f'{path}: mutations[{n}]'
+        if not isinstance(entry, dict) or not all(
+                isinstance(entry.get(k), str) for k in ('name', 'target')):
+            raise BadInput(f'{where}: needs name and target as text')
+        if not isinstance(entry.get('cells'), list):
+            raise BadInput(f'{where}: field "cells" is not a list')
+        for k, cell in enumerate(entry['cells']):
+            check_cell(cell, f'{where}.cells[{k}]')
+            if not isinstance(cell.get('control'), (str, type(None))) or \
+                    not isinstance(cell.get('changed'), bool):
+                raise BadInput(f'{where}.cells[{k}]: needs control (text or null) and '
+                               'changed (true/false)')
+    return entries
 
 
 def check_cell(cell, where):

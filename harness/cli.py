@@ -13,8 +13,9 @@ import os
 import sys
 import time
 
-from . import REPO, baseline, lab, machine, merge, probe, results, state, suite, userprog
-from .console import log, print_matrices, scenario_line, warn
+from . import (REPO, baseline, derive, lab, machine, merge, mutate, probe, results, state,
+               suite, userprog)
+from .console import log, print_matrices, print_mutations, scenario_line, warn
 from .errors import Interrupted, UsageError
 from .files import check_latest
 from .network import check_names_free
@@ -42,6 +43,16 @@ def parse_args(argv):
     run.add_argument('--scenario-file', action='append', default=[], metavar='FILE',
                      help='also load scenarios from FILE (a Python scenario file); '
                           'without SCENARIO names, run only those')
+    run.add_argument('--custom', action='append', default=[], metavar='FILE',
+                     help='a Mininet custom file (topos = {...}), as mn --custom takes it')
+    run.add_argument('--topo', metavar='NAME[,ARG...]',
+                     help='run the scenario derived from this topology (mn --topo '
+                          'syntax: linear,4  tree,2,2  NAME from --custom)')
+    run.add_argument('--mutate', metavar='all|NAME,...',
+                     help='apply each misconfiguration of the catalogue, one at a time, '
+                          'to every target host on a fresh network (needs --topo)')
+    run.add_argument('--mutate-hosts', metavar='H1,H2',
+                     help='the target hosts of --mutate (default: every host)')
     run.add_argument('-v', '--verbose', action='store_true')
     baseline.add_run_options(run)
     userprog.add_run_options(run)
@@ -63,8 +74,7 @@ def cmd_list(args):
 def cmd_run(args):
     shard = suite.parse_shard(args.shard)
     machine.check_environment(args.switch)
-    repo, extra = suite.load_all(args.scenario_file)
-    chosen = suite.select(repo, extra, args.scenarios, shard)
+    chosen, mutations = choose(args, shard)
     programs = {sc.name: userprog.programs_for(sc, args) for sc in chosen}
     for progs in programs.values():   # a program that cannot run: exit 2, nothing built
         for program in progs:
@@ -81,29 +91,61 @@ def cmd_run(args):
                 'switch': session.switch, 'argv': sys.argv[1:], 'netprobe': netprobe,
                 'environment': machine.environment_facts(session.switch),
                 'shard': args.shard}
-        done = run_suite(chosen, session, netprobe, programs, args.verbose)
+        done = run_suite(chosen, session, netprobe, programs, args, mutations)
     meta['finished'] = time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())
     run_dir = results.write_run(args.out, run_id, meta, done)
-    bad = sum(len(results.mismatches(res['cells'])) for res in done)
-    passed = sum(len(res['cells']) for res in done) - bad
+    every = [c for res in done for c in results.all_cells(res)]
+    bad = len(results.mismatches(every))
+    passed = len(every) - bad
     log(f'results in {run_dir}')
     log(f'{passed} passed, {bad} failed')
     return baseline.after_run(args, run_dir, EXIT_OK if bad == 0 else EXIT_FAIL)
 
 
-def run_suite(chosen, session, netprobe, programs, verbose):
-    """Run every chosen scenario and print its matrices; returns the results."""
+def choose(args, shard):
+    """(scenarios to run, mutations): the named or default suite, or the scenario
+    derived from --topo (with --custom files) and the --mutate catalogue entries."""
+    if args.mutate and not args.topo:
+        raise UsageError('--mutate needs --topo (a derived scenario): e.g. '
+                         '--topo single,3 --mutate all')
+    if args.mutate_hosts and not args.mutate:
+        raise UsageError('--mutate-hosts goes with --mutate')
+    if args.custom and not args.topo:
+        raise UsageError('--custom FILE needs --topo NAME (as mn --custom FILE --topo NAME)')
+    if not args.topo:
+        repo, extra = suite.load_all(args.scenario_file)
+        return suite.select(repo, extra, args.scenarios, shard), []
+    if args.scenarios or args.scenario_file:
+        raise UsageError('--topo runs the scenario derived from that topology; leave out '
+                         'scenario names and --scenario-file')
+    machine.check_mininet()
+    custom = [os.path.abspath(p) for p in args.custom]
+    chosen = [derive.derived(args.topo, custom)]
+    mutations = mutate.select(args.mutate) if args.mutate else []
+    return suite.select([], chosen, [], shard), mutations
+
+
+def run_suite(chosen, session, netprobe, programs, args, mutations=()):
+    """Run every chosen scenario (and its mutations) and print; returns the results."""
     from mininet.log import setLogLevel
-    setLogLevel('info' if verbose else 'warning')
+    setLogLevel('info' if args.verbose else 'warning')
     done = []
     for i, sc in enumerate(chosen, 1):
         log(f'[{i}/{len(chosen)}] {sc.name}: {sc.title}')
-        progs = programs[sc.name]
-        run = userprog.ProgramRun(sc, progs, session.state) if progs else None
-        res = run_scenario(sc, session.switch, session.state, netprobe, log, run)
-        done.append(res)
+
+        def run(scenario):
+            return run_scenario(scenario, session.switch, session.state, netprobe, log,
+                                programs[sc.name])
+        res = run(sc)
         log(scenario_line(res))
         print_matrices(res)
+        if mutations:
+            custom = [os.path.abspath(p) for p in args.custom]
+            res['mutations'] = mutate.run_all(
+                mutations, mutate.targets_of(sc, args.mutate_hosts),
+                lambda m, t: derive.derived(args.topo, custom, (m, t)), run, res, log)
+            print_mutations(res)
+        done.append(res)
     return done
 
 

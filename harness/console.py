@@ -7,7 +7,7 @@ Every line starts with the fixed prefix "bindlab: " except the matrix rows.  Col
 import sys
 
 from . import PREFIX
-from .cells import counts, describe, grid, mismatches, printable, short
+from .cells import counts, describe, grid, mismatches, mutation_matrix, printable, short
 
 
 def log(msg):
@@ -69,3 +69,17 @@ def _table(header, body):
     widths = [max(len(str(x)) for x in col) for col in zip(header, *body)]
     fmt = lambda row: '  '.join(str(x).ljust(w) for x, w in zip(row, widths)).rstrip()
     return [fmt(header)] + [fmt(row) for row in body]
+
+
+def print_mutations(res):
+    """The mutation matrix of a scenario, compact (rows: mutation and target)."""
+    rows, hosts, table = mutation_matrix(res)
+    if not rows:
+        return
+    print(f'  mutation matrix of {res["scenario"]} (* = differs from the unmutated '
+          'network, K/N = cells changed, ! = a cell failed)')
+    body = [[row] + [table.get((row, h), table.get((row, '*'), '')) for h in hosts]
+            for row in rows]
+    for line in _table(['mutation'] + hosts, body):
+        print('    ' + _paint(line, '!' in line))
+    sys.stdout.flush()

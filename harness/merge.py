@@ -25,7 +25,7 @@ import re
 import sys
 
 from . import PREFIX, results
-from .cells import read_run
+from .cells import all_cells, read_run
 from .errors import BadInput
 from .suite import parse_shard
 
@@ -188,7 +188,7 @@ def program_logs(folder, matrix):
     """The program logs a shard's cells name, read back: [{'scenario','log','files'}]."""
     out = []
     sdir = os.path.join(folder, matrix['scenario'])
-    for cell in matrix['cells']:
+    for cell in all_cells(matrix):
         log = cell.get('log')
         if log is None:
             continue

@@ -66,10 +66,14 @@ def plan_line(index, case):
                      str(case.port)] + list(case.options))
 
 
-def make_plans(scenario):
-    """One plan text per host; returns {host: (plan text, {id: case index})}."""
-    plans = {}
+def make_plans(scenario, only=None):
+    """One plan text per host; returns {host: (plan text, {id: case index})}.
+
+    only: the case ids to plan (default: every case)."""
+    plans, only = {}, None if only is None else set(only)
     for index, case in enumerate(scenario.cases):
+        if only is not None and case_id(index, case) not in only:
+            continue
         plans.setdefault(case.host, ([f'# {scenario.name}: cases of {case.host}'], {}))
         lines, ids = plans[case.host]
         lines.append(plan_line(index, case))
@@ -405,9 +409,9 @@ class Batches:
     name = 'netprobe'
     provides = ('held', 'listener')
 
-    def __init__(self, scenario, netprobe, state):
+    def __init__(self, scenario, netprobe, state, only=None):
         self.scenario, self.netprobe, self.state = scenario, netprobe, state
-        self.plans, self.procs = make_plans(scenario), None
+        self.plans, self.procs = make_plans(scenario, only), None
 
     def prepare(self, net):
         """Start the batches ahead (while the servers get ready)."""
@@ -419,8 +423,8 @@ class Batches:
             self.prepare(net)
         got = feed_batches(self.procs, self.scenario, self.plans, self.state)
         self.procs = None
-        return {case_id(i, case): observation(got.get(i))
-                for i, case in enumerate(self.scenario.cases)}
+        return {cid: observation(got.get(i)) for _text, ids in self.plans.values()
+                for cid, i in ids.items()}
 
 
 def observation(got):

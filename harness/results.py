@@ -26,7 +26,8 @@ import shutil
 import time
 import xml.etree.ElementTree as ET
 
-from .cells import counts, describe, grid, mismatches, printable, short
+from .cells import (all_cells, counts, describe, grid, mismatches, mutation_matrix,
+                    printable, short)
 from .files import new_folder, point_latest, write_file
 from .errors import BadInput
 from .report_page import render_run
@@ -97,6 +98,10 @@ def write_scenario(run_dir, res, environment):
               'cells': res['cells']}
     write_file(os.path.join(sdir, 'matrix.json'),
                json.dumps(matrix, indent=1, sort_keys=True) + '\n')
+    if res.get('mutations') is not None:
+        write_file(os.path.join(sdir, 'mutations.json'),
+                   json.dumps({'mutations': res['mutations']}, indent=1, sort_keys=True)
+                   + '\n')
     for kind, extra in (('bind', ()), ('connect', CONNECT_EXTRA)):
         write_file(os.path.join(sdir, f'{kind}.csv'), cells_csv(res['cells'], kind, extra))
 
@@ -128,13 +133,17 @@ def summary_data(run_id, meta, scenario_results):
     scenarios = []
     total = {'pass': 0, 'fail': 0, 'error': 0}
     for res in scenario_results:
-        c = counts(res['cells'])
+        every = all_cells(res)
+        c = counts(every)
         for k in total:
             total[k] += c[k]
-        scenarios.append({'name': res['scenario'], 'title': res['title'],
-                          'switch': res['switch'], 'counts': c, 'cells': len(res['cells']),
-                          'problem': res['problem'], 'timings': res['timings'],
-                          'mismatches': [describe(x) for x in mismatches(res['cells'])]})
+        entry = {'name': res['scenario'], 'title': res['title'], 'switch': res['switch'],
+                 'counts': c, 'cells': len(every), 'problem': res['problem'],
+                 'timings': res['timings'],
+                 'mismatches': [_described(x) for x in mismatches(every)]}
+        if res.get('mutations') is not None:
+            entry['mutations'] = len(res['mutations'])
+        scenarios.append(entry)
     return dict(meta, run_id=run_id, scenarios=scenarios, counts=total,
                 passed=total['pass'], failed=total['fail'] + total['error'])
 
@@ -161,29 +170,69 @@ def summary_md(summary, scenario_results):
             for row in rows:
                 lines.append(f'| {row} | ' + ' | '.join(short(table.get((row, c)))
                                                        for c in cols) + ' |')
-        bad = mismatches(res['cells'])
+        lines += mutations_md(res)
+        bad = mismatches(all_cells(res))
         if bad:
-            lines += [''] + [f'- {describe(c)}' for c in bad]
+            lines += [''] + [f'- {_described(c)}' for c in bad]
     return printable('\n'.join(lines)) + '\n'
 
 
+def _described(cell):
+    """describe(cell), naming the mutation of a mutated cell."""
+    text = describe(cell)
+    return f'[{cell["mutation"]}] {text}' if cell.get('mutation') else text
+
+
+def mutations_md(res):
+    """The mutation matrix of a scenario as Markdown lines ([] without mutations)."""
+    rows, hosts, table = mutation_matrix(res)
+    if not rows:
+        return []
+    lines = ['', 'mutation matrix (rows: mutation and target; columns: hosts; `*` = '
+             'differs from the unmutated network, `K/N` = cells changed, `!` = a cell '
+             'failed)', '', '| mutation | ' + ' | '.join(hosts) + ' |',
+             '|---' * (len(hosts) + 1) + '|']
+    for row in rows:
+        cells = [table.get((row, h), table.get((row, '*'), '')) for h in hosts]
+        lines.append(f'| {row} | ' + ' | '.join(cells) + ' |')
+    return lines
+
+
 def junit_xml(run_id, scenario_results):
-    """junit.xml: a testsuite per scenario, a testcase per cell."""
+    """junit.xml: a testsuite per scenario, a testcase per cell, and one per
+    (mutation, target, host) of a mutation run."""
     root = ET.Element('testsuites', name=f'bindlab {run_id}')
     for res in scenario_results:
-        c = counts(res['cells'])
-        suite = ET.SubElement(root, 'testsuite', name=res['scenario'],
-                              tests=str(len(res['cells'])), failures=str(c['fail']),
-                              errors=str(c['error']),
-                              time=f'{sum(res["timings"].values()):.3f}')
-        for cell in res['cells']:
-            case = ET.SubElement(suite, 'testcase',
-                                 classname=f'bindlab.{res["scenario"]}.{cell["kind"]}',
-                                 name=printable(f'{cell["host"]} {cell["kind"]} '
-                                                f'{cell["column"]}'))
-            if cell['verdict'] in ('fail', 'error'):
-                tag = 'failure' if cell['verdict'] == 'fail' else 'error'
-                ET.SubElement(case, tag, message=printable(describe(cell))).text = \
-                    json.dumps(cell, sort_keys=True)
+        cases = [(f'bindlab.{res["scenario"]}.{cell["kind"]}',
+                  f'{cell["host"]} {cell["kind"]} {cell["column"]}', [cell])
+                 for cell in res['cells']] + _mutation_cases(res)
+        bad = [[c for c in group if c['verdict'] != 'pass'] for _k, _n, group in cases]
+        suite = ET.SubElement(
+            root, 'testsuite', name=res['scenario'], tests=str(len(cases)),
+            failures=str(sum(1 for b in bad if b and b[0]['verdict'] == 'fail')),
+            errors=str(sum(1 for b in bad if b and b[0]['verdict'] == 'error')),
+            time=f'{sum(res["timings"].values()):.3f}')
+        for (classname, name, group), wrong in zip(cases, bad):
+            case = ET.SubElement(suite, 'testcase', classname=classname,
+                                 name=printable(name))
+            if wrong:
+                tag = 'failure' if wrong[0]['verdict'] == 'fail' else 'error'
+                ET.SubElement(case, tag, message=printable(
+                    '; '.join(_described(c) for c in wrong[:5]))).text = \
+                    json.dumps(wrong[0] if len(group) == 1 else wrong, sort_keys=True)
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, 'unicode') + '\n'
+
+
+def _mutation_cases(res):
+    """[(classname, name, cells)]: one test case per (mutation, target, host)."""
+    out = []
+    for m in res.get('mutations') or ():
+        hosts = {}
+        for cell in m['cells']:
+            hosts.setdefault(cell['host'], []).append(dict(
+                cell, mutation=f'{m["name"]} {m["target"]}'))
+        for host, cells in hosts.items():
+            out.append((f'bindlab.{res["scenario"]}.mutation.{m["name"]}',
+                        f'{host} under {m["name"]} on {m["target"]}', cells))
+    return out

@@ -27,8 +27,9 @@ import signal
 import tempfile
 import time
 
-from . import faults, network, probe
-from .errors import EnvError
+from . import faults, network, probe, userprog
+from .derive import NotApplicable, apply_control
+from .errors import EnvError, UsageError
 from .judge import judge
 from .state import RUN_DIR, clean as clean_state
 
@@ -138,35 +139,44 @@ class LiveNetwork:
         self.timings['teardown_s'] = time.monotonic() - t0
 
 
-def run_scenario(scenario, switch, state, netprobe, log, programs=None, prober=None):
+def run_scenario(scenario, switch, state, netprobe, log, programs=(), prober=None):
     """Run scenario on a fresh network; returns its result dict (see results.py).
 
-    programs: a userprog.ProgramRun (the user's programs), or None.
-    prober: the netprobe-side prober (default probe.Batches); the benchmark passes
-    its by-hand prober here to compare both on the same network.
+    programs: the user's programs (userprog.Program), run as probers beside netprobe.
+    prober: a function scenario -> the netprobe-side prober (default probe.Batches);
+    the benchmark passes its by-hand prober here to compare both on the same network.
+    A derived scenario (scenario.derive) is completed once its network is built.
     """
-    prober = prober or probe.Batches(scenario, netprobe, state)
-    observations = {}
+    make = prober or (lambda sc: probe.Batches(sc, netprobe, state))
+    observations, controls, run, skipped = {}, {}, None, None
     with LiveNetwork(scenario, switch, state, netprobe, log) as live:
-        if live.problem is None:
-            try:
-                observations = probe_phase(live, prober, programs)
-            except Exception as exc:  # a prober that broke: error cells naming it
-                live.problem = f'{type(exc).__name__}: {exc}'
+        try:
+            if live.problem is None and scenario.derive is not None:
+                live.scenario = scenario = scenario.derive(live)
+            if live.problem is None:
+                run = userprog.ProgramRun(scenario, programs, state) if programs else None
+                observations, controls = probe_phase(live, make(scenario), run)
+        except NotApplicable as exc:   # a mutation this network cannot take
+            skipped = live.problem = str(exc)
+        except UsageError:
+            raise
+        except Exception as exc:  # a prober that broke: error cells naming it
+            live.problem = f'{type(exc).__name__}: {exc}'
         server_info = live.servers.summary()
-    cases = probe.cases_of(scenario)
-    if programs is not None:
-        cases += programs.extra_cases()
+    cases = apply_control(probe.cases_of(scenario), controls)
+    if run is not None:
+        cases += run.extra_cases()
     return {'scenario': scenario.name, 'title': scenario.title, 'switch': switch,
             'topology': live.topology, 'steps': live.steps, 'servers': server_info,
             'problem': live.problem or live.connect_problem, 'timings': live.timings,
             'cells': judge(cases, observations, live.problem, live.connect_problem),
-            'source': scenario.source,
-            **({'programs': programs.logs} if programs is not None else {})}
+            'source': scenario.source, 'skipped': skipped,
+            **({'programs': run.logs} if run is not None else {})}
 
 
 def probe_phase(live, prober, programs=None):
-    """Servers, then every prober in order; {case id: Observation}.
+    """Servers, then every prober in order: ({case id: Observation}, the control
+    measurement {case id: Observation} of the cases whose rule is `control`).
 
     timings: servers_s (listeners started and ready, batches started), probe_s (plans
     in, every record out), programs_s (the user's programs, when there are any).
@@ -183,8 +193,11 @@ def probe_phase(live, prober, programs=None):
     if programs is not None:
         live.timings['programs_s'] = spent + _timed(programs, live, 'client', None)
         observations = programs.merge(observations)
+    control = [cid for cid, c in probe.cases_of(live.scenario) if c.expect.rule == 'control']
+    controls = probe.Batches(live.scenario, live.netprobe, live.state,
+                             only=control).observe(live.net) if control else {}
     live.servers.stop()
-    return observations
+    return observations, controls
 
 
 def _timed(programs, live, role, per_case):

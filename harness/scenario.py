@@ -211,6 +211,9 @@ class Scenario:
     default: bool = True
     order: int = 50
     source: str = field(default='', compare=False)
+    # A scenario derived from a topology (harness/derive.py): derive(live) returns
+    # the complete scenario once the network is built and its addresses are known.
+    derive: Optional[Callable] = field(default=None, compare=False)
 
 
 # -- building cases and expectations ---------------------------------------------
@@ -343,7 +346,7 @@ def validate(scenario, topo):
                         server.proto)
         _check_options(f'{where}: server on {server.host}', server.options,
                        SERVER_OPTIONS + ('family=',))
-    if not scenario.cases:
+    if not scenario.cases and scenario.derive is None:
         raise ScenarioError(f'{where}: no cases')
     cells = {}
     for case in scenario.cases:
