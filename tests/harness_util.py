@@ -103,6 +103,16 @@ def snapshot():
     return mininet_shells(), links(), os.path.exists(STATE)
 
 
+def start_time(pid):
+    """Field 22 of /proc/PID/stat, or None when pid is gone or a zombie."""
+    try:
+        with open(f'/proc/{pid}/stat') as f:
+            fields = f.read().rsplit(')', 1)[1].split()
+    except OSError:
+        return None
+    return None if fields[0] in ('Z', 'X') else int(fields[19])
+
+
 def alive(pid, marker):
     """True if pid runs and its command line holds marker."""
     try:
