@@ -1,33 +1,45 @@
 """The run lock and the state file: what a run created, so exactly that can be removed.
 
-/run/bindlab/lock      fcntl.flock'ed for the whole run (and by clean-net): a second
-                       run fails at once instead of fighting over interface names.
+/run/bindlab/lock        fcntl.flock'ed for the whole run (and by clean-net): a second
+                         run fails at once instead of fighting over interface names.
 /run/bindlab/state.json  rewritten whole (tmp + os.replace) each time something is
-                       about to be created or has been created:
-    {"run_id": ..., "pid": ..., "pids": {"1234": "mininet:h1", ...},
-     "netns": [{"host": "h1", "ino": 4026532951}, ...],
+                         about to be created or has been created:
+    {"version": 2, "run_id": "20261125-121314-4242", "pid": 4242,
+     "pids": {"1234": {"pid": 1234, "start": 5678901, "marker": "mininet:h1"}, ...},
+     "netns": [{"host": "h1", "pid": 1234, "start": 5678901, "ino": 4026532951}, ...],
      "links": ["s1-eth1", ...], "bridges": ["s1"], "ovs_bridges": []}
+The $BINDLAB_RUN_DIR environment variable moves /run/bindlab (the tests use it).
 
-A PID is recorded with a marker string that its /proc/PID/cmdline must still contain
-when it is killed, so a PID the kernel has reused for something else is never touched.
-A process is spawned before its PID can be written down, so a SIGKILL in between would
-hide it: every host's network namespace is therefore recorded too (the inode of
-/proc/PID/ns/net of its shell), and clean-net also ends every netprobe found running
-in one of those namespaces -- processes inside a namespace this run created are this
-run's by construction.
-Names are recorded BEFORE they are created, so a SIGKILL in the middle of building
-still leaves a complete list; removing a name that does not exist is not an error.
+What is this run's (the identity rules; never remove what cannot be proved ours):
+- Processes: each one's identity (harness.procs: PID, start time, marker) is recorded
+  right after it is spawned; it is stopped only while it still is that process
+  (same start time, marker a word of its command line, see harness/procs.py).
+- Namespaces: a host's network namespace is recorded with its shell's identity and
+  the namespace inode.  Inodes are reused (a new namespace may get the inode of one
+  that is gone), so a recorded namespace counts as this run's only while its shell
+  still is the recorded process in that inode, or while another recorded process
+  still lives in it.  Then every process in it is this run's by construction, also
+  ones spawned in the moment before their PID was written down.  A namespace with
+  none of these proofs is left alone (once its own processes are gone, it is too:
+  the run never bind-mounts one).
+- Interfaces and bridges: names are recorded BEFORE they are created, so a SIGKILL in
+  the middle of building still leaves a complete list; removing a name that does not
+  exist is not an error.
+
 """
 
 import errno
 import fcntl
+import glob
 import json
 import os
-import signal
+import shutil
 import subprocess
-import time
+
+from . import procs
 
 RUN_DIR = os.environ.get('BINDLAB_RUN_DIR', '/run/bindlab')
+VERSION = 2
 
 
 class LockBusy(Exception):
@@ -70,8 +82,8 @@ def release_lock(fd):
 
 
 def empty_state(run_id):
-    return {'run_id': run_id, 'pid': os.getpid(), 'pids': {}, 'netns': [], 'links': [],
-            'bridges': [], 'ovs_bridges': []}
+    return {'version': VERSION, 'run_id': run_id, 'pid': os.getpid(), 'pids': {},
+            'netns': [], 'links': [], 'bridges': [], 'ovs_bridges': []}
 
 
 class State:
@@ -82,17 +94,19 @@ class State:
         self.save()
 
     def save(self):
-        """Write the state file whole (tmp + rename), flushed to disk."""
+        """Write the state file whole (temp file + rename)."""
         write_json_atomic(state_path(), self.data)
 
     def add_pid(self, pid, marker):
-        """Record a process we started; marker must be in its /proc/PID/cmdline."""
+        """Record a process we started; marker: a word of its command line."""
         self.add_pids([pid], marker)
 
     def add_pids(self, pids, marker):
-        """Record several processes with one write of the state file."""
+        """Record several processes with one write (one that already ended is not)."""
         for pid in pids:
-            self.data['pids'][str(pid)] = marker
+            ident = procs.identity(pid, marker)
+            if ident['start'] is not None:
+                self.data['pids'][str(pid)] = ident
         self.save()
 
     def drop_pid(self, pid):
@@ -105,8 +119,13 @@ class State:
             self.save()
 
     def add_netns(self, host, pid):
-        """Record the network namespace host's shell (pid) lives in."""
-        self.data.setdefault('netns', []).append({'host': host, 'ino': netns_ino(pid)})
+        """Record the network namespace host's shell (pid) lives in, with the shell."""
+        ident = procs.identity(pid)
+        ino = netns_ino(pid)
+        if ident['start'] is None or ino is None:
+            return      # the shell is gone already, and its namespace with it
+        self.data['netns'].append({'host': host, 'pid': ident['pid'],
+                                   'start': ident['start'], 'ino': ino})
         self.save()
 
     def add_names(self, links=(), bridges=(), ovs_bridges=()):
@@ -116,6 +135,11 @@ class State:
             for name in names:
                 if name not in self.data[key]:
                     self.data[key].append(name)
+        self.save()
+
+    def forget_all(self):
+        """Forget every process, namespace and name (all removed); one write."""
+        self.data.update(pids={}, netns=[], links=[], bridges=[], ovs_bridges=[])
         self.save()
 
     def remove(self):
@@ -146,9 +170,11 @@ def read_state():
     except FileNotFoundError:
         return None
     except (OSError, ValueError) as exc:
-        return {'corrupt': str(exc), 'pids': {}, 'links': [], 'bridges': [],
+        return {'corrupt': str(exc), 'pids': {}, 'netns': [], 'links': [], 'bridges': [],
                 'ovs_bridges': []}
 
+
+# -- processes and namespaces ----------------------------------------------------------
 
 def netns_ino(pid):
     """The inode of process pid's network namespace, or None."""
@@ -158,45 +184,69 @@ def netns_ino(pid):
         return None
 
 
-def processes_in(netns, marker='netprobe'):
-    """{pid text: marker} of processes running in the recorded namespaces whose
-    cmdline holds marker (the root namespace is never one of them)."""
-    inos = {n['ino'] for n in netns if n.get('ino')} - {netns_ino(1), netns_ino('self')}
+def netns_of(ident):
+    """The namespace inode of the process ident names, or None when it is gone (or no
+    longer that process: checked before and after reading the inode)."""
+    if not procs.is_same(ident):
+        return None
+    ino = netns_ino(ident['pid'])
+    return ino if procs.is_same(ident) else None
+
+
+def proven_netns(netns, recorded=()):
+    """Inodes of the recorded namespaces that are provably still this run's: their
+    shell is the recorded process in that namespace, or a recorded process (one of
+    the identities in recorded) lives in it.  The root namespace never is one."""
+    live = {netns_of(ident) for ident in recorded}
+    proven = set()
+    for entry in netns:
+        shell = {'pid': entry['pid'], 'start': entry['start'], 'marker': None}
+        if netns_of(shell) == entry['ino'] or entry['ino'] in live:
+            proven.add(entry['ino'])
+    return proven - {netns_ino(1), netns_ino('self'), None}
+
+
+def processes_in(netns, marker=None, recorded=()):
+    """{pid text: identity} of the processes in the provably-ours namespaces among
+    netns (see proven_netns); with marker, only those whose command line carries it.
+
+    Each identity's marker is the process's program (argv[0]'s basename) as found.
+    """
+    inos = proven_netns(netns, recorded)
     found = {}
     if not inos:
         return found
     for entry in os.listdir('/proc'):
-        if entry.isdigit() and netns_ino(entry) in inos and pid_matches(entry, marker):
-            found[entry] = marker
+        if not entry.isdigit() or netns_ino(entry) not in inos:
+            continue
+        words = procs.cmdline_words(entry) or []      # empty while it execs
+        if marker and not procs.marker_matches(words, marker):
+            continue
+        ident = procs.identity(entry, os.path.basename(words[0]) if words else None)
+        if ident['start'] is not None:
+            found[entry] = ident
     return found
 
 
-def pid_matches(pid, marker):
-    """True if process pid is alive and its cmdline contains marker."""
-    try:
-        with open(f'/proc/{int(pid)}/cmdline', 'rb') as f:
-            cmdline = f.read().replace(b'\0', b' ').decode(errors='replace')
-    except (FileNotFoundError, ProcessLookupError, ValueError):
-        return False
-    return marker in cmdline
+def run_processes(state):
+    """Identities of every process of the run: recorded ones, and all processes in
+    its provably-ours namespaces (including ones never recorded)."""
+    recorded = list(state['pids'].values())
+    found = processes_in(state['netns'], recorded=recorded)
+    return recorded + [ident for pid, ident in found.items() if pid not in state['pids']]
 
+
+def pid_matches(pid, marker):
+    """True if process pid is alive and its command line carries marker (no start
+    time: for a PID recorded without one; prefer procs.is_same)."""
+    return procs.matches(pid, marker)
+
+
+# -- interfaces and bridges ------------------------------------------------------------
 
 def link_exists(name):
     """True if the root namespace has an interface called name."""
     return os.path.exists(f'/sys/class/net/{name}')
-
-
-def leftovers(state):
-    """What of a recorded state still exists: a list of 'kind name' strings."""
-    if state is None:
-        return []
-    pids = dict(state['pids'], **processes_in(state.get('netns', [])))
-    found = [f'process {pid} ({marker})' for pid, marker in pids.items()
-             if pid_matches(pid, marker)]
-    found += [f'interface {name}' for name in state['links'] + state['bridges']
-              if link_exists(name)]
-    found += [f'ovs bridge {name}' for name in state['ovs_bridges'] if ovs_bridge_exists(name)]
-    return found
 
 
 def ovs_bridge_exists(name):
@@ -209,32 +259,12 @@ def ovs_bridge_exists(name):
     return res.returncode == 0
 
 
-def kill_recorded(pids, log=lambda msg: None, grace_s=2.0):
-    """SIGTERM then SIGKILL each recorded process still matching its marker.
-
-    pids: {pid text: marker}.  Returns the PIDs that would not die.
-    """
-    alive = {int(p): m for p, m in pids.items() if pid_matches(p, m)}
-    for pid, marker in alive.items():
-        log(f'stopping process {pid} ({marker})')
-        _signal(pid, signal.SIGTERM)
-        _signal(pid, signal.SIGHUP)     # Mininet's interactive host shells ignore TERM
-    deadline = time.monotonic() + grace_s
-    while alive and time.monotonic() < deadline:
-        alive = {p: m for p, m in alive.items() if pid_matches(p, m)}
-        time.sleep(0.05)
-    for pid, marker in alive.items():
-        if pid_matches(pid, marker):
-            _signal(pid, signal.SIGKILL)
-    time.sleep(0.1)
-    return [p for p, m in alive.items() if pid_matches(p, m)]
-
-
-def _signal(pid, sig):
-    try:
-        os.kill(pid, sig)
-    except ProcessLookupError:
-        pass
+def names_left(state):
+    """'kind name' of the recorded interfaces and bridges that still exist."""
+    return ([f'interface {name}' for name in state['links'] + state['bridges']
+             if link_exists(name)]
+            + [f'ovs bridge {name}' for name in state['ovs_bridges']
+               if ovs_bridge_exists(name)])
 
 
 def remove_names(state, log=lambda msg: None):
@@ -242,12 +272,12 @@ def remove_names(state, log=lambda msg: None):
 
     Returns the names that could not be removed.
     """
-    stuck = []
     for name in state['ovs_bridges']:
         if ovs_bridge_exists(name):
             log(f'deleting ovs bridge {name}')
             subprocess.run(['ovs-vsctl', '--timeout=5', '--if-exists', 'del-br', name],
                            capture_output=True, timeout=15)
+    stuck = []
     for name in state['links'] + state['bridges']:
         if not link_exists(name):
             continue
@@ -259,18 +289,34 @@ def remove_names(state, log=lambda msg: None):
     return stuck
 
 
+# -- what is left, and removing it -----------------------------------------------------
+
+def describe(ident):
+    return f'process {ident["pid"]} ({ident["marker"] or "no marker"})'
+
+
+def leftovers(state):
+    """What of this run's recorded state still exists: a list of 'kind name' strings."""
+    if state is None:
+        return []
+    found = [describe(ident) for ident in run_processes(state) if procs.is_same(ident)]
+    return found + names_left(state)
+
+
 def clean(state, log=lambda msg: None):
-    """Remove everything state records; returns what is still there (empty = clean)."""
-    kill_recorded(state['pids'], log)
-    kill_recorded(processes_in(state.get('netns', [])), log)
+    """Remove everything of this run that state records.
+
+    Returns what of the run is still there (empty = clean).  The processes are
+    gathered before any is stopped: a namespace is proved ours by its shell.
+    """
+    targets = run_processes(state)
+    stuck = procs.stop(targets, log=log)
     remove_names(state, log)
-    return leftovers(state)
+    return [describe(t) for t in targets if t['pid'] in stuck] + names_left(state)
 
 
 def remove_stale_files():
     """Work folders and half-written state files of killed runs (call under the lock)."""
-    import glob
-    import shutil
     for path in glob.glob(os.path.join(RUN_DIR, 'work-*')):
         shutil.rmtree(path, ignore_errors=True)
     for path in glob.glob(state_path() + '.tmp*'):

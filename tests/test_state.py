@@ -3,9 +3,12 @@ leaves alone.  Real processes, namespaces and interfaces; the real command line.
 
 Run under the machine's Mininet lock:
     flock /tmp/bindlab-mininet.lock /usr/bin/python3 -m pytest -q tests/test_state.py
-harness.procs, the one process stopper, is tested here on real processes.
+Most tests plant a state file in a folder of their own ($BINDLAB_RUN_DIR) naming
+processes and interfaces the test made, run `python3 -m harness clean-net`, and check
+which of them are still there.
 """
 
+import json
 import os
 import signal
 import subprocess
@@ -18,6 +21,18 @@ from harness import procs
 
 # Every test needs root, starts on a clean machine and must leave it clean.
 root_and_clean = pytest.fixture(autouse=True)(hu.root_and_clean)
+
+RUN_ID = 'test-run'
+
+
+@pytest.fixture
+def run_dir(tmp_path, monkeypatch):
+    """A run folder of this test's own: the harness's runs and clean-net use it."""
+    path = tmp_path / 'run'
+    path.mkdir()
+    base = hu.env()
+    monkeypatch.setattr(hu, 'env', lambda: dict(base, BINDLAB_RUN_DIR=str(path)))
+    return path
 
 
 @pytest.fixture
@@ -37,6 +52,19 @@ def spawn():
         except ProcessLookupError:
             pass
         proc.wait()
+
+
+def plant(run_dir, **fields):
+    """Write a state file (version 2, run RUN_ID) with fields overriding the empty one."""
+    data = {'version': 2, 'run_id': RUN_ID, 'pid': 999999, 'pids': {}, 'netns': [],
+            'links': [], 'bridges': [], 'ovs_bridges': []}
+    data.update(fields)
+    write(run_dir, json.dumps(data))
+    return data
+
+
+def write(run_dir, text):
+    (run_dir / 'state.json').write_text(text)
 
 
 def wait_until(predicate, what, timeout=10):
@@ -66,7 +94,66 @@ def recorded(proc, marker, start_shift=0):
             'marker': marker}
 
 
+def pids_of(*idents):
+    return {str(i['pid']): i for i in idents}
+
+
+def new_netns(spawn):
+    """A process alone in a new network namespace (a host shell, for the tests)."""
+    proc = spawn(['unshare', '-n', 'sleep', '600'])
+    running(proc, 'sleep')
+    wait_until(lambda: hu.netns_ino(proc.pid) not in (None, hu.netns_ino('self')),
+               'the new namespace')
+    return proc
+
+
+def enter(spawn, host_proc, argv):
+    """A process started inside host_proc's network namespace."""
+    proc = spawn(['nsenter', f'--net=/proc/{host_proc.pid}/ns/net', '--'] + argv)
+    return running(proc, argv[0])
+
+
+def fake_netprobe(tmp_path):
+    """A program called netprobe (it sleeps): what clean-net looks for in a netns."""
+    path = tmp_path / 'netprobe'
+    path.symlink_to('/bin/sleep')
+    return str(path)
+
+
+def netns_entry(host, proc, ino=None):
+    return {'host': host, 'pid': proc.pid, 'start': hu.start_time(proc.pid),
+            'ino': ino or hu.netns_ino(proc.pid)}
+
+
+def clean_net():
+    res = hu.harness('clean-net')
+    assert 'Traceback' not in res.stderr, res.stderr
+    return res
+
+
 # -- 10: a recorded PID is stopped only while it is the recorded process ---------------
+
+def test_clean_net_stops_only_the_recorded_processes(run_dir, spawn):
+    ours = running(spawn(['sleep', '600']), 'sleep')
+    shell = running(spawn(['bash', '--norc', '--noediting', '-is', 'mininet:h1'],
+                          stdin=subprocess.PIPE, stderr=subprocess.DEVNULL), 'bash')
+    reused = running(spawn(['sleep', '600']), 'sleep')
+    other_shell = running(spawn(['sh', '-c', 'sleep 600; :']), 'sh')
+    h10 = running(spawn(['/usr/bin/python3', '-c', 'import time; time.sleep(600)',
+                         'mininet:h10']), '/usr/bin/python3')
+    keep = [recorded(reused, 'sleep', -1),          # same PID, an earlier process
+            recorded(other_shell, 'sh', -1),
+            recorded(h10, 'mininet:h1')]             # h1's marker is not h10's
+    stop = [recorded(ours, 'sleep'), recorded(shell, 'mininet:h1')]
+    plant(run_dir, pids=pids_of(*keep, *stop))
+    res = clean_net()
+    assert res.returncode == 0, res.stdout + res.stderr
+    for proc in (reused, other_shell, h10):
+        assert proc.poll() is None, f'{words(proc.pid)} was killed but is not ours'
+    for ident in stop:
+        assert not hu.alive(ident['pid'], ident), f'{ident} survived clean-net'
+    assert not (run_dir / 'state.json').exists()
+
 
 def test_stop_reaps_a_popen_and_ends_its_process_group(spawn):
     leader = running(spawn(['sh', '-c', 'sleep 600 & wait']), 'sh')
@@ -92,3 +179,47 @@ def test_stop_never_signals_a_pid_that_is_no_longer_the_recorded_process(spawn):
 def children(pid):
     with open(f'/proc/{pid}/task/{pid}/children') as f:
         return [int(p) for p in f.read().split()]
+
+
+# -- 11: a namespace is the run's only while something the run put there proves it -----
+
+def test_a_reused_namespace_inode_is_not_the_runs(run_dir, spawn, tmp_path):
+    old_shell = new_netns(spawn)
+    entry = netns_entry('h1', old_shell)
+    old_shell.kill()
+    old_shell.wait()
+    new_host = new_netns(spawn)        # the kernel may hand out the same inode again
+    stranger = enter(spawn, new_host, [fake_netprobe(tmp_path), '600'])
+    # What the reuse looks like: the recorded inode is now the new namespace's.
+    plant(run_dir, netns=[dict(entry, ino=hu.netns_ino(new_host.pid))])
+    res = clean_net()
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert stranger.poll() is None and new_host.poll() is None, \
+        'clean-net killed processes of a namespace the run did not make'
+
+
+def test_clean_net_empties_a_namespace_whose_shell_is_still_the_runs(run_dir, spawn,
+                                                                     tmp_path):
+    shell = new_netns(spawn)
+    unrecorded = enter(spawn, shell, [fake_netprobe(tmp_path), '600'])
+    plant(run_dir, pids=pids_of(recorded(shell, 'sleep')),
+          netns=[netns_entry('h1', shell)])
+    res = clean_net()
+    assert res.returncode == 0, res.stdout + res.stderr
+    wait_until(lambda: unrecorded.poll() is not None and shell.poll() is not None,
+               'both processes of the namespace end')
+
+
+def test_a_recorded_process_proves_the_namespace_when_its_shell_is_gone(run_dir, spawn,
+                                                                      tmp_path):
+    shell = new_netns(spawn)
+    probe = enter(spawn, shell, [fake_netprobe(tmp_path), '600'])
+    unrecorded = enter(spawn, shell, ['sleep', '600'])
+    entry = netns_entry('h1', shell)
+    shell.kill()
+    shell.wait()
+    plant(run_dir, pids=pids_of(recorded(probe, 'netprobe')), netns=[entry])
+    res = clean_net()
+    assert res.returncode == 0, res.stdout + res.stderr
+    wait_until(lambda: unrecorded.poll() is not None and probe.poll() is not None,
+               'the recorded and the unrecorded process end')
