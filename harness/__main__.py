@@ -283,7 +283,7 @@ def main(argv=None):
     try:
         return commands.get(args.command, getattr(args, 'handler', None))(args)
     except (UsageError, network.EnvError, probe.ProbeError, state.LockBusy,
-            userprog.ProgramError) as exc:
+            state.StateError, userprog.ProgramError) as exc:
         warn(str(exc))
         return EXIT_USAGE
     except (KeyboardInterrupt, Interrupted):

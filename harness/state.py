@@ -2,13 +2,17 @@
 
 /run/bindlab/lock        fcntl.flock'ed for the whole run (and by clean-net): a second
                          run fails at once instead of fighting over interface names.
-/run/bindlab/state.json  rewritten whole (tmp + os.replace) each time something is
-                         about to be created or has been created:
+/run/bindlab/state.json  rewritten whole each time something is about to be created or
+                         has been created (a temp file made by mkstemp in the same
+                         folder, O_EXCL|O_NOFOLLOW, then os.replace):
     {"version": 2, "run_id": "20261125-121314-4242", "pid": 4242,
      "pids": {"1234": {"pid": 1234, "start": 5678901, "marker": "mininet:h1"}, ...},
      "netns": [{"host": "h1", "pid": 1234, "start": 5678901, "ino": 4026532951}, ...],
      "links": ["s1-eth1", ...], "bridges": ["s1"], "ovs_bridges": []}
 The $BINDLAB_RUN_DIR environment variable moves /run/bindlab (the tests use it).
+read_state() checks that shape and raises StateError on anything else (not JSON, not
+an object, a field missing or of the wrong type): a state file it cannot read is never
+taken for an empty one.
 
 What is this run's (the identity rules; never remove what cannot be proved ours):
 - Processes: each one's identity (harness.procs: PID, start time, marker) is recorded
@@ -35,15 +39,21 @@ import json
 import os
 import shutil
 import subprocess
+import tempfile
 
 from . import procs
 
 RUN_DIR = os.environ.get('BINDLAB_RUN_DIR', '/run/bindlab')
 VERSION = 2
+NAME_MAX = 15      # IFNAMSIZ - 1
 
 
 class LockBusy(Exception):
     """Another run (or clean-net) holds the lock."""
+
+
+class StateError(Exception):
+    """The state file is not one bindlab wrote; the message names it and what to do."""
 
 
 def lock_path():
@@ -153,25 +163,108 @@ class State:
 def write_json_atomic(path, data):
     """Write data as JSON to path whole or not at all.
 
-    No fsync: the file guards against a killed process (whose writes the kernel
-    keeps), not against a power cut, which takes the namespaces with it anyway.
+    The temp file is new (mkstemp: O_EXCL|O_NOFOLLOW, a random name beside path), so
+    a symlink planted in the run folder is never followed.  No fsync: the file
+    guards against a killed process (whose writes the kernel keeps), not against a
+    power cut, which takes the namespaces with it anyway.
     """
-    tmp = f'{path}.tmp{os.getpid()}'
-    with open(tmp, 'w') as f:
-        json.dump(data, f, sort_keys=True)
-    os.replace(tmp, path)
+    folder, base = os.path.split(path)
+    fd, tmp = tempfile.mkstemp(prefix=base + '.tmp', dir=folder or '.')
+    try:
+        os.fchmod(fd, 0o644)
+        with os.fdopen(fd, 'w') as f:
+            json.dump(data, f, sort_keys=True)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+# -- reading and checking a state file -------------------------------------------------
+
+FIELDS = {'version': int, 'run_id': str, 'pid': int, 'pids': dict, 'netns': list,
+          'links': list, 'bridges': list, 'ovs_bridges': list}
+IDENTITY_FIELDS = {'pid': int, 'start': int, 'marker': (str, type(None))}
+NETNS_FIELDS = {'host': str, 'pid': int, 'start': int, 'ino': int}
+JSON_TYPES = {bool: 'true/false', int: 'a number', float: 'a number', str: 'a string',
+              dict: 'an object', list: 'an array', type(None): 'null'}
 
 
 def read_state():
-    """The recorded state of an earlier run, or None if there is none."""
+    """The recorded state of an earlier run, or None if there is none.
+
+    Raises StateError when the file cannot be read or is not a bindlab state file.
+    """
+    path = state_path()
     try:
-        with open(state_path()) as f:
-            return json.load(f)
+        with open(path) as f:
+            text = f.read()
     except FileNotFoundError:
         return None
-    except (OSError, ValueError) as exc:
-        return {'corrupt': str(exc), 'pids': {}, 'netns': [], 'links': [], 'bridges': [],
-                'ovs_bridges': []}
+    except (OSError, UnicodeDecodeError) as exc:
+        raise state_error(f'cannot be read: {exc}')
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise state_error(f'not JSON: {exc}')
+    problem = shape_problem(data)
+    if problem:
+        raise state_error(problem)
+    return data
+
+
+def state_error(problem):
+    return StateError(f'{state_path()} is not a bindlab state file ({problem}): inspect '
+                      'it, remove what it names by hand (processes, interfaces), then '
+                      'delete it')
+
+
+def shape_problem(data):
+    """What is wrong with data as a state file (text), or None when nothing is."""
+    problem = fields_problem(data, FIELDS, 'the file')
+    if problem:
+        return problem
+    if data['version'] != VERSION:
+        return f'version {data["version"]}, this bindlab reads version {VERSION}'
+    for key, ident in data['pids'].items():
+        problem = fields_problem(ident, IDENTITY_FIELDS, f'pids["{key}"]')
+        if problem:
+            return problem
+        if key != str(ident['pid']):
+            return f'pids["{key}"] records pid {ident["pid"]}'
+    for n, entry in enumerate(data['netns']):
+        problem = fields_problem(entry, NETNS_FIELDS, f'netns[{n}]')
+        if problem:
+            return problem
+    for key in ('links', 'bridges', 'ovs_bridges'):
+        bad = [name for name in data[key] if not is_interface_name(name)]
+        if bad:
+            return f'{key} holds {bad[0]!r}, not an interface name'
+    return None
+
+
+def fields_problem(obj, fields, where):
+    """What is wrong with obj as an object with these typed fields, or None."""
+    if not isinstance(obj, dict):
+        return f'{where} is {json_type(obj)}, not an object'
+    for key, kind in fields.items():
+        if key not in obj:
+            return f'{where} has no "{key}"'
+        value, kinds = obj[key], kind if isinstance(kind, tuple) else (kind,)
+        if isinstance(value, bool) or not isinstance(value, kinds):
+            want = ' or '.join(JSON_TYPES[k] for k in kinds)
+            return f'{where}: "{key}" is {json_type(value)}, not {want}'
+    return None
+
+
+def json_type(value):
+    return JSON_TYPES.get(type(value), type(value).__name__)
+
+
+def is_interface_name(name):
+    """True if name could be a Linux interface name (so it is safe in a path)."""
+    return (isinstance(name, str) and 0 < len(name) <= NAME_MAX and name not in ('.', '..')
+            and not any(c == '/' or c.isspace() for c in name))
 
 
 # -- processes and namespaces ----------------------------------------------------------

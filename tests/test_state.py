@@ -17,7 +17,7 @@ import time
 import pytest
 
 import harness_util as hu
-from harness import procs
+from harness import procs, state
 
 # Every test needs root, starts on a clean machine and must leave it clean.
 root_and_clean = pytest.fixture(autouse=True)(hu.root_and_clean)
@@ -129,6 +129,64 @@ def clean_net():
     res = hu.harness('clean-net')
     assert 'Traceback' not in res.stderr, res.stderr
     return res
+
+
+# -- 6: a state file that is not one is refused, never taken for an empty one ----------
+
+GOOD = {'version': 2, 'run_id': RUN_ID, 'pid': 1, 'pids': {}, 'netns': [], 'links': [],
+        'bridges': [], 'ovs_bridges': []}
+
+
+@pytest.mark.parametrize('text, problem', [
+    ('{"run_id": "x", "pids": {', 'not JSON'),
+    ('', 'not JSON'),
+    ('{}', 'the file has no "version"'),
+    ('[]', 'the file is an array, not an object'),
+    ('"state"', 'the file is a string, not an object'),
+    (json.dumps(dict(GOOD, pids=[])), '"pids" is an array, not an object'),
+    (json.dumps(dict(GOOD, links='s1-eth1')), '"links" is a string, not an array'),
+    (json.dumps(dict(GOOD, pid='1')), '"pid" is a string, not a number'),
+    (json.dumps(dict(GOOD, links=[7])), "links holds 7, not an interface name"),
+    (json.dumps(dict(GOOD, bridges=['../..'])), "bridges holds '../..'"),
+    (json.dumps(dict(GOOD, pids={'12': 'mininet:h1'})), 'pids["12"] is a string'),
+    (json.dumps(dict(GOOD, pids={'12': {'pid': 12, 'marker': 'x'}})),
+     'pids["12"] has no "start"'),
+    (json.dumps(dict(GOOD, netns=[{'host': 'h1', 'pid': 5, 'start': 9}])),
+     'netns[0] has no "ino"'),
+    (json.dumps(dict(GOOD, version=1)), 'version 1'),
+    (json.dumps({k: v for k, v in GOOD.items() if k != 'version'}), 'no "version"'),
+])
+def test_clean_net_refuses_a_state_file_that_is_not_one(run_dir, text, problem):
+    write(run_dir, text)
+    res = clean_net()
+    assert res.returncode == 2, res.stdout + res.stderr
+    path = str(run_dir / 'state.json')
+    assert f'{path} is not a bindlab state file' in res.stderr
+    assert problem in res.stderr
+    assert 'inspect it' in res.stderr
+    assert (run_dir / 'state.json').read_text() == text, 'the file must stay for a look'
+
+
+def test_run_refuses_a_corrupt_state_file_and_builds_nothing(run_dir, tmp_path):
+    write(run_dir, '{"run_id": ')
+    before = hu.snapshot()
+    res = hu.harness('run', 'wrong-host', '--switch', 'lxbr', '--out', str(tmp_path))
+    assert res.returncode == 2, res.stdout + res.stderr
+    assert 'Traceback' not in res.stderr
+    assert f'{run_dir / "state.json"} is not a bindlab state file (not JSON' in res.stderr
+    assert hu.snapshot() == before
+    assert (run_dir / 'state.json').read_text() == '{"run_id": '
+
+
+def test_state_write_never_follows_a_planted_symlink(tmp_path, monkeypatch):
+    monkeypatch.setattr(state, 'RUN_DIR', str(tmp_path))
+    victim = tmp_path / 'victim'
+    victim.write_text('precious')
+    os.symlink(victim, f'{state.state_path()}.tmp{os.getpid()}')   # the old temp name
+    run = state.State(RUN_ID)
+    run.add_names(links=['s1-eth1'])
+    assert victim.read_text() == 'precious'
+    assert state.read_state()['links'] == ['s1-eth1']
 
 
 # -- 10: a recorded PID is stopped only while it is the recorded process ---------------
