@@ -27,9 +27,17 @@ What is this run's (the identity rules; never remove what cannot be proved ours)
   none of these proofs is left alone (once its own processes are gone, it is too:
   the run never bind-mounts one).
 - Interfaces and bridges: names are recorded BEFORE they are created, so a SIGKILL in
-  the middle of building still leaves a complete list; removing a name that does not
-  exist is not an error.
-
+  the middle of building still leaves a complete list.  Right after creating one,
+  the run marks it: alias `bindlab:<run_id>` on a root-namespace interface or Linux
+  bridge, external-ids:bindlab=<run_id> on an OVS bridge.  clean-net deletes only
+  what carries the mark; an interface that has a recorded name but not the mark is
+  left alone and reported (someone else may have made it since).
+  The window between creation and marking: a run killed there (or interrupted while
+  a host shell still runs the `ip link add` it was sent) leaves one unmarked
+  interface.  A veth whose other end is in a host's namespace goes with that
+  namespace once its processes are stopped (the kernel destroys it asynchronously:
+  clean() waits up to NETNS_TEARDOWN_S); a switch-to-switch veth or a bridge stays,
+  and clean-net names it ("exists but is not this run's") for removal by hand.
 """
 
 import errno
@@ -40,12 +48,16 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 
 from . import procs
 
 RUN_DIR = os.environ.get('BINDLAB_RUN_DIR', '/run/bindlab')
 VERSION = 2
+MARK_PREFIX = 'bindlab:'          # + run_id: the alias of an interface we created
+OVS_MARK_KEY = 'bindlab'          # external-ids key of an OVS bridge we created
 NAME_MAX = 15      # IFNAMSIZ - 1
+NETNS_TEARDOWN_S = 3.0
 
 
 class LockBusy(Exception):
@@ -146,6 +158,18 @@ class State:
                 if name not in self.data[key]:
                     self.data[key].append(name)
         self.save()
+
+    def mark_interface(self, name):
+        """Mark root-namespace interface or Linux bridge name (just created) as this
+        run's; a name that was not recorded first is left as it is."""
+        if name in self.data['links'] + self.data['bridges']:
+            subprocess.run(['ip', 'link', 'set', 'dev', name, 'alias',
+                            run_mark(self.data)], capture_output=True, timeout=15)
+
+    def ovs_bridge_mark(self):
+        """The `ovs-vsctl set bridge` setting that marks an OVS bridge as this run's
+        (given in the transaction that adds the bridge)."""
+        return f'external-ids:{OVS_MARK_KEY}={self.data["run_id"]}'
 
     def forget_all(self):
         """Forget every process, namespace and name (all removed); one write."""
@@ -337,9 +361,22 @@ def pid_matches(pid, marker):
 
 # -- interfaces and bridges ------------------------------------------------------------
 
+def run_mark(state):
+    return MARK_PREFIX + state['run_id']
+
+
 def link_exists(name):
     """True if the root namespace has an interface called name."""
     return os.path.exists(f'/sys/class/net/{name}')
+
+
+def interface_alias(name):
+    """The alias of root-namespace interface name ('' when none), None if it is gone."""
+    try:
+        with open(f'/sys/class/net/{name}/ifalias') as f:
+            return f.read().strip()
+    except OSError:
+        return None
 
 
 def ovs_bridge_exists(name):
@@ -352,28 +389,82 @@ def ovs_bridge_exists(name):
     return res.returncode == 0
 
 
+def ovs_bridge_run(name):
+    """The run id marked on OVS bridge name ('' when unmarked)."""
+    res = subprocess.run(['ovs-vsctl', '--timeout=3', 'get', 'bridge', name,
+                          f'external-ids:{OVS_MARK_KEY}'],
+                         capture_output=True, text=True, timeout=10)
+    return res.stdout.strip().strip('"') if res.returncode == 0 else ''
+
+
+def interfaces(state):
+    """(ours, foreign): recorded root-namespace interfaces and bridges that exist now,
+    carrying this run's mark and not carrying it."""
+    ours, foreign = [], []
+    for name in state['links'] + state['bridges']:
+        alias = interface_alias(name)
+        if alias is not None:
+            (ours if alias == run_mark(state) else foreign).append(name)
+    return ours, foreign
+
+
+def ovs_bridges(state):
+    """(ours, foreign): recorded OVS bridges that exist now, marked and not."""
+    ours, foreign = [], []
+    for name in state['ovs_bridges']:
+        if ovs_bridge_exists(name):
+            (ours if ovs_bridge_run(name) == state['run_id'] else foreign).append(name)
+    return ours, foreign
+
+
+def peer_elsewhere(name):
+    """True if root-namespace interface name is a veth whose other end is in
+    another namespace."""
+    res = subprocess.run(['ip', '-j', '-d', 'link', 'show', 'dev', name],
+                         capture_output=True, text=True, timeout=15)
+    try:
+        info = json.loads(res.stdout)[0]
+    except (ValueError, IndexError):
+        return False
+    return info.get('linkinfo', {}).get('info_kind') == 'veth' and 'link_netnsid' in info
+
+
+def await_veths_of_gone_namespaces(names, seconds=NETNS_TEARDOWN_S):
+    """Wait until each veth among names whose other end is in another namespace is
+    gone, at most seconds.  The kernel destroys an emptied namespace, and with it
+    every veth pair with an end in it, asynchronously after its last process ended."""
+    pending = [name for name in names if peer_elsewhere(name)]
+    deadline = time.monotonic() + seconds
+    while pending and time.monotonic() < deadline:
+        time.sleep(0.05)
+        pending = [name for name in pending if link_exists(name)]
+
+
 def names_left(state):
-    """'kind name' of the recorded interfaces and bridges that still exist."""
-    return ([f'interface {name}' for name in state['links'] + state['bridges']
-             if link_exists(name)]
-            + [f'ovs bridge {name}' for name in state['ovs_bridges']
-               if ovs_bridge_exists(name)])
+    """'kind name' of this run's (marked) interfaces and bridges that still exist."""
+    return ([f'interface {name}' for name in interfaces(state)[0]]
+            + [f'ovs bridge {name}' for name in ovs_bridges(state)[0]])
+
+
+def foreign_names(state):
+    """Why each recorded name that exists now but is not this run's is left alone."""
+    return ([f'interface {name} exists but is not this run\'s (no alias '
+             f'{run_mark(state)}): left alone' for name in interfaces(state)[1]]
+            + [f'ovs bridge {name} exists but is not this run\'s (no external-ids:'
+               f'{OVS_MARK_KEY}={state["run_id"]}): left alone'
+               for name in ovs_bridges(state)[1]])
 
 
 def remove_names(state, log=lambda msg: None):
-    """Delete the recorded interfaces, bridges and OVS bridges that still exist.
-
-    Returns the names that could not be removed.
-    """
-    for name in state['ovs_bridges']:
-        if ovs_bridge_exists(name):
-            log(f'deleting ovs bridge {name}')
-            subprocess.run(['ovs-vsctl', '--timeout=5', '--if-exists', 'del-br', name],
-                           capture_output=True, timeout=15)
+    """Delete the recorded interfaces, bridges and OVS bridges that carry this run's
+    mark; returns the names that could not be removed."""
+    ovs_ours, _ = ovs_bridges(state)
+    for name in ovs_ours:
+        log(f'deleting ovs bridge {name}')
+        subprocess.run(['ovs-vsctl', '--timeout=5', '--if-exists', 'del-br', name],
+                       capture_output=True, timeout=15)
     stuck = []
-    for name in state['links'] + state['bridges']:
-        if not link_exists(name):
-            continue
+    for name in interfaces(state)[0]:
         log(f'deleting interface {name}')
         subprocess.run(['ip', 'link', 'del', 'dev', name], capture_output=True,
                        timeout=15)
@@ -389,7 +480,11 @@ def describe(ident):
 
 
 def leftovers(state):
-    """What of this run's recorded state still exists: a list of 'kind name' strings."""
+    """What of this run's recorded state still exists: a list of 'kind name' strings.
+
+    Things with a recorded name that are not provably the run's are not leftovers
+    (see foreign_names).
+    """
     if state is None:
         return []
     found = [describe(ident) for ident in run_processes(state) if procs.is_same(ident)]
@@ -397,7 +492,7 @@ def leftovers(state):
 
 
 def clean(state, log=lambda msg: None):
-    """Remove everything of this run that state records.
+    """Remove everything of this run that state records; log what is left alone.
 
     Returns what of the run is still there (empty = clean).  The processes are
     gathered before any is stopped: a namespace is proved ours by its shell.
@@ -405,6 +500,10 @@ def clean(state, log=lambda msg: None):
     targets = run_processes(state)
     stuck = procs.stop(targets, log=log)
     remove_names(state, log)
+    if targets:     # an unmarked veth to a namespace we emptied goes with it
+        await_veths_of_gone_namespaces(interfaces(state)[1])
+    for line in foreign_names(state):
+        log(line)
     return [describe(t) for t in targets if t['pid'] in stuck] + names_left(state)
 
 

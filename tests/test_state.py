@@ -5,7 +5,7 @@ Run under the machine's Mininet lock:
     flock /tmp/bindlab-mininet.lock /usr/bin/python3 -m pytest -q tests/test_state.py
 Most tests plant a state file in a folder of their own ($BINDLAB_RUN_DIR) naming
 processes and interfaces the test made, run `python3 -m harness clean-net`, and check
-which of them are still there.
+which of them are still there.  One test SIGKILLs a real run.
 """
 
 import json
@@ -23,6 +23,7 @@ from harness import procs, state
 root_and_clean = pytest.fixture(autouse=True)(hu.root_and_clean)
 
 RUN_ID = 'test-run'
+NAME_PREFIX = f'blt{os.getpid()}'     # interfaces made here (tests/nsutil.py's prefix)
 
 
 @pytest.fixture
@@ -52,6 +53,15 @@ def spawn():
         except ProcessLookupError:
             pass
         proc.wait()
+
+
+@pytest.fixture
+def made_links():
+    """A list to append root-namespace interface names to; deleted after the test."""
+    names = []
+    yield names
+    for name in names:
+        subprocess.run(['ip', 'link', 'del', 'dev', name], capture_output=True)
 
 
 def plant(run_dir, **fields):
@@ -281,3 +291,110 @@ def test_a_recorded_process_proves_the_namespace_when_its_shell_is_gone(run_dir,
     assert res.returncode == 0, res.stdout + res.stderr
     wait_until(lambda: unrecorded.poll() is not None and probe.poll() is not None,
                'the recorded and the unrecorded process end')
+
+
+# -- 12: only interfaces carrying the run's mark are deleted ---------------------------
+
+def test_clean_net_deletes_marked_interfaces_and_leaves_others(run_dir, made_links):
+    ours, unmarked, other_run = (f'{NAME_PREFIX}b{n}' for n in range(3))
+    for name, alias in ((ours, f'bindlab:{RUN_ID}'), (unmarked, None),
+                        (other_run, 'bindlab:another-run')):
+        made_links.append(name)
+        subprocess.run(['ip', 'link', 'add', 'name', name, 'type', 'bridge'], check=True)
+        if alias:
+            subprocess.run(['ip', 'link', 'set', 'dev', name, 'alias', alias], check=True)
+    plant(run_dir, bridges=[ours, unmarked, other_run])
+    res = clean_net()
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert not os.path.exists(f'/sys/class/net/{ours}')
+    for name in (unmarked, other_run):
+        assert os.path.exists(f'/sys/class/net/{name}'), f'{name} is not ours'
+        assert f"interface {name} exists but is not this run's" in res.stdout + res.stderr
+    assert not (run_dir / 'state.json').exists()
+
+
+OVS_CTL = '/usr/share/openvswitch/scripts/ovs-ctl'
+
+
+@pytest.fixture
+def ovs():
+    """Open vSwitch answering (started here if it was not, and stopped again)."""
+    if not os.path.exists(OVS_CTL):
+        pytest.skip('needs Open vSwitch (openvswitch-switch)')
+    answers = subprocess.run(['ovs-vsctl', '--timeout=3', 'show'],
+                             capture_output=True).returncode == 0
+    if not answers:
+        subprocess.run([OVS_CTL, 'start'], check=True, capture_output=True, timeout=60)
+    made = []
+    yield made
+    for name in made:
+        subprocess.run(['ovs-vsctl', '--if-exists', 'del-br', name], capture_output=True)
+    if not answers:
+        subprocess.run([OVS_CTL, 'stop'], capture_output=True, timeout=60)
+
+
+def ovs_bridge_exists(name):
+    return subprocess.run(['ovs-vsctl', 'br-exists', name]).returncode == 0
+
+
+def test_clean_net_deletes_only_the_ovs_bridge_marked_as_the_runs(run_dir, ovs):
+    ours, unmarked = f'{NAME_PREFIX}o0', f'{NAME_PREFIX}o1'
+    for name, mark in ((ours, [f'external-ids:bindlab={RUN_ID}']), (unmarked, [])):
+        ovs.append(name)
+        subprocess.run(['ovs-vsctl', 'add-br', name, '--', 'set', 'bridge', name,
+                        'datapath_type=netdev'] + mark, check=True)
+    plant(run_dir, ovs_bridges=[ours, unmarked])
+    res = clean_net()
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert not ovs_bridge_exists(ours)
+    assert ovs_bridge_exists(unmarked)
+    assert f"ovs bridge {unmarked} exists but is not this run's" in res.stdout + res.stderr
+
+
+TWO_SWITCHES = '''
+"""h1 - s1 - s2 - h2, with one connect that waits 2 s: time to SIGKILL the run."""
+import sys
+sys.path.insert(0, %r)
+from mininet.topo import Topo
+from harness.scenario import Scenario, connect, explicit
+
+class _TwoSwitches(Topo):
+    def build(self):
+        s1, s2 = self.addSwitch('s1'), self.addSwitch('s2')
+        self.addLink(self.addHost('h1', ip='10.0.0.1/24'), s1)
+        self.addLink(s1, s2)
+        self.addLink(self.addHost('h2', ip='10.0.0.2/24'), s2)
+
+scenarios = [Scenario(
+    name='two-switches', title='a switch-to-switch veth', topo=_TwoSwitches,
+    cases=(connect('h1', '10.0.0.99', 7001, explicit('ETIMEDOUT', 'nobody holds .99'),
+                   options=('timeout=2000',)),),
+)]
+''' % hu.REPO
+
+
+def test_sigkilled_run_marked_what_it_made_and_clean_net_spares_a_foreign_s2(
+        tmp_path, made_links):
+    scenario = tmp_path / 'two_switches.py'
+    scenario.write_text(TWO_SWITCHES)
+    proc = hu.start('run', '--scenario-file', str(scenario), '--switch', 'lxbr',
+                    '--out', str(tmp_path / 'out'))
+    st = hu.wait_for_state(proc, hu.probing)
+    hu.interrupt(proc, signal.SIGKILL)
+    made_links.append('s2')
+    names = st['links'] + st['bridges']
+    # The bridges and the switch-to-switch veth stay when the run dies; each of them,
+    # and every other recorded interface still there, carries the run's mark.
+    assert {'s1', 's2', 's1-eth2', 's2-eth1'} <= set(names) & hu.links()
+    for name in set(names) & hu.links():
+        with open(f'/sys/class/net/{name}/ifalias') as f:
+            assert f.read().strip() == f'bindlab:{st["run_id"]}', name
+    # Someone else takes the name s2 (the run's bridge is gone, a new one is not ours).
+    subprocess.run(['ip', 'link', 'del', 'dev', 's2'], check=True)
+    subprocess.run(['ip', 'link', 'add', 'name', 's2', 'type', 'bridge'], check=True)
+    res = clean_net()
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "interface s2 exists but is not this run's" in res.stdout + res.stderr
+    assert hu.links() & set(names) == {'s2'}
+    assert st['netns'] and not hu.processes_in(st['netns'])
+    assert hu.read_state() is None
