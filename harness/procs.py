@@ -18,6 +18,8 @@ does not match 'mininet:h10', 'sh' does not match 'bash', 'netprobe' matches
 API
     start_time(pid)             the start time, or None when pid is not alive
     identity(pid, marker=None)  the identity to record right after spawning pid
+    cmdline_words(pid)          the words of /proc/PID/cmdline (None: pid is gone)
+    marker_matches(words, marker)  the marker rule above, on a list of words
     matches(pid, marker)        alive and the command line carries marker (no start
                                 time: for a PID recorded without one)
     is_same(ident)              alive, same start time, marker (if any) matches

@@ -226,11 +226,11 @@ def read_state():
     except FileNotFoundError:
         return None
     except (OSError, UnicodeDecodeError) as exc:
-        raise state_error(f'cannot be read: {exc}')
+        raise state_error(f'cannot be read: {exc}') from None
     try:
         data = json.loads(text)
     except ValueError as exc:
-        raise state_error(f'not JSON: {exc}')
+        raise state_error(f'not JSON: {exc}') from None
     problem = shape_problem(data)
     if problem:
         raise state_error(problem)

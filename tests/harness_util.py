@@ -112,16 +112,9 @@ def start_time(pid):
     return None if fields[0] in ('Z', 'X') else int(fields[19])
 
 
-def alive(pid, recorded):
-    """True if pid still runs as recorded: recorded is a state-file identity (the
-    same start time), or a marker text its command line holds."""
-    if isinstance(recorded, dict):
-        return start_time(pid) == recorded['start']
-    try:
-        with open(f'/proc/{pid}/cmdline', 'rb') as f:
-            return recorded.encode() in f.read()
-    except OSError:
-        return False
+def alive(pid, ident):
+    """True if pid still runs as the state file recorded it (same start time)."""
+    return start_time(pid) == ident['start']
 
 
 def netns_ino(pid):
