@@ -62,7 +62,7 @@ class ByHand:
 def one(hosts, session, netprobe, by_hand=False):
     """Run the scale scenario of `hosts` hosts once; returns the result dict."""
     sc = scale_scenario(hosts, name=f'scale-{hosts}')
-    prober = ByHand(sc, netprobe) if by_hand else None
+    prober = (lambda scenario: ByHand(scenario, netprobe)) if by_hand else None
     return run_scenario(sc, session.switch, session.state, netprobe,
                         lambda m: print(f'  {m}'), prober=prober)
 

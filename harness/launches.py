@@ -22,13 +22,12 @@ import errno as errno_mod
 import json
 import os
 import shutil
-import signal
 import struct
 import subprocess
 import threading
 import time
 
-from . import REPO
+from . import REPO, procs
 from .errors import UsageError
 from .scenario import OK
 
@@ -121,7 +120,8 @@ def run_launch(node, launch, workdir, state, cancel=None):
         if decided and (decided['actual'] != OK or launch.program.role == 'client'):
             _wait_quietly(proc, EXIT_GRACE_S)   # let it finish what it was doing
     finally:
-        stopped = stop(proc)
+        stopped = proc.poll() is None
+        procs.stop([proc])       # SIGTERM to its process group, then SIGKILL
         with _state_lock:
             state.drop_pid(proc.pid)
     if decided is None:
@@ -272,37 +272,6 @@ def decide_observed(node, launch, proc, exited, errpath):
         return {'actual': name, 'message': f'exited with status {proc.returncode}; '
                 f'stderr says: {_tail(errpath)}'}
     return None
-
-
-def stop(proc, grace_s=2.0):
-    """End the launch by PID: SIGTERM to its process group, then SIGKILL.
-
-    The host's popen starts the program in a new session (mnexec -d, or the
-    harness's nsenter with start_new_session), so its group is its PID and holds only
-    what it started; were it not a group leader, only the PID itself is signalled.
-    Returns True if it was still running (it was stopped).
-    """
-    if proc.poll() is not None:
-        return False
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        _signal(proc, sig)
-        try:
-            proc.wait(timeout=grace_s)
-            return True
-        except subprocess.TimeoutExpired:
-            continue
-    return True
-
-
-def _signal(proc, sig):
-    """sig to proc's process group when it leads one, else to proc alone."""
-    try:
-        if os.getpgid(proc.pid) == proc.pid:
-            os.killpg(proc.pid, sig)
-        else:
-            proc.send_signal(sig)
-    except ProcessLookupError:
-        pass
 
 
 def _wait_quietly(proc, seconds):

@@ -39,7 +39,13 @@ def check_names_free(topo):
 
 
 def node_classes(state, switch):
-    """Host and switch classes that record their shells in state as they start."""
+    """Host and switch classes that record their shells in state as they start and
+    mark what they create in the root namespace as this run's (see harness.state).
+
+    A switch's end of a veth is marked as soon as Mininet hands it to the switch
+    (addIntf, right after `ip link add`), a Linux bridge once start() made it, an OVS
+    bridge in the very ovs-vsctl transaction that adds it (bridgeOpts).
+    """
     from mininet.node import Host, OVSBridge
     from mininet.nodelib import LinuxBridge
 
@@ -50,6 +56,20 @@ def node_classes(state, switch):
                 state.add_pid(self.pid, f'mininet:{self.name}')
                 if self.inNamespace:
                     state.add_netns(self.name, self.pid)
+
+            def addIntf(self, intf, *args, **kwargs):
+                super().addIntf(intf, *args, **kwargs)
+                if not self.inNamespace:
+                    state.mark_interface(intf.name)
+
+            if issubclass(base, LinuxBridge):
+                def start(self, *args, **kwargs):
+                    super().start(*args, **kwargs)
+                    state.mark_interface(self.name)
+
+            if issubclass(base, OVSBridge):
+                def bridgeOpts(self):
+                    return f'{super().bridgeOpts()} {state.ovs_bridge_mark()}'
         Tracked.__name__ = f'Tracked{base.__name__}'
         return Tracked
 

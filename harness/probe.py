@@ -19,12 +19,11 @@ become `error` results carrying the text -- never a guessed outcome.
 import json
 import os
 import select
-import signal
 import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from . import REPO
+from . import REPO, procs
 from .errors import UsageError
 from .judge import Observation
 
@@ -322,17 +321,9 @@ class Servers:
             return f'bad readiness line: {exc}'
 
     def stop(self, grace_s=3.0):
-        """SIGTERM every server by PID, wait, SIGKILL what is left."""
+        """SIGTERM every server by PID, wait, SIGKILL what is left (procs.stop)."""
+        procs.stop([p for _s, p in self.procs], grace_s)
         for _server, proc in self.procs:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + grace_s
-        for _server, proc in self.procs:
-            try:
-                proc.wait(timeout=max(0.0, deadline - time.monotonic()))
-            except Exception:
-                proc.kill()
-                proc.wait()
             if proc.stdout:
                 proc.stdout.close()
         self.state.drop_pids([p.pid for _s, p in self.procs])

@@ -127,9 +127,7 @@ class LiveNetwork:
                 self.log('could not remove: ' + ', '.join(left) +
                          ' (run: sudo make clean-net)')
             else:
-                self.state.data.update(pids={}, netns=[], links=[], bridges=[],
-                                       ovs_bridges=[])
-                self.state.save()
+                self.state.forget_all()
         finally:
             for sig, handler in old.items():
                 signal.signal(sig, handler)

@@ -1,37 +1,72 @@
 """The run lock and the state file: what a run created, so exactly that can be removed.
 
-/run/bindlab/lock      fcntl.flock'ed for the whole run (and by clean-net): a second
-                       run fails at once instead of fighting over interface names.
-/run/bindlab/state.json  rewritten whole (tmp + os.replace) each time something is
-                       about to be created or has been created:
-    {"run_id": ..., "pid": ..., "pids": {"1234": "mininet:h1", ...},
-     "netns": [{"host": "h1", "ino": 4026532951}, ...],
+/run/bindlab/lock        fcntl.flock'ed for the whole run (and by clean-net): a second
+                         run fails at once instead of fighting over interface names.
+/run/bindlab/state.json  rewritten whole each time something is about to be created or
+                         has been created (a temp file made by mkstemp in the same
+                         folder, O_EXCL|O_NOFOLLOW, then os.replace):
+    {"version": 2, "run_id": "20261125-121314-4242", "pid": 4242,
+     "pids": {"1234": {"pid": 1234, "start": 5678901, "marker": "mininet:h1"}, ...},
+     "netns": [{"host": "h1", "pid": 1234, "start": 5678901, "ino": 4026532951}, ...],
      "links": ["s1-eth1", ...], "bridges": ["s1"], "ovs_bridges": []}
+The $BINDLAB_RUN_DIR environment variable moves /run/bindlab (the tests use it).
+read_state() checks that shape and raises StateError on anything else (not JSON, not
+an object, a field missing or of the wrong type): a state file it cannot read is never
+taken for an empty one.
 
-A PID is recorded with a marker string that its /proc/PID/cmdline must still contain
-when it is killed, so a PID the kernel has reused for something else is never touched.
-A process is spawned before its PID can be written down, so a SIGKILL in between would
-hide it: every host's network namespace is therefore recorded too (the inode of
-/proc/PID/ns/net of its shell), and clean-net also ends every netprobe found running
-in one of those namespaces -- processes inside a namespace this run created are this
-run's by construction.
-Names are recorded BEFORE they are created, so a SIGKILL in the middle of building
-still leaves a complete list; removing a name that does not exist is not an error.
+What is this run's (the identity rules; never remove what cannot be proved ours):
+- Processes: each one's identity (harness.procs: PID, start time, marker) is recorded
+  right after it is spawned; it is stopped only while it still is that process
+  (same start time, marker a word of its command line, see harness/procs.py).
+- Namespaces: a host's network namespace is recorded with its shell's identity and
+  the namespace inode.  Inodes are reused (a new namespace may get the inode of one
+  that is gone), so a recorded namespace counts as this run's only while its shell
+  still is the recorded process in that inode, or while another recorded process
+  still lives in it.  Then every process in it is this run's by construction, also
+  ones spawned in the moment before their PID was written down.  A namespace with
+  none of these proofs is left alone (once its own processes are gone, it is too:
+  the run never bind-mounts one).
+- Interfaces and bridges: names are recorded BEFORE they are created, so a SIGKILL in
+  the middle of building still leaves a complete list.  Right after creating one,
+  the run marks it: alias `bindlab:<run_id>` on a root-namespace interface or Linux
+  bridge, external-ids:bindlab=<run_id> on an OVS bridge.  clean-net deletes only
+  what carries the mark; an interface that has a recorded name but not the mark is
+  left alone and reported (someone else may have made it since).
+  The window between creation and marking: a run killed there (or interrupted while
+  a host shell still runs the `ip link add` it was sent) leaves one unmarked
+  interface.  A veth whose other end is in a host's namespace goes with that
+  namespace once its processes are stopped (the kernel destroys it asynchronously:
+  clean() waits up to NETNS_TEARDOWN_S); a switch-to-switch veth or a bridge stays,
+  and clean-net names it ("exists but is not this run's") for removal by hand.
 """
 
 import errno
 import fcntl
+import glob
 import json
 import os
-import signal
+import shutil
 import subprocess
+import tempfile
 import time
 
+from . import procs
+from .errors import UsageError
+
 RUN_DIR = os.environ.get('BINDLAB_RUN_DIR', '/run/bindlab')
+VERSION = 2
+MARK_PREFIX = 'bindlab:'          # + run_id: the alias of an interface we created
+OVS_MARK_KEY = 'bindlab'          # external-ids key of an OVS bridge we created
+NAME_MAX = 15      # IFNAMSIZ - 1
+NETNS_TEARDOWN_S = 3.0
 
 
-class LockBusy(Exception):
+class LockBusy(UsageError):
     """Another run (or clean-net) holds the lock."""
+
+
+class StateError(UsageError):
+    """The state file is not one bindlab wrote; the message names it and what to do."""
 
 
 def lock_path():
@@ -70,8 +105,8 @@ def release_lock(fd):
 
 
 def empty_state(run_id):
-    return {'run_id': run_id, 'pid': os.getpid(), 'pids': {}, 'netns': [], 'links': [],
-            'bridges': [], 'ovs_bridges': []}
+    return {'version': VERSION, 'run_id': run_id, 'pid': os.getpid(), 'pids': {},
+            'netns': [], 'links': [], 'bridges': [], 'ovs_bridges': []}
 
 
 class State:
@@ -82,17 +117,19 @@ class State:
         self.save()
 
     def save(self):
-        """Write the state file whole (tmp + rename), flushed to disk."""
+        """Write the state file whole (temp file + rename)."""
         write_json_atomic(state_path(), self.data)
 
     def add_pid(self, pid, marker):
-        """Record a process we started; marker must be in its /proc/PID/cmdline."""
+        """Record a process we started; marker: a word of its command line."""
         self.add_pids([pid], marker)
 
     def add_pids(self, pids, marker):
-        """Record several processes with one write of the state file."""
+        """Record several processes with one write (one that already ended is not)."""
         for pid in pids:
-            self.data['pids'][str(pid)] = marker
+            ident = procs.identity(pid, marker)
+            if ident['start'] is not None:
+                self.data['pids'][str(pid)] = ident
         self.save()
 
     def drop_pid(self, pid):
@@ -105,8 +142,13 @@ class State:
             self.save()
 
     def add_netns(self, host, pid):
-        """Record the network namespace host's shell (pid) lives in."""
-        self.data.setdefault('netns', []).append({'host': host, 'ino': netns_ino(pid)})
+        """Record the network namespace host's shell (pid) lives in, with the shell."""
+        ident = procs.identity(pid)
+        ino = netns_ino(pid)
+        if ident['start'] is None or ino is None:
+            return      # the shell is gone already, and its namespace with it
+        self.data['netns'].append({'host': host, 'pid': ident['pid'],
+                                   'start': ident['start'], 'ino': ino})
         self.save()
 
     def add_names(self, links=(), bridges=(), ovs_bridges=()):
@@ -116,6 +158,23 @@ class State:
             for name in names:
                 if name not in self.data[key]:
                     self.data[key].append(name)
+        self.save()
+
+    def mark_interface(self, name):
+        """Mark root-namespace interface or Linux bridge name (just created) as this
+        run's; a name that was not recorded first is left as it is."""
+        if name in self.data['links'] + self.data['bridges']:
+            subprocess.run(['ip', 'link', 'set', 'dev', name, 'alias',
+                            run_mark(self.data)], capture_output=True, timeout=15)
+
+    def ovs_bridge_mark(self):
+        """The `ovs-vsctl set bridge` setting that marks an OVS bridge as this run's
+        (given in the transaction that adds the bridge)."""
+        return f'external-ids:{OVS_MARK_KEY}={self.data["run_id"]}'
+
+    def forget_all(self):
+        """Forget every process, namespace and name (all removed); one write."""
+        self.data.update(pids={}, netns=[], links=[], bridges=[], ovs_bridges=[])
         self.save()
 
     def remove(self):
@@ -129,26 +188,111 @@ class State:
 def write_json_atomic(path, data):
     """Write data as JSON to path whole or not at all.
 
-    No fsync: the file guards against a killed process (whose writes the kernel
-    keeps), not against a power cut, which takes the namespaces with it anyway.
+    The temp file is new (mkstemp: O_EXCL|O_NOFOLLOW, a random name beside path), so
+    a symlink planted in the run folder is never followed.  No fsync: the file
+    guards against a killed process (whose writes the kernel keeps), not against a
+    power cut, which takes the namespaces with it anyway.
     """
-    tmp = f'{path}.tmp{os.getpid()}'
-    with open(tmp, 'w') as f:
-        json.dump(data, f, sort_keys=True)
-    os.replace(tmp, path)
+    folder, base = os.path.split(path)
+    fd, tmp = tempfile.mkstemp(prefix=base + '.tmp', dir=folder or '.')
+    try:
+        os.fchmod(fd, 0o644)
+        with os.fdopen(fd, 'w') as f:
+            json.dump(data, f, sort_keys=True)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+# -- reading and checking a state file -------------------------------------------------
+
+FIELDS = {'version': int, 'run_id': str, 'pid': int, 'pids': dict, 'netns': list,
+          'links': list, 'bridges': list, 'ovs_bridges': list}
+IDENTITY_FIELDS = {'pid': int, 'start': int, 'marker': (str, type(None))}
+NETNS_FIELDS = {'host': str, 'pid': int, 'start': int, 'ino': int}
+JSON_TYPES = {bool: 'true/false', int: 'a number', float: 'a number', str: 'a string',
+              dict: 'an object', list: 'an array', type(None): 'null'}
 
 
 def read_state():
-    """The recorded state of an earlier run, or None if there is none."""
+    """The recorded state of an earlier run, or None if there is none.
+
+    Raises StateError when the file cannot be read or is not a bindlab state file.
+    """
+    path = state_path()
     try:
-        with open(state_path()) as f:
-            return json.load(f)
+        with open(path) as f:
+            text = f.read()
     except FileNotFoundError:
         return None
-    except (OSError, ValueError) as exc:
-        return {'corrupt': str(exc), 'pids': {}, 'links': [], 'bridges': [],
-                'ovs_bridges': []}
+    except (OSError, UnicodeDecodeError) as exc:
+        raise state_error(f'cannot be read: {exc}') from None
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise state_error(f'not JSON: {exc}') from None
+    problem = shape_problem(data)
+    if problem:
+        raise state_error(problem)
+    return data
 
+
+def state_error(problem):
+    return StateError(f'{state_path()} is not a bindlab state file ({problem}): inspect '
+                      'it, remove what it names by hand (processes, interfaces), then '
+                      'delete it')
+
+
+def shape_problem(data):
+    """What is wrong with data as a state file (text), or None when nothing is."""
+    problem = fields_problem(data, FIELDS, 'the file')
+    if problem:
+        return problem
+    if data['version'] != VERSION:
+        return f'version {data["version"]}, this bindlab reads version {VERSION}'
+    for key, ident in data['pids'].items():
+        problem = fields_problem(ident, IDENTITY_FIELDS, f'pids["{key}"]')
+        if problem:
+            return problem
+        if key != str(ident['pid']):
+            return f'pids["{key}"] records pid {ident["pid"]}'
+    for n, entry in enumerate(data['netns']):
+        problem = fields_problem(entry, NETNS_FIELDS, f'netns[{n}]')
+        if problem:
+            return problem
+    for key in ('links', 'bridges', 'ovs_bridges'):
+        bad = [name for name in data[key] if not is_interface_name(name)]
+        if bad:
+            return f'{key} holds {bad[0]!r}, not an interface name'
+    return None
+
+
+def fields_problem(obj, fields, where):
+    """What is wrong with obj as an object with these typed fields, or None."""
+    if not isinstance(obj, dict):
+        return f'{where} is {json_type(obj)}, not an object'
+    for key, kind in fields.items():
+        if key not in obj:
+            return f'{where} has no "{key}"'
+        value, kinds = obj[key], kind if isinstance(kind, tuple) else (kind,)
+        if isinstance(value, bool) or not isinstance(value, kinds):
+            want = ' or '.join(JSON_TYPES[k] for k in kinds)
+            return f'{where}: "{key}" is {json_type(value)}, not {want}'
+    return None
+
+
+def json_type(value):
+    return JSON_TYPES.get(type(value), type(value).__name__)
+
+
+def is_interface_name(name):
+    """True if name could be a Linux interface name (so it is safe in a path)."""
+    return (isinstance(name, str) and 0 < len(name) <= NAME_MAX and name not in ('.', '..')
+            and not any(c == '/' or c.isspace() for c in name))
+
+
+# -- processes and namespaces ----------------------------------------------------------
 
 def netns_ino(pid):
     """The inode of process pid's network namespace, or None."""
@@ -158,27 +302,68 @@ def netns_ino(pid):
         return None
 
 
-def processes_in(netns, marker='netprobe'):
-    """{pid text: marker} of processes running in the recorded namespaces whose
-    cmdline holds marker (the root namespace is never one of them)."""
-    inos = {n['ino'] for n in netns if n.get('ino')} - {netns_ino(1), netns_ino('self')}
+def netns_of(ident):
+    """The namespace inode of the process ident names, or None when it is gone (or no
+    longer that process: checked before and after reading the inode)."""
+    if not procs.is_same(ident):
+        return None
+    ino = netns_ino(ident['pid'])
+    return ino if procs.is_same(ident) else None
+
+
+def proven_netns(netns, recorded=()):
+    """Inodes of the recorded namespaces that are provably still this run's: their
+    shell is the recorded process in that namespace, or a recorded process (one of
+    the identities in recorded) lives in it.  The root namespace never is one."""
+    live = {netns_of(ident) for ident in recorded}
+    proven = set()
+    for entry in netns:
+        shell = {'pid': entry['pid'], 'start': entry['start'], 'marker': None}
+        if netns_of(shell) == entry['ino'] or entry['ino'] in live:
+            proven.add(entry['ino'])
+    return proven - {netns_ino(1), netns_ino('self'), None}
+
+
+def processes_in(netns, marker=None, recorded=()):
+    """{pid text: identity} of the processes in the provably-ours namespaces among
+    netns (see proven_netns); with marker, only those whose command line carries it.
+
+    Each identity's marker is the process's program (argv[0]'s basename) as found.
+    """
+    inos = proven_netns(netns, recorded)
     found = {}
     if not inos:
         return found
     for entry in os.listdir('/proc'):
-        if entry.isdigit() and netns_ino(entry) in inos and pid_matches(entry, marker):
-            found[entry] = marker
+        if not entry.isdigit() or netns_ino(entry) not in inos:
+            continue
+        words = procs.cmdline_words(entry) or []      # empty while it execs
+        if marker and not procs.marker_matches(words, marker):
+            continue
+        ident = procs.identity(entry, os.path.basename(words[0]) if words else None)
+        if ident['start'] is not None:
+            found[entry] = ident
     return found
 
 
+def run_processes(state):
+    """Identities of every process of the run: recorded ones, and all processes in
+    its provably-ours namespaces (including ones never recorded)."""
+    recorded = list(state['pids'].values())
+    found = processes_in(state['netns'], recorded=recorded)
+    return recorded + [ident for pid, ident in found.items() if pid not in state['pids']]
+
+
 def pid_matches(pid, marker):
-    """True if process pid is alive and its cmdline contains marker."""
-    try:
-        with open(f'/proc/{int(pid)}/cmdline', 'rb') as f:
-            cmdline = f.read().replace(b'\0', b' ').decode(errors='replace')
-    except (FileNotFoundError, ProcessLookupError, ValueError):
-        return False
-    return marker in cmdline
+    """True if process pid is alive and its command line carries marker (no start
+    time: for a PID recorded without one; prefer procs.is_same)."""
+    return procs.matches(pid, marker)
+
+
+# -- interfaces and bridges ------------------------------------------------------------
+
+def run_mark(state):
+    return MARK_PREFIX + state['run_id']
 
 
 def link_exists(name):
@@ -186,17 +371,13 @@ def link_exists(name):
     return os.path.exists(f'/sys/class/net/{name}')
 
 
-def leftovers(state):
-    """What of a recorded state still exists: a list of 'kind name' strings."""
-    if state is None:
-        return []
-    pids = dict(state['pids'], **processes_in(state.get('netns', [])))
-    found = [f'process {pid} ({marker})' for pid, marker in pids.items()
-             if pid_matches(pid, marker)]
-    found += [f'interface {name}' for name in state['links'] + state['bridges']
-              if link_exists(name)]
-    found += [f'ovs bridge {name}' for name in state['ovs_bridges'] if ovs_bridge_exists(name)]
-    return found
+def interface_alias(name):
+    """The alias of root-namespace interface name ('' when none), None if it is gone."""
+    try:
+        with open(f'/sys/class/net/{name}/ifalias') as f:
+            return f.read().strip()
+    except OSError:
+        return None
 
 
 def ovs_bridge_exists(name):
@@ -209,48 +390,82 @@ def ovs_bridge_exists(name):
     return res.returncode == 0
 
 
-def kill_recorded(pids, log=lambda msg: None, grace_s=2.0):
-    """SIGTERM then SIGKILL each recorded process still matching its marker.
-
-    pids: {pid text: marker}.  Returns the PIDs that would not die.
-    """
-    alive = {int(p): m for p, m in pids.items() if pid_matches(p, m)}
-    for pid, marker in alive.items():
-        log(f'stopping process {pid} ({marker})')
-        _signal(pid, signal.SIGTERM)
-        _signal(pid, signal.SIGHUP)     # Mininet's interactive host shells ignore TERM
-    deadline = time.monotonic() + grace_s
-    while alive and time.monotonic() < deadline:
-        alive = {p: m for p, m in alive.items() if pid_matches(p, m)}
-        time.sleep(0.05)
-    for pid, marker in alive.items():
-        if pid_matches(pid, marker):
-            _signal(pid, signal.SIGKILL)
-    time.sleep(0.1)
-    return [p for p, m in alive.items() if pid_matches(p, m)]
+def ovs_bridge_run(name):
+    """The run id marked on OVS bridge name ('' when unmarked)."""
+    res = subprocess.run(['ovs-vsctl', '--timeout=3', 'get', 'bridge', name,
+                          f'external-ids:{OVS_MARK_KEY}'],
+                         capture_output=True, text=True, timeout=10)
+    return res.stdout.strip().strip('"') if res.returncode == 0 else ''
 
 
-def _signal(pid, sig):
+def interfaces(state):
+    """(ours, foreign): recorded root-namespace interfaces and bridges that exist now,
+    carrying this run's mark and not carrying it."""
+    ours, foreign = [], []
+    for name in state['links'] + state['bridges']:
+        alias = interface_alias(name)
+        if alias is not None:
+            (ours if alias == run_mark(state) else foreign).append(name)
+    return ours, foreign
+
+
+def ovs_bridges(state):
+    """(ours, foreign): recorded OVS bridges that exist now, marked and not."""
+    ours, foreign = [], []
+    for name in state['ovs_bridges']:
+        if ovs_bridge_exists(name):
+            (ours if ovs_bridge_run(name) == state['run_id'] else foreign).append(name)
+    return ours, foreign
+
+
+def peer_elsewhere(name):
+    """True if root-namespace interface name is a veth whose other end is in
+    another namespace."""
+    res = subprocess.run(['ip', '-j', '-d', 'link', 'show', 'dev', name],
+                         capture_output=True, text=True, timeout=15)
     try:
-        os.kill(pid, sig)
-    except ProcessLookupError:
-        pass
+        info = json.loads(res.stdout)[0]
+    except (ValueError, IndexError):
+        return False
+    return info.get('linkinfo', {}).get('info_kind') == 'veth' and 'link_netnsid' in info
+
+
+def await_veths_of_gone_namespaces(names, seconds=NETNS_TEARDOWN_S):
+    """Wait until each veth among names whose other end is in another namespace is
+    gone, at most seconds.  The kernel destroys an emptied namespace, and with it
+    every veth pair with an end in it, asynchronously after its last process ended."""
+    pending = [name for name in names if peer_elsewhere(name)]
+    deadline = time.monotonic() + seconds
+    while pending and time.monotonic() < deadline:
+        time.sleep(0.05)
+        pending = [name for name in pending if link_exists(name)]
+
+
+def names_left(state):
+    """'kind name' of this run's (marked) interfaces and bridges that still exist."""
+    return ([f'interface {name}' for name in interfaces(state)[0]]
+            + [f'ovs bridge {name}' for name in ovs_bridges(state)[0]])
+
+
+def foreign_names(state):
+    """Why each recorded name that exists now but is not this run's is left alone."""
+    return ([f'interface {name} exists but is not this run\'s (no alias '
+             f'{run_mark(state)}): left alone' for name in interfaces(state)[1]]
+            + [f'ovs bridge {name} exists but is not this run\'s (no external-ids:'
+               f'{OVS_MARK_KEY}={state["run_id"]}): left alone'
+               for name in ovs_bridges(state)[1]])
 
 
 def remove_names(state, log=lambda msg: None):
-    """Delete the recorded interfaces, bridges and OVS bridges that still exist.
-
-    Returns the names that could not be removed.
-    """
+    """Delete the recorded interfaces, bridges and OVS bridges that carry this run's
+    mark; returns the names that could not be removed."""
+    ovs_ours, _ = ovs_bridges(state)
+    for name in ovs_ours:
+        log(f'deleting ovs bridge {name}')
+        subprocess.run(['ovs-vsctl', '--timeout=5', '--if-exists', 'del-br', name],
+                       capture_output=True, timeout=15)
     stuck = []
-    for name in state['ovs_bridges']:
-        if ovs_bridge_exists(name):
-            log(f'deleting ovs bridge {name}')
-            subprocess.run(['ovs-vsctl', '--timeout=5', '--if-exists', 'del-br', name],
-                           capture_output=True, timeout=15)
-    for name in state['links'] + state['bridges']:
-        if not link_exists(name):
-            continue
+    for name in interfaces(state)[0]:
         log(f'deleting interface {name}')
         subprocess.run(['ip', 'link', 'del', 'dev', name], capture_output=True,
                        timeout=15)
@@ -259,18 +474,42 @@ def remove_names(state, log=lambda msg: None):
     return stuck
 
 
+# -- what is left, and removing it -----------------------------------------------------
+
+def describe(ident):
+    return f'process {ident["pid"]} ({ident["marker"] or "no marker"})'
+
+
+def leftovers(state):
+    """What of this run's recorded state still exists: a list of 'kind name' strings.
+
+    Things with a recorded name that are not provably the run's are not leftovers
+    (see foreign_names).
+    """
+    if state is None:
+        return []
+    found = [describe(ident) for ident in run_processes(state) if procs.is_same(ident)]
+    return found + names_left(state)
+
+
 def clean(state, log=lambda msg: None):
-    """Remove everything state records; returns what is still there (empty = clean)."""
-    kill_recorded(state['pids'], log)
-    kill_recorded(processes_in(state.get('netns', [])), log)
+    """Remove everything of this run that state records; log what is left alone.
+
+    Returns what of the run is still there (empty = clean).  The processes are
+    gathered before any is stopped: a namespace is proved ours by its shell.
+    """
+    targets = run_processes(state)
+    stuck = procs.stop(targets, log=log)
     remove_names(state, log)
-    return leftovers(state)
+    if targets:     # an unmarked veth to a namespace we emptied goes with it
+        await_veths_of_gone_namespaces(interfaces(state)[1])
+    for line in foreign_names(state):
+        log(line)
+    return [describe(t) for t in targets if t['pid'] in stuck] + names_left(state)
 
 
 def remove_stale_files():
     """Work folders and half-written state files of killed runs (call under the lock)."""
-    import glob
-    import shutil
     for path in glob.glob(os.path.join(RUN_DIR, 'work-*')):
         shutil.rmtree(path, ignore_errors=True)
     for path in glob.glob(state_path() + '.tmp*'):

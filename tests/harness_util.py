@@ -21,7 +21,6 @@ import pytest
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
-from harness.state import processes_in  # noqa: E402  (what clean-net also looks for)
 
 PYTHON = '/usr/bin/python3'
 LOCK = '/tmp/bindlab-mininet.lock'   # serialises everything that starts Mininet
@@ -77,7 +76,7 @@ def wait_for_state(proc, predicate, timeout=120):
 
 def probing(st):
     """True while batches or servers run (a netprobe is recorded)."""
-    return any(m == 'netprobe' for m in st['pids'].values())
+    return any(ident['marker'] == 'netprobe' for ident in st['pids'].values())
 
 
 def mininet_shells():
@@ -103,13 +102,34 @@ def snapshot():
     return mininet_shells(), links(), os.path.exists(STATE)
 
 
-def alive(pid, marker):
-    """True if pid runs and its command line holds marker."""
+def start_time(pid):
+    """Field 22 of /proc/PID/stat, or None when pid is gone or a zombie."""
     try:
-        with open(f'/proc/{pid}/cmdline', 'rb') as f:
-            return marker.encode() in f.read()
+        with open(f'/proc/{pid}/stat') as f:
+            fields = f.read().rsplit(')', 1)[1].split()
     except OSError:
-        return False
+        return None
+    return None if fields[0] in ('Z', 'X') else int(fields[19])
+
+
+def alive(pid, ident):
+    """True if pid still runs as the state file recorded it (same start time)."""
+    return start_time(pid) == ident['start']
+
+
+def netns_ino(pid):
+    try:
+        return os.stat(f'/proc/{pid}/ns/net').st_ino
+    except OSError:
+        return None
+
+
+def processes_in(netns):
+    """PIDs of every live process in a namespace with one of the recorded inodes
+    (any process, not only ours: after clean-net there must be none at all)."""
+    inos = {entry['ino'] for entry in netns} - {netns_ino(1), netns_ino('self')}
+    return {int(p) for p in os.listdir('/proc') if p.isdigit()
+            and netns_ino(p) in inos and start_time(p) is not None}
 
 
 def interrupt(proc, sig):

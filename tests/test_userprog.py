@@ -318,7 +318,8 @@ def test_ctrl_c_while_programs_run_stops_them(tmp_path):
                     recorded = json.load(f)['pids']
             except (OSError, ValueError):
                 recorded = {}
-            pids = [int(p) for p, marker in recorded.items() if marker == 'python3']
+            pids = [int(p) for p, ident in recorded.items()
+                    if ident['marker'] == 'python3']
             time.sleep(0.05)
         proc.send_signal(signal.SIGINT)
         _out, err = proc.communicate(timeout=GUARD_S)

@@ -1,0 +1,400 @@
+"""The state file and clean-net: what a run records, what clean-net removes, what it
+leaves alone.  Real processes, namespaces and interfaces; the real command line.
+
+Run under the machine's Mininet lock:
+    flock /tmp/bindlab-mininet.lock /usr/bin/python3 -m pytest -q tests/test_state.py
+Most tests plant a state file in a folder of their own ($BINDLAB_RUN_DIR) naming
+processes and interfaces the test made, run `python3 -m harness clean-net`, and check
+which of them are still there.  One test SIGKILLs a real run.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+
+import harness_util as hu
+from harness import procs, state
+
+# Every test needs root, starts on a clean machine and must leave it clean.
+root_and_clean = pytest.fixture(autouse=True)(hu.root_and_clean)
+
+RUN_ID = 'test-run'
+NAME_PREFIX = f'blt{os.getpid()}'     # interfaces made here (tests/nsutil.py's prefix)
+
+
+@pytest.fixture
+def run_dir(tmp_path, monkeypatch):
+    """A run folder of this test's own: the harness's runs and clean-net use it."""
+    path = tmp_path / 'run'
+    path.mkdir()
+    base = hu.env()
+    monkeypatch.setattr(hu, 'env', lambda: dict(base, BINDLAB_RUN_DIR=str(path)))
+    return path
+
+
+@pytest.fixture
+def spawn():
+    """spawn(argv, **popen_kwargs) -> Popen of a process leading its own session;
+    after the test each one's process group is killed and the process reaped."""
+    started = []
+
+    def start(argv, **kwargs):
+        proc = subprocess.Popen(argv, start_new_session=True, **kwargs)
+        started.append(proc)
+        return proc
+    yield start
+    for proc in started:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)    # what it started goes too
+        except ProcessLookupError:
+            pass
+        proc.wait()
+
+
+@pytest.fixture
+def made_links():
+    """A list to append root-namespace interface names to; deleted after the test."""
+    names = []
+    yield names
+    for name in names:
+        subprocess.run(['ip', 'link', 'del', 'dev', name], capture_output=True)
+
+
+def plant(run_dir, **fields):
+    """Write a state file (version 2, run RUN_ID) with fields overriding the empty one."""
+    data = {'version': 2, 'run_id': RUN_ID, 'pid': 999999, 'pids': {}, 'netns': [],
+            'links': [], 'bridges': [], 'ovs_bridges': []}
+    data.update(fields)
+    write(run_dir, json.dumps(data))
+    return data
+
+
+def write(run_dir, text):
+    (run_dir / 'state.json').write_text(text)
+
+
+def wait_until(predicate, what, timeout=10):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, f'never happened: {what}'
+        time.sleep(0.01)
+
+
+def words(pid):
+    try:
+        with open(f'/proc/{pid}/cmdline', 'rb') as f:
+            return [w.decode() for w in f.read().split(b'\0') if w]
+    except OSError:
+        return []
+
+
+def running(proc, argv0):
+    """Wait until proc has exec'd argv0 (its cmdline says so); returns proc."""
+    wait_until(lambda: words(proc.pid)[:1] == [argv0], f'{proc.pid} runs {argv0}')
+    return proc
+
+
+def recorded(proc, marker, start_shift=0):
+    """A state-file identity of proc (start time shifted: an earlier process)."""
+    return {'pid': proc.pid, 'start': hu.start_time(proc.pid) + start_shift,
+            'marker': marker}
+
+
+def pids_of(*idents):
+    return {str(i['pid']): i for i in idents}
+
+
+def new_netns(spawn):
+    """A process alone in a new network namespace (a host shell, for the tests)."""
+    proc = spawn(['unshare', '-n', 'sleep', '600'])
+    running(proc, 'sleep')
+    wait_until(lambda: hu.netns_ino(proc.pid) not in (None, hu.netns_ino('self')),
+               'the new namespace')
+    return proc
+
+
+def enter(spawn, host_proc, argv):
+    """A process started inside host_proc's network namespace."""
+    proc = spawn(['nsenter', f'--net=/proc/{host_proc.pid}/ns/net', '--'] + argv)
+    return running(proc, argv[0])
+
+
+def fake_netprobe(tmp_path):
+    """A program called netprobe (it sleeps): what clean-net looks for in a netns."""
+    path = tmp_path / 'netprobe'
+    path.symlink_to('/bin/sleep')
+    return str(path)
+
+
+def netns_entry(host, proc, ino=None):
+    return {'host': host, 'pid': proc.pid, 'start': hu.start_time(proc.pid),
+            'ino': ino or hu.netns_ino(proc.pid)}
+
+
+def clean_net():
+    res = hu.harness('clean-net')
+    assert 'Traceback' not in res.stderr, res.stderr
+    return res
+
+
+# -- 6: a state file that is not one is refused, never taken for an empty one ----------
+
+GOOD = {'version': 2, 'run_id': RUN_ID, 'pid': 1, 'pids': {}, 'netns': [], 'links': [],
+        'bridges': [], 'ovs_bridges': []}
+
+
+@pytest.mark.parametrize('text, problem', [
+    ('{"run_id": "x", "pids": {', 'not JSON'),
+    ('', 'not JSON'),
+    ('{}', 'the file has no "version"'),
+    ('[]', 'the file is an array, not an object'),
+    ('"state"', 'the file is a string, not an object'),
+    (json.dumps(dict(GOOD, pids=[])), '"pids" is an array, not an object'),
+    (json.dumps(dict(GOOD, links='s1-eth1')), '"links" is a string, not an array'),
+    (json.dumps(dict(GOOD, pid='1')), '"pid" is a string, not a number'),
+    (json.dumps(dict(GOOD, links=[7])), "links holds 7, not an interface name"),
+    (json.dumps(dict(GOOD, bridges=['../..'])), "bridges holds '../..'"),
+    (json.dumps(dict(GOOD, pids={'12': 'mininet:h1'})), 'pids["12"] is a string'),
+    (json.dumps(dict(GOOD, pids={'12': {'pid': 12, 'marker': 'x'}})),
+     'pids["12"] has no "start"'),
+    (json.dumps(dict(GOOD, netns=[{'host': 'h1', 'pid': 5, 'start': 9}])),
+     'netns[0] has no "ino"'),
+    (json.dumps(dict(GOOD, version=1)), 'version 1'),
+    (json.dumps({k: v for k, v in GOOD.items() if k != 'version'}), 'no "version"'),
+])
+def test_clean_net_refuses_a_state_file_that_is_not_one(run_dir, text, problem):
+    write(run_dir, text)
+    res = clean_net()
+    assert res.returncode == 2, res.stdout + res.stderr
+    path = str(run_dir / 'state.json')
+    assert f'{path} is not a bindlab state file' in res.stderr
+    assert problem in res.stderr
+    assert 'inspect it' in res.stderr
+    assert (run_dir / 'state.json').read_text() == text, 'the file must stay for a look'
+
+
+def test_run_refuses_a_corrupt_state_file_and_builds_nothing(run_dir, tmp_path):
+    write(run_dir, '{"run_id": ')
+    before = hu.snapshot()
+    res = hu.harness('run', 'wrong-host', '--switch', 'lxbr', '--out', str(tmp_path))
+    assert res.returncode == 2, res.stdout + res.stderr
+    assert 'Traceback' not in res.stderr
+    assert f'{run_dir / "state.json"} is not a bindlab state file (not JSON' in res.stderr
+    assert hu.snapshot() == before
+    assert (run_dir / 'state.json').read_text() == '{"run_id": '
+
+
+def test_state_write_never_follows_a_planted_symlink(tmp_path, monkeypatch):
+    monkeypatch.setattr(state, 'RUN_DIR', str(tmp_path))
+    victim = tmp_path / 'victim'
+    victim.write_text('precious')
+    os.symlink(victim, f'{state.state_path()}.tmp{os.getpid()}')   # the old temp name
+    run = state.State(RUN_ID)
+    run.add_names(links=['s1-eth1'])
+    assert victim.read_text() == 'precious'
+    assert state.read_state()['links'] == ['s1-eth1']
+
+
+# -- 10: a recorded PID is stopped only while it is the recorded process ---------------
+
+def test_clean_net_stops_only_the_recorded_processes(run_dir, spawn):
+    ours = running(spawn(['sleep', '600']), 'sleep')
+    shell = running(spawn(['bash', '--norc', '--noediting', '-is', 'mininet:h1'],
+                          stdin=subprocess.PIPE, stderr=subprocess.DEVNULL), 'bash')
+    reused = running(spawn(['sleep', '600']), 'sleep')
+    other_shell = running(spawn(['sh', '-c', 'sleep 600; :']), 'sh')
+    h10 = running(spawn(['/usr/bin/python3', '-c', 'import time; time.sleep(600)',
+                         'mininet:h10']), '/usr/bin/python3')
+    keep = [recorded(reused, 'sleep', -1),          # same PID, an earlier process
+            recorded(other_shell, 'sh', -1),
+            recorded(h10, 'mininet:h1')]             # h1's marker is not h10's
+    stop = [recorded(ours, 'sleep'), recorded(shell, 'mininet:h1')]
+    plant(run_dir, pids=pids_of(*keep, *stop))
+    res = clean_net()
+    assert res.returncode == 0, res.stdout + res.stderr
+    for proc in (reused, other_shell, h10):
+        assert proc.poll() is None, f'{words(proc.pid)} was killed but is not ours'
+    for ident in stop:
+        assert not hu.alive(ident['pid'], ident), f'{ident} survived clean-net'
+    assert not (run_dir / 'state.json').exists()
+
+
+def test_stop_reaps_a_popen_and_ends_its_process_group(spawn):
+    leader = running(spawn(['sh', '-c', 'sleep 600 & wait']), 'sh')
+    wait_until(lambda: children(leader.pid), 'the sleep child')
+    child = children(leader.pid)[0]
+    assert procs.stop([leader], grace_s=5) == []
+    assert leader.returncode == -signal.SIGTERM     # reaped: no zombie left
+    wait_until(lambda: hu.start_time(child) is None, 'the child ends with its group')
+
+
+def test_stop_kills_what_ignores_sigterm_after_the_grace(spawn):
+    proc = running(spawn(['sh', '-c', 'trap "" TERM; sleep 600; :']), 'sh')
+    assert procs.stop([proc], grace_s=0.2) == []
+    assert proc.returncode == -signal.SIGKILL
+
+
+def test_stop_never_signals_a_pid_that_is_no_longer_the_recorded_process(spawn):
+    proc = running(spawn(['sleep', '600']), 'sleep')
+    assert procs.stop([recorded(proc, 'sleep', -1), recorded(proc, 'slee')]) == []
+    assert proc.poll() is None
+
+
+def children(pid):
+    with open(f'/proc/{pid}/task/{pid}/children') as f:
+        return [int(p) for p in f.read().split()]
+
+
+# -- 11: a namespace is the run's only while something the run put there proves it -----
+
+def test_a_reused_namespace_inode_is_not_the_runs(run_dir, spawn, tmp_path):
+    old_shell = new_netns(spawn)
+    entry = netns_entry('h1', old_shell)
+    old_shell.kill()
+    old_shell.wait()
+    new_host = new_netns(spawn)        # the kernel may hand out the same inode again
+    stranger = enter(spawn, new_host, [fake_netprobe(tmp_path), '600'])
+    # What the reuse looks like: the recorded inode is now the new namespace's.
+    plant(run_dir, netns=[dict(entry, ino=hu.netns_ino(new_host.pid))])
+    res = clean_net()
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert stranger.poll() is None and new_host.poll() is None, \
+        'clean-net killed processes of a namespace the run did not make'
+
+
+def test_clean_net_empties_a_namespace_whose_shell_is_still_the_runs(run_dir, spawn,
+                                                                     tmp_path):
+    shell = new_netns(spawn)
+    unrecorded = enter(spawn, shell, [fake_netprobe(tmp_path), '600'])
+    plant(run_dir, pids=pids_of(recorded(shell, 'sleep')),
+          netns=[netns_entry('h1', shell)])
+    res = clean_net()
+    assert res.returncode == 0, res.stdout + res.stderr
+    wait_until(lambda: unrecorded.poll() is not None and shell.poll() is not None,
+               'both processes of the namespace end')
+
+
+def test_a_recorded_process_proves_the_namespace_when_its_shell_is_gone(run_dir, spawn,
+                                                                      tmp_path):
+    shell = new_netns(spawn)
+    probe = enter(spawn, shell, [fake_netprobe(tmp_path), '600'])
+    unrecorded = enter(spawn, shell, ['sleep', '600'])
+    entry = netns_entry('h1', shell)
+    shell.kill()
+    shell.wait()
+    plant(run_dir, pids=pids_of(recorded(probe, 'netprobe')), netns=[entry])
+    res = clean_net()
+    assert res.returncode == 0, res.stdout + res.stderr
+    wait_until(lambda: unrecorded.poll() is not None and probe.poll() is not None,
+               'the recorded and the unrecorded process end')
+
+
+# -- 12: only interfaces carrying the run's mark are deleted ---------------------------
+
+def test_clean_net_deletes_marked_interfaces_and_leaves_others(run_dir, made_links):
+    ours, unmarked, other_run = (f'{NAME_PREFIX}b{n}' for n in range(3))
+    for name, alias in ((ours, f'bindlab:{RUN_ID}'), (unmarked, None),
+                        (other_run, 'bindlab:another-run')):
+        made_links.append(name)
+        subprocess.run(['ip', 'link', 'add', 'name', name, 'type', 'bridge'], check=True)
+        if alias:
+            subprocess.run(['ip', 'link', 'set', 'dev', name, 'alias', alias], check=True)
+    plant(run_dir, bridges=[ours, unmarked, other_run])
+    res = clean_net()
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert not os.path.exists(f'/sys/class/net/{ours}')
+    for name in (unmarked, other_run):
+        assert os.path.exists(f'/sys/class/net/{name}'), f'{name} is not ours'
+        assert f"interface {name} exists but is not this run's" in res.stdout + res.stderr
+    assert not (run_dir / 'state.json').exists()
+
+
+OVS_CTL = '/usr/share/openvswitch/scripts/ovs-ctl'
+
+
+@pytest.fixture
+def ovs():
+    """Open vSwitch answering (started here if it was not, and stopped again)."""
+    if not os.path.exists(OVS_CTL):
+        pytest.skip('needs Open vSwitch (openvswitch-switch)')
+    answers = subprocess.run(['ovs-vsctl', '--timeout=3', 'show'],
+                             capture_output=True).returncode == 0
+    if not answers:
+        subprocess.run([OVS_CTL, 'start'], check=True, capture_output=True, timeout=60)
+    made = []
+    yield made
+    for name in made:
+        subprocess.run(['ovs-vsctl', '--if-exists', 'del-br', name], capture_output=True)
+    if not answers:
+        subprocess.run([OVS_CTL, 'stop'], capture_output=True, timeout=60)
+
+
+def ovs_bridge_exists(name):
+    return subprocess.run(['ovs-vsctl', 'br-exists', name]).returncode == 0
+
+
+def test_clean_net_deletes_only_the_ovs_bridge_marked_as_the_runs(run_dir, ovs):
+    ours, unmarked = f'{NAME_PREFIX}o0', f'{NAME_PREFIX}o1'
+    for name, mark in ((ours, [f'external-ids:bindlab={RUN_ID}']), (unmarked, [])):
+        ovs.append(name)
+        subprocess.run(['ovs-vsctl', 'add-br', name, '--', 'set', 'bridge', name,
+                        'datapath_type=netdev'] + mark, check=True)
+    plant(run_dir, ovs_bridges=[ours, unmarked])
+    res = clean_net()
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert not ovs_bridge_exists(ours)
+    assert ovs_bridge_exists(unmarked)
+    assert f"ovs bridge {unmarked} exists but is not this run's" in res.stdout + res.stderr
+
+
+TWO_SWITCHES = '''
+"""h1 - s1 - s2 - h2, with one connect that waits 2 s: time to SIGKILL the run."""
+import sys
+sys.path.insert(0, %r)
+from mininet.topo import Topo
+from harness.scenario import Scenario, connect, explicit
+
+class _TwoSwitches(Topo):
+    def build(self):
+        s1, s2 = self.addSwitch('s1'), self.addSwitch('s2')
+        self.addLink(self.addHost('h1', ip='10.0.0.1/24'), s1)
+        self.addLink(s1, s2)
+        self.addLink(self.addHost('h2', ip='10.0.0.2/24'), s2)
+
+scenarios = [Scenario(
+    name='two-switches', title='a switch-to-switch veth', topo=_TwoSwitches,
+    cases=(connect('h1', '10.0.0.99', 7001, explicit('ETIMEDOUT', 'nobody holds .99'),
+                   options=('timeout=2000',)),),
+)]
+''' % hu.REPO
+
+
+def test_sigkilled_run_marked_what_it_made_and_clean_net_spares_a_foreign_s2(
+        tmp_path, made_links):
+    scenario = tmp_path / 'two_switches.py'
+    scenario.write_text(TWO_SWITCHES)
+    proc = hu.start('run', '--scenario-file', str(scenario), '--switch', 'lxbr',
+                    '--out', str(tmp_path / 'out'))
+    st = hu.wait_for_state(proc, hu.probing)
+    hu.interrupt(proc, signal.SIGKILL)
+    made_links.append('s2')
+    names = st['links'] + st['bridges']
+    # The bridges and the switch-to-switch veth stay when the run dies; each of them,
+    # and every other recorded interface still there, carries the run's mark.
+    assert {'s1', 's2', 's1-eth2', 's2-eth1'} <= set(names) & hu.links()
+    for name in set(names) & hu.links():
+        with open(f'/sys/class/net/{name}/ifalias') as f:
+            assert f.read().strip() == f'bindlab:{st["run_id"]}', name
+    # Someone else takes the name s2 (the run's bridge is gone, a new one is not ours).
+    subprocess.run(['ip', 'link', 'del', 'dev', 's2'], check=True)
+    subprocess.run(['ip', 'link', 'add', 'name', 's2', 'type', 'bridge'], check=True)
+    res = clean_net()
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "interface s2 exists but is not this run's" in res.stdout + res.stderr
+    assert hu.links() & set(names) == {'s2'}
+    assert st['netns'] and not hu.processes_in(st['netns'])
+    assert hu.read_state() is None
