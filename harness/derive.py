@@ -209,7 +209,7 @@ def complete(live, mutation=None):
         if target not in world.hosts:
             raise UsageError(f'--mutate-hosts: no host {target} in the topology')
         steps, more = entry.apply(world, target)
-    servers = list(serve_all(world)) + more
+    servers = list(serve_all(world))
     cases = bind_cases(world) + connect_cases(world)
     if mutation is not None:      # a control measurement was of the unmutated network
         cases = [replace(c, expect=replace(c.expect, rule='observed',
@@ -222,6 +222,10 @@ def complete(live, mutation=None):
         live.steps += applied
         if err:
             live.problem = err
+    if more and live.problem is None:   # the mutation's own holders: there before
+        errors = live.servers.start_all(live.net, more, live.netprobe, live.workdir)
+        if errors:                      # any program or probe runs
+            live.problem = 'the mutation could not hold its ports: ' + '; '.join(errors)
     return scenario
 
 
@@ -318,11 +322,24 @@ def expect_connect_in(world, src, addr, proto):
         how = world.firewall[owner]
         return Expect('ETIMEDOUT' if how == 'drop' else 'ECONNREFUSED',
                       f'nft on {owner} {how}s {proto} port of its server', f'fw-{how}')
+    if proto == 'udp' and not primary(world, owner, addr):
+        return Expect('ETIMEDOUT', f'{addr} is a secondary address of {owner}: its UDP '
+                      'server (bound to the wildcard) answers from the primary one, and '
+                      f'{src}\'s connected socket drops that answer', 'udp-reply-source')
     if owner == src or same_segment(world, src, owner, ip):
         return Expect(OK, f'{owner} listens on {addr} (a server on every host)',
                       'listener-answers', peer=owner)
     return Expect(OK, f'{src} -> {addr} crosses subnets or a router: measured (control)',
                   'control')
+
+
+def primary(world, host, addr):
+    """True if addr is the first address host holds in its subnet on its interface
+    (the source the kernel picks for answers from a socket bound to the wildcard)."""
+    a = next(x for x in world.addrs[host] if x.addr == addr)
+    first = next(x for x in world.addrs[host] if x.network == a.network and
+                 x.intf == a.intf)
+    return first.addr == addr
 
 
 def routed(world, src, ip):
@@ -368,6 +385,9 @@ RULES.update({
                  'unreachable): ECONNREFUSED',
     'ports-exhausted': 'every ephemeral port of the host is held: a TCP connect gets '
                        'no source port (EADDRNOTAVAIL), a UDP connect EAGAIN',
+    'udp-reply-source': 'a UDP server bound to the wildcard answers from the primary '
+                        'address of its subnet; a client connected to a secondary '
+                        'address drops that answer: ETIMEDOUT',
 })
 
 

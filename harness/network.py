@@ -115,9 +115,26 @@ def build(topo, switch, state):
     state.add_names(links=links, bridges=bridges if switch == 'lxbr' else (),
                     ovs_bridges=bridges if switch != 'lxbr' else ())
     host_cls, switch_cls, params = node_classes(state, switch)
+    adopt_node_classes(topo, host_cls)
     return Mininet(topo=topo, switch=partial(switch_cls, **params), host=host_cls,
                    controller=None, link=Link, build=False, autoSetMacs=True,
                    waitConnected=False)
+
+
+def adopt_node_classes(topo, host_cls):
+    """Node classes a topology names itself (`addNode('r1', cls=LinuxRouter)`, as in
+    Mininet's examples) keep their behaviour but become tracked, namespace-entering
+    hosts; a switch class of the topology's own gives way to the chosen switch kind."""
+    for name in topo.hosts():
+        info = topo.nodeInfo(name)
+        cls = info.get('cls')
+        if cls is not None and not issubclass(cls, host_cls):
+            info['cls'] = type(f'Tracked{cls.__name__}', (host_cls, cls), {})
+            topo.setNodeInfo(name, info)
+    for name in topo.switches():
+        info = topo.nodeInfo(name)
+        if info.pop('cls', None) is not None:
+            topo.setNodeInfo(name, info)
 
 
 def start(net, switch):

@@ -1,0 +1,265 @@
+"""Any Mininet topology, and the catalogue of misconfigurations applied to it (real
+Mininet networks, under the Mininet lock):
+
+    flock /tmp/bindlab-mininet.lock /usr/bin/python3 -m pytest -q tests/test_derive.py
+
+- mn's built-ins (single,3 / linear,4 / tree,2,2) and a custom file with a Linux
+  router between two subnets: the derived bind and connect matrices pass, the
+  cross-subnet connects are `control`, the rest are predicted by rule;
+- mn's own loader and bindlab accept the same custom file; a broken file, a file
+  without `topos`, an unknown topology and misused options are exit 2;
+- each mutation on single,3 changes exactly the cells its rules say, on a fresh
+  network each time;
+- the seed's server against the fixed one under --mutate all: the mutation matrix
+  shows where each breaks, cell by cell.
+"""
+
+import importlib.machinery
+import importlib.util
+import json
+import os
+import sys
+
+import pytest
+
+import harness_util as hu
+
+REPO = hu.REPO
+sys.path.insert(0, REPO)
+from harness import cells as cellmod  # noqa: E402
+
+ROUTER_FILE = os.path.join(REPO, 'examples', 'topologies', 'two_subnets.py')
+RULE_PREDICTED = {'owner-binds', 'wildcard-binds', 'loopback-binds', 'listener-answers'}
+
+
+@pytest.fixture(autouse=True)
+def clean_machine():
+    yield from hu.root_and_clean()
+
+
+def run(tmp_path, *args):
+    """`harness run ARGS --out tmp`; (CompletedProcess, the run read back or None)."""
+    res = hu.harness('run', *args, '--out', str(tmp_path / 'out'))
+    try:
+        return res, cellmod.read_run(str(tmp_path / 'out'))
+    except Exception:
+        return res, None
+
+
+def by_cell(cells):
+    return {(c['host'], c['kind'], c['column']): c for c in cells}
+
+
+@pytest.mark.parametrize('spec, hosts', [('single,3', 3), ('linear,4', 4),
+                                          ('tree,2,2', 4)])
+def test_builtin_topology_is_derived_and_passes(tmp_path, spec, hosts):
+    """Every host binds every address (its own OK, the others' EADDRNOTAVAIL), the
+    wildcards and loopback, and one free address; every host reaches every host's
+    server.  All by rule on one layer-2 segment: no `control` cell."""
+    res, got = run(tmp_path, '--topo', spec, '--switch', 'lxbr')
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    (matrix,) = got.matrices
+    cells = matrix['cells']
+    addrs = [f'10.0.0.{n}' for n in range(1, hosts + 1)]
+    columns = addrs + ['0.0.0.0', '127.0.0.1', '::', '::1', '10.255.255.254']
+    assert len([c for c in cells if c['kind'] == 'bind']) == hosts * len(columns) * 2
+    assert len([c for c in cells if c['kind'] == 'connect']) == hosts * hosts * 2
+    cell = by_cell(cells)
+    for n in range(1, hosts + 1):
+        assert cell[(f'h{n}', 'bind', f'tcp 10.0.0.{n}')]['actual'] == 'OK'
+        other = addrs[n % hosts]
+        assert cell[(f'h{n}', 'bind', f'tcp {other}')]['actual'] == 'EADDRNOTAVAIL'
+        assert cell[(f'h{n}', 'connect', f'tcp {other}:7001')]['peer'] == \
+            f'h{(n % hosts) + 1}'
+    assert {c['rule'] for c in cells} == RULE_PREDICTED
+    assert all(c['verdict'] == 'pass' for c in cells)
+
+
+def test_single_topology_on_ovs_user(tmp_path):
+    """The same derived matrices on Open vSwitch's userspace datapath."""
+    res, got = run(tmp_path, '--topo', 'single,3', '--switch', 'ovs-user')
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    assert got.matrices[0]['environment']['switch'] == 'ovs-user'
+
+
+def test_custom_file_with_a_router(tmp_path):
+    """Two subnets behind a Linux router (a Node class of the file's own): the router
+    is a host of both subnets; same-subnet connects are predicted, cross-subnet ones
+    are `control` (measured on the same network), and everything passes."""
+    res, got = run(tmp_path, '--custom', ROUTER_FILE, '--topo', 'twosubnets')
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    cell = by_cell(got.matrices[0]['cells'])
+    assert cell[('h1', 'connect', 'tcp 10.0.1.12:7001')]['rule'] == 'listener-answers'
+    assert cell[('r1', 'connect', 'tcp 10.0.2.13:7001')]['rule'] == 'listener-answers'
+    across = cell[('h1', 'connect', 'tcp 10.0.2.13:7001')]
+    assert (across['rule'], across['actual'], across['peer']) == ('control', 'OK', 'h3')
+    assert 'measured' in across['reason']
+    assert cell[('r1', 'bind', 'tcp 10.0.2.1')]['actual'] == 'OK'
+    assert cell[('h1', 'bind', 'tcp 10.0.2.254')]['actual'] == 'EADDRNOTAVAIL'
+
+
+def test_mn_itself_accepts_the_same_file():
+    """mn's own --custom/--topo code loads the file and builds the Topo (no network
+    is started: mn's error path would run its machine-wide cleanup)."""
+    loader = importlib.machinery.SourceFileLoader('mn_script', '/usr/bin/mn')
+    spec = importlib.util.spec_from_loader('mn_script', loader)
+    mn = importlib.util.module_from_spec(spec)
+    loader.exec_module(mn)
+    runner = mn.MininetRunner.__new__(mn.MininetRunner)
+    runner.custom(None, '--custom', ROUTER_FILE, None)
+    topo = mn.buildTopo(mn.TOPOS, 'twosubnets')
+    assert sorted(topo.hosts()) == ['h1', 'h2', 'h3', 'h4', 'r1']
+
+
+@pytest.mark.parametrize('content, args, message', [
+    ('def broken(:\n', ['--topo', 'x'], 'SyntaxError'),
+    ('x = 1\n', ['--topo', 'x'], 'defines no `topos'),
+    (None, ['--topo', 'nosuch,3'], "unknown topology 'nosuch'"),
+    (None, ['--custom', ROUTER_FILE], '--custom FILE needs --topo'),
+    (None, ['--mutate', 'all'], '--mutate needs --topo'),
+    (None, ['--topo', 'single,3', '--mutate', 'addr-frob'], 'unknown mutation addr-frob'),
+    (None, ['--topo', 'single,3', '--mutate', 'all', '--mutate-hosts', 'h9'], 'no host h9'),
+    (None, ['--topo', 'torus,3,3'], 'close a loop'),
+])
+def test_bad_topology_input_exits_2(tmp_path, content, args, message):
+    """Exit 2 with a message, nothing built, no traceback."""
+    if content is not None:
+        path = tmp_path / 'custom.py'
+        path.write_text(content)
+        args = ['--custom', str(path)] + args
+    before = hu.snapshot()
+    res = hu.harness('run', *args, '--out', str(tmp_path / 'out'))
+    assert res.returncode == 2, res.stdout + res.stderr
+    assert message in res.stderr and 'Traceback' not in res.stderr, res.stderr
+    assert hu.snapshot() == before
+
+
+# -- mutations ---------------------------------------------------------------------------------
+
+def _cells(spec):
+    """'h1 b tcp 10.0.0.1=EADDRNOTAVAIL; ...' -> {(host, kind, column): actual}."""
+    out = {}
+    for item in spec.split(';'):
+        where, actual = item.strip().rsplit('=', 1)
+        host, kind, column = where.split(' ', 2)
+        out[(host, {'b': 'bind', 'c': 'connect'}[kind], column)] = actual
+    return out
+
+
+_H1_CONNECTS = ('h1 c tcp 10.0.0.2:7001={0}; h1 c tcp 10.0.0.3:7001={0}; '
+                'h1 c udp 10.0.0.2:7002={1}; h1 c udp 10.0.0.3:7002={1}')
+_TO_H1 = ('h2 c tcp 10.0.0.1:7001={0}; h2 c udp 10.0.0.1:7002={0}; '
+          'h3 c tcp 10.0.0.1:7001={0}; h3 c udp 10.0.0.1:7002={0}')
+_NEW_V6 = 'h1 b tcp fd00:bd::1={0}; h1 b udp fd00:bd::1={0}; ' \
+          'h2 b tcp fd00:bd::1={1}; h2 b udp fd00:bd::1={1}; ' \
+          'h3 b tcp fd00:bd::1={1}; h3 b udp fd00:bd::1={1}'
+# What each mutation of h1 changes on single,3 (and to what), by its rules.
+CHANGED_BY = {
+    'addr-del': 'h1 b tcp 10.0.0.1=EADDRNOTAVAIL; h1 b udp 10.0.0.1=EADDRNOTAVAIL; '
+                'h1 c tcp 10.0.0.1:7001=ENETUNREACH; h1 c udp 10.0.0.1:7002=ENETUNREACH; '
+                + _H1_CONNECTS.format('ENETUNREACH', 'ENETUNREACH') + '; ' +
+                _TO_H1.format('ETIMEDOUT'),
+    'addr-move': 'h1 b tcp 10.0.0.1=EADDRNOTAVAIL; h1 b udp 10.0.0.1=EADDRNOTAVAIL; '
+                 'h1 c tcp 10.0.0.1:7001=ENETUNREACH; h1 c udp 10.0.0.1:7002=ENETUNREACH; '
+                 + _H1_CONNECTS.format('ENETUNREACH', 'ENETUNREACH') +
+                 '; h2 b tcp 10.0.0.1=OK; h2 b udp 10.0.0.1=OK; '
+                 'h2 c tcp 10.0.0.1:7001=OK; h2 c udp 10.0.0.1:7002=ETIMEDOUT; '
+                 'h3 c tcp 10.0.0.1:7001=OK; h3 c udp 10.0.0.1:7002=ETIMEDOUT',
+    'ipv6-tentative': _NEW_V6.format('EADDRNOTAVAIL', 'EADDRNOTAVAIL'),
+    'ipv6-dadfailed': _NEW_V6.format('OK', 'EADDRNOTAVAIL'),
+    'ipv6-off': 'h1 b tcp ::1=EADDRNOTAVAIL; h1 b udp ::1=EADDRNOTAVAIL',
+    'link-down': _H1_CONNECTS.format('ENETUNREACH', 'ENETUNREACH') + '; ' +
+                 _TO_H1.format('ETIMEDOUT'),
+    'ports-narrow': 'h1 c tcp 10.0.0.1:7001=EADDRNOTAVAIL; h1 c udp 10.0.0.1:7002=EAGAIN; '
+                    + _H1_CONNECTS.format('EADDRNOTAVAIL', 'EAGAIN'),
+    'port-taken': '; '.join(f'h1 b {p} {a}=EADDRINUSE' for p in ('tcp', 'udp')
+                            for a in ('10.0.0.1', '0.0.0.0', '127.0.0.1', '::', '::1')),
+    'route-del': _H1_CONNECTS.format('ENETUNREACH', 'ENETUNREACH') + '; ' +
+                 _TO_H1.format('ETIMEDOUT'),
+    'fw-drop': 'h1 c tcp 10.0.0.1:7001=ETIMEDOUT; h1 c udp 10.0.0.1:7002=ETIMEDOUT; ' +
+               _TO_H1.format('ETIMEDOUT'),
+    'fw-reject': 'h1 c tcp 10.0.0.1:7001=ECONNREFUSED; h1 c udp 10.0.0.1:7002=ECONNREFUSED'
+                 '; ' + _TO_H1.format('ECONNREFUSED'),
+    'nonlocal-bind': '; '.join(f'h1 b {p} {a}=OK' for p in ('tcp', 'udp')
+                               for a in ('10.0.0.2', '10.0.0.3', '10.255.255.254')),
+}
+
+
+def test_each_mutation_changes_exactly_what_its_rules_say(tmp_path):
+    """--mutate all on h1 of single,3: every cell passes (bind effects and the
+    deterministic connect effects expected by rule, the rest observed), and the
+    cells that changed against the unmutated network are exactly the rule's, each
+    mutation on a fresh network (nothing of the one before remains)."""
+    res, got = run(tmp_path, '--topo', 'single,3', '--mutate', 'all',
+                   '--mutate-hosts', 'h1')
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    (matrix,) = got.matrices
+    entries = {m['name']: m for m in matrix['mutations']}
+    assert sorted(entries) == sorted(CHANGED_BY)
+    for name, spec in CHANGED_BY.items():
+        entry = entries[name]
+        changed = {(c['host'], c['kind'], c['column']): c['actual']
+                   for c in entry['cells'] if c['changed']}
+        assert changed == _cells(spec), name
+        assert entry['target'] == 'h1' and entry['problem'] is None
+        assert all(c['verdict'] == 'pass' for c in entry['cells']), name
+        assert entry['steps'] or name == 'port-taken', name
+    with open(os.path.join(got.folder, matrix['scenario'], 'mutations.json')) as f:
+        assert json.load(f)['mutations'][0]['cells'][0]['control'] is not None
+    with open(os.path.join(got.folder, 'junit.xml')) as f:
+        assert 'h2 under addr-move on h1' in f.read()
+
+
+def mutation_matrix(tmp_path, server):
+    res, got = run(tmp_path, '--topo', 'single,3', '--mutate', 'all', '--server', server)
+    _rows, _hosts, table = cellmod.mutation_matrix(got.matrices[0])
+    return res, table
+
+
+def test_seed_and_fixed_server_under_every_mutation(tmp_path):
+    """The server that binds 10.0.0.1 breaks with EADDRNOTAVAIL where h1 loses the
+    address, works where another host gains it or may bind it anyway, and meets a
+    taken port only on h1; the one that binds 0.0.0.0 survives everything except
+    port-taken."""
+    res, fixed = mutation_matrix(tmp_path / 'fixed', 'python3 examples/fixed_server.py')
+    assert res.returncode == 1           # port-taken breaks it: that is the finding
+    for (row, host), text in fixed.items():
+        name, target = row.split()
+        want = 'EADDRINUSE*!' if (name, target) == ('port-taken', host) else 'OK'
+        assert text == want, (row, host, text)
+    res, seed = mutation_matrix(tmp_path / 'seed', 'python3 examples/seed_server.py')
+    assert res.returncode == 1
+    special = {('addr-del h1', 'h1'): 'EADDRNOTAVAIL*!',
+               ('addr-move h1', 'h1'): 'EADDRNOTAVAIL*!', ('addr-move h1', 'h2'): 'OK*',
+               ('port-taken h1', 'h1'): 'EADDRINUSE*!',
+               ('nonlocal-bind h2', 'h2'): 'OK*', ('nonlocal-bind h3', 'h3'): 'OK*'}
+    for (row, host), text in seed.items():
+        want = special.get((row, host), 'OK' if host == 'h1' else 'EADDRNOTAVAIL!')
+        assert text == want, (row, host, text)
+
+
+def test_record_and_check_cover_mutations(tmp_path):
+    """--record writes the mutated cells into the expectation file (one line each,
+    with their mutation); --check against it passes; a changed mutated outcome is
+    named with its mutation."""
+    base = str(tmp_path / 'expect')
+    args = ['--topo', 'single,3', '--mutate', 'nonlocal-bind', '--mutate-hosts', 'h1',
+            '--baseline', base]
+    res = hu.harness('run', *args, '--record', '--out', str(tmp_path / 'a'))
+    assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
+    with open(os.path.join(base, 'single-3.json')) as f:
+        text = f.read()
+    assert '"mutation": "nonlocal-bind h1"' in text
+    res = hu.harness('run', *args, '--check', '--out', str(tmp_path / 'b'))
+    assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
+    path = os.path.join(base, 'single-3.json')
+    lines = text.splitlines()
+    at = next(i for i, ln in enumerate(lines) if '"mutation": "nonlocal-bind h1"' in ln
+              and '"column": "tcp 10.0.0.2"' in ln)
+    lines[at] = lines[at].replace('"actual": "OK"', '"actual": "EADDRNOTAVAIL"')
+    with open(path, 'w') as f:
+        f.write('\n'.join(lines) + '\n')
+    res = hu.harness('run', *args, '--check', '--out', str(tmp_path / 'c'))
+    assert res.returncode == 1
+    assert 'single-3 bind h1 tcp 10.0.0.2 [nonlocal-bind h1]: EADDRNOTAVAIL -> OK' \
+        in res.stdout
