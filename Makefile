@@ -99,11 +99,11 @@ mininet-test: deps-run
 lab: deps-run
 	@$(MAKE) --no-print-directory $(B)/netprobe
 	@test -n "$(SCENARIO)" || { echo "usage: sudo make lab SCENARIO=name (see: $(PYTHON) -m harness list)"; exit 2; }
-	$(PYTHON) -m harness.lab $(SCENARIO)
+	$(PYTHON) -m harness lab $(SCENARIO)
 
 # From another terminal, against the open lab: exit 0 solved, 1 not yet, 2 no lab open.
 check:
-	$(PYTHON) -m harness.lab check $(SCENARIO)
+	$(PYTHON) -m harness check $(SCENARIO)
 
 clean-net:
 	$(PYTHON) -m harness clean-net

@@ -13,7 +13,12 @@ __main__):
     session.py      around every network: lock, leftovers, switch (and OVS), signals,
                     the run's state file.  machine.py: root, Mininet, tools, firewall,
                     switch kinds, environment facts.
+    mutate.py       --mutate: the catalogue of misconfigurations, each on a fresh
+                    network; control and changed on every mutated cell.
     suite.py        scenario files loaded and validated, selected, sharded.
+    derive.py       --topo: the scenario derived from any topology as built (its
+                    World: addresses, routes, segments); topos.py loads topologies
+                    exactly as mn does (--custom FILE, --topo NAME,ARGS).
     runner.py       THE pipeline: LiveNetwork (build -> setup -> ready -> faults ->
                     servers) and run_scenario (probers -> observations -> judge).
       network.py      building and tearing down the Mininet network; ping readiness.
@@ -25,13 +30,15 @@ __main__):
       preconditions.py  what state a case needs before its call (held, listener).
       judge.py        THE judge: Observations -> cells; verdict() decides every cell.
     results.py      THE writer of result files (summary, junit, CSV, matrix.json);
-      report_page.py  report.html; report_svg.py its topology; markdown.py safe text.
+      report_page.py  report.html; report_grid.py its grids, report_svg.py its
+                      topology, markdown.py safe text and the lab sheets.
     console.py      what a person sees: progress, compact matrices.
     cells.py        the cell: fields, outcome words, wrong-peer rule, counts, and THE
                     reader of a run folder (every field checked).
     files.py        THE atomic writer (no symlink followed), run folders, latest.
     state.py        the run lock and the state file, so clean-net removes exactly
-                    what a run created.
+                    what a run created (and marked); procs.py: a process's identity
+                    (PID + start time + marker) and THE process stopper.
     scenario.py     the scenario API: data (Scenario, Case, Expect, Step, Server),
                     the rules, validate().
     errors.py       UsageError and friends: everything that means exit 2.

@@ -32,23 +32,22 @@ import os
 import re
 
 from . import REPO
-from .cells import read_run
+from .cells import all_cells, read_run
 from .files import write_file
 from .markdown import esc, render_markdown
+from .report_grid import (GRID_LIMIT, VERDICTS, cell_tables, matrix_grid,
+                          mutation_grid, too_large)
 from .report_svg import topology_svg
-from .scenario import column_label
 
 LABS_DIR = os.path.join(REPO, 'labs')
 KINDS = ('bind', 'connect')
-GRID_LIMIT = 5000          # cells of one kind above which the grid is left out
-VERDICTS = ('pass', 'fail', 'error')
-_MARK = {'pass': '\u2713', 'fail': '\u2717', 'error': '!'}
 
 
 def scenario_status(matrix):
-    """'error', 'fail' or 'pass' for a scenario, and its {verdict: count}."""
+    """'error', 'fail' or 'pass' for a scenario (its mutated cells included), and its
+    {verdict: count}."""
     counts = {v: 0 for v in VERDICTS}
-    for cell in matrix.get('cells') or ():
+    for cell in all_cells(dict(matrix, cells=matrix.get('cells') or [])):
         verdict = cell.get('verdict') if isinstance(cell, dict) else None
         counts[verdict if verdict in counts else 'error'] += 1
     if matrix.get('load_error') or matrix.get('problem') or counts['error']:
@@ -212,184 +211,24 @@ def _scenario_section(matrix, labs_dir):
         if not mine:
             continue
         if len(mine) > GRID_LIMIT:
-            out.append(_too_large(name, kind, mine))
+            out.append(too_large(name, kind, mine))
             continue
         protos = sorted({str(c.get('proto', 'tcp')) for c in mine})
         for proto in protos:
             out.append(matrix_grid(name, kind, [c for c in mine
                                                 if str(c.get('proto', 'tcp')) == proto],
                                    proto if len(protos) > 1 else ''))
-        out.append(_cell_tables(kind, mine))
+        out.append(cell_tables(kind, mine))
     other = [c for c in cells if c.get('kind') not in KINDS]
     if other:
         out.append(matrix_grid(name, 'other', other))
-        out.append(_cell_tables('other', other))
+        out.append(cell_tables('other', other))
+    out.append(mutation_grid(matrix))
     out.append(_faults(matrix))
     out.append(_environment(matrix.get('environment')))
     out.append(_lab_sheet(name, labs_dir))
     out.append('</section>')
     return '\n'.join(x for x in out if x)
-
-
-# -- matrices ------------------------------------------------------------------------
-
-def _too_large(scenario, kind, cells):
-    """A matrix above GRID_LIMIT cells (a benchmark-sized scale run): its counts and
-    only the cells that differ, so the page stays a page; the CSV has every cell."""
-    verdicts = {v: sum(1 for c in cells if c.get('verdict') == v) for v in VERDICTS}
-    label = 'Bind matrix' if kind == 'bind' else 'Connect matrix'
-    bad = [(n, c) for n, c in _numbered(cells) if c.get('verdict') != 'pass']
-    return (f'<h3>{label}</h3><p class="facts" data-matrix="{esc(scenario)}/{esc(kind)}" '
-            f'data-omitted="{len(cells)}">{len(cells)} cells: {verdicts["pass"]} pass, '
-            f'{verdicts["fail"]} fail, {verdicts["error"]} error. The grid is left out '
-            f'above {GRID_LIMIT} cells; every cell is in {esc(kind)}.csv and '
-            'matrix.json.</p>'
-            + (_cell_table(bad[:GRID_LIMIT], 'differs') if bad else ''))
-
-
-def cell_column(cell):
-    """The column label of a cell: its own 'column' (every harness cell has one)."""
-    return str(cell.get('column') or column_label(
-        str(cell.get('kind')), cell.get('proto', 'tcp'), str(cell.get('addr', '?')),
-        cell.get('port', '?'), [str(o) for o in cell.get('options') or ()]))
-
-
-def _outcome(value):
-    """An expected/actual value as text ('OK', 'EADDRNOTAVAIL', 'ERROR')."""
-    return 'ERROR' if value is None else str(value)
-
-
-def _title(cell):
-    """The hover text of a cell: where, expected vs actual, reason, rule, message."""
-    lines = [f'{cell.get("host")} {cell.get("kind")} {cell_column(cell)}'
-             f' port {cell.get("port")}',
-             f'expected {_outcome(cell.get("expected"))}, actual '
-             f'{_outcome(cell.get("actual"))}: {cell.get("verdict")}']
-    for key in ('reason', 'rule', 'message', 'expected_peer', 'peer', 'local',
-                'elapsed_us'):
-        if cell.get(key) not in (None, ''):
-            lines.append(f'{key}: {cell[key]}')
-    return '\n'.join(lines)
-
-
-def matrix_grid(scenario, kind, cells, proto=''):
-    """A colour-coded grid: rows hosts, columns addresses or endpoints, one per cell.
-
-    proto: when a matrix has both TCP and UDP cells it is drawn as one grid per
-    protocol (narrower); the grid's heading names it.  Cell numbers restart per grid
-    and match the numbers in the cell tables (see _cell_tables, which numbers in the
-    same order: by protocol, then matrix.json order).
-
-    A host that has several cells for one column (the same endpoint probed twice,
-    e.g. held connects) gets extra columns "LABEL #2", "#3" ..., so every cell of
-    matrix.json is exactly one grid cell.  Cells are numbered; the table under the
-    grid uses the same numbers.
-    """
-    hosts, columns, where, seen = [], [], {}, {}
-    for n, cell in _numbered(cells):
-        host, col = str(cell.get('host', '?')), cell_column(cell)
-        k = seen[(host, col)] = seen.get((host, col), 0) + 1
-        if k > 1:
-            col = f'{col} #{k}'
-        if host not in hosts:
-            hosts.append(host)
-        if col not in columns:
-            columns.append(col)
-        where[(host, col)] = (n, cell)
-    label = 'Bind matrix' if kind == 'bind' else (
-        'Connect matrix' if kind == 'connect' else 'Other cells')
-    label += f' ({esc(proto)})' if proto else ''
-    verdicts = {v: sum(1 for c in cells if c.get('verdict') == v) for v in VERDICTS}
-    head = ''.join(f'<th scope="col" title="{esc(c)}">{esc(c)}</th>' for c in columns)
-    body = []
-    for host in hosts:
-        tds = []
-        for col in columns:
-            entry = where.get((host, col))
-            tds.append(_grid_cell(scenario, kind, *entry) if entry else
-                       '<td class="v-none" title="not probed">\u00b7</td>')
-        body.append(f'<tr><th scope="row">{esc(host)}</th>{"".join(tds)}</tr>')
-    summary = (f'{len(cells)} cells: {verdicts["pass"]} pass, {verdicts["fail"]} fail, '
-               f'{verdicts["error"]} error')
-    return (f'<h3>{label}</h3>'
-            f'<p class="facts">rows: the host that made the call; columns: '
-            f'{"the address it binds" if kind == "bind" else "the endpoint it reaches"}'
-            f'. {esc(summary)}</p>'
-            f'<div class="grid-wrap"><table class="grid" data-matrix="{esc(scenario)}/'
-            f'{esc(kind)}" data-proto="{esc(proto)}" data-cells="{len(cells)}"><thead>'
-            f'<tr><th></th>{head}</tr></thead><tbody>{"".join(body)}</tbody></table></div>')
-
-
-def _grid_cell(scenario, kind, n, cell):
-    """One <td> of a grid: the actual outcome (and who answered a connect), and the
-    expected outcome under it when they differ."""
-    verdict = cell.get('verdict') if cell.get('verdict') in VERDICTS else 'error'
-    actual, expected = _outcome(cell.get('actual')), _outcome(cell.get('expected'))
-    shown = actual
-    if cell.get('peer') and actual == 'OK':
-        shown = f'OK \u2192{cell["peer"]}'
-    if cell.get('expected_peer') and expected == 'OK':
-        expected = f'OK \u2192{cell["expected_peer"]}'
-    exp = '' if verdict == 'pass' else f'<span class="exp">expected {esc(expected)}</span>'
-    attrs = (f'class="v-{verdict}" data-matrix="{esc(scenario)}/{esc(kind)}" '
-             f'data-kind="{esc(cell.get("kind"))}" data-verdict="{verdict}" '
-             f'data-host="{esc(cell.get("host"))}" data-column="{esc(cell_column(cell))}" '
-             f'data-expected="{esc(expected)}" data-actual="{esc(actual)}" '
-             f'title="{esc(_title(cell))}"')
-    return (f'<td {attrs}><span class="no">{n}</span>{_MARK[verdict]} {esc(shown)}'
-            f'{exp}</td>')
-
-
-def _numbered(cells):
-    """[(number, cell)]: a cell's number is its position among the cells of its
-    kind and protocol, so the number in a grid and in the tables agree."""
-    counters, out = {}, []
-    for cell in cells:
-        key = (cell.get('kind'), str(cell.get('proto', 'tcp')))
-        counters[key] = counters.get(key, 0) + 1
-        out.append((counters[key], cell))
-    return out
-
-
-def _cell_tables(kind, cells):
-    """The reasons, inline: a table of the cells that differ (always shown, when there
-    are any) and a folded table of every cell of this kind."""
-    numbered = _numbered(cells)
-    bad = [(n, c) for n, c in numbered if c.get('verdict') != 'pass']
-    out = []
-    if bad:
-        out.append(f'<p><strong>{len(bad)} {esc(kind)} cell(s) differ or could not be '
-                   'measured:</strong></p>' + _cell_table(bad, 'differs'))
-    out.append(f'<details class="reasons"><summary>Every {esc(kind)} cell with its '
-               f'reason ({len(cells)})</summary>{_cell_table(numbered, "all")}</details>')
-    return ''.join(out)
-
-
-def _cell_table(numbered, which):
-    """Rows of (number, cell): where, expected, actual, verdict, reason, rule, note."""
-    rows = []
-    for n, cell in numbered:
-        verdict = cell.get('verdict') if cell.get('verdict') in VERDICTS else 'error'
-        note = cell.get('message') or ''
-        if cell.get('peer'):
-            note = f'{note} answered by {cell["peer"]}'.strip()
-        if cell.get('expected_peer') and cell.get('peer') != cell.get('expected_peer'):
-            note = f'{note} (expected an answer from {cell["expected_peer"]})'.strip()
-        if cell.get('local'):
-            note = f'{note} local {cell["local"]}'.strip()
-        rows.append(
-            f'<tr class="r-{verdict}"><td>{esc(cell.get("proto", ""))} {n}</td>'
-            f'<td>{esc(cell.get("host"))}</td>'
-            f'<td><code>{esc(cell_column(cell))}</code></td><td>{esc(cell.get("port"))}'
-            f'</td><td>{esc(_outcome(cell.get("expected")))}</td>'
-            f'<td>{esc(_outcome(cell.get("actual")))}</td>'
-            f'<td><span class="badge st-{verdict}">{verdict}</span></td>'
-            f'<td>{esc(cell.get("reason"))}</td><td>{esc(cell.get("rule"))}</td>'
-            f'<td>{esc(note)}</td></tr>')
-    return (f'<table class="cells" data-table="{which}"><thead><tr>'
-            '<th>#</th><th>host</th><th>column</th><th>port</th><th>expected</th>'
-            '<th>actual</th><th>verdict</th><th>reason</th><th>rule</th><th>note</th>'
-            '</tr></thead><tbody>' + ''.join(rows) + '</tbody></table>')
 
 
 # -- faults, environment ---------------------------------------------------------------
