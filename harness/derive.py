@@ -13,7 +13,8 @@ hang off the same switches).  Then:
                     host holds, the wildcards, loopback, and one address of each
                     subnet that nobody holds; rules owner-binds, wildcard-binds,
                     loopback-binds.
-    connect matrix  every host runs a netprobe server (TCP SERVE_PORT, UDP
+    connect matrix  (each connect with a 300 ms timeout) every host runs a
+                    netprobe server (TCP SERVE_PORT, UDP
                     SERVE_PORT + 1, dual-stack where IPv6 is on); every host connects
                     to every address of every host.  On one segment and one subnet
                     (or to its own address) the rule listener-answers predicts OK from
@@ -34,11 +35,15 @@ from typing import Dict, List, Set, Tuple
 from .errors import UsageError
 from .faults import apply_steps
 from .topos import load_topos, scenario_name, topo_factory
-from .scenario import (OK, RULES, Expect, Scenario, Server, bind, connect,
+from .scenario import (OK, RULES, Expect, Scenario, Server, bind, connect, endpoint,
                        expect_bind)
 
 BIND_PORT = 6677
 SERVE_PORT = 7001
+# A silent path costs this much per cell; an answer on these emulated links takes
+# well under a millisecond.  The kernel's own verdict for a silent TCP peer comes
+# after ~130 s: a cell that times out says ETIMEDOUT at this timeout, by rule.
+CONNECT_TIMEOUT = 'timeout=300'
 
 
 def derived(spec, custom_files, mutation=None):
@@ -298,7 +303,8 @@ def connect_cases(world):
                 for proto, port in (('tcp', SERVE_PORT), ('udp', SERVE_PORT + 1)):
                     cases.append(connect(src, a.addr, port,
                                          expect_connect_in(world, src, a.addr, proto),
-                                         proto))
+                                         proto, (CONNECT_TIMEOUT,),
+                                         f'{proto} {endpoint(a.addr, port)}'))
     return cases
 
 

@@ -19,7 +19,7 @@ from typing import Callable
 from .derive import BIND_PORT, SERVE_PORT, Addr, NotApplicable
 from .errors import UsageError
 from .judge import verdict
-from .scenario import Server, Step, run, sysctl, wait_dad
+from .scenario import Server, Step, run, sysctl
 
 ULA = 'fd00:bd::'       # an IPv6 address for a host that has none: fd00:bd::<n>/64
 
@@ -133,9 +133,15 @@ def ipv6_dadfailed(world, t):
     other, intf = _peer_on_segment(world, t, a.intf)
     if not world.v6.get(other):
         raise NotApplicable(f'IPv6 is disabled on {other}')
-    steps += [run(other, ['ip', 'addr', 'add', f'{a.addr}/64', 'dev', intf],
+    steps += [sysctl(other, f'net.ipv6.neigh.{intf}.retrans_time_ms', 100,
+                     why='DAD probes 100 ms apart (it fails in 0.1 s, not 1 s)'),
+              sysctl(other, f'net.ipv6.conf.{intf}.router_solicitation_delay', 0,
+                     why='and DAD starts at once (no random delay of up to 1 s)'),
+              run(other, ['ip', 'addr', 'add', f'{a.addr}/64', 'dev', intf],
                   why=f'{other} is given {t}\'s address {a.addr}: its DAD fails'),
-              wait_dad(other, intf, why='wait until DAD has failed')]
+              run(other, ['ip', '-6', 'addr', 'show', 'dev', intf, 'to', f'{a.addr}/128',
+                          'tentative', '-dadfailed'], why='wait until its DAD has failed',
+                  until='empty-stdout')]
     world.tentative.setdefault(other, set()).add(a.addr)
     world.unpredictable.update({(other, '*6'), (other, a.addr)})
     return steps, []
