@@ -212,3 +212,20 @@ uninstall:
 		$(DESTDIR)$(mandir)/man1/bindlab.1 $(DESTDIR)$(mandir)/man1/netprobe.1 \
 		$(DESTDIR)$(mandir)/man7/libbindtrace.7 $(DESTDIR)$(bashcompletiondir)/bindlab
 	rm -rf $(DESTDIR)$(pkgdatadir) $(DESTDIR)$(pkglibdir) $(DESTDIR)$(pythondir)/bindlab
+
+# -- the Debian package: debhelper (debian/), built from a copy of the tree ----------
+# dpkg-buildpackage writes into the folder above the tree, so the tree is copied to
+# $(DEB_DIR)/bindlab-$(VERSION)/ (without build/, results/ and caches) and the
+# package lands in $(DEB_DIR)/.  lintian then checks it; errors fail the target.
+DEB_DIR := $(B)/deb
+
+deb:
+	@scripts/install-debs $(DEBS_DEB)
+	@v=$$(dpkg-parsechangelog -S Version); test "$$v" = "$(VERSION)" || { echo \
+		"bindlab: debian/changelog says $$v, harness/__init__.py says $(VERSION): add a changelog entry (dch -v $(VERSION))" >&2; exit 2; }
+	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/bindlab-$(VERSION)
+	tar -cf - --exclude=./build --exclude=./results --exclude-vcs --exclude=__pycache__ \
+		--exclude=.pytest_cache . | tar -xf - -C $(DEB_DIR)/bindlab-$(VERSION)
+	cd $(DEB_DIR)/bindlab-$(VERSION) && dpkg-buildpackage -b -us -uc
+	lintian --fail-on error --display-info $(DEB_DIR)/bindlab_$(VERSION)_*.changes
+	@ls -l $(DEB_DIR)/*.deb
