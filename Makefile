@@ -22,11 +22,11 @@ TRACE_HDRS := $(wildcard csrc/trace/*.h)
 DEBS_BUILD := gcc make libc6-dev
 DEBS_RUN := mininet openvswitch-switch iproute2 iputils-ping bridge-utils nftables \
 	procps ethtool python3
-DEBS_TEST := libcmocka-dev python3-pytest valgrind socat netcat-openbsd chromium \
-	python3-pexpect scdoc man-db
 # ... to write the man pages (make man, make install), to build the Debian package.
 DEBS_MAN := scdoc
 DEBS_DEB := build-essential dpkg-dev debhelper dh-python python3 scdoc lintian
+DEBS_TEST := libcmocka-dev python3-pytest valgrind socat netcat-openbsd chromium \
+	python3-pexpect man-db $(DEBS_DEB)
 
 .PHONY: all help deps-build deps-run deps-test test unit itest mininet-test clean-net \
 	bench fuzz clean lab check man install uninstall deb
