@@ -25,6 +25,7 @@ from .runner import run_scenario
 from .session import Session
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+PROG = 'python3 -m harness'     # bin/bindlab passes prog='bindlab'
 
 
 def default_out():
@@ -33,7 +34,7 @@ def default_out():
     return os.path.abspath('results') if INSTALLED else os.path.join(REPO, 'results')
 
 
-def parse_args(argv, prog='python3 -m harness'):
+def parse_args(argv, prog=PROG):
     parser = argparse.ArgumentParser(
         prog=prog, description='Run bindlab scenarios on Mininet.',
         epilog='also: `lab SCENARIO [--switch K]` opens a scenario as an interactive lab; '
@@ -145,7 +146,7 @@ def cmd_clean_net(_args):
 COMMANDS = {'list': cmd_list, 'run': cmd_run, 'clean-net': cmd_clean_net}
 
 
-def main(argv=None, prog='python3 -m harness'):
+def main(argv=None, prog=PROG):
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] == 'help':              # `help [COMMAND]`: COMMAND --help
         argv = argv[1:2] + ['--help']
