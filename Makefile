@@ -22,11 +22,14 @@ TRACE_HDRS := $(wildcard csrc/trace/*.h)
 DEBS_BUILD := gcc make libc6-dev
 DEBS_RUN := mininet openvswitch-switch iproute2 iputils-ping bridge-utils nftables \
 	procps ethtool python3
+# ... to write the man pages (make man, make install), to build the Debian package.
+DEBS_MAN := scdoc
+DEBS_DEB := build-essential dpkg-dev debhelper dh-python python3 scdoc lintian
 DEBS_TEST := libcmocka-dev python3-pytest valgrind socat netcat-openbsd chromium \
-	python3-pexpect
+	python3-pexpect man-db $(DEBS_DEB)
 
 .PHONY: all help deps-build deps-run deps-test test unit itest mininet-test clean-net \
-	bench fuzz clean lab check
+	bench fuzz clean lab check man install uninstall deb
 
 all: $(B)/netprobe $(B)/libbindtrace.so
 
@@ -39,6 +42,11 @@ help:
 	@echo "sudo make check [SCENARIO=name] re-probe the open lab: what changed, is it solved"
 	@echo "sudo make bench      benchmarks, printed as ratios"
 	@echo "make fuzz            a short libFuzzer run of the plan and address parsers"
+	@echo "make man             the man pages bindlab(1), netprobe(1), libbindtrace(7) in $(B)/man/"
+	@echo "sudo make install [PREFIX=/usr] [DESTDIR=dir]   install bindlab, netprobe, the tracer,"
+	@echo "                     scenarios, labs, examples, man pages, completion, pytest plugin"
+	@echo "sudo make uninstall [PREFIX=...]   remove exactly what make install put there"
+	@echo "make deb             the Debian package $(B)/deb/bindlab_$(VERSION)_*.deb (debhelper), lintian-checked"
 
 $(B)/netprobe: csrc/main.c $(LIB_SRCS) $(HDRS)
 	@mkdir -p $(B)
@@ -133,3 +141,91 @@ bench: deps-test
 
 clean:
 	rm -rf $(B)
+
+# -- man pages: one scdoc source each in man/, rendered into $(B)/man/ -----------------
+MAN_PAGES := $(B)/man/bindlab.1 $(B)/man/netprobe.1 $(B)/man/libbindtrace.7
+
+man:
+	@scripts/install-debs $(DEBS_MAN)
+	@$(MAKE) --no-print-directory $(MAN_PAGES)
+
+$(B)/man/%: man/%.scd
+	@mkdir -p $(B)/man
+	scdoc < $< > $@.tmp && mv $@.tmp $@
+
+# -- installing: GNU conventions, `make install [PREFIX=/usr] [DESTDIR=/stage]` --------
+# The harness and its data keep the clone's layout under $(pkgdatadir), so it finds
+# topologies/, labs/, expectations/ and examples/ as in a clone.  Three pointers are
+# rewritten on the way, each relative to where it lies so that a DESTDIR tree runs
+# in place: the marked lines of harness/__init__.py (where netprobe and the tracer
+# are), HOME in bin/bindlab and in bindlab/__init__.py (where the harness is).
+PREFIX ?= /usr/local
+prefix ?= $(PREFIX)
+exec_prefix ?= $(prefix)
+bindir ?= $(exec_prefix)/bin
+libdir ?= $(exec_prefix)/lib
+datarootdir ?= $(prefix)/share
+datadir ?= $(datarootdir)
+mandir ?= $(datarootdir)/man
+bashcompletiondir ?= $(datarootdir)/bash-completion/completions
+# Where $(PYTHON) finds the bindlab package (pytest -p bindlab.pytest_plugin).
+pythondir ?= $(if $(filter /usr,$(prefix)),/usr/lib/python3/dist-packages,$(prefix)/lib/python$(PYTHON_VERSION)/dist-packages)
+PYTHON_VERSION = $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+pkgdatadir = $(datadir)/bindlab
+pkglibdir = $(libdir)/bindlab
+INSTALL ?= install
+VERSION := $(shell sed -n "s/^__version__ = '\(.*\)'$$/\1/p" harness/__init__.py)
+DATA_FILES := $(wildcard harness/*.py topologies/*.py labs/*.md expectations/*.md \
+	expectations/*.json examples/*.md examples/*.py examples/pytest/*.py)
+# $(call relpath,TO,FROM): TO relative to FROM, as text (no symlink resolved).
+relpath = $(shell realpath -ms --relative-to='$(2)' '$(1)')
+
+install: all man
+	$(INSTALL) -d $(DESTDIR)$(bindir) $(DESTDIR)$(pkglibdir) $(DESTDIR)$(pythondir)/bindlab \
+		$(DESTDIR)$(mandir)/man1 $(DESTDIR)$(mandir)/man7 $(DESTDIR)$(bashcompletiondir)
+	$(INSTALL) -m 755 $(B)/netprobe $(DESTDIR)$(bindir)/netprobe
+	$(INSTALL) -m 644 $(B)/libbindtrace.so $(DESTDIR)$(pkglibdir)/libbindtrace.so
+	@for f in $(DATA_FILES); do \
+		d=$(DESTDIR)$(pkgdatadir)/$$(dirname $$f); mode=644; \
+		if [ -x $$f ]; then mode=755; fi; \
+		$(INSTALL) -d $$d && $(INSTALL) -m $$mode $$f $$d/ || exit 1; \
+	done
+	sed -i -e "s|^INSTALLED = False |INSTALLED = True |" \
+		-e "s|^PROGRAMS = 'build' |PROGRAMS = '$(call relpath,$(bindir),$(pkgdatadir))' |" \
+		-e "s|^LIBRARIES = 'build' |LIBRARIES = '$(call relpath,$(pkglibdir),$(pkgdatadir))' |" \
+		$(DESTDIR)$(pkgdatadir)/harness/__init__.py
+	test "$$(grep -c -e '^INSTALLED = True ' -e "^PROGRAMS = '\.\." -e "^LIBRARIES = '\.\." \
+		$(DESTDIR)$(pkgdatadir)/harness/__init__.py)" = 3
+	sed -e "1s|.*|#!$(PYTHON)|" \
+		-e "s|^HOME = '..' |HOME = '$(call relpath,$(pkgdatadir),$(bindir))' |" \
+		bin/bindlab > $(DESTDIR)$(bindir)/bindlab
+	chmod 755 $(DESTDIR)$(bindir)/bindlab
+	$(INSTALL) -m 644 bindlab/*.py $(DESTDIR)$(pythondir)/bindlab/
+	sed -i -e "s|^HOME = '..' |HOME = '$(call relpath,$(pkgdatadir),$(pythondir)/bindlab)' |" \
+		$(DESTDIR)$(pythondir)/bindlab/__init__.py
+	$(INSTALL) -m 644 $(B)/man/bindlab.1 $(B)/man/netprobe.1 $(DESTDIR)$(mandir)/man1/
+	$(INSTALL) -m 644 $(B)/man/libbindtrace.7 $(DESTDIR)$(mandir)/man7/
+	$(INSTALL) -m 644 completion/bindlab $(DESTDIR)$(bashcompletiondir)/bindlab
+
+uninstall:
+	rm -f $(DESTDIR)$(bindir)/bindlab $(DESTDIR)$(bindir)/netprobe \
+		$(DESTDIR)$(mandir)/man1/bindlab.1 $(DESTDIR)$(mandir)/man1/netprobe.1 \
+		$(DESTDIR)$(mandir)/man7/libbindtrace.7 $(DESTDIR)$(bashcompletiondir)/bindlab
+	rm -rf $(DESTDIR)$(pkgdatadir) $(DESTDIR)$(pkglibdir) $(DESTDIR)$(pythondir)/bindlab
+
+# -- the Debian package: debhelper (debian/), built from a copy of the tree ----------
+# dpkg-buildpackage writes into the folder above the tree, so the tree is copied to
+# $(DEB_DIR)/bindlab-$(VERSION)/ (without build/, results/ and caches) and the
+# package lands in $(DEB_DIR)/.  lintian then checks it; errors fail the target.
+DEB_DIR := $(B)/deb
+
+deb:
+	@scripts/install-debs $(DEBS_DEB)
+	@v=$$(dpkg-parsechangelog -S Version); test "$$v" = "$(VERSION)" || { echo \
+		"bindlab: debian/changelog says $$v, harness/__init__.py says $(VERSION): add a changelog entry (dch -v $(VERSION))" >&2; exit 2; }
+	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/bindlab-$(VERSION)
+	tar -cf - --exclude=./build --exclude=./results --exclude-vcs --exclude=__pycache__ \
+		--exclude=.pytest_cache . | tar -xf - -C $(DEB_DIR)/bindlab-$(VERSION)
+	cd $(DEB_DIR)/bindlab-$(VERSION) && dpkg-buildpackage -b -us -uc
+	lintian --fail-on error --display-info $(DEB_DIR)/bindlab_$(VERSION)_*.changes
+	@ls -l $(DEB_DIR)/*.deb

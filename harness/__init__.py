@@ -1,11 +1,12 @@
 """bindlab's harness: run scenarios on Mininet networks and judge every socket call.
 
 Where a cell of a matrix comes from, top to bottom (a module uses only modules named
-below it; `python3 -m harness` enters at cli.py, and nothing imports cli or
-__main__):
+below it; `python3 -m harness` and the `bindlab` command (bin/bindlab) enter at
+cli.py, and nothing imports cli or __main__; the `bindlab` Python package beside
+this one, for users' own code and pytest suites, sits on top of them all):
 
     cli.py          the command line: list | run | clean-net | lab | check | diff |
-                    record | verify | merge; thin, maps errors to exit statuses.
+                    record | verify | merge | help; thin, maps errors to exit statuses.
     lab.py          the teaching lab (Mininet CLI with check/goal/matrix/sheet);
     goals.py          a lab sheet's goal block and whether it holds.
     baseline.py     golden expectation files (--record/--check, diff, record, verify).
@@ -67,9 +68,35 @@ owned by state.py alone.
 
 Exit status of `python3 -m harness run`: 0 every cell passed, 1 some cell failed or
 could not be measured, 2 usage or environment error (nothing was built).
+
+Where things are (this module is the one place that knows):
+    REPO          the folder above this package, holding topologies/, labs/,
+                  expectations/, examples/: the clone, or $(datadir)/bindlab once
+                  installed (`make install` copies them with the same layout).
+    program_path  netprobe, libbindtrace.so: build/ of the clone, or where `make
+                  install` put them ($(bindir), $(libdir)/bindlab).  `make install`
+                  rewrites the three lines marked below in the installed copy of this
+                  file, with paths relative to REPO, so a DESTDIR tree runs where it
+                  lies.  $NETPROBE and $BINDTRACE_LIB still override (probe.py,
+                  launches.py).
+    INSTALLED     True in an installed copy: results then go to ./results of the
+                  current folder instead of the clone's results/ (cli.py).
+__version__ is bindlab's one version string (`bindlab --version`; `make deb` checks
+that debian/changelog says the same).
 """
 
 import os
 
+__version__ = '0.1.0'
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+INSTALLED = False       # make install: True
+PROGRAMS = 'build'      # make install: $(bindir), relative to REPO
+LIBRARIES = 'build'     # make install: $(libdir)/bindlab, relative to REPO
 PREFIX = 'bindlab: '
+
+
+def program_path(name):
+    """The path of one of bindlab's programs (netprobe) or libraries (a .so)."""
+    where = LIBRARIES if name.endswith('.so') else PROGRAMS
+    return os.path.normpath(os.path.join(REPO, where, name))

@@ -1,6 +1,8 @@
-"""The command line: python3 -m harness list | run | clean-net | lab | check | diff |
-record | verify | merge.  Thin: each command is a few calls into the modules that do
-the work; nothing imports this module but __main__.py.
+"""The command line: python3 -m harness (or `bindlab`, bin/bindlab) list | run |
+clean-net | lab | check | diff | record | verify | merge | help.  Thin: each command
+is a few calls into the modules that do the work; nothing imports this module but
+__main__.py and bin/bindlab.  `help COMMAND` is `COMMAND --help`; `--version` prints
+harness.__version__.
 
 Exit status: 0 every cell passed; 1 some cell failed or could not be measured (or
 clean-net could not remove everything, or a baseline changed); 2 usage or environment
@@ -13,8 +15,8 @@ import os
 import sys
 import time
 
-from . import (REPO, baseline, derive, lab, machine, merge, mutate, probe, results, state,
-               suite, userprog)
+from . import (INSTALLED, REPO, __version__, baseline, derive, lab, machine, merge,
+               mutate, probe, results, state, suite, userprog)
 from .console import log, print_matrices, print_mutations, scenario_line, warn
 from .errors import Interrupted, UsageError
 from .files import check_latest
@@ -23,21 +25,31 @@ from .runner import run_scenario
 from .session import Session
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+PROG = 'python3 -m harness'     # bin/bindlab passes prog='bindlab'
 
 
-def parse_args(argv):
+def default_out():
+    """Where results go without --out: the clone's results/, or ./results of the
+    current folder for an installed bindlab (harness/__init__.py: INSTALLED)."""
+    return os.path.abspath('results') if INSTALLED else os.path.join(REPO, 'results')
+
+
+def parse_args(argv, prog=PROG):
     parser = argparse.ArgumentParser(
-        prog='python3 -m harness', description='Run bindlab scenarios on Mininet.',
+        prog=prog, description='Run bindlab scenarios on Mininet.',
         epilog='also: `lab SCENARIO [--switch K]` opens a scenario as an interactive lab; '
                '`check [SCENARIO]` re-probes the open lab (exit 0 solved, 1 not yet, '
                '2 no lab open)')
+    parser.add_argument('--version', action='version', version=f'bindlab {__version__}')
     sub = parser.add_subparsers(dest='command', required=True)
     lst = sub.add_parser('list', help='the scenarios, one line each')
     lst.add_argument('--scenario-file', action='append', default=[], metavar='FILE')
     run = sub.add_parser('run', help='run scenarios (default: the default suite)')
     run.add_argument('scenarios', nargs='*', metavar='SCENARIO')
     run.add_argument('--switch', choices=machine.SWITCH_KINDS, default='auto')
-    run.add_argument('--out', default=os.path.join(REPO, 'results'), metavar='DIR')
+    run.add_argument('--out', default=default_out(), metavar='DIR',
+                     help='write the run into DIR/<run-id> (default: results/ of the '
+                          'clone; ./results when installed)')
     run.add_argument('--shard', default='1/1', metavar='K/N',
                      help='run only the K-th of N slices of the selected scenarios')
     run.add_argument('--scenario-file', action='append', default=[], metavar='FILE',
@@ -59,6 +71,9 @@ def parse_args(argv):
     sub.add_parser('clean-net', help='remove what a killed run recorded as its own')
     baseline.add_commands(sub)      # diff, record, verify: they set args.handler
     merge.add_command(sub)
+    # Listed for the usage line only: main() turns `help X` into `X --help`.
+    sub.add_parser('help', help='the options of one command: help COMMAND').add_argument(
+        'topic', nargs='?', metavar='COMMAND')
     return parser.parse_args(argv)
 
 
@@ -172,11 +187,13 @@ def cmd_clean_net(_args):
 COMMANDS = {'list': cmd_list, 'run': cmd_run, 'clean-net': cmd_clean_net}
 
 
-def main(argv=None):
+def main(argv=None, prog=PROG):
     argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == 'help':              # `help [COMMAND]`: COMMAND --help
+        argv = argv[1:2] + ['--help']
     if argv and argv[0] in ('lab', 'check'):     # the interactive lab, same exit codes
         return lab.main(argv[1:] if argv[0] == 'lab' else argv)
-    args = parse_args(argv)
+    args = parse_args(argv, prog)
     try:
         return COMMANDS.get(args.command, getattr(args, 'handler', None))(args)
     except (UsageError, state.LockBusy) as exc:

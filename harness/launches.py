@@ -27,7 +27,7 @@ import subprocess
 import threading
 import time
 
-from . import REPO, procs
+from . import procs, program_path
 from .errors import UsageError
 from .scenario import OK
 
@@ -44,9 +44,10 @@ class ProgramError(UsageError):
 # -- the program's binary: tracer or observation -----------------------------------------
 
 def tracer_path():
-    """The tracer library: $BINDTRACE_LIB, else build/libbindtrace.so."""
+    """The tracer library: $BINDTRACE_LIB, else build/libbindtrace.so of the clone, or
+    the installed one (harness/__init__.py: program_path)."""
     return os.path.abspath(os.environ.get('BINDTRACE_LIB') or
-                           os.path.join(REPO, 'build', 'libbindtrace.so'))
+                           program_path('libbindtrace.so'))
 
 
 def resolve(command):

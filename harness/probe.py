@@ -23,7 +23,7 @@ import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from . import REPO, procs
+from . import procs, program_path
 from .errors import UsageError
 from .judge import Observation
 
@@ -39,8 +39,9 @@ class ProbeError(UsageError):
 
 
 def netprobe_path():
-    """The probe binary: $NETPROBE, else build/netprobe in the repository."""
-    path = os.environ.get('NETPROBE') or os.path.join(REPO, 'build', 'netprobe')
+    """The probe binary: $NETPROBE, else build/netprobe of the clone, or the installed
+    one (harness/__init__.py: program_path)."""
+    path = os.environ.get('NETPROBE') or program_path('netprobe')
     if not (os.path.isfile(path) and os.access(path, os.X_OK)):
         raise ProbeError(f'netprobe not found at {path}: run `make` first '
                          '(or set NETPROBE to the binary)')
