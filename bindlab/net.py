@@ -30,11 +30,11 @@ import subprocess
 from contextlib import contextmanager
 from dataclasses import replace
 
-from harness import cells, machine, probe, suite
+from harness import cells, derive, machine, probe, suite
 from harness.console import log
 from harness.errors import UsageError
 from harness.lab import probe_cells
-from harness.launches import stop
+from harness.procs import stop
 from harness.results import new_run_id
 from harness.runner import LiveNetwork
 from harness.scenario import Expect, bind, connect, explicit, validate
@@ -53,17 +53,17 @@ class NetworkError(UsageError):
     """The scenario's network could not be built or made ready (the message says why)."""
 
 
-def scenario_for(name, scenario_files=()):
-    """The Scenario called name, from the installed topologies/ or scenario_files.
-
-    The one place a network's scenario is chosen: a scenario derived from a Mininet
-    topology (the harness's --custom FILE --topo NAME, in the making) joins here.
-    """
+def scenario_for(name, scenario_files=(), topo=None, custom=()):
+    """The Scenario called name, from the installed topologies/ or scenario_files;
+    or, with topo, the one derived from that Mininet topology (--custom FILE
+    --topo NAME,ARGS as the harness and mn take them: harness/derive.py)."""
+    if topo:
+        return derive.derived(topo, [os.path.abspath(p) for p in custom])
     return suite.find(name, scenario_files)
 
 
 @contextmanager
-def network(scenario, switch='auto', scenario_files=()):
+def network(scenario=None, switch='auto', scenario_files=(), topo=None, custom=()):
     """The live network of the scenario named, a Net, for the `with` body.
 
     Raises UsageError (not root, Mininet missing, unknown scenario, another run holds
@@ -77,7 +77,7 @@ def network(scenario, switch='auto', scenario_files=()):
                          'module-scoped fixture keeps its network until the module ends)')
     machine.check_root('run as root, e.g. sudo /usr/bin/python3 -m pytest')
     machine.check_environment(switch)
-    sc = scenario_for(scenario, scenario_files)
+    sc = scenario_for(scenario, scenario_files, topo, custom)
     netprobe = probe.netprobe_path()
     with Session(switch, log, 'net-' + new_run_id()) as session:
         suite.fitting([sc], session.switch, log)
@@ -115,6 +115,9 @@ class Net:
         self.live = LiveNetwork(self.scenario, self.switch, self.state, self.netprobe,
                                 log).open()
         self.mininet = self.live.net
+        if self.live.problem is None and self.scenario.derive is not None:
+            self.live.scenario = self.scenario = self.scenario.derive(self.live)
+            self._cases = {_key(case): case for case in self.scenario.cases}
         problem = self.live.problem or '; '.join(self.live.start_servers())
         if problem:
             raise NetworkError(f'{self.scenario.name}: {problem}')
@@ -122,8 +125,7 @@ class Net:
     def close(self):
         """Stop what Host.popen() started (by PID), then tear the network down."""
         try:
-            for proc in self._procs:
-                stop(proc)
+            stop(self._procs)
             self.state.drop_pids([proc.pid for proc in self._procs])
             self._procs = []
         finally:
@@ -221,7 +223,7 @@ class Host:
         try:
             out, err = proc.communicate(input, timeout=timeout)
         except BaseException:
-            stop(proc)
+            stop([proc])
             raise
         finally:
             self.net.untrack(proc)

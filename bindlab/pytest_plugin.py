@@ -44,39 +44,44 @@ def pytest_addoption(parser):
                     help='the switch kind (default auto)')
     group.addoption('--bindlab-scenario-file', action='append', default=[],
                     metavar='FILE', help='also load the scenarios of FILE')
+    group.addoption('--bindlab-topo', metavar='NAME[,ARG...]',
+                    help='a Mininet topology (mn --topo syntax) instead of a scenario')
+    group.addoption('--bindlab-custom', action='append', default=[], metavar='FILE',
+                    help='a Mininet custom file (topos = {...}) for --bindlab-topo')
 
 
 def pytest_configure(config):
     config.addinivalue_line(
-        'markers', 'bindlab(scenario, switch=None, scenario_files=()): the scenario '
-        'whose network the bindlab_net fixture builds for the test')
+        'markers', 'bindlab(scenario, switch=None, scenario_files=(), topo=None, '
+        'custom=()): the scenario (or, with topo, the Mininet topology) whose network '
+        'the bindlab_net fixture builds for the test')
 
 
 def network_choice(request):
-    """(scenario, switch, scenario files) of a test: its marker, else the options.
-
-    (A topology named with --custom FILE --topo NAME, once the harness derives
-    scenarios from any Mininet topology, will be chosen here too.)
-    """
+    """The keyword arguments of bindlab.network() for a test: its marker, else the
+    options (scenario, switch, scenario_files; or topo and custom)."""
     marker = request.node.get_closest_marker('bindlab')
     args, kwargs = (marker.args, marker.kwargs) if marker else ((), {})
-    scenario = args[0] if args else request.config.getoption('--bindlab-scenario')
-    if not scenario:
+    option = request.config.getoption
+    scenario = args[0] if args else option('--bindlab-scenario')
+    topo = kwargs.get('topo') or (None if args else option('--bindlab-topo'))
+    if not scenario and not topo:
         pytest.fail('bindlab_net: name the scenario: @pytest.mark.bindlab("wrong-host") '
-                    'or --bindlab-scenario NAME', pytrace=False)
-    switch = kwargs.get('switch') or request.config.getoption('--bindlab-switch')
-    files = list(kwargs.get('scenario_files', ())) + \
-        request.config.getoption('--bindlab-scenario-file')
-    return scenario, switch, files
+                    'or --bindlab-scenario NAME (or a topology: topo="linear,4", '
+                    '--bindlab-topo)', pytrace=False)
+    return {'scenario': scenario, 'topo': topo,
+            'switch': kwargs.get('switch') or option('--bindlab-switch'),
+            'scenario_files': list(kwargs.get('scenario_files', ())) +
+            option('--bindlab-scenario-file'),
+            'custom': list(kwargs.get('custom', ())) + option('--bindlab-custom')}
 
 
 @pytest.fixture
 def bindlab_net(request):
     """The live network of the test's scenario (see the module), torn down after it."""
-    scenario, switch, files = network_choice(request)
     problem = None
     try:
-        with bindlab.network(scenario, switch, files) as net:
+        with bindlab.network(**network_choice(request)) as net:
             yield net
     except (UsageError, LockBusy) as exc:    # not root, no such scenario, lock held ...
         problem = f'bindlab: {exc}'

@@ -40,14 +40,16 @@ import json
 import os
 import sys
 
-from . import REPO, PREFIX
+from . import INSTALLED, PREFIX, REPO
 from .cells import all_cells, natural, read_run
 from .errors import BadInput
 from .files import read_json, write_file
 from .scenario import valid_name
 
 FORMAT = 'bindlab-baseline-1'
-DEFAULT_DIR = os.path.join(REPO, 'expectations')
+# A clone's expectations/; an installed bindlab never writes into its own files.
+DEFAULT_DIR = os.path.abspath('expectations') if INSTALLED else \
+    os.path.join(REPO, 'expectations')
 KIND_ORDER = {'bind': 0, 'connect': 1}
 EXIT_SAME, EXIT_CHANGED, EXIT_BAD = 0, 1, 2
 
