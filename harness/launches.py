@@ -28,6 +28,7 @@ import threading
 import time
 
 from . import procs, program_path
+from .cells import NOCALL
 from .errors import UsageError
 from .scenario import OK
 
@@ -152,9 +153,12 @@ def wait_outcome(node, launch, proc, trace, errpath, cancel=None):
             return got
         if exited:
             wanted = 'listening socket' if launch.program.role == 'server' else 'connect'
-            return {'actual': 'ERROR', 'message': f'exited with status {proc.returncode} '
-                    f'without a {wanted}: {_tail(errpath)}'}
+            return {'actual': NOCALL, 'message': f'exited with status {proc.returncode} '
+                    f'without a {wanted}: {_first_line(errpath)}'}
         if time.monotonic() > deadline:
+            if launch.method == 'tracer':     # a connect still waiting: the harness's
+                return decide_traced(launch, read_trace(trace), False,    # timeout
+                                     waited_s=launch.program.timeout_s)
             return None
         time.sleep(POLL_S)
 
@@ -196,8 +200,19 @@ def relevant(launch, recs, ops):
     return recs
 
 
-def decide_traced(launch, recs, exited):
-    """The outcome from trace records, or None while still undecided."""
+PENDING = ('EINPROGRESS', 'EALREADY')     # a connect still under way
+
+
+def decide_traced(launch, recs, exited, waited_s=None):
+    """The outcome from trace records, or None while still undecided.
+
+    A client's connect is decided by the records of its pid and fd after the first
+    connect(): an answer to getsockopt(SO_ERROR) ("phase": "done"), a second
+    connect() (0 or EISCONN: connected; EALREADY: still under way; any other error:
+    the outcome), or a close() while under way (the program gave up).  Still under way
+    when the program exited: it gave up; when the harness's timeout (waited_s) ended:
+    ETIMEDOUT, saying so.
+    """
     if launch.program.role == 'server':
         for rec in relevant(launch, recs, ('bind', 'listen')):
             if not rec.get('ok'):
@@ -212,16 +227,41 @@ def decide_traced(launch, recs, exited):
         return _result(binds[0])
     if first is None:
         return None
-    if first.get('error') != 'EINPROGRESS':
+    if first.get('error') not in PENDING:
         return _result(first)
-    for rec in connects[1:]:
-        if rec.get('phase') == 'done' and rec.get('fd') == first.get('fd') and \
-                rec.get('pid') == first.get('pid'):
-            return _result(rec)
+    done = _finished(first, recs[recs.index(first) + 1:])
+    if done is not None:
+        return done
     if exited:
         return _result(dict(first, error='ETIMEDOUT', ok=False),
                        message='connect() never completed: the program gave up on it '
                                '(its own timeout)')
+    if waited_s is not None:
+        return _result(dict(first, error='ETIMEDOUT', ok=False),
+                       message=f'the harness stopped the program still waiting for its '
+                               f'connect() after {waited_s:g} s')
+    return None
+
+
+def _finished(first, later):
+    """How the non-blocking connect `first` ended, from the records after it; None
+    while it is still under way."""
+    for rec in later:
+        if (rec.get('pid'), rec.get('fd')) != (first.get('pid'), first.get('fd')):
+            continue
+        if rec.get('op') == 'close':
+            return _result(dict(first, error='ETIMEDOUT', ok=False),
+                           message='the program closed the socket while its connect() '
+                                   'was under way (it gave up)')
+        if rec.get('op') != 'connect':
+            continue
+        if rec.get('phase') == 'done':
+            return _result(rec)
+        if rec.get('ok') or rec.get('error') == 'EISCONN':
+            return _result(dict(rec, ok=True, error=None),
+                           message='connected (a second connect() said so)')
+        if rec.get('error') not in PENDING:
+            return _result(rec)
     return None
 
 
@@ -289,6 +329,12 @@ def _read_cap(path):
             return f.read(LOG_CAP).decode(errors='replace')
     except FileNotFoundError:
         return ''
+
+
+def _first_line(path, limit=300):
+    """The first line of a program's stderr (its own words for why it stopped)."""
+    lines = _read_cap(path).strip().splitlines()
+    return lines[0][:limit] if lines else 'nothing on stderr'
 
 
 def _tail(path, limit=300):
