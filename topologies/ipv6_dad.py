@@ -157,6 +157,10 @@ def _connect_cases():
         connect('h2', _TENTATIVE, _PORT, explicit(
             'ETIMEDOUT', 'a tentative address is not local yet, not even on h2: the SYN '
             'is sent to the link, where nobody answers for it'), options=short),
+        connect('h1', _TENTATIVE, _PORT, explicit(
+            'EHOSTUNREACH', 'the kernel\'s own verdict, for a program that waits (5 s): '
+            'neighbour discovery for the tentative fd00::2 gave up after its solicitations '
+            'went unanswered'), options=('timeout=5000',)),
         connect('h1', _NODAD, _PORT, explicit('OK', 'fd00::22 (nodad) answers at once',
                                               peer='h2')),
         connect('h2', _AFTER_DAD, _PORT, explicit('OK', 'fd00::3 finished DAD', peer='h3')),
@@ -169,6 +173,10 @@ def _connect_cases():
             'link, but h3 drops h1\'s neighbour advertisements for fd00::1 (an NA for an '
             'address of its own counts as one more DAD conflict): h3 never learns h1\'s '
             'MAC'), options=short),
+        connect('h3', _DUPLICATE, _PORT, explicit(
+            'EHOSTUNREACH', 'the kernel\'s own verdict, for a program that waits (5 s): '
+            'neighbour discovery for fd00::1 gave up (h3 dropped every answer)'),
+            options=('timeout=5000',)),
         connect('h2', _DUPLICATE, _PORT, explicit(
             'EADDRNOTAVAIL', 'source fd00::2 is tentative on h2: its bind() refuses it'),
             options=(f'src={_TENTATIVE}',)),
