@@ -183,6 +183,9 @@ def read_run(path, lenient=False):
     for scenario in names:
         mpath = os.path.join(folder, scenario, 'matrix.json')
         try:
+            if os.path.islink(os.path.dirname(mpath)):
+                raise BadInput(f'{os.path.dirname(mpath)}: is a symlink; a scenario '
+                               'folder must be a real folder inside the run')
             matrices.append(read_matrix(mpath, scenario))
         except BadInput as exc:
             if not lenient:
