@@ -219,7 +219,7 @@ def _summary(folder, lenient):
             if scenario in seen:
                 raise BadInput(f'{path}: scenario {scenario} listed twice')
             seen.add(scenario)
-        for key in ('shard', 'switch', 'run_id'):
+        for key in ('shard', 'switch', 'run_id', 'started', 'finished'):
             if key in summary and not isinstance(summary[key], (str, type(None))):
                 raise BadInput(f'{path}: field "{key}" is not text')
         for key in ('argv',):

@@ -78,6 +78,7 @@ def read_shards(paths):
     shards, n_seen = {}, None
     for path in paths:
         folder, summary, matrices = read_run(path)
+        check_run_fields(folder, summary)
         k, n = parse_shard(summary.get('shard', '1/1'), f'{folder}/summary.json: shard')
         if n_seen is not None and n != n_seen:
             raise BadInput(f'mismatched shards: {folder} is shard {k}/{n}, another is of '
@@ -95,6 +96,16 @@ def read_shards(paths):
     check_alike(ordered)
     check_disjoint(ordered)
     return ordered, n_seen
+
+
+def check_run_fields(folder, summary):
+    """BadInput unless summary has what every run writes and the merged summary is
+    made of: switch, and environment with kernel."""
+    for key in ('switch', 'environment'):
+        if key not in summary:
+            raise BadInput(f'{folder}/summary.json: no field "{key}"')
+    if 'kernel' not in summary['environment']:
+        raise BadInput(f'{folder}/summary.json: no field "environment.kernel"')
 
 
 def check_alike(shards):
@@ -164,8 +175,8 @@ def merged_meta(shards):
     meta = {k: v for k, v in first.items() if k not in RESULT_KEYS}
     meta['argv'] = unsharded_argv(first.get('argv'))
     meta['shard'] = '1/1'
-    meta['started'] = min(s.get('started', '') for _k, _f, s, _m in shards)
-    meta['finished'] = max(s.get('finished', '') for _k, _f, s, _m in shards)
+    meta['started'] = min(s.get('started') or '' for _k, _f, s, _m in shards)
+    meta['finished'] = max(s.get('finished') or '' for _k, _f, s, _m in shards)
     meta['merged_from'] = [s.get('run_id') for _k, _f, s, _m in shards]
     return meta
 

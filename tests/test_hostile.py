@@ -12,8 +12,10 @@ per module; ~5 s), so run under the Mininet lock:
 
     flock /tmp/bindlab-mininet.lock /usr/bin/python3 -m pytest -q tests/test_hostile.py
 
-The helpers (real_run, tree, shard, edit_json, scenario_file) are shared with
-tests/test_readers_fuzz.py.
+The helpers real_run, tree, changed_outside and two_shards are shared with
+tests/test_readers_fuzz.py.  Harness modules that came with the redesign (harness.files,
+harness.errors) are imported inside the tests that use them, so that run
+against older code each test fails on its own account, not all at import.
 """
 
 import csv
@@ -24,6 +26,7 @@ import re
 import resource
 import shutil
 import tempfile
+import time
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -88,6 +91,23 @@ def edit_json(path, change):
         data = json.load(f)
     with open(path, 'w', encoding='utf-8') as f:
         json.dump(change(data), f)
+
+
+def two_shards(run, root):
+    """Shards 1/2 and 2/2 made from one run folder: the second holds a copy of its
+    scenario renamed wrong-host-b.  Returns the two folders (under root, a str)."""
+    first = shard(run, os.path.join(root, 'shard1'))
+    edit_json(os.path.join(first, 'summary.json'), lambda s: dict(s, shard='1/2'))
+    second = shard(run, os.path.join(root, 'shard2'))
+    os.rename(os.path.join(second, 'wrong-host'), os.path.join(second, 'wrong-host-b'))
+
+    def rename(summary):
+        summary['scenarios'][0]['name'] = 'wrong-host-b'
+        return dict(summary, shard='2/2')
+    edit_json(os.path.join(second, 'summary.json'), rename)
+    edit_json(os.path.join(second, 'wrong-host-b', 'matrix.json'),
+              lambda m: dict(m, scenario='wrong-host-b'))
+    return first, second
 
 
 def scenario_file(folder, name='hostile', cases="bind('h1', '10.0.0.1', 6677, "
@@ -245,7 +265,6 @@ def test_merge_refuses_a_symlink_planted_at_its_run_id(real_run, tmp_path):
     every id of the coming seconds in --out: the merge refuses (UsageError naming the
     path) and writes nothing into the symlinks' target (the old writer wrote the
     whole run there)."""
-    import time
     from harness.merge import merge
     out, victim = tmp_path / 'out', tmp_path / 'victim'
     out.mkdir()
@@ -405,6 +424,39 @@ def test_a_run_folder_of_the_wrong_shape_is_refused_by_name(real_run, tmp_path, 
     refused(res, *words)
     assert not os.path.exists(tmp_path / 'expect')
     no_run_folder(tmp_path / 'merged')
+
+
+@pytest.mark.parametrize('field', ['switch', 'environment', 'environment.kernel'])
+def test_merge_refuses_a_shard_without_the_run_fields(real_run, tmp_path, field):
+    """Item 4: a shard whose summary.json lacks switch, environment or its kernel
+    (every run writes them; the merged summary is made of them): `merge` exits 2
+    naming the field, no traceback (it was a KeyError after reading), nothing in --out."""
+    def drop(summary):
+        if field == 'environment.kernel':
+            del summary['environment']['kernel']
+        else:
+            del summary[field]
+        return summary
+    folder = bad_run(real_run, tmp_path, 'summary.json', drop)
+    res = hu.harness('merge', folder, '--out', str(tmp_path / 'merged'))
+    refused(res, 'summary.json', f'"{field}"')
+    no_run_folder(tmp_path / 'merged')
+
+
+@pytest.mark.parametrize('started, status', [(None, 0), (5, 2)])
+def test_merge_of_shards_whose_start_times_differ_in_type(real_run, tmp_path, started,
+                                                         status):
+    """Item 4: two shards, one whose summary says "started": null (a start time not
+    known: merged, exit 0) or 5 (not text: exit 2 naming "started"); never a traceback
+    (comparing the two start times was a TypeError)."""
+    first, second = two_shards(real_run, str(tmp_path / 'in'))
+    edit_json(os.path.join(second, 'summary.json'), lambda s: dict(s, started=started))
+    res = hu.harness('merge', first, second, '--out', str(tmp_path / 'merged'))
+    assert res.returncode == status, res.stdout[-2000:] + res.stderr[-2000:]
+    assert 'Traceback' not in res.stderr
+    if status == 2:
+        refused(res, 'summary.json', '"started"')
+        no_run_folder(tmp_path / 'merged')
 
 
 BAD_EXPECTATIONS = [
