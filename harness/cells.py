@@ -264,7 +264,22 @@ def read_matrix(path, scenario):
     for key in ('title', 'problem', 'source'):
         if not isinstance(matrix.get(key), (str, type(None))):
             raise BadInput(f'{path}: field "{key}" is not text')
+    check_topology(matrix.get('topology') or {}, f'{path}: topology')
     return matrix
+
+
+def check_topology(topo, where):
+    """BadInput unless topo has the shape the runner writes and the report draws:
+    hosts and switches lists of objects (interfaces, if any, a list), links a list of
+    lists."""
+    for key, kind in (('hosts', dict), ('switches', dict), ('links', list)):
+        group = topo.get(key, [])
+        if not (isinstance(group, list) and all(isinstance(x, kind) for x in group)):
+            raise BadInput(f'{where}.{key} is not a list of '
+                           f'{"objects" if kind is dict else "lists"}')
+    for node in topo.get('hosts', []) + topo.get('switches', []):
+        if not isinstance(node.get('interfaces', []), list):
+            raise BadInput(f'{where}: interfaces of {node.get("name")!r} is not a list')
 
 
 def check_cell(cell, where):

@@ -385,6 +385,12 @@ BAD_SHAPES = [
      _first_cell(lambda c: dict(c, host=['h1'])), ['matrix.json', 'cells[0]', '"host"']),
     ('port-not-a-number', 'wrong-host/matrix.json',
      _first_cell(lambda c: dict(c, port='80')), ['matrix.json', 'cells[0]', '"port"']),
+    ('topology-links-not-a-list', 'wrong-host/matrix.json',
+     lambda m: dict(m, topology=dict(m['topology'], links=5)),
+     ['matrix.json', 'topology.links']),
+    ('interfaces-not-a-list', 'wrong-host/matrix.json',
+     lambda m: dict(m, topology=dict(m['topology'], hosts=[{'name': 'h1', 'interfaces': 5}])),
+     ['matrix.json', 'interfaces']),
 ]
 
 
