@@ -119,7 +119,7 @@ def grid(cells, kind):
 
 def natural(text):
     """Sort key that puts h2 before h10 and 10.0.0.2 before 10.0.0.10."""
-    return [(0, int(part), '') if part.isdigit() else (1, 0, part)
+    return [(0, int(part), '') if part.isdecimal() else (1, 0, part)
             for part in re.split(r'(\d+)', str(text)) if part]
 
 

@@ -491,6 +491,18 @@ def test_an_expectation_file_of_the_wrong_shape_is_refused_by_name(real_run, tmp
     refused(res, 'wrong-host.json')
 
 
+def test_diff_names_a_cell_whose_host_holds_a_superscript_digit(real_run, tmp_path):
+    """Item 4: a matrix.json cell whose host is 'h1\u00b2' (the superscript two is a
+    digit to str.isdigit, not to int()): `diff` lists the change (exit 1) instead of
+    a ValueError traceback from sorting the cells by name."""
+    folder = bad_run(real_run, tmp_path, 'wrong-host/matrix.json',
+                     _first_cell(lambda c: dict(c, host='h1\u00b2')))
+    res = hu.harness('diff', real_run, folder)
+    assert res.returncode == 1, res.stdout[-2000:] + res.stderr[-2000:]
+    assert 'Traceback' not in res.stderr
+    assert 'wrong-host bind h1\u00b2 tcp 10.0.0.1: (absent) -> OK' in res.stdout
+
+
 def limited_memory():
     """preexec_fn: at most 1 GiB of address space (a shard count must not make the
     harness allocate per shard)."""
