@@ -27,6 +27,7 @@ import sys
 from . import PREFIX, results
 from .cells import read_run
 from .errors import BadInput
+from .files import make_folders
 from .suite import parse_shard
 
 EXIT_OK, EXIT_BAD = 0, 2
@@ -226,7 +227,7 @@ def merge(paths, out_dir):
     matrices = unsharded_order(shards, n)
     run_id = results.new_run_id()
     meta = merged_meta(shards)
-    os.makedirs(out_dir, exist_ok=True)
+    make_folders(out_dir)
     scenario_results = [dict(scenario_result(m), programs=logs[m['scenario']])
                         for m in matrices]
     run_dir = results.write_run(out_dir, run_id, meta, scenario_results)

@@ -465,6 +465,33 @@ def test_merge_of_shards_whose_start_times_differ_in_type(real_run, tmp_path, st
         no_run_folder(tmp_path / 'merged')
 
 
+def folder_at_expectation(tmp):
+    os.makedirs(os.path.join(tmp, 'expect', 'wrong-host.json'))
+    return ['record', '--baseline', os.path.join(tmp, 'expect')], 'wrong-host.json'
+
+
+def file_at_baseline(tmp):
+    open(os.path.join(tmp, 'expect'), 'w').close()
+    return ['record', '--baseline', os.path.join(tmp, 'expect')], 'expect'
+
+
+def file_at_out(tmp):
+    open(os.path.join(tmp, 'merged'), 'w').close()
+    return ['merge', '--out', os.path.join(tmp, 'merged')], 'merged'
+
+
+@pytest.mark.parametrize('plant', [folder_at_expectation, file_at_baseline, file_at_out])
+def test_an_output_path_that_cannot_be_written_is_a_message(real_run, tmp_path, plant):
+    """Item 4: `record` whose expectation file is a folder or whose --baseline is a
+    file, `merge` whose --out is a file: exit 2 naming the path, no traceback (each was
+    an OSError traceback, exit 1), and the planted thing is left as it was."""
+    (command, *options), name = plant(str(tmp_path))
+    before = tree(tmp_path)
+    res = hu.harness(command, real_run, *options)
+    refused(res, name, 'cannot')
+    assert tree(tmp_path) == before
+
+
 BAD_EXPECTATIONS = [
     ('file-is-a-list', []),
     ('file-is-null', None),
