@@ -43,7 +43,7 @@ import sys
 from . import INSTALLED, PREFIX, REPO
 from .cells import all_cells, natural, read_run
 from .errors import BadInput
-from .files import read_json, write_file
+from .files import make_folders, read_json, write_file
 from .scenario import valid_name
 
 FORMAT = 'bindlab-baseline-1'
@@ -160,7 +160,7 @@ def record(matrices, directory):
     if bad:
         raise BadInput(f'not recorded: {len(bad)} cells could not be measured, e.g. '
                        f'{bad[0]} (a baseline of ERROR would check nothing)')
-    os.makedirs(directory, exist_ok=True)
+    make_folders(directory)
     paths = []
     for m in matrices:
         path = baseline_path(directory, m['scenario'])

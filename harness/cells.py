@@ -162,7 +162,7 @@ def mutation_matrix(matrix):
 
 def natural(text):
     """Sort key that puts h2 before h10 and 10.0.0.2 before 10.0.0.10."""
-    return [(0, int(part), '') if part.isdigit() else (1, 0, part)
+    return [(0, int(part), '') if part.isdecimal() else (1, 0, part)
             for part in re.split(r'(\d+)', str(text)) if part]
 
 
@@ -226,6 +226,9 @@ def read_run(path, lenient=False):
     for scenario in names:
         mpath = os.path.join(folder, scenario, 'matrix.json')
         try:
+            if os.path.islink(os.path.dirname(mpath)):
+                raise BadInput(f'{os.path.dirname(mpath)}: is a symlink; a scenario '
+                               'folder must be a real folder inside the run')
             matrix = read_matrix(mpath, scenario)
             mut = os.path.join(folder, scenario, 'mutations.json')
             if os.path.lexists(mut):
@@ -263,7 +266,7 @@ def _summary(folder, lenient):
             if scenario in seen:
                 raise BadInput(f'{path}: scenario {scenario} listed twice')
             seen.add(scenario)
-        for key in ('shard', 'switch', 'run_id'):
+        for key in ('shard', 'switch', 'run_id', 'started', 'finished'):
             if key in summary and not isinstance(summary[key], (str, type(None))):
                 raise BadInput(f'{path}: field "{key}" is not text')
         for key in ('argv',):
@@ -308,6 +311,7 @@ def read_matrix(path, scenario):
     for key in ('title', 'problem', 'source'):
         if not isinstance(matrix.get(key), (str, type(None))):
             raise BadInput(f'{path}: field "{key}" is not text')
+    check_topology(matrix.get('topology') or {}, f'{path}: topology')
     return matrix
 
 
@@ -331,6 +335,20 @@ def read_mutations(path):
                 raise BadInput(f'{where}.cells[{k}]: needs control (text or null) and '
                                'changed (true/false)')
     return entries
+
+
+def check_topology(topo, where):
+    """BadInput unless topo has the shape the runner writes and the report draws:
+    hosts and switches lists of objects (interfaces, if any, a list), links a list of
+    lists."""
+    for key, kind in (('hosts', dict), ('switches', dict), ('links', list)):
+        group = topo.get(key, [])
+        if not (isinstance(group, list) and all(isinstance(x, kind) for x in group)):
+            raise BadInput(f'{where}.{key} is not a list of '
+                           f'{"objects" if kind is dict else "lists"}')
+    for node in topo.get('hosts', []) + topo.get('switches', []):
+        if not isinstance(node.get('interfaces', []), list):
+            raise BadInput(f'{where}: interfaces of {node.get("name")!r} is not a list')
 
 
 def check_cell(cell, where):

@@ -19,7 +19,7 @@ from . import (INSTALLED, REPO, __version__, baseline, derive, lab, machine, mer
                mutate, probe, results, state, suite, userprog)
 from .console import log, print_matrices, print_mutations, scenario_line, warn
 from .errors import Interrupted, UsageError
-from .files import check_latest
+from .files import check_latest, make_folders
 from .network import check_names_free
 from .runner import run_scenario
 from .session import Session
@@ -95,7 +95,7 @@ def cmd_run(args):
         for program in progs:
             userprog.method_of(program)
     netprobe = probe.netprobe_path()
-    os.makedirs(args.out, exist_ok=True)
+    make_folders(args.out)
     check_latest(args.out)
     run_id = results.new_run_id()
     with Session(args.switch, log, run_id) as session:

@@ -17,20 +17,38 @@ from .errors import BadInput, UsageError
 
 
 def write_file(path, text):
-    """Write text (str) to path whole or not at all; never follows a symlink."""
+    """Write text (str) to path whole or not at all; never follows a symlink.
+
+    UsageError naming path when it cannot be written (a folder in its place, a
+    missing or read-only folder): a message, not a traceback.
+    """
     folder, name = os.path.split(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=f'.{name}.', suffix='.tmp', dir=folder)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f'.{name}.', suffix='.tmp', dir=folder)
+    except OSError as exc:
+        raise UsageError(f'{path}: cannot write it: {exc.strerror}') from None
     try:
         with os.fdopen(fd, 'w', encoding='utf-8') as f:
             f.write(text)
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         try:
             os.unlink(tmp)
         except FileNotFoundError:
             pass
+        if isinstance(exc, OSError):
+            raise UsageError(f'{path}: cannot write it: {exc.strerror}') from None
         raise
+
+
+def make_folders(path):
+    """os.makedirs(path) unless it is a folder already; UsageError naming path when it
+    cannot be (a file in its place, no permission)."""
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f'{path}: cannot make this folder: {exc.strerror}') from None
 
 
 def write_json(path, data, **dump_args):

@@ -27,6 +27,7 @@ import sys
 from . import PREFIX, results
 from .cells import all_cells, read_run
 from .errors import BadInput
+from .files import make_folders
 from .suite import parse_shard
 
 EXIT_OK, EXIT_BAD = 0, 2
@@ -78,6 +79,7 @@ def read_shards(paths):
     shards, n_seen = {}, None
     for path in paths:
         folder, summary, matrices = read_run(path)
+        check_run_fields(folder, summary)
         k, n = parse_shard(summary.get('shard', '1/1'), f'{folder}/summary.json: shard')
         if n_seen is not None and n != n_seen:
             raise BadInput(f'mismatched shards: {folder} is shard {k}/{n}, another is of '
@@ -95,6 +97,16 @@ def read_shards(paths):
     check_alike(ordered)
     check_disjoint(ordered)
     return ordered, n_seen
+
+
+def check_run_fields(folder, summary):
+    """BadInput unless summary has what every run writes and the merged summary is
+    made of: switch, and environment with kernel."""
+    for key in ('switch', 'environment'):
+        if key not in summary:
+            raise BadInput(f'{folder}/summary.json: no field "{key}"')
+    if 'kernel' not in summary['environment']:
+        raise BadInput(f'{folder}/summary.json: no field "environment.kernel"')
 
 
 def check_alike(shards):
@@ -164,8 +176,8 @@ def merged_meta(shards):
     meta = {k: v for k, v in first.items() if k not in RESULT_KEYS}
     meta['argv'] = unsharded_argv(first.get('argv'))
     meta['shard'] = '1/1'
-    meta['started'] = min(s.get('started', '') for _k, _f, s, _m in shards)
-    meta['finished'] = max(s.get('finished', '') for _k, _f, s, _m in shards)
+    meta['started'] = min(s.get('started') or '' for _k, _f, s, _m in shards)
+    meta['finished'] = max(s.get('finished') or '' for _k, _f, s, _m in shards)
     meta['merged_from'] = [s.get('run_id') for _k, _f, s, _m in shards]
     return meta
 
@@ -215,7 +227,7 @@ def merge(paths, out_dir):
     matrices = unsharded_order(shards, n)
     run_id = results.new_run_id()
     meta = merged_meta(shards)
-    os.makedirs(out_dir, exist_ok=True)
+    make_folders(out_dir)
     scenario_results = [dict(scenario_result(m), programs=logs[m['scenario']])
                         for m in matrices]
     run_dir = results.write_run(out_dir, run_id, meta, scenario_results)
