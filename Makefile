@@ -115,11 +115,11 @@ fuzz:
 	@mkdir -p $(B)/fuzz/corpus-plan $(B)/fuzz/corpus-addr
 	clang $(CPPFLAGS) $(WARNINGS) -O1 -g -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=all -Icsrc -o $(B)/fuzz/fuzz_plan csrc/fuzz/fuzz_plan.c \
-		csrc/probe_plan.c csrc/probe_addr.c csrc/probe_record.c csrc/probe_json.c \
+		csrc/probe_plan.c csrc/probe_addrparse.c csrc/probe_record.c csrc/probe_json.c \
 		csrc/probe_errno.c
 	clang $(CPPFLAGS) $(WARNINGS) -O1 -g -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=all -Icsrc -o $(B)/fuzz/fuzz_addr csrc/fuzz/fuzz_addr.c \
-		csrc/probe_addr.c
+		csrc/probe_addrparse.c
 	$(B)/fuzz/fuzz_plan -max_total_time=$(or $(FUZZ_SECONDS),20) -max_len=2048 \
 		-dict=csrc/fuzz/plan.dict -artifact_prefix=$(B)/fuzz/plan- \
 		$(B)/fuzz/corpus-plan csrc/fuzz/corpus/plan

@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "probe_addr.h"
+#include "probe_addrparse.h"
 
 #define CASE_ID_MAX 64
 #define DEFAULT_TIMEOUT_MS 1000

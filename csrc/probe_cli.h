@@ -42,6 +42,13 @@ int cli_parse(int argc, char **argv, unsigned cmd, struct cli *cli);
 int cli_target(const struct cli *cli, enum probe_op op, const char *addr, const char *port,
 	       struct probe_case *out);
 
+/*
+ * A connect_emit_fn (probe_connect.h): writes the record of @c / @r to stdout as one
+ * flushed line, labelled with probe_host().  Returns 0, or -1 with errno after
+ * saying on stderr that the record could not be written.  @arg is unused.
+ */
+int cli_emit_record(const struct probe_case *c, const struct probe_result *r, void *arg);
+
 /* Prints the usage of command @cmd on @f. */
 void cli_usage(FILE *f, unsigned cmd);
 

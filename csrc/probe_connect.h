@@ -4,7 +4,7 @@
  * Every case runs on a non-blocking socket watched by one epoll set, at most
  * @max_inflight at a time, each against its own deadline: a matrix full of dropped
  * SYNs costs one timeout, not one per cell.  After a TCP connect succeeds the case
- * waits for the server's greeting ("netprobe <host>\n", see probe_serve.c) to learn
+ * waits for the server's greeting ("netprobe <host>\n", see probe_cmd_serve.c) to learn
  * who answered; a UDP case sends one datagram and waits for the same greeting.
  */
 #ifndef PROBE_CONNECT_H

@@ -1,7 +1,7 @@
 /*
  * probe_diagnose.h: why a bind() here fails, in plain words, and what fixes it.
  *
- * The bind is really tried (that is the truth); rtnetlink (probe_addrs.h) and /proc
+ * The bind is really tried (that is the truth); rtnetlink (probe_ifaddrs.h) and /proc
  * (sysctls, /proc/net/{tcp,udp}{,6}, /proc/PID/fd, CapEff) then say why.  Each
  * outcome gets a stable cause keyword that scripts and lab sheets can rely on:
  *
@@ -25,8 +25,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "probe_addr.h"
-#include "probe_addrs.h"
+#include "probe_addrparse.h"
+#include "probe_ifaddrs.h"
 
 enum diag_cause {
 	CAUSE_OK,

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "probe_addr.h"
+#include "probe_addrparse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,5 +1,5 @@
 /*
- * probe_addrs.h: this network namespace's addresses, read from rtnetlink.
+ * probe_ifaddrs.h: this network namespace's addresses, read from rtnetlink.
  *
  * The C answer to the seed's get_local_ips(): every address of every interface,
  * with the flags that decide whether a bind() to it can work (tentative and
@@ -7,8 +7,8 @@
  * with a raw NETLINK_ROUTE socket (RTM_GETLINK and RTM_GETADDR dumps), never by
  * parsing `ip` output.
  */
-#ifndef PROBE_ADDRS_H
-#define PROBE_ADDRS_H
+#ifndef PROBE_IFADDRS_H
+#define PROBE_IFADDRS_H
 
 #include <net/if.h>
 #include <netinet/in.h>

@@ -1,5 +1,5 @@
 /*
- * probe_serve.c: `netprobe serve`, a listener that says who it is.
+ * probe_cmd_serve.c: `netprobe serve`, a listener that says who it is.
  *
  * Every TCP client gets "netprobe HOST\n" and the connection is closed; every UDP
  * datagram gets the same line back.  That is how a connect record learns which

@@ -1,5 +1,5 @@
-/* probe_addr.c: see probe_addr.h. */
-#include "probe_addr.h"
+/* probe_addrparse.c: see probe_addrparse.h. */
+#include "probe_addrparse.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

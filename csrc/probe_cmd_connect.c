@@ -1,0 +1,36 @@
+/*
+ * probe_cmd_connect.c: `netprobe connect`, one connect case through the connect
+ * engine (probe_connect.h), one record.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "probe_cli.h"
+#include "probe_cmd.h"
+#include "probe_connect.h"
+#include "probe_record.h"
+
+int cmd_connect(int argc, char **argv)
+{
+	struct cli cli;
+	struct probe_case c;
+
+	if (cli_parse(argc, argv, FOR_CONNECT, &cli) < 0)
+		return EXIT_USAGE;
+	if (cli.help)
+		return EXIT_PROBE_OK;
+	if (argc - cli.first_arg != 2) {
+		probe_warn("connect takes ADDR PORT");
+		cli_usage(stderr, FOR_CONNECT);
+		return EXIT_USAGE;
+	}
+	if (cli_target(&cli, OP_CONNECT, argv[cli.first_arg], argv[cli.first_arg + 1], &c) < 0)
+		return EXIT_USAGE;
+	if (connect_run(&c, 1, 1, cli_emit_record, NULL) < 0) {
+		if (errno != EPIPE)
+			probe_warn("connect engine: %s", strerror(errno));
+		return EXIT_PROBE_FAILED;
+	}
+	return EXIT_PROBE_OK;
+}
