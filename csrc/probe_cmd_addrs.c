@@ -13,10 +13,6 @@
 #include "probe_ifaddrs.h"
 #include "probe_json.h"
 
-#ifndef IFF_LOWER_UP
-#define IFF_LOWER_UP 0x10000	/* <linux/if.h>, which clashes with <net/if.h> */
-#endif
-
 struct addrs_opts {
 	bool json;
 	int family;	/* AF_UNSPEC: both */

@@ -13,10 +13,6 @@
 #include <unistd.h>
 
 
-#ifndef IFF_LOWER_UP
-#define IFF_LOWER_UP 0x10000	/* <linux/if.h>, which clashes with <net/if.h> */
-#endif
-
 #define NL_BUF_SIZE 32768	/* the kernel never puts more into one dump datagram */
 #define DUMP_TRIES 3		/* a dump interrupted by a concurrent change is redone */
 

@@ -16,6 +16,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifndef IFF_LOWER_UP
+#define IFF_LOWER_UP 0x10000	/* <linux/if.h>, which clashes with <net/if.h> */
+#endif
+
 struct local_addr {
 	char ifname[IF_NAMESIZE];	/* "" when the link was not in the link dump */
 	int ifindex;
