@@ -5,12 +5,11 @@
 #include "probe_cli.h"
 
 #include <errno.h>
-#include <getopt.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "probe_cmd.h"
+#include "probe_opt.h"
 #include "probe_plan.h"
 #include "probe_record.h"
 
@@ -46,6 +45,8 @@ static const struct {
 	{ { "help", no_argument, NULL, 'h' }, FOR_BIND | FOR_CONNECT | FOR_SERVE | FOR_BATCH },
 };
 #define NOPTIONS (sizeof(options) / sizeof(options[0]))
+_Static_assert(NOPTIONS < sizeof(((struct cli *)0)->longopts) / sizeof(struct option),
+	       "struct cli's longopts has no room for every option and the end marker");
 
 void cli_usage(FILE *f, unsigned cmd)
 {
@@ -87,23 +88,26 @@ void cli_usage(FILE *f, unsigned cmd)
 	}
 }
 
-__attribute__((format(printf, 2, 3)))
-static int bad(unsigned cmd, const char *fmt, ...)
+/* The usage of the command @which, for opt_parser (probe_opt.h). */
+static void usage_of(FILE *f, unsigned which)
 {
-	char msg[256];
-	va_list ap;
+	cli_usage(f, which);
+}
 
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	probe_warn("%s", msg);
-	cli_usage(stderr, cmd);
-	return -1;
+/* The name of command @cmd (one of FOR_*), as messages say it. */
+static const char *cmd_name(unsigned cmd)
+{
+	switch (cmd) {
+	case FOR_BIND: return "bind";
+	case FOR_CONNECT: return "connect";
+	case FOR_SERVE: return "serve";
+	default: return "batch";
+	}
 }
 
 int cli_parse(int argc, char **argv, unsigned cmd, struct cli *cli)
 {
-	struct option longopts[NOPTIONS + 1];
+	struct opt_parser *p = &cli->opt;
 	char shortopts[16] = "";
 	size_t nl = 0, ns = 0;
 	unsigned long v;
@@ -116,22 +120,22 @@ int cli_parse(int argc, char **argv, unsigned cmd, struct cli *cli)
 	for (size_t i = 0; i < NOPTIONS; i++) {
 		if (!(options[i].cmds & cmd))
 			continue;
-		longopts[nl++] = options[i].opt;
+		cli->longopts[nl++] = options[i].opt;
 		if (options[i].opt.val < 256 && ns + 1 < sizeof(shortopts))
 			shortopts[ns++] = (char)options[i].opt.val;
 	}
-	memset(&longopts[nl], 0, sizeof(longopts[nl]));
+	memset(&cli->longopts[nl], 0, sizeof(cli->longopts[nl]));
+	opt_init(p, argc, argv, cmd_name(cmd), shortopts, cli->longopts, usage_of, cmd);
 
-	opterr = 0;
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+	while ((ch = opt_next(p)) != OPT_END) {
 		struct probe_opts *o = &cli->tmpl.opts;
 
 		switch (ch) {
-		case 'h':
-			cli_usage(stdout, cmd);
+		case OPT_HELP:
 			cli->help = 1;
 			return 0;
+		case OPT_BAD:
+			return -1;
 		case 'u': cli->tmpl.proto = PROTO_UDP; break;
 		case '4': cli->family = AF_INET; break;
 		case '6': cli->family = AF_INET6; break;
@@ -143,44 +147,44 @@ int cli_parse(int argc, char **argv, unsigned cmd, struct cli *cli)
 		case OPT_SRC: cli->src = optarg; break;
 		case OPT_READY_FILE: cli->ready_file = optarg; break;
 		case OPT_V6ONLY:
-			if (parse_ulong(optarg, 0, 1, &v) < 0)
-				return bad(cmd, "--v6only takes 0 or 1, not '%s'", optarg);
+			if (opt_number(p, NULL, optarg, 0, 1, "a switch", &v) < 0)
+				return -1;
 			o->v6only = (int)v;
 			break;
 		case OPT_DEV:
 			if (!*optarg || strlen(optarg) >= IF_NAMESIZE || strchr(optarg, '/'))
-				return bad(cmd, "--dev: '%s' is not an interface name", optarg);
+				return opt_bad(p, "--dev: '%s' is not an interface name", optarg);
 			memcpy(o->dev, optarg, strlen(optarg) + 1);
 			break;
 		case OPT_SPORT:
-			if (parse_ulong(optarg, 0, 65535, &v) < 0)
-				return bad(cmd, "--sport: '%s' is not a port (0-65535)", optarg);
+			if (opt_number(p, NULL, optarg, 0, 65535, "a port", &v) < 0)
+				return -1;
 			o->sport = (unsigned)v;
 			break;
 		case OPT_TIMEOUT:
-			if (parse_ulong(optarg, 1, 3600 * 1000, &v) < 0)
-				return bad(cmd, "--timeout: '%s' is not a number of milliseconds (1-3600000)",
-					   optarg);
+			if (opt_number(p, NULL, optarg, 1, 3600 * 1000, "a number of milliseconds",
+				       &v) < 0)
+				return -1;
 			o->timeout_ms = (unsigned)v;
 			break;
 		case OPT_READY_FD:
-			if (parse_ulong(optarg, 0, 1023, &v) < 0)
-				return bad(cmd, "--ready-fd: '%s' is not a file descriptor", optarg);
+			if (opt_number(p, NULL, optarg, 0, 1023, "a file descriptor", &v) < 0)
+				return -1;
 			cli->ready_fd = (int)v;
 			break;
 		case OPT_LIFETIME:
-			if (parse_ulong(optarg, 1, 7 * 24 * 3600, &v) < 0)
-				return bad(cmd, "--lifetime: '%s' is not a number of seconds (1-604800)",
-					   optarg);
+			if (opt_number(p, NULL, optarg, 1, 7 * 24 * 3600, "a number of seconds",
+				       &v) < 0)
+				return -1;
 			cli->lifetime_s = (unsigned)v;
 			break;
 		case OPT_PARALLEL:
-			if (parse_ulong(optarg, 1, 65536, &v) < 0)
-				return bad(cmd, "--parallel: '%s' is not a number from 1 to 65536", optarg);
+			if (opt_number(p, NULL, optarg, 1, 65536, "a number", &v) < 0)
+				return -1;
 			cli->parallel = (unsigned)v;
 			break;
-		default:
-			return bad(cmd, "unknown or incomplete option '%s'", argv[optind - 1]);
+		default:	/* an option of the table without a case: a bug, said as usage */
+			return opt_bad(p, "option '%s' is not handled", argv[optind - 1]);
 		}
 	}
 	cli->first_arg = optind;
@@ -195,27 +199,20 @@ int cli_target(const struct cli *cli, enum probe_op op, const char *addr, const 
 
 	*out = cli->tmpl;
 	out->op = op;
-	if (addr_parse(addr, cli->family, &out->addr, why, sizeof(why)) < 0) {
-		probe_warn("address: %s", why);
+	if (addr_parse(addr, cli->family, &out->addr, why, sizeof(why)) < 0)
+		return opt_bad(&cli->opt, "ADDR: %s", why);
+	if (opt_number(&cli->opt, "PORT", port, op == OP_CONNECT ? 1 : 0, 65535, "a port",
+		       &v) < 0)
 		return -1;
-	}
-	if (parse_ulong(port, op == OP_CONNECT ? 1 : 0, 65535, &v) < 0) {
-		probe_warn("port: '%s' is not a port (%s-65535)", port, op == OP_CONNECT ? "1" : "0");
-		return -1;
-	}
 	out->port = (unsigned)v;
 	addr_set_port(&out->addr, out->port);
 	if (cli->src) {
-		if (addr_parse(cli->src, out->addr.family, &out->opts.src, why, sizeof(why)) < 0) {
-			probe_warn("--src: %s", why);
-			return -1;
-		}
+		if (addr_parse(cli->src, out->addr.family, &out->opts.src, why, sizeof(why)) < 0)
+			return opt_bad(&cli->opt, "--src: %s", why);
 		out->opts.has_src = true;
 	}
-	if (out->opts.v6only >= 0 && out->addr.family != AF_INET6) {
-		probe_warn("--v6only needs an IPv6 socket (an IPv6 ADDR, or -6)");
-		return -1;
-	}
+	if (out->opts.v6only >= 0 && out->addr.family != AF_INET6)
+		return opt_bad(&cli->opt, "--v6only needs an IPv6 socket (an IPv6 ADDR, or -6)");
 	return 0;
 }
 

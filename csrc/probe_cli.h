@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "probe_case.h"
+#include "probe_opt.h"
 
 /* Which commands take an option. */
 #define FOR_BIND 1u
@@ -27,17 +28,21 @@ struct cli {
 	unsigned parallel;	/* batch: connects in flight */
 	int first_arg;		/* index of the first positional argument */
 	int help;		/* --help was given: usage printed, exit 0 */
+	struct opt_parser opt;	/* the parser, kept for cli_target()'s messages */
+	struct option longopts[24];	/* the options of this command, for @opt */
 };
 
 /*
  * Parses the options of command @cmd (one of FOR_*) from @argv.  Returns 0 and
- * fills @cli, or -1 after printing what was wrong and the command's usage.
+ * fills @cli (cli->help set when --help printed the usage on stdout), or -1 after
+ * printing what was wrong and the command's usage on stderr.  @cli must outlive
+ * the use of cli_target().
  */
 int cli_parse(int argc, char **argv, unsigned cmd, struct cli *cli);
 
 /*
  * Builds one case from the template and the positional ADDR PORT at @addr/@port.
- * Returns 0, or -1 after printing which argument was wrong.
+ * Returns 0, or -1 after printing which argument was wrong and the usage.
  */
 int cli_target(const struct cli *cli, enum probe_op op, const char *addr, const char *port,
 	       struct probe_case *out);

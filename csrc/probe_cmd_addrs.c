@@ -3,7 +3,6 @@
  * (probe_ifaddrs.h reads them from rtnetlink), as a table or as JSON lines.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,14 +11,17 @@
 #include "probe_cmd.h"
 #include "probe_ifaddrs.h"
 #include "probe_json.h"
+#include "probe_opt.h"
 
 struct addrs_opts {
 	bool json;
 	int family;	/* AF_UNSPEC: both */
 };
 
-static void addrs_usage(FILE *f)
+/* The usage of `netprobe addrs` on @f (@which: unused, see probe_opt.h). */
+static void addrs_usage(FILE *f, unsigned which)
 {
+	(void)which;
 	fputs("usage: netprobe addrs [--json] [-4|-6]\n"
 	      "  This namespace's addresses from rtnetlink: interface, family, prefix, scope,\n"
 	      "  flags (tentative, dadfailed, deprecated, permanent, ...) and link state.\n"
@@ -78,29 +80,22 @@ int cmd_addrs(int argc, char **argv)
 	};
 	struct addrs_opts o = { .json = false, .family = AF_UNSPEC };
 	struct local_addr *addrs = NULL;
+	struct opt_parser p;
 	size_t n = 0;
 	int c, w, status = EXIT_PROBE_OK;
 
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+46jh", longopts, NULL)) != -1) {
+	opt_init(&p, argc, argv, "addrs", "+46jh", longopts, addrs_usage, 0);
+	while ((c = opt_next(&p)) != OPT_END) {
 		switch (c) {
 		case 'j': o.json = true; break;
 		case '4': o.family = AF_INET; break;
 		case '6': o.family = AF_INET6; break;
-		case 'h': addrs_usage(stdout); return EXIT_PROBE_OK;
-		default:
-			if (optopt)
-				probe_warn("addrs: unknown option '-%c'", optopt);
-			else
-				probe_warn("addrs: unknown option '%s'", argv[optind - 1]);
-			addrs_usage(stderr);
-			return EXIT_USAGE;
+		case OPT_HELP: return EXIT_PROBE_OK;
+		default: return EXIT_USAGE;	/* OPT_BAD: said on stderr */
 		}
 	}
 	if (optind < argc) {
-		probe_warn("addrs: unexpected argument '%s'", argv[optind]);
-		addrs_usage(stderr);
+		opt_bad(&p, "unexpected argument '%s'", argv[optind]);
 		return EXIT_USAGE;
 	}
 	if (addrs_dump(&addrs, &n) < 0) {

@@ -103,8 +103,7 @@ int cmd_batch(int argc, char **argv)
 	if (cli.help)
 		return EXIT_PROBE_OK;
 	if (argc - cli.first_arg > 1) {
-		probe_warn("batch takes at most one PLAN file");
-		cli_usage(stderr, FOR_BATCH);
+		opt_bad(&cli.opt, "takes at most one PLAN file");
 		return EXIT_USAGE;
 	}
 	if (argc - cli.first_arg == 1 && strcmp(argv[cli.first_arg], "-") != 0) {

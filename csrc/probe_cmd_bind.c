@@ -28,8 +28,7 @@ int cmd_bind(int argc, char **argv)
 		return EXIT_PROBE_OK;
 	n = (size_t)(argc - cli.first_arg) / 2;
 	if (n == 0 || (argc - cli.first_arg) % 2) {
-		probe_warn("bind takes ADDR PORT pairs");
-		cli_usage(stderr, FOR_BIND);
+		opt_bad(&cli.opt, "takes ADDR PORT pairs");
 		return EXIT_USAGE;
 	}
 	cases = calloc(n, sizeof(*cases));

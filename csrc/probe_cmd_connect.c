@@ -21,8 +21,7 @@ int cmd_connect(int argc, char **argv)
 	if (cli.help)
 		return EXIT_PROBE_OK;
 	if (argc - cli.first_arg != 2) {
-		probe_warn("connect takes ADDR PORT");
-		cli_usage(stderr, FOR_CONNECT);
+		opt_bad(&cli.opt, "takes ADDR PORT");
 		return EXIT_USAGE;
 	}
 	if (cli_target(&cli, OP_CONNECT, argv[cli.first_arg], argv[cli.first_arg + 1], &c) < 0)

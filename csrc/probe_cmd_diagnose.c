@@ -4,7 +4,6 @@
  * JSON object.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +13,7 @@
 #include "probe_errno.h"
 #include "probe_explain.h"
 #include "probe_json.h"
+#include "probe_opt.h"
 
 struct diagnose_opts {
 	bool json;
@@ -21,8 +21,10 @@ struct diagnose_opts {
 	bool freebind;
 };
 
-static void diagnose_usage(FILE *f)
+/* The usage of `netprobe diagnose` on @f (@which: unused, see probe_opt.h). */
+static void diagnose_usage(FILE *f, unsigned which)
 {
+	(void)which;
 	fputs("usage: netprobe diagnose [--json] [--udp] [--freebind] ADDR [PORT]\n"
 	      "  Tries to bind ADDR:PORT (PORT 0 or none: any port) here, then says in plain\n"
 	      "  words why it fails or would fail and what fixes it.\n"
@@ -207,42 +209,34 @@ int cmd_diagnose(int argc, char **argv)
 	struct diagnose_opts o = { .json = false, .udp = false, .freebind = false };
 	struct diag_request rq;
 	struct diagnosis d;
+	struct opt_parser p;
 	char err[160];
 	unsigned long port = 0;
 	int c, nargs, status;
 
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "jufh", longopts, NULL)) != -1) {
+	opt_init(&p, argc, argv, "diagnose", "jufh", longopts, diagnose_usage, 0);
+	while ((c = opt_next(&p)) != OPT_END) {
 		switch (c) {
 		case 'j': o.json = true; break;
 		case 'u': o.udp = true; break;
 		case 'f': o.freebind = true; break;
-		case 'h': diagnose_usage(stdout); return EXIT_PROBE_OK;
-		default:
-			if (optopt)
-				probe_warn("diagnose: unknown option '-%c'", optopt);
-			else
-				probe_warn("diagnose: unknown option '%s'", argv[optind - 1]);
-			diagnose_usage(stderr);
-			return EXIT_USAGE;
+		case OPT_HELP: return EXIT_PROBE_OK;
+		default: return EXIT_USAGE;	/* OPT_BAD: said on stderr */
 		}
 	}
 	nargs = argc - optind;
 	if (nargs < 1 || nargs > 2) {
-		probe_warn("diagnose: expected ADDR [PORT], got %d argument(s)", nargs);
-		diagnose_usage(stderr);
+		opt_bad(&p, "expected ADDR [PORT], got %d argument(s)", nargs);
 		return EXIT_USAGE;
 	}
 	memset(&rq, 0, sizeof(rq));
 	if (addr_parse(argv[optind], AF_UNSPEC, &rq.addr, err, sizeof(err)) < 0) {
-		probe_warn("diagnose: ADDR: %s", err);
+		opt_bad(&p, "ADDR: %s", err);
 		return EXIT_USAGE;
 	}
-	if (nargs == 2 && parse_ulong(argv[optind + 1], 0, 65535, &port) < 0) {
-		probe_warn("diagnose: PORT: '%s' is not a port number (0-65535)", argv[optind + 1]);
+	if (nargs == 2 &&
+	    opt_number(&p, "PORT", argv[optind + 1], 0, 65535, "a port", &port) < 0)
 		return EXIT_USAGE;
-	}
 	rq.port = (unsigned)port;
 	rq.udp = o.udp;
 	rq.freebind = o.freebind;
