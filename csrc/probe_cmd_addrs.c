@@ -11,6 +11,7 @@
 #include "probe_cmd.h"
 #include "probe_ifaddrs.h"
 #include "probe_json.h"
+#include "probe_record.h"
 #include "probe_opt.h"
 
 struct addrs_opts {
@@ -33,23 +34,19 @@ static void addrs_usage(FILE *f, unsigned which)
 /* Writes @a as one JSON line on stdout.  Returns 0 or -1 (errno). */
 static int print_json(const struct local_addr *a)
 {
-	struct jbuf j;
-	char flags[512], scope[16];
+	char buf[RECORD_MAX];
+	struct json_out j;
+	size_t n;
 
-	addr_flags_format(a, true, flags, sizeof(flags));
-	jbuf_begin(&j);
-	jbuf_str(&j, "host", probe_host());
-	jbuf_str(&j, "ifname", a->ifname[0] ? a->ifname : NULL);
-	jbuf_int(&j, "ifindex", a->ifindex);
-	jbuf_str(&j, "family", a->family == AF_INET ? "inet" : "inet6");
-	jbuf_str(&j, "addr", a->text);
-	jbuf_int(&j, "prefixlen", a->prefixlen);
-	jbuf_str(&j, "scope", addr_scope_name(a->scope, scope, sizeof(scope)));
-	jbuf_raw(&j, "flags", flags);
-	jbuf_str(&j, "link", (a->link_flags & IFF_UP) ? "up" : "down");
-	jbuf_bool(&j, "lower_up", (a->link_flags & IFF_LOWER_UP) != 0);
-	jbuf_str(&j, "operstate", addr_operstate_name(a->operstate));
-	return jbuf_emit(&j, stdout);
+	json_begin(&j, buf, sizeof(buf), RECORD_STR_MAX);
+	json_str(&j, "host", probe_host());
+	json_str(&j, "ifname", a->ifname[0] ? a->ifname : NULL);
+	json_int(&j, "ifindex", a->ifindex);
+	addr_json_members(&j, a);
+	json_bool(&j, "lower_up", (a->link_flags & IFF_LOWER_UP) != 0);
+	json_str(&j, "operstate", addr_operstate_name(a->operstate));
+	n = json_end(&j);
+	return fwrite(buf, 1, n, stdout) == n && fflush(stdout) == 0 ? 0 : -1;
 }
 
 /* Writes @a as one row of the human table, its address column @w wide.
@@ -58,7 +55,7 @@ static int print_row(const struct local_addr *a, int w)
 {
 	char flags[512], scope[16], addr[INET6_ADDRSTRLEN + 5], link[40];
 
-	addr_flags_format(a, false, flags, sizeof(flags));
+	addr_flags_text(a, flags, sizeof(flags));
 	snprintf(addr, sizeof(addr), "%s/%u", a->text, a->prefixlen);
 	snprintf(link, sizeof(link), "%s%s", (a->link_flags & IFF_UP) ? "up" : "down",
 		 (a->link_flags & IFF_LOWER_UP) ? ",lower_up" : "");

@@ -131,6 +131,8 @@ int cmd_batch(int argc, char **argv)
 	/* binds one after another, in plan order; connects gathered for the engine */
 	for (ssize_t i = 0; i < n; i++) {
 		struct probe_result r;
+		char line[RECORD_MAX];
+		size_t len;
 		int fd;
 
 		if (cases[i].op == OP_CONNECT) {
@@ -142,7 +144,8 @@ int cmd_batch(int argc, char **argv)
 			held[nheld++] = fd;
 		else if (fd >= 0)
 			close(fd);
-		if (record_put(stdout, probe_host(), &cases[i], &r) < 0) {
+		len = record_format(line, sizeof(line), probe_host(), &cases[i], &r);
+		if (fwrite(line, 1, len, stdout) != len) {
 			probe_warn("writing a record: %s", strerror(errno));
 			goto out;
 		}

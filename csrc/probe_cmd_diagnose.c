@@ -15,6 +15,9 @@
 #include "probe_json.h"
 #include "probe_opt.h"
 
+/* The largest JSON object diagnose writes (a namespace with ~100,000 addresses). */
+#define DIAG_JSON_MAX (64u << 20)
+
 struct diagnose_opts {
 	bool json;
 	bool udp;
@@ -38,34 +41,6 @@ static void diagnose_usage(FILE *f, unsigned which)
 	      f);
 }
 
-/* Writes @s as a JSON string (null for NULL) to @f. */
-static void json_put_str(FILE *f, const char *s)
-{
-	size_t len;
-	char *q;
-
-	if (!s) {
-		fputs("null", f);
-		return;
-	}
-	len = strlen(s) * 6 + 3;	/* every byte escaped as \u00XX, quotes, NUL */
-	q = malloc(len);
-	if (!q) {
-		fputs("null", f);
-		return;
-	}
-	json_quote(q, len, s);
-	fputs(q, f);
-	free(q);
-}
-
-/* Writes "KEY": (preceded by a comma unless *@first) to @f. */
-static void json_key(FILE *f, bool *first, const char *key)
-{
-	fprintf(f, "%s\"%s\":", *first ? "" : ",", key);
-	*first = false;
-}
-
 /* "10.0.0.1:6677" or "[fd00::1]:6677" (the text as given, with its scope). */
 static void target_text(const struct diag_request *rq, char *buf, size_t len)
 {
@@ -75,104 +50,97 @@ static void target_text(const struct diag_request *rq, char *buf, size_t len)
 		snprintf(buf, len, "%s:%u", rq->addr.text, rq->port);
 }
 
-/* Builds the JSON object of @d in memory and writes it as one flushed line.
- * Returns 0 or -1 (errno). */
-static int print_json(const struct diag_request *rq, const struct diagnosis *d)
+/* Builds the JSON object of @d into @buf of @size bytes.  Returns its length, or 0
+ * when something did not fit (the caller tries a larger buffer). */
+static size_t format_json(char *buf, size_t size, const struct diag_request *rq,
+			  const struct diagnosis *d)
 {
-	char *text = NULL, num[16];
-	size_t len = 0;
-	FILE *f = open_memstream(&text, &len);
-	bool first = true;
-	int ret = -1;
+	struct json_out j;
+	char num[16];
+	size_t n;
 
-	if (!f)
-		return -1;
-	fputc('{', f);
-	json_key(f, &first, "op");
-	json_put_str(f, "diagnose");
-	json_key(f, &first, "host");
-	json_put_str(f, probe_host());
-	json_key(f, &first, "addr");
-	json_put_str(f, rq->addr.text);
-	json_key(f, &first, "port");
-	fprintf(f, "%u", rq->port);
-	json_key(f, &first, "proto");
-	json_put_str(f, rq->udp ? "udp" : "tcp");
-	json_key(f, &first, "family");
-	json_put_str(f, rq->addr.family == AF_INET ? "inet" : "inet6");
-	json_key(f, &first, "freebind");
-	fputs(rq->freebind ? "true" : "false", f);
-	json_key(f, &first, "ok");
-	fputs(d->err ? "false" : "true", f);
-	json_key(f, &first, "errno");
-	fprintf(f, "%d", d->err);
-	json_key(f, &first, "error");
-	json_put_str(f, d->err ? errno_name_or_number(d->err, num, sizeof(num)) : NULL);
-	json_key(f, &first, "message");
-	json_put_str(f, d->err ? strerror(d->err) : NULL);
-	json_key(f, &first, "call");
-	json_put_str(f, d->err ? d->call : NULL);
-	json_key(f, &first, "cause");
-	json_put_str(f, diag_cause_name(d->cause));
-	json_key(f, &first, "explanation");
-	json_put_str(f, d->explanation);
-	json_key(f, &first, "fixes");
-	fputc('[', f);
-	for (size_t i = 0; i < d->nfixes; i++) {
-		if (i)
-			fputc(',', f);
-		json_put_str(f, d->fixes[i]);
-	}
-	fputc(']', f);
-	json_key(f, &first, "holders");
-	fputc('[', f);
+	json_begin(&j, buf, size, 0);
+	json_str(&j, "op", "diagnose");
+	json_str(&j, "host", probe_host());
+	json_str(&j, "addr", rq->addr.text);
+	json_int(&j, "port", rq->port);
+	json_str(&j, "proto", rq->udp ? "udp" : "tcp");
+	json_str(&j, "family", rq->addr.family == AF_INET ? "inet" : "inet6");
+	json_bool(&j, "freebind", rq->freebind);
+	json_bool(&j, "ok", d->err == 0);
+	json_int(&j, "errno", d->err);
+	json_str(&j, "error", d->err ? errno_name_or_number(d->err, num, sizeof(num)) : NULL);
+	json_str(&j, "message", d->err ? strerror(d->err) : NULL);
+	json_str(&j, "call", d->err ? d->call : NULL);
+	json_str(&j, "cause", diag_cause_name(d->cause));
+	json_str(&j, "explanation", d->explanation);
+	json_open_array(&j, "fixes");
+	for (size_t i = 0; i < d->nfixes; i++)
+		json_str(&j, NULL, d->fixes[i]);
+	json_close(&j);
+	json_open_array(&j, "holders");
 	for (size_t i = 0; i < d->nholders; i++) {
 		const struct port_holder *h = &d->holders[i];
 
-		fprintf(f, "%s{\"proto\":", i ? "," : "");
-		json_put_str(f, h->proto);
-		fputs(",\"local\":", f);
-		json_put_str(f, h->local);
-		fputs(",\"state\":", f);
-		json_put_str(f, h->state);
-		fprintf(f, ",\"inode\":%lu,\"uid\":%u,\"pid\":", h->inode, h->uid);
+		json_open_object(&j, NULL);
+		json_str(&j, "proto", h->proto);
+		json_str(&j, "local", h->local);
+		json_str(&j, "state", h->state);
+		json_int(&j, "inode", (int64_t)h->inode);
+		json_int(&j, "uid", h->uid);
 		if (h->pid)
-			fprintf(f, "%d", (int)h->pid);
+			json_int(&j, "pid", h->pid);
 		else
-			fputs("null", f);
-		fputs(",\"comm\":", f);
-		json_put_str(f, h->comm[0] ? h->comm : NULL);
-		fputc('}', f);
+			json_null(&j, "pid");
+		json_str(&j, "comm", h->comm[0] ? h->comm : NULL);
+		json_close(&j);
 	}
-	fputc(']', f);
-	json_key(f, &first, "ip_nonlocal_bind");
+	json_close(&j);
 	if (d->nonlocal_bind >= 0)
-		fprintf(f, "%ld", d->nonlocal_bind);
+		json_int(&j, "ip_nonlocal_bind", d->nonlocal_bind);
 	else
-		fputs("null", f);
-	json_key(f, &first, "local_addrs");
-	fputc('[', f);
+		json_null(&j, "ip_nonlocal_bind");
+	json_open_array(&j, "local_addrs");
 	for (size_t i = 0; i < d->naddrs; i++) {
-		const struct local_addr *l = &d->addrs[i];
-		char flags[512], scope[16];
-
-		addr_flags_format(l, true, flags, sizeof(flags));
-		fprintf(f, "%s{\"ifname\":", i ? "," : "");
-		json_put_str(f, l->ifname);
-		fprintf(f, ",\"family\":\"%s\",\"addr\":", l->family == AF_INET ? "inet" : "inet6");
-		json_put_str(f, l->text);
-		fprintf(f, ",\"prefixlen\":%u,\"scope\":\"%s\",\"flags\":%s,\"link\":\"%s\"}",
-			l->prefixlen, addr_scope_name(l->scope, scope, sizeof(scope)), flags,
-			(l->link_flags & IFF_UP) ? "up" : "down");
+		json_open_object(&j, NULL);
+		json_str(&j, "ifname", d->addrs[i].ifname);
+		addr_json_members(&j, &d->addrs[i]);
+		json_close(&j);
 	}
-	fputs("]}\n", f);
-	if (fclose(f) != 0)
+	json_close(&j);
+	n = json_end(&j);
+	return j.cut ? 0 : n;
+}
+
+/*
+ * Writes the JSON object of @d as one flushed line.  The object grows with the
+ * namespace (every address is listed), so it is built in a heap buffer that
+ * doubles until it fits.  Returns 0 or -1 (errno: ENOMEM, or the write's).
+ */
+static int print_json(const struct diag_request *rq, const struct diagnosis *d)
+{
+	size_t size = 1 << 16, n = 0;
+	char *buf = NULL;
+	int ret = -1;
+
+	while (n == 0 && size <= DIAG_JSON_MAX) {
+		char *bigger = realloc(buf, size);
+
+		if (!bigger)
+			goto out;
+		buf = bigger;
+		n = format_json(buf, size, rq, d);
+		size *= 2;
+	}
+	if (n == 0) {
+		errno = EMSGSIZE;
 		goto out;
-	if (fwrite(text, 1, len, stdout) != len || fflush(stdout) != 0)
+	}
+	if (fwrite(buf, 1, n, stdout) != n || fflush(stdout) != 0)
 		goto out;
 	ret = 0;
 out:
-	free(text);
+	free(buf);
 	return ret;
 }
 

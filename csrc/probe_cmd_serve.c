@@ -54,11 +54,11 @@ static int write_file_whole(const char *path, const char *line)
 static int announce(const struct cli *cli, const struct probe_case *c,
 		    const struct probe_result *r, int fd)
 {
-	struct jbuf j;
-	const char *line;
+	char line[RECORD_MAX];
+	struct json_out j;
 	int ret = 0;
 
-	record_build(&j, "serve", probe_host(), c, r);
+	record_build(&j, line, sizeof(line), "serve", probe_host(), c, r);
 	if (fd >= 0) {
 		struct sockaddr_storage ss;
 		socklen_t len = sizeof(ss);
@@ -66,11 +66,11 @@ static int announce(const struct cli *cli, const struct probe_case *c,
 
 		if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0) {
 			sockaddr_format((struct sockaddr *)&ss, local, sizeof(local));
-			jbuf_str(&j, "local", local);
+			json_str(&j, "local", local);
 		}
 	}
-	jbuf_int(&j, "pid", getpid());
-	line = jbuf_finish(&j);
+	json_int(&j, "pid", getpid());
+	json_end(&j);
 	if (fputs(line, stdout) == EOF || fflush(stdout) == EOF) {
 		probe_warn("writing the serve record: %s", strerror(errno));
 		ret = -1;

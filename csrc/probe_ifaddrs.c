@@ -12,6 +12,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "probe_json.h"
+
 
 #define NL_BUF_SIZE 32768	/* the kernel never puts more into one dump datagram */
 #define DUMP_TRIES 3		/* a dump interrupted by a concurrent change is redone */
@@ -330,12 +332,12 @@ const char *addr_operstate_name(unsigned char operstate)
 	return operstate < sizeof(names) / sizeof(names[0]) ? names[operstate] : "unknown";
 }
 
-void addr_flags_format(const struct local_addr *a, bool json, char *buf, size_t len)
+size_t addr_flag_names(const struct local_addr *a, const char **names, size_t max)
 {
 	static const struct {
 		uint32_t bit;
 		const char *name;
-	} names[] = {
+	} flags[ADDR_FLAGS_MAX] = {
 		{ IFA_F_SECONDARY, "secondary" },	/* "temporary" for IPv6, same bit */
 		{ IFA_F_NODAD, "nodad" },
 		{ IFA_F_OPTIMISTIC, "optimistic" },
@@ -349,39 +351,52 @@ void addr_flags_format(const struct local_addr *a, bool json, char *buf, size_t 
 		{ 0x400, "autojoin" },		/* IFA_F_MCAUTOJOIN */
 		{ 0x800, "stable-privacy" },	/* IFA_F_STABLE_PRIVACY */
 	};
-	size_t o = 0;
-	bool any = false;
+	size_t n = 0;
 
-	if (len < 3) {
-		if (len)
-			buf[0] = '\0';
-		return;
-	}
-	if (json)
-		buf[o++] = '[';
-	buf[o] = '\0';
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		const char *name = names[i].name;
-		int w;
-
-		if (!(a->flags & names[i].bit))
+	for (size_t i = 0; i < ADDR_FLAGS_MAX && n < max; i++) {
+		if (!(a->flags & flags[i].bit))
 			continue;
-		if (names[i].bit == IFA_F_SECONDARY && a->family == AF_INET6)
-			name = "temporary";
-		w = snprintf(buf + o, len - o, json ? "%s\"%s\"" : "%s%s", any ? "," : "", name);
-		if (w < 0 || (size_t)w >= len - o - (json ? 1 : 0)) {
+		names[n++] = flags[i].bit == IFA_F_SECONDARY && a->family == AF_INET6
+				     ? "temporary"
+				     : flags[i].name;
+	}
+	return n;
+}
+
+void addr_flags_text(const struct local_addr *a, char *buf, size_t len)
+{
+	const char *names[ADDR_FLAGS_MAX];
+	size_t n = addr_flag_names(a, names, ADDR_FLAGS_MAX), o = 0;
+
+	if (len == 0)
+		return;
+	snprintf(buf, len, "%s", n ? "" : "-");
+	for (size_t i = 0; i < n; i++) {
+		int w = snprintf(buf + o, len - o, "%s%s", i ? "," : "", names[i]);
+
+		if (w < 0 || (size_t)w >= len - o) {
 			buf[o] = '\0';	/* drop the name that did not fit */
 			break;
 		}
 		o += (size_t)w;
-		any = true;
 	}
-	if (json) {
-		buf[o++] = ']';
-		buf[o] = '\0';
-	} else if (!any) {
-		snprintf(buf, len, "-");
-	}
+}
+
+void addr_json_members(struct json_out *j, const struct local_addr *a)
+{
+	const char *names[ADDR_FLAGS_MAX];
+	size_t n = addr_flag_names(a, names, ADDR_FLAGS_MAX);
+	char scope[16];
+
+	json_str(j, "family", a->family == AF_INET ? "inet" : "inet6");
+	json_str(j, "addr", a->text);
+	json_int(j, "prefixlen", a->prefixlen);
+	json_str(j, "scope", addr_scope_name(a->scope, scope, sizeof(scope)));
+	json_open_array(j, "flags");
+	for (size_t i = 0; i < n; i++)
+		json_str(j, NULL, names[i]);
+	json_close(j);
+	json_str(j, "link", (a->link_flags & IFF_UP) ? "up" : "down");
 }
 
 bool addr_link_usable(const struct local_addr *a)

@@ -1,7 +1,8 @@
 /*
- * test_json.c: unit tests of the JSON line writer (probe_json.c) and of the record
+ * test_json.c: unit tests of the JSON writer (probe_json.c) and of the record
  * writer built on it (probe_record.c).  The harness reads stdout line by line with
- * a JSON parser, so every line must be one valid object, whatever the text inside.
+ * a JSON parser, so every line must be one valid object, whatever the text inside
+ * and whatever the size of the buffer it was written into.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -51,13 +52,17 @@ static bool skip_string(const char **p)
 	return true;
 }
 
-/* Skips one scalar, string or array of those at *@p. */
+static bool skip_object(const char **p);
+
+/* Skips one scalar, string, array or object at *@p. */
 static bool skip_value(const char **p)
 {
 	const char *s = *p;
 
 	if (*s == '"')
 		return skip_string(p);
+	if (*s == '{')
+		return skip_object(p);
 	if (*s == '[') {
 		s++;
 		if (*s == ']') {
@@ -93,9 +98,11 @@ static bool skip_value(const char **p)
 	return true;
 }
 
-/* True when @s is exactly one flat JSON object followed by at most one '\n'. */
-static bool json_flat_object_ok(const char *s)
+/* Skips one object at *@p. */
+static bool skip_object(const char **p)
 {
+	const char *s = *p;
+
 	if (*s++ != '{')
 		return false;
 	if (*s != '}') {
@@ -108,7 +115,15 @@ static bool json_flat_object_ok(const char *s)
 				return false;
 		}
 	}
-	s++;
+	*p = s + 1;
+	return true;
+}
+
+/* True when @s is exactly one JSON object followed by at most one '\n'. */
+static bool json_flat_object_ok(const char *s)
+{
+	if (!skip_object(&s))
+		return false;
 	if (*s == '\n')
 		s++;
 	return *s == '\0';
@@ -176,53 +191,196 @@ static void test_quote_cut_to_fit_stays_a_string(void **state)
 	}
 }
 
-static void test_jbuf_builds_one_line(void **state)
+static void test_writer_builds_one_line(void **state)
 {
-	struct jbuf j;
+	char buf[RECORD_MAX];
+	struct json_out j;
+	size_t n;
 
 	(void)state;
-	jbuf_begin(&j);
-	jbuf_str(&j, "op", "bind");
-	jbuf_int(&j, "port", 6677);
-	jbuf_int(&j, "neg", -5);
-	jbuf_int(&j, "big", INT64_MIN);
-	jbuf_bool(&j, "ok", false);
-	jbuf_bool(&j, "yes", true);
-	jbuf_null(&j, "call");
-	jbuf_str(&j, "error", NULL);
-	jbuf_raw(&j, "options", "[\"reuseaddr\"]");
-	assert_string_equal(jbuf_finish(&j),
+	json_begin(&j, buf, sizeof(buf), RECORD_STR_MAX);
+	json_str(&j, "op", "bind");
+	json_int(&j, "port", 6677);
+	json_int(&j, "neg", -5);
+	json_int(&j, "big", INT64_MIN);
+	json_bool(&j, "ok", false);
+	json_bool(&j, "yes", true);
+	json_null(&j, "call");
+	json_str(&j, "error", NULL);
+	json_raw(&j, "options", "[\"reuseaddr\"]");
+	n = json_end(&j);
+	assert_string_equal(buf,
 			    "{\"op\":\"bind\",\"port\":6677,\"neg\":-5,"
 			    "\"big\":-9223372036854775808,\"ok\":false,\"yes\":true,"
 			    "\"call\":null,\"error\":null,\"options\":[\"reuseaddr\"]}\n");
+	assert_int_equal(n, strlen(buf));
 	assert_false(j.cut);
 
-	jbuf_begin(&j);
-	assert_string_equal(jbuf_finish(&j), "{}\n");
+	json_begin(&j, buf, sizeof(buf), 0);
+	json_end(&j);
+	assert_string_equal(buf, "{}\n");
 }
 
-static void test_jbuf_too_much_stays_valid(void **state)
+static void test_writer_nests_arrays_and_objects(void **state)
 {
-	char big[900];
-	char key[16];
-	struct jbuf j;
+	char buf[256];
+	struct json_out j;
+
+	(void)state;
+	json_begin(&j, buf, sizeof(buf), 0);
+	json_open_array(&j, "fixes");
+	json_str(&j, NULL, "a");
+	json_str(&j, NULL, "b");
+	json_close(&j);
+	json_open_array(&j, "none");
+	json_close(&j);
+	json_open_array(&j, "holders");
+	json_open_object(&j, NULL);
+	json_int(&j, "pid", 7);
+	json_open_array(&j, "flags");
+	json_str(&j, NULL, "x");
+	json_close(&j);
+	json_close(&j);
+	json_open_object(&j, NULL);
+	json_close(&j);
+	json_close(&j);
+	json_open_object(&j, "o");	/* left open: json_end() closes it */
+	json_null(&j, "k");
+	json_end(&j);
+	assert_string_equal(buf, "{\"fixes\":[\"a\",\"b\"],\"none\":[],"
+				 "\"holders\":[{\"pid\":7,\"flags\":[\"x\"]},{}],"
+				 "\"o\":{\"k\":null}}\n");
+	assert_false(j.cut);
+}
+
+static void test_too_much_stays_valid(void **state)
+{
+	char big[900], key[16], buf[RECORD_MAX];
+	struct json_out j;
+	size_t n;
 
 	(void)state;
 	memset(big, 'v', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
-	jbuf_begin(&j);
-	for (int i = 0; i < 8; i++) {	/* 8 x 900 > JBUF_SIZE */
+	json_begin(&j, buf, sizeof(buf), RECORD_STR_MAX);
+	for (int i = 0; i < 8; i++) {	/* 8 x 900 > RECORD_MAX */
 		snprintf(key, sizeof(key), "k%d", i);
-		jbuf_str(&j, key, big);
+		json_str(&j, key, big);
 	}
-	jbuf_finish(&j);
+	n = json_end(&j);
 	assert_true(j.cut);
-	assert_true(j.len < JBUF_SIZE);
-	assert_int_equal(strlen(j.buf), j.len);
+	assert_true(n < RECORD_MAX);
+	assert_int_equal(strlen(buf), n);
+	assert_non_null(strstr(buf, ",\"cut\":true}\n"));
 	/* probe_json.h: "the record stays valid JSON" */
-	if (!json_flat_object_ok(j.buf))
+	if (!json_flat_object_ok(buf))
 		fail_msg("a cut record is not valid JSON; it ends with: %s",
-			 j.buf + (j.len > 60 ? j.len - 60 : 0));
+			 buf + (n > 60 ? n - 60 : 0));
+}
+
+static void test_a_cut_object_is_taken_back_whole(void **state)
+{
+	char buf[96], pad[64];
+	struct json_out j;
+
+	(void)state;
+	memset(pad, 'p', sizeof(pad) - 1);
+	pad[sizeof(pad) - 1] = '\0';
+	json_begin(&j, buf, sizeof(buf), 0);
+	json_open_array(&j, "holders");
+	json_open_object(&j, NULL);
+	json_int(&j, "pid", 1);
+	json_close(&j);
+	json_open_object(&j, NULL);
+	json_int(&j, "pid", 2);
+	json_str(&j, "comm", pad);	/* does not fit: the second holder goes */
+	json_close(&j);
+	json_close(&j);
+	json_int(&j, "after", 3);
+	json_end(&j);
+	assert_string_equal(buf, "{\"holders\":[{\"pid\":1}],\"after\":3,\"cut\":true}\n");
+}
+
+static void test_string_cap_and_depth_and_tiny_buffers(void **state)
+{
+	char buf[RECORD_MAX], small[JSON_OUT_MIN - 1];
+	struct json_out j;
+
+	(void)state;
+	json_begin(&j, buf, sizeof(buf), 8);
+	json_str(&j, "s", "abcdefghij");	/* 12 bytes quoted, capped at 8 */
+	json_str(&j, "e", "\n\n\n\n");	/* an escape is never split */
+	json_end(&j);
+	assert_string_equal(buf, "{\"s\":\"abcdef\",\"e\":\"\\n\\n\\n\"}\n");
+	assert_false(j.cut);
+
+	json_begin(&j, buf, sizeof(buf), 0);
+	for (int i = 0; i < JSON_DEPTH_MAX + 2; i++)
+		json_open_array(&j, i ? NULL : "deep");
+	json_int(&j, NULL, 1);
+	for (int i = 0; i < JSON_DEPTH_MAX + 2; i++)
+		json_close(&j);
+	json_int(&j, "after", 2);
+	json_end(&j);
+	assert_true(j.cut);
+	assert_true(json_flat_object_ok(buf));
+	assert_non_null(strstr(buf, "\"after\":2"));
+
+	memset(small, 'Z', sizeof(small));
+	json_begin(&j, small, sizeof(small), 0);
+	json_str(&j, "k", "v");
+	assert_int_equal(json_end(&j), 0);
+	assert_int_equal(small[0], '\0');
+}
+
+/* Builds a record with every kind of member into @size bytes of @buf. */
+static size_t build_everything(char *buf, size_t size)
+{
+	struct json_out j;
+
+	json_begin(&j, buf, size, 64);
+	json_str(&j, "id", "c1");
+	json_str(&j, "nasty", "\"\\\n\x01x\"\x7f");
+	json_int(&j, "n", -123456789);
+	json_open_array(&j, "list");
+	for (int i = 0; i < 5; i++)
+		json_str(&j, NULL, "element");
+	json_close(&j);
+	json_open_array(&j, "objs");
+	for (int i = 0; i < 3; i++) {
+		json_open_object(&j, NULL);
+		json_int(&j, "i", i);
+		json_open_array(&j, "f");
+		json_str(&j, NULL, "tentative");
+		json_close(&j);
+		json_close(&j);
+	}
+	json_close(&j);
+	json_bool(&j, "ok", true);
+	json_raw(&j, "raw", "[1,2]");
+	return json_end(&j);
+}
+
+static void test_every_buffer_size_gives_valid_json(void **state)
+{
+	char whole[1024], buf[1024];
+	size_t full = build_everything(whole, sizeof(whole));
+
+	(void)state;
+	assert_true(json_flat_object_ok(whole));
+	assert_null(strstr(whole, "cut"));
+	for (size_t size = JSON_OUT_MIN; size <= full + 1; size++) {
+		size_t n;
+
+		memset(buf, 'Z', sizeof(buf));
+		n = build_everything(buf, size);
+		assert_true(n < size);
+		assert_int_equal(strlen(buf), n);
+		if (!json_flat_object_ok(buf))
+			fail_msg("buffer of %zu bytes gave invalid JSON: %s", size, buf);
+		if (size <= full)
+			assert_non_null(strstr(buf, "\"cut\":true}"));
+	}
 }
 
 /* Writes the record of @c / @r for host @host into @out through a memory stream. */
@@ -251,7 +409,7 @@ static void test_bind_record_says_errno_99(void **state)
 {
 	struct probe_case c;
 	struct probe_result r = { .err = EADDRNOTAVAIL, .call = "bind", .elapsed_us = 7 };
-	char out[JBUF_SIZE + 16];
+	char out[RECORD_MAX + 16];
 
 	(void)state;
 	plan_case("c1 bind tcp 10.0.0.1 6677 reuseaddr", &c);
@@ -269,7 +427,7 @@ static void test_ok_record_has_null_error(void **state)
 {
 	struct probe_case c;
 	struct probe_result r = { .err = 0, .elapsed_us = 3 };
-	char out[JBUF_SIZE + 16];
+	char out[RECORD_MAX + 16];
 
 	(void)state;
 	plan_case("u1 bind udp ::1 53 v6only=1 freebind", &c);
@@ -285,7 +443,7 @@ static void test_connect_record_fields(void **state)
 {
 	struct probe_case c;
 	struct probe_result r = { .err = ETIMEDOUT, .call = "connect", .elapsed_us = 200123 };
-	char out[JBUF_SIZE + 16];
+	char out[RECORD_MAX + 16];
 
 	(void)state;
 	plan_case("t1 connect tcp 10.0.0.9 80 timeout=200", &c);
@@ -309,7 +467,7 @@ static void test_record_with_unknown_errno_and_odd_host(void **state)
 {
 	struct probe_case c;
 	struct probe_result r = { .err = 4000, .call = "connect", .elapsed_us = 1 };
-	char out[JBUF_SIZE + 16];
+	char out[RECORD_MAX + 16];
 
 	(void)state;
 	plan_case("x bind tcp 10.0.0.1 1", &c);
@@ -330,8 +488,12 @@ int run_json_tests(void)
 		cmocka_unit_test(test_the_validator_itself),
 		cmocka_unit_test(test_quote_escapes),
 		cmocka_unit_test(test_quote_cut_to_fit_stays_a_string),
-		cmocka_unit_test(test_jbuf_builds_one_line),
-		cmocka_unit_test(test_jbuf_too_much_stays_valid),
+		cmocka_unit_test(test_writer_builds_one_line),
+		cmocka_unit_test(test_writer_nests_arrays_and_objects),
+		cmocka_unit_test(test_too_much_stays_valid),
+		cmocka_unit_test(test_a_cut_object_is_taken_back_whole),
+		cmocka_unit_test(test_string_cap_and_depth_and_tiny_buffers),
+		cmocka_unit_test(test_every_buffer_size_gives_valid_json),
 		cmocka_unit_test(test_bind_record_says_errno_99),
 		cmocka_unit_test(test_ok_record_has_null_error),
 		cmocka_unit_test(test_connect_record_fields),
