@@ -44,6 +44,7 @@ void probe_warn(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+/* The top-level usage, on @f. */
 static void usage(FILE *f)
 {
 	fputs("usage: netprobe [--host NAME] COMMAND [ARGS]\n"
@@ -61,11 +62,14 @@ static void usage(FILE *f)
 	      f);
 }
 
+/* Sets the label records carry as "host" (cut to 63 bytes). */
 static void set_host(const char *name)
 {
 	snprintf(host_label, sizeof(host_label), "%s", name);
 }
 
+/* Reads the options before the command (--host, --help), then runs the command,
+ * whose return value is the exit status (probe_cmd.h). */
 int main(int argc, char **argv)
 {
 	static const struct {

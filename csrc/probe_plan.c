@@ -6,6 +6,7 @@
 
 #define MAX_FIELDS 32
 
+/* True for the characters a case id may have: [A-Za-z0-9._:/@+-]. */
 static bool id_char_ok(char ch)
 {
 	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||

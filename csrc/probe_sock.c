@@ -25,6 +25,7 @@ int result_fail(struct probe_result *r, const char *call, int err)
 	return -1;
 }
 
+/* setsockopt() of an int option.  Returns 0, or -1 with errno. */
 static int set_int(int fd, int level, int name, int val)
 {
 	return setsockopt(fd, level, name, &val, sizeof(val));
