@@ -57,8 +57,8 @@ $(B)/asan/unit: $(UNIT_SRCS) $(LIB_SRCS) $(HDRS)
 # into arbitrary programs (ASan insists on coming first); its tests run it under
 # valgrind instead.  -fvisibility=hidden exports only the interposed calls, so the
 # errno table compiled in never shadows a traced program's own symbols.
-TRACE_SHARED := csrc/probe_errno.c csrc/probe_json.c
-$(B)/libbindtrace.so: $(TRACE_SRCS) $(TRACE_HDRS) $(TRACE_SHARED) csrc/probe_errno.h csrc/probe_json.h
+TRACE_SHARED := csrc/probe_errno.c csrc/probe_json.c csrc/probe_text.c
+$(B)/libbindtrace.so: $(TRACE_SRCS) $(TRACE_HDRS) $(TRACE_SHARED) $(TRACE_SHARED:.c=.h)
 	@mkdir -p $(B)
 	$(CC) $(CPPFLAGS) $(WARNINGS) $(CFLAGS) -fPIC -shared -fvisibility=hidden -Icsrc \
 		-o $@ $(TRACE_SRCS) $(TRACE_SHARED) -ldl -lpthread
@@ -116,7 +116,7 @@ fuzz:
 	clang $(CPPFLAGS) $(WARNINGS) -O1 -g -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=all -Icsrc -o $(B)/fuzz/fuzz_plan csrc/fuzz/fuzz_plan.c \
 		csrc/probe_plan.c csrc/probe_addrparse.c csrc/probe_record.c csrc/probe_json.c \
-		csrc/probe_errno.c
+		csrc/probe_text.c csrc/probe_errno.c
 	clang $(CPPFLAGS) $(WARNINGS) -O1 -g -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=all -Icsrc -o $(B)/fuzz/fuzz_addr csrc/fuzz/fuzz_addr.c \
 		csrc/probe_addrparse.c

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "probe_cmd.h"
+#include "probe_text.h"
 
 static char host_label[64];
 
@@ -23,25 +24,19 @@ const char *probe_host(void)
 
 /*
  * Messages echo what the user typed, which may hold control bytes (a newline, an
- * escape sequence): each such byte is written as \xNN, so a message stays one line
- * and cannot repaint the terminal.
+ * escape sequence) or bytes that are not UTF-8: each is written as \xNN
+ * (probe_text.h), so a message stays one line and cannot repaint the terminal.
  */
 void probe_warn(const char *fmt, ...)
 {
-	char msg[1024];
+	char msg[1024], safe[4 * sizeof(msg)];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fputs("netprobe: ", stderr);
-	for (const unsigned char *p = (const unsigned char *)msg; *p; p++) {
-		if (*p < 0x20 || *p == 0x7f)
-			fprintf(stderr, "\\x%02x", *p);
-		else
-			fputc(*p, stderr);
-	}
-	fputc('\n', stderr);
+	text_escape(safe, sizeof(safe), msg);
+	fprintf(stderr, "netprobe: %s\n", safe);
 }
 
 /* The top-level usage, on @f. */

@@ -14,6 +14,7 @@
 #include "probe_explain.h"
 #include "probe_json.h"
 #include "probe_opt.h"
+#include "probe_text.h"
 
 /* The largest JSON object diagnose writes (a namespace with ~100,000 addresses). */
 #define DIAG_JSON_MAX (64u << 20)
@@ -144,24 +145,38 @@ out:
 	return ret;
 }
 
+/* Prints @prefix and @text as one line on stdout, every control byte and byte
+ * that is not UTF-8 in @text as \xNN (probe_text.h): what the user typed (a
+ * %scope) or the kernel named (an interface) must not repaint the terminal. */
+static void put_line(const char *prefix, const char *text)
+{
+	char safe[4 * DIAG_TEXT_MAX + 1];
+
+	text_escape(safe, sizeof(safe), text);
+	printf("%s%s\n", prefix, safe);
+}
+
 /* Writes the human form: the headline, then "why:" and one "fix:" line per fix.
  * Returns 0 or -1 (errno). */
 static int print_text(const struct diag_request *rq, const struct diagnosis *d)
 {
-	char target[SOCKADDR_TEXT_MAX + 8], num[16];
+	char target[SOCKADDR_TEXT_MAX + 8], num[16], head[SOCKADDR_TEXT_MAX + 256];
+	const char *proto = rq->udp ? "udp" : "tcp";
 
 	target_text(rq, target, sizeof(target));
 	if (d->err)
-		printf("bind %s/%s would fail: %s (%s)\n", target, rq->udp ? "udp" : "tcp",
-		       errno_name_or_number(d->err, num, sizeof(num)), strerror(d->err));
+		snprintf(head, sizeof(head), "bind %s/%s would fail: %s (%s)", target, proto,
+			 errno_name_or_number(d->err, num, sizeof(num)), strerror(d->err));
 	else if (d->cause == CAUSE_INTERFACE_DOWN)
-		printf("bind %s/%s would succeed, but its interface is not working\n", target,
-		       rq->udp ? "udp" : "tcp");
+		snprintf(head, sizeof(head),
+			 "bind %s/%s would succeed, but its interface is not working", target,
+			 proto);
 	else
-		printf("bind %s/%s would succeed\n", target, rq->udp ? "udp" : "tcp");
-	printf("why: %s\n", d->explanation);
+		snprintf(head, sizeof(head), "bind %s/%s would succeed", target, proto);
+	put_line("", head);
+	put_line("why: ", d->explanation);
 	for (size_t i = 0; i < d->nfixes; i++)
-		printf("fix: %s\n", d->fixes[i]);
+		put_line("fix: ", d->fixes[i]);
 	return fflush(stdout) == 0 && !ferror(stdout) ? 0 : -1;
 }
 

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "probe_text.h"
+
 /* What json_end() may add after the last member: ,"cut":true then "}\n" and the
  * NUL.  The closers of open nested levels come on top (see reserve()). */
 static const char cut_marker[] = ",\"cut\":true";
@@ -51,15 +53,27 @@ static size_t quote_into(char *out, size_t room, const char *s)
 		return 0;
 	if (out)
 		out[0] = '"';
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+	for (const unsigned char *p = (const unsigned char *)s; *p;) {
+		size_t chars = utf8_char_len(p), n;
 		char esc[8];
-		size_t n = escape_byte(*p, esc);
+		const char *text = esc;
 
+		if (chars == 0) {		/* not UTF-8: U+FFFD REPLACEMENT CHARACTER */
+			text = "\\ufffd";
+			n = 6;
+			chars = 1;
+		} else if (chars == 1) {
+			n = escape_byte(*p, esc);
+		} else {			/* a whole multi-byte character, as it is */
+			text = (const char *)p;
+			n = chars;
+		}
 		if (o + n + 1 > room)	/* keep room for the closing quote */
 			break;
 		if (out)
-			memcpy(out + o, esc, n);
+			memcpy(out + o, text, n);
 		o += n;
+		p += chars;
 	}
 	if (out)
 		out[o] = '"';

@@ -8,8 +8,13 @@
  * any thread of a traced program.  Values are strings, integers, booleans, null,
  * JSON text built elsewhere (json_raw), and nested arrays and objects.
  *
- * Whatever it is given, the result is one JSON object on one line:
- * - strings are escaped: '"', '\\', control bytes and DEL as \n \r \t \u00XX;
+ * Whatever it is given, the result is valid JSON that a strict decoder (Python's
+ * json.loads on the bytes decoded as UTF-8) accepts, on one line:
+ * - strings are escaped: '"', '\\', control bytes and DEL as \n \r \t \u00XX; every
+ *   byte that is not part of a well-formed UTF-8 character (a stray continuation
+ *   byte, a cut sequence, an overlong form, a surrogate, above U+10FFFF; see
+ *   probe_text.h) becomes \ufffd, so an odd --host, a %scope or a dev= name from
+ *   the command line, or a program name in the tracer, cannot break a record;
  * - a string value longer than the writer's string cap (@str_max of json_begin(),
  *   in bytes of JSON text) is shortened at a character boundary;
  * - a member that does not fit in the buffer is left out whole (an object member of

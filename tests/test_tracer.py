@@ -570,3 +570,19 @@ def test_threads_of_non_blocking_connects_each_get_their_done_record(stage, trac
     # every thread's SO_ERROR, and only those, in the done records
     assert sorted([r["port"], r["errno"]] for r in done) == seen
     assert len({r["tid"] for r in done}) == 8
+
+
+def test_a_program_name_that_is_not_utf8_still_gives_json(pair, tracer, tmp_path):
+    """"prog" is the program's own name, any bytes: the record must still decode
+    strictly (the byte 0xff as U+FFFD)."""
+    odd = os.path.join(os.fsencode(tmp_path), b"tr\xff")
+    with open(tracee_path(), "rb") as src, open(odd, "wb") as dst:
+        dst.write(src.read())
+    os.chmod(odd, 0o755)
+    trace_file = tmp_path / "trace.jsonl"
+    proc = run_traced(pair.h2, [os.fsdecode(odd), "bind", "10.0.0.2", 7800], trace_file)
+    assert proc.returncode == 0, proc.stderr
+    with open(trace_file, "rb") as f:
+        records = nsutil.parse_records(f.read().decode("utf-8"))
+    assert [(r["prog"], outcome(r)) for r in records if r["op"] == "bind"] == \
+        [("tr\ufffd", "OK")]

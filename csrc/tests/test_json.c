@@ -172,6 +172,33 @@ static void test_quote_escapes(void **state)
 	quote_is("caf\xc3\xa9", "\"caf\xc3\xa9\"");	/* UTF-8 passes through */
 }
 
+static void test_quote_replaces_invalid_utf8(void **state)
+{
+	(void)state;
+	quote_is("h\xff", "\"h\\ufffd\"");			/* not UTF-8 at all */
+	quote_is("\x80x", "\"\\ufffdx\"");			/* a stray continuation byte */
+	quote_is("\xc3", "\"\\ufffd\"");			/* cut short by the end */
+	quote_is("\xe2\x82x", "\"\\ufffd\\ufffdx\"");		/* cut short inside */
+	quote_is("\xc0\x80", "\"\\ufffd\\ufffd\"");		/* an overlong NUL */
+	quote_is("\xe0\x80\xaf", "\"\\ufffd\\ufffd\\ufffd\"");	/* an overlong '/' */
+	quote_is("\xed\xa0\x80", "\"\\ufffd\\ufffd\\ufffd\"");	/* a surrogate */
+	quote_is("\xf4\x90\x80\x80", "\"\\ufffd\\ufffd\\ufffd\\ufffd\"");	/* > U+10FFFF */
+	quote_is("\xc3\xa9\xe2\x82\xac\xf0\x9d\x84\x9e", "\"\xc3\xa9\xe2\x82\xac\xf0\x9d\x84\x9e\"");
+	quote_is("\xed\x9f\xbf\xf4\x8f\xbf\xbf", "\"\xed\x9f\xbf\xf4\x8f\xbf\xbf\"");	/* edges */
+}
+
+/* A multi-byte character is never cut in half: the string ends before it. */
+static void test_quote_cuts_between_characters(void **state)
+{
+	char out[8];
+
+	(void)state;
+	assert_int_equal(json_quote(out, 6, "a\xe2\x82\xac"), 3);	/* "a" + 3 bytes won't fit */
+	assert_string_equal(out, "\"a\"");
+	assert_int_equal(json_quote(out, 7, "a\xe2\x82\xac"), 6);
+	assert_string_equal(out, "\"a\xe2\x82\xac\"");
+}
+
 static void test_quote_cut_to_fit_stays_a_string(void **state)
 {
 	static const char nasty[] = "\"\\\n\x01x\"\x7f\\\\\"\x02yz";
@@ -487,6 +514,8 @@ int run_json_tests(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_the_validator_itself),
 		cmocka_unit_test(test_quote_escapes),
+		cmocka_unit_test(test_quote_replaces_invalid_utf8),
+		cmocka_unit_test(test_quote_cuts_between_characters),
 		cmocka_unit_test(test_quote_cut_to_fit_stays_a_string),
 		cmocka_unit_test(test_writer_builds_one_line),
 		cmocka_unit_test(test_writer_nests_arrays_and_objects),
