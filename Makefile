@@ -38,7 +38,7 @@ help:
 	@echo "sudo make lab SCENARIO=name     open a scenario as an interactive lab (Mininet CLI)"
 	@echo "sudo make check [SCENARIO=name] re-probe the open lab: what changed, is it solved"
 	@echo "sudo make bench      benchmarks, printed as ratios"
-	@echo "make fuzz            a short libFuzzer run of the plan and address parsers"
+	@echo "make fuzz [FUZZ_SECONDS=N | FUZZ_RUNS=N]   libFuzzer on the parsers and the JSON writer"
 
 $(B)/netprobe: csrc/main.c $(LIB_SRCS) $(HDRS)
 	@mkdir -p $(B)
@@ -108,24 +108,31 @@ check:
 clean-net:
 	$(PYTHON) -m harness clean-net
 
-# libFuzzer (clang) on the plan and address parsers: FUZZ_SECONDS each (default 20),
-# seeds from csrc/fuzz/corpus/, new inputs kept in $(B)/fuzz/, crashes saved there too.
+# libFuzzer (clang) on the parsers and the JSON writer, one target after another:
+# fuzz_plan (plan lines and their records), fuzz_planread (whole plans: bounded
+# lines, duplicate ids), fuzz_addr (addresses), fuzz_json (the writer, UTF-8).
+# Each runs FUZZ_SECONDS (default 20), or FUZZ_RUNS executions when that is set;
+# seeds come from csrc/fuzz/corpus/, new inputs and crashes are kept in $(B)/fuzz/.
+FUZZ_CC = clang $(CPPFLAGS) $(WARNINGS) -O1 -g -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=all -Icsrc
+FUZZ_PLAN_SRCS := csrc/probe_plan.c csrc/probe_addrparse.c csrc/probe_record.c \
+	csrc/probe_json.c csrc/probe_text.c csrc/probe_errno.c
+FUZZ_LIMIT = $(if $(FUZZ_RUNS),-runs=$(FUZZ_RUNS),-max_total_time=$(or $(FUZZ_SECONDS),20))
+# $(call fuzz_run,TARGET,MAX_LEN,SEED_DIR): one libFuzzer run of $(B)/fuzz/fuzz_TARGET
+fuzz_run = mkdir -p $(B)/fuzz/corpus-$(1) && $(B)/fuzz/fuzz_$(1) $(FUZZ_LIMIT) -max_len=$(2) \
+	-dict=csrc/fuzz/plan.dict -artifact_prefix=$(B)/fuzz/$(1)- $(B)/fuzz/corpus-$(1) $(3)
+
 fuzz:
 	@scripts/install-debs clang
-	@mkdir -p $(B)/fuzz/corpus-plan $(B)/fuzz/corpus-addr
-	clang $(CPPFLAGS) $(WARNINGS) -O1 -g -fsanitize=fuzzer,address,undefined \
-		-fno-sanitize-recover=all -Icsrc -o $(B)/fuzz/fuzz_plan csrc/fuzz/fuzz_plan.c \
-		csrc/probe_plan.c csrc/probe_addrparse.c csrc/probe_record.c csrc/probe_json.c \
-		csrc/probe_text.c csrc/probe_errno.c
-	clang $(CPPFLAGS) $(WARNINGS) -O1 -g -fsanitize=fuzzer,address,undefined \
-		-fno-sanitize-recover=all -Icsrc -o $(B)/fuzz/fuzz_addr csrc/fuzz/fuzz_addr.c \
-		csrc/probe_addrparse.c
-	$(B)/fuzz/fuzz_plan -max_total_time=$(or $(FUZZ_SECONDS),20) -max_len=2048 \
-		-dict=csrc/fuzz/plan.dict -artifact_prefix=$(B)/fuzz/plan- \
-		$(B)/fuzz/corpus-plan csrc/fuzz/corpus/plan
-	$(B)/fuzz/fuzz_addr -max_total_time=$(or $(FUZZ_SECONDS),20) -max_len=128 \
-		-dict=csrc/fuzz/plan.dict -artifact_prefix=$(B)/fuzz/addr- \
-		$(B)/fuzz/corpus-addr csrc/fuzz/corpus/addr
+	@mkdir -p $(B)/fuzz
+	$(FUZZ_CC) -o $(B)/fuzz/fuzz_plan csrc/fuzz/fuzz_plan.c $(FUZZ_PLAN_SRCS)
+	$(FUZZ_CC) -o $(B)/fuzz/fuzz_planread csrc/fuzz/fuzz_planread.c $(FUZZ_PLAN_SRCS)
+	$(FUZZ_CC) -o $(B)/fuzz/fuzz_addr csrc/fuzz/fuzz_addr.c csrc/probe_addrparse.c
+	$(FUZZ_CC) -o $(B)/fuzz/fuzz_json csrc/fuzz/fuzz_json.c csrc/probe_json.c csrc/probe_text.c
+	$(call fuzz_run,plan,2048,csrc/fuzz/corpus/plan)
+	$(call fuzz_run,planread,8192,csrc/fuzz/corpus/plan)
+	$(call fuzz_run,addr,128,csrc/fuzz/corpus/addr)
+	$(call fuzz_run,json,4096,)
 
 bench: deps-test
 	@$(MAKE) --no-print-directory $(B)/netprobe $(B)/libbindtrace.so $(B)/trace/tracee

@@ -17,63 +17,10 @@
 #include "probe_record.h"
 #include "probe_sock.h"
 
-/* Reads and parses the whole plan from @f.  Returns the number of cases in *@out
- * (owned by the caller), or -1 after printing every malformed line. */
-static ssize_t plan_read(FILE *f, const char *name, struct probe_case **out)
+/* A plan_report_fn: says @msg on stderr, after the plan's name @arg. */
+static void plan_problem(void *arg, const char *msg)
 {
-	struct probe_case *cases = NULL;
-	size_t n = 0, cap = 0, lineno = 0, cap_line = 0;
-	char *line = NULL, err[320];
-	ssize_t len;
-	int bad_lines = 0;
-
-	while ((len = getline(&line, &cap_line, f)) >= 0) {
-		lineno++;
-		if (len > 0 && line[len - 1] == '\n')
-			line[--len] = '\0';
-		if ((size_t)len != strlen(line)) {
-			probe_warn("%s: plan line %zu: contains a NUL byte", name, lineno);
-			bad_lines++;
-			continue;
-		}
-		if (n == cap) {
-			struct probe_case *more;
-
-			cap = cap ? cap * 2 : 256;
-			more = realloc(cases, cap * sizeof(*cases));
-			if (!more) {
-				probe_warn("out of memory reading the plan");
-				bad_lines++;
-				break;
-			}
-			cases = more;
-		}
-		switch (plan_parse_line(line, lineno, &cases[n], err, sizeof(err))) {
-		case 1:
-			n++;
-			break;
-		case 0:
-			break;
-		default:
-			probe_warn("%s: %s", name, err);
-			if (++bad_lines == 20) {
-				probe_warn("%s: stopping after 20 malformed lines", name);
-				goto done;
-			}
-		}
-	}
-	if (ferror(f)) {
-		probe_warn("%s: read error: %s", name, strerror(errno));
-		bad_lines++;
-	}
-done:
-	free(line);
-	if (bad_lines) {
-		free(cases);
-		return -1;
-	}
-	*out = cases;
-	return (ssize_t)n;
+	probe_warn("%s: %s", (const char *)arg, msg);
 }
 
 /* Lets a batch hold as many sockets as the hard limit allows. */
@@ -90,12 +37,12 @@ static void raise_fd_limit(void)
 int cmd_batch(int argc, char **argv)
 {
 	struct cli cli;
-	struct probe_case *cases = NULL, *connects = NULL;
+	struct probe_case *connects = NULL;
+	struct plan plan = { 0 };
 	int *held = NULL;
 	size_t nconn = 0, nheld = 0;
 	const char *name = "stdin";
 	FILE *f = stdin;
-	ssize_t n;
 	int ret = EXIT_PROBE_FAILED;
 
 	if (cli_parse(argc, argv, FOR_BATCH, &cli) < 0)
@@ -114,37 +61,42 @@ int cmd_batch(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	n = plan_read(f, name, &cases);
+	if (plan_read(f, &plan, plan_problem, (void *)name) < 0) {
+		/* a bad plan (or a PLAN that cannot be read) is bad usage; memory is not */
+		ret = errno == ENOMEM ? EXIT_PROBE_FAILED : EXIT_USAGE;
+		if (f != stdin)
+			fclose(f);
+		return ret;
+	}
 	if (f != stdin)
 		fclose(f);
-	if (n < 0)
-		return EXIT_USAGE;
 
 	raise_fd_limit();
 	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
-	connects = calloc((size_t)n + 1, sizeof(*connects));
-	held = calloc((size_t)n + 1, sizeof(*held));
+	connects = calloc(plan.n + 1, sizeof(*connects));
+	held = calloc(plan.n + 1, sizeof(*held));
 	if (!connects || !held) {
 		probe_warn("out of memory");
 		goto out;
 	}
 	/* binds one after another, in plan order; connects gathered for the engine */
-	for (ssize_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < plan.n; i++) {
+		struct probe_case *c = &plan.cases[i];
 		struct probe_result r;
 		char line[RECORD_MAX];
 		size_t len;
 		int fd;
 
-		if (cases[i].op == OP_CONNECT) {
-			connects[nconn++] = cases[i];
+		if (c->op == OP_CONNECT) {
+			connects[nconn++] = *c;
 			continue;
 		}
-		fd = probe_bind(&cases[i], &r);
-		if (fd >= 0 && cases[i].opts.hold)
+		fd = probe_bind(c, &r);
+		if (fd >= 0 && c->opts.hold)
 			held[nheld++] = fd;
 		else if (fd >= 0)
 			close(fd);
-		len = record_format(line, sizeof(line), probe_host(), &cases[i], &r);
+		len = record_format(line, sizeof(line), probe_host(), c, &r);
 		if (fwrite(line, 1, len, stdout) != len) {
 			probe_warn("writing a record: %s", strerror(errno));
 			goto out;
@@ -166,6 +118,6 @@ out:
 		close(held[i]);
 	free(held);
 	free(connects);
-	free(cases);
+	free(plan.cases);
 	return ret;
 }

@@ -380,3 +380,34 @@ def test_no_leaks_or_memory_errors_under_valgrind(pair):
     assert run.returncode == 0, run.stderr
     assert len(run.records) == 23, run.stderr
     assert server.stop() == 0, server.popen.stderr
+
+
+def test_batch_refuses_duplicate_case_ids_before_running_anything(pair):
+    """Two cases with one id would give two records the harness cannot tell apart:
+    refused (exit 2) with the line of each, and no case runs."""
+    plan = ("a bind tcp 10.0.0.2 7130 hold\n"
+            "b connect tcp 10.0.0.1 7131\n"
+            "a bind tcp 10.0.0.2 7132\n"
+            "c bind tcp 10.0.0.2 7133\n"
+            "c connect tcp 10.0.0.1 7133\n")
+    run = pair.h2.probe("batch", input=plan)
+    assert run.returncode == 2, run.stderr
+    assert run.stdout == ""
+    assert "plan line 3: id 'a' is already used on line 1" in run.stderr, run.stderr
+    assert "plan line 5: id 'c' is already used on line 4" in run.stderr, run.stderr
+
+
+def test_a_huge_plan_line_is_refused_without_holding_it(pair):
+    """A 64 MiB plan line is refused by its line number while it is read, in a
+    fixed buffer: under a 48 MiB address-space limit the probe (the plain build:
+    ASan reserves terabytes of address space) still says which line it was."""
+    binary = nsutil.plain_netprobe_path()
+    assert os.access(binary, os.X_OK), "%s missing: make build/netprobe" % binary
+    plan = ("a bind tcp 10.0.0.2 7140\n" + "b bind tcp 10.0.0.2 7141 " + "x" * (64 << 20)
+            + "\nc bind tcp 10.0.0.2 7142\n")
+    run = pair.h2.probe("batch", input=plan, wrap=["prlimit", "--as=%d" % (48 << 20)],
+                        binary=binary)
+    assert run.returncode == 2, run.stderr
+    assert run.stdout == ""
+    assert "plan line 2: longer than 1024 characters" in run.stderr, run.stderr
+    assert "plan line 3" not in run.stderr   # the lines after it are read as lines
