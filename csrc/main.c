@@ -6,6 +6,7 @@
  * Every socket outcome is one JSON line on stdout; diagnostics go to stderr.  See
  * README.md for the commands and the record format.
  */
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,6 +77,10 @@ int main(int argc, char **argv)
 	};
 	const char *env = getenv("NETPROBE_HOST");
 	int i = 1;
+
+	/* A reader of stdout that went away is an error to report (EPIPE: "writing a
+	 * record: Broken pipe", exit 1), not a signal to die of. */
+	signal(SIGPIPE, SIG_IGN);
 
 	if (env && *env) {
 		set_host(env);

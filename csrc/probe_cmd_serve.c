@@ -160,7 +160,6 @@ int cmd_serve(int argc, char **argv)
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
-	signal(SIGPIPE, SIG_IGN);
 
 	lfd = probe_bind(&c, &r);
 	if (lfd >= 0 && fcntl(lfd, F_SETFL, O_NONBLOCK) < 0) {

@@ -411,3 +411,26 @@ def test_a_huge_plan_line_is_refused_without_holding_it(pair):
     assert run.stdout == ""
     assert "plan line 2: longer than 1024 characters" in run.stderr, run.stderr
     assert "plan line 3" not in run.stderr   # the lines after it are read as lines
+
+
+@pytest.mark.parametrize("args", [
+    ["batch"],
+    ["bind", "10.0.0.2", "7150"],
+    ["connect", "10.0.0.1", "7151"],
+])
+def test_a_closed_stdout_is_exit_1_with_one_message_not_sigpipe(pair, args):
+    """The reader of stdout went away (a pipe whose read end is closed): the probe
+    says so once on stderr and exits 1, instead of dying of SIGPIPE."""
+    plan = "".join("b%d bind tcp 10.0.0.2 %d\n" % (i, 7160 + i) for i in range(5))
+    plan += "c1 connect tcp 10.0.0.1 7170\n"
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        proc = subprocess.run(pair.h2.argv([nsutil.netprobe_path(), "--host", "h2"] + args),
+                              input=plan.encode(), stdout=write_end, stderr=subprocess.PIPE,
+                              timeout=nsutil.GUARD_SECONDS)
+    finally:
+        os.close(write_end)
+    assert proc.returncode == 1, (proc.returncode, proc.stderr)
+    lines = proc.stderr.decode().splitlines()
+    assert len(lines) == 1 and "Broken pipe" in lines[0], lines
