@@ -42,16 +42,17 @@ help:
 
 $(B)/netprobe: csrc/main.c $(LIB_SRCS) $(HDRS)
 	@mkdir -p $(B)
-	$(CC) $(CPPFLAGS) $(WARNINGS) $(CFLAGS) -o $@ csrc/main.c $(LIB_SRCS) $(LDFLAGS)
+	$(CC) $(CPPFLAGS) $(WARNINGS) $(CFLAGS) -pthread -o $@ csrc/main.c $(LIB_SRCS) $(LDFLAGS)
 
 # The same probe with AddressSanitizer and UndefinedBehaviorSanitizer: the tests use it.
 $(B)/asan/netprobe: csrc/main.c $(LIB_SRCS) $(HDRS)
 	@mkdir -p $(B)/asan
-	$(CC) $(CPPFLAGS) $(WARNINGS) -O1 -g $(SANITIZE) -o $@ csrc/main.c $(LIB_SRCS)
+	$(CC) $(CPPFLAGS) $(WARNINGS) -O1 -g $(SANITIZE) -pthread -o $@ csrc/main.c $(LIB_SRCS)
 
 $(B)/asan/unit: $(UNIT_SRCS) $(LIB_SRCS) $(HDRS)
 	@mkdir -p $(B)/asan
-	$(CC) $(CPPFLAGS) $(WARNINGS) -O1 -g $(SANITIZE) -Icsrc -o $@ $(UNIT_SRCS) $(LIB_SRCS) -lcmocka
+	$(CC) $(CPPFLAGS) $(WARNINGS) -O1 -g $(SANITIZE) -pthread -Icsrc -o $@ $(UNIT_SRCS) $(LIB_SRCS) \
+		-lcmocka
 
 # The LD_PRELOAD tracer.  No sanitizers: a sanitizer runtime cannot be preloaded
 # into arbitrary programs (ASan insists on coming first); its tests run it under

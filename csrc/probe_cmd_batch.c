@@ -1,9 +1,13 @@
 /*
  * probe_cmd_batch.c: `netprobe batch`, every case of a plan (probe_plan.h): the
  * whole plan is parsed first, then the binds run one after another in plan order,
- * then the connects concurrently (probe_connect.h).  One record per case.
+ * then the connects concurrently (probe_connect.h).  One record per case, queued
+ * for a writer thread (probe_outq.h), so a slow reader of stdout never holds up
+ * the cases.  Descriptors are back-pressure, not outcomes: when the held sockets
+ * take every one the limit allows, batch says so and exits 1.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +17,7 @@
 #include "probe_cli.h"
 #include "probe_cmd.h"
 #include "probe_connect.h"
+#include "probe_outq.h"
 #include "probe_plan.h"
 #include "probe_record.h"
 #include "probe_sock.h"
@@ -34,15 +39,81 @@ static void raise_fd_limit(void)
 	}
 }
 
+/* Where a batch's records go, and how many sockets it holds. */
+struct batch_out {
+	struct outq q;		/* to stdout, by the writer thread */
+	size_t held;		/* `hold` sockets open now (binds and connects) */
+};
+
+/* Queues the record of @c / @r on @out.  A connect_emit_fn (@arg: the batch_out).
+ * Returns 0, or -1 with errno (EPIPE once stdout is gone, ENOMEM). */
+static int queue_record(const struct probe_case *c, const struct probe_result *r, void *arg)
+{
+	struct batch_out *out = arg;
+	char line[RECORD_MAX];
+	size_t len = record_format(line, sizeof(line), probe_host(), c, r);
+
+	if (c->opts.hold && r->err == 0)
+		out->held++;
+	return outq_put(&out->q, line, len);
+}
+
+/* Says that the held sockets took every descriptor (errno EMFILE or ENFILE). */
+static void say_descriptors_exhausted(const struct batch_out *out)
+{
+	struct rlimit rl;
+	int err = errno;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && err == EMFILE)
+		probe_warn("out of file descriptors: the %zu sockets this plan holds (hold) take "
+			   "all that RLIMIT_NOFILE allows (%llu); raise it (ulimit -n) or hold "
+			   "fewer", out->held, (unsigned long long)rl.rlim_cur);
+	else
+		probe_warn("out of file descriptors (%s) with %zu sockets held (hold) and none "
+			   "in flight to free one", strerror(err), out->held);
+}
+
+/*
+ * Runs the binds of @plan one after another in plan order, keeping `hold` sockets
+ * in @held, and queues their records.  Returns 0, or -1 with errno: the record
+ * queue's error, or EMFILE/ENFILE when no descriptor is left for a bind (the held
+ * ones take them all: a probe failure, not the case's outcome).
+ */
+static int run_binds(const struct plan *plan, int *held, size_t *nheld, struct batch_out *out)
+{
+	for (size_t i = 0; i < plan->n; i++) {
+		const struct probe_case *c = &plan->cases[i];
+		struct probe_result r;
+		int fd;
+
+		if (c->op != OP_BIND)
+			continue;
+		fd = probe_bind(c, &r);
+		if (fd < 0 && result_no_descriptor(&r)) {
+			errno = r.err;
+			return -1;
+		}
+		if (fd >= 0 && c->opts.hold)
+			held[(*nheld)++] = fd;
+		else if (fd >= 0)
+			close(fd);
+		if (queue_record(c, &r, out) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 int cmd_batch(int argc, char **argv)
 {
 	struct cli cli;
 	struct probe_case *connects = NULL;
 	struct plan plan = { 0 };
+	struct batch_out out = { .held = 0 };
 	int *held = NULL;
 	size_t nconn = 0, nheld = 0;
 	const char *name = "stdin";
 	FILE *f = stdin;
+	bool queue = false;
 	int ret = EXIT_PROBE_FAILED;
 
 	if (cli_parse(argc, argv, FOR_BATCH, &cli) < 0)
@@ -72,48 +143,37 @@ int cmd_batch(int argc, char **argv)
 		fclose(f);
 
 	raise_fd_limit();
-	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
 	connects = calloc(plan.n + 1, sizeof(*connects));
 	held = calloc(plan.n + 1, sizeof(*held));
 	if (!connects || !held) {
 		probe_warn("out of memory");
 		goto out;
 	}
-	/* binds one after another, in plan order; connects gathered for the engine */
-	for (size_t i = 0; i < plan.n; i++) {
-		struct probe_case *c = &plan.cases[i];
-		struct probe_result r;
-		char line[RECORD_MAX];
-		size_t len;
-		int fd;
-
-		if (c->op == OP_CONNECT) {
-			connects[nconn++] = *c;
-			continue;
-		}
-		fd = probe_bind(c, &r);
-		if (fd >= 0 && c->opts.hold)
-			held[nheld++] = fd;
-		else if (fd >= 0)
-			close(fd);
-		len = record_format(line, sizeof(line), probe_host(), c, &r);
-		if (fwrite(line, 1, len, stdout) != len) {
-			probe_warn("writing a record: %s", strerror(errno));
-			goto out;
-		}
-	}
-	/* bind records went out as a burst; connect records stream one by one */
-	if (fflush(stdout) != 0) {
-		probe_warn("writing a record: %s", strerror(errno));
+	for (size_t i = 0; i < plan.n; i++)
+		if (plan.cases[i].op == OP_CONNECT)
+			connects[nconn++] = plan.cases[i];
+	if (fflush(stdout) != 0 || outq_start(&out.q, STDOUT_FILENO) < 0) {
+		probe_warn("starting the record writer: %s", strerror(errno));
 		goto out;
 	}
-	if (connect_run(connects, nconn, cli.parallel, cli_emit_record, NULL) < 0) {
-		if (errno != EPIPE)
+	queue = true;
+	/* binds one after another, in plan order; then the connects, concurrently */
+	if (run_binds(&plan, held, &nheld, &out) < 0 ||
+	    connect_run(connects, nconn, cli.parallel, queue_record, &out) < 0) {
+		if (errno == EMFILE || errno == ENFILE)
+			say_descriptors_exhausted(&out);
+		else if (errno == EPIPE || errno == ENOMEM)
+			probe_warn("writing a record: %s", strerror(errno));
+		else
 			probe_warn("connect engine: %s", strerror(errno));
 		goto out;
 	}
 	ret = EXIT_PROBE_OK;
 out:
+	if (queue && outq_finish(&out.q) < 0 && ret == EXIT_PROBE_OK) {
+		probe_warn("writing a record: %s", strerror(errno));
+		ret = EXIT_PROBE_FAILED;
+	}
 	for (size_t i = 0; i < nheld; i++)
 		close(held[i]);
 	free(held);

@@ -23,11 +23,20 @@ typedef int (*connect_emit_fn)(const struct probe_case *c, const struct probe_re
 			       void *arg);
 
 /*
- * Runs connect cases @cases[0..@n) concurrently and reports each through @emit.
- * Sockets of cases with the `hold` option stay open until every case has finished,
- * so they keep their ephemeral ports (port exhaustion is then deterministic).
- * Returns 0, or -1 with errno when the engine itself failed (epoll, memory) or
- * @emit asked to stop.
+ * Runs connect cases @cases[0..@n) concurrently, at most @max_inflight at a time,
+ * and reports each through @emit.  Sockets of cases with the `hold` option stay
+ * open until every case has finished, so they keep their ephemeral ports (port
+ * exhaustion is then deterministic).
+ *
+ * Descriptors are a resource, not an outcome: when socket() finds none free
+ * (EMFILE, ENFILE) the case waits until an in-flight case gives one back, so no
+ * record ever says EMFILE.  A case's timeout counts from its connect() to its
+ * outcome; every event that is ready is taken before any deadline is judged.
+ *
+ * Returns 0; or -1 with errno EMFILE/ENFILE when no descriptor is free and
+ * nothing is in flight to free one (held sockets take every descriptor the limit
+ * allows), the errno @emit failed with when it asked to stop, or the engine's own
+ * (epoll, ENOMEM).
  */
 int connect_run(const struct probe_case *cases, size_t n, unsigned max_inflight,
 		connect_emit_fn emit, void *arg);

@@ -11,6 +11,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import time
 
 import pytest
 
@@ -434,3 +435,69 @@ def test_a_closed_stdout_is_exit_1_with_one_message_not_sigpipe(pair, args):
     assert proc.returncode == 1, (proc.returncode, proc.stderr)
     lines = proc.stderr.decode().splitlines()
     assert len(lines) == 1 and "Broken pipe" in lines[0], lines
+
+
+# ---------------------------------------------------------------- batch under pressure
+
+
+def low_fd_limit(n):
+    """A wrapper that runs the probe with RLIMIT_NOFILE @n (soft and hard)."""
+    return ["prlimit", "--nofile=%d:%d" % (n, n)]
+
+
+def outcomes(records):
+    """{outcome: count} of @records."""
+    counts = {}
+    for record in records:
+        key = "OK" if record["ok"] else record["error"]
+        counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
+def test_batch_under_a_low_fd_limit_waits_for_descriptors(pair):
+    """128 descriptors, 2000 connects allowed in flight, 100 of them held: EMFILE
+    is back-pressure (a case waits for a descriptor), never an outcome, and no
+    case times out for want of one."""
+    pair.h1.serve("10.0.0.1", 7200)
+    plan = "".join("h%d connect tcp 10.0.0.1 7200 hold timeout=3000\n" % i for i in range(100))
+    plan += "".join("o%d connect tcp 10.0.0.1 7200 timeout=3000\n" % i for i in range(400))
+    plan += "".join("r%d connect tcp 10.0.0.1 7201 timeout=3000\n" % i for i in range(400))
+    run = pair.h2.probe("batch", "--parallel", 2000, input=plan, wrap=low_fd_limit(128))
+    assert run.returncode == 0, run.stderr
+    assert len(run.records) == 900
+    assert outcomes(r for r in run.records if r["port"] == 7200) == {"OK": 500}
+    assert outcomes(r for r in run.records if r["port"] == 7201) == {"ECONNREFUSED": 400}
+
+
+def test_batch_whose_held_sockets_take_every_descriptor_says_so(pair):
+    """Held sockets that need more descriptors than the limit allows can never
+    all be had: exit 1 with a message that says why, and no EMFILE record."""
+    pair.h1.serve("10.0.0.1", 7210)
+    plan = "".join("h%d connect tcp 10.0.0.1 7210 hold timeout=3000\n" % i for i in range(200))
+    run = pair.h2.probe("batch", input=plan, wrap=low_fd_limit(64))
+    assert run.returncode == 1, run.stderr
+    assert "hold" in run.stderr and "descriptor" in run.stderr, run.stderr
+    assert "EMFILE" not in run.stdout
+    assert run.records and all(r["ok"] for r in run.records), outcomes(run.records)
+
+
+def test_a_reader_that_pauses_causes_no_false_timeouts(pair):
+    """stdout is read only after 2 s: the pipe fills and the probe cannot write,
+    but each case's timeout runs from its connect to its outcome, not to when its
+    record could be written (seen before: 192 refused connects as ETIMEDOUT)."""
+    pair.h1.serve("10.0.0.1", 7220)
+    plan = "".join("o%d connect tcp 10.0.0.1 7220\n" % i for i in range(600))
+    plan += "".join("r%d connect tcp 10.0.0.1 7221\n" % i for i in range(600))
+    popen = subprocess.Popen(pair.h2.argv([nsutil.netprobe_path(), "--host", "h2", "batch"]),
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE)
+    pair.lab.processes.append(popen)
+    popen.stdin.write(plan.encode())
+    popen.stdin.close()
+    time.sleep(2)          # the pause of a slow reader, not a wait for a state
+    out = popen.stdout.read()
+    err = popen.stderr.read()
+    assert popen.wait(timeout=nsutil.GUARD_SECONDS) == 0, err
+    records = nsutil.parse_records(out.decode())
+    assert outcomes(r for r in records if r["port"] == 7220) == {"OK": 600}
+    assert outcomes(r for r in records if r["port"] == 7221) == {"ECONNREFUSED": 600}
