@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -90,45 +91,138 @@ static int announce(const struct cli *cli, const struct probe_case *c,
 	return ret;
 }
 
-static void answer_tcp(int lfd, const char *greeting, size_t glen)
+/* How long the listener rests when accept() finds no descriptor (or memory). */
+#define ACCEPT_BACKOFF_US (100 * 1000)
+
+/* A listening serve: its descriptors, what it says, and the state of its listener. */
+struct server {
+	int lfd, sfd, ep;	/* listener, signalfd, epoll set */
+	enum probe_proto proto;
+	char greeting[96];	/* "netprobe HOST\n" */
+	size_t glen;
+	int64_t paused_until;	/* the listener rests until then (now_us()); 0: it listens */
+	bool warned;		/* this shortage was said; said again after an accept worked */
+};
+
+/*
+ * Accepts every waiting TCP client, sends each the greeting and closes it.
+ * Returns 0 when none is left waiting, or -1 with errno EMFILE, ENFILE, ENOBUFS or
+ * ENOMEM when accept() lacks a descriptor or memory: the clients stay queued in
+ * the kernel, and the caller rests the listener (accept would fail again at once).
+ */
+static int answer_tcp(struct server *srv)
 {
 	for (;;) {
-		int cfd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		int cfd = accept4(srv->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 		if (cfd < 0) {
 			/* EAGAIN: all taken; ECONNABORTED etc.: that client is gone */
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return;
+				return 0;
 			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
-			    errno == ENOMEM) {
-				probe_warn("accept: %s", strerror(errno));
-				return;
-			}
+			    errno == ENOMEM)
+				return -1;
 			continue;
 		}
+		srv->warned = false;
 		/* the greeting fits in any socket buffer: one send, then close */
-		if (send(cfd, greeting, glen, MSG_NOSIGNAL) < 0 && errno != EPIPE &&
+		if (send(cfd, srv->greeting, srv->glen, MSG_NOSIGNAL) < 0 && errno != EPIPE &&
 		    errno != ECONNRESET)
 			probe_warn("send: %s", strerror(errno));
 		close(cfd);
 	}
 }
 
-static void answer_udp(int fd, const char *greeting, size_t glen)
+/* Answers every waiting UDP datagram with the greeting. */
+static void answer_udp(const struct server *srv)
 {
 	char buf[512];
 
 	for (;;) {
 		struct sockaddr_storage peer;
 		socklen_t plen = sizeof(peer);
-		ssize_t n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&peer, &plen);
+		ssize_t n = recvfrom(srv->lfd, buf, sizeof(buf), 0, (struct sockaddr *)&peer, &plen);
 
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			return;	/* EAGAIN, or an ICMP error for an earlier reply */
 		}
-		sendto(fd, greeting, glen, MSG_NOSIGNAL, (struct sockaddr *)&peer, plen);
+		sendto(srv->lfd, srv->greeting, srv->glen, MSG_NOSIGNAL, (struct sockaddr *)&peer,
+		       plen);
+	}
+}
+
+/*
+ * Rests the listener for ACCEPT_BACKOFF_US after accept() failed with @err: out of
+ * the epoll set, so the loop does not spin on a listener it cannot serve (one
+ * warning per shortage, not one per try).  Returns 0, or -1 with errno.
+ */
+static int rest_listener(struct server *srv, int err)
+{
+	if (!srv->warned)
+		probe_warn("accept: %s; the listener rests and retries every %d ms until a "
+			   "descriptor is free (clients wait in the kernel's queue)",
+			   strerror(err), ACCEPT_BACKOFF_US / 1000);
+	srv->warned = true;
+	srv->paused_until = now_us() + ACCEPT_BACKOFF_US;
+	return epoll_ctl(srv->ep, EPOLL_CTL_DEL, srv->lfd, NULL);
+}
+
+/* Puts the rested listener back into the epoll set.  Returns 0, or -1 (errno). */
+static int wake_listener(struct server *srv)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.fd = srv->lfd };
+
+	srv->paused_until = 0;
+	return epoll_ctl(srv->ep, EPOLL_CTL_ADD, srv->lfd, &ev);
+}
+
+/* Milliseconds until the earlier of @deadline (0: none) and the end of a rest, -1
+ * for none, 0 when one has passed. */
+static int next_wakeup_ms(const struct server *srv, int64_t deadline)
+{
+	int64_t now = now_us(), until = deadline;
+
+	if (srv->paused_until && (!until || srv->paused_until < until))
+		until = srv->paused_until;
+	if (!until)
+		return -1;
+	return until <= now ? 0 : (int)((until - now + 999) / 1000);
+}
+
+/*
+ * Serves until SIGTERM/SIGINT (on srv->sfd) or @deadline (now_us(), 0: none).
+ * Returns 0, or -1 after saying on stderr what failed (epoll).
+ */
+static int serve_loop(struct server *srv, int64_t deadline)
+{
+	for (;;) {
+		struct epoll_event events[8];
+		int nev;
+
+		if (deadline && now_us() >= deadline)
+			return 0;
+		if (srv->paused_until && now_us() >= srv->paused_until && wake_listener(srv) < 0) {
+			probe_warn("epoll_ctl: %s", strerror(errno));
+			return -1;
+		}
+		nev = epoll_wait(srv->ep, events, 8, next_wakeup_ms(srv, deadline));
+		if (nev < 0 && errno != EINTR) {
+			probe_warn("epoll_wait: %s", strerror(errno));
+			return -1;
+		}
+		for (int i = 0; i < nev; i++) {
+			if (events[i].data.fd == srv->sfd)
+				return 0;
+			if (srv->proto == PROTO_UDP)
+				answer_udp(srv);
+			else if (!srv->paused_until && answer_tcp(srv) < 0 &&
+				 rest_listener(srv, errno) < 0) {
+				probe_warn("epoll_ctl: %s", strerror(errno));
+				return -1;
+			}
+		}
 	}
 }
 
@@ -137,10 +231,9 @@ int cmd_serve(int argc, char **argv)
 	struct cli cli;
 	struct probe_case c;
 	struct probe_result r;
-	char greeting[96];
-	size_t glen;
+	struct server srv = { .lfd = -1, .sfd = -1, .ep = -1 };
 	sigset_t mask;
-	int lfd = -1, sfd = -1, ep = -1, ret = EXIT_PROBE_FAILED;
+	int ret = EXIT_PROBE_FAILED;
 	int64_t deadline = 0;
 
 	if (cli_parse(argc, argv, FOR_SERVE, &cli) < 0)
@@ -161,70 +254,45 @@ int cmd_serve(int argc, char **argv)
 	sigaddset(&mask, SIGINT);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 
-	lfd = probe_bind(&c, &r);
-	if (lfd >= 0 && fcntl(lfd, F_SETFL, O_NONBLOCK) < 0) {
+	srv.lfd = probe_bind(&c, &r);
+	if (srv.lfd >= 0 && fcntl(srv.lfd, F_SETFL, O_NONBLOCK) < 0) {
 		result_fail(&r, "fcntl(O_NONBLOCK)", errno);
-		close(lfd);
-		lfd = -1;
+		close(srv.lfd);
+		srv.lfd = -1;
 	}
-	if (announce(&cli, &c, &r, lfd) < 0 || lfd < 0)
+	if (announce(&cli, &c, &r, srv.lfd) < 0 || srv.lfd < 0)
 		goto out;
 
-	glen = (size_t)snprintf(greeting, sizeof(greeting), "netprobe %s\n", probe_host());
-	if (glen >= sizeof(greeting))
-		glen = sizeof(greeting) - 1;
-	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-	ep = epoll_create1(EPOLL_CLOEXEC);
-	if (sfd < 0 || ep < 0) {
+	srv.proto = c.proto;
+	srv.glen = (size_t)snprintf(srv.greeting, sizeof(srv.greeting), "netprobe %s\n",
+				    probe_host());
+	if (srv.glen >= sizeof(srv.greeting))
+		srv.glen = sizeof(srv.greeting) - 1;
+	srv.sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	srv.ep = epoll_create1(EPOLL_CLOEXEC);
+	if (srv.sfd < 0 || srv.ep < 0) {
 		probe_warn("signalfd/epoll: %s", strerror(errno));
 		goto out;
 	}
 	{
-		struct epoll_event ev = { .events = EPOLLIN, .data.fd = lfd };
-		struct epoll_event sev = { .events = EPOLLIN, .data.fd = sfd };
+		struct epoll_event sev = { .events = EPOLLIN, .data.fd = srv.sfd };
 
-		if (epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev) < 0 ||
-		    epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &sev) < 0) {
+		if (wake_listener(&srv) < 0 || epoll_ctl(srv.ep, EPOLL_CTL_ADD, srv.sfd, &sev) < 0) {
 			probe_warn("epoll_ctl: %s", strerror(errno));
 			goto out;
 		}
 	}
 	if (cli.lifetime_s)
 		deadline = now_us() + (int64_t)cli.lifetime_s * 1000000;
-
-	for (;;) {
-		struct epoll_event events[8];
-		int timeout = -1, nev;
-
-		if (deadline) {
-			int64_t left = deadline - now_us();
-
-			if (left <= 0)
-				break;
-			timeout = (int)((left + 999) / 1000);
-		}
-		nev = epoll_wait(ep, events, 8, timeout);
-		if (nev < 0 && errno != EINTR) {
-			probe_warn("epoll_wait: %s", strerror(errno));
-			goto out;
-		}
-		for (int i = 0; i < nev; i++) {
-			if (events[i].data.fd == sfd)
-				goto stopped;
-			if (c.proto == PROTO_TCP)
-				answer_tcp(lfd, greeting, glen);
-			else
-				answer_udp(lfd, greeting, glen);
-		}
-	}
-stopped:
+	if (serve_loop(&srv, deadline) < 0)
+		goto out;
 	ret = EXIT_PROBE_OK;
 out:
-	if (ep >= 0)
-		close(ep);
-	if (sfd >= 0)
-		close(sfd);
-	if (lfd >= 0)
-		close(lfd);
+	if (srv.ep >= 0)
+		close(srv.ep);
+	if (srv.sfd >= 0)
+		close(srv.sfd);
+	if (srv.lfd >= 0)
+		close(srv.lfd);
 	return ret;
 }
