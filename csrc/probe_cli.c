@@ -73,8 +73,9 @@ void cli_usage(FILE *f, unsigned cmd)
 		      "                      [--lifetime SEC] ADDR PORT\n"
 		      "Listens and answers every client with \"netprobe HOST\\n\".  The serve record on\n"
 		      "stdout (also written to --ready-file/--ready-fd) says it is listening, or why it\n"
-		      "is not.  Stops on SIGTERM/SIGINT or after --lifetime seconds.  Exit 1 when it\n"
-		      "could not listen.\n",
+		      "is not: also when a readiness channel cannot be written (\"ok\":false, \"call\"\n"
+		      "\"write(--ready-fd)\" ...).  Stops on SIGTERM/SIGINT or after --lifetime seconds.\n"
+		      "Exit 1 when it could not listen or not say so.\n",
 		      f);
 		break;
 	default:

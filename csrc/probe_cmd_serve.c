@@ -8,7 +8,10 @@
  *
  * Readiness: the serve record (ok or not) is printed once listen() has returned,
  * and the same line goes to --ready-file (written whole, by rename) and --ready-fd.
- * The harness waits for that line instead of sleeping.
+ * The harness waits for that line instead of sleeping.  A readiness channel that
+ * cannot take the line makes the record a failure (see announce()): serve does
+ * not listen, says "ok":false with the errno and "call" of the failed write
+ * ("write(--ready-fd)", "open(--ready-file)", ...) and exits 1.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,13 +29,18 @@
 #include "probe_record.h"
 #include "probe_sock.h"
 
-/* Writes @line to @path whole: a reader never sees half a record. */
-static int write_file_whole(const char *path, const char *line)
+/*
+ * Writes @line to @path whole, by a temporary file and rename(): a reader never
+ * sees half a record.  Returns 0, or -1 with errno and *@call naming the step
+ * that failed ("open(--ready-file)", "write(--ready-file)", "rename(--ready-file)").
+ */
+static int write_file_whole(const char *path, const char *line, const char **call)
 {
 	char tmp[4096];
 	size_t len = strlen(line);
-	int fd, ok;
+	int fd, saved;
 
+	*call = "open(--ready-file)";
 	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp%d", path, (int)getpid()) >= sizeof(tmp)) {
 		errno = ENAMETOOLONG;
 		return -1;
@@ -40,26 +48,49 @@ static int write_file_whole(const char *path, const char *line)
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return -1;
-	ok = write(fd, line, len) == (ssize_t)len;
-	if (close(fd) < 0 || !ok || rename(tmp, path) < 0) {
-		int saved = errno ? errno : EIO;
-
-		unlink(tmp);
-		errno = saved;
-		return -1;
+	*call = "write(--ready-file)";
+	if (write(fd, line, len) != (ssize_t)len) {
+		saved = errno ? errno : EIO;	/* a short write: the disk is full */
+		close(fd);
+		goto err;
+	}
+	if (close(fd) < 0) {
+		saved = errno;
+		goto err;
+	}
+	*call = "rename(--ready-file)";
+	if (rename(tmp, path) < 0) {
+		saved = errno;
+		goto err;
 	}
 	return 0;
+err:
+	unlink(tmp);
+	errno = saved;
+	return -1;
 }
 
-/* Prints the serve record and hands it to the readiness channels. */
-static int announce(const struct cli *cli, const struct probe_case *c,
-		    const struct probe_result *r, int fd)
+/* Writes @line to descriptor @fd in one write().  Returns 0, or -1 with errno. */
+static int write_line(int fd, const char *line)
 {
-	char line[RECORD_MAX];
-	struct json_out j;
-	int ret = 0;
+	size_t len = strlen(line);
+	ssize_t n = write(fd, line, len);
 
-	record_build(&j, line, sizeof(line), "serve", probe_host(), c, r);
+	if (n == (ssize_t)len)
+		return 0;
+	if (n >= 0)
+		errno = EIO;	/* a short write: the reader got half a line */
+	return -1;
+}
+
+/* Formats the serve record of @c / @r into @line (RECORD_MAX bytes): the bind's
+ * members, the listener @fd's own address as "local" (when @fd >= 0), the pid. */
+static void serve_record(char *line, const struct probe_case *c, const struct probe_result *r,
+			 int fd)
+{
+	struct json_out j;
+
+	record_build(&j, line, RECORD_MAX, "serve", probe_host(), c, r);
 	if (fd >= 0) {
 		struct sockaddr_storage ss;
 		socklen_t len = sizeof(ss);
@@ -72,21 +103,63 @@ static int announce(const struct cli *cli, const struct probe_case *c,
 	}
 	json_int(&j, "pid", getpid());
 	json_end(&j);
+}
+
+/*
+ * Hands the serve record to the readiness channels, --ready-file first, then
+ * --ready-fd (closed afterwards), and prints it on stdout.  A channel that cannot
+ * take it means nobody can learn that serve is ready, so serve must not claim
+ * it: the listener *@lfd is closed (set to -1) and the record becomes a failure,
+ * "ok":false with the errno of the failed write and "call" naming it
+ * ("open(--ready-file)", "write(--ready-fd)", ...), sent on stdout and on every
+ * channel that can still take it (a --ready-file already written is rewritten).
+ * A bind that failed already keeps its own record.  Returns 0, or -1 after saying
+ * on stderr what failed (serve then exits 1).
+ */
+static int announce(const struct cli *cli, const struct probe_case *c, struct probe_result *r,
+		    int *lfd)
+{
+	char line[RECORD_MAX];
+	const char *call = NULL, *ignored;
+	bool file_written = false, fd_failed = false;
+	int err = 0, ret = 0;
+
+	serve_record(line, c, r, *lfd);
+	if (cli->ready_file) {
+		if (write_file_whole(cli->ready_file, line, &call) < 0)
+			err = errno;
+		else
+			file_written = true;
+	}
+	if (!err && cli->ready_fd >= 0 && write_line(cli->ready_fd, line) < 0) {
+		err = errno;
+		call = "write(--ready-fd)";
+		fd_failed = true;
+	}
+	if (err) {
+		if (fd_failed)
+			probe_warn("readiness: %s to fd %d: %s; not serving", call, cli->ready_fd,
+				   strerror(err));
+		else
+			probe_warn("readiness: %s of %s: %s; not serving", call, cli->ready_file,
+				   strerror(err));
+		ret = -1;
+		if (r->err == 0) {	/* the readiness failed, not the bind */
+			close(*lfd);
+			*lfd = -1;
+			result_fail(r, call, err);
+			serve_record(line, c, r, -1);
+			if (file_written)
+				(void)write_file_whole(cli->ready_file, line, &ignored);
+			if (cli->ready_fd >= 0 && !fd_failed)
+				(void)write_line(cli->ready_fd, line);
+		}
+	}
+	if (cli->ready_fd >= 0)
+		close(cli->ready_fd);
 	if (fputs(line, stdout) == EOF || fflush(stdout) == EOF) {
 		probe_warn("writing the serve record: %s", strerror(errno));
 		ret = -1;
-	}
-	if (cli->ready_file && write_file_whole(cli->ready_file, line) < 0) {
-		probe_warn("writing %s: %s", cli->ready_file, strerror(errno));
-		ret = -1;
-	}
-	if (cli->ready_fd >= 0) {
-		if (write(cli->ready_fd, line, strlen(line)) != (ssize_t)strlen(line)) {
-			probe_warn("writing the readiness line to fd %d: %s", cli->ready_fd,
-				   strerror(errno));
-			ret = -1;
-		}
-		close(cli->ready_fd);
 	}
 	return ret;
 }
@@ -260,7 +333,7 @@ int cmd_serve(int argc, char **argv)
 		close(srv.lfd);
 		srv.lfd = -1;
 	}
-	if (announce(&cli, &c, &r, srv.lfd) < 0 || srv.lfd < 0)
+	if (announce(&cli, &c, &r, &srv.lfd) < 0 || srv.lfd < 0)
 		goto out;
 
 	srv.proto = c.proto;

@@ -529,3 +529,23 @@ def test_serve_out_of_descriptors_backs_off_with_one_warning(pair):
     warnings = [line for line in stderr if "accept" in line]
     assert len(warnings) == 1, warnings[:5]
     assert "Too many open files" in warnings[0]
+
+
+@pytest.mark.parametrize("how", ["fd", "file"])
+def test_serve_readiness_that_cannot_be_delivered_is_a_failure(pair, tmp_path, how):
+    """--ready-fd names no open descriptor, or --ready-file a missing directory:
+    the readiness signal cannot go out, so the serve record must not say ok (it
+    did, then serve exited 1).  It says the failed call and errno, the port is not
+    left listening, and the exit status is 1."""
+    if how == "fd":
+        args, error, call = ["--ready-fd", "9"], "EBADF", "write(--ready-fd)"
+    else:
+        args, error = ["--ready-file", tmp_path / "no-such-dir" / "ready"], "ENOENT"
+        call = "open(--ready-file)"
+    server = pair.h1.serve(*args, "10.0.0.1", 7240)
+    assert server.ready["op"] == "serve"
+    assert_outcome(server.ready, error)
+    assert server.ready["call"] == call
+    assert server.popen.wait(timeout=nsutil.GUARD_SECONDS) == 1
+    assert "ready" in server.popen.stderr.read()
+    assert_outcome(pair.h2.probe("connect", "10.0.0.1", 7240).only(), "ECONNREFUSED")
