@@ -68,6 +68,8 @@ static int print_row(const struct local_addr *a, int w)
 	return 0;
 }
 
+/* `netprobe addrs`: @argv from the command's name on; returns the exit status
+ * (probe_cmd.h: 0 the probe worked, 1 it could not, 2 bad usage). */
 int cmd_addrs(int argc, char **argv)
 {
 	static const struct option longopts[] = {

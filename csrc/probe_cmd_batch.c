@@ -103,6 +103,8 @@ static int run_binds(const struct plan *plan, int *held, size_t *nheld, struct b
 	return 0;
 }
 
+/* `netprobe batch`: @argv from the command's name on; returns the exit status
+ * (probe_cmd.h: 0 the probe worked, 1 it could not, 2 bad usage). */
 int cmd_batch(int argc, char **argv)
 {
 	struct cli cli;

@@ -14,6 +14,8 @@
 #include "probe_record.h"
 #include "probe_sock.h"
 
+/* `netprobe bind`: @argv from the command's name on; returns the exit status
+ * (probe_cmd.h: 0 the probe worked, 1 it could not, 2 bad usage). */
 int cmd_bind(int argc, char **argv)
 {
 	struct cli cli;

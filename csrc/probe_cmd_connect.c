@@ -11,6 +11,8 @@
 #include "probe_connect.h"
 #include "probe_record.h"
 
+/* `netprobe connect`: @argv from the command's name on; returns the exit status
+ * (probe_cmd.h: 0 the probe worked, 1 it could not, 2 bad usage). */
 int cmd_connect(int argc, char **argv)
 {
 	struct cli cli;

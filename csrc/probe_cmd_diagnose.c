@@ -180,6 +180,8 @@ static int print_text(const struct diag_request *rq, const struct diagnosis *d)
 	return fflush(stdout) == 0 && !ferror(stdout) ? 0 : -1;
 }
 
+/* `netprobe diagnose`: @argv from the command's name on; returns the exit status
+ * (probe_cmd.h: 0 the probe worked, 1 it could not, 2 bad usage). */
 int cmd_diagnose(int argc, char **argv)
 {
 	static const struct option longopts[] = {

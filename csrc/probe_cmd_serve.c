@@ -299,6 +299,8 @@ static int serve_loop(struct server *srv, int64_t deadline)
 	}
 }
 
+/* `netprobe serve`: @argv from the command's name on; returns the exit status
+ * (probe_cmd.h: 0 the probe worked, 1 it could not, 2 bad usage). */
 int cmd_serve(int argc, char **argv)
 {
 	struct cli cli;

@@ -49,6 +49,9 @@ void greeting_parse(const char *buf, size_t len, char *out, size_t outlen)
 	out[o] = '\0';
 }
 
+/* Ends case @s with the result it has: its elapsed time, out of the in-flight
+ * array, its socket closed (kept when a `hold` case succeeded), its record
+ * handed to the emit callback (whose failure stops the run). */
 static void finish(struct engine *e, struct slot *s)
 {
 	s->r.elapsed_us = now_us() - s->t0;
@@ -74,12 +77,14 @@ static void finish(struct engine *e, struct slot *s)
 	}
 }
 
+/* Ends case @s as a failure of @call with errno @err. */
 static void fail(struct engine *e, struct slot *s, const char *call, int err)
 {
 	result_fail(&s->r, call, err);
 	finish(e, s);
 }
 
+/* Notes the address the kernel gave @s's socket as its "local". */
 static void note_local(struct slot *s)
 {
 	struct sockaddr_storage ss;
@@ -89,6 +94,8 @@ static void note_local(struct slot *s)
 		sockaddr_format((struct sockaddr *)&ss, s->r.local, sizeof(s->r.local));
 }
 
+/* Adds (@op EPOLL_CTL_ADD) or changes (EPOLL_CTL_MOD) the @events the engine waits
+ * for on @s's socket.  Returns 0, or -1 with errno. */
 static int watch(struct engine *e, struct slot *s, int op, uint32_t events)
 {
 	struct epoll_event ev = { .events = events, .data.ptr = s };
@@ -207,6 +214,8 @@ static enum start_result start(struct engine *e, struct slot *s)
 	return STARTED;
 }
 
+/* Moves case @s on after epoll reported @events: a connect that ended (SO_ERROR
+ * says how), or greeting bytes to read until a newline, EOF or an error. */
 static void on_event(struct engine *e, struct slot *s, uint32_t events)
 {
 	int err = 0;
@@ -271,6 +280,8 @@ static int next_timeout_ms(const struct engine *e)
 	return (int)((first - now + 999) / 1000);
 }
 
+/* Ends every in-flight case whose deadline has passed as ETIMEDOUT (of connect,
+ * or of recv while it waited for the greeting). */
 static void expire(struct engine *e)
 {
 	int64_t now = now_us();

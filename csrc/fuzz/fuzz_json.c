@@ -111,6 +111,8 @@ static bool value(const char **p, int depth)
 	return true;
 }
 
+/* libFuzzer's entry point: one input, checked as the file's header says.  Traps
+ * on a broken contract; returns 0 (inputs are never rejected). */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct json_out j;

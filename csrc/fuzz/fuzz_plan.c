@@ -57,6 +57,8 @@ static void check_line(const char *line, size_t lineno)
 		__builtin_trap();
 }
 
+/* libFuzzer's entry point: one input, checked as the file's header says.  Traps
+ * on a broken contract; returns 0 (inputs are never rejected). */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *plan = malloc(size + 1);

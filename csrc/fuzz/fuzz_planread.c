@@ -46,6 +46,8 @@ static void check_report(void *arg, const char *msg)
 		__builtin_trap();	/* a problem that does not name its line */
 }
 
+/* libFuzzer's entry point: one input, checked as the file's header says.  Traps
+ * on a broken contract; returns 0 (inputs are never rejected). */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct seen s = { 0 };

@@ -103,12 +103,14 @@ static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static atomic_int cached_pid;
 static __thread pid_t cached_tid __attribute__((tls_model("initial-exec")));
 
+/* pthread_atfork child handler: the forked child has a new pid and tid. */
 static void forget_ids(void)
 {
 	atomic_store_explicit(&cached_pid, 0, memory_order_relaxed);
 	cached_tid = 0;
 }
 
+/* The caller's pid, asked of the kernel once per process. */
 static pid_t my_pid(void)
 {
 	pid_t pid = atomic_load_explicit(&cached_pid, memory_order_relaxed);
@@ -120,6 +122,7 @@ static pid_t my_pid(void)
 	return pid;
 }
 
+/* The caller's tid, asked of the kernel once per thread. */
 static pid_t my_tid(void)
 {
 	if (!cached_tid)
@@ -178,6 +181,7 @@ __attribute__((constructor)) static void bindtrace_load(void)
 	ensure_init();
 }
 
+/* Nanoseconds on the monotonic clock. */
 static int64_t now_ns(void)
 {
 	struct timespec ts;
@@ -200,6 +204,7 @@ static int sockopt_int(int fd, int level, int name)
 	return val;
 }
 
+/* True for AF_INET and AF_INET6, the families the tracer records. */
 static bool is_ip(int family)
 {
 	return family == AF_INET || family == AF_INET6;
@@ -305,6 +310,7 @@ static bool local_addr(int fd, struct sockaddr_storage *ss)
 /* -------------------------------------------------------------------------- */
 /* Records.                                                                     */
 
+/* "inet", "inet6", or NULL (null in the record) for another family. */
 static const char *family_name(int family)
 {
 	switch (family) {
@@ -448,6 +454,7 @@ static struct pending {
 	bool bound;
 } pending[PENDING_MAX];
 
+/* The inode of what @fd names (a socket's identity), 0 when fstat() fails. */
 static uint64_t sock_ino(int fd)
 {
 	struct stat st;
@@ -455,6 +462,7 @@ static uint64_t sock_ino(int fd)
 	return fstat(fd, &st) == 0 ? (uint64_t)st.st_ino : 0;
 }
 
+/* Copies the IPv4/IPv6 address in @ss into @a. */
 static void ipaddr_set(union ipaddr *a, const struct sockaddr_storage *ss)
 {
 	memset(a, 0, sizeof(*a));
@@ -736,6 +744,7 @@ EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *lenp)
 	return accept_common("accept", fd, addr, lenp, 0, false);
 }
 
+/* accept4(2), the same as accept() above. */
 EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *lenp, int flags)
 {
 	return accept_common("accept4", fd, addr, lenp, flags, true);
