@@ -129,7 +129,8 @@ fuzz:
 	$(FUZZ_CC) -o $(B)/fuzz/fuzz_plan csrc/fuzz/fuzz_plan.c $(FUZZ_PLAN_SRCS)
 	$(FUZZ_CC) -o $(B)/fuzz/fuzz_planread csrc/fuzz/fuzz_planread.c $(FUZZ_PLAN_SRCS)
 	$(FUZZ_CC) -o $(B)/fuzz/fuzz_addr csrc/fuzz/fuzz_addr.c csrc/probe_addrparse.c
-	$(FUZZ_CC) -o $(B)/fuzz/fuzz_json csrc/fuzz/fuzz_json.c csrc/probe_json.c csrc/probe_text.c
+	$(FUZZ_CC) -Icsrc/tests -o $(B)/fuzz/fuzz_json csrc/fuzz/fuzz_json.c \
+		csrc/tests/json_valid.c csrc/probe_json.c csrc/probe_text.c
 	$(call fuzz_run,plan,2048,csrc/fuzz/corpus/plan)
 	$(call fuzz_run,planread,8192,csrc/fuzz/corpus/plan)
 	$(call fuzz_run,addr,128,csrc/fuzz/corpus/addr)

@@ -4,14 +4,11 @@
  */
 #include "probe_cli.h"
 
-#include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "probe_cmd.h"
 #include "probe_opt.h"
 #include "probe_plan.h"
-#include "probe_record.h"
 
 #define DEFAULT_PARALLEL 256
 
@@ -217,12 +214,14 @@ int cli_target(const struct cli *cli, enum probe_op op, const char *addr, const 
 	return 0;
 }
 
-int cli_emit_record(const struct probe_case *c, const struct probe_result *r, void *arg)
+int cli_parse_one_target(int argc, char **argv, unsigned cmd, enum probe_op op, struct cli *cli,
+			 struct probe_case *c)
 {
-	(void)arg;
-	if (record_write(stdout, probe_host(), c, r) < 0) {
-		probe_warn("writing a record: %s", strerror(errno));
+	if (cli_parse(argc, argv, cmd, cli) < 0)
 		return -1;
-	}
-	return 0;
+	if (cli->help)
+		return 1;
+	if (argc - cli->first_arg != 2)
+		return opt_bad(&cli->opt, "takes ADDR PORT");
+	return cli_target(cli, op, argv[cli->first_arg], argv[cli->first_arg + 1], c);
 }

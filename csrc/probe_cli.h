@@ -48,11 +48,13 @@ int cli_target(const struct cli *cli, enum probe_op op, const char *addr, const 
 	       struct probe_case *out);
 
 /*
- * A connect_emit_fn (probe_connect.h): writes the record of @c / @r to stdout as one
- * flushed line, labelled with probe_host().  Returns 0, or -1 with errno after
- * saying on stderr that the record could not be written.  @arg is unused.
+ * The command line of a command that takes one ADDR PORT (connect, serve):
+ * cli_parse() for command @cmd, then cli_target() for operation @op into @c.
+ * Returns 0 with @c filled, 1 when --help printed the usage (exit 0), or -1 after
+ * saying what was wrong and the usage on stderr (exit 2).
  */
-int cli_emit_record(const struct probe_case *c, const struct probe_result *r, void *arg);
+int cli_parse_one_target(int argc, char **argv, unsigned cmd, enum probe_op op, struct cli *cli,
+			 struct probe_case *c);
 
 /* Prints the usage of command @cmd on @f. */
 void cli_usage(FILE *f, unsigned cmd);

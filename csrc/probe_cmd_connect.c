@@ -3,6 +3,7 @@
  * engine (probe_connect.h), one record.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -11,26 +12,32 @@
 #include "probe_connect.h"
 #include "probe_record.h"
 
+/* A connect_emit_fn: writes the record of @c / @r to stdout as one flushed line.
+ * Returns 0, or -1 with errno after setting the bool @arg (the write failed). */
+static int write_record(const struct probe_case *c, const struct probe_result *r, void *arg)
+{
+	if (record_write(stdout, probe_host(), c, r) < 0) {
+		*(bool *)arg = true;
+		return -1;
+	}
+	return 0;
+}
+
 /* `netprobe connect`: @argv from the command's name on; returns the exit status
  * (probe_cmd.h: 0 the probe worked, 1 it could not, 2 bad usage). */
 int cmd_connect(int argc, char **argv)
 {
 	struct cli cli;
 	struct probe_case c;
+	bool write_failed = false;
 
-	if (cli_parse(argc, argv, FOR_CONNECT, &cli) < 0)
-		return EXIT_USAGE;
-	if (cli.help)
-		return EXIT_PROBE_OK;
-	if (argc - cli.first_arg != 2) {
-		opt_bad(&cli.opt, "takes ADDR PORT");
-		return EXIT_USAGE;
+	switch (cli_parse_one_target(argc, argv, FOR_CONNECT, OP_CONNECT, &cli, &c)) {
+	case 1: return EXIT_PROBE_OK;	/* --help */
+	case -1: return EXIT_USAGE;
 	}
-	if (cli_target(&cli, OP_CONNECT, argv[cli.first_arg], argv[cli.first_arg + 1], &c) < 0)
-		return EXIT_USAGE;
-	if (connect_run(&c, 1, 1, cli_emit_record, NULL) < 0) {
-		if (errno != EPIPE)
-			probe_warn("connect engine: %s", strerror(errno));
+	if (connect_run(&c, 1, 1, write_record, &write_failed) < 0) {
+		probe_warn("%s: %s", write_failed ? "writing a record" : "connect engine",
+			   strerror(errno));
 		return EXIT_PROBE_FAILED;
 	}
 	return EXIT_PROBE_OK;

@@ -311,16 +311,10 @@ int cmd_serve(int argc, char **argv)
 	int ret = EXIT_PROBE_FAILED;
 	int64_t deadline = 0;
 
-	if (cli_parse(argc, argv, FOR_SERVE, &cli) < 0)
-		return EXIT_USAGE;
-	if (cli.help)
-		return EXIT_PROBE_OK;
-	if (argc - cli.first_arg != 2) {
-		opt_bad(&cli.opt, "takes ADDR PORT");
-		return EXIT_USAGE;
+	switch (cli_parse_one_target(argc, argv, FOR_SERVE, OP_BIND, &cli, &c)) {
+	case 1: return EXIT_PROBE_OK;	/* --help */
+	case -1: return EXIT_USAGE;
 	}
-	if (cli_target(&cli, OP_BIND, argv[cli.first_arg], argv[cli.first_arg + 1], &c) < 0)
-		return EXIT_USAGE;
 	c.opts.listen = true;
 
 	/* signals become events before the socket exists: no stop is lost */

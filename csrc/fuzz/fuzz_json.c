@@ -16,100 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json_valid.h"
 #include "probe_json.h"
-#include "probe_text.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static bool value(const char **p, int depth);
-
-/* Skips a JSON string at *@p: escapes well-formed, no raw control byte, every
- * other byte part of a well-formed UTF-8 character. */
-static bool string(const char **p)
-{
-	const unsigned char *s = (const unsigned char *)*p;
-
-	if (*s++ != '"')
-		return false;
-	while (*s != '"') {
-		size_t n;
-
-		if (*s < 0x20)
-			return false;
-		if (*s == '\\') {
-			s++;
-			if (*s == 'u') {
-				for (int i = 1; i <= 4; i++)
-					if (!s[i] || !strchr("0123456789abcdef", s[i]))
-						return false;
-				s += 5;
-				continue;
-			}
-			if (!*s || !strchr("\"\\/bfnrt", *s))
-				return false;
-			s++;
-			continue;
-		}
-		n = utf8_char_len(s);
-		if (n == 0)
-			return false;
-		s += n;
-	}
-	*p = (const char *)s + 1;
-	return true;
-}
-
-/* Skips the members of an array (@close ']') or object (@close '}') at *@p, the
- * opener already skipped. */
-static bool members(const char **p, char close, int depth)
-{
-	if (**p == close) {
-		(*p)++;
-		return true;
-	}
-	for (;;) {
-		if (close == '}' && (!string(p) || *(*p)++ != ':'))
-			return false;
-		if (!value(p, depth + 1))
-			return false;
-		if (**p == close) {
-			(*p)++;
-			return true;
-		}
-		if (*(*p)++ != ',')
-			return false;
-	}
-}
-
-/* Skips one JSON value at *@p. */
-static bool value(const char **p, int depth)
-{
-	const char *s = *p;
-
-	if (depth > JSON_DEPTH_MAX + 2)	/* the levels, and the array json_raw() adds */
-		return false;
-	if (*s == '"')
-		return string(p);
-	if (*s == '[' || *s == '{') {
-		(*p)++;
-		return members(p, *s == '[' ? ']' : '}', depth);
-	}
-	for (const char *const *w = (const char *const[]){ "true", "false", "null", NULL }; *w;
-	     w++) {
-		if (strncmp(s, *w, strlen(*w)) == 0) {
-			*p = s + strlen(*w);
-			return true;
-		}
-	}
-	if (*s == '-')
-		s++;
-	if (*s < '0' || *s > '9')
-		return false;
-	while (*s >= '0' && *s <= '9')
-		s++;
-	*p = s;
-	return true;
-}
 
 /* libFuzzer's entry point: one input, checked as the file's header says.  Traps
  * on a broken contract; returns 0 (inputs are never rejected). */
@@ -118,7 +28,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct json_out j;
 	size_t bufsize, n, i = 2;
 	char *buf;
-	const char *p;
 	int depth = 0;
 
 	if (size < 2)
@@ -176,8 +85,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (n >= bufsize || strlen(buf) != n || n < 3 || buf[n - 1] != '\n' ||
 	    memchr(buf, '\n', n - 1))
 		__builtin_trap();	/* not one line, or past the buffer */
-	p = buf;
-	if (*p != '{' || !value(&p, 0) || *p != '\n')
+	if (!json_valid_object_line(buf))
 		__builtin_trap();	/* not valid JSON */
 	free(buf);
 	return 0;

@@ -16,137 +16,23 @@
 
 #include <errno.h>
 
+#include "json_valid.h"
 #include "probe_json.h"
 #include "probe_plan.h"
 #include "probe_record.h"
 
 int run_json_tests(void);
 
-/* Skips one JSON string at *@p; returns false when it is not a valid one. */
-static bool skip_string(const char **p)
-{
-	const char *s = *p;
-
-	if (*s++ != '"')
-		return false;
-	while (*s != '"') {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch == '\0' || ch < 0x20)
-			return false;
-		if (ch == '\\') {
-			s++;
-			if (*s == 'u') {
-				for (int i = 1; i <= 4; i++)
-					if (!strchr("0123456789abcdefABCDEF", s[i]) || !s[i])
-						return false;
-				s += 5;
-				continue;
-			}
-			if (!*s || !strchr("\"\\/bfnrt", *s))
-				return false;
-		}
-		s++;
-	}
-	*p = s + 1;
-	return true;
-}
-
-static bool skip_object(const char **p);
-
-/* Skips one scalar, string, array or object at *@p. */
-static bool skip_value(const char **p)
-{
-	const char *s = *p;
-
-	if (*s == '"')
-		return skip_string(p);
-	if (*s == '{')
-		return skip_object(p);
-	if (*s == '[') {
-		s++;
-		if (*s == ']') {
-			*p = s + 1;
-			return true;
-		}
-		for (;;) {
-			if (!skip_value(&s))
-				return false;
-			if (*s == ']') {
-				*p = s + 1;
-				return true;
-			}
-			if (*s++ != ',')
-				return false;
-		}
-	}
-	if (strncmp(s, "true", 4) == 0 || strncmp(s, "null", 4) == 0) {
-		*p = s + 4;
-		return true;
-	}
-	if (strncmp(s, "false", 5) == 0) {
-		*p = s + 5;
-		return true;
-	}
-	if (*s == '-')
-		s++;
-	if (*s < '0' || *s > '9')
-		return false;
-	while (*s >= '0' && *s <= '9')
-		s++;
-	*p = s;
-	return true;
-}
-
-/* Skips one object at *@p. */
-static bool skip_object(const char **p)
-{
-	const char *s = *p;
-
-	if (*s++ != '{')
-		return false;
-	if (*s != '}') {
-		for (;;) {
-			if (!skip_string(&s) || *s++ != ':' || !skip_value(&s))
-				return false;
-			if (*s == '}')
-				break;
-			if (*s++ != ',')
-				return false;
-		}
-	}
-	*p = s + 1;
-	return true;
-}
-
-/* True when @s is exactly one JSON object followed by at most one '\n'. */
-static bool json_flat_object_ok(const char *s)
-{
-	if (!skip_object(&s))
-		return false;
-	if (*s == '\n')
-		s++;
-	return *s == '\0';
-}
-
-/* True when @s (length @n) is exactly one valid JSON string literal. */
-static bool json_string_ok(const char *s, size_t n)
-{
-	const char *p = s;
-
-	return skip_string(&p) && (size_t)(p - s) == n && *p == '\0';
-}
-
 static void test_the_validator_itself(void **state)
 {
 	(void)state;
-	assert_true(json_flat_object_ok("{}"));
-	assert_true(json_flat_object_ok("{\"a\":1,\"b\":[\"x\",\"y\"],\"c\":null}\n"));
-	assert_false(json_flat_object_ok("{\"a\":1,}"));
-	assert_false(json_flat_object_ok("{\"a\":\"x}"));
-	assert_false(json_flat_object_ok("{\"a\":\"\\q\"}"));
-	assert_false(json_flat_object_ok("{\"a\":1}\n\n"));
-	assert_false(json_flat_object_ok("{\"a\":\"\x01\"}"));
+	assert_true(json_valid_object_line("{}"));
+	assert_true(json_valid_object_line("{\"a\":1,\"b\":[\"x\",\"y\"],\"c\":null}\n"));
+	assert_false(json_valid_object_line("{\"a\":1,}"));
+	assert_false(json_valid_object_line("{\"a\":\"x}"));
+	assert_false(json_valid_object_line("{\"a\":\"\\q\"}"));
+	assert_false(json_valid_object_line("{\"a\":1}\n\n"));
+	assert_false(json_valid_object_line("{\"a\":\"\x01\"}"));
 }
 
 /* Quotes @in and compares with @want. */
@@ -212,7 +98,7 @@ static void test_quote_cut_to_fit_stays_a_string(void **state)
 		memset(out, 'Z', sizeof(out));
 		n = json_quote(out, len, nasty);
 		assert_true(n < len);
-		if (!json_string_ok(out, n))
+		if (!json_valid_string(out, n))
 			fail_msg("json_quote cut to %zu bytes gave an invalid string: %s", len,
 				 out);
 	}
@@ -300,7 +186,7 @@ static void test_too_much_stays_valid(void **state)
 	assert_int_equal(strlen(buf), n);
 	assert_non_null(strstr(buf, ",\"cut\":true}\n"));
 	/* probe_json.h: "the record stays valid JSON" */
-	if (!json_flat_object_ok(buf))
+	if (!json_valid_object_line(buf))
 		fail_msg("a cut record is not valid JSON; it ends with: %s",
 			 buf + (n > 60 ? n - 60 : 0));
 }
@@ -350,7 +236,7 @@ static void test_string_cap_and_depth_and_tiny_buffers(void **state)
 	json_int(&j, "after", 2);
 	json_end(&j);
 	assert_true(j.cut);
-	assert_true(json_flat_object_ok(buf));
+	assert_true(json_valid_object_line(buf));
 	assert_non_null(strstr(buf, "\"after\":2"));
 
 	memset(small, 'Z', sizeof(small));
@@ -394,7 +280,7 @@ static void test_every_buffer_size_gives_valid_json(void **state)
 	size_t full = build_everything(whole, sizeof(whole));
 
 	(void)state;
-	assert_true(json_flat_object_ok(whole));
+	assert_true(json_valid_object_line(whole));
 	assert_null(strstr(whole, "cut"));
 	for (size_t size = JSON_OUT_MIN; size <= full + 1; size++) {
 		size_t n;
@@ -403,7 +289,7 @@ static void test_every_buffer_size_gives_valid_json(void **state)
 		n = build_everything(buf, size);
 		assert_true(n < size);
 		assert_int_equal(strlen(buf), n);
-		if (!json_flat_object_ok(buf))
+		if (!json_valid_object_line(buf))
 			fail_msg("buffer of %zu bytes gave invalid JSON: %s", size, buf);
 		if (size <= full)
 			assert_non_null(strstr(buf, "\"cut\":true}"));
@@ -419,7 +305,7 @@ static void record_text(char *out, size_t len, const char *host, const struct pr
 	assert_non_null(f);
 	assert_int_equal(record_write(f, host, c, r), 0);
 	fclose(f);
-	if (!json_flat_object_ok(out))
+	if (!json_valid_object_line(out))
 		fail_msg("record is not one JSON object line: %s", out);
 }
 
