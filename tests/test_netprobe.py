@@ -482,6 +482,16 @@ def test_batch_whose_held_sockets_take_every_descriptor_says_so(pair):
     assert run.records and all(r["ok"] for r in run.records), outcomes(run.records)
 
 
+def test_held_binds_that_take_every_descriptor_are_no_emfile_records(pair):
+    """The bind phase too: a bind that finds no descriptor is the probe's want,
+    not the case's outcome."""
+    plan = "".join("b%d bind tcp 10.0.0.2 %d hold\n" % (i, 7250 + i) for i in range(60))
+    run = pair.h2.probe("batch", input=plan, wrap=low_fd_limit(32))
+    assert run.returncode == 1, run.stderr
+    assert "hold" in run.stderr and "descriptor" in run.stderr, run.stderr
+    assert run.records and all(r["ok"] for r in run.records), outcomes(run.records)
+
+
 def test_a_reader_that_pauses_causes_no_false_timeouts(pair):
     """stdout is read only after 2 s: the pipe fills and the probe cannot write,
     but each case's timeout runs from its connect to its outcome, not to when its
