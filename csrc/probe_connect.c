@@ -49,6 +49,19 @@ void greeting_parse(const char *buf, size_t len, char *out, size_t outlen)
 	out[o] = '\0';
 }
 
+/* Takes @s out of the in-flight array (the last one moves into its place), if it
+ * is there. */
+static void leave_inflight(struct engine *e, struct slot *s)
+{
+	struct slot *last;
+
+	if (s->inflight_pos >= e->ninflight || e->inflight[s->inflight_pos] != s)
+		return;
+	last = e->inflight[--e->ninflight];
+	e->inflight[s->inflight_pos] = last;
+	last->inflight_pos = s->inflight_pos;
+}
+
 /* Ends case @s with the result it has: its elapsed time, out of the in-flight
  * array, its socket closed (kept when a `hold` case succeeded), its record
  * handed to the emit callback (whose failure stops the run). */
@@ -56,12 +69,7 @@ static void finish(struct engine *e, struct slot *s)
 {
 	s->r.elapsed_us = now_us() - s->t0;
 	s->state = SLOT_DONE;
-	if (s->inflight_pos < e->ninflight && e->inflight[s->inflight_pos] == s) {
-		struct slot *last = e->inflight[--e->ninflight];
-
-		e->inflight[s->inflight_pos] = last;
-		last->inflight_pos = s->inflight_pos;
-	}
+	leave_inflight(e, s);
 	if (s->fd >= 0) {
 		if (s->c->opts.hold && s->r.err == 0) {
 			epoll_ctl(e->ep, EPOLL_CTL_DEL, s->fd, NULL);
@@ -141,15 +149,6 @@ enum start_result {
 	NO_DESCRIPTOR,	/* socket() found no free descriptor: not started, try later */
 };
 
-/* Takes @s out of the in-flight array again (a start that did not happen). */
-static void unstart(struct engine *e, struct slot *s)
-{
-	struct slot *last = e->inflight[--e->ninflight];
-
-	e->inflight[s->inflight_pos] = last;
-	last->inflight_pos = s->inflight_pos;
-}
-
 /*
  * Starts case @s: socket, options, source bind, a non-blocking connect() (for UDP
  * the datagram too), and epoll interest in its outcome.  Its deadline counts from
@@ -177,7 +176,7 @@ static enum start_result start(struct engine *e, struct slot *s)
 	}
 	s->fd = sock_open(c, true, &s->r);
 	if (s->fd < 0 && result_no_descriptor(&s->r)) {
-		unstart(e, s);
+		leave_inflight(e, s);	/* a start that did not happen */
 		return NO_DESCRIPTOR;
 	}
 	if (s->fd < 0) {
