@@ -41,7 +41,7 @@ help:
 	@echo "sudo make lab SCENARIO=name     open a scenario as an interactive lab (Mininet CLI)"
 	@echo "sudo make check [SCENARIO=name] re-probe the open lab: what changed, is it solved"
 	@echo "sudo make bench      benchmarks, printed as ratios"
-	@echo "make fuzz            a short libFuzzer run of the plan and address parsers"
+	@echo "make fuzz [FUZZ_SECONDS=N | FUZZ_RUNS=N]   libFuzzer on the parsers and the JSON writer"
 	@echo "make man             the man pages bindlab(1), netprobe(1), libbindtrace(7) in $(B)/man/"
 	@echo "sudo make install [PREFIX=/usr] [DESTDIR=dir]   install bindlab, netprobe, the tracer,"
 	@echo "                     scenarios, labs, examples, man pages, completion, pytest plugin"
@@ -50,23 +50,24 @@ help:
 
 $(B)/netprobe: csrc/main.c $(LIB_SRCS) $(HDRS)
 	@mkdir -p $(B)
-	$(CC) $(CPPFLAGS) $(WARNINGS) $(CFLAGS) -o $@ csrc/main.c $(LIB_SRCS) $(LDFLAGS)
+	$(CC) $(CPPFLAGS) $(WARNINGS) $(CFLAGS) -pthread -o $@ csrc/main.c $(LIB_SRCS) $(LDFLAGS)
 
 # The same probe with AddressSanitizer and UndefinedBehaviorSanitizer: the tests use it.
 $(B)/asan/netprobe: csrc/main.c $(LIB_SRCS) $(HDRS)
 	@mkdir -p $(B)/asan
-	$(CC) $(CPPFLAGS) $(WARNINGS) -O1 -g $(SANITIZE) -o $@ csrc/main.c $(LIB_SRCS)
+	$(CC) $(CPPFLAGS) $(WARNINGS) -O1 -g $(SANITIZE) -pthread -o $@ csrc/main.c $(LIB_SRCS)
 
 $(B)/asan/unit: $(UNIT_SRCS) $(LIB_SRCS) $(HDRS)
 	@mkdir -p $(B)/asan
-	$(CC) $(CPPFLAGS) $(WARNINGS) -O1 -g $(SANITIZE) -Icsrc -o $@ $(UNIT_SRCS) $(LIB_SRCS) -lcmocka
+	$(CC) $(CPPFLAGS) $(WARNINGS) -O1 -g $(SANITIZE) -pthread -Icsrc -o $@ $(UNIT_SRCS) $(LIB_SRCS) \
+		-lcmocka
 
 # The LD_PRELOAD tracer.  No sanitizers: a sanitizer runtime cannot be preloaded
 # into arbitrary programs (ASan insists on coming first); its tests run it under
 # valgrind instead.  -fvisibility=hidden exports only the interposed calls, so the
 # errno table compiled in never shadows a traced program's own symbols.
-TRACE_SHARED := csrc/probe_errno.c csrc/probe_json.c
-$(B)/libbindtrace.so: $(TRACE_SRCS) $(TRACE_HDRS) $(TRACE_SHARED) csrc/probe_errno.h csrc/probe_json.h
+TRACE_SHARED := csrc/probe_errno.c csrc/probe_json.c csrc/probe_text.c
+$(B)/libbindtrace.so: $(TRACE_SRCS) $(TRACE_HDRS) $(TRACE_SHARED) $(TRACE_SHARED:.c=.h)
 	@mkdir -p $(B)
 	$(CC) $(CPPFLAGS) $(WARNINGS) $(CFLAGS) -fPIC -shared -fvisibility=hidden -Icsrc \
 		-o $@ $(TRACE_SRCS) $(TRACE_SHARED) -ldl -lpthread
@@ -116,24 +117,32 @@ check:
 clean-net:
 	$(PYTHON) -m harness clean-net
 
-# libFuzzer (clang) on the plan and address parsers: FUZZ_SECONDS each (default 20),
-# seeds from csrc/fuzz/corpus/, new inputs kept in $(B)/fuzz/, crashes saved there too.
+# libFuzzer (clang) on the parsers and the JSON writer, one target after another:
+# fuzz_plan (plan lines and their records), fuzz_planread (whole plans: bounded
+# lines, duplicate ids), fuzz_addr (addresses), fuzz_json (the writer, UTF-8).
+# Each runs FUZZ_SECONDS (default 20), or FUZZ_RUNS executions when that is set;
+# seeds come from csrc/fuzz/corpus/, new inputs and crashes are kept in $(B)/fuzz/.
+FUZZ_CC = clang $(CPPFLAGS) $(WARNINGS) -O1 -g -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=all -Icsrc
+FUZZ_PLAN_SRCS := csrc/probe_plan.c csrc/probe_addrparse.c csrc/probe_record.c \
+	csrc/probe_json.c csrc/probe_text.c csrc/probe_errno.c
+FUZZ_LIMIT = $(if $(FUZZ_RUNS),-runs=$(FUZZ_RUNS),-max_total_time=$(or $(FUZZ_SECONDS),20))
+# $(call fuzz_run,TARGET,MAX_LEN,SEED_DIR): one libFuzzer run of $(B)/fuzz/fuzz_TARGET
+fuzz_run = mkdir -p $(B)/fuzz/corpus-$(1) && $(B)/fuzz/fuzz_$(1) $(FUZZ_LIMIT) -max_len=$(2) \
+	-dict=csrc/fuzz/plan.dict -artifact_prefix=$(B)/fuzz/$(1)- $(B)/fuzz/corpus-$(1) $(3)
+
 fuzz:
 	@scripts/install-debs clang
-	@mkdir -p $(B)/fuzz/corpus-plan $(B)/fuzz/corpus-addr
-	clang $(CPPFLAGS) $(WARNINGS) -O1 -g -fsanitize=fuzzer,address,undefined \
-		-fno-sanitize-recover=all -Icsrc -o $(B)/fuzz/fuzz_plan csrc/fuzz/fuzz_plan.c \
-		csrc/probe_plan.c csrc/probe_addr.c csrc/probe_record.c csrc/probe_json.c \
-		csrc/probe_errno.c
-	clang $(CPPFLAGS) $(WARNINGS) -O1 -g -fsanitize=fuzzer,address,undefined \
-		-fno-sanitize-recover=all -Icsrc -o $(B)/fuzz/fuzz_addr csrc/fuzz/fuzz_addr.c \
-		csrc/probe_addr.c
-	$(B)/fuzz/fuzz_plan -max_total_time=$(or $(FUZZ_SECONDS),20) -max_len=2048 \
-		-dict=csrc/fuzz/plan.dict -artifact_prefix=$(B)/fuzz/plan- \
-		$(B)/fuzz/corpus-plan csrc/fuzz/corpus/plan
-	$(B)/fuzz/fuzz_addr -max_total_time=$(or $(FUZZ_SECONDS),20) -max_len=128 \
-		-dict=csrc/fuzz/plan.dict -artifact_prefix=$(B)/fuzz/addr- \
-		$(B)/fuzz/corpus-addr csrc/fuzz/corpus/addr
+	@mkdir -p $(B)/fuzz
+	$(FUZZ_CC) -o $(B)/fuzz/fuzz_plan csrc/fuzz/fuzz_plan.c $(FUZZ_PLAN_SRCS)
+	$(FUZZ_CC) -o $(B)/fuzz/fuzz_planread csrc/fuzz/fuzz_planread.c $(FUZZ_PLAN_SRCS)
+	$(FUZZ_CC) -o $(B)/fuzz/fuzz_addr csrc/fuzz/fuzz_addr.c csrc/probe_addrparse.c
+	$(FUZZ_CC) -Icsrc/tests -o $(B)/fuzz/fuzz_json csrc/fuzz/fuzz_json.c \
+		csrc/tests/json_valid.c csrc/probe_json.c csrc/probe_text.c
+	$(call fuzz_run,plan,2048,csrc/fuzz/corpus/plan)
+	$(call fuzz_run,planread,8192,csrc/fuzz/corpus/plan)
+	$(call fuzz_run,addr,128,csrc/fuzz/corpus/addr)
+	$(call fuzz_run,json,4096,)
 
 bench: deps-test
 	@$(MAKE) --no-print-directory $(B)/netprobe $(B)/libbindtrace.so $(B)/trace/tracee

@@ -6,6 +6,7 @@
  * Every socket outcome is one JSON line on stdout; diagnostics go to stderr.  See
  * README.md for the commands and the record format.
  */
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include "probe_cmd.h"
+#include "probe_text.h"
 
 static char host_label[64];
 
@@ -23,27 +25,22 @@ const char *probe_host(void)
 
 /*
  * Messages echo what the user typed, which may hold control bytes (a newline, an
- * escape sequence): each such byte is written as \xNN, so a message stays one line
- * and cannot repaint the terminal.
+ * escape sequence) or bytes that are not UTF-8: each is written as \xNN
+ * (probe_text.h), so a message stays one line and cannot repaint the terminal.
  */
 void probe_warn(const char *fmt, ...)
 {
-	char msg[1024];
+	char msg[1024], safe[4 * sizeof(msg)];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fputs("netprobe: ", stderr);
-	for (const unsigned char *p = (const unsigned char *)msg; *p; p++) {
-		if (*p < 0x20 || *p == 0x7f)
-			fprintf(stderr, "\\x%02x", *p);
-		else
-			fputc(*p, stderr);
-	}
-	fputc('\n', stderr);
+	text_escape(safe, sizeof(safe), msg);
+	fprintf(stderr, "netprobe: %s\n", safe);
 }
 
+/* The top-level usage, on @f. */
 static void usage(FILE *f)
 {
 	fputs("usage: netprobe [--host NAME] COMMAND [ARGS]\n"
@@ -61,11 +58,14 @@ static void usage(FILE *f)
 	      f);
 }
 
+/* Sets the label records carry as "host" (cut to 63 bytes). */
 static void set_host(const char *name)
 {
 	snprintf(host_label, sizeof(host_label), "%s", name);
 }
 
+/* Reads the options before the command (--host, --help), then runs the command,
+ * whose return value is the exit status (probe_cmd.h). */
 int main(int argc, char **argv)
 {
 	static const struct {
@@ -77,6 +77,10 @@ int main(int argc, char **argv)
 	};
 	const char *env = getenv("NETPROBE_HOST");
 	int i = 1;
+
+	/* A reader of stdout that went away is an error to report (EPIPE: "writing a
+	 * record: Broken pipe", exit 1), not a signal to die of. */
+	signal(SIGPIPE, SIG_IGN);
 
 	if (env && *env) {
 		set_host(env);

@@ -3,7 +3,8 @@
  *
  * The command line (`netprobe bind ...`) and a plan line (`netprobe batch`) both
  * produce a struct probe_case; the runners fill a struct probe_result; the record
- * writer turns the pair into one JSON line (the record format of DESIGN.md).
+ * writer (probe_record.h) turns the pair into one JSON line, whose fields are
+ * listed there and in README.md, "The record".
  */
 #ifndef PROBE_CASE_H
 #define PROBE_CASE_H
@@ -11,7 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "probe_addr.h"
+#include "probe_addrparse.h"
 
 #define CASE_ID_MAX 64
 #define DEFAULT_TIMEOUT_MS 1000

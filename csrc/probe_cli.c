@@ -1,22 +1,14 @@
 /*
- * probe_cli.c: the bind, connect and batch commands, and the option parsing that
- * bind, connect and serve share.
+ * probe_cli.c: the command-line options that bind, connect, serve and batch share
+ * (see probe_cli.h).
  */
 #include "probe_cli.h"
 
-#include <errno.h>
-#include <getopt.h>
-#include <stdarg.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <unistd.h>
 
 #include "probe_cmd.h"
-#include "probe_connect.h"
+#include "probe_opt.h"
 #include "probe_plan.h"
-#include "probe_record.h"
-#include "probe_sock.h"
 
 #define DEFAULT_PARALLEL 256
 
@@ -50,6 +42,8 @@ static const struct {
 	{ { "help", no_argument, NULL, 'h' }, FOR_BIND | FOR_CONNECT | FOR_SERVE | FOR_BATCH },
 };
 #define NOPTIONS (sizeof(options) / sizeof(options[0]))
+_Static_assert(NOPTIONS < sizeof(((struct cli *)0)->longopts) / sizeof(struct option),
+	       "struct cli's longopts has no room for every option and the end marker");
 
 void cli_usage(FILE *f, unsigned cmd)
 {
@@ -76,8 +70,9 @@ void cli_usage(FILE *f, unsigned cmd)
 		      "                      [--lifetime SEC] ADDR PORT\n"
 		      "Listens and answers every client with \"netprobe HOST\\n\".  The serve record on\n"
 		      "stdout (also written to --ready-file/--ready-fd) says it is listening, or why it\n"
-		      "is not.  Stops on SIGTERM/SIGINT or after --lifetime seconds.  Exit 1 when it\n"
-		      "could not listen.\n",
+		      "is not: also when a readiness channel cannot be written (\"ok\":false, \"call\"\n"
+		      "\"write(--ready-fd)\" ...).  Stops on SIGTERM/SIGINT or after --lifetime seconds.\n"
+		      "Exit 1 when it could not listen or not say so.\n",
 		      f);
 		break;
 	default:
@@ -91,23 +86,26 @@ void cli_usage(FILE *f, unsigned cmd)
 	}
 }
 
-__attribute__((format(printf, 2, 3)))
-static int bad(unsigned cmd, const char *fmt, ...)
+/* The usage of the command @which, for opt_parser (probe_opt.h). */
+static void usage_of(FILE *f, unsigned which)
 {
-	char msg[256];
-	va_list ap;
+	cli_usage(f, which);
+}
 
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	probe_warn("%s", msg);
-	cli_usage(stderr, cmd);
-	return -1;
+/* The name of command @cmd (one of FOR_*), as messages say it. */
+static const char *cmd_name(unsigned cmd)
+{
+	switch (cmd) {
+	case FOR_BIND: return "bind";
+	case FOR_CONNECT: return "connect";
+	case FOR_SERVE: return "serve";
+	default: return "batch";
+	}
 }
 
 int cli_parse(int argc, char **argv, unsigned cmd, struct cli *cli)
 {
-	struct option longopts[NOPTIONS + 1];
+	struct opt_parser *p = &cli->opt;
 	char shortopts[16] = "";
 	size_t nl = 0, ns = 0;
 	unsigned long v;
@@ -120,22 +118,22 @@ int cli_parse(int argc, char **argv, unsigned cmd, struct cli *cli)
 	for (size_t i = 0; i < NOPTIONS; i++) {
 		if (!(options[i].cmds & cmd))
 			continue;
-		longopts[nl++] = options[i].opt;
+		cli->longopts[nl++] = options[i].opt;
 		if (options[i].opt.val < 256 && ns + 1 < sizeof(shortopts))
 			shortopts[ns++] = (char)options[i].opt.val;
 	}
-	memset(&longopts[nl], 0, sizeof(longopts[nl]));
+	memset(&cli->longopts[nl], 0, sizeof(cli->longopts[nl]));
+	opt_init(p, argc, argv, cmd_name(cmd), shortopts, cli->longopts, usage_of, cmd);
 
-	opterr = 0;
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+	while ((ch = opt_next(p)) != OPT_END) {
 		struct probe_opts *o = &cli->tmpl.opts;
 
 		switch (ch) {
-		case 'h':
-			cli_usage(stdout, cmd);
+		case OPT_HELP:
 			cli->help = 1;
 			return 0;
+		case OPT_BAD:
+			return -1;
 		case 'u': cli->tmpl.proto = PROTO_UDP; break;
 		case '4': cli->family = AF_INET; break;
 		case '6': cli->family = AF_INET6; break;
@@ -147,44 +145,44 @@ int cli_parse(int argc, char **argv, unsigned cmd, struct cli *cli)
 		case OPT_SRC: cli->src = optarg; break;
 		case OPT_READY_FILE: cli->ready_file = optarg; break;
 		case OPT_V6ONLY:
-			if (parse_ulong(optarg, 0, 1, &v) < 0)
-				return bad(cmd, "--v6only takes 0 or 1, not '%s'", optarg);
+			if (opt_number(p, NULL, optarg, 0, 1, "a switch", &v) < 0)
+				return -1;
 			o->v6only = (int)v;
 			break;
 		case OPT_DEV:
 			if (!*optarg || strlen(optarg) >= IF_NAMESIZE || strchr(optarg, '/'))
-				return bad(cmd, "--dev: '%s' is not an interface name", optarg);
+				return opt_bad(p, "--dev: '%s' is not an interface name", optarg);
 			memcpy(o->dev, optarg, strlen(optarg) + 1);
 			break;
 		case OPT_SPORT:
-			if (parse_ulong(optarg, 0, 65535, &v) < 0)
-				return bad(cmd, "--sport: '%s' is not a port (0-65535)", optarg);
+			if (opt_number(p, NULL, optarg, 0, 65535, "a port", &v) < 0)
+				return -1;
 			o->sport = (unsigned)v;
 			break;
 		case OPT_TIMEOUT:
-			if (parse_ulong(optarg, 1, 3600 * 1000, &v) < 0)
-				return bad(cmd, "--timeout: '%s' is not a number of milliseconds (1-3600000)",
-					   optarg);
+			if (opt_number(p, NULL, optarg, 1, 3600 * 1000, "a number of milliseconds",
+				       &v) < 0)
+				return -1;
 			o->timeout_ms = (unsigned)v;
 			break;
 		case OPT_READY_FD:
-			if (parse_ulong(optarg, 0, 1023, &v) < 0)
-				return bad(cmd, "--ready-fd: '%s' is not a file descriptor", optarg);
+			if (opt_number(p, NULL, optarg, 0, 1023, "a file descriptor", &v) < 0)
+				return -1;
 			cli->ready_fd = (int)v;
 			break;
 		case OPT_LIFETIME:
-			if (parse_ulong(optarg, 1, 7 * 24 * 3600, &v) < 0)
-				return bad(cmd, "--lifetime: '%s' is not a number of seconds (1-604800)",
-					   optarg);
+			if (opt_number(p, NULL, optarg, 1, 7 * 24 * 3600, "a number of seconds",
+				       &v) < 0)
+				return -1;
 			cli->lifetime_s = (unsigned)v;
 			break;
 		case OPT_PARALLEL:
-			if (parse_ulong(optarg, 1, 65536, &v) < 0)
-				return bad(cmd, "--parallel: '%s' is not a number from 1 to 65536", optarg);
+			if (opt_number(p, NULL, optarg, 1, 65536, "a number", &v) < 0)
+				return -1;
 			cli->parallel = (unsigned)v;
 			break;
-		default:
-			return bad(cmd, "unknown or incomplete option '%s'", argv[optind - 1]);
+		default:	/* an option of the table without a case: a bug, said as usage */
+			return opt_bad(p, "option '%s' is not handled", argv[optind - 1]);
 		}
 	}
 	cli->first_arg = optind;
@@ -199,262 +197,31 @@ int cli_target(const struct cli *cli, enum probe_op op, const char *addr, const 
 
 	*out = cli->tmpl;
 	out->op = op;
-	if (addr_parse(addr, cli->family, &out->addr, why, sizeof(why)) < 0) {
-		probe_warn("address: %s", why);
+	if (addr_parse(addr, cli->family, &out->addr, why, sizeof(why)) < 0)
+		return opt_bad(&cli->opt, "ADDR: %s", why);
+	if (opt_number(&cli->opt, "PORT", port, op == OP_CONNECT ? 1 : 0, 65535, "a port",
+		       &v) < 0)
 		return -1;
-	}
-	if (parse_ulong(port, op == OP_CONNECT ? 1 : 0, 65535, &v) < 0) {
-		probe_warn("port: '%s' is not a port (%s-65535)", port, op == OP_CONNECT ? "1" : "0");
-		return -1;
-	}
 	out->port = (unsigned)v;
 	addr_set_port(&out->addr, out->port);
 	if (cli->src) {
-		if (addr_parse(cli->src, out->addr.family, &out->opts.src, why, sizeof(why)) < 0) {
-			probe_warn("--src: %s", why);
-			return -1;
-		}
+		if (addr_parse(cli->src, out->addr.family, &out->opts.src, why, sizeof(why)) < 0)
+			return opt_bad(&cli->opt, "--src: %s", why);
 		out->opts.has_src = true;
 	}
-	if (out->opts.v6only >= 0 && out->addr.family != AF_INET6) {
-		probe_warn("--v6only needs an IPv6 socket (an IPv6 ADDR, or -6)");
-		return -1;
-	}
+	if (out->opts.v6only >= 0 && out->addr.family != AF_INET6)
+		return opt_bad(&cli->opt, "--v6only needs an IPv6 socket (an IPv6 ADDR, or -6)");
 	return 0;
 }
 
-int cmd_bind(int argc, char **argv)
+int cli_parse_one_target(int argc, char **argv, unsigned cmd, enum probe_op op, struct cli *cli,
+			 struct probe_case *c)
 {
-	struct cli cli;
-	struct probe_case *cases = NULL;
-	int *fds = NULL;
-	size_t n, done = 0;
-	int ret = EXIT_USAGE;
-
-	if (cli_parse(argc, argv, FOR_BIND, &cli) < 0)
-		return EXIT_USAGE;
-	if (cli.help)
-		return EXIT_PROBE_OK;
-	n = (size_t)(argc - cli.first_arg) / 2;
-	if (n == 0 || (argc - cli.first_arg) % 2) {
-		probe_warn("bind takes ADDR PORT pairs");
-		cli_usage(stderr, FOR_BIND);
-		return EXIT_USAGE;
-	}
-	cases = calloc(n, sizeof(*cases));
-	fds = calloc(n, sizeof(*fds));
-	if (!cases || !fds) {
-		probe_warn("out of memory");
-		ret = EXIT_PROBE_FAILED;
-		goto out;
-	}
-	/* every target is checked before the first socket is made */
-	for (size_t i = 0; i < n; i++)
-		if (cli_target(&cli, OP_BIND, argv[cli.first_arg + 2 * i],
-			       argv[cli.first_arg + 2 * i + 1], &cases[i]) < 0)
-			goto out;
-	ret = EXIT_PROBE_OK;
-	for (done = 0; done < n; done++) {
-		struct probe_result r;
-
-		fds[done] = probe_bind(&cases[done], &r);
-		if (record_write(stdout, probe_host(), &cases[done], &r) < 0) {
-			probe_warn("writing a record: %s", strerror(errno));
-			ret = EXIT_PROBE_FAILED;
-			done++;
-			break;
-		}
-	}
-out:
-	for (size_t i = 0; i < done; i++)
-		if (fds[i] >= 0)
-			close(fds[i]);
-	free(cases);
-	free(fds);
-	return ret;
-}
-
-static int emit_record(const struct probe_case *c, const struct probe_result *r, void *arg)
-{
-	(void)arg;
-	if (record_write(stdout, probe_host(), c, r) < 0) {
-		probe_warn("writing a record: %s", strerror(errno));
+	if (cli_parse(argc, argv, cmd, cli) < 0)
 		return -1;
-	}
-	return 0;
-}
-
-int cmd_connect(int argc, char **argv)
-{
-	struct cli cli;
-	struct probe_case c;
-
-	if (cli_parse(argc, argv, FOR_CONNECT, &cli) < 0)
-		return EXIT_USAGE;
-	if (cli.help)
-		return EXIT_PROBE_OK;
-	if (argc - cli.first_arg != 2) {
-		probe_warn("connect takes ADDR PORT");
-		cli_usage(stderr, FOR_CONNECT);
-		return EXIT_USAGE;
-	}
-	if (cli_target(&cli, OP_CONNECT, argv[cli.first_arg], argv[cli.first_arg + 1], &c) < 0)
-		return EXIT_USAGE;
-	if (connect_run(&c, 1, 1, emit_record, NULL) < 0) {
-		if (errno != EPIPE)
-			probe_warn("connect engine: %s", strerror(errno));
-		return EXIT_PROBE_FAILED;
-	}
-	return EXIT_PROBE_OK;
-}
-
-/* Reads and parses the whole plan from @f.  Returns the number of cases in *@out
- * (owned by the caller), or -1 after printing every malformed line. */
-static ssize_t plan_read(FILE *f, const char *name, struct probe_case **out)
-{
-	struct probe_case *cases = NULL;
-	size_t n = 0, cap = 0, lineno = 0, cap_line = 0;
-	char *line = NULL, err[320];
-	ssize_t len;
-	int bad_lines = 0;
-
-	while ((len = getline(&line, &cap_line, f)) >= 0) {
-		lineno++;
-		if (len > 0 && line[len - 1] == '\n')
-			line[--len] = '\0';
-		if ((size_t)len != strlen(line)) {
-			probe_warn("%s: plan line %zu: contains a NUL byte", name, lineno);
-			bad_lines++;
-			continue;
-		}
-		if (n == cap) {
-			struct probe_case *more;
-
-			cap = cap ? cap * 2 : 256;
-			more = realloc(cases, cap * sizeof(*cases));
-			if (!more) {
-				probe_warn("out of memory reading the plan");
-				bad_lines++;
-				break;
-			}
-			cases = more;
-		}
-		switch (plan_parse_line(line, lineno, &cases[n], err, sizeof(err))) {
-		case 1:
-			n++;
-			break;
-		case 0:
-			break;
-		default:
-			probe_warn("%s: %s", name, err);
-			if (++bad_lines == 20) {
-				probe_warn("%s: stopping after 20 malformed lines", name);
-				goto done;
-			}
-		}
-	}
-	if (ferror(f)) {
-		probe_warn("%s: read error: %s", name, strerror(errno));
-		bad_lines++;
-	}
-done:
-	free(line);
-	if (bad_lines) {
-		free(cases);
-		return -1;
-	}
-	*out = cases;
-	return (ssize_t)n;
-}
-
-/* Lets a batch hold as many sockets as the hard limit allows. */
-static void raise_fd_limit(void)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
-}
-
-int cmd_batch(int argc, char **argv)
-{
-	struct cli cli;
-	struct probe_case *cases = NULL, *connects = NULL;
-	int *held = NULL;
-	size_t nconn = 0, nheld = 0;
-	const char *name = "stdin";
-	FILE *f = stdin;
-	ssize_t n;
-	int ret = EXIT_PROBE_FAILED;
-
-	if (cli_parse(argc, argv, FOR_BATCH, &cli) < 0)
-		return EXIT_USAGE;
-	if (cli.help)
-		return EXIT_PROBE_OK;
-	if (argc - cli.first_arg > 1) {
-		probe_warn("batch takes at most one PLAN file");
-		cli_usage(stderr, FOR_BATCH);
-		return EXIT_USAGE;
-	}
-	if (argc - cli.first_arg == 1 && strcmp(argv[cli.first_arg], "-") != 0) {
-		name = argv[cli.first_arg];
-		f = fopen(name, "re");
-		if (!f) {
-			probe_warn("cannot open plan %s: %s", name, strerror(errno));
-			return EXIT_USAGE;
-		}
-	}
-	n = plan_read(f, name, &cases);
-	if (f != stdin)
-		fclose(f);
-	if (n < 0)
-		return EXIT_USAGE;
-
-	raise_fd_limit();
-	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
-	connects = calloc((size_t)n + 1, sizeof(*connects));
-	held = calloc((size_t)n + 1, sizeof(*held));
-	if (!connects || !held) {
-		probe_warn("out of memory");
-		goto out;
-	}
-	/* binds one after another, in plan order; connects gathered for the engine */
-	for (ssize_t i = 0; i < n; i++) {
-		struct probe_result r;
-		int fd;
-
-		if (cases[i].op == OP_CONNECT) {
-			connects[nconn++] = cases[i];
-			continue;
-		}
-		fd = probe_bind(&cases[i], &r);
-		if (fd >= 0 && cases[i].opts.hold)
-			held[nheld++] = fd;
-		else if (fd >= 0)
-			close(fd);
-		if (record_put(stdout, probe_host(), &cases[i], &r) < 0) {
-			probe_warn("writing a record: %s", strerror(errno));
-			goto out;
-		}
-	}
-	/* bind records went out as a burst; connect records stream one by one */
-	if (fflush(stdout) != 0) {
-		probe_warn("writing a record: %s", strerror(errno));
-		goto out;
-	}
-	if (connect_run(connects, nconn, cli.parallel, emit_record, NULL) < 0) {
-		if (errno != EPIPE)
-			probe_warn("connect engine: %s", strerror(errno));
-		goto out;
-	}
-	ret = EXIT_PROBE_OK;
-out:
-	for (size_t i = 0; i < nheld; i++)
-		close(held[i]);
-	free(held);
-	free(connects);
-	free(cases);
-	return ret;
+	if (cli->help)
+		return 1;
+	if (argc - cli->first_arg != 2)
+		return opt_bad(&cli->opt, "takes ADDR PORT");
+	return cli_target(cli, op, argv[cli->first_arg], argv[cli->first_arg + 1], c);
 }

@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "probe_case.h"
+#include "probe_opt.h"
 
 /* Which commands take an option. */
 #define FOR_BIND 1u
@@ -27,20 +28,33 @@ struct cli {
 	unsigned parallel;	/* batch: connects in flight */
 	int first_arg;		/* index of the first positional argument */
 	int help;		/* --help was given: usage printed, exit 0 */
+	struct opt_parser opt;	/* the parser, kept for cli_target()'s messages */
+	struct option longopts[24];	/* the options of this command, for @opt */
 };
 
 /*
  * Parses the options of command @cmd (one of FOR_*) from @argv.  Returns 0 and
- * fills @cli, or -1 after printing what was wrong and the command's usage.
+ * fills @cli (cli->help set when --help printed the usage on stdout), or -1 after
+ * printing what was wrong and the command's usage on stderr.  @cli must outlive
+ * the use of cli_target().
  */
 int cli_parse(int argc, char **argv, unsigned cmd, struct cli *cli);
 
 /*
  * Builds one case from the template and the positional ADDR PORT at @addr/@port.
- * Returns 0, or -1 after printing which argument was wrong.
+ * Returns 0, or -1 after printing which argument was wrong and the usage.
  */
 int cli_target(const struct cli *cli, enum probe_op op, const char *addr, const char *port,
 	       struct probe_case *out);
+
+/*
+ * The command line of a command that takes one ADDR PORT (connect, serve):
+ * cli_parse() for command @cmd, then cli_target() for operation @op into @c.
+ * Returns 0 with @c filled, 1 when --help printed the usage (exit 0), or -1 after
+ * saying what was wrong and the usage on stderr (exit 2).
+ */
+int cli_parse_one_target(int argc, char **argv, unsigned cmd, enum probe_op op, struct cli *cli,
+			 struct probe_case *c);
 
 /* Prints the usage of command @cmd on @f. */
 void cli_usage(FILE *f, unsigned cmd);

@@ -33,6 +33,7 @@ struct engine {
 	connect_emit_fn emit;
 	void *arg;
 	int stop;		/* emit asked to stop */
+	int stop_errno;		/* and the errno it stopped with */
 };
 
 void greeting_parse(const char *buf, size_t len, char *out, size_t outlen)
@@ -48,16 +49,27 @@ void greeting_parse(const char *buf, size_t len, char *out, size_t outlen)
 	out[o] = '\0';
 }
 
+/* Takes @s out of the in-flight array (the last one moves into its place), if it
+ * is there. */
+static void leave_inflight(struct engine *e, struct slot *s)
+{
+	struct slot *last;
+
+	if (s->inflight_pos >= e->ninflight || e->inflight[s->inflight_pos] != s)
+		return;
+	last = e->inflight[--e->ninflight];
+	e->inflight[s->inflight_pos] = last;
+	last->inflight_pos = s->inflight_pos;
+}
+
+/* Ends case @s with the result it has: its elapsed time, out of the in-flight
+ * array, its socket closed (kept when a `hold` case succeeded), its record
+ * handed to the emit callback (whose failure stops the run). */
 static void finish(struct engine *e, struct slot *s)
 {
 	s->r.elapsed_us = now_us() - s->t0;
 	s->state = SLOT_DONE;
-	if (s->inflight_pos < e->ninflight && e->inflight[s->inflight_pos] == s) {
-		struct slot *last = e->inflight[--e->ninflight];
-
-		e->inflight[s->inflight_pos] = last;
-		last->inflight_pos = s->inflight_pos;
-	}
+	leave_inflight(e, s);
 	if (s->fd >= 0) {
 		if (s->c->opts.hold && s->r.err == 0) {
 			epoll_ctl(e->ep, EPOLL_CTL_DEL, s->fd, NULL);
@@ -67,16 +79,20 @@ static void finish(struct engine *e, struct slot *s)
 		}
 		s->fd = -1;
 	}
-	if (!e->stop && e->emit(s->c, &s->r, e->arg) != 0)
+	if (!e->stop && e->emit(s->c, &s->r, e->arg) != 0) {
 		e->stop = 1;
+		e->stop_errno = errno ? errno : EPIPE;
+	}
 }
 
+/* Ends case @s as a failure of @call with errno @err. */
 static void fail(struct engine *e, struct slot *s, const char *call, int err)
 {
 	result_fail(&s->r, call, err);
 	finish(e, s);
 }
 
+/* Notes the address the kernel gave @s's socket as its "local". */
 static void note_local(struct slot *s)
 {
 	struct sockaddr_storage ss;
@@ -86,6 +102,8 @@ static void note_local(struct slot *s)
 		sockaddr_format((struct sockaddr *)&ss, s->r.local, sizeof(s->r.local));
 }
 
+/* Adds (@op EPOLL_CTL_ADD) or changes (EPOLL_CTL_MOD) the @events the engine waits
+ * for on @s's socket.  Returns 0, or -1 with errno. */
 static int watch(struct engine *e, struct slot *s, int op, uint32_t events)
 {
 	struct epoll_event ev = { .events = events, .data.ptr = s };
@@ -125,14 +143,28 @@ static int bind_source(struct slot *s)
 	return 0;
 }
 
-static void start(struct engine *e, struct slot *s)
+/* What start() says about a case. */
+enum start_result {
+	STARTED,	/* in flight, or already finished (a failure before connect) */
+	NO_DESCRIPTOR,	/* socket() found no free descriptor: not started, try later */
+};
+
+/*
+ * Starts case @s: socket, options, source bind, a non-blocking connect() (for UDP
+ * the datagram too), and epoll interest in its outcome.  Its deadline counts from
+ * the connect() call.  A failure on the way finishes the case with that outcome;
+ * EMFILE/ENFILE from socket() does not: it means no descriptor is free right now,
+ * which is back-pressure, not a result (the caller starts the case again once an
+ * in-flight case has given its descriptor back).
+ */
+static enum start_result start(struct engine *e, struct slot *s)
 {
 	static const char hello[] = "netprobe?\n";
 	const struct probe_case *c = s->c;
 	struct probe_addr dst = c->addr;
 
+	memset(&s->r, 0, sizeof(s->r));
 	s->t0 = now_us();
-	s->deadline = s->t0 + (int64_t)c->opts.timeout_ms * 1000;
 	s->fd = -1;
 	s->state = SLOT_CONNECTING;
 	s->inflight_pos = e->ninflight;
@@ -140,41 +172,49 @@ static void start(struct engine *e, struct slot *s)
 
 	if (addr_resolve_scope(&dst) < 0) {
 		fail(e, s, "if_nametoindex", errno);
-		return;
+		return STARTED;
 	}
 	s->fd = sock_open(c, true, &s->r);
+	if (s->fd < 0 && result_no_descriptor(&s->r)) {
+		leave_inflight(e, s);	/* a start that did not happen */
+		return NO_DESCRIPTOR;
+	}
 	if (s->fd < 0) {
 		finish(e, s);
-		return;
+		return STARTED;
 	}
 	if ((c->opts.has_src || c->opts.sport) && bind_source(s) < 0) {
 		finish(e, s);
-		return;
+		return STARTED;
 	}
+	s->deadline = now_us() + (int64_t)c->opts.timeout_ms * 1000;
 	if (connect(s->fd, (struct sockaddr *)&dst.ss, dst.len) < 0 && errno != EINPROGRESS) {
 		fail(e, s, "connect", errno);
-		return;
+		return STARTED;
 	}
 	if (c->proto == PROTO_UDP) {
 		note_local(s);
 		if (send(s->fd, hello, sizeof(hello) - 1, MSG_NOSIGNAL) < 0) {
 			fail(e, s, "send", errno);
-			return;
+			return STARTED;
 		}
 		s->state = SLOT_GREETING;
 		if (!c->opts.greet) {
 			finish(e, s);
-			return;
+			return STARTED;
 		}
 		if (watch(e, s, EPOLL_CTL_ADD, EPOLLIN) < 0)
 			fail(e, s, "epoll_ctl", errno);
-		return;
+		return STARTED;
 	}
 	/* TCP: EINPROGRESS (or, rarely, done at once); both end in EPOLLOUT */
 	if (watch(e, s, EPOLL_CTL_ADD, EPOLLOUT) < 0)
 		fail(e, s, "epoll_ctl", errno);
+	return STARTED;
 }
 
+/* Moves case @s on after epoll reported @events: a connect that ended (SO_ERROR
+ * says how), or greeting bytes to read until a newline, EOF or an error. */
 static void on_event(struct engine *e, struct slot *s, uint32_t events)
 {
 	int err = 0;
@@ -239,6 +279,8 @@ static int next_timeout_ms(const struct engine *e)
 	return (int)((first - now + 999) / 1000);
 }
 
+/* Ends every in-flight case whose deadline has passed as ETIMEDOUT (of connect,
+ * or of recv while it waited for the greeting). */
 static void expire(struct engine *e)
 {
 	int64_t now = now_us();
@@ -252,11 +294,66 @@ static void expire(struct engine *e)
 	}
 }
 
+/* Handles the events in @events[0..@nev). */
+static void dispatch(struct engine *e, const struct epoll_event *events, int nev)
+{
+	for (int i = 0; i < nev; i++)
+		on_event(e, events[i].data.ptr, events[i].events);
+}
+
+/*
+ * Handles every event that is ready now, without waiting, until none is left:
+ * outcomes that arrived while the loop was busy (starting cases, handing records
+ * over) are taken before any deadline is judged, so a late look is never a
+ * timeout.  Bounded: each case changes state at most three times.  Returns 0, or
+ * -1 with errno when epoll_wait() failed.
+ */
+static int drain_ready(struct engine *e, struct epoll_event *events, int max)
+{
+	for (;;) {
+		int nev = epoll_wait(e->ep, events, max, 0);
+
+		if (nev < 0 && errno == EINTR)
+			continue;
+		if (nev < 0)
+			return -1;
+		if (nev == 0)
+			return 0;
+		dispatch(e, events, nev);
+	}
+}
+
+/*
+ * Starts cases while there is room in flight and a descriptor for them.  Returns
+ * 0, or -1 with errno EMFILE/ENFILE when no descriptor is free and none will be:
+ * nothing is in flight to give one back, so every descriptor the limit allows is
+ * held (by `hold` sockets, or by the caller's).
+ */
+static int start_more(struct engine *e, const struct probe_case *cases, size_t n, size_t *next,
+		      unsigned max_inflight)
+{
+	while (!e->stop && *next < n && e->ninflight < max_inflight) {
+		struct slot *s = &e->slots[*next];
+
+		s->c = &cases[*next];
+		if (start(e, s) == NO_DESCRIPTOR) {
+			if (e->ninflight == 0) {
+				errno = s->r.err;
+				return -1;
+			}
+			return 0;	/* wait for an in-flight case to finish */
+		}
+		(*next)++;
+	}
+	return 0;
+}
+
 int connect_run(const struct probe_case *cases, size_t n, unsigned max_inflight,
 		connect_emit_fn emit, void *arg)
 {
 	struct engine e = { .ep = -1, .emit = emit, .arg = arg };
 	struct epoll_event events[64];
+	const int max_events = (int)(sizeof(events) / sizeof(events[0]));
 	size_t next = 0, held_max = 0;
 	int ret = -1;
 
@@ -280,23 +377,21 @@ int connect_run(const struct probe_case *cases, size_t n, unsigned max_inflight,
 	while (!e.stop && (next < n || e.ninflight > 0)) {
 		int nev;
 
-		while (!e.stop && next < n && e.ninflight < max_inflight) {
-			e.slots[next].c = &cases[next];
-			start(&e, &e.slots[next]);
-			next++;
-		}
+		if (start_more(&e, cases, n, &next, max_inflight) < 0)
+			goto out;
 		if (e.ninflight == 0)
 			continue;
-		nev = epoll_wait(e.ep, events, (int)(sizeof(events) / sizeof(events[0])),
-				 next_timeout_ms(&e));
+		nev = epoll_wait(e.ep, events, max_events, next_timeout_ms(&e));
 		if (nev < 0 && errno != EINTR)
 			goto out;
-		for (int i = 0; i < nev; i++)
-			on_event(&e, events[i].data.ptr, events[i].events);
+		if (nev > 0)
+			dispatch(&e, events, nev);
+		if (drain_ready(&e, events, max_events) < 0)
+			goto out;
 		expire(&e);
 	}
 	if (e.stop) {
-		errno = EPIPE;
+		errno = e.stop_errno;
 		goto out;
 	}
 	ret = 0;

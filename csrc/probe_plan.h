@@ -9,7 +9,7 @@
  *     ID      1-63 characters of [A-Za-z0-9._:/@+-], echoed in the record
  *     OP      bind | connect
  *     PROTO   tcp | udp
- *     ADDR    numeric IPv4/IPv6 (see probe_addr.h), "any" for the wildcard
+ *     ADDR    numeric IPv4/IPv6 (see probe_addrparse.h), "any" for the wildcard
  *     PORT    0-65535
  *     OPTION  reuseaddr  reuseport  freebind  v6only=0|1  dev=IFNAME  hold
  *             nolisten (bind)   src=ADDR  sport=PORT  timeout=MS  nogreet (connect)
@@ -19,10 +19,14 @@
 #define PROBE_PLAN_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "probe_case.h"
 
+/* The longest plan line, in bytes without its newline (a CR before it counts). */
 #define PLAN_LINE_MAX 1024
+/* How many problems plan_read() reports before it stops looking. */
+#define PLAN_ERRORS_MAX 20
 
 /*
  * Parses one plan line (without its newline).  Returns 1 and fills @out for a
@@ -38,5 +42,28 @@ int plan_parse_line(const char *line, size_t lineno, struct probe_case *out,
  * message in @err naming the option.
  */
 int plan_apply_option(struct probe_case *c, const char *word, char *err, size_t errlen);
+
+/* A parsed plan: @n cases, in plan order, owned by whoever called plan_read(). */
+struct plan {
+	struct probe_case *cases;
+	size_t n;
+};
+
+/* Called with each problem of a plan, a message that starts "plan line N: " (or,
+ * for a read error, says the error); @arg is plan_read()'s. */
+typedef void (*plan_report_fn)(void *arg, const char *msg);
+
+/*
+ * Reads and parses the whole plan from @f, before anything runs.  Each line is
+ * read into a buffer of PLAN_LINE_MAX bytes: a longer line is refused by its
+ * number and the rest of it read and thrown away, never stored, so the memory a
+ * plan takes grows with its cases, not with its longest line.  A line with a NUL
+ * byte is refused; then every case is checked for an id used by an earlier case
+ * ("plan line 5: id 'c' is already used on line 4").  Returns 0 with the cases in
+ * @out (the caller frees out->cases); or -1 with errno EINVAL after giving each
+ * problem to @report (at most PLAN_ERRORS_MAX, then one saying it stopped), or
+ * -1 with errno ENOMEM or the read error (reported too).  @out is then empty.
+ */
+int plan_read(FILE *f, struct plan *out, plan_report_fn report, void *arg);
 
 #endif

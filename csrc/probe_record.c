@@ -5,103 +5,89 @@
 
 #include "probe_errno.h"
 
-/* The options that differ from the defaults, as a JSON array of plan words. */
-static void options_json(const struct probe_case *c, char *out, size_t len)
+/* Adds "options": the case's options that differ from the defaults, as plan words
+ * (so a record can be turned back into its plan line). */
+static void options_json(struct json_out *j, const struct probe_case *c)
 {
 	const struct probe_opts *o = &c->opts;
-	char word[64], q[80];
-	size_t n = 0;
+	char word[IF_NAMESIZE + 8];
 
-	out[n++] = '[';
-	out[n] = '\0';
-#define ADD(...)                                                              \
-	do {                                                                  \
-		snprintf(word, sizeof(word), __VA_ARGS__);                    \
-		size_t ql = json_quote(q, sizeof(q), word);                   \
-		if (n + ql + 3 < len) {                                       \
-			if (n > 1)                                            \
-				out[n++] = ',';                               \
-			memcpy(out + n, q, ql + 1);                           \
-			n += ql;                                              \
-		}                                                             \
-	} while (0)
+	json_open_array(j, "options");
 	if (o->reuseaddr)
-		ADD("reuseaddr");
+		json_str(j, NULL, "reuseaddr");
 	if (o->reuseport)
-		ADD("reuseport");
+		json_str(j, NULL, "reuseport");
 	if (o->freebind)
-		ADD("freebind");
+		json_str(j, NULL, "freebind");
 	if (o->v6only >= 0)
-		ADD("v6only=%d", o->v6only);
-	if (o->dev[0])
-		ADD("dev=%s", o->dev);
+		json_str(j, NULL, o->v6only ? "v6only=1" : "v6only=0");
+	if (o->dev[0]) {
+		snprintf(word, sizeof(word), "dev=%s", o->dev);
+		json_str(j, NULL, word);
+	}
 	if (o->hold)
-		ADD("hold");
+		json_str(j, NULL, "hold");
 	if (c->op == OP_BIND && !o->listen && c->proto == PROTO_TCP)
-		ADD("nolisten");
+		json_str(j, NULL, "nolisten");
 	if (c->op == OP_CONNECT && !o->greet)
-		ADD("nogreet");
+		json_str(j, NULL, "nogreet");
 	if (c->addr.mapped)
-		ADD("family=6");
-#undef ADD
-	out[n++] = ']';
-	out[n] = '\0';
+		json_str(j, NULL, "family=6");
+	json_close(j);
 }
 
-void record_build(struct jbuf *j, const char *op, const char *host,
-		  const struct probe_case *c, const struct probe_result *r)
+void record_build(struct json_out *j, char *buf, size_t size, const char *op,
+		  const char *host, const struct probe_case *c, const struct probe_result *r)
 {
-	char opts[512], num[16];
+	char num[16];
 
-	jbuf_begin(j);
+	json_begin(j, buf, size, RECORD_STR_MAX);
 	if (c->id[0])
-		jbuf_str(j, "id", c->id);
-	jbuf_str(j, "op", op ? op : c->op == OP_BIND ? "bind" : "connect");
-	jbuf_str(j, "host", host);
-	jbuf_str(j, "proto", c->proto == PROTO_TCP ? "tcp" : "udp");
-	jbuf_str(j, "family", c->addr.family == AF_INET6 ? "inet6" : "inet");
-	jbuf_str(j, "addr", c->addr.text);
-	jbuf_int(j, "port", c->port);
-	options_json(c, opts, sizeof(opts));
-	jbuf_raw(j, "options", opts);
-	jbuf_bool(j, "ok", r->err == 0);
-	jbuf_int(j, "errno", r->err);
+		json_str(j, "id", c->id);
+	json_str(j, "op", op ? op : c->op == OP_BIND ? "bind" : "connect");
+	json_str(j, "host", host);
+	json_str(j, "proto", c->proto == PROTO_TCP ? "tcp" : "udp");
+	json_str(j, "family", c->addr.family == AF_INET6 ? "inet6" : "inet");
+	json_str(j, "addr", c->addr.text);
+	json_int(j, "port", c->port);
+	options_json(j, c);
+	json_bool(j, "ok", r->err == 0);
+	json_int(j, "errno", r->err);
 	if (r->err) {
-		jbuf_str(j, "error", errno_name_or_number(r->err, num, sizeof(num)));
-		jbuf_str(j, "message", strerror(r->err));
-		jbuf_str(j, "call", r->call);
+		json_str(j, "error", errno_name_or_number(r->err, num, sizeof(num)));
+		json_str(j, "message", strerror(r->err));
+		json_str(j, "call", r->call);
 	} else {
-		jbuf_null(j, "error");
-		jbuf_null(j, "message");
-		jbuf_null(j, "call");
+		json_null(j, "error");
+		json_null(j, "message");
+		json_null(j, "call");
 	}
-	jbuf_int(j, "elapsed_us", r->elapsed_us);
+	json_int(j, "elapsed_us", r->elapsed_us);
 }
 
-static int record_out(FILE *out, const char *host, const struct probe_case *c,
-		      const struct probe_result *r, bool flush)
+size_t record_format(char *buf, size_t size, const char *host, const struct probe_case *c,
+		     const struct probe_result *r)
 {
-	struct jbuf j;
+	struct json_out j;
 
-	record_build(&j, NULL, host, c, r);
+	record_build(&j, buf, size, NULL, host, c, r);
 	if (c->op == OP_CONNECT) {
-		jbuf_str(&j, "src", c->opts.has_src ? c->opts.src.text : NULL);
-		jbuf_int(&j, "sport", c->opts.sport);
-		jbuf_str(&j, "local", r->local[0] ? r->local : NULL);
-		jbuf_str(&j, "peer_host", r->peer_host[0] ? r->peer_host : NULL);
-		jbuf_int(&j, "timeout_ms", c->opts.timeout_ms);
+		json_str(&j, "src", c->opts.has_src ? c->opts.src.text : NULL);
+		json_int(&j, "sport", c->opts.sport);
+		json_str(&j, "local", r->local[0] ? r->local : NULL);
+		json_str(&j, "peer_host", r->peer_host[0] ? r->peer_host : NULL);
+		json_int(&j, "timeout_ms", c->opts.timeout_ms);
 	}
-	return flush ? jbuf_emit(&j, out) : jbuf_put(&j, out);
+	return json_end(&j);
 }
 
 int record_write(FILE *out, const char *host, const struct probe_case *c,
 		 const struct probe_result *r)
 {
-	return record_out(out, host, c, r, true);
-}
+	char buf[RECORD_MAX];
+	size_t n = record_format(buf, sizeof(buf), host, c, r);
 
-int record_put(FILE *out, const char *host, const struct probe_case *c,
-	       const struct probe_result *r)
-{
-	return record_out(out, host, c, r, false);
+	if (fwrite(buf, 1, n, out) != n || fflush(out) != 0)
+		return -1;
+	return 0;
 }

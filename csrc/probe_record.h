@@ -1,12 +1,15 @@
 /*
- * probe_record.h: writes a probe record, one JSON line (DESIGN.md, "Contracts"):
+ * probe_record.h: writes a probe record, one JSON line.  The fields are the
+ * contract the harness and other tools parse (README.md, "The record"):
  *
  *   {"id":"c1","op":"bind","host":"h2","proto":"tcp","family":"inet",
  *    "addr":"10.0.0.1","port":6677,"options":[],"ok":false,"errno":99,
  *    "error":"EADDRNOTAVAIL","message":"Cannot assign requested address",
  *    "call":"bind","elapsed_us":7}
  *
- * Connect records add "src", "sport", "local", "peer_host" and "timeout_ms".
+ * "id" only in batch; "error", "message" and "call" are null when ok.  Connect
+ * records add "src", "sport", "local", "peer_host" and "timeout_ms"; the serve
+ * record (op "serve") adds "local" and "pid".
  */
 #ifndef PROBE_RECORD_H
 #define PROBE_RECORD_H
@@ -16,19 +19,30 @@
 #include "probe_case.h"
 #include "probe_json.h"
 
-/* Starts @j with the members every record of case @c has, up to "elapsed_us";
- * @op overrides the operation's name ("serve") when not NULL. */
-void record_build(struct jbuf *j, const char *op, const char *host,
-		  const struct probe_case *c, const struct probe_result *r);
+/* A record line is at most this long (a record holds a few hundred bytes). */
+#define RECORD_MAX 4096
+/* and one string value in it at most this long, in JSON bytes. */
+#define RECORD_STR_MAX 1024
 
-/* Builds the full record of @c / @r and writes it to @out as one flushed line.
- * Returns 0, or -1 when @out could not be written. */
+/*
+ * Starts record @j in @buf of @size bytes (RECORD_MAX is enough) with the members
+ * every record of case @c has, up to "elapsed_us"; @op overrides the operation's
+ * name ("serve") when not NULL.  The caller may add members and ends the line
+ * with json_end().
+ */
+void record_build(struct json_out *j, char *buf, size_t size, const char *op,
+		  const char *host, const struct probe_case *c, const struct probe_result *r);
+
+/*
+ * Formats the full record of @c / @r (connect members included) into @buf of
+ * @size bytes.  Returns the length of the line ('\n' included, NUL after it).
+ */
+size_t record_format(char *buf, size_t size, const char *host, const struct probe_case *c,
+		     const struct probe_result *r);
+
+/* Writes the full record of @c / @r to @out as one flushed line.  Returns 0, or -1
+ * with errno when @out could not be written. */
 int record_write(FILE *out, const char *host, const struct probe_case *c,
 		 const struct probe_result *r);
-
-/* Like record_write() but unflushed: `batch` writes its bind records as a burst
- * (one write() per buffer, not per case) and flushes when the burst ends. */
-int record_put(FILE *out, const char *host, const struct probe_case *c,
-	       const struct probe_result *r);
 
 #endif

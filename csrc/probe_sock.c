@@ -25,6 +25,12 @@ int result_fail(struct probe_result *r, const char *call, int err)
 	return -1;
 }
 
+bool result_no_descriptor(const struct probe_result *r)
+{
+	return (r->err == EMFILE || r->err == ENFILE) && r->call && strcmp(r->call, "socket") == 0;
+}
+
+/* setsockopt() of an int option.  Returns 0, or -1 with errno. */
 static int set_int(int fd, int level, int name, int val)
 {
 	return setsockopt(fd, level, name, &val, sizeof(val));

@@ -33,6 +33,10 @@ int sock_open(const struct probe_case *c, bool nonblock, struct probe_result *r)
  */
 int probe_bind(const struct probe_case *c, struct probe_result *r);
 
+/* True when @r failed because socket() found no free descriptor (EMFILE, ENFILE):
+ * a want of the probe's, which batch waits out or reports, never a case's outcome. */
+bool result_no_descriptor(const struct probe_result *r);
+
 /* Sets @r to failure @err in @call and returns -1: the one way runners fail a case. */
 int result_fail(struct probe_result *r, const char *call, int err);
 

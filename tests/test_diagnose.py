@@ -301,3 +301,19 @@ def test_diagnose_under_valgrind_has_no_leaks_or_errors(lab, pair):
         # diagnose() fails on any exit but 0/1: valgrind's 9 shows its report
         status, diag = diagnose(ns, *args, wrap=VALGRIND, binary=binary)
         assert diag["cause"] == cause, diag
+
+
+def test_human_form_escapes_control_bytes(pair, netprobe):
+    """The scope echoes what the user typed: an escape sequence in it must not reach
+    the terminal (ESC becomes \\x1b), in the headline, why: and fix: lines."""
+    proc = subprocess.run(pair.h1.argv([netprobe, "--host", "h1", "diagnose",
+                                        "fe80::1%\x1b[2J", "6677"]),
+                          capture_output=True, timeout=60)
+    assert proc.returncode == 1, proc.stderr
+    assert b"\x1b" not in proc.stdout, proc.stdout
+    lines = proc.stdout.decode("utf-8").splitlines()
+    assert "\\x1b[2J" in lines[0] and lines[1].startswith("why: ")
+    assert "\\x1b[2J" in lines[1]
+    # and the JSON form still carries the text itself
+    status, diag = diagnose(pair.h1, "fe80::1%\x1b[2J", 6677)
+    assert diag["cause"] == "unknown_scope" and "\x1b[2J" in diag["explanation"]

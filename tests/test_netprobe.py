@@ -11,6 +11,8 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
+import time
 
 import pytest
 
@@ -380,3 +382,180 @@ def test_no_leaks_or_memory_errors_under_valgrind(pair):
     assert run.returncode == 0, run.stderr
     assert len(run.records) == 23, run.stderr
     assert server.stop() == 0, server.popen.stderr
+
+
+def test_batch_refuses_duplicate_case_ids_before_running_anything(pair):
+    """Two cases with one id would give two records the harness cannot tell apart:
+    refused (exit 2) with the line of each, and no case runs."""
+    plan = ("a bind tcp 10.0.0.2 7130 hold\n"
+            "b connect tcp 10.0.0.1 7131\n"
+            "a bind tcp 10.0.0.2 7132\n"
+            "c bind tcp 10.0.0.2 7133\n"
+            "c connect tcp 10.0.0.1 7133\n")
+    run = pair.h2.probe("batch", input=plan)
+    assert run.returncode == 2, run.stderr
+    assert run.stdout == ""
+    assert "plan line 3: id 'a' is already used on line 1" in run.stderr, run.stderr
+    assert "plan line 5: id 'c' is already used on line 4" in run.stderr, run.stderr
+
+
+def test_a_huge_plan_line_is_refused_without_holding_it(pair):
+    """A 64 MiB plan line is refused by its line number while it is read, in a
+    fixed buffer: under a 48 MiB address-space limit the probe (the plain build:
+    ASan reserves terabytes of address space) still says which line it was."""
+    binary = nsutil.plain_netprobe_path()
+    assert os.access(binary, os.X_OK), "%s missing: make build/netprobe" % binary
+    plan = ("a bind tcp 10.0.0.2 7140\n" + "b bind tcp 10.0.0.2 7141 " + "x" * (64 << 20)
+            + "\nc bind tcp 10.0.0.2 7142\n")
+    run = pair.h2.probe("batch", input=plan, wrap=["prlimit", "--as=%d" % (48 << 20)],
+                        binary=binary)
+    assert run.returncode == 2, run.stderr
+    assert run.stdout == ""
+    assert "plan line 2: longer than 1024 characters" in run.stderr, run.stderr
+    assert "plan line 3" not in run.stderr   # the lines after it are read as lines
+
+
+@pytest.mark.parametrize("args", [
+    ["batch"],
+    ["bind", "10.0.0.2", "7150"],
+    ["connect", "10.0.0.1", "7151"],
+])
+def test_a_closed_stdout_is_exit_1_with_one_message_not_sigpipe(pair, args):
+    """The reader of stdout went away (a pipe whose read end is closed): the probe
+    says so once on stderr and exits 1, instead of dying of SIGPIPE."""
+    plan = "".join("b%d bind tcp 10.0.0.2 %d\n" % (i, 7160 + i) for i in range(5))
+    plan += "c1 connect tcp 10.0.0.1 7170\n"
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        proc = subprocess.run(pair.h2.argv([nsutil.netprobe_path(), "--host", "h2"] + args),
+                              input=plan.encode(), stdout=write_end, stderr=subprocess.PIPE,
+                              timeout=nsutil.GUARD_SECONDS)
+    finally:
+        os.close(write_end)
+    assert proc.returncode == 1, (proc.returncode, proc.stderr)
+    lines = proc.stderr.decode().splitlines()
+    assert len(lines) == 1 and "Broken pipe" in lines[0], lines
+
+
+# ---------------------------------------------------------------- batch under pressure
+
+
+def low_fd_limit(n):
+    """A wrapper that runs the probe with RLIMIT_NOFILE @n (soft and hard)."""
+    return ["prlimit", "--nofile=%d:%d" % (n, n)]
+
+
+def outcomes(records):
+    """{outcome: count} of @records."""
+    counts = {}
+    for record in records:
+        key = "OK" if record["ok"] else record["error"]
+        counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
+def test_batch_under_a_low_fd_limit_waits_for_descriptors(pair):
+    """128 descriptors, 2000 connects allowed in flight, 100 of them held: EMFILE
+    is back-pressure (a case waits for a descriptor), never an outcome, and no
+    case times out for want of one."""
+    pair.h1.serve("10.0.0.1", 7200)
+    plan = "".join("h%d connect tcp 10.0.0.1 7200 hold timeout=3000\n" % i for i in range(100))
+    plan += "".join("o%d connect tcp 10.0.0.1 7200 timeout=3000\n" % i for i in range(400))
+    plan += "".join("r%d connect tcp 10.0.0.1 7201 timeout=3000\n" % i for i in range(400))
+    run = pair.h2.probe("batch", "--parallel", 2000, input=plan, wrap=low_fd_limit(128))
+    assert run.returncode == 0, run.stderr
+    assert len(run.records) == 900
+    assert outcomes(r for r in run.records if r["port"] == 7200) == {"OK": 500}
+    assert outcomes(r for r in run.records if r["port"] == 7201) == {"ECONNREFUSED": 400}
+
+
+def test_batch_whose_held_sockets_take_every_descriptor_says_so(pair):
+    """Held sockets that need more descriptors than the limit allows can never
+    all be had: exit 1 with a message that says why, and no EMFILE record."""
+    pair.h1.serve("10.0.0.1", 7210)
+    plan = "".join("h%d connect tcp 10.0.0.1 7210 hold timeout=3000\n" % i for i in range(200))
+    run = pair.h2.probe("batch", input=plan, wrap=low_fd_limit(64))
+    assert run.returncode == 1, run.stderr
+    assert "hold" in run.stderr and "descriptor" in run.stderr, run.stderr
+    assert "EMFILE" not in run.stdout
+    assert run.records and all(r["ok"] for r in run.records), outcomes(run.records)
+
+
+def test_held_binds_that_take_every_descriptor_are_no_emfile_records(pair):
+    """The bind phase too: a bind that finds no descriptor is the probe's want,
+    not the case's outcome."""
+    plan = "".join("b%d bind tcp 10.0.0.2 %d hold\n" % (i, 7250 + i) for i in range(60))
+    run = pair.h2.probe("batch", input=plan, wrap=low_fd_limit(32))
+    assert run.returncode == 1, run.stderr
+    assert "hold" in run.stderr and "descriptor" in run.stderr, run.stderr
+    assert run.records and all(r["ok"] for r in run.records), outcomes(run.records)
+
+
+def test_a_reader_that_pauses_causes_no_false_timeouts(pair):
+    """stdout is read only after 2 s: the pipe fills and the probe cannot write,
+    but each case's timeout runs from its connect to its outcome, not to when its
+    record could be written (seen before: 192 refused connects as ETIMEDOUT)."""
+    pair.h1.serve("10.0.0.1", 7220)
+    plan = "".join("o%d connect tcp 10.0.0.1 7220\n" % i for i in range(600))
+    plan += "".join("r%d connect tcp 10.0.0.1 7221\n" % i for i in range(600))
+    popen = subprocess.Popen(pair.h2.argv([nsutil.netprobe_path(), "--host", "h2", "batch"]),
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE)
+    pair.lab.processes.append(popen)
+    popen.stdin.write(plan.encode())
+    popen.stdin.close()
+    time.sleep(2)          # the pause of a slow reader, not a wait for a state
+    out = popen.stdout.read()
+    err = popen.stderr.read()
+    assert popen.wait(timeout=nsutil.GUARD_SECONDS) == 0, err
+    records = nsutil.parse_records(out.decode())
+    assert outcomes(r for r in records if r["port"] == 7220) == {"OK": 600}
+    assert outcomes(r for r in records if r["port"] == 7221) == {"ECONNREFUSED": 600}
+
+
+def test_serve_out_of_descriptors_backs_off_with_one_warning(pair):
+    """serve under a descriptor limit it has just reached (0-2, the listener, the
+    signalfd, the epoll set: 6) cannot accept: it must not spin on EMFILE (seen:
+    72k stderr lines in 3 s) but warn once and pause the listener; once the limit
+    is raised, the clients that waited are answered."""
+    # soft limit 6, hard 64: raising the soft one later needs no privilege
+    server = pair.h1.serve("10.0.0.1", 7230, wrap=["prlimit", "--nofile=6:64"])
+    assert_outcome(server.ready, None)
+    stderr = []            # drained all along: a spinning serve would fill the pipe
+    drain = threading.Thread(target=lambda: stderr.extend(server.popen.stderr))
+    drain.start()
+    for _ in range(3):
+        record = pair.h2.probe("connect", "--timeout", 300, "10.0.0.1", 7230).only()
+        assert_outcome(record, "ETIMEDOUT")      # connected, never greeted
+    time.sleep(1)          # room for a spin to show in stderr, not a wait for a state
+    pair.h1.sh(["prlimit", "--pid", str(server.ready["pid"]), "--nofile=64:64"])
+    record = pair.h2.probe("connect", "--timeout", 5000, "10.0.0.1", 7230).only()
+    assert_outcome(record, None)
+    assert record["peer_host"] == "h1"
+    server.popen.send_signal(signal.SIGTERM)
+    assert server.popen.wait(timeout=nsutil.GUARD_SECONDS) == 0
+    drain.join()
+    warnings = [line for line in stderr if "accept" in line]
+    assert len(warnings) == 1, warnings[:5]
+    assert "Too many open files" in warnings[0]
+
+
+@pytest.mark.parametrize("how", ["fd", "file"])
+def test_serve_readiness_that_cannot_be_delivered_is_a_failure(pair, tmp_path, how):
+    """--ready-fd names no open descriptor, or --ready-file a missing directory:
+    the readiness signal cannot go out, so the serve record must not say ok (it
+    did, then serve exited 1).  It says the failed call and errno, the port is not
+    left listening, and the exit status is 1."""
+    if how == "fd":
+        args, error, call = ["--ready-fd", "9"], "EBADF", "write(--ready-fd)"
+    else:
+        args, error = ["--ready-file", tmp_path / "no-such-dir" / "ready"], "ENOENT"
+        call = "open(--ready-file)"
+    server = pair.h1.serve(*args, "10.0.0.1", 7240)
+    assert server.ready["op"] == "serve"
+    assert_outcome(server.ready, error)
+    assert server.ready["call"] == call
+    assert server.popen.wait(timeout=nsutil.GUARD_SECONDS) == 1
+    assert "ready" in server.popen.stderr.read()
+    assert_outcome(pair.h2.probe("connect", "10.0.0.1", 7240).only(), "ECONNREFUSED")

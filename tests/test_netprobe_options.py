@@ -6,6 +6,7 @@ tests show each change on a real veth link.  The last group checks the exit-stat
 contract: 2 and nothing on stdout for bad usage, 0 when a socket call failed.
 """
 
+import json
 import subprocess
 
 import pytest
@@ -262,3 +263,42 @@ def test_a_source_port_in_use_is_eaddrinuse(pair):
     assert records["first"]["local"] == "10.0.0.2:45001"
     assert_outcome(records["second"], "EADDRINUSE")
     assert records["second"]["call"].startswith("bind"), records["second"]
+
+
+# ---------------------------------------------------------------- bytes that are not text
+
+
+def run_bytes(ns, argv, input=None):
+    """Runs @argv in @ns and returns (exit status, stdout bytes, stderr bytes): the
+    output is decoded by the test itself, strictly, like a harness would."""
+    proc = subprocess.run(ns.argv(argv), input=input, capture_output=True,
+                          timeout=nsutil.GUARD_SECONDS)
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+def strict_records(stdout):
+    """Every line of @stdout as JSON, after a strict UTF-8 decode."""
+    return [json.loads(line) for line in stdout.decode("utf-8").splitlines()]
+
+
+def test_records_escape_invalid_utf8_from_the_command_line(pair):
+    """--host, a %scope and dev= come from the user's bytes; a record must still be
+    JSON that a strict decoder takes (invalid UTF-8 as U+FFFD)."""
+    # "h\udcff" is the byte 0xff once subprocess encodes the argument
+    argv = [nsutil.netprobe_path(), "--host", "h\udcff", "bind", "--dev", "d\udcfe",
+            "fe80::1%s\udcfd" % "%", "7000"]
+    status, out, err = run_bytes(pair.h1, argv)
+    assert status == 0, err
+    record, = strict_records(out)
+    assert record["host"] == "h\ufffd"
+    assert record["addr"] == "fe80::1%s\ufffd" % "%"
+    assert record["options"] == ["dev=d\ufffd"]
+    assert_outcome(record, "ENODEV")
+    # valid UTF-8 passes through as it is, and so does the plan's dev=
+    plan = "a bind tcp 10.0.0.1 7001 dev=\xe9\ufffd\n".encode() + b"b bind tcp 10.0.0.1 7002 dev=\xc0\x80\n"
+    status, out, err = run_bytes(pair.h1, [nsutil.netprobe_path(), "--host", "h\u00e9",
+                                           "batch"], input=plan)
+    assert status == 0, err
+    a, b = strict_records(out)
+    assert a["host"] == "h\u00e9" and a["options"] == ["dev=\xe9\ufffd"]
+    assert b["options"] == ["dev=\ufffd\ufffd"]      # an overlong NUL is two bad bytes

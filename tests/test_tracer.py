@@ -570,3 +570,108 @@ def test_threads_of_non_blocking_connects_each_get_their_done_record(stage, trac
     # every thread's SO_ERROR, and only those, in the done records
     assert sorted([r["port"], r["errno"]] for r in done) == seen
     assert len({r["tid"] for r in done}) == 8
+
+
+def test_a_program_name_that_is_not_utf8_still_gives_json(pair, tracer, tmp_path):
+    """"prog" is the program's own name, any bytes: the record must still decode
+    strictly (the byte 0xff as U+FFFD)."""
+    odd = os.path.join(os.fsencode(tmp_path), b"tr\xff")
+    with open(tracee_path(), "rb") as src, open(odd, "wb") as dst:
+        dst.write(src.read())
+    os.chmod(odd, 0o755)
+    trace_file = tmp_path / "trace.jsonl"
+    proc = run_traced(pair.h2, [os.fsdecode(odd), "bind", "10.0.0.2", 7800], trace_file)
+    assert proc.returncode == 0, proc.stderr
+    with open(trace_file, "rb") as f:
+        records = nsutil.parse_records(f.read().decode("utf-8"))
+    assert [(r["prog"], outcome(r)) for r in records if r["op"] == "bind"] == \
+        [("tr\ufffd", "OK")]
+
+
+# ------------------------------------------- a trace file that is not a plain file
+
+# A guard against a hung program (the bug: open() of a FIFO without a reader
+# blocks inside bind() for ever), never an assertion about speed.
+HANG_GUARD_S = 20
+
+TRACEE_BINDS = ["bind", "10.0.0.2", 7900, "10.0.0.2", 7900, "10.0.0.1", 7901]
+
+
+def run_traced_guarded(ns, argv, trace_file):
+    """run_traced() with a short guard: a hang fails the test instead of stalling it."""
+    env = ["env", "LD_PRELOAD=" + lib_path(), "BINDTRACE_FILE=%s" % trace_file,
+           "NETPROBE_HOST=" + ns.label]
+    return subprocess.run(ns.argv(env + [str(a) for a in argv]), capture_output=True,
+                          text=True, timeout=HANG_GUARD_S)
+
+
+def test_a_fifo_without_a_reader_does_not_hang_the_program(pair, tracer, tmp_path):
+    fifo = tmp_path / "trace.fifo"
+    os.mkfifo(fifo)
+    argv = [tracee_path()] + TRACEE_BINDS
+    traced = run_traced_guarded(pair.h2, argv, fifo)
+    plain = run_plain(pair.h2, argv)
+    assert traced.returncode == plain.returncode == 0, traced.stderr
+    assert traced.stdout == plain.stdout            # every errno and return value
+
+
+PY_TWO_BINDS = r"""
+import signal, socket, sys
+signal.signal(signal.SIGPIPE, signal.SIG_DFL)   # as a C program has it
+def bind(addr, port):
+    try:
+        socket.socket().bind((addr, port))
+        return 0
+    except OSError as e:
+        return e.errno
+first = bind("10.0.0.2", 0)
+print(first, flush=True)
+sys.stdin.readline()              # the test closes the FIFO's reader meanwhile
+print(bind("10.0.0.1", 7902), flush=True)
+"""
+
+
+def test_a_fifo_reader_that_goes_away_does_not_kill_the_program(pair, tracer, tmp_path):
+    """A FIFO with a reader is not a trace file either: nothing is written into it,
+    so the reader leaving cannot raise SIGPIPE in the program (it did: -13)."""
+    fifo = tmp_path / "trace.fifo"
+    os.mkfifo(fifo)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    env = ["env", "LD_PRELOAD=" + lib_path(), "BINDTRACE_FILE=%s" % fifo]
+    program = subprocess.Popen(pair.h2.argv(env + [PYTHON, "-c", PY_TWO_BINDS]),
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    pair.lab.processes.append(program)
+    try:
+        assert program.stdout.readline() == "0\n"
+        try:
+            got = os.read(reader, 65536)
+        except BlockingIOError:
+            got = b""
+    finally:
+        os.close(reader)
+    program.stdin.write("go\n")
+    program.stdin.close()
+    assert program.wait(timeout=HANG_GUARD_S) == 0, program.stderr.read()
+    assert program.stdout.read() == "99\n"
+    assert got == b"", "records were written into a FIFO: %r" % got[:200]
+
+
+def test_a_symlink_at_the_trace_file_is_not_followed(pair, tracer, tmp_path):
+    """As root, following a symlink would append records to whatever it names."""
+    target = tmp_path / "precious"
+    target.write_text("precious\n")
+    link = tmp_path / "trace.jsonl"
+    os.symlink(target, link)
+    dangling = tmp_path / "dangling.jsonl"
+    os.symlink(tmp_path / "created-by-the-tracer", dangling)
+    argv = [tracee_path()] + TRACEE_BINDS
+    plain = run_plain(pair.h2, argv)
+    for trace_file in (link, dangling):
+        for reopen in ("0", "1"):
+            env = ["env", "LD_PRELOAD=" + lib_path(), "BINDTRACE_FILE=%s" % trace_file,
+                   "BINDTRACE_REOPEN=" + reopen]
+            traced = nsutil.run(pair.h2.argv(env + [str(a) for a in argv]), check=False)
+            assert traced.returncode == 0 and traced.stdout == plain.stdout, traced.stderr
+    assert target.read_text() == "precious\n"
+    assert not (tmp_path / "created-by-the-tracer").exists()

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "probe_addr.h"
+#include "probe_addrparse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -68,6 +68,8 @@ static void check_addr(const char *text, int family)
 	(void)addr_is_linklocal(&a);
 }
 
+/* libFuzzer's entry point: one input, checked as the file's header says.  Traps
+ * on a broken contract; returns 0 (inputs are never rejected). */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const int families[] = { AF_UNSPEC, AF_INET, AF_INET6 };

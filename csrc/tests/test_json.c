@@ -1,7 +1,8 @@
 /*
- * test_json.c: unit tests of the JSON line writer (probe_json.c) and of the record
+ * test_json.c: unit tests of the JSON writer (probe_json.c) and of the record
  * writer built on it (probe_record.c).  The harness reads stdout line by line with
- * a JSON parser, so every line must be one valid object, whatever the text inside.
+ * a JSON parser, so every line must be one valid object, whatever the text inside
+ * and whatever the size of the buffer it was written into.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,123 +16,23 @@
 
 #include <errno.h>
 
+#include "json_valid.h"
 #include "probe_json.h"
 #include "probe_plan.h"
 #include "probe_record.h"
 
 int run_json_tests(void);
 
-/* Skips one JSON string at *@p; returns false when it is not a valid one. */
-static bool skip_string(const char **p)
-{
-	const char *s = *p;
-
-	if (*s++ != '"')
-		return false;
-	while (*s != '"') {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch == '\0' || ch < 0x20)
-			return false;
-		if (ch == '\\') {
-			s++;
-			if (*s == 'u') {
-				for (int i = 1; i <= 4; i++)
-					if (!strchr("0123456789abcdefABCDEF", s[i]) || !s[i])
-						return false;
-				s += 5;
-				continue;
-			}
-			if (!*s || !strchr("\"\\/bfnrt", *s))
-				return false;
-		}
-		s++;
-	}
-	*p = s + 1;
-	return true;
-}
-
-/* Skips one scalar, string or array of those at *@p. */
-static bool skip_value(const char **p)
-{
-	const char *s = *p;
-
-	if (*s == '"')
-		return skip_string(p);
-	if (*s == '[') {
-		s++;
-		if (*s == ']') {
-			*p = s + 1;
-			return true;
-		}
-		for (;;) {
-			if (!skip_value(&s))
-				return false;
-			if (*s == ']') {
-				*p = s + 1;
-				return true;
-			}
-			if (*s++ != ',')
-				return false;
-		}
-	}
-	if (strncmp(s, "true", 4) == 0 || strncmp(s, "null", 4) == 0) {
-		*p = s + 4;
-		return true;
-	}
-	if (strncmp(s, "false", 5) == 0) {
-		*p = s + 5;
-		return true;
-	}
-	if (*s == '-')
-		s++;
-	if (*s < '0' || *s > '9')
-		return false;
-	while (*s >= '0' && *s <= '9')
-		s++;
-	*p = s;
-	return true;
-}
-
-/* True when @s is exactly one flat JSON object followed by at most one '\n'. */
-static bool json_flat_object_ok(const char *s)
-{
-	if (*s++ != '{')
-		return false;
-	if (*s != '}') {
-		for (;;) {
-			if (!skip_string(&s) || *s++ != ':' || !skip_value(&s))
-				return false;
-			if (*s == '}')
-				break;
-			if (*s++ != ',')
-				return false;
-		}
-	}
-	s++;
-	if (*s == '\n')
-		s++;
-	return *s == '\0';
-}
-
-/* True when @s (length @n) is exactly one valid JSON string literal. */
-static bool json_string_ok(const char *s, size_t n)
-{
-	const char *p = s;
-
-	return skip_string(&p) && (size_t)(p - s) == n && *p == '\0';
-}
-
 static void test_the_validator_itself(void **state)
 {
 	(void)state;
-	assert_true(json_flat_object_ok("{}"));
-	assert_true(json_flat_object_ok("{\"a\":1,\"b\":[\"x\",\"y\"],\"c\":null}\n"));
-	assert_false(json_flat_object_ok("{\"a\":1,}"));
-	assert_false(json_flat_object_ok("{\"a\":\"x}"));
-	assert_false(json_flat_object_ok("{\"a\":\"\\q\"}"));
-	assert_false(json_flat_object_ok("{\"a\":1}\n\n"));
-	assert_false(json_flat_object_ok("{\"a\":\"\x01\"}"));
+	assert_true(json_valid_object_line("{}"));
+	assert_true(json_valid_object_line("{\"a\":1,\"b\":[\"x\",\"y\"],\"c\":null}\n"));
+	assert_false(json_valid_object_line("{\"a\":1,}"));
+	assert_false(json_valid_object_line("{\"a\":\"x}"));
+	assert_false(json_valid_object_line("{\"a\":\"\\q\"}"));
+	assert_false(json_valid_object_line("{\"a\":1}\n\n"));
+	assert_false(json_valid_object_line("{\"a\":\"\x01\"}"));
 }
 
 /* Quotes @in and compares with @want. */
@@ -157,6 +58,33 @@ static void test_quote_escapes(void **state)
 	quote_is("caf\xc3\xa9", "\"caf\xc3\xa9\"");	/* UTF-8 passes through */
 }
 
+static void test_quote_replaces_invalid_utf8(void **state)
+{
+	(void)state;
+	quote_is("h\xff", "\"h\\ufffd\"");			/* not UTF-8 at all */
+	quote_is("\x80x", "\"\\ufffdx\"");			/* a stray continuation byte */
+	quote_is("\xc3", "\"\\ufffd\"");			/* cut short by the end */
+	quote_is("\xe2\x82x", "\"\\ufffd\\ufffdx\"");		/* cut short inside */
+	quote_is("\xc0\x80", "\"\\ufffd\\ufffd\"");		/* an overlong NUL */
+	quote_is("\xe0\x80\xaf", "\"\\ufffd\\ufffd\\ufffd\"");	/* an overlong '/' */
+	quote_is("\xed\xa0\x80", "\"\\ufffd\\ufffd\\ufffd\"");	/* a surrogate */
+	quote_is("\xf4\x90\x80\x80", "\"\\ufffd\\ufffd\\ufffd\\ufffd\"");	/* > U+10FFFF */
+	quote_is("\xc3\xa9\xe2\x82\xac\xf0\x9d\x84\x9e", "\"\xc3\xa9\xe2\x82\xac\xf0\x9d\x84\x9e\"");
+	quote_is("\xed\x9f\xbf\xf4\x8f\xbf\xbf", "\"\xed\x9f\xbf\xf4\x8f\xbf\xbf\"");	/* edges */
+}
+
+/* A multi-byte character is never cut in half: the string ends before it. */
+static void test_quote_cuts_between_characters(void **state)
+{
+	char out[8];
+
+	(void)state;
+	assert_int_equal(json_quote(out, 6, "a\xe2\x82\xac"), 3);	/* "a" + 3 bytes won't fit */
+	assert_string_equal(out, "\"a\"");
+	assert_int_equal(json_quote(out, 7, "a\xe2\x82\xac"), 6);
+	assert_string_equal(out, "\"a\xe2\x82\xac\"");
+}
+
 static void test_quote_cut_to_fit_stays_a_string(void **state)
 {
 	static const char nasty[] = "\"\\\n\x01x\"\x7f\\\\\"\x02yz";
@@ -170,59 +98,202 @@ static void test_quote_cut_to_fit_stays_a_string(void **state)
 		memset(out, 'Z', sizeof(out));
 		n = json_quote(out, len, nasty);
 		assert_true(n < len);
-		if (!json_string_ok(out, n))
+		if (!json_valid_string(out, n))
 			fail_msg("json_quote cut to %zu bytes gave an invalid string: %s", len,
 				 out);
 	}
 }
 
-static void test_jbuf_builds_one_line(void **state)
+static void test_writer_builds_one_line(void **state)
 {
-	struct jbuf j;
+	char buf[RECORD_MAX];
+	struct json_out j;
+	size_t n;
 
 	(void)state;
-	jbuf_begin(&j);
-	jbuf_str(&j, "op", "bind");
-	jbuf_int(&j, "port", 6677);
-	jbuf_int(&j, "neg", -5);
-	jbuf_int(&j, "big", INT64_MIN);
-	jbuf_bool(&j, "ok", false);
-	jbuf_bool(&j, "yes", true);
-	jbuf_null(&j, "call");
-	jbuf_str(&j, "error", NULL);
-	jbuf_raw(&j, "options", "[\"reuseaddr\"]");
-	assert_string_equal(jbuf_finish(&j),
+	json_begin(&j, buf, sizeof(buf), RECORD_STR_MAX);
+	json_str(&j, "op", "bind");
+	json_int(&j, "port", 6677);
+	json_int(&j, "neg", -5);
+	json_int(&j, "big", INT64_MIN);
+	json_bool(&j, "ok", false);
+	json_bool(&j, "yes", true);
+	json_null(&j, "call");
+	json_str(&j, "error", NULL);
+	json_raw(&j, "options", "[\"reuseaddr\"]");
+	n = json_end(&j);
+	assert_string_equal(buf,
 			    "{\"op\":\"bind\",\"port\":6677,\"neg\":-5,"
 			    "\"big\":-9223372036854775808,\"ok\":false,\"yes\":true,"
 			    "\"call\":null,\"error\":null,\"options\":[\"reuseaddr\"]}\n");
+	assert_int_equal(n, strlen(buf));
 	assert_false(j.cut);
 
-	jbuf_begin(&j);
-	assert_string_equal(jbuf_finish(&j), "{}\n");
+	json_begin(&j, buf, sizeof(buf), 0);
+	json_end(&j);
+	assert_string_equal(buf, "{}\n");
 }
 
-static void test_jbuf_too_much_stays_valid(void **state)
+static void test_writer_nests_arrays_and_objects(void **state)
 {
-	char big[900];
-	char key[16];
-	struct jbuf j;
+	char buf[256];
+	struct json_out j;
+
+	(void)state;
+	json_begin(&j, buf, sizeof(buf), 0);
+	json_open_array(&j, "fixes");
+	json_str(&j, NULL, "a");
+	json_str(&j, NULL, "b");
+	json_close(&j);
+	json_open_array(&j, "none");
+	json_close(&j);
+	json_open_array(&j, "holders");
+	json_open_object(&j, NULL);
+	json_int(&j, "pid", 7);
+	json_open_array(&j, "flags");
+	json_str(&j, NULL, "x");
+	json_close(&j);
+	json_close(&j);
+	json_open_object(&j, NULL);
+	json_close(&j);
+	json_close(&j);
+	json_open_object(&j, "o");	/* left open: json_end() closes it */
+	json_null(&j, "k");
+	json_end(&j);
+	assert_string_equal(buf, "{\"fixes\":[\"a\",\"b\"],\"none\":[],"
+				 "\"holders\":[{\"pid\":7,\"flags\":[\"x\"]},{}],"
+				 "\"o\":{\"k\":null}}\n");
+	assert_false(j.cut);
+}
+
+static void test_too_much_stays_valid(void **state)
+{
+	char big[900], key[16], buf[RECORD_MAX];
+	struct json_out j;
+	size_t n;
 
 	(void)state;
 	memset(big, 'v', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
-	jbuf_begin(&j);
-	for (int i = 0; i < 8; i++) {	/* 8 x 900 > JBUF_SIZE */
+	json_begin(&j, buf, sizeof(buf), RECORD_STR_MAX);
+	for (int i = 0; i < 8; i++) {	/* 8 x 900 > RECORD_MAX */
 		snprintf(key, sizeof(key), "k%d", i);
-		jbuf_str(&j, key, big);
+		json_str(&j, key, big);
 	}
-	jbuf_finish(&j);
+	n = json_end(&j);
 	assert_true(j.cut);
-	assert_true(j.len < JBUF_SIZE);
-	assert_int_equal(strlen(j.buf), j.len);
+	assert_true(n < RECORD_MAX);
+	assert_int_equal(strlen(buf), n);
+	assert_non_null(strstr(buf, ",\"cut\":true}\n"));
 	/* probe_json.h: "the record stays valid JSON" */
-	if (!json_flat_object_ok(j.buf))
+	if (!json_valid_object_line(buf))
 		fail_msg("a cut record is not valid JSON; it ends with: %s",
-			 j.buf + (j.len > 60 ? j.len - 60 : 0));
+			 buf + (n > 60 ? n - 60 : 0));
+}
+
+static void test_a_cut_object_is_taken_back_whole(void **state)
+{
+	char buf[96], pad[64];
+	struct json_out j;
+
+	(void)state;
+	memset(pad, 'p', sizeof(pad) - 1);
+	pad[sizeof(pad) - 1] = '\0';
+	json_begin(&j, buf, sizeof(buf), 0);
+	json_open_array(&j, "holders");
+	json_open_object(&j, NULL);
+	json_int(&j, "pid", 1);
+	json_close(&j);
+	json_open_object(&j, NULL);
+	json_int(&j, "pid", 2);
+	json_str(&j, "comm", pad);	/* does not fit: the second holder goes */
+	json_close(&j);
+	json_close(&j);
+	json_int(&j, "after", 3);
+	json_end(&j);
+	assert_string_equal(buf, "{\"holders\":[{\"pid\":1}],\"after\":3,\"cut\":true}\n");
+}
+
+static void test_string_cap_and_depth_and_tiny_buffers(void **state)
+{
+	char buf[RECORD_MAX], small[JSON_OUT_MIN - 1];
+	struct json_out j;
+
+	(void)state;
+	json_begin(&j, buf, sizeof(buf), 8);
+	json_str(&j, "s", "abcdefghij");	/* 12 bytes quoted, capped at 8 */
+	json_str(&j, "e", "\n\n\n\n");	/* an escape is never split */
+	json_end(&j);
+	assert_string_equal(buf, "{\"s\":\"abcdef\",\"e\":\"\\n\\n\\n\"}\n");
+	assert_false(j.cut);
+
+	json_begin(&j, buf, sizeof(buf), 0);
+	for (int i = 0; i < JSON_DEPTH_MAX + 2; i++)
+		json_open_array(&j, i ? NULL : "deep");
+	json_int(&j, NULL, 1);
+	for (int i = 0; i < JSON_DEPTH_MAX + 2; i++)
+		json_close(&j);
+	json_int(&j, "after", 2);
+	json_end(&j);
+	assert_true(j.cut);
+	assert_true(json_valid_object_line(buf));
+	assert_non_null(strstr(buf, "\"after\":2"));
+
+	memset(small, 'Z', sizeof(small));
+	json_begin(&j, small, sizeof(small), 0);
+	json_str(&j, "k", "v");
+	assert_int_equal(json_end(&j), 0);
+	assert_int_equal(small[0], '\0');
+}
+
+/* Builds a record with every kind of member into @size bytes of @buf. */
+static size_t build_everything(char *buf, size_t size)
+{
+	struct json_out j;
+
+	json_begin(&j, buf, size, 64);
+	json_str(&j, "id", "c1");
+	json_str(&j, "nasty", "\"\\\n\x01x\"\x7f");
+	json_int(&j, "n", -123456789);
+	json_open_array(&j, "list");
+	for (int i = 0; i < 5; i++)
+		json_str(&j, NULL, "element");
+	json_close(&j);
+	json_open_array(&j, "objs");
+	for (int i = 0; i < 3; i++) {
+		json_open_object(&j, NULL);
+		json_int(&j, "i", i);
+		json_open_array(&j, "f");
+		json_str(&j, NULL, "tentative");
+		json_close(&j);
+		json_close(&j);
+	}
+	json_close(&j);
+	json_bool(&j, "ok", true);
+	json_raw(&j, "raw", "[1,2]");
+	return json_end(&j);
+}
+
+static void test_every_buffer_size_gives_valid_json(void **state)
+{
+	char whole[1024], buf[1024];
+	size_t full = build_everything(whole, sizeof(whole));
+
+	(void)state;
+	assert_true(json_valid_object_line(whole));
+	assert_null(strstr(whole, "cut"));
+	for (size_t size = JSON_OUT_MIN; size <= full + 1; size++) {
+		size_t n;
+
+		memset(buf, 'Z', sizeof(buf));
+		n = build_everything(buf, size);
+		assert_true(n < size);
+		assert_int_equal(strlen(buf), n);
+		if (!json_valid_object_line(buf))
+			fail_msg("buffer of %zu bytes gave invalid JSON: %s", size, buf);
+		if (size <= full)
+			assert_non_null(strstr(buf, "\"cut\":true}"));
+	}
 }
 
 /* Writes the record of @c / @r for host @host into @out through a memory stream. */
@@ -234,7 +305,7 @@ static void record_text(char *out, size_t len, const char *host, const struct pr
 	assert_non_null(f);
 	assert_int_equal(record_write(f, host, c, r), 0);
 	fclose(f);
-	if (!json_flat_object_ok(out))
+	if (!json_valid_object_line(out))
 		fail_msg("record is not one JSON object line: %s", out);
 }
 
@@ -251,7 +322,7 @@ static void test_bind_record_says_errno_99(void **state)
 {
 	struct probe_case c;
 	struct probe_result r = { .err = EADDRNOTAVAIL, .call = "bind", .elapsed_us = 7 };
-	char out[JBUF_SIZE + 16];
+	char out[RECORD_MAX + 16];
 
 	(void)state;
 	plan_case("c1 bind tcp 10.0.0.1 6677 reuseaddr", &c);
@@ -269,7 +340,7 @@ static void test_ok_record_has_null_error(void **state)
 {
 	struct probe_case c;
 	struct probe_result r = { .err = 0, .elapsed_us = 3 };
-	char out[JBUF_SIZE + 16];
+	char out[RECORD_MAX + 16];
 
 	(void)state;
 	plan_case("u1 bind udp ::1 53 v6only=1 freebind", &c);
@@ -285,7 +356,7 @@ static void test_connect_record_fields(void **state)
 {
 	struct probe_case c;
 	struct probe_result r = { .err = ETIMEDOUT, .call = "connect", .elapsed_us = 200123 };
-	char out[JBUF_SIZE + 16];
+	char out[RECORD_MAX + 16];
 
 	(void)state;
 	plan_case("t1 connect tcp 10.0.0.9 80 timeout=200", &c);
@@ -309,7 +380,7 @@ static void test_record_with_unknown_errno_and_odd_host(void **state)
 {
 	struct probe_case c;
 	struct probe_result r = { .err = 4000, .call = "connect", .elapsed_us = 1 };
-	char out[JBUF_SIZE + 16];
+	char out[RECORD_MAX + 16];
 
 	(void)state;
 	plan_case("x bind tcp 10.0.0.1 1", &c);
@@ -329,9 +400,15 @@ int run_json_tests(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_the_validator_itself),
 		cmocka_unit_test(test_quote_escapes),
+		cmocka_unit_test(test_quote_replaces_invalid_utf8),
+		cmocka_unit_test(test_quote_cuts_between_characters),
 		cmocka_unit_test(test_quote_cut_to_fit_stays_a_string),
-		cmocka_unit_test(test_jbuf_builds_one_line),
-		cmocka_unit_test(test_jbuf_too_much_stays_valid),
+		cmocka_unit_test(test_writer_builds_one_line),
+		cmocka_unit_test(test_writer_nests_arrays_and_objects),
+		cmocka_unit_test(test_too_much_stays_valid),
+		cmocka_unit_test(test_a_cut_object_is_taken_back_whole),
+		cmocka_unit_test(test_string_cap_and_depth_and_tiny_buffers),
+		cmocka_unit_test(test_every_buffer_size_gives_valid_json),
 		cmocka_unit_test(test_bind_record_says_errno_99),
 		cmocka_unit_test(test_ok_record_has_null_error),
 		cmocka_unit_test(test_connect_record_fields),

@@ -1,6 +1,7 @@
 /*
  * unit_main.c: the one main() of build/asan/unit, the cmocka unit tests of
- * netprobe's parsers and writers (plan, address, errno table, JSON, record).
+ * netprobe's parsers and writers (plan, address, errno table, JSON, record,
+ * command-line options, text escaping, the record queue).
  *
  * The Makefile links every test file (csrc/tests) with the probe's sources except
  * main.c, so the two helpers main.c owns are given here as weak stand-ins: if they
@@ -21,6 +22,9 @@ int run_plan_tests(void);
 int run_addr_tests(void);
 int run_errno_tests(void);
 int run_json_tests(void);
+int run_opt_tests(void);
+int run_text_tests(void);
+int run_outq_tests(void);
 
 /* The label records carry in the unit tests. */
 __attribute__((weak)) const char *probe_host(void)
@@ -49,5 +53,8 @@ int main(void)
 	failed += run_addr_tests();
 	failed += run_errno_tests();
 	failed += run_json_tests();
+	failed += run_opt_tests();
+	failed += run_text_tests();
+	failed += run_outq_tests();
 	return failed ? 1 : 0;
 }

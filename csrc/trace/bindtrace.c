@@ -62,10 +62,16 @@
 
 #include "probe_errno.h"
 #include "probe_json.h"
-#include "trace_line.h"
+#include "trace_addr.h"
 #include "trace_out.h"
 
 #define EXPORT __attribute__((visibility("default")))
+
+/* One record being built: the writer and its buffer, on the caller's stack. */
+struct trace_line {
+	struct json_out j;
+	char buf[TRACE_LINE_MAX];
+};
 
 typedef int (*bind_fn)(int, const struct sockaddr *, socklen_t);
 typedef int (*listen_fn)(int, int);
@@ -97,12 +103,14 @@ static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static atomic_int cached_pid;
 static __thread pid_t cached_tid __attribute__((tls_model("initial-exec")));
 
+/* pthread_atfork child handler: the forked child has a new pid and tid. */
 static void forget_ids(void)
 {
 	atomic_store_explicit(&cached_pid, 0, memory_order_relaxed);
 	cached_tid = 0;
 }
 
+/* The caller's pid, asked of the kernel once per process. */
 static pid_t my_pid(void)
 {
 	pid_t pid = atomic_load_explicit(&cached_pid, memory_order_relaxed);
@@ -114,6 +122,7 @@ static pid_t my_pid(void)
 	return pid;
 }
 
+/* The caller's tid, asked of the kernel once per thread. */
 static pid_t my_tid(void)
 {
 	if (!cached_tid)
@@ -172,6 +181,7 @@ __attribute__((constructor)) static void bindtrace_load(void)
 	ensure_init();
 }
 
+/* Nanoseconds on the monotonic clock. */
 static int64_t now_ns(void)
 {
 	struct timespec ts;
@@ -194,6 +204,7 @@ static int sockopt_int(int fd, int level, int name)
 	return val;
 }
 
+/* True for AF_INET and AF_INET6, the families the tracer records. */
 static bool is_ip(int family)
 {
 	return family == AF_INET || family == AF_INET6;
@@ -236,50 +247,36 @@ static const char *proto_name(int proto, char *buf, size_t len)
 }
 
 /*
- * The socket options that decide what bind() may do, as netprobe's plan words in a
- * JSON array: reuseaddr, reuseport, freebind, v6only=1, dev=IF.  Read after the
- * call; v6only only where the call cannot have changed it (binding a specific IPv6
- * address turns it on, and there it changes nothing anyway).
+ * Adds "options": the socket options that decide what bind() may do, as netprobe's
+ * plan words in an array: reuseaddr, reuseport, freebind, v6only=1, dev=IF.  Read
+ * after the call; v6only only where the call cannot have changed it (binding a
+ * specific IPv6 address turns it on, and there it changes nothing anyway).
  */
-static void bind_options(int fd, const struct sockaddr *sa, char *out, size_t len)
+static void bind_options(struct trace_line *l, int fd, const struct sockaddr *sa)
 {
 	char dev[IF_NAMESIZE + 1] = "";
 	socklen_t dlen = sizeof(dev) - 1;
 	bool v6 = sa->sa_family == AF_INET6;
-	size_t n = 0;
 
-#define ADD(word)                                                              \
-	do {                                                                   \
-		char q_[64];                                                   \
-		size_t ql_ = json_quote(q_, sizeof(q_), (word));         \
-		if (n + ql_ + 3 < len) {                                       \
-			if (n > 1)                                             \
-				out[n++] = ',';                                \
-			memcpy(out + n, q_, ql_);                              \
-			n += ql_;                                              \
-		}                                                              \
-	} while (0)
-	out[n++] = '[';
+	json_open_array(&l->j, "options");
 	if (sockopt_int(fd, SOL_SOCKET, SO_REUSEADDR) > 0)
-		ADD("reuseaddr");
+		json_str(&l->j, NULL, "reuseaddr");
 	if (sockopt_int(fd, SOL_SOCKET, SO_REUSEPORT) > 0)
-		ADD("reuseport");
+		json_str(&l->j, NULL, "reuseport");
 	if (v6 ? sockopt_int(fd, IPPROTO_IPV6, IPV6_FREEBIND) > 0
 	       : sockopt_int(fd, IPPROTO_IP, IP_FREEBIND) > 0)
-		ADD("freebind");
+		json_str(&l->j, NULL, "freebind");
 	if (v6 && (is_wildcard(sa) || is_v4mapped(sa)) &&
 	    sockopt_int(fd, IPPROTO_IPV6, IPV6_V6ONLY) > 0)
-		ADD("v6only=1");
+		json_str(&l->j, NULL, "v6only=1");
 	if (real.getsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, dev, &dlen) == 0 && dev[0]) {
 		char word[sizeof(dev) + 4];
 
 		dev[sizeof(dev) - 1] = '\0';
 		snprintf(word, sizeof(word), "dev=%s", dev);
-		ADD(word);
+		json_str(&l->j, NULL, word);
 	}
-#undef ADD
-	out[n++] = ']';
-	out[n] = '\0';
+	json_close(&l->j);
 }
 
 /*
@@ -313,6 +310,7 @@ static bool local_addr(int fd, struct sockaddr_storage *ss)
 /* -------------------------------------------------------------------------- */
 /* Records.                                                                     */
 
+/* "inet", "inet6", or NULL (null in the record) for another family. */
 static const char *family_name(int family)
 {
 	switch (family) {
@@ -329,18 +327,18 @@ static void record_head(struct trace_line *l, const char *op, int proto, int fam
 {
 	char num[16], addr[TRACE_ADDR_MAX];
 
-	line_begin(l);
-	line_str(l, "op", op);
-	line_str(l, "host", conf.host);
-	line_str(l, "proto", proto_name(proto, num, sizeof(num)));
-	line_str(l, "family", family_name(family));
+	json_begin(&l->j, l->buf, sizeof(l->buf), TRACE_STR_MAX);
+	json_str(&l->j, "op", op);
+	json_str(&l->j, "host", conf.host);
+	json_str(&l->j, "proto", proto_name(proto, num, sizeof(num)));
+	json_str(&l->j, "family", family_name(family));
 	if (sa && is_ip(sa->sa_family)) {
 		trace_addr_text(sa, addr);
-		line_str(l, "addr", addr);
-		line_int(l, "port", trace_addr_port(sa));
+		json_str(&l->j, "addr", addr);
+		json_int(&l->j, "port", trace_addr_port(sa));
 	} else {
-		line_null(l, "addr");
-		line_null(l, "port");
+		json_null(&l->j, "addr");
+		json_null(&l->j, "port");
 	}
 }
 
@@ -350,39 +348,39 @@ static void record_outcome(struct trace_line *l, int err, const char *call, int6
 	char num[16], unknown[32];
 	const char *msg;
 
-	line_bool(l, "ok", err == 0);
-	line_int(l, "errno", err);
+	json_bool(&l->j, "ok", err == 0);
+	json_int(&l->j, "errno", err);
 	if (err) {
-		line_str(l, "error", errno_name_or_number(err, num, sizeof(num)));
+		json_str(&l->j, "error", errno_name_or_number(err, num, sizeof(num)));
 		/* strerror() would translate, and may allocate to do it */
 		msg = strerrordesc_np(err);
 		if (!msg) {
 			snprintf(unknown, sizeof(unknown), "Unknown error %d", err);
 			msg = unknown;
 		}
-		line_str(l, "message", msg);
-		line_str(l, "call", call);
+		json_str(&l->j, "message", msg);
+		json_str(&l->j, "call", call);
 	} else {
-		line_null(l, "error");
-		line_null(l, "message");
-		line_null(l, "call");
+		json_null(&l->j, "error");
+		json_null(&l->j, "message");
+		json_null(&l->j, "call");
 	}
-	line_int(l, "elapsed_us", elapsed_ns / 1000);
+	json_int(&l->j, "elapsed_us", elapsed_ns / 1000);
 }
 
 /* pid, tid, fd, prog: who made the call. */
 static void record_caller(struct trace_line *l, int fd)
 {
-	line_int(l, "pid", my_pid());
-	line_int(l, "tid", my_tid());
-	line_int(l, "fd", fd);
-	line_str(l, "prog", program_invocation_short_name);
+	json_int(&l->j, "pid", my_pid());
+	json_int(&l->j, "tid", my_tid());
+	json_int(&l->j, "fd", fd);
+	json_str(&l->j, "prog", program_invocation_short_name);
 }
 
 /* Finishes @l and appends it to the trace file; a failure drops the record. */
 static void record_emit(struct trace_line *l)
 {
-	size_t n = line_end(l);
+	size_t n = json_end(&l->j);
 
 	(void)trace_out_write(l->buf, n);
 }
@@ -396,9 +394,9 @@ static void record_local(struct trace_line *l, const char *key, int fd)
 
 	if (local_addr(fd, &ss) && trace_addr_port((struct sockaddr *)&ss)) {
 		trace_endpoint_text((struct sockaddr *)&ss, text);
-		line_str(l, key, text);
+		json_str(&l->j, key, text);
 	} else {
-		line_null(l, key);
+		json_null(&l->j, key);
 	}
 }
 
@@ -410,11 +408,11 @@ static void record_source(struct trace_line *l, bool bound, const struct sockadd
 
 	if (bound && !is_wildcard(sa)) {
 		trace_addr_text(sa, text);
-		line_str(l, "src", text);
+		json_str(&l->j, "src", text);
 	} else {
-		line_null(l, "src");
+		json_null(&l->j, "src");
 	}
-	line_int(l, "sport", bound ? trace_addr_port(sa) : 0);
+	json_int(&l->j, "sport", bound ? trace_addr_port(sa) : 0);
 }
 
 /* The members after "phase" that every connect record has. */
@@ -423,9 +421,9 @@ static void record_connect_tail(struct trace_line *l, int fd, bool bound,
 {
 	record_source(l, bound, before);
 	record_local(l, "local", fd);
-	line_null(l, "peer_host");
-	line_null(l, "timeout_ms");
-	line_str(l, "phase", phase);
+	json_null(&l->j, "peer_host");
+	json_null(&l->j, "timeout_ms");
+	json_str(&l->j, "phase", phase);
 }
 
 /* -------------------------------------------------------------------------- */
@@ -456,6 +454,7 @@ static struct pending {
 	bool bound;
 } pending[PENDING_MAX];
 
+/* The inode of what @fd names (a socket's identity), 0 when fstat() fails. */
 static uint64_t sock_ino(int fd)
 {
 	struct stat st;
@@ -463,6 +462,7 @@ static uint64_t sock_ino(int fd)
 	return fstat(fd, &st) == 0 ? (uint64_t)st.st_ino : 0;
 }
 
+/* Copies the IPv4/IPv6 address in @ss into @a. */
 static void ipaddr_set(union ipaddr *a, const struct sockaddr_storage *ss)
 {
 	memset(a, 0, sizeof(*a));
@@ -548,7 +548,6 @@ EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)
 	struct sockaddr_storage ss;
 	struct trace_line l;
 	bool have;
-	char opts[256];
 
 	ensure_init();
 	if (!real.bind) {
@@ -575,10 +574,9 @@ EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)
 		pending_clear(fd);
 		record_head(&l, "bind", proto, family, have ? (struct sockaddr *)&ss : NULL);
 		if (conf.options && have) {
-			bind_options(fd, (struct sockaddr *)&ss, opts, sizeof(opts));
-			line_raw(&l, "options", opts);
+			bind_options(&l, fd, (struct sockaddr *)&ss);
 		} else {
-			line_null(&l, "options");
+			json_null(&l.j, "options");
 		}
 		record_outcome(&l, err, "bind", t1 - t0);
 		record_caller(&l, fd);
@@ -672,7 +670,7 @@ EXPORT int listen(int fd, int backlog)
 			    ss.ss_family, (struct sockaddr *)&ss);
 		record_outcome(&l, err, "listen", t1 - t0);
 		record_caller(&l, fd);
-		line_int(&l, "backlog", backlog);
+		json_int(&l.j, "backlog", backlog);
 		record_emit(&l);
 	}
 	errno = after;
@@ -723,16 +721,16 @@ static int accept_common(const char *call, int fd, struct sockaddr *addr,
 		if (ret >= 0 && getpeername(ret, (struct sockaddr *)&peer, &plen) == 0 &&
 		    is_ip(peer.ss_family)) {
 			trace_endpoint_text((struct sockaddr *)&peer, text);
-			line_str(&l, "peer", text);
+			json_str(&l.j, "peer", text);
 		} else {
-			line_null(&l, "peer");
+			json_null(&l.j, "peer");
 		}
 		if (ret >= 0) {
 			record_local(&l, "local", ret);
-			line_int(&l, "accepted_fd", ret);
+			json_int(&l.j, "accepted_fd", ret);
 		} else {
-			line_null(&l, "local");
-			line_null(&l, "accepted_fd");
+			json_null(&l.j, "local");
+			json_null(&l.j, "accepted_fd");
 		}
 		record_emit(&l);
 	}
@@ -746,6 +744,7 @@ EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *lenp)
 	return accept_common("accept", fd, addr, lenp, 0, false);
 }
 
+/* accept4(2), the same as accept() above. */
 EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *lenp, int flags)
 {
 	return accept_common("accept4", fd, addr, lenp, flags, true);

@@ -38,10 +38,28 @@ void trace_out_init(const char *path, bool reopen)
 	out_reopen = reopen;
 }
 
-/* Opens the trace file.  Returns the descriptor, or -1 with errno set. */
-static int open_file(void)
+/*
+ * Opens the trace file and fills @st from it.  Returns the descriptor, or -1 with
+ * errno set.  Only a regular file is a trace file: O_NOFOLLOW refuses a symlink at
+ * the path (ELOOP: as root, following it would append to whatever it names);
+ * O_NONBLOCK keeps a FIFO without a reader from blocking the program inside its
+ * bind() (ENXIO), and a FIFO with one, a device or a socket is closed again
+ * unwritten (EINVAL): a write into a pipe whose reader left would raise SIGPIPE in
+ * the program.  (O_NONBLOCK changes nothing for a regular file.)
+ */
+static int open_file(struct stat *st)
 {
-	return open(out_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	int fd = open(out_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK,
+		      0644);
+
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode)) {
+		close(fd);
+		errno = EINVAL;
+		return -1;
+	}
+	return fd;
 }
 
 /* Moves @fd to a number >= TRACE_FD_MIN when the descriptor limit allows it.
@@ -79,17 +97,10 @@ static int kept_fd(void)
 
 	if (fd >= 0 && still_ours(fd))
 		return fd;
-	fd = open_file();
+	fd = open_file(&st);
 	if (fd < 0)
 		return -1;
-	fd = move_high(fd);
-	if (fstat(fd, &st) < 0) {
-		int err = errno;
-
-		close(fd);
-		errno = err;
-		return -1;
-	}
+	fd = move_high(fd);	/* the same open file, so @st still describes it */
 	atomic_store_explicit(&out_dev, (uint64_t)st.st_dev, memory_order_relaxed);
 	atomic_store_explicit(&out_ino, (uint64_t)st.st_ino, memory_order_relaxed);
 	atomic_store_explicit(&out_fd, fd, memory_order_release);
@@ -115,6 +126,7 @@ static int write_once(int fd, const char *line, size_t len)
 
 int trace_out_write(const char *line, size_t len)
 {
+	struct stat st;
 	int fd, rc;
 
 	if (!out_path[0]) {
@@ -125,7 +137,7 @@ int trace_out_write(const char *line, size_t len)
 		fd = kept_fd();
 		return fd < 0 ? -1 : write_once(fd, line, len);
 	}
-	fd = open_file();
+	fd = open_file(&st);
 	if (fd < 0)
 		return -1;
 	rc = write_once(fd, line, len);

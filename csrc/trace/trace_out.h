@@ -5,6 +5,15 @@
  * in ONE write(): O_APPEND makes each write land whole at the end of the file, so
  * lines from threads, forked children and exec'd programs never interleave.
  *
+ * Only a regular file is a trace file; anything else drops the records, never the
+ * program: a symlink at the path is not followed (O_NOFOLLOW: as root it would
+ * append to what it names), a FIFO without a reader does not block the program in
+ * bind() (O_NONBLOCK), and a FIFO with a reader, a device or a socket is closed
+ * unwritten (fstat, S_ISREG), so a reader that leaves cannot raise SIGPIPE in the
+ * program.  (Left: a program that closes the kept descriptor and dup2()s a pipe
+ * onto its number between our identity check and our write, in another thread,
+ * gets one record in that pipe.)
+ *
  * Two modes:
  * - keep (default): the descriptor is opened once, moved to a high number
  *   (>= TRACE_FD_MIN when the limit allows, out of the way of the program's own

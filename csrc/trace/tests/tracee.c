@@ -31,6 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
+/* Prints the usage on stderr; returns 2, the exit status of bad usage. */
 static int usage(void)
 {
 	fprintf(stderr,
@@ -87,6 +88,8 @@ static void report(const char *call, const char *addr, unsigned port, int ret, i
 	fflush(stdout);
 }
 
+/* `tracee bind`: binds (and listens on) each ADDR PORT, all held until exit,
+ * printing one line per call.  Returns the exit status. */
 static int cmd_bind(int argc, char **argv)
 {
 	int type = SOCK_STREAM, i = 0;
@@ -144,6 +147,8 @@ static int wait_connect(int fd)
 	return soerr;
 }
 
+/* `tracee connect`: one connect (--nonblock: then poll and read SO_ERROR), its
+ * outcome printed.  Returns the exit status. */
 static int cmd_connect(int argc, char **argv)
 {
 	int type = SOCK_STREAM, i = 0, fd, ret, err;
@@ -221,6 +226,8 @@ static void *bind_loop(void *arg)
 	return NULL;
 }
 
+/* `tracee threads N M ADDR`: N threads of M binds each, a summary printed.
+ * Returns the exit status. */
 static int cmd_threads(int argc, char **argv)
 {
 	struct thread_job jobs[64];
@@ -265,6 +272,8 @@ static int bind_loopback(const char *who)
 	return ret;
 }
 
+/* `tracee forkexec PROG ...`: binds, forks; the child binds and execs PROG.
+ * Returns the exit status. */
 static int cmd_forkexec(int argc, char **argv)
 {
 	pid_t pid;
@@ -291,6 +300,7 @@ static int cmd_forkexec(int argc, char **argv)
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
 }
 
+/* Nanoseconds on the monotonic clock. */
 static int64_t now_ns(void)
 {
 	struct timespec ts;
@@ -367,6 +377,7 @@ out:
 	return rc;
 }
 
+/* Runs the mode named by argv[1]; its return value is the exit status. */
 int main(int argc, char **argv)
 {
 	long n;

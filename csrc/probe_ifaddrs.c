@@ -1,9 +1,8 @@
-/* probe_addrs.c: see probe_addrs.h; also `netprobe addrs`. */
-#include "probe_addrs.h"
+/* probe_ifaddrs.c: see probe_ifaddrs.h. */
+#include "probe_ifaddrs.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <getopt.h>
 #include <linux/if_addr.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
@@ -13,12 +12,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "probe_cmd.h"
 #include "probe_json.h"
 
-#ifndef IFF_LOWER_UP
-#define IFF_LOWER_UP 0x10000	/* <linux/if.h>, which clashes with <net/if.h> */
-#endif
 
 #define NL_BUF_SIZE 32768	/* the kernel never puts more into one dump datagram */
 #define DUMP_TRIES 3		/* a dump interrupted by a concurrent change is redone */
@@ -337,12 +332,12 @@ const char *addr_operstate_name(unsigned char operstate)
 	return operstate < sizeof(names) / sizeof(names[0]) ? names[operstate] : "unknown";
 }
 
-void addr_flags_format(const struct local_addr *a, bool json, char *buf, size_t len)
+size_t addr_flag_names(const struct local_addr *a, const char **names, size_t max)
 {
 	static const struct {
 		uint32_t bit;
 		const char *name;
-	} names[] = {
+	} flags[ADDR_FLAGS_MAX] = {
 		{ IFA_F_SECONDARY, "secondary" },	/* "temporary" for IPv6, same bit */
 		{ IFA_F_NODAD, "nodad" },
 		{ IFA_F_OPTIMISTIC, "optimistic" },
@@ -356,162 +351,55 @@ void addr_flags_format(const struct local_addr *a, bool json, char *buf, size_t 
 		{ 0x400, "autojoin" },		/* IFA_F_MCAUTOJOIN */
 		{ 0x800, "stable-privacy" },	/* IFA_F_STABLE_PRIVACY */
 	};
-	size_t o = 0;
-	bool any = false;
+	size_t n = 0;
 
-	if (len < 3) {
-		if (len)
-			buf[0] = '\0';
-		return;
-	}
-	if (json)
-		buf[o++] = '[';
-	buf[o] = '\0';
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		const char *name = names[i].name;
-		int w;
-
-		if (!(a->flags & names[i].bit))
+	for (size_t i = 0; i < ADDR_FLAGS_MAX && n < max; i++) {
+		if (!(a->flags & flags[i].bit))
 			continue;
-		if (names[i].bit == IFA_F_SECONDARY && a->family == AF_INET6)
-			name = "temporary";
-		w = snprintf(buf + o, len - o, json ? "%s\"%s\"" : "%s%s", any ? "," : "", name);
-		if (w < 0 || (size_t)w >= len - o - (json ? 1 : 0)) {
+		names[n++] = flags[i].bit == IFA_F_SECONDARY && a->family == AF_INET6
+				     ? "temporary"
+				     : flags[i].name;
+	}
+	return n;
+}
+
+void addr_flags_text(const struct local_addr *a, char *buf, size_t len)
+{
+	const char *names[ADDR_FLAGS_MAX];
+	size_t n = addr_flag_names(a, names, ADDR_FLAGS_MAX), o = 0;
+
+	if (len == 0)
+		return;
+	snprintf(buf, len, "%s", n ? "" : "-");
+	for (size_t i = 0; i < n; i++) {
+		int w = snprintf(buf + o, len - o, "%s%s", i ? "," : "", names[i]);
+
+		if (w < 0 || (size_t)w >= len - o) {
 			buf[o] = '\0';	/* drop the name that did not fit */
 			break;
 		}
 		o += (size_t)w;
-		any = true;
 	}
-	if (json) {
-		buf[o++] = ']';
-		buf[o] = '\0';
-	} else if (!any) {
-		snprintf(buf, len, "-");
-	}
+}
+
+void addr_json_members(struct json_out *j, const struct local_addr *a)
+{
+	const char *names[ADDR_FLAGS_MAX];
+	size_t n = addr_flag_names(a, names, ADDR_FLAGS_MAX);
+	char scope[16];
+
+	json_str(j, "family", a->family == AF_INET ? "inet" : "inet6");
+	json_str(j, "addr", a->text);
+	json_int(j, "prefixlen", a->prefixlen);
+	json_str(j, "scope", addr_scope_name(a->scope, scope, sizeof(scope)));
+	json_open_array(j, "flags");
+	for (size_t i = 0; i < n; i++)
+		json_str(j, NULL, names[i]);
+	json_close(j);
+	json_str(j, "link", (a->link_flags & IFF_UP) ? "up" : "down");
 }
 
 bool addr_link_usable(const struct local_addr *a)
 {
 	return (a->link_flags & IFF_UP) && (a->link_flags & IFF_LOWER_UP);
-}
-
-/* ---- netprobe addrs ---------------------------------------------------------- */
-
-struct addrs_opts {
-	bool json;
-	int family;	/* AF_UNSPEC: both */
-};
-
-static void addrs_usage(FILE *f)
-{
-	fputs("usage: netprobe addrs [--json] [-4|-6]\n"
-	      "  This namespace's addresses from rtnetlink: interface, family, prefix, scope,\n"
-	      "  flags (tentative, dadfailed, deprecated, permanent, ...) and link state.\n"
-	      "  --json   one JSON line per address instead of a table\n"
-	      "  -4, -6   only IPv4 or only IPv6 addresses\n",
-	      f);
-}
-
-/* Writes @a as one JSON line on stdout.  Returns 0 or -1 (errno). */
-static int print_json(const struct local_addr *a)
-{
-	struct jbuf j;
-	char flags[512], scope[16];
-
-	addr_flags_format(a, true, flags, sizeof(flags));
-	jbuf_begin(&j);
-	jbuf_str(&j, "host", probe_host());
-	jbuf_str(&j, "ifname", a->ifname[0] ? a->ifname : NULL);
-	jbuf_int(&j, "ifindex", a->ifindex);
-	jbuf_str(&j, "family", a->family == AF_INET ? "inet" : "inet6");
-	jbuf_str(&j, "addr", a->text);
-	jbuf_int(&j, "prefixlen", a->prefixlen);
-	jbuf_str(&j, "scope", addr_scope_name(a->scope, scope, sizeof(scope)));
-	jbuf_raw(&j, "flags", flags);
-	jbuf_str(&j, "link", (a->link_flags & IFF_UP) ? "up" : "down");
-	jbuf_bool(&j, "lower_up", (a->link_flags & IFF_LOWER_UP) != 0);
-	jbuf_str(&j, "operstate", addr_operstate_name(a->operstate));
-	return jbuf_emit(&j, stdout);
-}
-
-/* Writes @a as one row of the human table, its address column @w wide.
- * Returns 0 or -1 (errno). */
-static int print_row(const struct local_addr *a, int w)
-{
-	char flags[512], scope[16], addr[INET6_ADDRSTRLEN + 5], link[40];
-
-	addr_flags_format(a, false, flags, sizeof(flags));
-	snprintf(addr, sizeof(addr), "%s/%u", a->text, a->prefixlen);
-	snprintf(link, sizeof(link), "%s%s", (a->link_flags & IFF_UP) ? "up" : "down",
-		 (a->link_flags & IFF_LOWER_UP) ? ",lower_up" : "");
-	if (printf("%-15s %5d  %-6s %-*s %-7s %-12s %-15s %s\n",
-		   a->ifname[0] ? a->ifname : "?", a->ifindex,
-		   a->family == AF_INET ? "inet" : "inet6", w, addr,
-		   addr_scope_name(a->scope, scope, sizeof(scope)), link,
-		   addr_operstate_name(a->operstate), flags) < 0)
-		return -1;
-	return 0;
-}
-
-int cmd_addrs(int argc, char **argv)
-{
-	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct addrs_opts o = { .json = false, .family = AF_UNSPEC };
-	struct local_addr *addrs = NULL;
-	size_t n = 0;
-	int c, w, status = EXIT_PROBE_OK;
-
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+46jh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'j': o.json = true; break;
-		case '4': o.family = AF_INET; break;
-		case '6': o.family = AF_INET6; break;
-		case 'h': addrs_usage(stdout); return EXIT_PROBE_OK;
-		default:
-			if (optopt)
-				probe_warn("addrs: unknown option '-%c'", optopt);
-			else
-				probe_warn("addrs: unknown option '%s'", argv[optind - 1]);
-			addrs_usage(stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (optind < argc) {
-		probe_warn("addrs: unexpected argument '%s'", argv[optind]);
-		addrs_usage(stderr);
-		return EXIT_USAGE;
-	}
-	if (addrs_dump(&addrs, &n) < 0) {
-		probe_warn("addrs: rtnetlink dump: %s", strerror(errno));
-		return EXIT_PROBE_FAILED;
-	}
-	w = (int)strlen("ADDRESS/PREFIX");
-	for (size_t i = 0; i < n; i++) {
-		int aw = (int)strlen(addrs[i].text) + 4;	/* "/128" at most */
-
-		w = aw > w ? aw : w;
-	}
-	if (!o.json && printf("%-15s %5s  %-6s %-*s %-7s %-12s %-15s %s\n", "IFNAME", "INDEX",
-			      "FAMILY", w, "ADDRESS/PREFIX", "SCOPE", "LINK", "OPERSTATE",
-			      "FLAGS") < 0)
-		status = EXIT_PROBE_FAILED;
-	for (size_t i = 0; i < n && status == EXIT_PROBE_OK; i++) {
-		if (o.family != AF_UNSPEC && addrs[i].family != o.family)
-			continue;
-		if ((o.json ? print_json(&addrs[i]) : print_row(&addrs[i], w)) < 0)
-			status = EXIT_PROBE_FAILED;
-	}
-	if (fflush(stdout) != 0)
-		status = EXIT_PROBE_FAILED;
-	if (status != EXIT_PROBE_OK)
-		probe_warn("addrs: writing stdout: %s", strerror(errno));
-	free(addrs);
-	return status;
 }

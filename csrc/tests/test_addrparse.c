@@ -1,5 +1,5 @@
 /*
- * test_addr.c: unit tests of the address and number parsers (probe_addr.c).
+ * test_addrparse.c: unit tests of the address and number parsers (probe_addrparse.c).
  * Addresses are numeric only; what the parser accepts is what the probe binds, so
  * each accepted form is checked down to the socket address it produces.
  */
@@ -16,7 +16,7 @@
 #include <errno.h>
 #include <net/if.h>
 
-#include "probe_addr.h"
+#include "probe_addrparse.h"
 
 int run_addr_tests(void);
 

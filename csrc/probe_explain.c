@@ -1,10 +1,11 @@
-/* probe_diagnose.c: see probe_diagnose.h; also `netprobe diagnose`. */
-#include "probe_diagnose.h"
+/*
+ * probe_explain.c: see probe_explain.h.  The trial bind, then one explanation per
+ * cause: what the kernel checked, what this namespace has, and the fixes.
+ */
+#include "probe_explain.h"
 
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <errno.h>
-#include <getopt.h>
 #include <linux/if_addr.h>
 #include <linux/rtnetlink.h>
 #include <stdarg.h>
@@ -16,14 +17,8 @@
 
 #include "probe_cmd.h"
 #include "probe_errno.h"
-#include "probe_json.h"
+#include "probe_sock.h"
 
-#ifndef IPV6_FREEBIND
-#define IPV6_FREEBIND 78	/* Linux 4.15; older libc headers lack it */
-#endif
-#ifndef IFF_LOWER_UP
-#define IFF_LOWER_UP 0x10000	/* <linux/if.h>, which clashes with <net/if.h> */
-#endif
 #define CAP_NET_BIND_SERVICE_BIT 10	/* <linux/capability.h> */
 #define LISTED_FIXES_MAX 3		/* interfaces suggested for a missing scope */
 #define LISTED_ADDRS_MAX 16		/* addresses named in an explanation */
@@ -247,219 +242,6 @@ static void why_list_addrs(struct diagnosis *d, int family)
 	WHY(d, "%s.", listed ? "" : " none");
 }
 
-/* ---- who holds a port: /proc/net/{tcp,udp}{,6} and /proc/PID/fd ---------------- */
-
-/* An address as /proc/net shows it, normalised to 16 bytes (IPv4 as ::ffff:a.b.c.d)
- * so that sockets of both families can be compared. */
-struct norm_addr {
-	bool any4, any6;
-	unsigned char b[16];
-};
-
-/* True for ::ffff:a.b.c.d in the 16 bytes at @b (any alignment). */
-static bool bytes_v4mapped(const unsigned char *b)
-{
-	static const unsigned char prefix[12] = { [10] = 0xff, [11] = 0xff };
-
-	return memcmp(b, prefix, sizeof(prefix)) == 0;
-}
-
-/* Fills @n from an address of @family at @bytes (any alignment). */
-static void norm_from(struct norm_addr *n, int family, const void *bytes)
-{
-	static const unsigned char zero[16];
-
-	memset(n, 0, sizeof(*n));
-	if (family == AF_INET) {
-		n->b[10] = n->b[11] = 0xff;
-		memcpy(n->b + 12, bytes, 4);
-		n->any4 = memcmp(bytes, zero, 4) == 0;
-	} else {
-		memcpy(n->b, bytes, 16);
-		n->any6 = memcmp(bytes, zero, 16) == 0;
-		n->any4 = bytes_v4mapped(n->b) && memcmp(n->b + 12, zero, 4) == 0;
-	}
-}
-
-/* True when a bind to @x and a socket bound to @y compete for the same port:
- * equal addresses or a wildcard covering the other (an IPv6 "::" socket is dual
- * stack by default, so it covers IPv4 too). */
-static bool norm_overlap(const struct norm_addr *x, const struct norm_addr *y)
-{
-	if (x->any6 || y->any6)
-		return true;
-	if (x->any4)
-		return y->any4 || bytes_v4mapped(y->b);
-	if (y->any4)
-		return bytes_v4mapped(x->b);
-	return memcmp(x->b, y->b, 16) == 0;
-}
-
-/* The name of /proc/net state @st: TCP states as ss(8) spells them; for UDP,
- * UNCONN (7, bound only) or ESTAB (1, connected). */
-static const char *socket_state_name(bool udp, unsigned st)
-{
-	static const char *const tcp_states[] = {
-		"?", "ESTABLISHED", "SYN_SENT", "SYN_RECV", "FIN_WAIT1", "FIN_WAIT2",
-		"TIME_WAIT", "CLOSE", "CLOSE_WAIT", "LAST_ACK", "LISTEN", "CLOSING",
-	};
-
-	if (udp)
-		return st == 7 ? "UNCONN" : st == 1 ? "ESTAB" : "?";
-	return st < sizeof(tcp_states) / sizeof(tcp_states[0]) ? tcp_states[st] : "?";
-}
-
-/* Decodes a /proc/net address ("0100007F" or 32 hex digits, each 32-bit word in
- * host order) into @out.  Returns 0, or -1 when @hex has the wrong length. */
-static int proc_net_addr(const char *hex, bool v6, unsigned char *out)
-{
-	size_t words = v6 ? 4 : 1;
-
-	if (strlen(hex) != words * 8)
-		return -1;
-	for (size_t w = 0; w < words; w++) {
-		char word[9];
-		uint32_t v;
-
-		memcpy(word, hex + w * 8, 8);
-		word[8] = '\0';
-		v = (uint32_t)strtoul(word, NULL, 16);
-		memcpy(out + w * 4, &v, 4);
-	}
-	return 0;
-}
-
-/*
- * Adds to @d the sockets in /proc/net/@file on @port whose address competes
- * with @target; with @primary only the ones that mean "a server holds it"
- * (LISTEN, or an unconnected UDP socket), without it only the others.  A file
- * that does not exist (no IPv6 here) adds nothing.
- */
-static void scan_proc_net(struct diagnosis *d, const char *file, const struct norm_addr *target,
-			  unsigned port, bool primary)
-{
-	bool v6 = file[strlen(file) - 1] == '6';
-	bool udp = file[0] == 'u';
-	char path[32], line[512];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/net/%s", file);
-	f = fopen(path, "re");
-	if (!f)
-		return;
-	if (!fgets(line, sizeof(line), f)) {	/* the header */
-		fclose(f);
-		return;
-	}
-	while (d->nholders < DIAG_HOLDERS && fgets(line, sizeof(line), f)) {
-		struct port_holder *h = &d->holders[d->nholders];
-		char hex[40];
-		unsigned lport, st, uid;
-		unsigned long inode;
-		unsigned char bytes[16];
-		struct norm_addr n;
-		struct sockaddr_storage ss;
-		bool is_primary;
-
-		/* sl local rem st tx:rx tr:when retrnsmt uid timeout inode ... */
-		if (sscanf(line, "%*s %39[0-9A-Fa-f]:%x %*s %x %*s %*s %*s %u %*s %lu", hex,
-			   &lport, &st, &uid, &inode) != 5 ||
-		    lport != port || proc_net_addr(hex, v6, bytes) < 0)
-			continue;
-		is_primary = udp ? st == 7 : st == 10;
-		norm_from(&n, v6 ? AF_INET6 : AF_INET, bytes);
-		if (is_primary != primary || !norm_overlap(target, &n))
-			continue;
-		memset(h, 0, sizeof(*h));
-		memset(&ss, 0, sizeof(ss));
-		if (v6) {
-			struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-
-			s6->sin6_family = AF_INET6;
-			memcpy(&s6->sin6_addr, bytes, 16);
-			s6->sin6_port = htons((uint16_t)lport);
-		} else {
-			struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-
-			s4->sin_family = AF_INET;
-			memcpy(&s4->sin_addr, bytes, 4);
-			s4->sin_port = htons((uint16_t)lport);
-		}
-		sockaddr_format((struct sockaddr *)&ss, h->local, sizeof(h->local));
-		snprintf(h->proto, sizeof(h->proto), "%s", file);
-		snprintf(h->state, sizeof(h->state), "%s", socket_state_name(udp, st));
-		h->inode = inode;
-		h->uid = uid;
-		d->nholders++;
-	}
-	fclose(f);
-}
-
-/* Reads /proc/@pid/comm into @buf (newline removed); "" when unreadable. */
-static void read_comm(const char *pid, char *buf, size_t len)
-{
-	char path[300];
-	FILE *f;
-
-	buf[0] = '\0';
-	snprintf(path, sizeof(path), "/proc/%s/comm", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return;
-	if (fgets(buf, (int)len, f))
-		buf[strcspn(buf, "\n")] = '\0';
-	fclose(f);
-}
-
-/* Looks for the holders' socket inodes among every process's open files and fills
- * their pid and comm.  Best effort: a /proc/PID/fd this process may not read (not
- * root) leaves the pid at 0. */
-static void find_holder_pids(struct diagnosis *d)
-{
-	DIR *proc = opendir("/proc");
-	struct dirent *e;
-
-	if (!proc)
-		return;
-	while ((e = readdir(proc)) != NULL) {
-		char fdpath[300];
-		struct dirent *fe;
-		DIR *fds;
-
-		if (e->d_name[0] < '1' || e->d_name[0] > '9')
-			continue;
-		snprintf(fdpath, sizeof(fdpath), "/proc/%s/fd", e->d_name);
-		fds = opendir(fdpath);
-		if (!fds)
-			continue;
-		while ((fe = readdir(fds)) != NULL) {
-			char link[600], target[64];
-			unsigned long ino;
-			ssize_t n;
-
-			if (fe->d_name[0] == '.')
-				continue;
-			snprintf(link, sizeof(link), "%s/%s", fdpath, fe->d_name);
-			n = readlink(link, target, sizeof(target) - 1);
-			if (n < 0)
-				continue;
-			target[n] = '\0';
-			if (sscanf(target, "socket:[%lu]", &ino) != 1)
-				continue;
-			for (size_t i = 0; i < d->nholders; i++) {
-				struct port_holder *h = &d->holders[i];
-
-				if (h->inode == 0 || h->inode != ino || h->pid != 0)
-					continue;
-				h->pid = (pid_t)strtol(e->d_name, NULL, 10);
-				read_comm(e->d_name, h->comm, sizeof(h->comm));
-			}
-		}
-		closedir(fds);
-	}
-	closedir(proc);
-}
-
 /* ---- the explanations, one per cause ------------------------------------------ */
 
 /* The bind worked: says why, and flags an address whose link cannot carry traffic
@@ -625,7 +407,6 @@ static void explain_in_use(const struct diag_request *rq, const struct probe_add
 			   struct diagnosis *d)
 {
 	const char *proto = rq->udp ? "udp" : "tcp";
-	struct norm_addr target;
 	bool time_wait = false;
 
 	d->cause = CAUSE_PORT_IN_USE;
@@ -644,12 +425,7 @@ static void explain_in_use(const struct diag_request *rq, const struct probe_add
 		fix(d, "close sockets that hold ports (see `ss -tanp`), or bind an explicit port");
 		return;
 	}
-	norm_from(&target, a->family, addr_bytes(a));
-	for (int primary = 1; primary >= 0; primary--) {
-		scan_proc_net(d, rq->udp ? "udp" : "tcp", &target, rq->port, primary);
-		scan_proc_net(d, rq->udp ? "udp6" : "tcp6", &target, rq->port, primary);
-	}
-	find_holder_pids(d);
+	d->nholders = holders_find(a, rq->port, rq->udp, d->holders, DIAG_HOLDERS);
 
 	WHY(d, "port %u/%s is already taken on %s or on the wildcard: a plain bind() cannot share "
 	       "a port that another socket holds.", rq->port, proto, a->text);
@@ -779,35 +555,32 @@ static void explain_other(const struct probe_addr *a, struct diagnosis *d)
 
 /* ---- the diagnosis ------------------------------------------------------------ */
 
-/* Binds a fresh socket as @rq says to @a and closes it.  Returns 0, or -1 with errno
- * and *@call naming the call that failed. */
-static int trial_bind(const struct diag_request *rq, const struct probe_addr *a,
-		      const char **call)
+/*
+ * Tries the bind @rq describes with netprobe's own bind probe (probe_sock.h: the
+ * same socket, options and call names as `netprobe bind --no-listen`) and closes
+ * the socket.  Sets d->err (0 when it worked) and d->call (the call that failed,
+ * NULL when it worked).
+ */
+static void trial_bind(const struct diag_request *rq, struct diagnosis *d)
 {
-	int type = (rq->udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC;
-	int fd, ret = -1, saved, one = 1;
+	struct probe_case c = {
+		.op = OP_BIND,
+		.proto = rq->udp ? PROTO_UDP : PROTO_TCP,
+		.addr = rq->addr,
+		.port = rq->port,
+		.opts = probe_opts_default(),
+	};
+	struct probe_result r;
+	int fd;
 
-	*call = "socket";
-	fd = socket(a->family, type, 0);
-	if (fd < 0)
-		return -1;
-	if (rq->freebind) {
-		*call = a->family == AF_INET6 ? "setsockopt(IPV6_FREEBIND)" : "setsockopt(IP_FREEBIND)";
-		if ((a->family == AF_INET6
-			     ? setsockopt(fd, IPPROTO_IPV6, IPV6_FREEBIND, &one, sizeof(one))
-			     : setsockopt(fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof(one))) < 0)
-			goto out;
-	}
-	*call = "bind";
-	if (bind(fd, (const struct sockaddr *)&a->ss, a->len) < 0)
-		goto out;
-	*call = NULL;
-	ret = 0;
-out:
-	saved = errno;
-	close(fd);
-	errno = saved;
-	return ret;
+	c.opts.listen = false;
+	c.opts.freebind = rq->freebind;
+	addr_set_port(&c.addr, rq->port);
+	fd = probe_bind(&c, &r);
+	if (fd >= 0)
+		close(fd);
+	d->err = r.err;
+	d->call = r.err ? r.call : NULL;
 }
 
 /* Sorts out EADDRNOTAVAIL: a tentative or dadfailed IPv6 address, else not local. */
@@ -831,7 +604,7 @@ static struct probe_addr checked_addr(const struct probe_addr *a)
 	struct probe_addr v4;
 	struct sockaddr_in *s4 = (struct sockaddr_in *)&v4.ss;
 
-	if (a->family != AF_INET6 || !bytes_v4mapped(s6->sin6_addr.s6_addr))
+	if (a->family != AF_INET6 || !IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
 		return *a;
 	memset(&v4, 0, sizeof(v4));
 	s4->sin_family = AF_INET;
@@ -851,13 +624,9 @@ int diagnose_bind(const struct diag_request *rq, struct diagnosis *d)
 	memset(d, 0, sizeof(*d));
 	if (addrs_dump(&d->addrs, &d->naddrs) < 0)
 		return -1;
+	trial_bind(rq, d);
 	addr_set_port(&bound, rq->port);
-	if (addr_resolve_scope(&bound) < 0) {
-		d->err = errno;
-		d->call = "if_nametoindex";
-	} else if (trial_bind(rq, &bound, &d->call) < 0) {
-		d->err = errno;
-	}
+	(void)addr_resolve_scope(&bound);	/* a failure is d->call "if_nametoindex" */
 	a = checked_addr(&bound);	/* what the explanations talk about */
 	d->nonlocal_bind = read_long(a.family == AF_INET ? "/proc/sys/net/ipv4/ip_nonlocal_bind"
 							 : "/proc/sys/net/ipv6/ip_nonlocal_bind");
@@ -904,252 +673,4 @@ void diagnosis_free(struct diagnosis *d)
 	free(d->addrs);
 	d->addrs = NULL;
 	d->naddrs = 0;
-}
-
-/* ---- netprobe diagnose -------------------------------------------------------- */
-
-struct diagnose_opts {
-	bool json;
-	bool udp;
-	bool freebind;
-};
-
-static void diagnose_usage(FILE *f)
-{
-	fputs("usage: netprobe diagnose [--json] [--udp] [--freebind] ADDR [PORT]\n"
-	      "  Tries to bind ADDR:PORT (PORT 0 or none: any port) here, then says in plain\n"
-	      "  words why it fails or would fail and what fixes it.\n"
-	      "  --json       one JSON object (cause: ok, interface_down, not_local, tentative,\n"
-	      "               dadfailed, port_in_use, privileged_port, linklocal_no_scope,\n"
-	      "               unknown_scope, other) instead of text\n"
-	      "  --udp        a UDP socket (default TCP)\n"
-	      "  --freebind   set IP_FREEBIND / IPV6_FREEBIND on the trial socket\n"
-	      "Exit status: 0 the bind would succeed, 1 it would not (or, with a message on\n"
-	      "stderr and nothing on stdout, the probe could not look), 2 bad usage.\n",
-	      f);
-}
-
-/* Writes @s as a JSON string (null for NULL) to @f. */
-static void json_put_str(FILE *f, const char *s)
-{
-	size_t len;
-	char *q;
-
-	if (!s) {
-		fputs("null", f);
-		return;
-	}
-	len = strlen(s) * 6 + 3;	/* every byte escaped as \u00XX, quotes, NUL */
-	q = malloc(len);
-	if (!q) {
-		fputs("null", f);
-		return;
-	}
-	json_quote(q, len, s);
-	fputs(q, f);
-	free(q);
-}
-
-/* Writes "KEY": (preceded by a comma unless *@first) to @f. */
-static void json_key(FILE *f, bool *first, const char *key)
-{
-	fprintf(f, "%s\"%s\":", *first ? "" : ",", key);
-	*first = false;
-}
-
-/* "10.0.0.1:6677" or "[fd00::1]:6677" (the text as given, with its scope). */
-static void target_text(const struct diag_request *rq, char *buf, size_t len)
-{
-	if (rq->addr.family == AF_INET6)
-		snprintf(buf, len, "[%s]:%u", rq->addr.text, rq->port);
-	else
-		snprintf(buf, len, "%s:%u", rq->addr.text, rq->port);
-}
-
-/* Builds the JSON object of @d in memory and writes it as one flushed line.
- * Returns 0 or -1 (errno). */
-static int print_json(const struct diag_request *rq, const struct diagnosis *d)
-{
-	char *text = NULL, num[16];
-	size_t len = 0;
-	FILE *f = open_memstream(&text, &len);
-	bool first = true;
-	int ret = -1;
-
-	if (!f)
-		return -1;
-	fputc('{', f);
-	json_key(f, &first, "op");
-	json_put_str(f, "diagnose");
-	json_key(f, &first, "host");
-	json_put_str(f, probe_host());
-	json_key(f, &first, "addr");
-	json_put_str(f, rq->addr.text);
-	json_key(f, &first, "port");
-	fprintf(f, "%u", rq->port);
-	json_key(f, &first, "proto");
-	json_put_str(f, rq->udp ? "udp" : "tcp");
-	json_key(f, &first, "family");
-	json_put_str(f, rq->addr.family == AF_INET ? "inet" : "inet6");
-	json_key(f, &first, "freebind");
-	fputs(rq->freebind ? "true" : "false", f);
-	json_key(f, &first, "ok");
-	fputs(d->err ? "false" : "true", f);
-	json_key(f, &first, "errno");
-	fprintf(f, "%d", d->err);
-	json_key(f, &first, "error");
-	json_put_str(f, d->err ? errno_name_or_number(d->err, num, sizeof(num)) : NULL);
-	json_key(f, &first, "message");
-	json_put_str(f, d->err ? strerror(d->err) : NULL);
-	json_key(f, &first, "call");
-	json_put_str(f, d->err ? d->call : NULL);
-	json_key(f, &first, "cause");
-	json_put_str(f, diag_cause_name(d->cause));
-	json_key(f, &first, "explanation");
-	json_put_str(f, d->explanation);
-	json_key(f, &first, "fixes");
-	fputc('[', f);
-	for (size_t i = 0; i < d->nfixes; i++) {
-		if (i)
-			fputc(',', f);
-		json_put_str(f, d->fixes[i]);
-	}
-	fputc(']', f);
-	json_key(f, &first, "holders");
-	fputc('[', f);
-	for (size_t i = 0; i < d->nholders; i++) {
-		const struct port_holder *h = &d->holders[i];
-
-		fprintf(f, "%s{\"proto\":", i ? "," : "");
-		json_put_str(f, h->proto);
-		fputs(",\"local\":", f);
-		json_put_str(f, h->local);
-		fputs(",\"state\":", f);
-		json_put_str(f, h->state);
-		fprintf(f, ",\"inode\":%lu,\"uid\":%u,\"pid\":", h->inode, h->uid);
-		if (h->pid)
-			fprintf(f, "%d", (int)h->pid);
-		else
-			fputs("null", f);
-		fputs(",\"comm\":", f);
-		json_put_str(f, h->comm[0] ? h->comm : NULL);
-		fputc('}', f);
-	}
-	fputc(']', f);
-	json_key(f, &first, "ip_nonlocal_bind");
-	if (d->nonlocal_bind >= 0)
-		fprintf(f, "%ld", d->nonlocal_bind);
-	else
-		fputs("null", f);
-	json_key(f, &first, "local_addrs");
-	fputc('[', f);
-	for (size_t i = 0; i < d->naddrs; i++) {
-		const struct local_addr *l = &d->addrs[i];
-		char flags[512], scope[16];
-
-		addr_flags_format(l, true, flags, sizeof(flags));
-		fprintf(f, "%s{\"ifname\":", i ? "," : "");
-		json_put_str(f, l->ifname);
-		fprintf(f, ",\"family\":\"%s\",\"addr\":", l->family == AF_INET ? "inet" : "inet6");
-		json_put_str(f, l->text);
-		fprintf(f, ",\"prefixlen\":%u,\"scope\":\"%s\",\"flags\":%s,\"link\":\"%s\"}",
-			l->prefixlen, addr_scope_name(l->scope, scope, sizeof(scope)), flags,
-			(l->link_flags & IFF_UP) ? "up" : "down");
-	}
-	fputs("]}\n", f);
-	if (fclose(f) != 0)
-		goto out;
-	if (fwrite(text, 1, len, stdout) != len || fflush(stdout) != 0)
-		goto out;
-	ret = 0;
-out:
-	free(text);
-	return ret;
-}
-
-/* Writes the human form: the headline, then "why:" and one "fix:" line per fix.
- * Returns 0 or -1 (errno). */
-static int print_text(const struct diag_request *rq, const struct diagnosis *d)
-{
-	char target[SOCKADDR_TEXT_MAX + 8], num[16];
-
-	target_text(rq, target, sizeof(target));
-	if (d->err)
-		printf("bind %s/%s would fail: %s (%s)\n", target, rq->udp ? "udp" : "tcp",
-		       errno_name_or_number(d->err, num, sizeof(num)), strerror(d->err));
-	else if (d->cause == CAUSE_INTERFACE_DOWN)
-		printf("bind %s/%s would succeed, but its interface is not working\n", target,
-		       rq->udp ? "udp" : "tcp");
-	else
-		printf("bind %s/%s would succeed\n", target, rq->udp ? "udp" : "tcp");
-	printf("why: %s\n", d->explanation);
-	for (size_t i = 0; i < d->nfixes; i++)
-		printf("fix: %s\n", d->fixes[i]);
-	return fflush(stdout) == 0 && !ferror(stdout) ? 0 : -1;
-}
-
-int cmd_diagnose(int argc, char **argv)
-{
-	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "udp", no_argument, NULL, 'u' },
-		{ "freebind", no_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct diagnose_opts o = { .json = false, .udp = false, .freebind = false };
-	struct diag_request rq;
-	struct diagnosis d;
-	char err[160];
-	unsigned long port = 0;
-	int c, nargs, status;
-
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "jufh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'j': o.json = true; break;
-		case 'u': o.udp = true; break;
-		case 'f': o.freebind = true; break;
-		case 'h': diagnose_usage(stdout); return EXIT_PROBE_OK;
-		default:
-			if (optopt)
-				probe_warn("diagnose: unknown option '-%c'", optopt);
-			else
-				probe_warn("diagnose: unknown option '%s'", argv[optind - 1]);
-			diagnose_usage(stderr);
-			return EXIT_USAGE;
-		}
-	}
-	nargs = argc - optind;
-	if (nargs < 1 || nargs > 2) {
-		probe_warn("diagnose: expected ADDR [PORT], got %d argument(s)", nargs);
-		diagnose_usage(stderr);
-		return EXIT_USAGE;
-	}
-	memset(&rq, 0, sizeof(rq));
-	if (addr_parse(argv[optind], AF_UNSPEC, &rq.addr, err, sizeof(err)) < 0) {
-		probe_warn("diagnose: ADDR: %s", err);
-		return EXIT_USAGE;
-	}
-	if (nargs == 2 && parse_ulong(argv[optind + 1], 0, 65535, &port) < 0) {
-		probe_warn("diagnose: PORT: '%s' is not a port number (0-65535)", argv[optind + 1]);
-		return EXIT_USAGE;
-	}
-	rq.port = (unsigned)port;
-	rq.udp = o.udp;
-	rq.freebind = o.freebind;
-
-	if (diagnose_bind(&rq, &d) < 0) {
-		probe_warn("diagnose: rtnetlink dump: %s", strerror(errno));
-		diagnosis_free(&d);
-		return EXIT_PROBE_FAILED;
-	}
-	status = d.err ? 1 : 0;
-	if ((o.json ? print_json(&rq, &d) : print_text(&rq, &d)) < 0) {
-		probe_warn("diagnose: writing stdout: %s", strerror(errno));
-		status = EXIT_PROBE_FAILED;
-	}
-	diagnosis_free(&d);
-	return status;
 }

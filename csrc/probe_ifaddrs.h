@@ -1,5 +1,5 @@
 /*
- * probe_addrs.h: this network namespace's addresses, read from rtnetlink.
+ * probe_ifaddrs.h: this network namespace's addresses, read from rtnetlink.
  *
  * The C answer to the seed's get_local_ips(): every address of every interface,
  * with the flags that decide whether a bind() to it can work (tentative and
@@ -7,14 +7,18 @@
  * with a raw NETLINK_ROUTE socket (RTM_GETLINK and RTM_GETADDR dumps), never by
  * parsing `ip` output.
  */
-#ifndef PROBE_ADDRS_H
-#define PROBE_ADDRS_H
+#ifndef PROBE_IFADDRS_H
+#define PROBE_IFADDRS_H
 
 #include <net/if.h>
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#ifndef IFF_LOWER_UP
+#define IFF_LOWER_UP 0x10000	/* <linux/if.h>, which clashes with <net/if.h> */
+#endif
 
 struct local_addr {
 	char ifname[IF_NAMESIZE];	/* "" when the link was not in the link dump */
@@ -47,12 +51,26 @@ const char *addr_scope_name(unsigned scope, char *buf, size_t len);
 /* "up", "down", "lowerlayerdown", "dormant", "notpresent", "testing", "unknown". */
 const char *addr_operstate_name(unsigned char operstate);
 
+/* How many IFA_F_* flags have a name: the most addr_flag_names() can give. */
+#define ADDR_FLAGS_MAX 12
+
 /*
- * Writes the IFA_F_* names of @a (a JSON array such as ["tentative","permanent"])
- * into @buf of size @len, cut to fit (still valid JSON when @len >= 3).  With @json
- * false the names are comma-separated without brackets or quotes ("-" for none).
+ * Stores the names of @a's IFA_F_* flags ("tentative", "permanent", ...; IPv6
+ * "temporary" for the bit IPv4 calls "secondary") in @names, in a fixed order, at
+ * most @max of them.  Returns how many; the names are static strings.
  */
-void addr_flags_format(const struct local_addr *a, bool json, char *buf, size_t len);
+size_t addr_flag_names(const struct local_addr *a, const char **names, size_t max);
+
+/* Writes @a's flag names comma-separated into @buf of @len bytes ("-" for none),
+ * cut to fit at a name. */
+void addr_flags_text(const struct local_addr *a, char *buf, size_t len);
+
+struct json_out;
+
+/* Adds the members of @a that `addrs --json` and diagnose's "local_addrs" share to
+ * @j (probe_json.h): family, addr, prefixlen, scope, flags (an array of names) and
+ * link ("up"/"down"). */
+void addr_json_members(struct json_out *j, const struct local_addr *a);
 
 /* True when the interface is administratively up and has a carrier (IFF_UP and
  * IFF_LOWER_UP): the state in which packets from this address can leave. */

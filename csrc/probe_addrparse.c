@@ -1,5 +1,5 @@
-/* probe_addr.c: see probe_addr.h. */
-#include "probe_addr.h"
+/* probe_addrparse.c: see probe_addrparse.h. */
+#include "probe_addrparse.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -23,6 +23,7 @@ int parse_ulong(const char *s, unsigned long min, unsigned long max, unsigned lo
 	return 0;
 }
 
+/* Writes the printf-style message into @err of @errlen bytes; returns -1. */
 __attribute__((format(printf, 3, 4)))
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 {

@@ -1,8 +1,8 @@
 /*
- * probe_diagnose.h: why a bind() here fails, in plain words, and what fixes it.
+ * probe_explain.h: why a bind() here fails, in plain words, and what fixes it.
  *
- * The bind is really tried (that is the truth); rtnetlink (probe_addrs.h) and /proc
- * (sysctls, /proc/net/{tcp,udp}{,6}, /proc/PID/fd, CapEff) then say why.  Each
+ * The bind is really tried (that is the truth); rtnetlink (probe_ifaddrs.h), the
+ * port holders (probe_holders.h) and /proc (sysctls, CapEff) then say why.  Each
  * outcome gets a stable cause keyword that scripts and lab sheets can rely on:
  *
  *   ok                  the bind works
@@ -18,15 +18,16 @@
  *   unknown_scope       ENODEV: the %scope names no interface here
  *   other               any other failure (the errno says what)
  */
-#ifndef PROBE_DIAGNOSE_H
-#define PROBE_DIAGNOSE_H
+#ifndef PROBE_EXPLAIN_H
+#define PROBE_EXPLAIN_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "probe_addr.h"
-#include "probe_addrs.h"
+#include "probe_addrparse.h"
+#include "probe_holders.h"
+#include "probe_ifaddrs.h"
 
 enum diag_cause {
 	CAUSE_OK,
@@ -51,17 +52,6 @@ struct diag_request {
 	unsigned port;		/* 0: any port (the kernel picks one) */
 	bool udp;
 	bool freebind;		/* IP_FREEBIND / IPV6_FREEBIND on the trial socket */
-};
-
-/* A socket that holds the port, from /proc/net/{tcp,udp}{,6} and /proc/PID/fd. */
-struct port_holder {
-	char proto[5];			/* "tcp", "tcp6", "udp", "udp6" */
-	char local[SOCKADDR_TEXT_MAX];	/* "0.0.0.0:6677", "[::]:6677" */
-	char state[16];			/* "LISTEN", "TIME_WAIT", "UNCONN", ... */
-	unsigned long inode;		/* 0 for TIME_WAIT: no socket, no process */
-	unsigned uid;			/* the socket's owner */
-	pid_t pid;			/* 0 when unknown */
-	char comm[32];			/* the process's name, "" when unknown */
 };
 
 struct diagnosis {

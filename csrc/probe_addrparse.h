@@ -1,13 +1,13 @@
 /*
- * probe_addr.h: numeric addresses and ports as the probes take them.
+ * probe_addrparse.h: numeric addresses and ports as the probes take them.
  *
  * Addresses are numeric only (no DNS: a probe must test the address it was given,
  * not what a resolver made of it).  Accepted forms: "10.0.0.1", "::1", "[::1]",
  * "fe80::1%h1-eth0" (scope by interface name or number), "any" / "*" (the wildcard
  * of the requested family).
  */
-#ifndef PROBE_ADDR_H
-#define PROBE_ADDR_H
+#ifndef PROBE_ADDRPARSE_H
+#define PROBE_ADDRPARSE_H
 
 #include <net/if.h>
 #include <netinet/in.h>

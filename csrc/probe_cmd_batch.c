@@ -1,0 +1,185 @@
+/*
+ * probe_cmd_batch.c: `netprobe batch`, every case of a plan (probe_plan.h): the
+ * whole plan is parsed first, then the binds run one after another in plan order,
+ * then the connects concurrently (probe_connect.h).  One record per case, queued
+ * for a writer thread (probe_outq.h), so a slow reader of stdout never holds up
+ * the cases.  Descriptors are back-pressure, not outcomes: when the held sockets
+ * take every one the limit allows, batch says so and exits 1.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "probe_cli.h"
+#include "probe_cmd.h"
+#include "probe_connect.h"
+#include "probe_outq.h"
+#include "probe_plan.h"
+#include "probe_record.h"
+#include "probe_sock.h"
+
+/* A plan_report_fn: says @msg on stderr, after the plan's name @arg. */
+static void plan_problem(void *arg, const char *msg)
+{
+	probe_warn("%s: %s", (const char *)arg, msg);
+}
+
+/* Lets a batch hold as many sockets as the hard limit allows. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+/* Where a batch's records go, and how many sockets it holds. */
+struct batch_out {
+	struct outq q;		/* to stdout, by the writer thread */
+	size_t held;		/* `hold` sockets open now (binds and connects) */
+};
+
+/* Queues the record of @c / @r on @out.  A connect_emit_fn (@arg: the batch_out).
+ * Returns 0, or -1 with errno (EPIPE once stdout is gone, ENOMEM). */
+static int queue_record(const struct probe_case *c, const struct probe_result *r, void *arg)
+{
+	struct batch_out *out = arg;
+	char line[RECORD_MAX];
+	size_t len = record_format(line, sizeof(line), probe_host(), c, r);
+
+	if (c->opts.hold && r->err == 0)
+		out->held++;
+	return outq_put(&out->q, line, len);
+}
+
+/* Says that the held sockets took every descriptor (errno EMFILE or ENFILE). */
+static void say_descriptors_exhausted(const struct batch_out *out)
+{
+	struct rlimit rl;
+	int err = errno;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && err == EMFILE)
+		probe_warn("out of file descriptors: the %zu sockets this plan holds (hold) take "
+			   "all that RLIMIT_NOFILE allows (%llu); raise it (ulimit -n) or hold "
+			   "fewer", out->held, (unsigned long long)rl.rlim_cur);
+	else
+		probe_warn("out of file descriptors (%s) with %zu sockets held (hold) and none "
+			   "in flight to free one", strerror(err), out->held);
+}
+
+/*
+ * Runs the binds of @plan one after another in plan order, keeping `hold` sockets
+ * in @held, and queues their records.  Returns 0, or -1 with errno: the record
+ * queue's error, or EMFILE/ENFILE when no descriptor is left for a bind (the held
+ * ones take them all: a probe failure, not the case's outcome).
+ */
+static int run_binds(const struct plan *plan, int *held, size_t *nheld, struct batch_out *out)
+{
+	for (size_t i = 0; i < plan->n; i++) {
+		const struct probe_case *c = &plan->cases[i];
+		struct probe_result r;
+		int fd;
+
+		if (c->op != OP_BIND)
+			continue;
+		fd = probe_bind(c, &r);
+		if (fd < 0 && result_no_descriptor(&r)) {
+			errno = r.err;
+			return -1;
+		}
+		if (fd >= 0 && c->opts.hold)
+			held[(*nheld)++] = fd;
+		else if (fd >= 0)
+			close(fd);
+		if (queue_record(c, &r, out) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* `netprobe batch`: @argv from the command's name on; returns the exit status
+ * (probe_cmd.h: 0 the probe worked, 1 it could not, 2 bad usage). */
+int cmd_batch(int argc, char **argv)
+{
+	struct cli cli;
+	struct probe_case *connects = NULL;
+	struct plan plan = { 0 };
+	struct batch_out out = { .held = 0 };
+	int *held = NULL;
+	size_t nconn = 0, nheld = 0;
+	const char *name = "stdin";
+	FILE *f = stdin;
+	bool queue = false;
+	int ret = EXIT_PROBE_FAILED;
+
+	if (cli_parse(argc, argv, FOR_BATCH, &cli) < 0)
+		return EXIT_USAGE;
+	if (cli.help)
+		return EXIT_PROBE_OK;
+	if (argc - cli.first_arg > 1) {
+		opt_bad(&cli.opt, "takes at most one PLAN file");
+		return EXIT_USAGE;
+	}
+	if (argc - cli.first_arg == 1 && strcmp(argv[cli.first_arg], "-") != 0) {
+		name = argv[cli.first_arg];
+		f = fopen(name, "re");
+		if (!f) {
+			probe_warn("cannot open plan %s: %s", name, strerror(errno));
+			return EXIT_USAGE;
+		}
+	}
+	if (plan_read(f, &plan, plan_problem, (void *)name) < 0) {
+		/* a bad plan (or a PLAN that cannot be read) is bad usage; memory is not */
+		ret = errno == ENOMEM ? EXIT_PROBE_FAILED : EXIT_USAGE;
+		if (f != stdin)
+			fclose(f);
+		return ret;
+	}
+	if (f != stdin)
+		fclose(f);
+
+	raise_fd_limit();
+	connects = calloc(plan.n + 1, sizeof(*connects));
+	held = calloc(plan.n + 1, sizeof(*held));
+	if (!connects || !held) {
+		probe_warn("out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < plan.n; i++)
+		if (plan.cases[i].op == OP_CONNECT)
+			connects[nconn++] = plan.cases[i];
+	if (fflush(stdout) != 0 || outq_start(&out.q, STDOUT_FILENO) < 0) {
+		probe_warn("starting the record writer: %s", strerror(errno));
+		goto out;
+	}
+	queue = true;
+	/* binds one after another, in plan order; then the connects, concurrently */
+	if (run_binds(&plan, held, &nheld, &out) < 0 ||
+	    connect_run(connects, nconn, cli.parallel, queue_record, &out) < 0) {
+		if (errno == EMFILE || errno == ENFILE)
+			say_descriptors_exhausted(&out);
+		else if (errno == EPIPE || errno == ENOMEM)
+			probe_warn("writing a record: %s", strerror(errno));
+		else
+			probe_warn("connect engine: %s", strerror(errno));
+		goto out;
+	}
+	ret = EXIT_PROBE_OK;
+out:
+	if (queue && outq_finish(&out.q) < 0 && ret == EXIT_PROBE_OK) {
+		probe_warn("writing a record: %s", strerror(errno));
+		ret = EXIT_PROBE_FAILED;
+	}
+	for (size_t i = 0; i < nheld; i++)
+		close(held[i]);
+	free(held);
+	free(connects);
+	free(plan.cases);
+	return ret;
+}
