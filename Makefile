@@ -26,7 +26,7 @@ DEBS_RUN := mininet openvswitch-switch iproute2 iputils-ping bridge-utils nftabl
 DEBS_MAN := scdoc
 DEBS_DEB := build-essential dpkg-dev debhelper dh-python python3 scdoc lintian
 DEBS_TEST := libcmocka-dev python3-pytest valgrind socat netcat-openbsd chromium \
-	python3-pexpect man-db $(DEBS_DEB)
+	python3-pexpect python3-hypothesis man-db $(DEBS_DEB)
 
 .PHONY: all help deps-build deps-run deps-test test unit itest mininet-test clean-net \
 	bench fuzz clean lab check man install uninstall deb
