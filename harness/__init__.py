@@ -100,3 +100,17 @@ def program_path(name):
     """The path of one of bindlab's programs (netprobe) or libraries (a .so)."""
     where = LIBRARIES if name.endswith('.so') else PROGRAMS
     return os.path.normpath(os.path.join(REPO, where, name))
+
+
+_ADVICE = {'clean-net': ('sudo make clean-net', 'sudo bindlab clean-net'),
+           'mininet-test': ('sudo make mininet-test', 'sudo bindlab run'),
+           'deps-run': ('sudo make deps-run',
+                        'sudo apt-get install bindlab (it brings what it needs)'),
+           'lab': ('sudo make lab SCENARIO=name', 'sudo bindlab lab NAME'),
+           'check': ('sudo make check', 'sudo bindlab check')}
+
+
+def advice(what):
+    """The command a message tells the user to type: the clone's make target, or the
+    installed bindlab's command."""
+    return _ADVICE[what][1 if INSTALLED else 0]

@@ -15,7 +15,7 @@ import os
 import sys
 import time
 
-from . import (INSTALLED, REPO, __version__, baseline, derive, lab, machine, merge,
+from . import (INSTALLED, REPO, __version__, advice, baseline, derive, lab, machine, merge,
                mutate, probe, results, state, suite, userprog)
 from .console import log, print_matrices, print_mutations, scenario_line, warn
 from .errors import Interrupted, UsageError
@@ -165,7 +165,7 @@ def run_suite(chosen, session, netprobe, programs, args, mutations=()):
 
 
 def cmd_clean_net(_args):
-    machine.check_root('sudo make clean-net')
+    machine.check_root(advice('clean-net'))
     lock = state.acquire_lock()
     try:
         state.remove_stale_files()

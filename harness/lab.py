@@ -36,7 +36,7 @@ import subprocess
 import sys
 import tempfile
 
-from . import PREFIX, REPO, machine, probe, runner, state
+from . import PREFIX, REPO, advice, machine, probe, runner, state
 from .console import log, print_matrices, warn
 from .errors import Interrupted, UsageError
 from .files import read_json, write_json
@@ -101,7 +101,7 @@ def save_lab(info):
 def read_lab():
     """The open lab's record, or raise LabError when no lab is open."""
     if not os.path.exists(lab_file()):
-        raise LabError('no lab is open: start one with `sudo make lab SCENARIO=name`')
+        raise LabError(f'no lab is open: start one with `{advice("lab")}`')
     try:
         info = read_json(lab_file(), 'lab file')
     except UsageError as exc:
@@ -111,8 +111,8 @@ def read_lab():
         raise LabError(f'{lab_file()}: not a bindlab lab file')
     if not state.pid_matches(info.get('pid', 0), 'harness'):
         raise LabError(f'the lab recorded in {lab_file()} (pid {info.get("pid")}) is not '
-                       'running any more; if its network was left behind: sudo make '
-                       'clean-net')
+                       f'running any more; if its network was left behind: '
+                       f'{advice("clean-net")}')
     return info
 
 
@@ -158,7 +158,7 @@ def cmd_check(args):
     """`check` from outside: re-probe the open lab; exit 0 solved, 1 not."""
     if os.geteuid() != 0:
         raise LabError('must run as root (it enters the lab hosts\' namespaces): '
-                       'sudo make check')
+                       f'{advice("check")}')
     info = read_lab()
     if args.scenario and args.scenario != info['scenario']:
         raise LabError(f'the open lab is {info["scenario"]}, not {args.scenario}')

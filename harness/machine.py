@@ -18,6 +18,7 @@ import os
 import shutil
 import subprocess
 
+from . import advice
 from .errors import EnvError
 
 SWITCH_KINDS = ('auto', 'ovs', 'ovs-user', 'lxbr')
@@ -26,7 +27,7 @@ OVS_CTL = '/usr/share/openvswitch/scripts/ovs-ctl'
 
 def check_environment(switch):
     """Raise EnvError unless root, Mininet, the tools and the firewall allow a run."""
-    check_root('sudo make mininet-test')
+    check_root(advice('mininet-test'))
     check_mininet()
     tools = ['ip', 'ping', 'mnexec', 'sysctl']
     tools += ['brctl'] if switch in ('lxbr', 'auto') else ['ovs-vsctl']
@@ -34,7 +35,7 @@ def check_environment(switch):
     missing = [t for t in tools if not shutil.which(t)]
     if missing:
         raise EnvError(f'missing tools: {", ".join(missing)}; install them with '
-                       '`sudo make deps-run`')
+                       f'`{advice("deps-run")}`')
     if switch in ('lxbr', 'auto'):
         check_bridge_firewall()
 
@@ -51,7 +52,7 @@ def check_mininet():
         import mininet.net  # noqa: F401  (the import is the check)
     except ImportError as exc:
         raise EnvError(f'Mininet is not importable ({exc}); install it with '
-                       '`sudo make deps-run` and run with /usr/bin/python3') from None
+                       f'`{advice("deps-run")}` and run with /usr/bin/python3') from None
 
 
 def check_bridge_firewall():
@@ -131,7 +132,7 @@ def ensure_ovs(log):
         return False
     if not os.path.exists(OVS_CTL):
         raise EnvError(f'Open vSwitch is not running and {OVS_CTL} is missing; '
-                       'install openvswitch-switch (`sudo make deps-run`) or use '
+                       f'install openvswitch-switch (`{advice("deps-run")}`) or use '
                        '--switch lxbr')
     log('starting Open vSwitch (ovs-ctl start)')
     try:

@@ -11,6 +11,7 @@ process name and removes every Mininet-looking interface on the machine.
 import resource
 import time
 
+from . import advice
 from .errors import EnvError
 from .state import link_exists
 
@@ -35,7 +36,7 @@ def check_names_free(topo):
     if taken:
         raise EnvError(f'interfaces {", ".join(taken[:8])} already exist in the root '
                        'namespace and this run did not create them; if an earlier run '
-                       'left them, run: sudo make clean-net')
+                       f'left them, run: {advice("clean-net")}')
 
 
 def node_classes(state, switch):

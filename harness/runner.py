@@ -27,7 +27,7 @@ import signal
 import tempfile
 import time
 
-from . import faults, network, probe, userprog
+from . import advice, faults, network, probe, userprog
 from .derive import NotApplicable, apply_control
 from .errors import EnvError, UsageError
 from .judge import judge
@@ -125,7 +125,7 @@ class LiveNetwork:
             left = clean_state(self.state.data, self.log)
             if left:
                 self.log('could not remove: ' + ', '.join(left) +
-                         ' (run: sudo make clean-net)')
+                         f' (run: {advice("clean-net")})')
             else:
                 self.state.forget_all()
         finally:

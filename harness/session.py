@@ -17,7 +17,7 @@ a bad machine is refused before anything is locked or built.
 import os
 import signal
 
-from . import machine, state
+from . import advice, machine, state
 from .errors import Interrupted, UsageError
 
 
@@ -34,7 +34,7 @@ def refuse_leftovers():
     if left:
         raise UsageError(f'an earlier run ({old.get("run_id", "?")}) left '
                          f'{len(left)} things behind ({", ".join(left[:4])} ...); '
-                         'run: sudo make clean-net')
+                         f'run: {advice("clean-net")}')
     os.unlink(state.state_path())
 
 
