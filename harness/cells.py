@@ -85,6 +85,8 @@ def describe(cell):
     got = cell['actual']
     if wrong_peer(cell):
         got = f'OK answered by {cell.get("peer")}, expected {cell["expected_peer"]}'
+    elif got == NOCALL:           # what the program said on its way out
+        got = f'NOCALL: {cell.get("message")}'
     return f'{name(cell)}: expected {cell["expected"]}, got {got} ({cell.get("reason")})'
 
 

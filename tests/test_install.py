@@ -225,7 +225,7 @@ def inner_pytest(args, cwd, env):
 def test_example_suite_passes():
     res = inner_pytest(['examples/pytest'], REPO, hu.env())
     assert res.returncode == 0, res.stdout + res.stderr
-    assert re.search(r'\b4 passed\b', res.stdout), res.stdout
+    assert re.search(r'\b5 passed\b', res.stdout), res.stdout
 
 
 def test_a_wrong_assertion_fails_with_the_cells_reason(staged, tmp_path):
