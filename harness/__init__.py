@@ -38,8 +38,9 @@ this one, for users' own code and pytest suites, sits on top of them all):
                     reader of a run folder (every field checked).
     files.py        THE atomic writer (no symlink followed), run folders, latest.
     state.py        the run lock and the state file, so clean-net removes exactly
-                    what a run created (and marked); procs.py: a process's identity
-                    (PID + start time + marker) and THE process stopper.
+                    what a run created (and marked); ifaces.py: its interfaces and
+                    bridges, their marks, their removal; procs.py: a process's
+                    identity (PID + start time + marker) and THE process stopper.
     scenario.py     the scenario API: data (Scenario, Case, Expect, Step, Server),
                     the rules, validate().
     errors.py       UsageError and friends: everything that means exit 2.

@@ -13,7 +13,7 @@ import time
 
 from . import advice
 from .errors import EnvError
-from .state import link_exists
+from .ifaces import link_exists
 
 
 # -- building -----------------------------------------------------------------------
