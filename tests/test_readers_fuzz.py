@@ -6,8 +6,9 @@ expectation file with fields dropped or replaced by other JSON types, odd string
 as '../x', control bytes, huge numbers) and arbitrary JSON or text -- each reader gives
 either a result its callers can use or BadInput/UsageError with a message: never
 another exception, and never a write outside the output folder (the whole temporary
-tree is compared before and after).  The state file (harness/state.py) is not covered
-here.
+tree is compared before and after).  The state file (/run/bindlab/state.json,
+harness/state.py) likewise: a usable state or StateError, and `clean-net`'s reading of
+it (leftovers) never raises.
 
 The base documents come from one real run of wrong-host (tests/test_hostile.py's
 real_run), trimmed to a few cells so that each example is quick.  Run under the
@@ -32,7 +33,7 @@ from hypothesis.configuration import set_hypothesis_home_dir
 from test_hostile import REPO, changed_outside, real_run, tree, two_shards  # noqa: F401
 
 sys.path.insert(0, REPO)
-from harness import baseline, cells, merge  # noqa: E402
+from harness import baseline, cells, merge, state  # noqa: E402
 from harness.errors import UsageError  # noqa: E402
 
 # Hypothesis keeps a cache (its Unicode tables) in .hypothesis/ of the current folder:
@@ -262,3 +263,30 @@ def test_merge_gives_a_run_or_bad_input_and_writes_only_into_out(base, small_run
             usable(cells.read_run(run_dir).matrices)
             assert isinstance(summary['passed'], int) and isinstance(summary['failed'], int)
         assert changed_outside(before, tree(root), out) == []
+
+
+STATE = {'version': 2, 'run_id': '20261201-120000-4242', 'pid': 4242,
+         'pids': {'1234': {'pid': 1234, 'start': 5678901, 'marker': 'mininet:h1'}},
+         'netns': [{'host': 'h1', 'pid': 1234, 'start': 5678901, 'ino': 4026532951}],
+         'links': ['s1-eth1'], 'bridges': ['s1'], 'ovs_bridges': []}
+
+
+@FUZZ
+@given(data=st.data())
+def test_state_file_gives_a_state_or_state_error(data):
+    """Item 14: state.read_state on any state.json: a state whose leftovers can be
+    listed (text lines), or StateError (exit 2) with a message; never another
+    exception, and the file is left as it was."""
+    saved = state.RUN_DIR
+    with tempfile.TemporaryDirectory() as root:
+        state.RUN_DIR = root
+        try:
+            write(state.state_path(), document(data, STATE))
+            before = tree(root)
+            got, exc = outcome(state.read_state)
+            if not is_refusal(exc):
+                assert isinstance(got, dict)
+                assert all(isinstance(x, str) for x in state.leftovers(got))
+            assert tree(root) == before
+        finally:
+            state.RUN_DIR = saved
