@@ -59,7 +59,7 @@ import errno
 import ipaddress
 import re
 from dataclasses import dataclass, field
-from typing import Callable, Dict, Optional, Sequence, Tuple
+from typing import Callable, Optional, Tuple
 
 OK = 'OK'
 
@@ -434,11 +434,3 @@ def _endpoint(addr, port):
 def endpoint(addr, port):
     """'10.0.0.1:7001' or '[fd00::1]:7001'."""
     return _endpoint(addr, port)
-
-
-def cases_by_host(cases: Sequence[Case]) -> Dict[str, list]:
-    """{host: [case, ...]} in scenario order."""
-    out = {}
-    for case in cases:
-        out.setdefault(case.host, []).append(case)
-    return out
