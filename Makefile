@@ -15,8 +15,10 @@ B := build
 LIB_SRCS := $(filter-out csrc/main.c,$(wildcard csrc/*.c))
 HDRS := $(wildcard csrc/*.h)
 UNIT_SRCS := $(wildcard csrc/tests/*.c)
-TRACE_SRCS := $(wildcard csrc/trace/*.c)
 TRACE_HDRS := $(wildcard csrc/trace/*.h)
+# What both tracers share (the records, their writer, socket facts), then each one's own.
+TRACE_COMMON := $(wildcard csrc/trace/trace_*.c)
+SYSTRACE_SRCS := $(wildcard csrc/trace/systrace_*.c)
 
 # Debian packages: to build, to run the suite, to test.
 DEBS_BUILD := gcc make libc6-dev
@@ -67,10 +69,11 @@ $(B)/asan/unit: $(UNIT_SRCS) $(LIB_SRCS) $(HDRS)
 # valgrind instead.  -fvisibility=hidden exports only the interposed calls, so the
 # errno table compiled in never shadows a traced program's own symbols.
 TRACE_SHARED := csrc/probe_errno.c csrc/probe_json.c csrc/probe_text.c
-$(B)/libbindtrace.so: $(TRACE_SRCS) $(TRACE_HDRS) $(TRACE_SHARED) $(TRACE_SHARED:.c=.h)
+$(B)/libbindtrace.so: csrc/trace/bindtrace.c $(TRACE_COMMON) $(TRACE_HDRS) $(TRACE_SHARED) \
+		$(TRACE_SHARED:.c=.h)
 	@mkdir -p $(B)
 	$(CC) $(CPPFLAGS) $(WARNINGS) $(CFLAGS) -fPIC -shared -fvisibility=hidden -Icsrc \
-		-o $@ $(TRACE_SRCS) $(TRACE_SHARED) -ldl -lpthread
+		-o $@ csrc/trace/bindtrace.c $(TRACE_COMMON) $(TRACE_SHARED) -ldl -lpthread
 
 # The C program the tracer's tests and benchmark trace.
 $(B)/trace/tracee: csrc/trace/tests/tracee.c
