@@ -33,7 +33,7 @@ DEBS_TEST := libcmocka-dev python3-pytest valgrind socat netcat-openbsd chromium
 .PHONY: all help deps-build deps-run deps-test test unit itest mininet-test clean-net \
 	bench fuzz clean lab check man install uninstall deb
 
-all: $(B)/netprobe $(B)/libbindtrace.so
+all: $(B)/netprobe $(B)/libbindtrace.so $(B)/bindtrace-sys
 
 help:
 	@echo "make                 build $(B)/netprobe"
@@ -75,6 +75,21 @@ $(B)/libbindtrace.so: csrc/trace/bindtrace.c $(TRACE_COMMON) $(TRACE_HDRS) $(TRA
 	$(CC) $(CPPFLAGS) $(WARNINGS) $(CFLAGS) -fPIC -shared -fvisibility=hidden -Icsrc \
 		-o $@ csrc/trace/bindtrace.c $(TRACE_COMMON) $(TRACE_SHARED) -ldl -lpthread
 
+# The syscall tracer (ptrace + seccomp-bpf) for static programs: the same records
+# through the same code as libbindtrace.so.  The ASan/UBSan build is what its tests
+# run (the sanitizers live in the tracer, never in the program it traces).
+SYSTRACE_DEPS := $(SYSTRACE_SRCS) $(TRACE_COMMON) $(TRACE_HDRS) $(TRACE_SHARED) \
+	$(TRACE_SHARED:.c=.h)
+$(B)/bindtrace-sys: $(SYSTRACE_DEPS)
+	@mkdir -p $(B)
+	$(CC) $(CPPFLAGS) $(WARNINGS) $(CFLAGS) -Icsrc -o $@ $(SYSTRACE_SRCS) $(TRACE_COMMON) \
+		$(TRACE_SHARED)
+
+$(B)/asan/bindtrace-sys: $(SYSTRACE_DEPS)
+	@mkdir -p $(B)/asan
+	$(CC) $(CPPFLAGS) $(WARNINGS) -O1 -g $(SANITIZE) -Icsrc -o $@ $(SYSTRACE_SRCS) \
+		$(TRACE_COMMON) $(TRACE_SHARED)
+
 # The C program the tracer's tests and benchmark trace.
 $(B)/trace/tracee: csrc/trace/tests/tracee.c
 	@mkdir -p $(B)/trace
@@ -96,7 +111,7 @@ unit: deps-test
 MININET_LOCK := /tmp/bindlab-mininet.lock
 itest: deps-test
 	@$(MAKE) --no-print-directory $(B)/netprobe $(B)/asan/netprobe \
-		$(B)/libbindtrace.so $(B)/trace/tracee
+		$(B)/libbindtrace.so $(B)/bindtrace-sys $(B)/asan/bindtrace-sys $(B)/trace/tracee
 	NETPROBE=$(CURDIR)/$(B)/asan/netprobe flock $(MININET_LOCK) $(PYTHON) -m pytest -q tests
 
 test: deps-test
@@ -148,7 +163,8 @@ fuzz:
 	$(call fuzz_run,json,4096,)
 
 bench: deps-test
-	@$(MAKE) --no-print-directory $(B)/netprobe $(B)/libbindtrace.so $(B)/trace/tracee
+	@$(MAKE) --no-print-directory $(B)/netprobe $(B)/libbindtrace.so $(B)/bindtrace-sys \
+		$(B)/trace/tracee
 	$(PYTHON) bench/run.py
 
 clean:
@@ -196,6 +212,7 @@ install: all man
 	$(INSTALL) -d $(DESTDIR)$(bindir) $(DESTDIR)$(pkglibdir) $(DESTDIR)$(pythondir)/bindlab \
 		$(DESTDIR)$(mandir)/man1 $(DESTDIR)$(mandir)/man7 $(DESTDIR)$(bashcompletiondir)
 	$(INSTALL) -m 755 $(B)/netprobe $(DESTDIR)$(bindir)/netprobe
+	$(INSTALL) -m 755 $(B)/bindtrace-sys $(DESTDIR)$(bindir)/bindtrace-sys
 	$(INSTALL) -m 644 $(B)/libbindtrace.so $(DESTDIR)$(pkglibdir)/libbindtrace.so
 	@for f in $(DATA_FILES); do \
 		d=$(DESTDIR)$(pkgdatadir)/$$(dirname $$f); mode=644; \
@@ -220,7 +237,7 @@ install: all man
 	$(INSTALL) -m 644 completion/bindlab $(DESTDIR)$(bashcompletiondir)/bindlab
 
 uninstall:
-	rm -f $(DESTDIR)$(bindir)/bindlab $(DESTDIR)$(bindir)/netprobe \
+	rm -f $(DESTDIR)$(bindir)/bindlab $(DESTDIR)$(bindir)/netprobe $(DESTDIR)$(bindir)/bindtrace-sys \
 		$(DESTDIR)$(mandir)/man1/bindlab.1 $(DESTDIR)$(mandir)/man1/netprobe.1 \
 		$(DESTDIR)$(mandir)/man7/libbindtrace.7 $(DESTDIR)$(bashcompletiondir)/bindlab
 	rm -rf $(DESTDIR)$(pkgdatadir) $(DESTDIR)$(pkglibdir) $(DESTDIR)$(pythondir)/bindlab
