@@ -95,6 +95,21 @@ $(B)/trace/tracee: csrc/trace/tests/tracee.c
 	@mkdir -p $(B)/trace
 	$(CC) $(CPPFLAGS) $(WARNINGS) $(CFLAGS) -o $@ $< -lpthread
 
+# The same program linked statically with musl (musl-tools), and a static Go
+# program (golang-go): what libbindtrace.so cannot see and bindtrace-sys must.
+# Go builds offline: its cache under $(B)/, no module downloads.
+$(B)/trace/tracee-musl: csrc/trace/tests/tracee.c
+	@scripts/install-debs musl-tools
+	@mkdir -p $(B)/trace
+	musl-gcc -static $(CPPFLAGS) $(WARNINGS) $(CFLAGS) -o $@ $< -lpthread
+
+$(B)/trace/goprobe: csrc/trace/tests/goprobe/main.go csrc/trace/tests/goprobe/go.mod
+	@scripts/install-debs golang-go
+	@mkdir -p $(B)/trace $(B)/go-cache
+	cd csrc/trace/tests/goprobe && CGO_ENABLED=0 GOPROXY=off GOFLAGS= \
+		GOCACHE=$(CURDIR)/$(B)/go-cache HOME=$(CURDIR)/$(B)/go-cache \
+		go build -o $(CURDIR)/$@ .
+
 deps-build:
 	@scripts/install-debs $(DEBS_BUILD)
 deps-run:
