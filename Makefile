@@ -44,7 +44,7 @@ help:
 	@echo "sudo make check [SCENARIO=name] re-probe the open lab: what changed, is it solved"
 	@echo "sudo make bench      benchmarks, printed as ratios"
 	@echo "make fuzz [FUZZ_SECONDS=N | FUZZ_RUNS=N]   libFuzzer on the parsers and the JSON writer"
-	@echo "make man             the man pages bindlab(1), netprobe(1), libbindtrace(7) in $(B)/man/"
+	@echo "make man             the man pages bindlab(1), netprobe(1), bindtrace-sys(1), libbindtrace(7) in $(B)/man/"
 	@echo "sudo make install [PREFIX=/usr] [DESTDIR=dir]   install bindlab, netprobe, the tracer,"
 	@echo "                     scenarios, labs, examples, man pages, completion, pytest plugin"
 	@echo "sudo make uninstall [PREFIX=...]   remove exactly what make install put there"
@@ -186,7 +186,8 @@ clean:
 	rm -rf $(B)
 
 # -- man pages: one scdoc source each in man/, rendered into $(B)/man/ -----------------
-MAN_PAGES := $(B)/man/bindlab.1 $(B)/man/netprobe.1 $(B)/man/libbindtrace.7
+MAN_PAGES := $(B)/man/bindlab.1 $(B)/man/netprobe.1 $(B)/man/bindtrace-sys.1 \
+	$(B)/man/libbindtrace.7
 
 man:
 	@scripts/install-debs $(DEBS_MAN)
@@ -247,13 +248,15 @@ install: all man
 	$(INSTALL) -m 644 bindlab/*.py $(DESTDIR)$(pythondir)/bindlab/
 	sed -i -e "s|^HOME = '..' |HOME = '$(call relpath,$(pkgdatadir),$(pythondir)/bindlab)' |" \
 		$(DESTDIR)$(pythondir)/bindlab/__init__.py
-	$(INSTALL) -m 644 $(B)/man/bindlab.1 $(B)/man/netprobe.1 $(DESTDIR)$(mandir)/man1/
+	$(INSTALL) -m 644 $(B)/man/bindlab.1 $(B)/man/netprobe.1 $(B)/man/bindtrace-sys.1 \
+		$(DESTDIR)$(mandir)/man1/
 	$(INSTALL) -m 644 $(B)/man/libbindtrace.7 $(DESTDIR)$(mandir)/man7/
 	$(INSTALL) -m 644 completion/bindlab $(DESTDIR)$(bashcompletiondir)/bindlab
 
 uninstall:
 	rm -f $(DESTDIR)$(bindir)/bindlab $(DESTDIR)$(bindir)/netprobe $(DESTDIR)$(bindir)/bindtrace-sys \
 		$(DESTDIR)$(mandir)/man1/bindlab.1 $(DESTDIR)$(mandir)/man1/netprobe.1 \
+		$(DESTDIR)$(mandir)/man1/bindtrace-sys.1 \
 		$(DESTDIR)$(mandir)/man7/libbindtrace.7 $(DESTDIR)$(bashcompletiondir)/bindlab
 	rm -rf $(DESTDIR)$(pkgdatadir) $(DESTDIR)$(pkglibdir) $(DESTDIR)$(pythondir)/bindlab
 
