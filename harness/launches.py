@@ -183,13 +183,12 @@ def wait_outcome(node, launch, proc, trace, errpath, cancel=None):
         if cancel is not None and cancel.is_set():
             return None
         exited = proc.poll() is not None
-        if method == 'syscall':
-            untraced = _untraced(read_trace(trace))
-            if untraced is not None:
-                method = 'observed'
+        recs = read_trace(trace) if method != 'observed' else []
+        if method == 'syscall' and _untraced(recs) is not None:
+            method, untraced = 'observed', _untraced(recs)
         traced = method in ('tracer', 'syscall')
         if traced:
-            got = decide_traced(launch, read_trace(trace), exited)
+            got = decide_traced(launch, recs, exited)
         else:
             got = decide_observed(node, launch, proc, exited, errpath)
         if got is None and exited:

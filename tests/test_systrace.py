@@ -390,10 +390,11 @@ sys.path.insert(0, REPO)
 
 
 def harness(*args, env=None):
+    """`python3 -m harness ARGS` with this tree's netprobe and tracers (@env may name
+    another BINDTRACE_SYS)."""
     env = dict(os.environ if env is None else env,
-               NETPROBE=os.path.join(REPO, "build", "netprobe"),
-               BINDTRACE_LIB=lib_path(), BINDTRACE_SYS=os.path.join(REPO, "build",
-                                                                    "bindtrace-sys"))
+               NETPROBE=os.path.join(REPO, "build", "netprobe"), BINDTRACE_LIB=lib_path())
+    env.setdefault("BINDTRACE_SYS", os.path.join(REPO, "build", "bindtrace-sys"))
     return subprocess.run([PYTHON, "-m", "harness"] + list(args), cwd=REPO, env=env,
                           capture_output=True, text=True, timeout=600)
 
@@ -440,19 +441,20 @@ def test_harness_observes_a_program_whose_tracer_is_refused_ptrace(systrace, mus
     wrapper.write_text("#!/bin/sh\nexec %s -o %s -- %s \"$@\"\n"
                        % (tracer, tmp_path / "outer.jsonl", tracer))
     wrapper.chmod(0o755)
-    env = dict(os.environ)
-    res = subprocess.run([PYTHON, "-m", "harness", "run", "wrong-host", "--out",
-                          str(tmp_path / "out"), "--client",
-                          "%s connect {addr} {port}" % musl], cwd=REPO,
-                         env=dict(env, NETPROBE=os.path.join(REPO, "build", "netprobe"),
-                                  BINDTRACE_LIB=lib_path(), BINDTRACE_SYS=str(wrapper)),
-                         capture_output=True, text=True, timeout=600)
-    with open(os.path.join(os.path.realpath(tmp_path / "out" / "latest"), "wrong-host",
-                           "matrix.json")) as f:
-        cells = json.load(f)["cells"]
+    res, cells = wrong_host_cells(tmp_path, "--client", "%s connect {addr} {port}" % musl,
+                                  env=dict(os.environ, BINDTRACE_SYS=str(wrapper)))
     clients = [c for c in cells if c.get("program")]
     assert clients, res.stdout + res.stderr
     assert {c["method"] for c in clients} == {"observed"}
     for cell in clients:
         assert "ptrace refused (EPERM): the program runs untraced, so only observed" in \
             cell["message"], cell
+
+
+def test_harness_trace_syscall_without_the_tracer_is_refused_before_building(tmp_path):
+    env = dict(os.environ, BINDTRACE_SYS=str(tmp_path / "no-bindtrace-sys"))
+    res = harness("run", "wrong-host", "--out", str(tmp_path), "--trace", "syscall",
+                  "--client", "python3 examples/client.py {addr} {port} {src}", env=env)
+    assert res.returncode == 2, res.stderr
+    assert "no-bindtrace-sys not found: build it with `make build/bindtrace-sys`" in res.stderr
+    assert not os.path.exists(tmp_path / "latest")
