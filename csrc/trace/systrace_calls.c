@@ -41,7 +41,7 @@ static struct trace_caller caller(const struct systrace_thread *t)
 /* A duplicate of descriptor @fd of @t's process, -1 when there is none. */
 static int dup_of(const struct systrace_thread *t, int fd)
 {
-	return systrace_fd_dup(t->proc->pidfd, t->tid, fd);
+	return systrace_fd_dup(t->proc->pidfd, t->proc->tgid, t->tid, fd);
 }
 
 /* Closes the duplicate @qfd (nothing for -1). */

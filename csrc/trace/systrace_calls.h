@@ -15,7 +15,10 @@
  * runs on; for getsockopt(SO_ERROR) the value the kernel wrote.  A call the kernel
  * will restart (ERESTART*: a signal came) is recorded once, when it really ends;
  * one that turned into EINTR for the program is recorded when that thread next
- * makes a traced call.
+ * makes a traced call.  (Known wart: the tracer cannot see whether the program's
+ * handler has SA_RESTART, so a program that answers EINTR by making the very same
+ * call again gets one record, of the second call, where libbindtrace.so writes
+ * two.)
  */
 #ifndef SYSTRACE_CALLS_H
 #define SYSTRACE_CALLS_H

@@ -30,27 +30,36 @@ static int getfd(int pidfd, int fd)
 	return dup;
 }
 
-int systrace_fd_dup(int pidfd, pid_t tid, int fd)
+/* A duplicate of @fd through a pidfd of @pid opened for it (@flags: 0 or
+ * PIDFD_THREAD) and closed again.  -1 with errno set. */
+static int getfd_once(pid_t pid, unsigned flags, int fd)
 {
-	int dup, tfd, saved;
+	int pidfd = (int)syscall(SYS_pidfd_open, pid, flags), dup, saved;
 
-	if (!usable || pidfd < 0) {
-		errno = usable ? EBADF : ENOSYS;
+	if (pidfd < 0)
+		return -1;
+	dup = getfd(pidfd, fd);
+	saved = errno;
+	close(pidfd);
+	errno = saved;
+	return dup;
+}
+
+int systrace_fd_dup(int pidfd, pid_t tgid, pid_t tid, int fd)
+{
+	int dup;
+
+	if (!usable) {
+		errno = ENOSYS;
 		return -1;
 	}
-	dup = getfd(pidfd, fd);
-	if (dup >= 0 || errno != EBADF)
+	dup = pidfd >= 0 ? getfd(pidfd, fd) : getfd_once(tgid, 0, fd);
+	if (dup >= 0 || errno != EBADF || tid == tgid)
 		return dup;
 	/* the main thread may be gone, and its descriptor table with it */
-	tfd = (int)syscall(SYS_pidfd_open, tid, PIDFD_THREAD);
-	if (tfd < 0) {
+	dup = getfd_once(tid, PIDFD_THREAD, fd);
+	if (dup < 0 && errno != ENOSYS)
 		errno = EBADF;
-		return -1;
-	}
-	dup = getfd(tfd, fd);
-	saved = errno;
-	close(tfd);
-	errno = saved;
 	return dup;
 }
 

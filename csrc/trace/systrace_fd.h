@@ -20,14 +20,15 @@
 int systrace_pidfd_open(pid_t tgid);
 
 /*
- * A duplicate of descriptor @fd of the tracee (thread @tid of the process whose
- * pidfd is @pidfd).  When the process's main thread has ended (its descriptor table
- * left with it) the thread's own pidfd (PIDFD_THREAD, Linux >= 6.9) is tried.
+ * A duplicate of descriptor @fd of the tracee: thread @tid of process @tgid, whose
+ * pidfd is @pidfd (-1: none is kept, e.g. the tracer ran out of descriptors; one is
+ * opened for this call).  When the process's main thread has ended (its descriptor
+ * table left with it) the thread's own pidfd (PIDFD_THREAD, Linux >= 6.9) is tried.
  * Returns the new descriptor (O_CLOEXEC), or -1 with errno set: EBADF when the
  * tracee has no such descriptor; ENOSYS when the kernel cannot, which also turns
  * systrace_fd_usable() false for good.
  */
-int systrace_fd_dup(int pidfd, pid_t tid, int fd);
+int systrace_fd_dup(int pidfd, pid_t tgid, pid_t tid, int fd);
 
 /* False once the kernel said it cannot (or systrace_fd_disable() was called). */
 bool systrace_fd_usable(void);
