@@ -421,6 +421,22 @@ def test_harness_judges_a_static_client_and_server_by_their_syscalls(systrace, m
     assert by[("connect", "h2", "tcp 10.0.0.3:7001 src=10.0.0.1")]["actual"] == \
         "EADDRNOTAVAIL"
     assert by[("connect", "h3", "tcp [fd00::1]:7001")]["actual"] == "OK"
+    servers = [c for c in tcp if c["kind"] == "bind" and c["actual"] == "OK"]
+    assert servers and all(c["stopped"] for c in servers)
+    assert _running_with(musl) == [], "a stopped launch left its program running"
+
+
+def _running_with(path):
+    """The pids whose command line names @path."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open("/proc/%s/cmdline" % pid, "rb") as f:
+                if os.fsencode(path) in f.read().split(b"\0"):
+                    found.append(int(pid))
+        except OSError:
+            pass
+    return found
 
 
 def test_harness_trace_syscall_takes_dynamic_programs_too(systrace, tmp_path):

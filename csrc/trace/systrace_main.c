@@ -172,15 +172,17 @@ static int run_untraced(const struct options *o, const char *host, const char *c
 	return err == ENOENT ? 127 : 126;
 }
 
-/* Ends the tracer as the program ended (@status from waitpid()).  Never returns. */
-static void exit_as(int status)
+/* The exit status that says how the program ended (@status from waitpid()).  For a
+ * program killed by a signal the tracer first kills itself by the same signal, so
+ * that its parent sees the same wait status; 128 + the signal if it survives. */
+static int status_of(int status)
 {
 	int sig;
 	struct rlimit none = { 0, 0 };
 	sigset_t set;
 
 	if (WIFEXITED(status))
-		exit(WEXITSTATUS(status));
+		return WEXITSTATUS(status);
 	sig = WTERMSIG(status);
 	setrlimit(RLIMIT_CORE, &none);	/* the program's core, if any, is its own */
 	signal(sig, SIG_DFL);
@@ -188,7 +190,7 @@ static void exit_as(int status)
 	sigaddset(&set, sig);
 	sigprocmask(SIG_UNBLOCK, &set, NULL);
 	raise(sig);
-	exit(128 + sig);		/* a signal that does not kill */
+	return 128 + sig;
 }
 
 int main(int argc, char **argv)
@@ -222,7 +224,7 @@ int main(int argc, char **argv)
 	}
 	if (end.execd) {
 		systrace_spawn_done(&child);
-		exit_as(end.status);
+		return status_of(end.status);
 	}
 	switch (systrace_spawn_error(&child, &err)) {
 	case SYSTRACE_CHILD_FILTER:
@@ -233,5 +235,5 @@ int main(int argc, char **argv)
 	case SYSTRACE_CHILD_OK:
 		break;
 	}
-	exit_as(end.status);
+	return status_of(end.status);
 }
