@@ -15,8 +15,10 @@ B := build
 LIB_SRCS := $(filter-out csrc/main.c,$(wildcard csrc/*.c))
 HDRS := $(wildcard csrc/*.h)
 UNIT_SRCS := $(wildcard csrc/tests/*.c)
-TRACE_SRCS := $(wildcard csrc/trace/*.c)
 TRACE_HDRS := $(wildcard csrc/trace/*.h)
+# What both tracers share (the records, their writer, socket facts), then each one's own.
+TRACE_COMMON := $(wildcard csrc/trace/trace_*.c)
+SYSTRACE_SRCS := $(wildcard csrc/trace/systrace_*.c)
 
 # Debian packages: to build, to run the suite, to test.
 DEBS_BUILD := gcc make libc6-dev
@@ -31,7 +33,7 @@ DEBS_TEST := libcmocka-dev python3-pytest valgrind socat netcat-openbsd chromium
 .PHONY: all help deps-build deps-run deps-test test unit itest mininet-test clean-net \
 	bench fuzz clean lab check man install uninstall deb
 
-all: $(B)/netprobe $(B)/libbindtrace.so
+all: $(B)/netprobe $(B)/libbindtrace.so $(B)/bindtrace-sys
 
 help:
 	@echo "make                 build $(B)/netprobe"
@@ -42,7 +44,7 @@ help:
 	@echo "sudo make check [SCENARIO=name] re-probe the open lab: what changed, is it solved"
 	@echo "sudo make bench      benchmarks, printed as ratios"
 	@echo "make fuzz [FUZZ_SECONDS=N | FUZZ_RUNS=N]   libFuzzer on the parsers and the JSON writer"
-	@echo "make man             the man pages bindlab(1), netprobe(1), libbindtrace(7) in $(B)/man/"
+	@echo "make man             the man pages bindlab(1), netprobe(1), bindtrace-sys(1), libbindtrace(7) in $(B)/man/"
 	@echo "sudo make install [PREFIX=/usr] [DESTDIR=dir]   install bindlab, netprobe, the tracer,"
 	@echo "                     scenarios, labs, examples, man pages, completion, pytest plugin"
 	@echo "sudo make uninstall [PREFIX=...]   remove exactly what make install put there"
@@ -67,15 +69,46 @@ $(B)/asan/unit: $(UNIT_SRCS) $(LIB_SRCS) $(HDRS)
 # valgrind instead.  -fvisibility=hidden exports only the interposed calls, so the
 # errno table compiled in never shadows a traced program's own symbols.
 TRACE_SHARED := csrc/probe_errno.c csrc/probe_json.c csrc/probe_text.c
-$(B)/libbindtrace.so: $(TRACE_SRCS) $(TRACE_HDRS) $(TRACE_SHARED) $(TRACE_SHARED:.c=.h)
+$(B)/libbindtrace.so: csrc/trace/bindtrace.c $(TRACE_COMMON) $(TRACE_HDRS) $(TRACE_SHARED) \
+		$(TRACE_SHARED:.c=.h)
 	@mkdir -p $(B)
 	$(CC) $(CPPFLAGS) $(WARNINGS) $(CFLAGS) -fPIC -shared -fvisibility=hidden -Icsrc \
-		-o $@ $(TRACE_SRCS) $(TRACE_SHARED) -ldl -lpthread
+		-o $@ csrc/trace/bindtrace.c $(TRACE_COMMON) $(TRACE_SHARED) -ldl -lpthread
+
+# The syscall tracer (ptrace + seccomp-bpf) for static programs: the same records
+# through the same code as libbindtrace.so.  The ASan/UBSan build is what its tests
+# run (the sanitizers live in the tracer, never in the program it traces).
+SYSTRACE_DEPS := $(SYSTRACE_SRCS) $(TRACE_COMMON) $(TRACE_HDRS) $(TRACE_SHARED) \
+	$(TRACE_SHARED:.c=.h)
+$(B)/bindtrace-sys: $(SYSTRACE_DEPS)
+	@mkdir -p $(B)
+	$(CC) $(CPPFLAGS) $(WARNINGS) $(CFLAGS) -Icsrc -o $@ $(SYSTRACE_SRCS) $(TRACE_COMMON) \
+		$(TRACE_SHARED)
+
+$(B)/asan/bindtrace-sys: $(SYSTRACE_DEPS)
+	@mkdir -p $(B)/asan
+	$(CC) $(CPPFLAGS) $(WARNINGS) -O1 -g $(SANITIZE) -Icsrc -o $@ $(SYSTRACE_SRCS) \
+		$(TRACE_COMMON) $(TRACE_SHARED)
 
 # The C program the tracer's tests and benchmark trace.
 $(B)/trace/tracee: csrc/trace/tests/tracee.c
 	@mkdir -p $(B)/trace
 	$(CC) $(CPPFLAGS) $(WARNINGS) $(CFLAGS) -o $@ $< -lpthread
+
+# The same program linked statically with musl (musl-tools), and a static Go
+# program (golang-go): what libbindtrace.so cannot see and bindtrace-sys must.
+# Go builds offline: its cache under $(B)/, no module downloads.
+$(B)/trace/tracee-musl: csrc/trace/tests/tracee.c
+	@scripts/install-debs musl-tools
+	@mkdir -p $(B)/trace
+	musl-gcc -static $(CPPFLAGS) $(WARNINGS) $(CFLAGS) -o $@ $< -lpthread
+
+$(B)/trace/goprobe: csrc/trace/tests/goprobe/main.go csrc/trace/tests/goprobe/go.mod
+	@scripts/install-debs golang-go
+	@mkdir -p $(B)/trace $(B)/go-cache
+	cd csrc/trace/tests/goprobe && CGO_ENABLED=0 GOPROXY=off GOFLAGS= \
+		GOCACHE=$(CURDIR)/$(B)/go-cache HOME=$(CURDIR)/$(B)/go-cache \
+		go build -o $(CURDIR)/$@ .
 
 deps-build:
 	@scripts/install-debs $(DEBS_BUILD)
@@ -93,7 +126,7 @@ unit: deps-test
 MININET_LOCK := /tmp/bindlab-mininet.lock
 itest: deps-test
 	@$(MAKE) --no-print-directory $(B)/netprobe $(B)/asan/netprobe \
-		$(B)/libbindtrace.so $(B)/trace/tracee
+		$(B)/libbindtrace.so $(B)/bindtrace-sys $(B)/asan/bindtrace-sys $(B)/trace/tracee
 	NETPROBE=$(CURDIR)/$(B)/asan/netprobe flock $(MININET_LOCK) $(PYTHON) -m pytest -q tests
 
 test: deps-test
@@ -145,14 +178,16 @@ fuzz:
 	$(call fuzz_run,json,4096,)
 
 bench: deps-test
-	@$(MAKE) --no-print-directory $(B)/netprobe $(B)/libbindtrace.so $(B)/trace/tracee
+	@$(MAKE) --no-print-directory $(B)/netprobe $(B)/libbindtrace.so $(B)/bindtrace-sys \
+		$(B)/trace/tracee
 	$(PYTHON) bench/run.py
 
 clean:
 	rm -rf $(B)
 
 # -- man pages: one scdoc source each in man/, rendered into $(B)/man/ -----------------
-MAN_PAGES := $(B)/man/bindlab.1 $(B)/man/netprobe.1 $(B)/man/libbindtrace.7
+MAN_PAGES := $(B)/man/bindlab.1 $(B)/man/netprobe.1 $(B)/man/bindtrace-sys.1 \
+	$(B)/man/libbindtrace.7
 
 man:
 	@scripts/install-debs $(DEBS_MAN)
@@ -193,6 +228,7 @@ install: all man
 	$(INSTALL) -d $(DESTDIR)$(bindir) $(DESTDIR)$(pkglibdir) $(DESTDIR)$(pythondir)/bindlab \
 		$(DESTDIR)$(mandir)/man1 $(DESTDIR)$(mandir)/man7 $(DESTDIR)$(bashcompletiondir)
 	$(INSTALL) -m 755 $(B)/netprobe $(DESTDIR)$(bindir)/netprobe
+	$(INSTALL) -m 755 $(B)/bindtrace-sys $(DESTDIR)$(bindir)/bindtrace-sys
 	$(INSTALL) -m 644 $(B)/libbindtrace.so $(DESTDIR)$(pkglibdir)/libbindtrace.so
 	@for f in $(DATA_FILES); do \
 		d=$(DESTDIR)$(pkgdatadir)/$$(dirname $$f); mode=644; \
@@ -212,13 +248,15 @@ install: all man
 	$(INSTALL) -m 644 bindlab/*.py $(DESTDIR)$(pythondir)/bindlab/
 	sed -i -e "s|^HOME = '..' |HOME = '$(call relpath,$(pkgdatadir),$(pythondir)/bindlab)' |" \
 		$(DESTDIR)$(pythondir)/bindlab/__init__.py
-	$(INSTALL) -m 644 $(B)/man/bindlab.1 $(B)/man/netprobe.1 $(DESTDIR)$(mandir)/man1/
+	$(INSTALL) -m 644 $(B)/man/bindlab.1 $(B)/man/netprobe.1 $(B)/man/bindtrace-sys.1 \
+		$(DESTDIR)$(mandir)/man1/
 	$(INSTALL) -m 644 $(B)/man/libbindtrace.7 $(DESTDIR)$(mandir)/man7/
 	$(INSTALL) -m 644 completion/bindlab $(DESTDIR)$(bashcompletiondir)/bindlab
 
 uninstall:
-	rm -f $(DESTDIR)$(bindir)/bindlab $(DESTDIR)$(bindir)/netprobe \
+	rm -f $(DESTDIR)$(bindir)/bindlab $(DESTDIR)$(bindir)/netprobe $(DESTDIR)$(bindir)/bindtrace-sys \
 		$(DESTDIR)$(mandir)/man1/bindlab.1 $(DESTDIR)$(mandir)/man1/netprobe.1 \
+		$(DESTDIR)$(mandir)/man1/bindtrace-sys.1 \
 		$(DESTDIR)$(mandir)/man7/libbindtrace.7 $(DESTDIR)$(bashcompletiondir)/bindlab
 	rm -rf $(DESTDIR)$(pkgdatadir) $(DESTDIR)$(pkglibdir) $(DESTDIR)$(pythondir)/bindlab
 

@@ -1,4 +1,4 @@
-"""bench_tracer: what libbindtrace.so costs per bind() and per connect() call.
+"""bench_tracer: what the tracers cost per bind() and per connect() call.
 
 The C test program (build/trace/tracee) makes N binds of 127.0.0.1:0 and N
 loopback connects to a listener of its own, timing only the bind() or connect()
@@ -10,15 +10,20 @@ so that the figures share the machine's state:
 - traced, the default (descriptor kept, socket options read for bind records);
 - traced with BINDTRACE_OPTIONS=0 (bind records without "options": 4-5 fewer
   getsockopt calls per bind);
-- traced with BINDTRACE_REOPEN=1 (open/write/close per record).
+- traced with BINDTRACE_REOPEN=1 (open/write/close per record);
+- under bindtrace-sys, the ptrace tracer: each traced call is two ptrace stops (the
+  seccomp stop at entry, the exit stop) and the tracer's own system calls
+  (pidfd_getfd, the socket's facts, the write), all while the program waits.
 
 Each traced call costs a few system calls (getsockopt, getsockname, fstat,
 write), so the ratio depends mostly on what a system call costs on the machine: on
-a VM it is about a microsecond.  Only loopback is used; no root is needed.  The
-trace file lives in a temporary directory removed at the end.
+a VM it is about a microsecond; bindtrace-sys adds two context switches to the
+tracer and back.  Only loopback is used; no root is needed.  The trace file lives
+in a temporary directory removed at the end.
 
-Environment: BINDTRACE_LIB (default build/libbindtrace.so), TRACEE (default
-build/trace/tracee), BENCH_BINDS, BENCH_CONNECTS, BENCH_ROUNDS.
+Environment: BINDTRACE_LIB (default build/libbindtrace.so), BINDTRACE_SYS (default
+build/bindtrace-sys), TRACEE (default build/trace/tracee), BENCH_BINDS,
+BENCH_CONNECTS, BENCH_ROUNDS.
 """
 
 import json
@@ -34,11 +39,13 @@ BINDS = int(os.environ.get("BENCH_BINDS", "20000"))
 CONNECTS = int(os.environ.get("BENCH_CONNECTS", "5000"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
 
+# (name, tracer, environment additions): tracer None, "preload" or "syscall".
 MODES = [
-    ("untraced", None),
-    ("traced", {}),
-    ("traced, BINDTRACE_OPTIONS=0", {"BINDTRACE_OPTIONS": "0"}),
-    ("traced, BINDTRACE_REOPEN=1", {"BINDTRACE_REOPEN": "1"}),
+    ("untraced", None, {}),
+    ("traced", "preload", {}),
+    ("traced, BINDTRACE_OPTIONS=0", "preload", {"BINDTRACE_OPTIONS": "0"}),
+    ("traced, BINDTRACE_REOPEN=1", "preload", {"BINDTRACE_REOPEN": "1"}),
+    ("bindtrace-sys (ptrace)", "syscall", {}),
 ]
 
 
@@ -47,22 +54,25 @@ def path_of(var, *default):
     path = os.environ.get(var) or os.path.join(REPO, *default)
     if not os.path.exists(path):
         sys.exit("bench_tracer: %s is missing: run `make build/libbindtrace.so "
-                 "build/trace/tracee` (or set %s)" % (path, var))
+                 "build/bindtrace-sys build/trace/tracee` (or set %s)" % (path, var))
     return path
 
 
-def measure(tracee, lib, trace_file, command, count, extra):
+def measure(paths, trace_file, command, count, tracer, extra):
     """One tracee run of @command (bench-bind / bench-connect) with @count calls,
-    traced when @extra is a dict of environment additions.  Returns ns per call."""
+    under @tracer (None, "preload", "syscall") with the environment additions
+    @extra.  @paths: {"tracee", "lib", "sys"}.  Returns ns per call."""
     env = {k: v for k, v in os.environ.items()
            if k not in ("LD_PRELOAD", "BINDTRACE_FILE", "BINDTRACE_OPTIONS",
                         "BINDTRACE_REOPEN")}
-    if extra is not None:
-        env.update(extra)
-        env["LD_PRELOAD"] = lib
+    env.update(extra)
+    argv = [paths["tracee"], command, str(count)]
+    if tracer == "preload":
+        env["LD_PRELOAD"] = paths["lib"]
         env["BINDTRACE_FILE"] = trace_file
-    proc = subprocess.run([tracee, command, str(count)], env=env, capture_output=True,
-                          text=True, timeout=600)
+    elif tracer == "syscall":
+        argv = [paths["sys"], "-o", trace_file, "--"] + argv
+    proc = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=600)
     if proc.returncode != 0:
         sys.exit("bench_tracer: %s %s failed: %s" % (command, count, proc.stderr.strip()))
     if os.path.exists(trace_file):
@@ -70,27 +80,27 @@ def measure(tracee, lib, trace_file, command, count, extra):
     return json.loads(proc.stdout)["ns_per_call"]
 
 
-def run_all(tracee, lib, trace_file):
+def run_all(paths, trace_file):
     """Every mode for binds and connects, ROUNDS times, interleaved.  Returns
     {(op, mode): [ns per call, ...]}."""
     samples = {}
     for _ in range(ROUNDS):
         for op, command, count in (("bind", "bench-bind", BINDS),
                                    ("connect", "bench-connect", CONNECTS)):
-            for mode, extra in MODES:
-                ns = measure(tracee, lib, trace_file, command, count, extra)
+            for mode, tracer, extra in MODES:
+                ns = measure(paths, trace_file, command, count, tracer, extra)
                 samples.setdefault((op, mode), []).append(ns)
     return samples
 
 
 def report(samples):
     """Prints one table per call: median ns per call, ratio and added time."""
-    print("bench_tracer: libbindtrace.so, ns per call (median of %d rounds; %d binds, "
-          "%d loopback connects per run)" % (ROUNDS, BINDS, CONNECTS))
+    print("bench_tracer: libbindtrace.so and bindtrace-sys, ns per call (median of %d "
+          "rounds; %d binds, %d loopback connects per run)" % (ROUNDS, BINDS, CONNECTS))
     for op in ("bind", "connect"):
         base = statistics.median(samples[(op, "untraced")])
         print("  %s()" % op)
-        for mode, _ in MODES:
+        for mode, _tracer, _extra in MODES:
             ns = statistics.median(samples[(op, mode)])
             if mode == "untraced":
                 print("    %-30s %9.0f ns" % (mode, ns))
@@ -100,10 +110,11 @@ def report(samples):
 
 
 def main():
-    lib = path_of("BINDTRACE_LIB", "build", "libbindtrace.so")
-    tracee = path_of("TRACEE", "build", "trace", "tracee")
+    paths = {"lib": path_of("BINDTRACE_LIB", "build", "libbindtrace.so"),
+             "sys": path_of("BINDTRACE_SYS", "build", "bindtrace-sys"),
+             "tracee": path_of("TRACEE", "build", "trace", "tracee")}
     with tempfile.TemporaryDirectory(prefix="bench_tracer.") as tmp:
-        samples = run_all(tracee, lib, os.path.join(tmp, "trace.jsonl"))
+        samples = run_all(paths, os.path.join(tmp, "trace.jsonl"))
     report(samples)
     print("  kernel %s; command: %s %s" % (os.uname().release, sys.executable,
                                           " ".join(sys.argv)))

@@ -74,12 +74,12 @@ Where things are (this module is the one place that knows):
     REPO          the folder above this package, holding topologies/, labs/,
                   expectations/, examples/: the clone, or $(datadir)/bindlab once
                   installed (`make install` copies them with the same layout).
-    program_path  netprobe, libbindtrace.so: build/ of the clone, or where `make
-                  install` put them ($(bindir), $(libdir)/bindlab).  `make install`
+    program_path  netprobe, bindtrace-sys, libbindtrace.so: build/ of the clone, or
+                  where `make install` put them ($(bindir), $(libdir)/bindlab).  `make install`
                   rewrites the three lines marked below in the installed copy of this
                   file, with paths relative to REPO, so a DESTDIR tree runs where it
-                  lies.  $NETPROBE and $BINDTRACE_LIB still override (probe.py,
-                  launches.py).
+                  lies.  $NETPROBE, $BINDTRACE_LIB and $BINDTRACE_SYS still override
+                  (probe.py, launches.py).
     INSTALLED     True in an installed copy: results then go to ./results of the
                   current folder instead of the clone's results/ (cli.py).
 __version__ is bindlab's one version string (`bindlab --version`; `make deb` checks

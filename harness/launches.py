@@ -7,8 +7,17 @@ How a launch's outcome is known, in this order; the cell's `method` says which:
   its first failed bind/listen or its first successful listen (UDP: bind), a client
   by its first failed bind (a foreign source) or its first connect, followed through
   EINPROGRESS to how it ended (a connect the program gave up on is ETIMEDOUT).
-- `observed`: for a statically linked program (its ELF has no PT_INTERP, so no
-  dynamic loader reads LD_PRELOAD; Go binaries): a server is OK once `ss` inside
+- `syscall`: for a statically linked program (its ELF has no PT_INTERP, so no
+  dynamic loader reads LD_PRELOAD; Go binaries, musl -static), or any program with
+  `--trace syscall`: it runs under bindtrace-sys ($BINDTRACE_SYS, else
+  build/bindtrace-sys), the ptrace tracer, which writes the same records
+  (csrc/trace/trace_record.h) and is decided the same way.  The launch's pid is the
+  tracer's; the program is its child in its process group, so stopping the group
+  stops both.  Where the kernel refuses ptrace the tracer runs the program untraced
+  under its own pid and says so in the trace's first record (op "untraced"): the
+  launch is then `observed`, its message saying why.
+- `observed`: for a statically linked program when bindtrace-sys is not built, with
+  `--trace preload`, or as just said: a server is OK once `ss` inside
   the host shows its listening socket; otherwise, and for clients, the exit status
   decides, and a failure's errno is read from the program's stderr (the strerror
   text, e.g. "bind: cannot assign requested address" -> EADDRNOTAVAIL).
@@ -51,6 +60,19 @@ def tracer_path():
                            program_path('libbindtrace.so'))
 
 
+def systrace_path():
+    """The syscall tracer: $BINDTRACE_SYS, else build/bindtrace-sys of the clone, or the
+    installed one (harness/__init__.py: program_path)."""
+    return os.path.abspath(os.environ.get('BINDTRACE_SYS') or
+                           program_path('bindtrace-sys'))
+
+
+def systrace_built():
+    """True when bindtrace-sys is there to run."""
+    path = systrace_path()
+    return os.path.isfile(path) and os.access(path, os.X_OK)
+
+
 def resolve(command):
     """The file a command name runs (PATH lookup as exec does); ProgramError if none."""
     path = command if '/' in command else shutil.which(command)
@@ -90,9 +112,21 @@ def elf_interp(path, depth=0):
     return False
 
 
+TRACE_CHOICES = ('auto', 'preload', 'syscall')
+
+
 def method_of(program):
-    """'tracer' or 'observed' for program; ProgramError if it cannot run at all."""
+    """'tracer', 'syscall' or 'observed' for program, by its `trace` choice (auto:
+    preload for a dynamic program, syscall for a static one; preload: never ptrace;
+    syscall: every program); ProgramError if it cannot run at all."""
     dynamic = elf_interp(resolve(program.argv()[0]))
+    trace = getattr(program, 'trace', 'auto')
+    if trace == 'syscall' or (trace == 'auto' and not dynamic):
+        if systrace_built():
+            return 'syscall'
+        if trace == 'syscall':
+            raise ProgramError(f'syscall tracer {systrace_path()} not found: build it with '
+                               '`make build/bindtrace-sys` (or set BINDTRACE_SYS)')
     if not dynamic:
         return 'observed'
     if not os.path.isfile(tracer_path()):
@@ -109,11 +143,14 @@ def run_launch(node, launch, workdir, state, cancel=None):
     stem = os.path.join(workdir, f'prog-{launch.cell_id}-{launch.host}')
     trace = stem + '.trace.jsonl'
     env = dict(os.environ, NETPROBE_HOST=launch.host, BINDTRACE_HOST=launch.host)
+    argv = launch.argv
     if launch.method == 'tracer':
         preload = ' '.join(filter(None, [tracer_path(), os.environ.get('LD_PRELOAD')]))
         env.update(LD_PRELOAD=preload, BINDTRACE_FILE=trace)
+    elif launch.method == 'syscall':
+        argv = [systrace_path(), '-o', trace, '--host', launch.host, '--'] + list(argv)
     with open(stem + '.out', 'wb') as out, open(stem + '.err', 'wb') as err:
-        proc = node.popen(launch.argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+        proc = node.popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
                           env=env)
     with _state_lock:      # State is not thread-safe; hosts run in parallel
         state.add_pid(proc.pid, os.path.basename(launch.argv[0]))
@@ -141,26 +178,47 @@ def wait_outcome(node, launch, proc, trace, errpath, cancel=None):
     cancel: a threading.Event; once set, give up at once (None).
     """
     deadline = time.monotonic() + launch.program.timeout_s
+    method, untraced = launch.method, None
     while True:
         if cancel is not None and cancel.is_set():
             return None
         exited = proc.poll() is not None
-        if launch.method == 'tracer':
-            got = decide_traced(launch, read_trace(trace), exited)
+        recs = read_trace(trace) if method != 'observed' else []
+        if method == 'syscall' and _untraced(recs) is not None:
+            method, untraced = 'observed', _untraced(recs)
+        traced = method in ('tracer', 'syscall')
+        if traced:
+            got = decide_traced(launch, recs, exited)
         else:
             got = decide_observed(node, launch, proc, exited, errpath)
-        if got is not None:
-            return got
-        if exited:
+        if got is None and exited:
             wanted = 'listening socket' if launch.program.role == 'server' else 'connect'
-            return {'actual': NOCALL, 'message': f'exited with status {proc.returncode} '
-                    f'without a {wanted}: {_first_line(errpath)}'}
-        if time.monotonic() > deadline:
-            if launch.method == 'tracer':     # a connect still waiting: the harness's
-                return decide_traced(launch, read_trace(trace), False,    # timeout
-                                     waited_s=launch.program.timeout_s)
-            return None
+            got = {'actual': NOCALL, 'message': f'exited with status {proc.returncode} '
+                   f'without a {wanted}: {_first_line(errpath)}'}
+        if got is None and time.monotonic() > deadline and traced:
+            got = decide_traced(launch, read_trace(trace), False,   # a connect still
+                                waited_s=launch.program.timeout_s)  # waiting
+        if got is not None or time.monotonic() > deadline:
+            return _fell_back(got, method, untraced)
         time.sleep(POLL_S)
+
+
+def _untraced(recs):
+    """The reason bindtrace-sys gave for running the program untraced (the trace's
+    first record says op "untraced"), or None when it traces it."""
+    if recs and recs[0].get('op') == 'untraced':
+        return str(recs[0].get('reason') or recs[0].get('message'))
+    return None
+
+
+def _fell_back(got, method, untraced):
+    """got with the method it was decided by, and, when the syscall tracer could not
+    trace the program, why the cell is only observed."""
+    if got is None or untraced is None:
+        return got
+    got = dict(got, method=method)
+    got['message'] = f'{untraced}, so only observed: {got.get("message")}'
+    return got
 
 
 def read_trace(path):

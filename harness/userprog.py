@@ -30,7 +30,8 @@ still listen (they are what a client talks to).
 A case whose precondition a launch cannot have (a socket held earlier in netprobe's
 batch: harness/preconditions.py) is left to netprobe, and its cell's ``note`` says
 why.  How a launch's outcome is known
-(``tracer``, ``observed``), and how a hung program is stopped: harness/launches.py.
+(``tracer``, ``syscall``, ``observed``; ``--trace auto|preload|syscall`` chooses), and
+how a hung program is stopped: harness/launches.py.
 Each launch keeps its stdout, stderr and trace (up to 64 KiB each) in the run folder:
 ``<run>/<scenario>/programs/<cell id>-<host>.out|.err|.trace.jsonl``; the cell's
 ``log`` field names them, ``program`` holds the command line that ran, ``exit`` its
@@ -42,11 +43,11 @@ import math
 import shlex
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Optional
 
 from .judge import Observation
-from .launches import ProgramError, method_of, run_launch
+from .launches import TRACE_CHOICES, ProgramError, method_of, run_launch
 from .preconditions import case_needs, left_note, unmet
 from .scenario import OK, RULES, Case, Expect, Scenario
 
@@ -61,11 +62,13 @@ PROVIDES = ('listener',)
 
 @dataclass(frozen=True)
 class Program:
-    """A user program: role 'server' or 'client', a template, its protocol, a timeout."""
+    """A user program: role 'server' or 'client', a template, its protocol, a timeout,
+    and how its calls are traced (launches.method_of: auto, preload, syscall)."""
     role: str
     template: str
     proto: str = 'tcp'
     timeout_s: float = DEFAULT_TIMEOUT_S
+    trace: str = 'auto'
 
     def argv(self):
         """The template split into arguments (shlex); ProgramError if it cannot be."""
@@ -126,7 +129,7 @@ def positive_seconds(text):
 
 
 def add_run_options(run_parser):
-    """--server / --client / --program-timeout on `harness run`."""
+    """--server / --client / --program-timeout / --trace on `harness run`."""
     run_parser.add_argument('--server', metavar='CMD',
                             help="your server, e.g. 'python3 app.py --host {addr} "
                                  "--port {port}', run on every host")
@@ -136,6 +139,12 @@ def add_run_options(run_parser):
                             default=DEFAULT_TIMEOUT_S,
                             metavar='S', help='stop a program that has not decided '
                                               f'after S seconds (default {DEFAULT_TIMEOUT_S:g})')
+    run_parser.add_argument('--trace', choices=TRACE_CHOICES, default='auto',
+                            help='how the programs\' calls are seen: auto (default: '
+                                 'libbindtrace.so for a dynamically linked program, the '
+                                 'syscall tracer bindtrace-sys for a static one), preload '
+                                 '(never ptrace: a static program is only observed), '
+                                 'syscall (bindtrace-sys for every program)')
 
 
 def programs_for(scenario, args=None):
@@ -155,7 +164,8 @@ def programs_for(scenario, args=None):
         template = getattr(args, role, None) if args is not None else None
         if template:
             progs[role] = Program(role, template, 'tcp', timeout)
-    return [progs[r] for r in ROLES if r in progs]
+    trace = getattr(args, 'trace', 'auto')
+    return [replace(progs[r], trace=trace) for r in ROLES if r in progs]
 
 
 def fill(argv, values):
@@ -335,7 +345,8 @@ def observation(launch):
     rec = got.get('record')
     if launch.index is None and rec:
         extra.update(addr=rec.get('addr') or '', port=rec.get('port'))
-    return Observation(got['actual'], launch.method, got.get('message'), None,
+    return Observation(got['actual'], got.get('method', launch.method), got.get('message'),
+                       None,
                        got.get('local'), got.get('elapsed_us'), sees_peer=False,
                        extra=extra)
 

@@ -1,13 +1,19 @@
 /*
- * tracee.c: a small C program for libbindtrace.so's tests and benchmark.  It makes
- * real socket calls and prints, one JSON line each, what it saw (return value and
- * errno), so a test can check that the tracer changed nothing and recorded
- * everything.
+ * tracee.c: a small C program for the tracers' tests and benchmark (libbindtrace.so
+ * and bindtrace-sys).  It makes real socket calls and prints, one JSON line each,
+ * what it saw (return value and errno), so a test can check that the tracer changed
+ * nothing and recorded everything.  Built twice: dynamically (build/trace/tracee)
+ * and statically with musl (build/trace/tracee-musl), which only bindtrace-sys sees.
  *
  *   tracee bind [--udp] ADDR PORT [ADDR PORT ...]   bind (+listen for TCP) each,
  *                                                   all held until exit
- *   tracee connect [--udp] [--nonblock] ADDR PORT   connect; --nonblock: poll, then
- *                                                   read SO_ERROR like an event loop
+ *   tracee connect [--udp] [--nonblock] [--src ADDR] ADDR PORT
+ *                                                   connect (from ADDR:0 when it is
+ *                                                   not a wildcard); --nonblock: poll,
+ *                                                   then read SO_ERROR like an event loop
+ *   tracee serve ADDR PORT                          bind, listen, accept until killed
+ *   tracee calls OWN OTHER PORT UNREACHABLE         every traced call, blocking and
+ *                                                   not, failing and not (cmd_calls)
  *   tracee threads N M ADDR                         N threads x M binds of ADDR:0
  *   tracee forkexec PROG [ARG ...]                  bind, fork; the child binds and
  *                                                   execs PROG
@@ -18,6 +24,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -36,7 +43,9 @@ static int usage(void)
 {
 	fprintf(stderr,
 		"usage: tracee bind [--udp] ADDR PORT [ADDR PORT ...]\n"
-		"       tracee connect [--udp] [--nonblock] ADDR PORT\n"
+		"       tracee connect [--udp] [--nonblock] [--src ADDR] ADDR PORT\n"
+		"       tracee serve ADDR PORT\n"
+		"       tracee calls OWN OTHER PORT UNREACHABLE\n"
 		"       tracee threads N M ADDR\n"
 		"       tracee forkexec PROG [ARG ...]\n"
 		"       tracee bench-bind N | bench-connect N\n");
@@ -153,8 +162,9 @@ static int cmd_connect(int argc, char **argv)
 {
 	int type = SOCK_STREAM, i = 0, fd, ret, err;
 	bool nonblock = false;
-	struct sockaddr_storage ss;
-	socklen_t len;
+	struct sockaddr_storage ss, src;
+	socklen_t len, slen = 0;
+	const char *from = NULL;
 	long port;
 
 	for (; i < argc && argv[i][0] == '-'; i++) {
@@ -162,16 +172,30 @@ static int cmd_connect(int argc, char **argv)
 			type = SOCK_DGRAM;
 		else if (strcmp(argv[i], "--nonblock") == 0)
 			nonblock = true;
+		else if (strcmp(argv[i], "--src") == 0 && i + 1 < argc)
+			from = argv[++i];
 		else
 			return usage();
 	}
 	if (argc - i != 2 || parse_num(argv[i + 1], 0, 65535, &port) < 0 ||
-	    make_addr(argv[i], (unsigned)port, &ss, &len) < 0)
+	    make_addr(argv[i], (unsigned)port, &ss, &len) < 0 ||
+	    (from && make_addr(from, 0, &src, &slen) < 0))
 		return usage();
 	fd = socket(ss.ss_family, type | (nonblock ? SOCK_NONBLOCK : 0), 0);
 	if (fd < 0) {
 		perror("socket");
 		return 1;
+	}
+	/* a wildcard source is the kernel's choice: no bind, as a client has it */
+	if (from && strcmp(from, "0.0.0.0") != 0 && strcmp(from, "::") != 0) {
+		ret = bind(fd, (struct sockaddr *)&src, slen);
+		err = errno;
+		report("bind", from, 0, ret, err);
+		if (ret < 0) {
+			fprintf(stderr, "bind: %s\n", strerror(err));
+			close(fd);
+			return 0;
+		}
 	}
 	errno = 4242;
 	ret = connect(fd, (struct sockaddr *)&ss, len);
@@ -186,8 +210,164 @@ static int cmd_connect(int argc, char **argv)
 			return 1;
 		}
 		report("so_error", argv[i], (unsigned)port, soerr ? -1 : 0, soerr);
+		err = soerr;
+		ret = soerr ? -1 : 0;
 	}
+	if (ret < 0)	/* a failing connect is a result: said, exit 0 */
+		fprintf(stderr, "connect: %s\n", strerror(err));
 	close(fd);
+	return 0;
+}
+
+/* `tracee serve ADDR PORT`: a TCP server that accepts (and closes) connections
+ * until it is killed; a failed bind or listen is said on stderr, exit 1. */
+static int cmd_serve(int argc, char **argv)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	long port;
+	int fd;
+
+	if (argc != 2 || parse_num(argv[1], 0, 65535, &port) < 0 ||
+	    make_addr(argv[0], (unsigned)port, &ss, &len) < 0)
+		return usage();
+	fd = socket(ss.ss_family, SOCK_STREAM, 0);
+	if (fd < 0) {
+		perror("socket");
+		return 1;
+	}
+	if (bind(fd, (struct sockaddr *)&ss, len) < 0) {
+		perror("bind");
+		return 1;
+	}
+	if (listen(fd, 16) < 0) {
+		perror("listen");
+		return 1;
+	}
+	report("listen", argv[0], (unsigned)port, 0, 0);
+	for (;;) {
+		int c = accept(fd, NULL, NULL);
+
+		if (c >= 0)
+			close(c);
+	}
+}
+
+/* One step of `tracee calls`: what @call returned and the errno right after it. */
+static void step(const char *what, int ret)
+{
+	int err = errno;
+
+	printf("{\"step\":\"%s\",\"ret\":%d,\"errno\":%d}\n", what, ret, ret < 0 ? err : 0);
+	fflush(stdout);
+}
+
+/* accept() on @lfd once a connection waits (5 s at most: never a hang). */
+static int accept_waiting(int lfd, bool four)
+{
+	struct pollfd p = { .fd = lfd, .events = POLLIN };
+
+	if (poll(&p, 1, 5000) != 1) {
+		errno = ETIMEDOUT;
+		return -1;
+	}
+	return four ? accept4(lfd, NULL, NULL, SOCK_CLOEXEC) : accept(lfd, NULL, NULL);
+}
+
+/* A TCP socket, non-blocking when @nonblock; exits the program when it cannot. */
+static int tcp_socket(bool nonblock)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | (nonblock ? SOCK_NONBLOCK : 0), 0);
+
+	if (fd < 0) {
+		perror("socket");
+		exit(1);
+	}
+	return fd;
+}
+
+/*
+ * `tracee calls OWN OTHER PORT UNREACHABLE`: every call a tracer traces, each
+ * printed with its return value and errno: binds that succeed (SO_REUSEADDR: a run
+ * just before may have left TIME_WAITs) and fail (in use,
+ * another host's address, a bad pointer, a bad descriptor), listen (and on UDP),
+ * blocking connects (refused, to its own listener), accept, a non-blocking accept
+ * with nothing waiting, non-blocking connects finished by SO_ERROR and by a second
+ * connect, one given up by close() while under way (UNREACHABLE: an address on the
+ * link that nobody answers), closes and getsockopts on bad descriptors.
+ */
+static int cmd_calls(int argc, char **argv)
+{
+	struct sockaddr_storage own, other, unreachable, refused;
+	socklen_t len;
+	long port;
+	int lfd, fd, fd2, ret, soerr, one = 1;
+	socklen_t slen = sizeof(soerr);
+	struct pollfd p;
+
+	if (argc != 4 || parse_num(argv[2], 1, 65533, &port) < 0 ||
+	    make_addr(argv[0], (unsigned)port, &own, &len) < 0 || own.ss_family != AF_INET ||
+	    make_addr(argv[1], (unsigned)port, &other, &len) < 0 || other.ss_family != AF_INET ||
+	    make_addr(argv[3], (unsigned)port, &unreachable, &len) < 0 ||
+	    unreachable.ss_family != AF_INET ||
+	    make_addr(argv[0], (unsigned)port + 2, &refused, &len) < 0)
+		return usage();
+
+	lfd = tcp_socket(false);
+	/* a run just before this one left TIME_WAITs on the port */
+	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	step("bind-own", bind(lfd, (struct sockaddr *)&own, len));
+	step("listen", listen(lfd, 16));
+	fd = tcp_socket(false);
+	step("bind-in-use", bind(fd, (struct sockaddr *)&own, len));
+	step("bind-other-host", bind(fd, (struct sockaddr *)&other, len));
+	step("bind-bad-pointer", bind(fd, (struct sockaddr *)8, len));
+	step("bind-bad-fd", bind(777, (struct sockaddr *)&own, len));
+	step("close", close(fd));
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	step("listen-udp", listen(fd, 1));
+	step("close-udp", close(fd));
+
+	fd = tcp_socket(false);
+	step("connect-refused", connect(fd, (struct sockaddr *)&refused, len));
+	step("close", close(fd));
+	fd = tcp_socket(false);
+	step("connect-own-listener", connect(fd, (struct sockaddr *)&own, len));
+	fd2 = accept_waiting(lfd, false);
+	step("accept", fd2);
+	step("close-accepted", close(fd2));
+	step("close", close(fd));
+
+	fd = tcp_socket(true);
+	step("nonblock-connect-refused", connect(fd, (struct sockaddr *)&refused, len));
+	p = (struct pollfd){ .fd = fd, .events = POLLOUT };
+	step("poll", poll(&p, 1, 5000));
+	ret = getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &slen);
+	step("so-error", ret < 0 ? ret : soerr ? (errno = soerr, -1) : 0);
+	step("close", close(fd));
+
+	fd = tcp_socket(true);
+	step("nonblock-connect-listener", connect(fd, (struct sockaddr *)&own, len));
+	p = (struct pollfd){ .fd = fd, .events = POLLOUT };
+	step("poll", poll(&p, 1, 5000));
+	step("second-connect", connect(fd, (struct sockaddr *)&own, len));
+	step("third-connect", connect(fd, (struct sockaddr *)&own, len));
+	fd2 = accept_waiting(lfd, true);
+	step("accept4", fd2);
+	step("close-accepted", close(fd2));
+	step("close", close(fd));
+
+	fcntl(lfd, F_SETFL, O_NONBLOCK);
+	step("accept-nothing-waiting", accept(lfd, NULL, NULL));
+
+	fd = tcp_socket(true);
+	step("nonblock-connect-unreachable", connect(fd, (struct sockaddr *)&unreachable, len));
+	step("connect-again-under-way", connect(fd, (struct sockaddr *)&unreachable, len));
+	step("close-under-way", close(fd));
+
+	step("close-bad-fd", close(778));
+	step("so-error-bad-fd", getsockopt(779, SOL_SOCKET, SO_ERROR, &soerr, &slen));
+	step("close-listener", close(lfd));
 	return 0;
 }
 
@@ -388,6 +568,10 @@ int main(int argc, char **argv)
 		return cmd_bind(argc - 2, argv + 2);
 	if (strcmp(argv[1], "connect") == 0)
 		return cmd_connect(argc - 2, argv + 2);
+	if (strcmp(argv[1], "serve") == 0)
+		return cmd_serve(argc - 2, argv + 2);
+	if (strcmp(argv[1], "calls") == 0)
+		return cmd_calls(argc - 2, argv + 2);
 	if (strcmp(argv[1], "threads") == 0)
 		return cmd_threads(argc - 2, argv + 2);
 	if (strcmp(argv[1], "forkexec") == 0)

@@ -1,0 +1,3 @@
+module bindlab/goprobe
+
+go 1.19
