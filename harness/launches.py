@@ -12,7 +12,7 @@ How a launch's outcome is known, in this order; the cell's `method` says which:
   the host shows its listening socket; otherwise, and for clients, the exit status
   decides, and a failure's errno is read from the program's stderr (glibc's or
   musl's strerror text, e.g. "bind: cannot assign requested address" or "Address not
-  available" -> EADDRNOTAVAIL).
+  available" -> EADDRNOTAVAIL; Go's "i/o timeout" -> ETIMEDOUT).
 A program that neither decides nor exits within its timeout is stopped by PID
 (SIGTERM to the process group it leads, then SIGKILL) and its outcome is ERROR
 saying so.  A server is stopped as soon as its outcome is known.  Each launch keeps
@@ -268,7 +268,9 @@ def _finished(first, later):
 
 # How other C libraries and runtimes word the errors a bind() or connect() gives, where
 # glibc's strerror (os.strerror) says it otherwise: musl's strerror (src/errno/
-# __strerror.h; musl-static programs).
+# __strerror.h; musl-static programs), and Go's net package, which says "i/o timeout"
+# for a Dialer that gave up on its Timeout (the connect never completed: ETIMEDOUT,
+# as the tracer reads a program that gives up on its own timeout).
 OTHER_TEXTS = {
     'address in use': 'EADDRINUSE',
     'address not available': 'EADDRNOTAVAIL',
@@ -283,6 +285,7 @@ OTHER_TEXTS = {
     'not a socket': 'ENOTSOCK',
     'no file descriptors available': 'EMFILE',
     'out of memory': 'ENOMEM',
+    'i/o timeout': 'ETIMEDOUT',
 }
 
 
