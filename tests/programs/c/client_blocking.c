@@ -1,4 +1,4 @@
-/* client_blocking ADDR PORT SRC: a blocking connect() with a 3 s SO_SNDTIMEO, from
+/* client_blocking ADDR PORT SRC: a blocking connect() with a 4 s SO_SNDTIMEO, from
  * SRC unless it is a wildcard.  Exit 0 once connected, 1 with the error on stderr. */
 #include "common.h"
 #include <sys/time.h>
@@ -6,7 +6,7 @@
 int main(int argc, char **argv)
 {
 	struct sockaddr_storage dst;
-	struct timeval timeout = { .tv_sec = 3 };
+	struct timeval timeout = { .tv_sec = 4 };
 	socklen_t dlen;
 	int fd;
 

@@ -1,4 +1,4 @@
-/* client_poll ADDR PORT SRC: a non-blocking connect() finished with poll() (3 s) and
+/* client_poll ADDR PORT SRC: a non-blocking connect() finished with poll() (4 s) and
  * getsockopt(SO_ERROR), as event loops do.  Exit 0 once connected, else 1 and why. */
 #include "common.h"
 #include <fcntl.h>
@@ -24,7 +24,7 @@ int main(int argc, char **argv)
 		if (errno != EINPROGRESS)
 			return fail("connect", argv[1], argv[2]);
 		pfd.fd = fd;
-		switch (poll(&pfd, 1, 3000)) {
+		switch (poll(&pfd, 1, 4000)) {
 		case -1:
 			return fail("poll", argv[1], argv[2]);
 		case 0:

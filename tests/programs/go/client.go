@@ -1,4 +1,4 @@
-// client ADDR PORT SRC: a net.Dialer with a 3 s Timeout, its LocalAddr SRC unless
+// client ADDR PORT SRC: a net.Dialer with a 4 s Timeout, its LocalAddr SRC unless
 // SRC is a wildcard.  Exit 0 once connected, 1 with the error on stderr.
 package main
 
@@ -14,7 +14,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "usage: client ADDR PORT SRC")
 		os.Exit(2)
 	}
-	dialer := net.Dialer{Timeout: 3 * time.Second}
+	dialer := net.Dialer{Timeout: 4 * time.Second}
 	if src := os.Args[3]; src != "0.0.0.0" && src != "::" {
 		local, err := net.ResolveTCPAddr("tcp", net.JoinHostPort(src, "0"))
 		if err != nil {

@@ -4,9 +4,9 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 
 /** Client ADDR PORT SRC: java.net.Socket, bound to SRC unless it is a wildcard, then
- *  connect(addr, 3000 ms).  Exit 0 once connected, 1 with the exception on stderr. */
+ *  connect(addr, 4000 ms).  Exit 0 once connected, 1 with the exception on stderr. */
 public final class Client {
-    static final int TIMEOUT_MS = 3000;
+    static final int TIMEOUT_MS = 4000;
 
     public static void main(String[] args) {
         String addr = args[0], src = args[2];

@@ -1,9 +1,9 @@
-// client.js ADDR PORT SRC: net.connect within 3 s, from SRC (localAddress) unless it
+// client.js ADDR PORT SRC: net.connect within 4 s, from SRC (localAddress) unless it
 // is a wildcard.  Exit 0 once connected, 1 with the error on stderr.
 'use strict';
 const net = require('net');
 
-const TIMEOUT_MS = 3000;
+const TIMEOUT_MS = 4000;
 const [addr, port, src] = process.argv.slice(2);
 const options = { host: addr, port: Number(port), timeout: TIMEOUT_MS };
 if (src !== '0.0.0.0' && src !== '::') {

@@ -1,4 +1,4 @@
-"""client.py ADDR PORT SRC: asyncio.open_connection within 3 s, from SRC unless it
+"""client.py ADDR PORT SRC: asyncio.open_connection within 4 s, from SRC unless it
 is a wildcard (then the kernel chooses the source).
 
 Exit 0 once connected, 1 with the error on stderr.
@@ -7,7 +7,7 @@ Exit 0 once connected, 1 with the error on stderr.
 import asyncio
 import sys
 
-TIMEOUT_S = 3
+TIMEOUT_S = 4
 
 
 async def connect(addr, port, src):
