@@ -19,8 +19,9 @@ How a launch's outcome is known, in this order; the cell's `method` says which:
 - `observed`: for a statically linked program when bindtrace-sys is not built, with
   `--trace preload`, or as just said: a server is OK once `ss` inside
   the host shows its listening socket; otherwise, and for clients, the exit status
-  decides, and a failure's errno is read from the program's stderr (the strerror
-  text, e.g. "bind: cannot assign requested address" -> EADDRNOTAVAIL).
+  decides, and a failure's errno is read from the program's stderr (glibc's or
+  musl's strerror text, e.g. "bind: cannot assign requested address" or "Address not
+  available" -> EADDRNOTAVAIL; Go's "i/o timeout" -> ETIMEDOUT).
 A program that neither decides nor exits within its timeout is stopped by PID
 (SIGTERM to the process group it leads, then SIGKILL) and its outcome is ERROR
 saying so.  A server is stopped as soon as its outcome is known.  Each launch keeps
@@ -323,14 +324,40 @@ def _finished(first, later):
     return None
 
 
+# How other C libraries and runtimes word the errors a bind() or connect() gives, where
+# glibc's strerror (os.strerror) says it otherwise: musl's strerror (src/errno/
+# __strerror.h; musl-static programs), and Go's net package, which says "i/o timeout"
+# for a Dialer that gave up on its Timeout (the connect never completed: ETIMEDOUT,
+# as the tracer reads a program that gives up on its own timeout).
+OTHER_TEXTS = {
+    'address in use': 'EADDRINUSE',
+    'address not available': 'EADDRNOTAVAIL',
+    'network unreachable': 'ENETUNREACH',
+    'host is unreachable': 'EHOSTUNREACH',
+    'operation timed out': 'ETIMEDOUT',
+    'operation in progress': 'EINPROGRESS',
+    'connection aborted': 'ECONNABORTED',
+    'connection reset by network': 'ENETRESET',
+    'socket is connected': 'EISCONN',
+    'socket not connected': 'ENOTCONN',
+    'not a socket': 'ENOTSOCK',
+    'no file descriptors available': 'EMFILE',
+    'out of memory': 'ENOMEM',
+    'i/o timeout': 'ETIMEDOUT',
+}
+
+
 def strerror_names():
-    """[(lower-case strerror text, errno name)], longest text first."""
+    """[(lower-case error text, errno name)], longest text first: glibc's strerror
+    texts and OTHER_TEXTS."""
     pairs = [(os.strerror(n).lower(), name) for n, name in errno_mod.errorcode.items()]
+    pairs += list(OTHER_TEXTS.items())
     return sorted(pairs, key=lambda p: -len(p[0]))
 
 
 def errno_from_text(text):
-    """The errno name whose strerror text appears first in text, or None."""
+    """The errno name whose error text (strerror_names) appears first in text, or
+    None."""
     low, best = text.lower(), None
     for message, name in strerror_names():
         at = low.find(message)

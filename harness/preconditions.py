@@ -6,7 +6,8 @@ state the scenario built around it:
     held      a socket that an earlier case of the same host keeps open (`hold`):
               a later bind of the same protocol and port meets a held bind
               (EADDRINUSE); a later connect finds the ephemeral ports that held
-              connects use taken (EADDRNOTAVAIL).
+              connects use, and those held binds took (a bind to port 0 takes one
+              from the same range), taken (EADDRNOTAVAIL).
     listener  a scenario server (`netprobe serve`) on the same host, protocol and port:
               a bind there meets it.
 
@@ -33,8 +34,8 @@ def case_needs(scenario):
     for index, case in enumerate(scenario.cases):
         mine = []
         for host, kind, proto, port, earlier in held:
-            meets = host == case.host and kind == case.kind and (
-                kind == 'connect' or (proto, port) == (case.proto, case.port))
+            meets = host == case.host and (case.kind == 'connect' or (
+                kind == 'bind' == case.kind and (proto, port) == (case.proto, case.port)))
             if meets:
                 mine.append(Need('held', f'the socket case {earlier} keeps open earlier '
                                          f'in {case.host}\'s batch'))
