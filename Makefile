@@ -76,6 +76,12 @@ $(B)/trace/tracee: csrc/trace/tests/tracee.c
 	@mkdir -p $(B)/trace
 	$(CC) $(CPPFLAGS) $(WARNINGS) $(CFLAGS) -o $@ $< -lpthread
 
+# The benchmark's floor: the probe phase's bind and connect calls in a bare C loop
+# (bench/bench_harness.py).
+$(B)/bench/floor: csrc/bench/floor.c
+	@mkdir -p $(B)/bench
+	$(CC) $(CPPFLAGS) $(WARNINGS) $(CFLAGS) -o $@ $< -lpthread
+
 deps-build:
 	@scripts/install-debs $(DEBS_BUILD)
 deps-run:
@@ -136,7 +142,8 @@ fuzz:
 		$(B)/fuzz/corpus-addr csrc/fuzz/corpus/addr
 
 bench: deps-test
-	@$(MAKE) --no-print-directory $(B)/netprobe $(B)/libbindtrace.so $(B)/trace/tracee
+	@$(MAKE) --no-print-directory $(B)/netprobe $(B)/libbindtrace.so $(B)/trace/tracee \
+		$(B)/bench/floor
 	$(PYTHON) bench/run.py
 
 clean:
