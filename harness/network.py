@@ -26,6 +26,13 @@ BUILDERS = ('fast', 'mininet')
 DEFAULT_BUILDER = 'fast'
 
 
+def add_builder_option(parser):
+    """--builder on an argparse parser (run, lab): who builds each network."""
+    parser.add_argument('--builder', choices=BUILDERS, default=DEFAULT_BUILDER,
+                        help='fast: the bindlab builder, in batches (default); mininet: '
+                             "Mininet's own build, the one fast is checked against")
+
+
 # -- building -----------------------------------------------------------------------
 
 def root_names(topo):
