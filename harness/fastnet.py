@@ -17,10 +17,10 @@ Mininet's CLI -- but get there in batches instead of one command per interface:
                Mininet's configDefault() as in Mininet's configHosts().
     switches   Linux bridges: one `ip -batch` (create, mark, enslave the ports, up);
                Open vSwitch: Mininet's own batch start (one ovs-vsctl transaction).
-    teardown   every shell hung up at once: the kernel then destroys the hosts'
-               namespaces and their veths together (deleting veth by veth, as
-               Mininet's Link.stop does, waits out an RCU grace period each); the
-               bridges and switch-to-switch links go in one netlink request.
+    teardown   every link and bridge deleted with one netlink request (deleting veth
+               by veth, as Mininet's Link.stop does, waits out an RCU grace period
+               each; waiting for emptied namespaces to take their veths along can
+               take seconds), then every shell hung up at once.
 The primitives (shells spawned and awaited at once, ip batches, the teardown's
 waits and deletions) are in nsbatch.py.
 
@@ -45,7 +45,7 @@ from mininet.net import Mininet
 from mininet.node import Node, OVSSwitch
 from mininet.nodelib import LinuxBridge
 
-from .nsbatch import await_gone, await_shells, delete_together, hang_up, run_batches
+from .nsbatch import await_shells, delete_together, hang_up, run_batches
 from .state import run_mark
 LINK_KEYS = {'node1', 'node2', 'port1', 'port2', 'key', 'intfName1', 'intfName2',
              'addr1', 'addr2', 'params1', 'params2'}
@@ -279,28 +279,24 @@ class BatchedMininet(Mininet):
             cls.batchStartup(group)
 
     def stop(self):
-        """A host class's own terminate() first; Open vSwitch bridges by Mininet's
-        batch shutdown; every shell hung up at once; then the links (_unlink)."""
+        """Mininet's order, each step for all at once: the links and Linux bridges
+        (one netlink request, _unlink), the Open vSwitch bridges (Mininet's batch
+        shutdown), a host class's own terminate(), every shell hung up."""
+        self._unlink()
+        for cls, group in by_class(s for s in self.switches if isinstance(s, OVSSwitch)):
+            cls.batchShutdown(group)
         for host in self.hosts:
             if type(host).terminate is not Node.terminate:
                 host.terminate()
-        for cls, group in by_class(s for s in self.switches if isinstance(s, OVSSwitch)):
-            cls.batchShutdown(group)
         nodes = self.hosts + self.switches
         hang_up(nodes)
         for node in nodes:
             node.terminate()
-        self._unlink()
 
     def _unlink(self):
-        """Delete the bridges and the switch-to-switch links together, then wait for
-        the veths whose other end was in a host's namespace to go with it (and
-        delete those that are still there after NETNS_TEARDOWN_S)."""
-        marked = self._marks()
+        """Delete every root-namespace end of a link (its pair goes with it) and the
+        Linux bridges together; a link between two hosts goes with their namespaces."""
         doomed = [b.name for b in self.switches if isinstance(b, LinuxBridge)]
-        with_host = []
         for link in self.links:
-            ends = [i.name for i in (link.intf1, link.intf2) if not i.node.inNamespace]
-            (doomed if len(ends) == 2 else with_host).extend(ends[:1])
-        delete_together(doomed, marked, self.log)
-        delete_together(await_gone(with_host), marked, self.log)
+            doomed += [i.name for i in (link.intf1, link.intf2) if not i.node.inNamespace][:1]
+        delete_together(doomed, self._marks(), self.log)

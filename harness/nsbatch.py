@@ -6,9 +6,8 @@
                             sendCmd/waitOutput across nodes);
     run_batches             `ip -force -batch` files, in shells at once or in the root
                             namespace;
-    hang_up, await_gone, delete_together   teardown: every shell signalled at once,
-                            the veths of dying namespaces awaited, root-namespace
-                            interfaces deleted with one netlink request.
+    hang_up, delete_together   teardown: every shell signalled at once, root-
+                            namespace interfaces deleted with one netlink request.
 
 Nothing here decides what a network is; fastnet.py does, with these.
 """
@@ -27,7 +26,7 @@ import time
 from mininet.node import Node
 
 from .errors import EnvError
-from .state import NETNS_TEARDOWN_S, RUN_DIR, link_exists
+from .state import RUN_DIR, link_exists
 
 SHELL_READY_S = 30.0
 TEARDOWN_GROUP = 0x62690000 | (os.getpid() & 0xffff)    # never 0, the default group
@@ -156,18 +155,6 @@ def run_batches(batches, log=None):
 
 
 # -- teardown ---------------------------------------------------------------------------
-
-def await_gone(names, seconds=NETNS_TEARDOWN_S):
-    """Wait until no root-namespace interface of names exists, at most seconds; the
-    kernel destroys an emptied namespace, and its veths, a moment after its last
-    process ended.  Returns the names still there."""
-    deadline = time.monotonic() + seconds
-    left = [name for name in names if link_exists(name)]
-    while left and time.monotonic() < deadline:
-        time.sleep(0.01)
-        left = [name for name in left if link_exists(name)]
-    return left
-
 
 def delete_together(names, marked, log=None):
     """Delete the root-namespace interfaces among names that exist, with one netlink
