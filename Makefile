@@ -95,20 +95,8 @@ $(B)/trace/tracee: csrc/trace/tests/tracee.c
 	@mkdir -p $(B)/trace
 	$(CC) $(CPPFLAGS) $(WARNINGS) $(CFLAGS) -o $@ $< -lpthread
 
-# The same program linked statically with musl (musl-tools), and a static Go
-# program (golang-go): what libbindtrace.so cannot see and bindtrace-sys must.
-# Go builds offline: its cache under $(B)/, no module downloads.
-$(B)/trace/tracee-musl: csrc/trace/tests/tracee.c
-	@scripts/install-debs musl-tools
-	@mkdir -p $(B)/trace
-	musl-gcc -static $(CPPFLAGS) $(WARNINGS) $(CFLAGS) -o $@ $< -lpthread
-
-$(B)/trace/goprobe: csrc/trace/tests/goprobe/main.go csrc/trace/tests/goprobe/go.mod
-	@scripts/install-debs golang-go
-	@mkdir -p $(B)/trace $(B)/go-cache
-	cd csrc/trace/tests/goprobe && CGO_ENABLED=0 GOPROXY=off GOFLAGS= \
-		GOCACHE=$(CURDIR)/$(B)/go-cache HOME=$(CURDIR)/$(B)/go-cache \
-		go build -o $(CURDIR)/$@ .
+	@$(MAKE) --no-print-directory $(B)/netprobe $(B)/libbindtrace.so $(B)/bindtrace-sys \
+		$(B)/trace/tracee $(B)/bench/floor
 
 deps-build:
 	@scripts/install-debs $(DEBS_BUILD)
@@ -179,7 +167,7 @@ fuzz:
 
 bench: deps-test
 	@$(MAKE) --no-print-directory $(B)/netprobe $(B)/libbindtrace.so $(B)/bindtrace-sys \
-		$(B)/trace/tracee
+		$(B)/trace/tracee $(B)/bench/floor
 	$(PYTHON) bench/run.py
 
 clean:

@@ -22,7 +22,10 @@ this one, for users' own code and pytest suites, sits on top of them all):
                     exactly as mn does (--custom FILE, --topo NAME,ARGS).
     runner.py       THE pipeline: LiveNetwork (build -> setup -> ready -> faults ->
                     servers) and run_scenario (probers -> observations -> judge).
-      network.py      building and tearing down the Mininet network; ping readiness.
+      network.py      building and tearing down the Mininet network (--builder), and
+                      the readiness checks;
+        fastnet.py      the bindlab builder: the network Mininet builds, in batches;
+        nsbatch.py      its primitives: shells at once, ip batches, grouped deletes.
       faults.py       setup and fault steps run inside hosts, each proved applied.
       probe.py        netprobe: plans, servers, batches, strict record parsing, and
                       the netprobe prober (Batches).

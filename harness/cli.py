@@ -15,8 +15,8 @@ import os
 import sys
 import time
 
-from . import (INSTALLED, REPO, __version__, advice, baseline, derive, lab, machine, merge,
-               mutate, probe, results, state, suite, userprog)
+from . import (INSTALLED, REPO, __version__, advice, baseline, derive, lab, machine,
+               merge, mutate, network, probe, results, state, suite, userprog)
 from .console import log, print_matrices, print_mutations, scenario_line, warn
 from .errors import Interrupted, UsageError
 from .files import check_latest, make_folders
@@ -47,6 +47,7 @@ def parse_args(argv, prog=PROG):
     run = sub.add_parser('run', help='run scenarios (default: the default suite)')
     run.add_argument('scenarios', nargs='*', metavar='SCENARIO')
     run.add_argument('--switch', choices=machine.SWITCH_KINDS, default='auto')
+    network.add_builder_option(run)
     run.add_argument('--out', default=default_out(), metavar='DIR',
                      help='write the run into DIR/<run-id> (default: results/ of the '
                           'clone; ./results when installed)')
@@ -104,7 +105,8 @@ def cmd_run(args):
             check_names_free(sc.topo())
         meta = {'started': time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()),
                 'switch': session.switch, 'argv': sys.argv[1:], 'netprobe': netprobe,
-                'environment': machine.environment_facts(session.switch),
+                'environment': machine.environment_facts(session.switch,
+                                                          args.builder),
                 'shard': args.shard}
         done = run_suite(chosen, session, netprobe, programs, args, mutations)
     meta['finished'] = time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())
@@ -150,7 +152,7 @@ def run_suite(chosen, session, netprobe, programs, args, mutations=()):
 
         def run(scenario):
             return run_scenario(scenario, session.switch, session.state, netprobe, log,
-                                programs[sc.name])
+                                programs[sc.name], builder=args.builder)
         res = run(sc)
         log(scenario_line(res))
         print_matrices(res)

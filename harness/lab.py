@@ -36,7 +36,7 @@ import subprocess
 import sys
 import tempfile
 
-from . import PREFIX, REPO, advice, machine, probe, runner, state
+from . import PREFIX, REPO, advice, machine, network, probe, runner, state
 from .console import log, print_matrices, warn
 from .errors import Interrupted, UsageError
 from .files import read_json, write_json
@@ -176,8 +176,10 @@ def cmd_check(args):
 class Lab:
     """One open lab: the network, its servers, the cells, the goal."""
 
-    def __init__(self, scenario, switch, netprobe, scenario_files, run_state):
+    def __init__(self, scenario, switch, netprobe, scenario_files, run_state,
+                 builder=network.DEFAULT_BUILDER):
         self.scenario, self.switch, self.netprobe = scenario, switch, netprobe
+        self.builder = builder
         self.scenario_files, self.run_state = scenario_files, run_state
         self.live, self.net, self.bindir = None, None, None
         self.cells, self.reqs, self.sheet = [], [], None
@@ -188,7 +190,7 @@ class Lab:
         """Build, prepare, start servers, take the first matrix; raise LabError."""
         sc = self.scenario
         self.live = runner.LiveNetwork(sc, self.switch, self.run_state, self.netprobe,
-                                       log).open()
+                                       log, self.builder).open()
         self.net, self.steps = self.live.net, self.live.steps
         if self.live.problem:
             raise LabError(f'{sc.name}: {self.live.problem}')
@@ -365,7 +367,8 @@ def cmd_lab(args):
                            f'(fits {", ".join(scenario.switches)})')
         try:
             lab = Lab(scenario, session.switch, netprobe,
-                      [os.path.abspath(p) for p in args.scenario_file], session.state)
+                      [os.path.abspath(p) for p in args.scenario_file], session.state,
+                      args.builder)
             log(f'building the {scenario.name} lab ({session.switch}) ...')
             lab.open()
             lab.banner()
@@ -389,6 +392,7 @@ def parse_args(argv):
     parser.add_argument('rest', nargs='?', metavar='SCENARIO',
                         help='after `check`: the scenario the open lab must be')
     parser.add_argument('--switch', choices=machine.SWITCH_KINDS, default='auto')
+    network.add_builder_option(parser)
     parser.add_argument('--scenario-file', action='append', default=[], metavar='FILE')
     parser.add_argument('-v', '--verbose', action='store_true')
     args = parser.parse_args(argv)

@@ -165,12 +165,13 @@ def ovs_answers():
     return res.returncode == 0
 
 
-def environment_facts(switch):
-    """Kernel, Mininet and OVS versions and the switch kind, for matrix.json."""
+def environment_facts(switch, builder):
+    """Kernel, Mininet and OVS versions, the switch kind and the builder asked for
+    (--builder; a scenario's matrix.json says which one built it), for matrix.json."""
     from mininet.net import VERSION
     ovs = None
     if shutil.which('ovs-vsctl'):
         res = subprocess.run(['ovs-vsctl', '--version'], capture_output=True, text=True)
         ovs = res.stdout.splitlines()[0].split()[-1] if res.returncode == 0 else None
     return {'kernel': os.uname().release, 'mininet': VERSION, 'ovs': ovs,
-            'switch': switch}
+            'switch': switch, 'builder': builder}

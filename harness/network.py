@@ -1,7 +1,14 @@
 """Build and tear down a scenario's Mininet network, and check its data plane.
 
+Two builders make the same network (harness/fastnet.py says what "the same" means):
+    fast      the bindlab builder, BatchedMininet: shells started at once, links,
+              bridges and host addresses in `ip -batch` batches (the default);
+    mininet   Mininet's own build, start and stop, one command per interface.
+A topology that asks for what the bindlab builder does not implement (fastnet.
+unsupported) is built by Mininet, with one log line saying so; builder_of(net) says
+which one built a network.
 The switch kind (lxbr, ovs, ovs-user) was chosen before (harness/machine.py).
-Every host and switch shell is recorded in the state file the moment it starts, and
+Every host and switch shell is recorded in the state file as soon as it starts, and
 every root-namespace interface name before it is created (TrackedHost and friends),
 so `clean-net` can remove a network whose run was SIGKILLed mid-build.
 Mininet's own cleanup (mininet.clean.cleanup, `mn -c`) is never called: it kills by
@@ -11,9 +18,19 @@ process name and removes every Mininet-looking interface on the machine.
 import resource
 import time
 
-from . import advice
+from . import advice, fastnet, nsbatch
 from .errors import EnvError
 from .ifaces import link_exists
+
+BUILDERS = ('fast', 'mininet')
+DEFAULT_BUILDER = 'fast'
+
+
+def add_builder_option(parser):
+    """--builder on an argparse parser (run, lab): who builds each network."""
+    parser.add_argument('--builder', choices=BUILDERS, default=DEFAULT_BUILDER,
+                        help='fast: the bindlab builder, in batches (default); mininet: '
+                             "Mininet's own build, the one fast is checked against")
 
 
 # -- building -----------------------------------------------------------------------
@@ -22,10 +39,10 @@ def root_names(topo):
     """(interfaces, bridges) a topo will create in the root namespace (switch side)."""
     switches = set(topo.switches())
     links = []
-    for n1, n2, info in topo.links(sort=True, withInfo=True):
-        for node, port in ((n1, info.get('port1')), (n2, info.get('port2'))):
-            if node in switches:
-                links.append(f'{node}-eth{port}')
+    for _n1, _n2, info in topo.links(sort=True, withInfo=True):
+        for n, name in zip((1, 2), fastnet.intf_names(info)):
+            if info[f'node{n}'] in switches:
+                links.append(name)
     return links, sorted(switches)
 
 
@@ -39,31 +56,39 @@ def check_names_free(topo):
                        f'left them, run: {advice("clean-net")}')
 
 
-def node_classes(state, switch):
-    """Host and switch classes that record their shells in state as they start and
-    mark what they create in the root namespace as this run's (see harness.state).
+def node_classes(state, switch, batched=False):
+    """Host and switch classes that record their shells in state and mark what they
+    create in the root namespace as this run's (see harness.state).
 
-    A switch's end of a veth is marked as soon as Mininet hands it to the switch
-    (addIntf, right after `ip link add`), a Linux bridge once start() made it, an OVS
-    bridge in the very ovs-vsctl transaction that adds it (bridgeOpts).
+    Stock build: a shell is recorded as it starts, a switch's end of a veth is marked
+    as soon as Mininet hands it to the switch (addIntf, right after `ip link add`), a
+    Linux bridge once start() made it.  batched (the bindlab builder): the classes
+    are nsbatch.BatchedShell's, BatchedMininet records the shells (record_shell) and
+    marks in its batches.  An OVS bridge is marked in the very ovs-vsctl transaction
+    that adds it (bridgeOpts), by both.
     """
     from mininet.node import Host, OVSBridge
     from mininet.nodelib import LinuxBridge
+    mixins = (nsbatch.BatchedShell,) if batched else ()
 
     def tracked(base):
-        class Tracked(base):
-            def startShell(self, *args, **kwargs):
-                super().startShell(*args, **kwargs)
+        class Tracked(base, *mixins):
+            def record_shell(self):
                 state.add_pid(self.pid, f'mininet:{self.name}')
                 if self.inNamespace:
                     state.add_netns(self.name, self.pid)
 
-            def addIntf(self, intf, *args, **kwargs):
-                super().addIntf(intf, *args, **kwargs)
-                if not self.inNamespace:
-                    state.mark_interface(intf.name)
+            if not batched:
+                def startShell(self, *args, **kwargs):
+                    super().startShell(*args, **kwargs)
+                    self.record_shell()
 
-            if issubclass(base, LinuxBridge):
+                def addIntf(self, intf, *args, **kwargs):
+                    super().addIntf(intf, *args, **kwargs)
+                    if not self.inNamespace:
+                        state.mark_interface(intf.name)
+
+            if issubclass(base, LinuxBridge) and not batched:
                 def start(self, *args, **kwargs):
                     super().start(*args, **kwargs)
                     state.mark_interface(self.name)
@@ -101,10 +126,12 @@ def node_classes(state, switch):
     return host_cls, tracked(OVSBridge), params
 
 
-def build(topo, switch, state):
-    """Build and start the Mininet network of topo; returns the Mininet object.
+def build(topo, switch, state, builder=DEFAULT_BUILDER, log=lambda msg: None):
+    """The Mininet object of topo, to be built and started by start(): a
+    fastnet.BatchedMininet (builder 'fast', unless the topology asks for what it does
+    not implement: then log says so) or Mininet's own (builder 'mininet').
 
-    The root-namespace names are recorded before they are created.  On failure
+    The root-namespace names are recorded before anything is created.  On failure
     the caller still owns the cleanup (stop() with the returned or partial network).
     """
     from functools import partial
@@ -115,11 +142,23 @@ def build(topo, switch, state):
     links, bridges = root_names(topo)
     state.add_names(links=links, bridges=bridges if switch == 'lxbr' else (),
                     ovs_bridges=bridges if switch != 'lxbr' else ())
-    host_cls, switch_cls, params = node_classes(state, switch)
+    batched = builder == 'fast'
+    host_cls, switch_cls, params = node_classes(state, switch, batched)
+    why = fastnet.unsupported(topo, host_cls, switch) if batched else None
+    if why:
+        log(f'the bindlab builder does not build {why}: Mininet builds this topology')
+        batched = False
+        host_cls, switch_cls, params = node_classes(state, switch)
     adopt_node_classes(topo, host_cls)
-    return Mininet(topo=topo, switch=partial(switch_cls, **params), host=host_cls,
-                   controller=None, link=Link, build=False, autoSetMacs=True,
-                   waitConnected=False)
+    kwargs = dict(topo=topo, switch=partial(switch_cls, **params), host=host_cls,
+                  controller=None, link=Link, build=False, autoSetMacs=True,
+                  waitConnected=False)
+    return fastnet.BatchedMininet(state, log, **kwargs) if batched else Mininet(**kwargs)
+
+
+def builder_of(net):
+    """'fast' or 'mininet': which builder made net (see build)."""
+    return 'fast' if isinstance(net, fastnet.BatchedMininet) else 'mininet'
 
 
 def adopt_node_classes(topo, host_cls):
@@ -148,15 +187,22 @@ def start(net, switch):
     net.build()
     net.start()
     if switch == 'ovs-user':
-        for host in net.hosts:
-            for intf in host.intfNames():
-                if intf == 'lo':
-                    continue
-                proc = host.popen(['ethtool', '-K', intf, 'tx', 'off'])
-                out, err = proc.communicate()
-                if proc.returncode != 0:
-                    raise EnvError(f'ethtool -K {intf} tx off on {host.name} failed: '
-                                   f'{(err or out).decode(errors="replace").strip()}')
+        _tx_offload_off(net.hosts)
+
+
+def _tx_offload_off(hosts):
+    """`ethtool -K INTF tx off` on every host interface but lo, all at once; raises
+    EnvError naming the first that failed."""
+    procs = [(host, intf, host.popen(['ethtool', '-K', intf, 'tx', 'off']))
+             for host in hosts for intf in host.intfNames() if intf != 'lo']
+    failed = []
+    for host, intf, proc in procs:
+        out, err = proc.communicate()
+        if proc.returncode != 0:
+            failed.append(f'ethtool -K {intf} tx off on {host.name} failed: '
+                          f'{(err or out).decode(errors="replace").strip()}')
+    if failed:
+        raise EnvError(failed[0])
 
 
 def _skip_mininet_limits():

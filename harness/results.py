@@ -89,6 +89,8 @@ def write_scenario(run_dir, res, environment):
     sdir = os.path.join(run_dir, res['scenario'])
     new_folder(sdir)
     env = dict(environment, switch=res['switch'])
+    if res.get('builder'):      # the one that built it (a topology may fall back)
+        env['builder'] = res['builder']
     matrix = {'scenario': res['scenario'], 'title': res['title'],
               'source': res['source'], 'topology': res['topology'], 'environment': env,
               'steps': res['steps'],

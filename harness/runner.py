@@ -39,13 +39,16 @@ class LiveNetwork:
 
     After open(): net (the Mininet object), topology (as built), steps (setup and
     faults as applied), problem (None, or why the network is not fit to probe),
-    timings (build_s, prepare_s; teardown_s after close).  start_servers() starts
+    timings (build_s, prepare_s; teardown_s after close), built_by (the builder
+    that built it: network.BUILDERS; builder is the one asked for).  start_servers() starts
     the scenario's servers and sets connect_problem when one that must listen did not.
     """
 
-    def __init__(self, scenario, switch, state, netprobe, log):
+    def __init__(self, scenario, switch, state, netprobe, log,
+                 builder=network.DEFAULT_BUILDER):
         self.scenario, self.switch, self.state = scenario, switch, state
         self.netprobe, self.log = netprobe, log
+        self.builder, self.built_by = builder, None
         self.net, self.topology, self.steps = None, None, []
         self.problem, self.connect_problem = None, None
         self.timings = {'build_s': 0.0, 'prepare_s': 0.0, 'servers_s': 0.0,
@@ -75,7 +78,9 @@ class LiveNetwork:
         try:
             topo = self.scenario.topo()
             network.check_names_free(topo)
-            self.net = network.build(topo, self.switch, self.state)
+            self.net = network.build(topo, self.switch, self.state, self.builder,
+                                     self.log)
+            self.built_by = network.builder_of(self.net)
             network.start(self.net, self.switch)
             self.topology = topology_as_built(self.net)
             self.timings['build_s'] = time.monotonic() - t0
@@ -137,17 +142,19 @@ class LiveNetwork:
         self.timings['teardown_s'] = time.monotonic() - t0
 
 
-def run_scenario(scenario, switch, state, netprobe, log, programs=(), prober=None):
+def run_scenario(scenario, switch, state, netprobe, log, programs=(), prober=None,
+                 builder=network.DEFAULT_BUILDER):
     """Run scenario on a fresh network; returns its result dict (see results.py).
 
     programs: the user's programs (userprog.Program), run as probers beside netprobe.
     prober: a function scenario -> the netprobe-side prober (default probe.Batches);
     the benchmark passes its by-hand prober here to compare both on the same network.
     A derived scenario (scenario.derive) is completed once its network is built.
+    builder: network.BUILDERS; the result's `builder` says which one built it.
     """
     make = prober or (lambda sc: probe.Batches(sc, netprobe, state))
     observations, controls, run, skipped = {}, {}, None, None
-    with LiveNetwork(scenario, switch, state, netprobe, log) as live:
+    with LiveNetwork(scenario, switch, state, netprobe, log, builder) as live:
         try:
             if live.problem is None and scenario.derive is not None:
                 live.scenario = scenario = scenario.derive(live)
@@ -165,6 +172,7 @@ def run_scenario(scenario, switch, state, netprobe, log, programs=(), prober=Non
     if run is not None:
         cases += run.extra_cases()
     return {'scenario': scenario.name, 'title': scenario.title, 'switch': switch,
+            'builder': live.built_by,
             'topology': live.topology, 'steps': live.steps, 'servers': server_info,
             'problem': live.problem or live.connect_problem, 'timings': live.timings,
             'cells': judge(cases, observations, live.problem, live.connect_problem),

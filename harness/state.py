@@ -40,6 +40,7 @@ What is this run's (the identity rules; never remove what cannot be proved ours)
   and clean-net names it ("exists but is not this run's") for removal by hand.
 """
 
+import contextlib
 import errno
 import fcntl
 import glob
@@ -112,11 +113,31 @@ class State:
 
     def __init__(self, run_id):
         self.data = empty_state(run_id)
+        self._deferred = None
         self.save()
 
     def save(self):
-        """Write the state file whole (temp file + rename)."""
+        """Write the state file whole (temp file + rename); inside batched(), once at
+        its end."""
+        if self._deferred is not None:
+            self._deferred = True
+            return
         write_json_atomic(state_path(), self.data)
+
+    @contextlib.contextmanager
+    def batched(self):
+        """Record many things with one write: the changes made inside the block are
+        written when it ends, also when it ends with an exception."""
+        outer = self._deferred is not None
+        if not outer:
+            self._deferred = False
+        try:
+            yield self
+        finally:
+            if not outer:
+                changed, self._deferred = self._deferred, None
+                if changed:
+                    self.save()
 
     def add_pid(self, pid, marker):
         """Record a process we started; marker: a word of its command line."""

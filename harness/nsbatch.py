@@ -1,0 +1,178 @@
+"""Commands for many namespaces at once: the bindlab builder's primitives (fastnet.py).
+
+    BatchedShell, spawn_shell, await_shells   Mininet node shells spawned without
+                            waiting for each prompt, then awaited all together;
+    run_everywhere          one command line in many shells at once (Mininet's
+                            sendCmd/waitOutput across nodes);
+    run_batches             `ip -force -batch` files, in shells at once or in the root
+                            namespace;
+    hang_up, delete_together   teardown: every shell signalled at once, root-
+                            namespace interfaces deleted with one netlink request.
+
+Nothing here decides what a network is; fastnet.py does, with these.
+"""
+
+import json
+import os
+import pty
+import select
+import shutil
+import signal
+import subprocess
+import tempfile
+import termios
+import time
+
+from mininet.node import Node
+
+from .errors import EnvError
+from .state import RUN_DIR, link_exists
+
+SHELL_READY_S = 30.0
+TEARDOWN_GROUP = 0x62690000 | (os.getpid() & 0xffff)    # never 0, the default group
+
+
+# -- shells ---------------------------------------------------------------------------
+
+class BatchedShell(Node):
+    """Mixin for the harness's node classes (network.node_classes): startShell()
+    spawns the shell and returns at once; await_shells() waits for many at once.
+    What a constructor runs meanwhile (a switch's `ifconfig lo up`) is kept and run
+    as soon as the shell answers."""
+
+    queued = None
+
+    def startShell(self, mnopts=None):
+        spawn_shell(self, mnopts)
+
+    def record_shell(self):
+        """Called for each shell once it answers, all within one State.batched()
+        (network.node_classes records the shell and its namespace there)."""
+
+    def cmd(self, *args, **kwargs):
+        if self.queued is None:
+            return super().cmd(*args, **kwargs)
+        words = args[0] if len(args) == 1 and isinstance(args[0], list) else args
+        self.queued.append(' '.join(str(w) for w in words))
+        return ''
+
+
+def spawn_shell(node, mnopts=None):
+    """Start node's shell as Mininet's Node.startShell does (mnexec -cd, plus n for a
+    new network namespace; bash on a pty, PS1 chr(127)) without waiting for it."""
+    opts = ('-cd' if mnopts is None else mnopts) + ('n' if node.inNamespace else '')
+    node.master, node.slave = pty.openpty()
+    attrs = termios.tcgetattr(node.slave)
+    attrs[3] &= ~termios.ECHO
+    termios.tcsetattr(node.slave, termios.TCSANOW, attrs)
+    node.shell = node._popen(
+        ['mnexec', opts, 'bash', '--norc', '--noediting', '-is', 'mininet:' + node.name],
+        stdin=node.slave, stdout=node.slave, stderr=node.slave, close_fds=False,
+        env=dict(os.environ, PS1=chr(127)))
+    node.stdin = node.stdout = os.fdopen(node.master, 'r')
+    node.pid = node.shell.pid
+    node.pollOut = select.poll()
+    node.pollOut.register(node.stdout)
+    node.outToNode[node.stdout.fileno()] = node
+    node.inToNode[node.stdin.fileno()] = node
+    node.execed, node.lastCmd, node.lastPid, node.readbuf = False, None, None, ''
+    node.queued, node.waiting = [], True
+    node.write('unset HISTFILE; set +m\n')
+
+
+def await_shells(nodes, seconds=SHELL_READY_S):
+    """Wait until every shell spawn_shell() started has answered (two prompts: its
+    own, and the one after the setup line), then run what was queued meanwhile.
+
+    Raises EnvError naming a shell that exited or did not answer in time."""
+    deadline = time.monotonic() + seconds
+    for node in nodes:
+        prompts = 0
+        while prompts < 2:
+            if node.shell.poll() is not None:
+                raise EnvError(f'the shell of {node.name} exited with '
+                               f'{node.shell.returncode} as it started')
+            if time.monotonic() > deadline:
+                raise EnvError(f'the shell of {node.name} did not start within '
+                               f'{seconds:.0f} s')
+            if node.pollOut.poll(100):
+                prompts += node.read(1024).count(chr(127))
+        node.waiting = False
+    queued = {node: '; '.join(node.queued) for node in nodes if node.queued}
+    for node in nodes:
+        node.queued = None
+    run_everywhere(queued)
+
+
+def run_everywhere(commands):
+    """Send each node its command line, all at once, then collect each output:
+    {node: output}.  (Mininet's sendCmd and waitOutput, across nodes at once.)"""
+    for node, line in commands.items():
+        node.sendCmd(line)
+    return {node: node.waitOutput() for node in commands}
+
+
+def hang_up(nodes):
+    """SIGHUP to the process group of every shell still running (Node.terminate's
+    signal, sent to all before any is waited for)."""
+    for node in nodes:
+        if node.shell is not None and node.shell.poll() is None:
+            try:
+                os.killpg(node.shell.pid, signal.SIGHUP)
+            except ProcessLookupError:
+                pass
+
+
+# -- ip batches ------------------------------------------------------------------------
+
+def run_batches(batches, log=None):
+    """Run `ip -force -batch` over the lines of each {where: lines}: where is a node
+    (in its shell, every node at once) or None (the root namespace, a subprocess).
+    Each batch is a file (so that a killed run's half-sent batch still ends with its
+    marks); what ip prints, the lines that failed, is logged."""
+    batches = {where: lines for where, lines in batches.items() if lines}
+    folder = tempfile.mkdtemp(prefix='work-batch-', dir=RUN_DIR)
+    try:
+        paths = {}
+        for n, (where, lines) in enumerate(batches.items()):
+            paths[where] = os.path.join(folder, f'{n}.batch')
+            with open(paths[where], 'w') as f:
+                f.write('\n'.join(lines) + '\n')
+        root = paths.pop(None, None)
+        outputs = run_everywhere({node: f'ip -force -batch {path}'
+                                  for node, path in paths.items()})
+        if root:
+            res = subprocess.run(['ip', '-force', '-batch', root], capture_output=True,
+                                 text=True, timeout=120)
+            outputs[None] = res.stdout + res.stderr
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    for where, out in outputs.items():
+        if out.strip() and log:
+            log(f'ip -batch in {where.name if where else "the root namespace"}: '
+                f'{" ".join(out.split())[:500]}')
+
+
+
+# -- teardown ---------------------------------------------------------------------------
+
+def delete_together(names, marked, log=None):
+    """Delete the root-namespace interfaces among names that exist, with one netlink
+    request: one RCU grace period for all, where `ip link del` waits out one each.
+    They go into a device group of this process's own, which is deleted if it holds
+    nothing but them, each with this run's mark (marked: {name: mark}); else they are
+    deleted one by one."""
+    names = [name for name in names if link_exists(name) and name in marked]
+    if not names:
+        return
+    group = str(TEARDOWN_GROUP)
+    run_batches({None: [f'link set dev {name} group {group}' for name in names]}, log)
+    res = subprocess.run(['ip', '-j', 'link', 'show', 'group', group],
+                         capture_output=True, text=True, timeout=60)
+    members = [m for m in json.loads(res.stdout or '[]') if m]
+    if members and all(m.get('ifname') in names and
+                       m.get('ifalias') == marked[m['ifname']] for m in members):
+        subprocess.run(['ip', 'link', 'del', 'group', group], capture_output=True,
+                       timeout=60)
+    run_batches({None: [f'link del dev {name}' for name in names if link_exists(name)]},
+                log)
