@@ -73,7 +73,7 @@ $(B)/libbindtrace.so: csrc/trace/bindtrace.c $(TRACE_COMMON) $(TRACE_HDRS) $(TRA
 		$(TRACE_SHARED:.c=.h)
 	@mkdir -p $(B)
 	$(CC) $(CPPFLAGS) $(WARNINGS) $(CFLAGS) -fPIC -shared -fvisibility=hidden -Icsrc \
-		-o $@ csrc/trace/bindtrace.c $(TRACE_COMMON) $(TRACE_SHARED) -ldl -lpthread
+		-o $@ csrc/trace/bindtrace.c $(TRACE_COMMON) $(TRACE_SHARED) -ldl -lpthread $(LDFLAGS)
 
 # The syscall tracer (ptrace + seccomp-bpf) for static programs: the same records
 # through the same code as libbindtrace.so.  The ASan/UBSan build is what its tests
@@ -95,8 +95,26 @@ $(B)/trace/tracee: csrc/trace/tests/tracee.c
 	@mkdir -p $(B)/trace
 	$(CC) $(CPPFLAGS) $(WARNINGS) $(CFLAGS) -o $@ $< -lpthread
 
-	@$(MAKE) --no-print-directory $(B)/netprobe $(B)/libbindtrace.so $(B)/bindtrace-sys \
-		$(B)/trace/tracee $(B)/bench/floor
+# The same program linked statically with musl (musl-tools), and a static Go
+# program (golang-go): what libbindtrace.so cannot see and bindtrace-sys must.
+# Go builds offline: its cache under $(B)/, no module downloads.
+$(B)/trace/tracee-musl: csrc/trace/tests/tracee.c
+	@scripts/install-debs musl-tools
+	@mkdir -p $(B)/trace
+	musl-gcc -static $(CPPFLAGS) $(WARNINGS) $(CFLAGS) -o $@ $< -lpthread
+
+$(B)/trace/goprobe: csrc/trace/tests/goprobe/main.go csrc/trace/tests/goprobe/go.mod
+	@scripts/install-debs golang-go
+	@mkdir -p $(B)/trace $(B)/go-cache
+	cd csrc/trace/tests/goprobe && CGO_ENABLED=0 GOPROXY=off GOFLAGS= \
+		GOCACHE=$(CURDIR)/$(B)/go-cache HOME=$(CURDIR)/$(B)/go-cache \
+		go build -o $(CURDIR)/$@ .
+
+# The benchmark's floor: the probe phase's bind and connect calls in a bare C loop
+# (bench/bench_harness.py).
+$(B)/bench/floor: csrc/bench/floor.c
+	@mkdir -p $(B)/bench
+	$(CC) $(CPPFLAGS) $(WARNINGS) $(CFLAGS) -o $@ $< -lpthread
 
 deps-build:
 	@scripts/install-debs $(DEBS_BUILD)
