@@ -46,7 +46,7 @@ from mininet.node import Node, OVSSwitch
 from mininet.nodelib import LinuxBridge
 
 from .nsbatch import await_shells, delete_together, hang_up, run_batches
-from .state import run_mark
+from .ifaces import run_mark
 LINK_KEYS = {'node1', 'node2', 'port1', 'port2', 'key', 'intfName1', 'intfName2',
              'addr1', 'addr2', 'params1', 'params2'}
 INTF_KEYS = {'ip', 'mac'}

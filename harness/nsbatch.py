@@ -26,7 +26,8 @@ import time
 from mininet.node import Node
 
 from .errors import EnvError
-from .state import RUN_DIR, link_exists
+from .ifaces import link_exists
+from .state import RUN_DIR
 
 SHELL_READY_S = 30.0
 TEARDOWN_GROUP = 0x62690000 | (os.getpid() & 0xffff)    # never 0, the default group
