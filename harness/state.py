@@ -308,7 +308,7 @@ def json_type(value):
 def is_interface_name(name):
     """True if name could be a Linux interface name (so it is safe in a path)."""
     return (isinstance(name, str) and 0 < len(name) <= NAME_MAX and name not in ('.', '..')
-            and not any(c == '/' or c.isspace() for c in name))
+            and name.isprintable() and not any(c == '/' or c.isspace() for c in name))
 
 
 # -- processes and namespaces ----------------------------------------------------------

@@ -39,7 +39,7 @@ from harness.errors import UsageError  # noqa: E402
 # Hypothesis keeps a cache (its Unicode tables) in .hypothesis/ of the current folder:
 # keep it out of the work tree.
 set_hypothesis_home_dir(os.path.join(tempfile.gettempdir(), 'bindlab-hypothesis'))
-FUZZ = settings(max_examples=200, deadline=None, database=None,
+FUZZ = settings(max_examples=200, deadline=None, database=None, derandomize=True,
                 suppress_health_check=[HealthCheck.too_slow])
 SCENARIO = 'wrong-host'
 KEEP_CELLS = 6
