@@ -48,9 +48,8 @@ import json
 import os
 import shutil
 import subprocess
-import tempfile
 
-from . import procs
+from . import files, procs
 from .errors import UsageError
 from .ifaces import (OVS_MARK_KEY, await_veths_of_gone_namespaces, foreign_names,
                      interfaces, names_left, remove_names, run_mark)
@@ -122,7 +121,7 @@ class State:
         if self._deferred is not None:
             self._deferred = True
             return
-        write_json_atomic(state_path(), self.data)
+        files.write_json(state_path(), self.data, sort_keys=True)
 
     @contextlib.contextmanager
     def batched(self):
@@ -202,26 +201,6 @@ class State:
             os.unlink(state_path())
         except FileNotFoundError:
             pass
-
-
-def write_json_atomic(path, data):
-    """Write data as JSON to path whole or not at all.
-
-    The temp file is new (mkstemp: O_EXCL|O_NOFOLLOW, a random name beside path), so
-    a symlink planted in the run folder is never followed.  No fsync: the file
-    guards against a killed process (whose writes the kernel keeps), not against a
-    power cut, which takes the namespaces with it anyway.
-    """
-    folder, base = os.path.split(path)
-    fd, tmp = tempfile.mkstemp(prefix=base + '.tmp', dir=folder or '.')
-    try:
-        os.fchmod(fd, 0o644)
-        with os.fdopen(fd, 'w') as f:
-            json.dump(data, f, sort_keys=True)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
 
 
 # -- reading and checking a state file -------------------------------------------------
@@ -417,5 +396,6 @@ def remove_stale_files():
     """Work folders and half-written state files of killed runs (call under the lock)."""
     for path in glob.glob(os.path.join(RUN_DIR, 'work-*')):
         shutil.rmtree(path, ignore_errors=True)
-    for path in glob.glob(state_path() + '.tmp*'):
+    folder, name = os.path.split(state_path())
+    for path in glob.glob(os.path.join(folder, f'.{name}.*.tmp')):   # files.write_file's
         os.unlink(path)

@@ -199,6 +199,28 @@ def test_state_write_never_follows_a_planted_symlink(tmp_path, monkeypatch):
     assert state.read_state()['links'] == ['s1-eth1']
 
 
+def test_ctrl_c_just_after_the_state_rename_stays_a_ctrl_c(tmp_path, monkeypatch):
+    """A SIGINT that lands between the rename and the end of the write (a CI run hit
+    it: the cells said "could not be measured: FileNotFoundError", exit 1 not 2): the
+    KeyboardInterrupt goes on, the state file is whole, no temp file is left."""
+    monkeypatch.setattr(state, 'RUN_DIR', str(tmp_path))
+    run = state.State(RUN_ID)
+    real_replace = os.replace
+
+    def replace_then_sigint(src, dst):
+        real_replace(src, dst)
+        os.kill(os.getpid(), signal.SIGINT)     # the real signal, at that moment
+
+    os.replace = replace_then_sigint
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            run.add_names(links=['s1-eth1'])
+    finally:
+        os.replace = real_replace
+    assert state.read_state()['links'] == ['s1-eth1']
+    assert sorted(os.listdir(tmp_path)) == ['state.json']
+
+
 # -- 10: a recorded PID is stopped only while it is the recorded process ---------------
 
 def test_clean_net_stops_only_the_recorded_processes(run_dir, spawn):
