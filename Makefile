@@ -31,7 +31,7 @@ DEBS_TEST := libcmocka-dev python3-pytest valgrind socat netcat-openbsd chromium
 	python3-pexpect python3-hypothesis man-db $(DEBS_DEB)
 
 .PHONY: all help deps-build deps-run deps-test test unit itest mininet-test clean-net \
-	bench fuzz clean lab check man install uninstall deb
+	bench fuzz clean lab check man install uninstall deb programs
 
 all: $(B)/netprobe $(B)/libbindtrace.so $(B)/bindtrace-sys
 
@@ -109,6 +109,33 @@ $(B)/trace/goprobe: csrc/trace/tests/goprobe/main.go csrc/trace/tests/goprobe/go
 	cd csrc/trace/tests/goprobe && CGO_ENABLED=0 GOPROXY=off GOFLAGS= \
 		GOCACHE=$(CURDIR)/$(B)/go-cache HOME=$(CURDIR)/$(B)/go-cache \
 		go build -o $(CURDIR)/$@ .
+
+# Programs this project did not tailor to the tracer, in every runtime and idiom
+# (tests/programs/, tests/test_runtimes.py): C against glibc (blocking, poll() then
+# SO_ERROR, poll() then a second connect()), the same C linked statically with musl,
+# static Go, and Java classes; Python and Node run from their sources.
+PROG := $(B)/programs
+PROG_C := server client_blocking client_poll client_reconnect
+PROG_HDR := tests/programs/c/common.h
+$(PROG)/glibc/%: tests/programs/c/%.c $(PROG_HDR)
+	@mkdir -p $(PROG)/glibc
+	$(CC) $(WARNINGS) $(CFLAGS) -o $@ $<
+$(PROG)/musl/%: tests/programs/c/%.c $(PROG_HDR)
+	@scripts/install-debs musl-tools
+	@mkdir -p $(PROG)/musl
+	musl-gcc -static $(WARNINGS) $(CFLAGS) -o $@ $<
+$(PROG)/go/%: tests/programs/go/%.go
+	@scripts/install-debs golang-go
+	@mkdir -p $(PROG)/go $(B)/go-cache
+	CGO_ENABLED=0 GOPROXY=off GOFLAGS= GO111MODULE=off GOCACHE=$(CURDIR)/$(B)/go-cache \
+		HOME=$(CURDIR)/$(B)/go-cache go build -o $@ $<
+$(PROG)/java/%.class: tests/programs/java/%.java
+	@scripts/install-debs default-jdk-headless
+	@mkdir -p $(PROG)/java
+	javac -d $(PROG)/java $<
+programs: $(addprefix $(PROG)/glibc/,$(PROG_C)) $(addprefix $(PROG)/musl/,$(PROG_C)) \
+	$(PROG)/go/server $(PROG)/go/client $(PROG)/java/Server.class $(PROG)/java/Client.class
+	@scripts/install-debs nodejs
 
 # The benchmark's floor: the probe phase's bind and connect calls in a bare C loop
 # (bench/bench_harness.py).

@@ -179,12 +179,14 @@ def wait_outcome(node, launch, proc, trace, errpath, cancel=None):
     cancel: a threading.Event; once set, give up at once (None).
     """
     deadline = time.monotonic() + launch.program.timeout_s
-    method, untraced = launch.method, None
+    method, untraced, first_seen = launch.method, None, None
     while True:
         if cancel is not None and cancel.is_set():
             return None
         exited = proc.poll() is not None
         recs = read_trace(trace) if method != 'observed' else []
+        if first_seen is None and any(r.get('op') == 'connect' for r in recs):
+            first_seen = time.monotonic()
         if method == 'syscall' and _untraced(recs) is not None:
             method, untraced = 'observed', _untraced(recs)
         traced = method in ('tracer', 'syscall')
@@ -200,8 +202,20 @@ def wait_outcome(node, launch, proc, trace, errpath, cancel=None):
             got = decide_traced(launch, read_trace(trace), False,   # a connect still
                                 waited_s=launch.program.timeout_s)  # waiting
         if got is not None or time.monotonic() > deadline:
-            return _fell_back(got, method, untraced)
+            return _fell_back(_waited(got, first_seen), method, untraced)
         time.sleep(POLL_S)
+
+
+def _waited(got, first_seen):
+    """got with elapsed_us the whole wait of a non-blocking connect: from its first
+    connect() (seen in the trace) to the record that decided it, when that is longer
+    than the deciding call itself took (a blocking connect's record has it all)."""
+    if got is None or first_seen is None:
+        return got
+    waited = int((time.monotonic() - first_seen) * 1e6)
+    if waited > (got.get('elapsed_us') or 0):
+        got = dict(got, elapsed_us=waited)
+    return got
 
 
 def _untraced(recs):
@@ -260,6 +274,23 @@ def relevant(launch, recs, ops):
 
 
 PENDING = ('EINPROGRESS', 'EALREADY')     # a connect still under way
+# Binds a runtime makes on its own before the program's first call: Go's net package
+# probes the IPv6 stack by binding [::1]:0 and [::ffff:127.0.0.1]:0 (ipsock_posix.go);
+# in a namespace without IPv6 on lo that fails, and is not the client's outcome.
+PROBE_ADDRS = ('::1', '::ffff:127.0.0.1', '127.0.0.1')
+
+
+def unmapped(addr):
+    """An IPv4-mapped IPv6 address as the IPv4 address it is; others as they are."""
+    return addr[len('::ffff:'):] if addr.startswith('::ffff:') and '.' in addr else addr
+
+
+def own_bind(launch, rec):
+    """True if a client launch's bind record is the program's own source bind: the
+    case's src= when it has one, else any bind but a runtime's port-0 loopback probe."""
+    if launch.src is not None:      # Java binds IPv4 sources as ::ffff:a.b.c.d
+        return unmapped(rec.get('addr') or '') == unmapped(launch.src)
+    return not (rec.get('port') in (0, None) and rec.get('addr') in PROBE_ADDRS)
 
 
 def decide_traced(launch, recs, exited, waited_s=None):
@@ -273,13 +304,16 @@ def decide_traced(launch, recs, exited, waited_s=None):
     ETIMEDOUT, saying so.
     """
     if launch.program.role == 'server':
+        bound = None
         for rec in relevant(launch, recs, ('bind', 'listen')):
+            bound = rec if rec['op'] == 'bind' else bound
             if not rec.get('ok'):
-                return _result(rec)
+                return _result(rec, bind=bound)
             if rec['op'] == 'listen' or launch.program.proto == 'udp':
-                return _result(rec)
+                return _result(rec, bind=bound)
         return None
-    binds = [r for r in recs if r.get('op') == 'bind' and not r.get('ok')]
+    binds = [r for r in recs if r.get('op') == 'bind' and not r.get('ok')
+             and own_bind(launch, r)]
     connects = relevant(launch, recs, ('connect',))
     first = connects[0] if connects else None
     if binds and (first is None or recs.index(binds[0]) < recs.index(first)):
@@ -292,6 +326,11 @@ def decide_traced(launch, recs, exited, waited_s=None):
     if done is not None:
         return done
     if exited:
+        again = _asked_again(first, recs[recs.index(first) + 1:])
+        if again is not None:
+            return _result(again, message='the program\'s second connect() said EALREADY '
+                           '(poll() woke it as the error arrived, a moment before the '
+                           'kernel ended the connect) and the program gave up')
         return _result(dict(first, error='ETIMEDOUT', ok=False),
                        message='connect() never completed: the program gave up on it '
                                '(its own timeout)')
@@ -300,6 +339,13 @@ def decide_traced(launch, recs, exited, waited_s=None):
                        message=f'the harness stopped the program still waiting for its '
                                f'connect() after {waited_s:g} s')
     return None
+
+
+def _asked_again(first, later):
+    """The last EALREADY of a second connect() on first's socket, or None."""
+    again = [r for r in later if r.get('op') == 'connect' and r.get('error') == 'EALREADY'
+             and (r.get('pid'), r.get('fd')) == (first.get('pid'), first.get('fd'))]
+    return again[-1] if again else None
 
 
 def _finished(first, later):

@@ -191,6 +191,7 @@ class Launch:
     addr: Optional[str] = None
     port: Optional[int] = None
     method: str = 'tracer'
+    src: Optional[str] = None     # a client's source address (the case's src=), if any
     outcome: Optional[dict] = None    # filled by run
 
 
@@ -235,7 +236,7 @@ def plan(scenario, programs, hosts):
                 told_port = case.port if '{port}' in program.template else None
                 launches.append(Launch(program, case.host, fill(argv, values),
                                        f'{case.kind[0]}{index}', index, case.addr,
-                                       told_port, method))
+                                       told_port, method, src_of(case)))
         else:
             port = next((c.port for c in scenario.cases if c.kind == 'bind'),
                         DEFAULT_PORT)
@@ -345,10 +346,13 @@ def observation(launch):
     rec = got.get('record')
     if launch.index is None and rec:
         extra.update(addr=rec.get('addr') or '', port=rec.get('port'))
+    call, bound = None, got.get('bind')
+    if bound and launch.index is not None and 'options' in bound:
+        call = {'addr': bound.get('addr') or '', 'options': bound.get('options') or []}
     return Observation(got['actual'], got.get('method', launch.method), got.get('message'),
                        None,
                        got.get('local'), got.get('elapsed_us'), sees_peer=False,
-                       extra=extra)
+                       extra=extra, call=call)
 
 
 def hosts_of(topo):

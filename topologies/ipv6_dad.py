@@ -161,6 +161,12 @@ def _connect_cases():
             'EHOSTUNREACH', 'the kernel\'s own verdict, for a program that waits (5 s): '
             'neighbour discovery for the tentative fd00::2 gave up after its solicitations '
             'went unanswered'), options=('timeout=5000',)),
+        connect('h3', _TENTATIVE, _PORT, explicit(
+            'EHOSTUNREACH', 'the kernel\'s own verdict, for a program that waits (5 s): '
+            'nobody answers the solicitations for fd00::2'), options=('timeout=5000',)),
+        connect('h2', _TENTATIVE, _PORT, explicit(
+            'EHOSTUNREACH', 'the kernel\'s own verdict, for a program that waits (5 s): '
+            'not even h2 answers for its own tentative fd00::2'), options=('timeout=5000',)),
         connect('h1', _NODAD, _PORT, explicit('OK', 'fd00::22 (nodad) answers at once',
                                               peer='h2')),
         connect('h2', _AFTER_DAD, _PORT, explicit('OK', 'fd00::3 finished DAD', peer='h3')),
