@@ -43,6 +43,7 @@ help:
 	@echo "sudo make lab SCENARIO=name     open a scenario as an interactive lab (Mininet CLI)"
 	@echo "sudo make check [SCENARIO=name] re-probe the open lab: what changed, is it solved"
 	@echo "sudo make bench      benchmarks, printed as ratios"
+	@echo "sudo make programs   the test programs of every runtime (C glibc/musl, Go, Java; Python, Node)"
 	@echo "make fuzz [FUZZ_SECONDS=N | FUZZ_RUNS=N]   libFuzzer on the parsers and the JSON writer"
 	@echo "make man             the man pages bindlab(1), netprobe(1), bindtrace-sys(1), libbindtrace(7) in $(B)/man/"
 	@echo "sudo make install [PREFIX=/usr] [DESTDIR=dir]   install bindlab, netprobe, the tracer,"
@@ -159,7 +160,8 @@ unit: deps-test
 MININET_LOCK := /tmp/bindlab-mininet.lock
 itest: deps-test
 	@$(MAKE) --no-print-directory $(B)/netprobe $(B)/asan/netprobe \
-		$(B)/libbindtrace.so $(B)/bindtrace-sys $(B)/asan/bindtrace-sys $(B)/trace/tracee
+		$(B)/libbindtrace.so $(B)/bindtrace-sys $(B)/asan/bindtrace-sys $(B)/trace/tracee \
+		programs
 	NETPROBE=$(CURDIR)/$(B)/asan/netprobe flock $(MININET_LOCK) $(PYTHON) -m pytest -q tests
 
 test: deps-test

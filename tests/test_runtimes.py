@@ -12,8 +12,8 @@ really got:
 - a program that keeps its own 4 s timeout is judged against the same connect with a
   long enough timeout= (ipv6-dad's timeout=5000 twins), never against ETIMEDOUT.
 
-`make test` runs every runtime on three scenarios; BINDLAB_RUNTIMES=all adds three
-more (about twice the time).  The programs are built by `make programs`.  Run under
+`make test` runs every runtime on three scenarios; BINDLAB_RUNTIMES=all on all ten
+default scenarios (about three times as long).  The programs are built by `make programs`.  Run under
 the Mininet lock:
 
     flock /tmp/bindlab-mininet.lock /usr/bin/python3 -m pytest -q tests/test_runtimes.py
@@ -32,8 +32,9 @@ SRC = os.path.join(REPO, 'tests', 'programs')
 GUARD_S = 600
 
 SCENARIOS = ['port-conflicts', 'ipv6-dad', 'routed-subnets']
-if os.environ.get('BINDLAB_RUNTIMES') == 'all':
-    SCENARIOS += ['wrong-host', 'lost-address', 'docker-bridge']
+if os.environ.get('BINDLAB_RUNTIMES') == 'all':     # every default scenario
+    SCENARIOS += ['wrong-host', 'lost-address', 'nonlocal-bind', 'home-router-nat',
+                  'docker-bridge', 'port-exhaustion', 'scale']
 
 CLIENT_ARGS = '{addr} {port} {src}'
 SERVER_ARGS = '{addr} {port}'
