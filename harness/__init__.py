@@ -30,9 +30,11 @@ this one, for users' own code and pytest suites, sits on top of them all):
       probe.py        netprobe: plans, servers, batches, strict record parsing, and
                       the netprobe prober (Batches).
       userprog.py     the user's programs as probers (ProgramRun), which cases they
-                      take; launches.py: one launch, traced or observed, and stopped.
+                      take; launches.py: one launch, traced or observed, and stopped;
+                      traced.py: a launch decided from its trace records.
       preconditions.py  what state a case needs before its call (held, listener).
-      judge.py        THE judge: Observations -> cells; verdict() decides every cell.
+      judge.py        THE judge: Observations -> cells; verdict() decides every cell;
+                      a program is judged by the call it made and the wait it had.
     results.py      THE writer of result files (summary, junit, CSV, matrix.json);
       report_page.py  report.html; report_grid.py its grids, report_svg.py its
                       topology, markdown.py safe text and the lab sheets.
