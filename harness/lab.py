@@ -309,9 +309,8 @@ class Lab:
         """`explain HOST KIND COLUMN`: the cell and what the live network says."""
         from .explain import explain_cell, find_cell, live_facts
         cell = find_cell(self.cells, line)
-        for text in explain_cell(cell, self.scenario, live_facts(self.net, cell,
-                                                                 self.scenario,
-                                                                 self.netprobe)):
+        facts = live_facts(self.net, cell, self.scenario, self.netprobe)
+        for text in explain_cell(cell, self.scenario, facts, self.steps):
             out(text)
 
     def sheet_text(self):
