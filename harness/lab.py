@@ -211,7 +211,10 @@ class Lab:
         sc = self.scenario
         out(f'\n=== bindlab lab: {sc.name} ===')
         out(f'Task: {sc.title}.')
-        if self.sheet:
+        if self.sheet and self.info['variant']:
+            out(f'Your lab sheet is your own variant ({self.info["variant"]}) of '
+                f'{os.path.relpath(self.sheet, REPO)}: type `sheet` to read it.')
+        elif self.sheet:
             out(f'Read the lab sheet: {os.path.relpath(self.sheet, REPO)} '
                 '(or type `sheet`).')
         out('\nHosts and their addresses (now, after the faults):')
