@@ -64,7 +64,7 @@ class Variant:
                 rng.shuffle(shuffled)
             self.names.update(zip(group, shuffled))
         self.ports = {p: p + self.shift for p in ports if 1024 <= p <= 9999}
-        self._name_re = self._alternation(self.names, r'(?<![\w.-])(?:{})(?![\w])')
+        self._name_re = self._alternation(self.names, r'(?<![\w-])(?:{})(?![\w])')
         self._port_re = self._alternation({str(p): 0 for p in self.ports},
                                           r'(?<![\w])(?<!\d\.)(?:{})(?!\w|\.\d)')
 
