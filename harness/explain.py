@@ -69,7 +69,8 @@ def sheet_words(scenario, cell):
     if not text or '## Why' not in text:
         return None
     why = text.split('## Why', 1)[1].split('\n## ', 1)[0]
-    paras = [' '.join(p.split()) for p in re.split(r'\n\s*\n', why) if p.strip()]
+    paras = [' '.join(p.split()) for p in re.split(r'\n\s*\n|\n(?=- )', why)
+             if p.strip()]
     for key in (cell['actual'], cell['expected']):
         for para in paras:
             if key not in ('OK', 'ERROR') and key in para:

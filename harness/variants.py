@@ -31,7 +31,7 @@ import re
 from .scenario import Case, Expect, Scenario, Server, Step, validate
 
 _FAMILIES = (r'h\d+', r'c\d+')
-_RANGE = re.compile(r'`?\b[hc]\d+`?(?:\.\.|, )`?\b[hc]\d+\b`?(?:(?:, )`?\b[hc]\d+\b`?)*')
+_RANGE = re.compile(r'`?\b[hc]\d+`?\.\.`?[hc]\d+\b`?')
 _IPV4 = re.compile(r'(?<![\w.])(10)\.0\.(\d{1,3})\.(\d{1,3})(?![\w]|\.\d)|'
                    r'(?<![\w.])(192)\.168\.1\.(\d{1,3})(?![\w]|\.\d)')
 _ULA = re.compile(r'(?<![\w:])fd00:(?=[:0-9a-fA-F])')

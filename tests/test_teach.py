@@ -208,6 +208,33 @@ def test_explain_offline_on_a_run(tmp_path):
         proc.stderr
 
 
+def test_explain_a_connect_names_route_neighbour_and_the_rule_that_hit(tmp_path):
+    """routed-subnets (the lesson): h4's SYN is dropped by r1, h1 has no route, h3 is
+    refused by r1's reset in srv's name: explain says which, from the live network."""
+    import pexpect
+    argv = hu.lock_argv() + [PYTHON, '-m', 'harness.lab', 'routed-subnets', '--switch',
+                             'lxbr']
+    child = pexpect.spawn(argv[0], argv[1:], cwd=REPO, encoding='utf-8', timeout=120,
+                          env=dict(os.environ, TERM='dumb'))
+    child.expect([PROMPT, pexpect.EOF], timeout=600)
+    try:
+        assert child.after == PROMPT, child.before[-3000:]
+        out = type_line(child, 'explain h4 connect tcp 10.0.2.10:5001 timeout=300')
+        assert 'ETIMEDOUT' in out and '10.0.2.10 via 10.0.1.1 dev h4-eth0' in out, out
+        assert '10.0.1.1 lladdr' in out
+        assert 'ip saddr 10.0.1.14 drop  (handle' in out and '+1 packet(s)' in out, out
+        out = type_line(child, 'explain h1 connect tcp 10.0.2.10:5001 timeout=300')
+        assert 'ENETUNREACH' in out and 'Network is unreachable' in out
+        assert 'none: no counted rule of the scenario matched it' in out
+        out = type_line(child, 'explain h3 connect tcp 10.0.2.10:5001 timeout=300')
+        assert 'reject with tcp reset  (handle' in out, out
+        child.sendline('exit')
+        assert wait_exit(child) == 0
+    finally:
+        if child.isalive():
+            child.terminate(force=True)
+
+
 @pytest.mark.parametrize('scenario', LABS)
 def test_three_variants_solved_from_their_own_sheets(scenario, tmp_path):
     """Each of three students opens their variant, sees what their sheet shows, types
