@@ -19,7 +19,9 @@ One row per student and lab:
     failed_goals (the last check's unmet requirements when never solved).
 grades.xlsx (Debian's python3-openpyxl) has a summary sheet (students x labs,
 points), one sheet per lab with those rows, and a sheet of the failed goals.  Text
-from records never becomes a spreadsheet formula.
+from records never becomes a spreadsheet formula.  paths.html (report_page.py) shows
+each student's path through each lab: every check, what changed, where the goal
+first held.
 """
 
 import csv
@@ -107,11 +109,11 @@ def grade_one(student, lab, recs):
 
 
 def grade(dirs):
-    """(rows sorted by student then lab, problems)."""
+    """(rows sorted by student then lab, problems, the records found)."""
     found, problems = collect(dirs)
     rows = [grade_one(student, lab, recs) for (lab, student), recs in found.items()]
     rows.sort(key=lambda r: (natural(r['student']), r['lab']))
-    return rows, problems
+    return rows, problems, found
 
 
 def _safe(text):
@@ -200,16 +202,18 @@ def write_md(rows, problems, path):
 
 def cmd_grade(args, log, warn):
     """`grade DIR... --out OUT`: exit 0 (1 when nothing could be graded)."""
-    rows, problems = grade(args.dirs)
+    from .report_page import render_lab_paths
+    rows, problems, found = grade(args.dirs)
     for problem in problems:
         warn(problem)
     make_folders(args.out)
     write_csv(rows, os.path.join(args.out, 'grades.csv'))
     write_xlsx(rows, os.path.join(args.out, 'grades.xlsx'))
     write_md(rows, problems, os.path.join(args.out, 'grades.md'))
+    write_file(os.path.join(args.out, 'paths.html'), render_lab_paths(found, problems))
     log(f'{len(rows)} lab results of {len({r["student"] for r in rows})} students '
-        f'({len(problems)} problems skipped): grades.csv, grades.xlsx, grades.md in '
-        f'{args.out}')
+        f'({len(problems)} problems skipped): grades.csv, grades.xlsx, grades.md, '
+        f'paths.html in {args.out}')
     return 0 if rows else 1
 
 

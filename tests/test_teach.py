@@ -129,6 +129,12 @@ def test_grade_three_students(tmp_path):
                for c in row)
     md = (out / 'grades.md').read_text()
     assert '| alice | wrong-host | yes | 80 |' in md and 'Skipped' in md
+    page = (out / 'paths.html').read_text()      # each student's path
+    alice = page.split('data-student="alice"', 1)[1].split('<h3', 1)[0]
+    assert 'solved</span> at check 2' in alice
+    assert alice.count('data-check=') == 2 and 'goal first held here' in alice
+    assert '<code>cmd 2</code>' in alice and 'goal missing' in alice
+    assert '=HYPERLINK(&quot;x&quot;)' in page and '<script' not in page
 
 
 # -- on real networks ----------------------------------------------------------------------
