@@ -16,6 +16,7 @@ nft rules of the scenario whose counters moved while the connect was tried once 
 
 import os
 import re
+import subprocess
 
 from . import probe
 from .cells import name as cell_name, read_run
@@ -112,7 +113,7 @@ def _run(host, argv, timeout=15):
     proc = host.popen(list(argv), env=dict(os.environ, NETPROBE_HOST=host.name))
     try:
         out, err = proc.communicate(timeout=timeout)
-    except Exception:       # a hung command: stop it, say so
+    except subprocess.TimeoutExpired:       # a hung command: stop it, say so
         proc.kill()
         out, err = proc.communicate()
         err = (err or b'') + b'(stopped: it took too long)'

@@ -48,6 +48,7 @@ from .suite import find
 
 EXIT_OK, EXIT_NOT_SOLVED, EXIT_USAGE = 0, 1, 2
 SEED_SERVER = os.path.join(REPO, 'examples', 'seed_server.py')
+MAX_COMMANDS = 300      # typed lines kept for one check's record (each cut at 500)
 
 
 def find_scenario(name, scenario_files):
@@ -305,7 +306,9 @@ class Lab:
     def typed(self, line):
         """Remember a command the student typed, for the next check's record."""
         info = self._sync()
-        info.setdefault('commands', []).append(line[:500])
+        commands = info.setdefault('commands', [])
+        if len(commands) < MAX_COMMANDS:
+            commands.append(line[:500])
         save_lab(info)
 
     def explain(self, line, out=print):

@@ -180,6 +180,9 @@ def test_alice_variant_hint_explain_fix_check_records(tmp_path):
         proc = subprocess.run([PYTHON, '-m', 'harness.lab', 'check', '--student', 'bob'],
                               cwd=REPO, capture_output=True, text=True, timeout=120)
         assert proc.returncode == 2 and "alice's, not bob's" in proc.stderr
+        proc = subprocess.run([PYTHON, '-m', 'harness.lab', 'check', '--student', 'alice'],
+                              cwd=REPO, capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0 and 'SOLVED' in proc.stdout, proc
         child.sendline('exit')
         assert wait_exit(child) == 0
     finally:
@@ -188,7 +191,8 @@ def test_alice_variant_hint_explain_fix_check_records(tmp_path):
     assert lab_leftovers() == []
     recs, problems = records.read_records(
         str(tmp_path / 'lab' / 'wrong-host' / 'alice.jsonl'), 'wrong-host', 'alice')
-    assert problems == [] and [r['solved'] for r in recs] == [False, True]
+    assert problems == [] and [r['solved'] for r in recs] == [False, True, True]
+    assert [r['where'] for r in recs] == ['lab', 'lab', 'outside']
     assert recs[0]['hints_used'] == len(hints) and recs[0]['variant'] == var.variant
     assert recs[1]['commands'] == [tr.text(c) for c in SOLUTIONS['wrong-host']]
     assert any(f'{server} bind tcp {addr}: EADDRNOTAVAIL -> OK' == c
