@@ -23,7 +23,7 @@ SYSTRACE_SRCS := $(wildcard csrc/trace/systrace_*.c)
 # Debian packages: to build, to run the suite, to test.
 DEBS_BUILD := gcc make libc6-dev
 DEBS_RUN := mininet openvswitch-switch iproute2 iputils-ping bridge-utils nftables \
-	procps ethtool python3
+	procps ethtool python3 python3-openpyxl
 # ... to write the man pages (make man, make install), to build the Debian package.
 DEBS_MAN := scdoc
 DEBS_DEB := build-essential dpkg-dev debhelper dh-python python3 scdoc lintian
@@ -176,11 +176,11 @@ mininet-test: deps-run
 lab: deps-run
 	@$(MAKE) --no-print-directory $(B)/netprobe
 	@test -n "$(SCENARIO)" || { echo "usage: sudo make lab SCENARIO=name (see: $(PYTHON) -m harness list)"; exit 2; }
-	$(PYTHON) -m harness lab $(SCENARIO)
+	$(PYTHON) -m harness lab $(SCENARIO) $(if $(STUDENT),--student '$(STUDENT)')
 
 # From another terminal, against the open lab: exit 0 solved, 1 not yet, 2 no lab open.
 check:
-	$(PYTHON) -m harness check $(SCENARIO)
+	$(PYTHON) -m harness check $(SCENARIO) $(if $(STUDENT),--student '$(STUDENT)')
 
 clean-net:
 	$(PYTHON) -m harness clean-net

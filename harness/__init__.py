@@ -6,9 +6,15 @@ cli.py, and nothing imports cli or __main__; the `bindlab` Python package beside
 this one, for users' own code and pytest suites, sits on top of them all):
 
     cli.py          the command line: list | run | clean-net | lab | check | diff |
-                    record | verify | merge | help; thin, maps errors to exit statuses.
-    lab.py          the teaching lab (Mininet CLI with check/goal/matrix/sheet);
-    goals.py          a lab sheet's goal block and whether it holds.
+                    record | verify | merge | explain | grade | help; thin, maps errors to exit statuses.
+    lab.py          the teaching lab (opening, check, hint; a student's lab);
+      labcli.py       its Mininet CLI (check/hint/explain/goal/matrix/sheet/banner);
+      labfile.py      the open lab's file and the lab seen from outside (check);
+      explain.py      one cell explained: reason, rule, diagnose, route, neighbours, nft;
+      variants.py     a student's own variant of a lesson (addresses, roles, ports);
+      records.py      a student's check records (results/lab/<scenario>/<ID>.jsonl);
+    goals.py          a lab sheet's goal and hints blocks and whether the goal holds.
+    grade.py        a class's records -> grades.csv, grades.xlsx, grades.md.
     baseline.py     golden expectation files (--record/--check, diff, record, verify).
     merge.py        the run folders of shards merged into one run.
     session.py      around every network: lock, leftovers, switch (and OVS), signals,
@@ -69,7 +75,7 @@ Words:
                   without the call), `ERROR` (not measured).
 
 Known warts: a lab checked from another terminal (`check`) re-creates enough of a
-Mininet object (lab._NsNet) to reuse the netprobe prober; the state file format is
+Mininet object (labfile.NsNet) to reuse the netprobe prober; the state file format is
 owned by state.py alone.
 
 Exit status of `python3 -m harness run`: 0 every cell passed, 1 some cell failed or

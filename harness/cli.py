@@ -1,5 +1,5 @@
 """The command line: python3 -m harness (or `bindlab`, bin/bindlab) list | run |
-clean-net | lab | check | diff | record | verify | merge | help.  Thin: each command
+clean-net | lab | check | diff | record | verify | merge | explain | grade | help.  Thin: each command
 is a few calls into the modules that do the work; nothing imports this module but
 __main__.py and bin/bindlab.  `help COMMAND` is `COMMAND --help`; `--version` prints
 harness.__version__.
@@ -15,8 +15,9 @@ import os
 import sys
 import time
 
-from . import (INSTALLED, REPO, __version__, advice, baseline, derive, lab, machine,
-               merge, mutate, network, probe, results, state, suite, userprog)
+from . import (INSTALLED, REPO, __version__, advice, baseline, derive, explain, grade,
+               lab, machine, merge, mutate, network, probe, results, state, suite,
+               userprog)
 from .console import log, print_matrices, print_mutations, scenario_line, warn
 from .errors import Interrupted, UsageError
 from .files import check_latest, make_folders
@@ -72,6 +73,14 @@ def parse_args(argv, prog=PROG):
     sub.add_parser('clean-net', help='remove what a killed run recorded as its own')
     baseline.add_commands(sub)      # diff, record, verify: they set args.handler
     merge.add_command(sub)
+    exp = sub.add_parser('explain', help='explain one cell of a run: outcome, reason, '
+                                         'rule, the lab sheet\'s words')
+    exp.add_argument('run', metavar='RUN', help='a run folder (or results/ with latest)')
+    exp.add_argument('cell', nargs='+', metavar='CELL',
+                     help='the cell: HOST KIND COLUMN (h2 bind tcp 10.0.0.1) or its id')
+    exp.add_argument('--scenario', metavar='NAME', help='the scenario, when the run has '
+                                                        'several with that cell')
+    grade.add_command(sub)
     # Listed for the usage line only: main() turns `help X` into `X --help`.
     sub.add_parser('help', help='the options of one command: help COMMAND').add_argument(
         'topic', nargs='?', metavar='COMMAND')
@@ -186,7 +195,15 @@ def cmd_clean_net(_args):
         state.release_lock(lock)
 
 
-COMMANDS = {'list': cmd_list, 'run': cmd_run, 'clean-net': cmd_clean_net}
+def cmd_explain(args):
+    for line in explain.explain_run(args.run, ' '.join(args.cell), args.scenario):
+        print(line)
+    return EXIT_OK
+
+
+COMMANDS = {'list': cmd_list, 'run': cmd_run, 'clean-net': cmd_clean_net,
+            'explain': cmd_explain,
+            'grade': lambda args: grade.cmd_grade(args, log, warn)}
 
 
 def main(argv=None, prog=PROG):

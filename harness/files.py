@@ -17,7 +17,8 @@ from .errors import BadInput, UsageError
 
 
 def write_file(path, text):
-    """Write text (str) to path whole or not at all; never follows a symlink.
+    """Write text (str, or bytes for a binary file) to path whole or not at all;
+    never follows a symlink.
 
     UsageError naming path when it cannot be written (a folder in its place, a
     missing or read-only folder): a message, not a traceback.
@@ -28,7 +29,9 @@ def write_file(path, text):
     except OSError as exc:
         raise UsageError(f'{path}: cannot write it: {exc.strerror}') from None
     try:
-        with os.fdopen(fd, 'w', encoding='utf-8') as f:
+        binary = isinstance(text, bytes)
+        with os.fdopen(fd, 'wb' if binary else 'w',
+                       encoding=None if binary else 'utf-8') as f:
             f.write(text)
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)

@@ -11,6 +11,10 @@ HOST may be `*` (every host that has that column); COLUMN is the cell's column l
 as matrix.json and the report show it.  A goal line that names no cell of the
 scenario is an error at start (exit 2), so a sheet cannot silently drift away from
 its scenario.  A sheet without a goal block still gets `check` (changes only).
+
+The sheet's ```hints block holds the hints `hint` gives one at a time, in order (one
+hint a paragraph; lines of a paragraph are joined): a nudge first, then the tool to
+use, then nearly the answer.  `sheet` prints the sheet without them.
 """
 
 import os
@@ -30,19 +34,42 @@ class LabError(UsageError):
 _GOAL_LINE = re.compile(r'^(\S+)\s+(bind|connect)\s+(.+?)\s*->\s*(\S+)(?:\s+(\S+))?\s*$')
 
 
-def read_goal(text):
-    """The goal lines of a lab sheet's ```goal block: [(lineno, line)], [] if none."""
-    lines = text.splitlines()
+def _block_lines(text, info):
+    """[(lineno, stripped line)] inside the sheet's fenced blocks of that info string."""
     out, inside = [], False
-    for n, line in enumerate(lines, 1):
+    for n, line in enumerate(text.splitlines(), 1):
         stripped = line.strip()
-        if not inside and re.match(r'^(```|~~~)\s*goal\s*$', stripped):
+        if not inside and re.match(rf'^(```|~~~)\s*{info}\s*$', stripped):
             inside = True
         elif inside and stripped.startswith(('```', '~~~')):
             inside = False
-        elif inside and stripped and not stripped.startswith('#'):
+        elif inside:
             out.append((n, stripped))
     return out
+
+
+def read_goal(text):
+    """The goal lines of a lab sheet's ```goal block: [(lineno, line)], [] if none."""
+    return [(n, ln) for n, ln in _block_lines(text, 'goal')
+            if ln and not ln.startswith('#')]
+
+
+def read_hints(text):
+    """The hints of a lab sheet's ```hints block, in order: one a paragraph."""
+    hints, para = [], []
+    for _n, line in _block_lines(text, 'hints') + [(0, '')]:
+        if line:
+            para.append(line)
+        elif para:
+            hints.append(' '.join(para))
+            para = []
+    return hints
+
+
+def without_hints(text):
+    """The sheet as `sheet` prints it: its ## Hints section left out (from that
+    heading to the next one), so reading the sheet does not spend the hints."""
+    return re.sub(r'(?ms)^## Hints\s*$.*?(?=^## |\Z)', '', text).rstrip('\n') + '\n'
 
 
 def parse_goal(goal_lines, cells, where):
@@ -115,11 +142,28 @@ def sheet_path(name):
     return os.path.join(LABS_DIR, f'{name}.md')
 
 
+def sheet_text(scenario):
+    """(text of the scenario's lab sheet, its path), or (None, None) without one.
+    A variant's scenario carries its own sheet text (harness/variants.py)."""
+    text = getattr(scenario, 'sheet_text', None)
+    path = sheet_path(getattr(scenario, 'lesson', scenario.name))
+    if text is not None:
+        return text, path
+    if not os.path.isfile(path):
+        return None, None
+    with open(path, encoding='utf-8') as f:
+        return f.read(), path
+
+
 def load_goal(scenario, cells):
     """(requirements, sheet path or None) for the scenario."""
-    path = sheet_path(scenario.name)
-    if not os.path.isfile(path):
+    text, path = sheet_text(scenario)
+    if text is None:
         return [], None
-    with open(path, encoding='utf-8') as f:
-        lines = read_goal(f.read())
-    return parse_goal(lines, cells, os.path.relpath(path, REPO)), path
+    return parse_goal(read_goal(text), cells, os.path.relpath(path, REPO)), path
+
+
+def load_hints(scenario):
+    """The hints of the scenario's lab sheet ([] without a sheet or hints block)."""
+    text, _path = sheet_text(scenario)
+    return read_hints(text) if text else []

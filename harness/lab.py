@@ -9,12 +9,12 @@ LiveNetwork: build -> setup -> readiness -> faults -> servers) inside a Session 
 run lock, the switch, OVS when the switch needs it), takes the first matrix, prints a
 banner (the task, the hosts and their addresses, what to try, the goal), puts
 `netprobe` and the seed's server (examples/seed_server.py as `seed-server ADDR PORT`)
-on PATH inside every host, and opens Mininet's CLI with these extra commands:
+on PATH inside every host, and opens Mininet's CLI with the lab's commands
+(harness/labcli.py): check, hint, explain, goal, matrix, sheet, banner.
 
-    check     probe every case of the scenario again on the live network, list the
-              cells that changed since the last check, and say whether the goal holds
-    goal      show the goal (harness/goals.py)    matrix   print the current matrices
-    sheet     print the lab sheet                 banner   print the banner again
+With a student ID (`--student ID`, make's STUDENT=ID) every check appends the
+student's record (harness/records.py) under results/lab/, and the lab is the
+student's own variant of the lesson (harness/variants.py).
 
 Leaving the CLI (exit, Ctrl-D) tears everything down the way a run does; so do
 SIGTERM and SIGHUP.  The lab holds the run lock while it is open: one network at a
@@ -32,15 +32,15 @@ import re
 import shlex
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 
-from . import PREFIX, REPO, advice, machine, network, probe, runner, state
-from .console import log, print_matrices, warn
+from . import PREFIX, REPO, advice, labcli, machine, network, probe, records, runner, state
+from .console import log, warn
 from .errors import Interrupted, UsageError
-from .files import read_json, write_json
-from .goals import LabError, judge_goal, load_goal, changes, goal_cells
+from .labfile import NoState, NsNet, lab_file, read_lab, save_lab
+from .goals import (LabError, judge_goal, load_goal, load_hints, changes, goal_cells,
+                    sheet_text)
 from .judge import judge
 from .results import new_run_id
 from .session import Session
@@ -48,6 +48,7 @@ from .suite import find
 
 EXIT_OK, EXIT_NOT_SOLVED, EXIT_USAGE = 0, 1, 2
 SEED_SERVER = os.path.join(REPO, 'examples', 'seed_server.py')
+MAX_COMMANDS = 300      # typed lines kept for one check's record (each cut at 500)
 
 
 def find_scenario(name, scenario_files):
@@ -67,7 +68,7 @@ def probe_cells(net, scenario, run_state, netprobe):
 
 
 def report_check(before, after, reqs, out=print):
-    """Print what changed and whether the goal holds; returns True when solved."""
+    """Print what changed and whether the goal holds; (solved, changed, missing)."""
     changed = changes(before, after)
     what = (f'{len(changed)} cell{"s" if len(changed) > 1 else ""} changed since the '
             'last check:') if changed else 'no cell changed since the last check'
@@ -77,7 +78,7 @@ def report_check(before, after, reqs, out=print):
     if not reqs:
         out(f'{PREFIX}this lab has no goal block in its sheet: compare the cells yourself '
             '(`matrix`)')
-        return False
+        return False, changed, []
     solved, missing = judge_goal(reqs, after)
     if solved:
         out(f'{PREFIX}SOLVED: the goal holds ({"; ".join(r["text"] for r in reqs)})')
@@ -85,73 +86,26 @@ def report_check(before, after, reqs, out=print):
         out(f'{PREFIX}not solved yet: {len(missing)} requirement(s) of the goal do not hold')
         for line in missing[:10]:
             out(f'    {line}')
-    return solved
+    return solved, changed, missing
 
 
-# -- the lab file (for `check` from outside) ----------------------------------------------------
-
-def lab_file():
-    return os.path.join(state.RUN_DIR, 'lab.json')
-
-
-def save_lab(info):
-    write_json(lab_file(), info, sort_keys=True)
-
-
-def read_lab():
-    """The open lab's record, or raise LabError when no lab is open."""
-    if not os.path.exists(lab_file()):
-        raise LabError(f'no lab is open: start one with `{advice("lab")}`')
-    try:
-        info = read_json(lab_file(), 'lab file')
-    except UsageError as exc:
-        raise LabError(str(exc)) from None
-    if not isinstance(info, dict) or not isinstance(info.get('hosts'), dict) or \
-            not isinstance(info.get('cells'), list):
-        raise LabError(f'{lab_file()}: not a bindlab lab file')
-    if not state.pid_matches(info.get('pid', 0), 'harness'):
-        raise LabError(f'the lab recorded in {lab_file()} (pid {info.get("pid")}) is not '
-                       f'running any more; if its network was left behind: '
-                       f'{advice("clean-net")}')
-    return info
-
-
-class _NsHost:
-    """A Mininet host seen from outside: popen enters its network namespace."""
-
-    def __init__(self, name, pid):
-        if not state.pid_matches(pid, f'mininet:{name}'):
-            raise LabError(f'host {name}: pid {pid} is no longer its shell; is the lab '
-                           'still open?')
-        self.name, self.pid = name, pid
-
-    def popen(self, argv, **kw):
-        kw.setdefault('stdin', subprocess.PIPE)
-        kw.setdefault('stdout', subprocess.PIPE)
-        kw.setdefault('stderr', subprocess.PIPE)
-        return subprocess.Popen(['nsenter', f'--net=/proc/{self.pid}/ns/net', '--']
-                                + list(argv), **kw)
-
-
-class _NsNet:
-    """Enough of a Mininet object for probe.Batches: get(name) -> host."""
-
-    def __init__(self, hosts):
-        self.hosts = {name: _NsHost(name, pid) for name, pid in hosts.items()}
-
-    def get(self, name):
-        return self.hosts[name]
-
-
-class _NoState:
-    """The state-file interface (add_pid, drop_pid, add_pids ...), doing nothing: an
-    outside check creates nothing that outlives it (its batches end within their
-    timeout), so there is nothing to record for clean-net."""
-
-    def __getattr__(self, name):
-        if name.startswith(('add_', 'drop_')):
-            return lambda *args, **kwargs: None
-        raise AttributeError(name)
+def record_check(info, where, after, reqs, outcome, out=print):
+    """Count the check in info (the lab file's dict, updated in place), say how many
+    hints were used, and append the student's record when the lab has a student."""
+    solved, changed, missing = outcome
+    info['checks'] = info.get('checks', 0) + 1
+    used, total = info.get('hints_used', 0), info.get('hints_total', 0)
+    if total:
+        out(f'{PREFIX}hints used: {used} of {total}')
+    if info.get('student'):
+        rec = records.record(info['scenario'], info['student'], info.get('variant'),
+                             info['checks'], where, after, changed, solved, reqs,
+                             missing, used, total, info.get('commands', []))
+        path = records.append_record(info['results'], rec)
+        shown = os.path.relpath(path)
+        out(f'{PREFIX}recorded for {info["student"]}: '
+            f'{path if shown.startswith("..") else shown}')
+    info['commands'] = []
 
 
 def cmd_check(args):
@@ -162,13 +116,25 @@ def cmd_check(args):
     info = read_lab()
     if args.scenario and args.scenario != info['scenario']:
         raise LabError(f'the open lab is {info["scenario"]}, not {args.scenario}')
-    scenario = find_scenario(info['scenario'], info.get('scenario_files', []))
-    after = probe_cells(_NsNet(info['hosts']), scenario, _NoState(), info['netprobe'])
+    if args.student and args.student != info.get('student'):
+        raise LabError(f'the open lab is {info.get("student") or "nobody"}\'s, not '
+                       f'{args.student}\'s')
+    scenario = open_scenario(info['scenario'], info.get('scenario_files', []),
+                             info.get('student'))
+    after = probe_cells(NsNet(info['hosts']), scenario, NoState(), info['netprobe'])
     reqs, _ = load_goal(scenario, after)
-    solved = report_check(info['cells'], after, reqs)
+    outcome = report_check(info['cells'], after, reqs)
     info = dict(read_lab(), cells=after)
+    record_check(info, 'outside', after, reqs, outcome)
     save_lab(info)
-    return EXIT_OK if solved else EXIT_NOT_SOLVED
+    return EXIT_OK if outcome[0] else EXIT_NOT_SOLVED
+
+
+def open_scenario(name, scenario_files, student):
+    """The scenario of a lab: the lesson itself, or the student's variant of it."""
+    from .variants import variant_of
+    scenario = find_scenario(name, scenario_files)
+    return variant_of(scenario, student) if student else scenario
 
 
 # -- the lab itself ---------------------------------------------------------------------------------
@@ -177,13 +143,16 @@ class Lab:
     """One open lab: the network, its servers, the cells, the goal."""
 
     def __init__(self, scenario, switch, netprobe, scenario_files, run_state,
-                 builder=network.DEFAULT_BUILDER):
+                 builder=network.DEFAULT_BUILDER, student=None, results=None):
         self.scenario, self.switch, self.netprobe = scenario, switch, netprobe
         self.builder = builder
         self.scenario_files, self.run_state = scenario_files, run_state
         self.live, self.net, self.bindir = None, None, None
         self.cells, self.reqs, self.sheet = [], [], None
-        self.steps = []
+        self.steps, self.hints = [], load_hints(scenario)
+        self.info = {'student': student, 'results': results, 'hints_used': 0,
+                     'hints_total': len(self.hints), 'commands': [], 'checks': 0,
+                     'variant': getattr(scenario, 'variant', None)}
 
     # building and tearing down: the harness's own pipeline
     def open(self):
@@ -200,9 +169,20 @@ class Lab:
         self.cells = probe_cells(self.net, sc, self.run_state, self.netprobe)
         self.reqs, self.sheet = load_goal(sc, self.cells)
         self.bindir = self._install_tools()
-        save_lab({'scenario': sc.name, 'scenario_files': self.scenario_files,
-                  'pid': os.getpid(), 'netprobe': self.netprobe, 'switch': self.switch,
-                  'hosts': {h.name: h.pid for h in self.net.hosts}, 'cells': self.cells})
+        self.info.update({'scenario': getattr(sc, 'lesson', sc.name),
+                          'scenario_files': self.scenario_files,
+                          'pid': os.getpid(), 'netprobe': self.netprobe,
+                          'switch': self.switch, 'cells': self.cells,
+                          'hosts': {h.name: h.pid for h in self.net.hosts}})
+        save_lab(self.info)
+
+    def _sync(self):
+        """self.info from the lab file (an outside check may have counted), or as is."""
+        try:
+            self.info = read_lab()
+        except LabError:
+            pass
+        return self.info
 
     def close(self):
         """Tear everything down (servers, network, state leftovers, lab files)."""
@@ -232,7 +212,10 @@ class Lab:
         sc = self.scenario
         out(f'\n=== bindlab lab: {sc.name} ===')
         out(f'Task: {sc.title}.')
-        if self.sheet:
+        if self.sheet and self.info['variant']:
+            out(f'Your lab sheet is your own variant ({self.info["variant"]}) of '
+                f'{os.path.relpath(self.sheet, REPO)}: type `sheet` to read it.')
+        elif self.sheet:
             out(f'Read the lab sheet: {os.path.relpath(self.sheet, REPO)} '
                 '(or type `sheet`).')
         out('\nHosts and their addresses (now, after the faults):')
@@ -251,8 +234,12 @@ class Lab:
             out('\nGoal (what `check` tests):')
             for req in self.reqs:
                 out(f'  {req["text"]}')
-        out('\nCommands: check (probe again, show what changed, is the goal met), goal, '
-            'matrix, sheet, banner; exit tears the network down.\n')
+        if self.info['student']:
+            out(f'\nStudent: {self.info["student"]} (your own variant; every check is '
+                'recorded for your teacher).')
+        out('\nCommands: check (probe again, show what changed, is the goal met), hint '
+            f'({len(self.hints)} in this lab), explain HOST KIND COLUMN, goal, matrix, '
+            'sheet, banner; exit tears the network down.\n')
 
     def try_lines(self):
         """Commands worth typing first: the goal's cells, else failing cells.
@@ -294,52 +281,50 @@ class Lab:
     def check(self, out=print):
         """Re-probe, report, remember; True when solved."""
         after = probe_cells(self.net, self.scenario, self.run_state, self.netprobe)
-        try:
-            before = read_lab()['cells']
-        except LabError:
-            before = self.cells
-        solved = report_check(before, after, self.reqs, out)
-        self.cells = after
-        try:
-            save_lab(dict(read_lab(), cells=after))
-        except LabError:
-            pass
-        return solved
+        info = self._sync()
+        outcome = report_check(info['cells'], after, self.reqs, out)
+        self.cells = info['cells'] = after
+        record_check(info, 'lab', after, self.reqs, outcome, out)
+        save_lab(info)
+        return outcome[0]
+
+    def hint(self, out=print):
+        """Give the sheet's next hint, and count it."""
+        info = self._sync()
+        used = info.get('hints_used', 0)
+        if not self.hints:
+            out('(this lab sheet has no hints)')
+            return
+        if used >= len(self.hints):
+            out(f'No more hints: that was the last of {len(self.hints)}. The sheet\'s '
+                'Fixes section (`sheet`) has the full answer.')
+            return
+        info['hints_used'] = used + 1
+        out(f'Hint {used + 1} of {len(self.hints)}: {self.hints[used]}')
+        save_lab(info)
+
+    def typed(self, line):
+        """Remember a command the student typed, for the next check's record."""
+        info = self._sync()
+        commands = info.setdefault('commands', [])
+        if len(commands) < MAX_COMMANDS:
+            commands.append(line[:500])
+        save_lab(info)
+
+    def explain(self, line, out=print):
+        """`explain HOST KIND COLUMN`: the cell and what the live network says."""
+        from .explain import explain_cell, find_cell, live_facts
+        cell = find_cell(self.cells, line)
+        facts = live_facts(self.net, cell, self.scenario, self.netprobe)
+        for text in explain_cell(cell, self.scenario, facts, self.steps):
+            out(text)
+
+    def sheet_text(self):
+        return sheet_text(self.scenario)[0]
 
     def run_cli(self):
         """Mininet's CLI with the lab's commands, until the student leaves."""
-        from mininet.cli import CLI
-        lab = self
-
-        class LabCLI(CLI):
-            """Mininet's CLI plus check, goal, matrix, sheet, banner."""
-
-            def do_check(self, _line):
-                """Probe the scenario again; show what changed and whether the goal holds."""
-                lab.check()
-
-            def do_goal(self, _line):
-                """Show the goal of this lab."""
-                for req in lab.reqs or [{'text': '(no goal block in the lab sheet)'}]:
-                    print(f'  {req["text"]}')
-
-            def do_matrix(self, _line):
-                """Print the matrices of the last probe."""
-                print_matrices({'scenario': lab.scenario.name, 'cells': lab.cells})
-
-            def do_sheet(self, _line):
-                """Print the lab sheet."""
-                if lab.sheet:
-                    with open(lab.sheet, encoding='utf-8') as f:
-                        print(f.read())
-                else:
-                    print('(this scenario has no lab sheet)')
-
-            def do_banner(self, _line):
-                """Print the banner again."""
-                lab.banner()
-
-        LabCLI(self.net)
+        labcli.run(self)
 
 
 def _host_addresses(host):
@@ -355,7 +340,8 @@ def cmd_lab(args):
     """Open the lab, run the CLI, tear down; exit 0 (2 when it could not open)."""
     from mininet.log import setLogLevel
     machine.check_environment(args.switch)
-    scenario = find_scenario(args.scenario, args.scenario_file)
+    student = records.check_student(args.student) if args.student else None
+    scenario = open_scenario(args.scenario, args.scenario_file, student)
     netprobe = probe.netprobe_path()
     # 'output', not 'warning': the CLI prints what host commands write at that level.
     setLogLevel('info' if args.verbose else 'output')
@@ -368,7 +354,7 @@ def cmd_lab(args):
         try:
             lab = Lab(scenario, session.switch, netprobe,
                       [os.path.abspath(p) for p in args.scenario_file], session.state,
-                      args.builder)
+                      args.builder, student, os.path.abspath(args.results))
             log(f'building the {scenario.name} lab ({session.switch}) ...')
             lab.open()
             lab.banner()
@@ -394,8 +380,16 @@ def parse_args(argv):
     parser.add_argument('--switch', choices=machine.SWITCH_KINDS, default='auto')
     network.add_builder_option(parser)
     parser.add_argument('--scenario-file', action='append', default=[], metavar='FILE')
+    parser.add_argument('--student', metavar='ID',
+                        help='the student: their own variant, and every check recorded '
+                             'under RESULTS/lab/<scenario>/<ID>.jsonl')
+    parser.add_argument('--results', default=records.default_results(), metavar='DIR',
+                        help='where the lab records go (default: results/)')
     parser.add_argument('-v', '--verbose', action='store_true')
     args = parser.parse_args(argv)
+    if args.student is not None and not records.valid_student(args.student):
+        parser.error(f'--student {args.student!r}: a student ID is 1-64 letters, digits, '
+                     '".", "_" or "-", starting with a letter or digit')
     if args.scenario == 'check':
         args.command, args.scenario = 'check', args.rest
     elif args.scenario is None:

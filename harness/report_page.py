@@ -22,6 +22,11 @@ Every grid cell carries data attributes (data-matrix, data-kind, data-verdict,
 data-host, data-column, data-expected, data-actual) so tests and scripts can count
 cells in the rendered page.
 
+For a class (`bindlab grade`, harness/grade.py) the same page style shows each lab
+student's path, from their check records (harness/records.py): every check with its
+time, the hints used so far, the commands typed before it and the cells it saw
+change, and the check at which the goal first held (``render_lab_paths``).
+
 Entry points: ``render_run(run_dir) -> str`` and ``write_report(run_dir) -> path``
 (whole file or nothing, harness/files.py).  The run folder is read by cells.read_run
 in its lenient form: a matrix that cannot be used is shown as a problem, not hidden.
@@ -88,6 +93,54 @@ def write_report(run_dir, path=None, labs_dir=LABS_DIR):
     return path
 
 
+def render_lab_paths(found, problems=()):
+    """One HTML page: per lab, per student, every check in order, what changed, and
+    where the goal first held.  found: {(lab, student): [records in time order]}."""
+    parts = [_head('bindlab: the students\' paths'),
+             '<header><h1>bindlab lab paths</h1>',
+             f'<p class="facts">{len({s for _l, s in found})} students, '
+             f'{len({lab for lab, _s in found})} labs</p></header>']
+    for lab in sorted({lab for lab, _s in found}):
+        parts.append(f'<section class="scenario" id="{_anchor(lab)}"><h2>{esc(lab)}</h2>')
+        for (name, student), recs in sorted(found.items()):
+            if name == lab:
+                parts.append(_student_path(student, recs))
+        parts.append('</section>')
+    if problems:
+        parts.append('<section class="scenario"><h2>Skipped records</h2><ul>'
+                     + ''.join(f'<li>{esc(p)}</li>' for p in problems) + '</ul></section>')
+    parts.append('</body></html>\n')
+    return '\n'.join(parts)
+
+
+def _student_path(student, recs):
+    """A student's checks of one lab as a table; the first solving check marked."""
+    first = next((n for n, r in enumerate(recs) if r['solved']), None)
+    status = ('<span class="badge st-pass">solved</span> at check '
+              f'{recs[first]["check"]} ({esc(recs[first]["time"])})' if first is not None
+              else '<span class="badge st-fail">not solved</span>')
+    rows = []
+    for n, rec in enumerate(recs):
+        mark = ' class="r-pass first-solved"' if n == first else \
+            (' class="r-fail"' if not rec['solved'] else '')
+        goal = 'goal first held here' if n == first else \
+            ('goal holds' if rec['solved'] else
+             '; '.join(esc(m) for m in rec['missing'][:3]) or 'goal does not hold')
+        rows.append(
+            f'<tr{mark} data-check="{rec["check"]}" data-solved="{str(rec["solved"]).lower()}">'
+            f'<td>{rec["check"]}</td><td>{esc(rec["time"])}</td><td>{esc(rec["where"])}</td>'
+            f'<td>{rec["hints_used"]}/{rec["hints_total"]}</td>'
+            f'<td>{"<br>".join(f"<code>{esc(c)}</code>" for c in rec["commands"])}</td>'
+            f'<td>{len(rec["changed"])} changed'
+            + ('<br>' + '<br>'.join(esc(c) for c in rec['changed'][:12])
+               if rec['changed'] else '')
+            + f'</td><td>{goal}</td></tr>')
+    return (f'<h3 data-student="{esc(student)}">{esc(student)} {status}</h3>'
+            '<table class="cells"><tr><th>check</th><th>time</th><th>where</th>'
+            '<th>hints</th><th>commands typed before it</th><th>cells changed</th>'
+            '<th>goal</th></tr>' + ''.join(rows) + '</table>')
+
+
 _CSS = """
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0 auto;
  max-width:1200px;padding:0 16px 48px;color:#1d1f23;background:#fff}
@@ -120,6 +173,7 @@ td.v-none{background:#fafafa;color:#bbb}
 td .exp{display:block;font-size:10.5px;font-weight:400}
 td .no{font-size:9px;color:inherit;opacity:.6;margin-right:3px;vertical-align:top}
 tr.r-fail td{background:#fde8e8}tr.r-error td{background:#fff5d6}
+tr.first-solved td{background:#cdeccd;font-weight:600}
 details{margin:6px 0}summary{cursor:pointer;color:#334}
 .legend span{margin-right:10px}.legend .badge{min-width:0}
 .lab{background:#fbfbfd;border:1px solid #e3e4ea;padding:4px 16px;margin-top:10px}

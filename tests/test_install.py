@@ -131,7 +131,8 @@ def test_installed_completion_names_commands_options_and_scenarios(staged, tmp_p
         capture_output=True, text=True, timeout=60)
     commands, scenario, option, help_topic = done.stdout.splitlines()
     assert set(commands.split()) >= {'list', 'run', 'lab', 'check', 'clean-net', 'diff',
-                                     'record', 'verify', 'merge', 'help', '--version'}
+                                     'record', 'verify', 'merge', 'explain', 'grade', 'help',
+                                     '--version'}
     assert (scenario, option, help_topic) == ('wrong-host', '--shard', 'clean-net')
 
 
@@ -187,7 +188,8 @@ def test_man_page_renders_without_warnings(man_pages, page):
 
 
 def test_bindlab_page_names_every_option_of_its_help(man_pages):
-    commands = ['list', 'run', 'clean-net', 'diff', 'record', 'verify', 'merge', 'lab']
+    commands = ['list', 'run', 'clean-net', 'diff', 'record', 'verify', 'merge', 'lab',
+                'explain', 'grade']
     helped = help_texts([sys.executable, os.path.join(REPO, 'bin', 'bindlab')], commands)
     missing = long_options(helped) - long_options(page_text(os.path.join(man_pages,
                                                                          'bindlab.1')))

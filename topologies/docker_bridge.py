@@ -82,7 +82,7 @@ topos = {'dockerbridge': DockerBridgeTopo}
 
 def _nat_rules():
     """dh's nat table: one DNAT per published port, masquerade of the bridge."""
-    dnat = '\n'.join(f'        iifname "dh-eth1" tcp dport {port} dnat to {_ip(c)}:{cport}'
+    dnat = '\n'.join(f'        iifname "dh-eth1" tcp dport {port} counter dnat to {_ip(c)}:{cport}'
                      for port, (c, cport, _w) in _MAPPINGS.items())
     return f"""
 table ip nat {{

@@ -69,8 +69,8 @@ _NAT_RULES = f"""
 table ip nat {{
     chain prerouting {{
         type nat hook prerouting priority dstnat; policy accept;
-        iifname "r1-eth1" tcp dport {_FORWARD_PORT} dnat to {_SRV}:{_FORWARD_PORT}
-        iifname "r1-eth1" tcp dport {_DROPPED_PORT} dnat to {_SRV}:{_DROPPED_PORT}
+        iifname "r1-eth1" tcp dport {_FORWARD_PORT} counter dnat to {_SRV}:{_FORWARD_PORT}
+        iifname "r1-eth1" tcp dport {_DROPPED_PORT} counter dnat to {_SRV}:{_DROPPED_PORT}
     }}
     chain postrouting {{
         type nat hook postrouting priority srcnat; policy accept;
@@ -83,7 +83,7 @@ _DROP_RULES = f"""
 table ip filter {{
     chain forward {{
         type filter hook forward priority filter; policy accept;
-        ip daddr {_SRV} tcp dport {_DROPPED_PORT} drop
+        ip daddr {_SRV} tcp dport {_DROPPED_PORT} counter drop
     }}
 }}
 """

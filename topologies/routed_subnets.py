@@ -114,10 +114,11 @@ def _setup():
 
 
 def _reject_rules():
-    """r1's forward chain: one rule per faulty client, by source address."""
+    """r1's forward chain: one rule per faulty client, by source address (each with a
+    counter, so `explain` can say which rule a connect hit)."""
     def both(host, verdict, l4=''):
-        return (f'        ip saddr {_v4(host)} {l4}{verdict}\n'
-                f'        ip6 saddr {_v6(host)} {l4}{verdict}\n')
+        return (f'        ip saddr {_v4(host)} {l4}counter {verdict}\n'
+                f'        ip6 saddr {_v6(host)} {l4}counter {verdict}\n')
     return ('table inet filter {\n'
             '    chain forward {\n'
             '        type filter hook forward priority filter; policy accept;\n'
