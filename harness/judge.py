@@ -120,31 +120,8 @@ def show_call(call):
     return f'bind({addr}' + ''.join(f', {w}' for w in words) + ')'
 
 
-def same_call_case(case, obs, cases):
-    """(case id, Case) of the scenario's case for the call a program really made, or
-    None; ('', None) when the call is the case's own."""
-    if obs.call is None or case.kind != 'bind':
-        return '', None
-    made = bind_call(obs.call.get('addr') or '', obs.call.get('options') or ())
-    if made == bind_call(case.addr, case.options):
-        return '', None
-    for cid, other in cases:
-        if (other.kind, other.host, other.proto, other.port) == (
-                'bind', case.host, case.proto, case.port) and \
-                bind_call(other.addr, other.options) == made:
-            return cid, other
-    return show_call(made), None
-
-
-def _reuse_only(case, obs):
-    """True if the program's call differs from the case's only in SO_REUSEADDR /
-    SO_REUSEPORT, and the scenario has no case for it: those options change nothing
-    for a bind the scenario did not set up to test them (a note on every cell of a
-    runtime that sets SO_REUSEADDR on all its listeners would say nothing)."""
-    strip = lambda call: (call[0], tuple(w for w in call[1]   # noqa: E731
-                                         if w not in ('reuseaddr', 'reuseport')))
-    made = bind_call(obs.call.get('addr') or '', obs.call.get('options') or ())
-    return strip(made) == strip(bind_call(case.addr, case.options))
+def _without_reuse(call):
+    return call[0], tuple(w for w in call[1] if w not in ('reuseaddr', 'reuseport'))
 
 
 def timeout_of(case):
@@ -155,41 +132,49 @@ def timeout_of(case):
     return None
 
 
-def _connect_twin(case, obs, cases):
+def _src(case):
+    return [o for o in case.options if o.startswith('src=')]
+
+
+def _other_bind(case, obs, cases):
+    """For a program's bind that was not the case's call: (the call it made, the
+    scenario's (case id, Case) for that call or None); None when it was the case's
+    call, or differs only in SO_REUSEADDR/SO_REUSEPORT and no case tests those."""
+    if obs.call is None or case.kind != 'bind':
+        return None
+    made = bind_call(obs.call.get('addr') or '', obs.call.get('options') or ())
+    asked = bind_call(case.addr, case.options)
+    if made == asked:
+        return None
+    for cid, other in cases:
+        if (other.kind, other.host, other.proto, other.port) == (
+                'bind', case.host, case.proto, case.port) and \
+                bind_call(other.addr, other.options) == made:
+            return made, (cid, other)
+    if _without_reuse(made) == _without_reuse(asked):
+        return None
+    return made, None
+
+
+def _longer_connect(case, obs, cases):
     """For a program's connect that waited past its case's timeout= (a program keeps
-    its own timeout) and got the kernel's verdict where the case expects ETIMEDOUT:
-    (case id, Case) of the same connect with a timeout long enough, else ('', None);
-    None when the case's expectation applies."""
-    limit = timeout_of(case) if case.kind == 'connect' and obs.call is None else None
+    its own) and got the kernel's verdict where the case expects ETIMEDOUT: [the
+    scenario's (case id, Case) of the same connect with a timeout that long], or []
+    when it has none; None when the case's expectation applies."""
+    limit = timeout_of(case) if case.kind == 'connect' else None
     if (limit is None or obs.method == 'netprobe' or case.expect.outcome != 'ETIMEDOUT'
             or obs.actual in ('ETIMEDOUT', ERROR) or (obs.elapsed_us or 0) <= limit * 1000):
         return None
-    src = [o for o in case.options if o.startswith('src=')]
-    for cid, other in cases:
-        if other is not case and other.kind == 'connect' and (
-                other.host, other.addr, other.port, other.proto) == (
-                case.host, case.addr, case.port, case.proto) and \
-                [o for o in other.options if o.startswith('src=')] == src and \
-                (timeout_of(other) or 0) * 1000 >= obs.elapsed_us:
-            return cid, other
-    return '', None
+    return [(cid, other) for cid, other in cases
+            if other is not case and other.kind == 'connect'
+            and (other.host, other.addr, other.port, other.proto) == (
+                case.host, case.addr, case.port, case.proto)
+            and _src(other) == _src(case)
+            and (timeout_of(other) or 0) * 1000 >= obs.elapsed_us][:1]
 
 
-def judge_timeout(cid, case, obs, twin):
-    """The cell of a program connect that waited past its case's timeout (twin:
-    _connect_twin's answer)."""
-    waited = f'{obs.elapsed_us / 1e6:.2f} s'
-    limit = f'timeout={timeout_of(case)}'
-    other_id, other = twin
-    if other is None:
-        obs.message = (f'not judged: the program waited {waited} (its own timeout), past '
-                       f'the case\'s {limit} ms, and got {obs.actual}, the kernel\'s own '
-                       f'verdict; the case\'s ETIMEDOUT is for a caller that gives up at '
-                       f'{timeout_of(case)} ms ({obs.message})')
-        obs.actual = ERROR
-        return make_cell(cid, case, obs)
-    obs.note = (f'the program waited {waited}, past the case\'s {limit} ms: judged as case '
-                f'{other_id} ({", ".join(other.options)}), that wait')
+def _judged_as(cid, case, obs, other):
+    """make_cell of case, with the expectation of the scenario's case `other`."""
     cell = make_cell(cid, case, obs)
     exp = other.expect
     cell.update(expected=exp.outcome, reason=exp.reason, rule=exp.rule)
@@ -198,28 +183,33 @@ def judge_timeout(cid, case, obs, twin):
 
 
 def judge_call(cid, case, obs, cases):
-    """make_cell, against the case of the call the program really made."""
-    twin = _connect_twin(case, obs, cases)
-    if twin is not None:
-        return judge_timeout(cid, case, obs, twin)
-    other_id, other = same_call_case(case, obs, cases)
-    if other is None and not other_id:
-        return make_cell(cid, case, obs)
-    asked = show_call(bind_call(case.addr, case.options))
-    if other is None and _reuse_only(case, obs):
-        return make_cell(cid, case, obs)
+    """make_cell, against the case of the call the program really made and of the
+    wait it really had (module docstring)."""
+    longer = _longer_connect(case, obs, cases)
+    if longer is not None:
+        waited, limit = f'{obs.elapsed_us / 1e6:.2f} s', timeout_of(case)
+        if not longer:
+            obs.message = (f'not judged: the program waited {waited} (its own timeout), '
+                           f'past the case\'s timeout={limit} ms, and got {obs.actual}, the '
+                           f'kernel\'s own verdict; the case\'s ETIMEDOUT is for a caller '
+                           f'that gives up at {limit} ms ({obs.message})')
+            obs.actual = ERROR
+            return make_cell(cid, case, obs)
+        other_id, other = longer[0]
+        obs.note = (f'the program waited {waited}, past the case\'s timeout={limit} ms: '
+                    f'judged as case {other_id} ({", ".join(other.options)}), that wait')
+        return _judged_as(cid, case, obs, other)
+    other = _other_bind(case, obs, cases)
     if other is None:
-        obs.note = (f'the program called {other_id}, not the case\'s {asked}: the '
-                    f'expectation is for the case\'s call')
         return make_cell(cid, case, obs)
-    made = show_call(bind_call(obs.call.get('addr') or '', obs.call.get('options') or ()))
-    obs.note = (f'the program called {made}, not the case\'s {asked}: judged as case '
-                f'{other_id}, that call')
-    cell = make_cell(cid, case, obs)
-    exp = other.expect
-    cell.update(expected=exp.outcome, reason=exp.reason, rule=exp.rule)
-    cell['verdict'] = verdict(cell)
-    return cell
+    made, twin = other
+    said = f'the program called {show_call(made)}, not the case\'s ' \
+           f'{show_call(bind_call(case.addr, case.options))}'
+    if twin is None:
+        obs.note = f'{said}: the expectation is for the case\'s call'
+        return make_cell(cid, case, obs)
+    obs.note = f'{said}: judged as case {twin[0]}, that call'
+    return _judged_as(cid, case, obs, twin[1])
 
 
 def judge(cases, observations, problem=None, connect_problem=None):
