@@ -42,8 +42,10 @@ this one, for users' own code and pytest suites, sits on top of them all):
     files.py        THE atomic writer (no symlink followed), run folders, latest.
     state.py        the run lock and the state file, so clean-net removes exactly
                     what a run created (and marked); ifaces.py: its interfaces and
-                    bridges, their marks, their removal; procs.py: a process's
-                    identity (PID + start time + marker) and THE process stopper.
+                    bridges, their marks, their removal; fwrules.py: its accept rules
+                    beside Docker (FORWARD DROP), recorded, marked, removed;
+                    procs.py: a process's identity (PID + start time + marker) and
+                    THE process stopper.
     scenario.py     the scenario API: data (Scenario, Case, Expect, Step, Server),
                     the rules, validate().
     errors.py       UsageError and friends: everything that means exit 2.
