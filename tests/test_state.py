@@ -217,6 +217,23 @@ def test_clean_net_deletes_the_runs_accept_rule_and_no_other(run_dir):
             subprocess.run(['nft', 'delete', 'table', 'ip', 'filter'], capture_output=True)
 
 
+def test_a_forward_drop_the_run_cannot_open_is_refused_naming_it(run_dir, tmp_path):
+    """A bridge-family forward chain that drops by default is no iptables FORWARD
+    (which a run opens for its bridges): exit 2 before anything is built, naming it."""
+    table = f'{NAME_PREFIX}fw'
+    subprocess.run(['nft', '-f', '-'], check=True, text=True, input=(
+        f'table bridge {table} {{\n chain fwd {{\n  type filter hook forward priority 0; '
+        'policy drop;\n }\n}\n'))
+    try:
+        res = hu.harness('run', 'wrong-host', '--switch', 'lxbr', '--out', str(tmp_path))
+    finally:
+        subprocess.run(['nft', 'delete', 'table', 'bridge', table], check=True)
+    assert res.returncode == 2, res.stdout + res.stderr
+    assert f'nft chain bridge {table} fwd' in res.stderr
+    assert 'Linux-bridge network would be silent' in res.stderr
+    assert not (run_dir / 'state.json').exists()
+
+
 def test_run_refuses_a_corrupt_state_file_and_builds_nothing(run_dir, tmp_path):
     write(run_dir, '{"run_id": ')
     before = hu.snapshot()
