@@ -6,11 +6,15 @@ cli.py, and nothing imports cli or __main__; the `bindlab` Python package beside
 this one, for users' own code and pytest suites, sits on top of them all):
 
     cli.py          the command line: list | run | clean-net | lab | check | diff |
-                    record | verify | merge | help; thin, maps errors to exit statuses.
+                    record | verify | merge | docker-real | help; thin, maps errors
+                    to exit statuses.
     lab.py          the teaching lab (Mininet CLI with check/goal/matrix/sheet);
     goals.py          a lab sheet's goal block and whether it holds.
     baseline.py     golden expectation files (--record/--check, diff, record, verify).
     merge.py        the run folders of shards merged into one run.
+    dockerreal.py   docker-real: docker-bridge's Docker cases on real containers
+                    (its own image, network, container), each cell expected as its
+                    emulated twin.
     session.py      around every network: lock, leftovers, switch (and OVS), signals,
                     the run's state file.  machine.py: root, Mininet, tools, firewall,
                     switch kinds, environment facts.

@@ -1,6 +1,6 @@
 """The command line: python3 -m harness (or `bindlab`, bin/bindlab) list | run |
-clean-net | lab | check | diff | record | verify | merge | help.  Thin: each command
-is a few calls into the modules that do the work; nothing imports this module but
+clean-net | lab | check | diff | record | verify | merge | docker-real | help.  Thin: each
+command is a few calls into the modules that do the work; nothing imports this module but
 __main__.py and bin/bindlab.  `help COMMAND` is `COMMAND --help`; `--version` prints
 harness.__version__.
 
@@ -15,8 +15,8 @@ import os
 import sys
 import time
 
-from . import (INSTALLED, REPO, __version__, advice, baseline, derive, lab, machine,
-               merge, mutate, network, probe, results, state, suite, userprog)
+from . import (INSTALLED, REPO, __version__, advice, baseline, derive, dockerreal, lab,
+               machine, merge, mutate, network, probe, results, state, suite, userprog)
 from .console import log, print_matrices, print_mutations, scenario_line, warn
 from .errors import Interrupted, UsageError
 from .files import check_latest, make_folders
@@ -72,6 +72,7 @@ def parse_args(argv, prog=PROG):
     sub.add_parser('clean-net', help='remove what a killed run recorded as its own')
     baseline.add_commands(sub)      # diff, record, verify: they set args.handler
     merge.add_command(sub)
+    dockerreal.add_command(sub, default_out())
     # Listed for the usage line only: main() turns `help X` into `X --help`.
     sub.add_parser('help', help='the options of one command: help COMMAND').add_argument(
         'topic', nargs='?', metavar='COMMAND')

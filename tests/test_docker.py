@@ -199,3 +199,34 @@ def test_real_containers_agree_with_the_emulation(containers, tmp_path):
     assert cells[('c5', 'tcp [::1]:5000')]['actual'] == inside['connect ::1']['error']
     assert cells[('c5', 'tcp ::1')]['actual'] == inside['bind ::1']['error']
 
+
+def test_docker_real_scenario_agrees_with_the_emulation_and_leaves_nothing(docker, tmp_path):
+    """`harness docker-real`: its own image (docker import of the static netprobe),
+    network and containers; every cell expected as its emulated twin, and all of it
+    removed afterwards."""
+    if not os.access(STATIC_NETPROBE, os.X_OK):
+        pytest.fail('build/static/netprobe is missing: run `make build/static/netprobe`')
+    before = [docker.docker(*what).stdout for what in
+              (('ps', '-aq'), ('images', '-q'), ('network', 'ls', '-q'))]
+    res = hu.harness('docker-real', '--docker', docker.host, '--out', str(tmp_path))
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    assert '6 agree with the emulation, 0 differ' in res.stdout
+    with open(tmp_path / 'latest' / 'docker-real' / 'matrix.json') as f:
+        cells = {(c['host'], c['addr'] if c['kind'] == 'bind' else c['column']): c
+                 for c in json.load(f)['cells']}
+    loopback = [c for c in cells.values() if c['host'] == 'dockerhost' and
+                c['addr'] == '127.0.0.1']
+    assert [(c['actual'], c['after'], c['rule']) for c in loopback] == \
+        [('OK', 'eof', 'emulated')]
+    assert cells[('c1', '::1')]['actual'] == 'EADDRNOTAVAIL'
+    after = [docker.docker(*what).stdout for what in
+             (('ps', '-aq'), ('images', '-q'), ('network', 'ls', '-q'))]
+    assert after == before
+
+
+def test_docker_real_without_a_daemon_says_so_in_one_line(docker, tmp_path):
+    res = hu.harness('docker-real', '--docker', f'unix://{tmp_path}/none.sock',
+                     '--out', str(tmp_path))
+    assert res.returncode == 2
+    assert res.stderr.count('\n') == 1 and 'needs a Docker daemon' in res.stderr
+    assert 'not part of the default suite' in res.stderr
