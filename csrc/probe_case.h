@@ -44,8 +44,8 @@ struct probe_case {
 	struct probe_opts opts;
 };
 
-/* What a connect's socket did after the handshake, while netprobe waited for the
- * server's greeting (the record's "after"; probe_record.h).  A published port
+/* What a TCP connect's socket did after the handshake, while netprobe waited for
+ * the server's greeting (the record's "after"; probe_record.h; UDP: always null).  A published port
  * behind a userland proxy (docker-proxy) accepts and then closes: that is
  * AFTER_EOF, "connected, then closed", not an answer. */
 enum probe_after {

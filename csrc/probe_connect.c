@@ -122,11 +122,12 @@ static void finish(struct engine *e, struct slot *s)
 	}
 }
 
-/* Ends case @s as a failure of @call with errno @err; a failure while it waited
- * for the greeting also says what followed the handshake. */
+/* Ends case @s as a failure of @call with errno @err; a TCP failure while it
+ * waited for the greeting also says what followed the handshake (UDP has none: its
+ * error, such as ECONNREFUSED, is the answer itself). */
 static void fail(struct engine *e, struct slot *s, const char *call, int err)
 {
-	if (s->state == SLOT_GREETING)
+	if (s->state == SLOT_GREETING && s->c->proto == PROTO_TCP)
 		s->r.after = after_classify(s->buf, s->blen, err);
 	result_fail(&s->r, call, err);
 	finish(e, s);
@@ -267,8 +268,10 @@ static void on_event(struct engine *e, struct slot *s, uint32_t events)
 			err = errno;
 		/* a reset that came before this look still followed a handshake: a
 		 * refused SYN is ECONNREFUSED, never ECONNRESET */
-		if (err == ECONNRESET)
+		if (err == ECONNRESET) {
 			s->r.after = AFTER_RESET;
+			note_local(s);
+		}
 		if (err)
 			fail(e, s, "connect", err);
 		else
@@ -305,7 +308,8 @@ static void on_event(struct engine *e, struct slot *s, uint32_t events)
 	}
 	s->buf[s->blen] = '\0';
 	greeting_parse(s->buf, s->blen, s->r.peer_host, sizeof(s->r.peer_host));
-	s->r.after = after_classify(s->buf, s->blen, 0);
+	if (s->c->proto == PROTO_TCP)
+		s->r.after = after_classify(s->buf, s->blen, 0);
 	finish(e, s);
 }
 
