@@ -43,7 +43,7 @@ import os
 import sys
 
 from . import INSTALLED, PREFIX, REPO
-from .cells import all_cells, natural, read_run
+from .cells import AFTER_SHORT, all_cells, natural, read_run
 from .errors import BadInput
 from .files import make_folders, read_json, write_file
 from .scenario import valid_name
@@ -99,8 +99,7 @@ def shown(obs):
     text = obs['actual']
     if obs.get('peer'):
         text += f'@{obs["peer"]}'
-    if obs.get('after') in ('data', 'eof', 'timeout'):
-        text += f'/{obs["after"]}'
+    text += AFTER_SHORT.get(obs.get('after'), '') if isinstance(obs.get('after'), str) else ''
     if text == 'ERROR' and obs.get('message'):
         text += f' ({obs["message"]})'
     return text

@@ -49,7 +49,9 @@ OPTIONAL = {'id': _TEXT, 'addr': _TEXT, 'port': (int, type(None)), 'proto': _TEX
             'program': _OPT_TEXT, 'log': _OPT_TEXT, 'exit': (int, type(None)),
             'stopped': (bool, type(None)), 'note': _OPT_TEXT, 'after': _OPT_TEXT,
             'expected_after': _OPT_TEXT}
-# How a connect's `after` reads in a cell's text (greeting: the answer itself).
+# How a connect's `after` reads in compact text (OK/eof, ETIMEDOUT/silent) and in a
+# cell's words (greeting: the answer itself; reset: the errno says it).
+AFTER_SHORT = {'data': '/data', 'eof': '/eof', 'timeout': '/silent'}
 AFTER_TEXT = {'data': 'connected, then bytes that are no greeting',
               'eof': 'connected, then closed without a byte',
               'reset': 'connected, then reset',
@@ -100,14 +102,14 @@ def state(cell):
 
 def short(cell):
     """Compact text of a cell: OK, an errno name, ERR; OK/eof for a connect that was
-    closed without a byte (also /data, /timeout); '!' marks a mismatch."""
+    closed without a byte (also /data, /silent); '!' marks a mismatch."""
     if cell is None:
         return ''
     if cell['verdict'] == 'error':
         return 'ERR!'
     text = cell['actual']
-    if cell['kind'] == 'connect' and cell.get('after') in ('data', 'eof', 'timeout'):
-        text += f'/{cell["after"]}'
+    if cell['kind'] == 'connect' and cell.get('after') in AFTER_SHORT:
+        text += AFTER_SHORT[cell['after']]
     elif wrong_peer(cell):
         text = f'OK@{cell.get("peer")}'
     return text + ('!' if cell['verdict'] == 'fail' else '')
