@@ -90,11 +90,9 @@ def unhandled_drop():
     own = [_NFT_OWN[cmd] for cmd in CMDS if _forward_drops(cmd)]
     for chain in nft_forward_drops():
         if chain.startswith('bridge ') or (nf_call and chain not in own):
-            return f'nft chain {chain}'
-    for cmd in CMDS:        # a DROP policy in a table no installed command can edit
-        if _bridge_nf_call(cmd) and not shutil.which(cmd) and \
-                _NFT_OWN[cmd] in nft_forward_drops():
-            return f'{_NFT_OWN[cmd]} ({cmd} is not installed)'
+            lacking = [cmd for cmd, name in _NFT_OWN.items() if name == chain]
+            return f'nft chain {chain}' + (f' ({lacking[0]} is not installed to add '
+                                           'rules with)' if lacking else '')
     return None
 
 
@@ -120,8 +118,10 @@ def add_bridge_rules(state, bridges, log=lambda msg: None):
     state.add_fw_rules(entries)
     run_id = state.data['run_id']
     for e in entries:
-        if not _exists(e, run_id):
-            _run([e['cmd'], '-w', '5', '-I', e['chain'], '1'] + rule_args(run_id, e['bridge']))
+        if not _exists(e, run_id) and _run([e['cmd'], '-w', '5', '-I', e['chain'], '1'] +
+                                           rule_args(run_id, e['bridge']))[0] != 0:
+            log(f'could not add the accept rule for {e["bridge"]} to {e["cmd"]} '
+                f'{e["chain"]}: its frames will be dropped')
     where = sorted({f'{e["cmd"]} {e["chain"]}' for e in entries})
     log(f'FORWARD drops bridged traffic (as with Docker running): accept rules for this '
         f'run\'s bridges {", ".join(bridges)} added in {", ".join(where)}, marked '

@@ -222,14 +222,14 @@ def test_a_forward_drop_the_run_cannot_open_is_refused_naming_it(run_dir, tmp_pa
     (which a run opens for its bridges): exit 2 before anything is built, naming it."""
     table = f'{NAME_PREFIX}fw'
     subprocess.run(['nft', '-f', '-'], check=True, text=True, input=(
-        f'table bridge {table} {{\n chain fwd {{\n  type filter hook forward priority 0; '
+        f'table bridge {table} {{\n chain bltfwd {{\n  type filter hook forward priority 0; '
         'policy drop;\n }\n}\n'))
     try:
         res = hu.harness('run', 'wrong-host', '--switch', 'lxbr', '--out', str(tmp_path))
     finally:
         subprocess.run(['nft', 'delete', 'table', 'bridge', table], check=True)
     assert res.returncode == 2, res.stdout + res.stderr
-    assert f'nft chain bridge {table} fwd' in res.stderr
+    assert f'nft chain bridge {table} bltfwd' in res.stderr
     assert 'Linux-bridge network would be silent' in res.stderr
     assert not (run_dir / 'state.json').exists()
 
