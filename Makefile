@@ -29,8 +29,11 @@ DEBS_MAN := scdoc
 DEBS_DEB := build-essential dpkg-dev debhelper dh-python python3 scdoc lintian
 DEBS_TEST := libcmocka-dev python3-pytest valgrind socat netcat-openbsd chromium \
 	python3-pexpect python3-hypothesis man-db $(DEBS_DEB)
+# ... for make docker-test: Docker itself (its daemon runs only inside that test, under
+# the Mininet lock), and the static netprobe for its image.
+DEBS_DOCKER := docker.io iptables musl-tools linux-libc-dev
 
-.PHONY: all help deps-build deps-run deps-test test unit itest mininet-test clean-net \
+.PHONY: all help deps-build deps-run deps-test test unit itest docker-test mininet-test clean-net \
 	bench fuzz clean lab check man install uninstall deb programs
 
 all: $(B)/netprobe $(B)/libbindtrace.so $(B)/bindtrace-sys
@@ -42,6 +45,7 @@ help:
 	@echo "sudo make clean-net  remove what a killed run left behind (only its own)"
 	@echo "sudo make lab SCENARIO=name     open a scenario as an interactive lab (Mininet CLI)"
 	@echo "sudo make check [SCENARIO=name] re-probe the open lab: what changed, is it solved"
+	@echo "sudo make docker-test   beside a real Docker daemon (slow; installs docker.io)"
 	@echo "sudo make bench      benchmarks, printed as ratios"
 	@echo "sudo make programs   the test programs of every runtime (C glibc/musl, Go, Java; Python, Node)"
 	@echo "make fuzz [FUZZ_SECONDS=N | FUZZ_RUNS=N]   libFuzzer on the parsers and the JSON writer"
@@ -104,6 +108,18 @@ $(B)/trace/tracee-musl: csrc/trace/tests/tracee.c
 	@mkdir -p $(B)/trace
 	musl-gcc -static $(CPPFLAGS) $(WARNINGS) $(CFLAGS) -o $@ $< -lpthread
 
+# netprobe linked statically with musl, for a container image made with `docker
+# import` (tests/test_docker.py): nothing to pull.  musl has no kernel headers of its
+# own, so the kernel's (linux-libc-dev) are given through a folder of links.
+$(B)/static/netprobe: csrc/main.c $(LIB_SRCS) $(HDRS)
+	@scripts/install-debs musl-tools linux-libc-dev
+	@mkdir -p $(B)/static/include
+	ln -sfn /usr/include/linux $(B)/static/include/linux
+	ln -sfn /usr/include/asm-generic $(B)/static/include/asm-generic
+	ln -sfn /usr/include/$$(gcc -print-multiarch)/asm $(B)/static/include/asm
+	musl-gcc -static $(CPPFLAGS) $(WARNINGS) $(CFLAGS) -isystem $(B)/static/include -pthread \
+		-o $@ csrc/main.c $(LIB_SRCS)
+
 $(B)/trace/goprobe: csrc/trace/tests/goprobe/main.go csrc/trace/tests/goprobe/go.mod
 	@scripts/install-debs golang-go
 	@mkdir -p $(B)/trace $(B)/go-cache
@@ -162,7 +178,17 @@ itest: deps-test
 	@$(MAKE) --no-print-directory $(B)/netprobe $(B)/asan/netprobe \
 		$(B)/libbindtrace.so $(B)/bindtrace-sys $(B)/asan/bindtrace-sys $(B)/trace/tracee \
 		programs
-	NETPROBE=$(CURDIR)/$(B)/asan/netprobe flock $(MININET_LOCK) $(PYTHON) -m pytest -q tests
+	NETPROBE=$(CURDIR)/$(B)/asan/netprobe flock $(MININET_LOCK) $(PYTHON) -m pytest -q tests \
+		--ignore=tests/test_docker.py
+
+# Beside a real Docker daemon (slow, minutes: it runs the default suite beside it).
+# Installing docker.io must not start a daemon: on a machine with an init system, put
+# a policy-rc.d that exits 101 in place first (Debian's way to keep services stopped).
+docker-test: deps-test
+	@scripts/install-debs $(DEBS_DOCKER)
+	@$(MAKE) --no-print-directory $(B)/netprobe $(B)/asan/netprobe $(B)/static/netprobe
+	NETPROBE=$(CURDIR)/$(B)/asan/netprobe flock $(MININET_LOCK) $(PYTHON) -m pytest -q \
+		tests/test_docker.py
 
 test: deps-test
 	@$(MAKE) --no-print-directory unit

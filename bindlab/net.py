@@ -236,7 +236,8 @@ class Host:
 class Cell(dict):
     """A cell (the fields of harness/cells.py: kind, host, addr, port, proto, options,
     column, expected, expected_peer, actual, peer, local, verdict, reason, rule,
-    message, elapsed_us, method), also readable as attributes: cell.actual.
+    message, elapsed_us, method; a connect's after and expected_after), also readable
+    as attributes: cell.actual, cell.after ('eof': connected, then closed).
 
     Its repr is one line with the call, what happened and why that was expected, so
     a failing `assert cell.actual == 'OK'` shows them in pytest's output.

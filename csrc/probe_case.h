@@ -44,12 +44,27 @@ struct probe_case {
 	struct probe_opts opts;
 };
 
+/* What a TCP connect's socket did after the handshake, while netprobe waited for
+ * the server's greeting (the record's "after"; probe_record.h; UDP: always null).  A published port
+ * behind a userland proxy (docker-proxy) accepts and then closes: that is
+ * AFTER_EOF, "connected, then closed", not an answer. */
+enum probe_after {
+	AFTER_UNKNOWN = 0,	/* not reached, or not waited for (nogreet): null */
+	AFTER_GREETING,		/* a netprobe server said its name: "greeting" */
+	AFTER_DATA,		/* bytes that are no greeting: "data" */
+	AFTER_EOF,		/* closed without a byte: "eof" */
+	AFTER_RESET,		/* ECONNRESET on the first read: "reset" */
+	AFTER_TIMEOUT,		/* nothing within the timeout: "timeout" */
+	AFTER_ERROR,		/* another error of the read (UDP: refused): "error" */
+};
+
 struct probe_result {
 	int err;			/* 0 when the call succeeded */
 	const char *call;		/* which call failed: "bind", "connect", ... */
 	int64_t elapsed_us;
 	char local[SOCKADDR_TEXT_MAX];	/* connect: what the kernel used, "" unknown */
 	char peer_host[64];		/* connect: the server's name, "" unknown */
+	enum probe_after after;		/* connect: what followed the handshake */
 };
 
 /* The defaults every case starts from. */

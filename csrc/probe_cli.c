@@ -15,7 +15,7 @@
 enum {
 	OPT_REUSEADDR = 256, OPT_REUSEPORT, OPT_FREEBIND, OPT_V6ONLY, OPT_DEV, OPT_NOLISTEN,
 	OPT_SRC, OPT_SPORT, OPT_TIMEOUT, OPT_NOGREET, OPT_READY_FILE, OPT_READY_FD,
-	OPT_LIFETIME, OPT_PARALLEL,
+	OPT_LIFETIME, OPT_PARALLEL, OPT_PROXY_TO,
 };
 
 static const struct {
@@ -38,6 +38,7 @@ static const struct {
 	{ { "ready-file", required_argument, NULL, OPT_READY_FILE }, FOR_SERVE },
 	{ { "ready-fd", required_argument, NULL, OPT_READY_FD }, FOR_SERVE },
 	{ { "lifetime", required_argument, NULL, OPT_LIFETIME }, FOR_SERVE },
+	{ { "proxy-to", required_argument, NULL, OPT_PROXY_TO }, FOR_SERVE },
 	{ { "parallel", required_argument, NULL, OPT_PARALLEL }, FOR_BATCH },
 	{ { "help", no_argument, NULL, 'h' }, FOR_BIND | FOR_CONNECT | FOR_SERVE | FOR_BATCH },
 };
@@ -67,8 +68,10 @@ void cli_usage(FILE *f, unsigned cmd)
 	case FOR_SERVE:
 		fputs("usage: netprobe serve [--udp] [-4|-6] [--reuseaddr] [--reuseport] [--freebind]\n"
 		      "                      [--v6only 0|1] [--dev IF] [--ready-file PATH] [--ready-fd N]\n"
-		      "                      [--lifetime SEC] ADDR PORT\n"
-		      "Listens and answers every client with \"netprobe HOST\\n\".  The serve record on\n"
+		      "                      [--lifetime SEC] [--proxy-to ADDR:PORT] ADDR PORT\n"
+		      "Listens and answers every client with \"netprobe HOST\\n\"; with --proxy-to, as\n"
+		      "docker-proxy does, connects each client on to ADDR:PORT, relays both ways, and\n"
+		      "closes the client without a byte when that connect fails.  The serve record on\n"
 		      "stdout (also written to --ready-file/--ready-fd) says it is listening, or why it\n"
 		      "is not: also when a readiness channel cannot be written (\"ok\":false, \"call\"\n"
 		      "\"write(--ready-fd)\" ...).  Stops on SIGTERM/SIGINT or after --lifetime seconds.\n"
@@ -144,6 +147,7 @@ int cli_parse(int argc, char **argv, unsigned cmd, struct cli *cli)
 		case OPT_NOGREET: o->greet = false; break;
 		case OPT_SRC: cli->src = optarg; break;
 		case OPT_READY_FILE: cli->ready_file = optarg; break;
+		case OPT_PROXY_TO: cli->proxy_to = optarg; break;
 		case OPT_V6ONLY:
 			if (opt_number(p, NULL, optarg, 0, 1, "a switch", &v) < 0)
 				return -1;

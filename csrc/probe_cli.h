@@ -25,6 +25,7 @@ struct cli {
 	const char *ready_file;	/* serve */
 	int ready_fd;		/* serve, -1 for none */
 	unsigned lifetime_s;	/* serve, 0 = until signalled */
+	const char *proxy_to;	/* serve: --proxy-to ADDR:PORT text, NULL for none */
 	unsigned parallel;	/* batch: connects in flight */
 	int first_arg;		/* index of the first positional argument */
 	int help;		/* --help was given: usage printed, exit 0 */

@@ -2,7 +2,8 @@
  * probe_cmd_serve.c: `netprobe serve`, a listener that says who it is.
  *
  * Every TCP client gets "netprobe HOST\n" and the connection is closed; every UDP
- * datagram gets the same line back.  That is how a connect record learns which
+ * datagram gets the same line back.  With --proxy-to it is a userland proxy
+ * instead (probe_proxy.h): what the client gets is what the backend says.  That is how a connect record learns which
  * host answered, so "connected, but to the wrong host" (a bad DNAT rule, a
  * shadowing listener) is visible in a matrix.
  *
@@ -26,6 +27,7 @@
 
 #include "probe_cli.h"
 #include "probe_cmd.h"
+#include "probe_proxy.h"
 #include "probe_record.h"
 #include "probe_sock.h"
 
@@ -175,6 +177,7 @@ struct server {
 	size_t glen;
 	int64_t paused_until;	/* the listener rests until then (now_us()); 0: it listens */
 	bool warned;		/* this shortage was said; said again after an accept worked */
+	struct proxy *proxy;	/* --proxy-to: clients go on to the backend; NULL: greet */
 };
 
 /*
@@ -198,6 +201,10 @@ static int answer_tcp(struct server *srv)
 			continue;
 		}
 		srv->warned = false;
+		if (srv->proxy) {
+			proxy_take(srv->proxy, cfd);
+			continue;
+		}
 		/* the greeting fits in any socket buffer: one send, then close */
 		if (send(cfd, srv->greeting, srv->glen, MSG_NOSIGNAL) < 0 && errno != EPIPE &&
 		    errno != ECONNRESET)
@@ -245,7 +252,7 @@ static int rest_listener(struct server *srv, int err)
 /* Puts the rested listener back into the epoll set.  Returns 0, or -1 (errno). */
 static int wake_listener(struct server *srv)
 {
-	struct epoll_event ev = { .events = EPOLLIN, .data.fd = srv->lfd };
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = (uint64_t)srv->lfd };
 
 	srv->paused_until = 0;
 	return epoll_ctl(srv->ep, EPOLL_CTL_ADD, srv->lfd, &ev);
@@ -286,8 +293,12 @@ static int serve_loop(struct server *srv, int64_t deadline)
 			return -1;
 		}
 		for (int i = 0; i < nev; i++) {
-			if (events[i].data.fd == srv->sfd)
+			if (events[i].data.u64 == (uint64_t)srv->sfd)
 				return 0;
+			if (srv->proxy && (events[i].data.u64 & PROXY_TAG)) {
+				proxy_event(srv->proxy, events[i].data.u64, events[i].events);
+				continue;
+			}
 			if (srv->proto == PROTO_UDP)
 				answer_udp(srv);
 			else if (!srv->paused_until && answer_tcp(srv) < 0 &&
@@ -307,6 +318,9 @@ int cmd_serve(int argc, char **argv)
 	struct probe_case c;
 	struct probe_result r;
 	struct server srv = { .lfd = -1, .sfd = -1, .ep = -1 };
+	struct proxy proxy;
+	struct probe_addr to;
+	char why[160];
 	sigset_t mask;
 	int ret = EXIT_PROBE_FAILED;
 	int64_t deadline = 0;
@@ -316,6 +330,14 @@ int cmd_serve(int argc, char **argv)
 	case -1: return EXIT_USAGE;
 	}
 	c.opts.listen = true;
+	if (cli.proxy_to && c.proto == PROTO_UDP) {
+		fputs("netprobe serve: --proxy-to proxies TCP only\n", stderr);
+		return EXIT_USAGE;
+	}
+	if (cli.proxy_to && proxy_parse_target(cli.proxy_to, &to, why, sizeof(why)) < 0) {
+		fprintf(stderr, "netprobe serve: --proxy-to: %s\n", why);
+		return EXIT_USAGE;
+	}
 
 	/* signals become events before the socket exists: no stop is lost */
 	sigemptyset(&mask);
@@ -344,12 +366,16 @@ int cmd_serve(int argc, char **argv)
 		goto out;
 	}
 	{
-		struct epoll_event sev = { .events = EPOLLIN, .data.fd = srv.sfd };
+		struct epoll_event sev = { .events = EPOLLIN, .data.u64 = (uint64_t)srv.sfd };
 
 		if (wake_listener(&srv) < 0 || epoll_ctl(srv.ep, EPOLL_CTL_ADD, srv.sfd, &sev) < 0) {
 			probe_warn("epoll_ctl: %s", strerror(errno));
 			goto out;
 		}
+	}
+	if (cli.proxy_to) {
+		proxy_init(&proxy, srv.ep, &to);
+		srv.proxy = &proxy;
 	}
 	if (cli.lifetime_s)
 		deadline = now_us() + (int64_t)cli.lifetime_s * 1000000;
@@ -357,6 +383,8 @@ int cmd_serve(int argc, char **argv)
 		goto out;
 	ret = EXIT_PROBE_OK;
 out:
+	if (srv.proxy)
+		proxy_close_all(srv.proxy);
 	if (srv.ep >= 0)
 		close(srv.ep);
 	if (srv.sfd >= 0)

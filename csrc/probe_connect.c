@@ -49,6 +49,43 @@ void greeting_parse(const char *buf, size_t len, char *out, size_t outlen)
 	out[o] = '\0';
 }
 
+enum probe_after after_classify(const char *buf, size_t len, int err)
+{
+	char name[2];
+
+	if (err == ECONNRESET)
+		return AFTER_RESET;
+	if (err == ETIMEDOUT)
+		return AFTER_TIMEOUT;
+	if (err)
+		return AFTER_ERROR;
+	if (len == 0)
+		return AFTER_EOF;
+	greeting_parse(buf, len, name, sizeof(name));
+	return name[0] ? AFTER_GREETING : AFTER_DATA;
+}
+
+const char *after_name(enum probe_after a)
+{
+	switch (a) {
+	case AFTER_GREETING:
+		return "greeting";
+	case AFTER_DATA:
+		return "data";
+	case AFTER_EOF:
+		return "eof";
+	case AFTER_RESET:
+		return "reset";
+	case AFTER_TIMEOUT:
+		return "timeout";
+	case AFTER_ERROR:
+		return "error";
+	case AFTER_UNKNOWN:
+		break;
+	}
+	return NULL;
+}
+
 /* Takes @s out of the in-flight array (the last one moves into its place), if it
  * is there. */
 static void leave_inflight(struct engine *e, struct slot *s)
@@ -85,9 +122,13 @@ static void finish(struct engine *e, struct slot *s)
 	}
 }
 
-/* Ends case @s as a failure of @call with errno @err. */
+/* Ends case @s as a failure of @call with errno @err; a TCP failure while it
+ * waited for the greeting also says what followed the handshake (UDP has none: its
+ * error, such as ECONNREFUSED, is the answer itself). */
 static void fail(struct engine *e, struct slot *s, const char *call, int err)
 {
+	if (s->state == SLOT_GREETING && s->c->proto == PROTO_TCP)
+		s->r.after = after_classify(s->buf, s->blen, err);
 	result_fail(&s->r, call, err);
 	finish(e, s);
 }
@@ -225,6 +266,12 @@ static void on_event(struct engine *e, struct slot *s, uint32_t events)
 	if (s->state == SLOT_CONNECTING) {
 		if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
 			err = errno;
+		/* a reset that came before this look still followed a handshake: a
+		 * refused SYN is ECONNREFUSED, never ECONNRESET */
+		if (err == ECONNRESET) {
+			s->r.after = AFTER_RESET;
+			note_local(s);
+		}
 		if (err)
 			fail(e, s, "connect", err);
 		else
@@ -261,6 +308,8 @@ static void on_event(struct engine *e, struct slot *s, uint32_t events)
 	}
 	s->buf[s->blen] = '\0';
 	greeting_parse(s->buf, s->blen, s->r.peer_host, sizeof(s->r.peer_host));
+	if (s->c->proto == PROTO_TCP)
+		s->r.after = after_classify(s->buf, s->blen, 0);
 	finish(e, s);
 }
 

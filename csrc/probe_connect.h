@@ -45,4 +45,12 @@ int connect_run(const struct probe_case *cases, size_t n, unsigned max_inflight,
  * keeping only printable characters; "" when @buf is not a netprobe greeting. */
 void greeting_parse(const char *buf, size_t len, char *out, size_t outlen);
 
+/* What the bytes @buf[0..@len) read after the handshake, ended by error @err (0:
+ * EOF or a complete line), say happened: a greeting, other data, EOF, a reset, a
+ * timeout or another error. */
+enum probe_after after_classify(const char *buf, size_t len, int err);
+
+/* The record word of @a ("greeting", "eof", ...), NULL for AFTER_UNKNOWN. */
+const char *after_name(enum probe_after a);
+
 #endif

@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "probe_connect.h"
 #include "probe_errno.h"
 
 /* Adds "options": the case's options that differ from the defaults, as plan words
@@ -76,6 +77,7 @@ size_t record_format(char *buf, size_t size, const char *host, const struct prob
 		json_int(&j, "sport", c->opts.sport);
 		json_str(&j, "local", r->local[0] ? r->local : NULL);
 		json_str(&j, "peer_host", r->peer_host[0] ? r->peer_host : NULL);
+		json_str(&j, "after", after_name(r->after));
 		json_int(&j, "timeout_ms", c->opts.timeout_ms);
 	}
 	return json_end(&j);

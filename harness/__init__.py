@@ -6,7 +6,8 @@ cli.py, and nothing imports cli or __main__; the `bindlab` Python package beside
 this one, for users' own code and pytest suites, sits on top of them all):
 
     cli.py          the command line: list | run | clean-net | lab | check | diff |
-                    record | verify | merge | explain | grade | help; thin, maps errors to exit statuses.
+                    record | verify | merge | explain | grade | docker-real | help; thin, maps
+                    errors to exit statuses.
     lab.py          the teaching lab (opening, check, hint; a student's lab);
       labcli.py       its Mininet CLI (check/hint/explain/goal/matrix/sheet/banner);
       labfile.py      the open lab's file and the lab seen from outside (check);
@@ -17,6 +18,9 @@ this one, for users' own code and pytest suites, sits on top of them all):
     grade.py        a class's records -> grades.csv, grades.xlsx, grades.md.
     baseline.py     golden expectation files (--record/--check, diff, record, verify).
     merge.py        the run folders of shards merged into one run.
+    dockerreal.py   docker-real: docker-bridge's Docker cases on real containers
+                    (its own image, network, container), each cell expected as its
+                    emulated twin.
     session.py      around every network: lock, leftovers, switch (and OVS), signals,
                     the run's state file.  machine.py: root, Mininet, tools, firewall,
                     switch kinds, environment facts.
@@ -50,8 +54,10 @@ this one, for users' own code and pytest suites, sits on top of them all):
     files.py        THE atomic writer (no symlink followed), run folders, latest.
     state.py        the run lock and the state file, so clean-net removes exactly
                     what a run created (and marked); ifaces.py: its interfaces and
-                    bridges, their marks, their removal; procs.py: a process's
-                    identity (PID + start time + marker) and THE process stopper.
+                    bridges, their marks, their removal; fwrules.py: its accept rules
+                    beside Docker (FORWARD DROP), recorded, marked, removed;
+                    procs.py: a process's identity (PID + start time + marker) and
+                    THE process stopper.
     scenario.py     the scenario API: data (Scenario, Case, Expect, Step, Server),
                     the rules, validate().
     errors.py       UsageError and friends: everything that means exit 2.

@@ -17,11 +17,13 @@ one cell per line, so a changed cell is a one-line diff:
     }
 
 A cell is named by (scenario, kind, host, column); what is compared is its outcome
-(``actual``) and, for an answered connect, who answered (``peer``).  ``method`` (how
+(``actual``), for an answered connect who answered (``peer``), and for a connect what
+followed its handshake (``after``: greeting, eof, reset, ...; absent, as in a file
+written before it existed, means unknown and is not compared).  ``method`` (how
 the outcome was recorded: netprobe, tracer, observed) is kept for the reader and not
 compared.  A change prints as ``scenario kind host column: was -> now``, e.g.
 ``wrong-host bind h2 tcp 10.0.0.1: EADDRNOTAVAIL -> OK``; a connect answered
-by another host prints ``OK@h3``; a cell that is missing on one side prints
+by another host prints ``OK@h3``, one closed without a byte ``OK/eof``; a cell that is missing on one side prints
 ``(absent)``.
 
 Entry points (wired into ``python3 -m harness`` by __main__.py):
@@ -41,7 +43,7 @@ import os
 import sys
 
 from . import INSTALLED, PREFIX, REPO
-from .cells import all_cells, natural, read_run
+from .cells import AFTER_SHORT, all_cells, natural, read_run
 from .errors import BadInput
 from .files import make_folders, read_json, write_file
 from .scenario import valid_name
@@ -82,6 +84,8 @@ def observation(cell):
     obs['actual'] = 'ERROR' if cell.get('verdict') == 'error' else cell['actual']
     if cell['kind'] == 'connect' and obs['actual'] == 'OK' and cell.get('peer'):
         obs['peer'] = cell['peer']
+    if cell['kind'] == 'connect' and obs['actual'] != 'ERROR' and cell.get('after'):
+        obs['after'] = cell['after']
     obs['method'] = cell.get('method') or 'netprobe'
     if obs['actual'] == 'ERROR' and cell.get('message'):
         obs['message'] = cell['message']
@@ -95,6 +99,7 @@ def shown(obs):
     text = obs['actual']
     if obs.get('peer'):
         text += f'@{obs["peer"]}'
+    text += AFTER_SHORT.get(obs.get('after'), '') if isinstance(obs.get('after'), str) else ''
     if text == 'ERROR' and obs.get('message'):
         text += f' ({obs["message"]})'
     return text
@@ -104,7 +109,10 @@ def same(a, b):
     """True if two observations (or None) are the same outcome."""
     if a is None or b is None:
         return a is b
-    return (a['actual'], a.get('peer')) == (b['actual'], b.get('peer'))
+    if (a['actual'], a.get('peer')) != (b['actual'], b.get('peer')):
+        return False
+    # what followed the handshake; absent (an older file) = unknown, not checked
+    return a.get('after') is None or b.get('after') is None or a['after'] == b['after']
 
 
 def observations(cells):
@@ -184,7 +192,8 @@ def load_baseline(directory, scenario):
     for obs in data['cells']:
         if not isinstance(obs, dict) or not all(
                 isinstance(obs.get(k), str) for k in ('kind', 'host', 'column', 'actual')) \
-                or not all(isinstance(obs.get(k, ''), str) for k in ('peer', 'mutation')):
+                or not all(isinstance(obs.get(k, ''), str)
+                           for k in ('peer', 'mutation', 'after')):
             raise BadInput(f'{path}: bad cell {str(obs)[:200]} (needs kind, host, column, '
                            'actual)')
         key = cell_key(obs)

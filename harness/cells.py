@@ -7,12 +7,17 @@ A cell (one element of matrix.json's `cells`) has:
     error), reason, rule, message, elapsed_us, method (netprobe|tracer|syscall|
     observed); program cells add program, log, exit, stopped; a cell a program could
     not take (a precondition it lacks, harness/preconditions.py) adds `note`.
+    A connect cell adds `after` (what followed the handshake: greeting, data, eof,
+    reset, timeout, error; null or absent = unknown, e.g. older run folders or a
+    failed handshake) and `expected_after` (null: not checked).
 Outcome words (expected and actual): OK, an errno name (EADDRNOTAVAIL), NOCALL (a
 program exited without making the call), ERROR (could not be measured; the message
 says why, and the verdict is then `error`).
 
 The wrong-peer rule: a connect expected OK from host X that was answered by another
-host did not pass (`wrong_peer`).  Every module that shows or compares cells uses the
+host did not pass (`wrong_peer`); "connected, then closed" (after eof, no peer) is
+not an answer from X.  The after rule: a connect whose handshake was followed by
+something else than its expected_after did not pass (`wrong_after`).  Every module that shows or compares cells uses the
 functions here: results (files), console, report, baseline, merge, lab.
 
 `read_run(path)` is the one reader of a run folder, for everything that reads one
@@ -26,7 +31,7 @@ import re
 
 from .errors import BadInput
 from .files import read_json
-from .scenario import valid_name
+from .scenario import AFTERS, valid_name
 
 OK, ERROR, NOCALL = 'OK', 'ERROR', 'NOCALL'
 KINDS = ('bind', 'connect')
@@ -42,7 +47,16 @@ OPTIONAL = {'id': _TEXT, 'addr': _TEXT, 'port': (int, type(None)), 'proto': _TEX
             'local': _OPT_TEXT, 'reason': _OPT_TEXT, 'rule': _OPT_TEXT,
             'message': _OPT_TEXT, 'elapsed_us': (int, type(None)), 'method': _TEXT,
             'program': _OPT_TEXT, 'log': _OPT_TEXT, 'exit': (int, type(None)),
-            'stopped': (bool, type(None)), 'note': _OPT_TEXT}
+            'stopped': (bool, type(None)), 'note': _OPT_TEXT, 'after': _OPT_TEXT,
+            'expected_after': _OPT_TEXT}
+# How a connect's `after` reads in compact text (OK/eof, ETIMEDOUT/silent) and in a
+# cell's words (greeting: the answer itself; reset: the errno says it).
+AFTER_SHORT = {'data': '/data', 'eof': '/eof', 'timeout': '/silent'}
+AFTER_TEXT = {'data': 'connected, then bytes that are no greeting',
+              'eof': 'connected, then closed without a byte',
+              'reset': 'connected, then reset',
+              'timeout': 'connected, then nothing within the timeout',
+              'error': 'connected, then a read error'}
 
 
 # -- one cell ----------------------------------------------------------------------------
@@ -53,28 +67,51 @@ def wrong_peer(cell):
         cell.get('peer') != cell['expected_peer']
 
 
+def wrong_after(cell):
+    """True when a connect's handshake was followed by something else than expected
+    (an unknown `after`, as in an older run folder, is not checked)."""
+    want = cell.get('expected_after')
+    return bool(want) and cell.get('after') is not None and cell.get('after') != want
+
+
+def then(cell):
+    """'' or the words for what followed a connect's handshake when it was not an
+    answer: 'connected, then closed without a byte'."""
+    after = cell.get('after')
+    return AFTER_TEXT.get(after, '') if cell.get('kind') == 'connect' and \
+        isinstance(after, str) else ''
+
+
 def name(cell):
     """'h2 bind tcp 10.0.0.1': the host, the kind and the column of a cell."""
     return f'{cell["host"]} {cell["kind"]} {cell["column"]}'
 
 
 def state(cell):
-    """'OK', 'OK (answered by h3)', 'EADDRNOTAVAIL', 'ERROR (message)'."""
+    """'OK', 'OK (answered by h3)', 'OK (connected, then closed without a byte)',
+    'EADDRNOTAVAIL', 'ERROR (message)'."""
     text = cell['actual']
     if cell['actual'] == OK and cell.get('peer'):
         text += f' (answered by {cell["peer"]})'
+    elif then(cell) and cell['verdict'] != 'error':
+        text += f' ({then(cell)})'
     if cell['verdict'] == 'error' and cell.get('message'):
         text += f' ({cell["message"]})'
     return text
 
 
 def short(cell):
-    """Compact text of a cell: OK, an errno name, ERR; '!' marks a mismatch."""
+    """Compact text of a cell: OK, an errno name, ERR; OK/eof for a connect that was
+    closed without a byte (also /data, /silent); '!' marks a mismatch."""
     if cell is None:
         return ''
     if cell['verdict'] == 'error':
         return 'ERR!'
-    text = f'OK@{cell.get("peer")}' if wrong_peer(cell) else cell['actual']
+    text = cell['actual']
+    if cell['kind'] == 'connect' and cell.get('after') in AFTER_SHORT:
+        text += AFTER_SHORT[cell['after']]
+    elif wrong_peer(cell):
+        text = f'OK@{cell.get("peer")}'
     return text + ('!' if cell['verdict'] == 'fail' else '')
 
 
@@ -83,8 +120,14 @@ def describe(cell):
     if cell['verdict'] == 'error':
         return f'{name(cell)}: could not be measured: {cell.get("message")}'
     got = cell['actual']
-    if wrong_peer(cell):
+    if then(cell):
+        got = f'{got}, {then(cell)}'
+    if wrong_peer(cell) and cell.get('peer'):
         got = f'OK answered by {cell.get("peer")}, expected {cell["expected_peer"]}'
+    elif wrong_peer(cell):
+        got = f'{got}, not an answer from {cell["expected_peer"]}'
+    elif wrong_after(cell):
+        got = f'{got}, expected {AFTER_TEXT.get(cell["expected_after"], "an answer")}'
     elif got == NOCALL:           # what the program said on its way out
         got = f'NOCALL: {cell.get("message")}'
     return f'{name(cell)}: expected {cell["expected"]}, got {got} ({cell.get("reason")})'
@@ -369,5 +412,9 @@ def check_cell(cell, where):
         raise BadInput(f'{where}: kind {cell["kind"]!r} is not bind or connect')
     if cell['verdict'] not in VERDICTS:
         raise BadInput(f'{where}: verdict {cell["verdict"]!r} is not pass, fail or error')
+    for key in ('after', 'expected_after'):
+        if cell.get(key) is not None and cell[key] not in AFTERS:
+            raise BadInput(f'{where}: field "{key}" is {cell[key]!r}, not one of '
+                           f'{", ".join(AFTERS)}')
     if not all(isinstance(o, str) for o in cell.get('options', [])):
         raise BadInput(f'{where}: field "options" is not a list of text')

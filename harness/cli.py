@@ -1,8 +1,8 @@
 """The command line: python3 -m harness (or `bindlab`, bin/bindlab) list | run |
-clean-net | lab | check | diff | record | verify | merge | explain | grade | help.  Thin: each command
-is a few calls into the modules that do the work; nothing imports this module but
-__main__.py and bin/bindlab.  `help COMMAND` is `COMMAND --help`; `--version` prints
-harness.__version__.
+clean-net | lab | check | diff | record | verify | merge | explain | grade | docker-real |
+help.  Thin: each command is a few calls into the modules that do the work; nothing
+imports this module but __main__.py and bin/bindlab.  `help COMMAND` is `COMMAND
+--help`; `--version` prints harness.__version__.
 
 Exit status: 0 every cell passed; 1 some cell failed or could not be measured (or
 clean-net could not remove everything, or a baseline changed); 2 usage or environment
@@ -15,8 +15,8 @@ import os
 import sys
 import time
 
-from . import (INSTALLED, REPO, __version__, advice, baseline, derive, explain, grade,
-               lab, machine, merge, mutate, network, probe, results, state, suite,
+from . import (INSTALLED, REPO, __version__, advice, baseline, derive, dockerreal, explain,
+               grade, lab, machine, merge, mutate, network, probe, results, state, suite,
                userprog)
 from .console import log, print_matrices, print_mutations, scenario_line, warn
 from .errors import Interrupted, UsageError
@@ -81,6 +81,7 @@ def parse_args(argv, prog=PROG):
     exp.add_argument('--scenario', metavar='NAME', help='the scenario, when the run has '
                                                         'several with that cell')
     grade.add_command(sub)
+    dockerreal.add_command(sub, default_out())
     # Listed for the usage line only: main() turns `help X` into `X --help`.
     sub.add_parser('help', help='the options of one command: help COMMAND').add_argument(
         'topic', nargs='?', metavar='COMMAND')

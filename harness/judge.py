@@ -7,7 +7,9 @@ and `verdict()` is the only place a verdict is decided:
 
     error  nothing could be measured (actual ERROR; the message says why)
     fail   actual differs from expected, or a connect expected OK from host X was
-           answered by another host (the wrong-peer rule, cells.wrong_peer)
+           answered by another host or by nobody (the wrong-peer rule,
+           cells.wrong_peer), or its handshake was followed by something else than
+           expected (the after rule, cells.wrong_after: "connected, then closed")
     pass   otherwise
 
 A prober that cannot see who answered (a traced program sees no data) says so
@@ -34,14 +36,16 @@ the message saying what the program got and after how long).
 from dataclasses import dataclass, field
 from typing import Optional
 
-from .cells import ERROR, OK, wrong_peer
+from .cells import ERROR, OK, wrong_after, wrong_peer
+from .scenario import AFTERS
 
 
 @dataclass
 class Observation:
     """What one call really did, as a prober saw it (no verdict).
 
-    actual: OK, an errno name, NOCALL or ERROR.  extra: fields a prober adds to the
+    actual: OK, an errno name, NOCALL or ERROR.  after: what followed a connect's
+    handshake (netprobe's record; None unknown).  extra: fields a prober adds to the
     cell as they are (a program's command line, log, exit status).  note: why this
     prober, and not another, made the observation (e.g. a case left to netprobe).
     """
@@ -51,6 +55,7 @@ class Observation:
     peer: Optional[str] = None
     local: Optional[str] = None
     elapsed_us: Optional[int] = None
+    after: Optional[str] = None
     sees_peer: bool = True
     extra: dict = field(default_factory=dict)
     note: Optional[str] = None
@@ -66,14 +71,21 @@ class Observation:
         """The observation in a netprobe/tracer record (the probe record contract)."""
         return cls(OK if rec.get('ok') else str(rec.get('error')), method,
                    rec.get('message'), rec.get('peer_host'), rec.get('local'),
-                   rec.get('elapsed_us'), **kw)
+                   rec.get('elapsed_us'), after=_after(rec), **kw)
+
+
+def _after(rec):
+    """A record's `after`, or None (unknown) when absent or not one of cells.AFTERS:
+    an older netprobe, or the tracers, which read no data."""
+    after = rec.get('after')
+    return after if after in AFTERS else None
 
 
 def verdict(cell):
     """'pass', 'fail' or 'error' of a cell that has expected, actual (and peers)."""
     if cell['actual'] == ERROR:
         return 'error'
-    if cell['actual'] != cell['expected'] or wrong_peer(cell):
+    if cell['actual'] != cell['expected'] or wrong_peer(cell) or wrong_after(cell):
         return 'fail'
     return 'pass'
 
@@ -84,7 +96,8 @@ def case_cell(cid, case):
     return {'id': cid, 'kind': case.kind, 'host': case.host, 'addr': case.addr,
             'port': case.port, 'proto': case.proto, 'options': list(case.options),
             'column': case.label(), 'expected': exp.outcome, 'expected_peer': exp.peer,
-            'reason': exp.reason, 'rule': exp.rule}
+            'reason': exp.reason, 'rule': exp.rule,
+            **({'expected_after': exp.after} if case.kind == 'connect' else {})}
 
 
 def make_cell(cid, case, obs):
@@ -93,9 +106,12 @@ def make_cell(cid, case, obs):
     cell.update(obs.extra)
     if not obs.sees_peer:
         cell['expected_peer'] = None
+        cell.pop('expected_after', None)
     cell.update(method=obs.method, actual=obs.actual, message=obs.message,
                 peer=obs.peer,
                 local=obs.local, elapsed_us=obs.elapsed_us)
+    if case.kind == 'connect' and obs.sees_peer:
+        cell['after'] = obs.after
     if obs.note:
         cell['note'] = obs.note
     cell['verdict'] = verdict(cell)

@@ -18,7 +18,7 @@ import os
 import shutil
 import subprocess
 
-from . import advice
+from . import advice, fwrules
 from .errors import EnvError
 
 SWITCH_KINDS = ('auto', 'ovs', 'ovs-user', 'lxbr')
@@ -56,41 +56,16 @@ def check_mininet():
 
 
 def check_bridge_firewall():
-    """Refuse when bridged frames go through a FORWARD chain that drops by default."""
-    try:
-        with open('/proc/sys/net/bridge/bridge-nf-call-iptables') as f:
-            nf_call = f.read().strip() == '1'
-    except OSError:
-        nf_call = False
-    if not nf_call:
-        return
-    where = forward_drop_policy()
+    """Refuse when bridged frames meet a forward hook that drops by default and that
+    the run cannot open for its own bridges alone.  An iptables/ip6tables FORWARD
+    policy DROP (Docker's) is handled at build time (harness/fwrules.py)."""
+    where = fwrules.unhandled_drop()
     if where:
-        raise EnvError(f'bridge-nf-call-iptables=1 and {where} has policy DROP: a '
-                       'Linux-bridge network would be silent.  Either '
-                       '`sysctl -w net.bridge.bridge-nf-call-iptables=0` or allow '
-                       'bridged traffic (e.g. iptables -I FORWARD -m physdev '
-                       '--physdev-is-bridged -j ACCEPT), then run again')
-
-
-def forward_drop_policy():
-    """'iptables FORWARD' or 'nft chain T/C' when a forward hook drops by default."""
-    if shutil.which('iptables'):
-        res = subprocess.run(['iptables', '-w', '5', '-S', 'FORWARD'],
-                             capture_output=True, text=True, timeout=15)
-        if res.returncode == 0 and '-P FORWARD DROP' in res.stdout:
-            return 'iptables FORWARD'
-    if shutil.which('nft'):
-        res = subprocess.run(['nft', 'list', 'ruleset'], capture_output=True,
-                             text=True, timeout=15)
-        chain = None
-        for line in res.stdout.splitlines():
-            words = line.split()
-            if words[:1] == ['chain']:
-                chain = words[1]
-            if 'hook forward' in line and 'policy drop' in line:
-                return f'nft chain {chain}'
-    return None
+        raise EnvError(f'bridged traffic meets {where}, which drops by default: a '
+                       'Linux-bridge network would be silent, and bindlab opens only '
+                       'an iptables FORWARD DROP (as Docker sets) for its bridges.  Either '
+                       '`sysctl -w net.bridge.bridge-nf-call-iptables=0` or accept the '
+                       'bridged traffic in that chain, then run again')
 
 
 # -- switches -----------------------------------------------------------------------------

@@ -288,8 +288,9 @@ def annotate(cells, control_cells, label):
             cell['verdict'] = verdict(cell)
         base = control.get(cell_key(cell))
         cell['control'] = base['actual'] if base else None
-        cell['changed'] = base is None or (base['actual'], base.get('peer')) != \
-            (cell['actual'], cell.get('peer'))
+        cell['changed'] = base is None or (base['actual'], base.get('peer'),
+                                           base.get('after')) != \
+            (cell['actual'], cell.get('peer'), cell.get('after'))
         if cell.get('log'):
             cell['log'] = relabel(cell['log'], label)
         out.append(cell)

@@ -18,7 +18,7 @@ process name and removes every Mininet-looking interface on the machine.
 import resource
 import time
 
-from . import advice, fastnet, nsbatch
+from . import advice, fastnet, fwrules, nsbatch
 from .errors import EnvError
 from .ifaces import link_exists
 
@@ -142,6 +142,8 @@ def build(topo, switch, state, builder=DEFAULT_BUILDER, log=lambda msg: None):
     links, bridges = root_names(topo)
     state.add_names(links=links, bridges=bridges if switch == 'lxbr' else (),
                     ovs_bridges=bridges if switch != 'lxbr' else ())
+    if switch == 'lxbr':        # beside Docker: FORWARD would drop their frames
+        fwrules.add_bridge_rules(state, bridges, log)
     batched = builder == 'fast'
     host_cls, switch_cls, params = node_classes(state, switch, batched)
     why = fastnet.unsupported(topo, host_cls, switch) if batched else None

@@ -254,7 +254,8 @@ def server_argv(netprobe, server):
     if flags is None:
         raise ProbeError(f'server {server.host} {server.addr}:{server.port}: an option '
                          f'of {server.options} has no netprobe serve form')
-    return [netprobe, '--host', server.host, 'serve'] + flags + \
+    proxy = ['--proxy-to', server.proxy_to] if server.proxy_to else []
+    return [netprobe, '--host', server.host, 'serve'] + flags + proxy + \
         [f'-{family}', server.addr, str(server.port)]
 
 

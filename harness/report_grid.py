@@ -1,7 +1,7 @@
 """The grids of report.html: a scenario's matrices and its mutation matrix, and the
 tables of every cell with its reason (see report_page.py for the page around them)."""
 
-from .cells import mutation_matrix
+from .cells import mutation_matrix, then
 from .markdown import esc
 from .scenario import column_label
 
@@ -43,7 +43,7 @@ def _title(cell):
              f'expected {_outcome(cell.get("expected"))}, actual '
              f'{_outcome(cell.get("actual"))}: {cell.get("verdict")}']
     for key in ('reason', 'rule', 'message', 'expected_peer', 'peer', 'local',
-                'elapsed_us'):
+                'expected_after', 'after', 'elapsed_us'):
         if cell.get(key) not in (None, ''):
             lines.append(f'{key}: {cell[key]}')
     return '\n'.join(lines)
@@ -105,6 +105,10 @@ def _grid_cell(scenario, kind, n, cell):
     shown = actual
     if cell.get('peer') and actual == 'OK':
         shown = f'OK \u2192{cell["peer"]}'
+    elif then(cell):             # connected, then closed / reset / silent
+        shown = f'{actual}, {cell["after"]}' if actual == 'OK' else actual
+    if cell.get('expected_after') in ('eof', 'data', 'timeout') and expected == 'OK':
+        expected = f'OK, {cell["expected_after"]}'
     if cell.get('expected_peer') and expected == 'OK':
         expected = f'OK \u2192{cell["expected_peer"]}'
     exp = '' if verdict == 'pass' else f'<span class="exp">expected {esc(expected)}</span>'
@@ -152,6 +156,10 @@ def _cell_table(numbered, which):
             note = f'{note} answered by {cell["peer"]}'.strip()
         if cell.get('expected_peer') and cell.get('peer') != cell.get('expected_peer'):
             note = f'{note} (expected an answer from {cell["expected_peer"]})'.strip()
+        if then(cell):
+            note = f'{note} {then(cell)}'.strip()
+        if cell.get('expected_after') and cell.get('after') != cell['expected_after']:
+            note = f'{note} (expected after the handshake: {cell["expected_after"]})'.strip()
         if cell.get('local'):
             note = f'{note} local {cell["local"]}'.strip()
         rows.append(

@@ -15,7 +15,8 @@ matrix.json: scenario, title, topology (as built), environment (kernel, Mininet 
 OVS versions, switch kind), steps (setup and faults, each with argv, why, ok),
 servers (their serve records), timings, problem, and cells; a cell has id, kind, host,
 addr, port, proto, options, column, expected, expected_peer, actual, peer, local,
-verdict, reason, rule, message, elapsed_us.
+verdict, reason, rule, message, elapsed_us; a connect cell also after and
+expected_after (what followed the handshake: cells.py), also in connect.csv.
 """
 
 import csv
@@ -35,7 +36,7 @@ from .scenario import valid_name
 
 CSV_FIELDS = ('host', 'addr', 'port', 'proto', 'options', 'expected', 'actual',
               'verdict', 'rule', 'reason', 'message')
-CONNECT_EXTRA = ('expected_peer', 'peer', 'local')
+CONNECT_EXTRA = ('expected_peer', 'peer', 'local', 'expected_after', 'after')
 
 
 def new_run_id():

@@ -96,8 +96,10 @@ SERVER_OPTIONS = ('reuseaddr', 'reuseport', 'freebind', 'v6only=', 'dev=')
 
 # A scenario name becomes a folder name in every run folder, shard and baseline.
 NAME_RE = re.compile(r'[A-Za-z0-9._-]{1,100}')
-# Outcome words besides the errno names (see harness/cells.py).
+# Outcome words besides the errno names, and what can follow a connect's handshake
+# (netprobe's "after"); see harness/cells.py.
 OUTCOMES = (OK,) + tuple(sorted(errno.errorcode.values()))
+AFTERS = ('greeting', 'data', 'eof', 'reset', 'timeout', 'error')
 
 
 def valid_name(name):
@@ -116,11 +118,14 @@ class Expect:
 
     peer: for a connect expected ``OK``, the host name the server must answer with
     (None: any answer will do).  A connect answered by another host fails the cell.
+    after: what must follow a connect's handshake (AFTERS; ``eof``: a proxy accepted
+    and closed; None: not checked); anything else fails the cell.
     """
     outcome: str
     reason: str
     rule: str = 'explicit'
     peer: Optional[str] = None
+    after: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -149,6 +154,7 @@ class Server:
     v6only=0|1, dev=IF).  family 6 makes an IPv6 socket (needed for '::').
     must_start: False when the scenario expects the listen to fail (then its record
     is kept in matrix.json and connects to it simply find nothing listening).
+    proxy_to: 'ADDR:PORT' makes it a userland proxy like docker-proxy (TCP).
     """
     host: str
     addr: str
@@ -156,6 +162,7 @@ class Server:
     proto: str = 'tcp'
     options: Tuple[str, ...] = ()
     must_start: bool = True
+    proxy_to: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -228,9 +235,9 @@ def connect(host, addr, port, expect, proto='tcp', options=(), column=''):
     return Case('connect', host, addr, int(port), expect, proto, tuple(options), column)
 
 
-def explicit(outcome, reason, peer=None):
+def explicit(outcome, reason, peer=None, after=None):
     """An expectation written by hand: outcome is 'OK' or an errno name."""
-    return Expect(outcome, reason, 'explicit', peer)
+    return Expect(outcome, reason, 'explicit', peer, after)
 
 
 def expect_bind(host, addr, owners):
@@ -347,6 +354,11 @@ def validate(scenario, topo):
                         server.proto)
         _check_options(f'{where}: server on {server.host}', server.options,
                        SERVER_OPTIONS + ('family=',))
+        if server.proxy_to is not None:   # 'ADDR:PORT' ([V6]:PORT), TCP only
+            to, _, port = server.proxy_to.rpartition(':')
+            _check_endpoint(f'{where}: proxy on {server.host} to {server.proxy_to}',
+                            to.strip('[]'), int(port) if port.isdecimal() else -1,
+                            server.proto if server.proto == 'tcp' else 'tcp only')
     if not scenario.cases and scenario.derive is None:
         raise ScenarioError(f'{where}: no cases')
     cells = {}
@@ -380,6 +392,8 @@ def _check_case(where, case, hosts):
         raise ScenarioError(f'{what}: outcome {exp.outcome!r} is not OK or an errno name')
     if exp.peer is not None and not _plain(exp.peer):
         raise ScenarioError(f'{what}: peer {exp.peer!r} is not a host name')
+    if exp.after is not None and exp.after not in AFTERS:
+        raise ScenarioError(f'{what}: after {exp.after!r} is not one of {AFTERS}')
     if exp.rule not in RULES:
         raise ScenarioError(f'{what}: unknown rule {exp.rule!r} (known: {", ".join(RULES)})')
 

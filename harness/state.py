@@ -8,7 +8,10 @@
     {"version": 2, "run_id": "20261125-121314-4242", "pid": 4242,
      "pids": {"1234": {"pid": 1234, "start": 5678901, "marker": "mininet:h1"}, ...},
      "netns": [{"host": "h1", "pid": 1234, "start": 5678901, "ino": 4026532951}, ...],
-     "links": ["s1-eth1", ...], "bridges": ["s1"], "ovs_bridges": []}
+     "links": ["s1-eth1", ...], "bridges": ["s1"], "ovs_bridges": [],
+     "fw_rules": [{"cmd": "iptables", "chain": "DOCKER-USER", "bridge": "s1"}]}
+fw_rules (harness/fwrules.py: accept rules for the run's bridges when FORWARD drops,
+as beside Docker) may be absent in a file of an older bindlab: none were added.
 The $BINDLAB_RUN_DIR environment variable moves /run/bindlab (the tests use it).
 read_state() checks that shape and raises StateError on anything else (not JSON, not
 an object, a field missing or of the wrong type): a state file it cannot read is never
@@ -49,7 +52,7 @@ import os
 import shutil
 import subprocess
 
-from . import files, procs
+from . import files, fwrules, procs
 from .errors import UsageError
 from .ifaces import (OVS_MARK_KEY, await_veths_of_gone_namespaces, foreign_names,
                      interfaces, names_left, remove_names, run_mark)
@@ -104,7 +107,7 @@ def release_lock(fd):
 
 def empty_state(run_id):
     return {'version': VERSION, 'run_id': run_id, 'pid': os.getpid(), 'pids': {},
-            'netns': [], 'links': [], 'bridges': [], 'ovs_bridges': []}
+            'netns': [], 'links': [], 'bridges': [], 'ovs_bridges': [], 'fw_rules': []}
 
 
 class State:
@@ -178,6 +181,12 @@ class State:
                     self.data[key].append(name)
         self.save()
 
+    def add_fw_rules(self, entries):
+        """Record firewall rules (fwrules.py) we are about to add."""
+        rules = self.data.setdefault('fw_rules', [])
+        rules += [e for e in entries if e not in rules]
+        self.save()
+
     def mark_interface(self, name):
         """Mark root-namespace interface or Linux bridge name (just created) as this
         run's; a name that was not recorded first is left as it is."""
@@ -192,7 +201,8 @@ class State:
 
     def forget_all(self):
         """Forget every process, namespace and name (all removed); one write."""
-        self.data.update(pids={}, netns=[], links=[], bridges=[], ovs_bridges=[])
+        self.data.update(pids={}, netns=[], links=[], bridges=[], ovs_bridges=[],
+                         fw_rules=[])
         self.save()
 
     def remove(self):
@@ -263,6 +273,12 @@ def shape_problem(data):
         bad = [name for name in data[key] if not is_interface_name(name)]
         if bad:
             return f'{key} holds {bad[0]!r}, not an interface name'
+    if not isinstance(data.get('fw_rules', []), list):
+        return '"fw_rules" is not an array'
+    for n, entry in enumerate(data.get('fw_rules', [])):
+        problem = fwrules.entry_problem(entry, f'fw_rules[{n}]')
+        if problem:
+            return problem
     return None
 
 
@@ -373,7 +389,7 @@ def leftovers(state):
     if state is None:
         return []
     found = [describe(ident) for ident in run_processes(state) if procs.is_same(ident)]
-    return found + names_left(state)
+    return found + names_left(state) + fwrules.rules_left(state)
 
 
 def clean(state, log=lambda msg: None):
@@ -389,7 +405,9 @@ def clean(state, log=lambda msg: None):
         await_veths_of_gone_namespaces(interfaces(state)[1])
     for line in foreign_names(state):
         log(line)
-    return [describe(t) for t in targets if t['pid'] in stuck] + names_left(state)
+    fwrules.remove_rules(state, log)
+    return [describe(t) for t in targets if t['pid'] in stuck] + names_left(state) + \
+        fwrules.rules_left(state)
 
 
 def remove_stale_files():

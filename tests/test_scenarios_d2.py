@@ -89,6 +89,27 @@ def test_docker_bridge(tmp_path):
     for port in (8080, 8081, 8082):
         assert cell(m, 'connect', 'ext', '198.51.100.1', port)['actual'] == 'ECONNREFUSED'
     assert answer(cell(m, 'connect', 'ext', '198.51.100.1', 8083)) == ('OK', 'c4')
+    # The same failed mappings through the userland proxy (dh's loopback, another
+    # container to the gateway): connected, then closed without a byte, which is not
+    # an answer; the right mapping is answered by c4 through it too.  Docker's OUTPUT
+    # DNAT sends dh's connect to its own outer address straight to c1: refused.
+    for host, addr, ports in (('dh', '127.0.0.1', (8080, 8081, 8082)),
+                              ('c2', '172.17.0.1', (8080,))):
+        for port in ports:
+            c = cell(m, 'connect', host, addr, port)
+            assert (c['actual'], c['peer'], c['after']) == ('OK', None, 'eof'), c
+            assert c['expected_after'] == 'eof'
+        c = cell(m, 'connect', host, addr, 8083)
+        assert (c['actual'], c['peer'], c['after']) == ('OK', 'c4', 'greeting'), c
+    assert cell(m, 'connect', 'dh', '198.51.100.1', 8080)['actual'] == 'ECONNREFUSED'
+    # ... and every result file says so.
+    run = tmp_path / 'latest'
+    csv_rows = (run / 'docker-bridge' / 'connect.csv').read_text().splitlines()
+    assert csv_rows[0].endswith(',expected_after,after')
+    assert any(r.startswith('dh,127.0.0.1,8080,') and r.endswith(',eof,eof')
+               for r in csv_rows)
+    assert '| OK/eof | OK/eof | OK/eof |' in (run / 'summary.md').read_text()
+    assert 'OK, eof' in (run / 'report.html').read_text()
     # Inside c1 its loopback-only service works.
     assert answer(cell(m, 'connect', 'c1', '127.0.0.1', 80)) == ('OK', 'c1')
     # Binding the host's published address inside a container is Errno 99.

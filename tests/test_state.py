@@ -10,6 +10,7 @@ which of them are still there.  One test SIGKILLs a real run.
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -164,6 +165,17 @@ GOOD = {'version': 2, 'run_id': RUN_ID, 'pid': 1, 'pids': {}, 'netns': [], 'link
     (json.dumps(dict(GOOD, netns=[{'host': 'h1', 'pid': 5, 'start': 9}])),
      'netns[0] has no "ino"'),
     (json.dumps(dict(GOOD, version=1)), 'version 1'),
+    (json.dumps(dict(GOOD, fw_rules={})), '"fw_rules" is not an array'),
+    (json.dumps(dict(GOOD, fw_rules=[{'cmd': 'sh', 'chain': 'FORWARD', 'bridge': 's1'}])),
+     "fw_rules[0]: 'sh' 'FORWARD' is not a table and chain"),
+    (json.dumps(dict(GOOD, fw_rules=[{'cmd': 'iptables', 'chain': 'INPUT',
+                                      'bridge': 's1'}])), "'INPUT' is not a table"),
+    (json.dumps(dict(GOOD, fw_rules=[{'cmd': 'iptables', 'chain': 'FORWARD',
+                                      'bridge': '-j DROP'}])),
+     "fw_rules[0]: bridge '-j DROP' is not an interface name"),
+    (json.dumps(dict(GOOD, fw_rules=[{'cmd': 'iptables', 'chain': 'FORWARD',
+                                      'bridge': 's1', 'rule': ['-F']}])),
+     'fw_rules[0] is not an object with cmd, chain and bridge'),
     (json.dumps({k: v for k, v in GOOD.items() if k != 'version'}), 'no "version"'),
 ])
 def test_clean_net_refuses_a_state_file_that_is_not_one(run_dir, text, problem):
@@ -175,6 +187,51 @@ def test_clean_net_refuses_a_state_file_that_is_not_one(run_dir, text, problem):
     assert problem in res.stderr
     assert 'inspect it' in res.stderr
     assert (run_dir / 'state.json').read_text() == text, 'the file must stay for a look'
+
+
+@pytest.mark.skipif(not shutil.which('iptables'), reason='iptables is not installed')
+def test_clean_net_deletes_the_runs_accept_rule_and_no_other(run_dir):
+    """A killed run's accept rule (harness/fwrules.py) goes; the same rule with
+    another run's mark, which the state file does not name, stays."""
+    from harness import fwrules
+    bridge, other = f'{NAME_PREFIX}b', f'{NAME_PREFIX}c'
+    ours, theirs = fwrules.rule_args(RUN_ID, bridge), fwrules.rule_args('another-run', other)
+    table = subprocess.run(['nft', 'list', 'table', 'ip', 'filter'], capture_output=True)
+    for rule in (ours, theirs):
+        subprocess.run(['iptables', '-w', '5', '-I', 'FORWARD', '1'] + rule, check=True)
+    try:
+        plant(run_dir, fw_rules=[{'cmd': 'iptables', 'chain': 'FORWARD', 'bridge': bridge},
+                                 {'cmd': 'iptables', 'chain': 'FORWARD', 'bridge': other}])
+        res = clean_net()
+        assert res.returncode == 0, res.stdout + res.stderr
+        listing = subprocess.run(['iptables', '-w', '5', '-S', 'FORWARD'], check=True,
+                                 capture_output=True, text=True).stdout
+        assert f'bindlab:{RUN_ID}' not in listing
+        assert 'bindlab:another-run' in listing
+    finally:
+        for rule in (ours, theirs):
+            while subprocess.run(['iptables', '-w', '5', '-D', 'FORWARD'] + rule,
+                                 capture_output=True).returncode == 0:
+                pass
+        if table.returncode != 0:       # iptables-nft made the table: it goes too
+            subprocess.run(['nft', 'delete', 'table', 'ip', 'filter'], capture_output=True)
+
+
+def test_a_forward_drop_the_run_cannot_open_is_refused_naming_it(run_dir, tmp_path):
+    """A bridge-family forward chain that drops by default is no iptables FORWARD
+    (which a run opens for its bridges): exit 2 before anything is built, naming it."""
+    table = f'{NAME_PREFIX}fw'
+    subprocess.run(['nft', '-f', '-'], check=True, text=True, input=(
+        f'table bridge {table} {{\n chain bltfwd {{\n  type filter hook forward priority 0; '
+        'policy drop;\n }\n}\n'))
+    try:
+        res = hu.harness('run', 'wrong-host', '--switch', 'lxbr', '--out', str(tmp_path))
+    finally:
+        subprocess.run(['nft', 'delete', 'table', 'bridge', table], check=True)
+    assert res.returncode == 2, res.stdout + res.stderr
+    assert f'nft chain bridge {table} bltfwd' in res.stderr
+    assert 'Linux-bridge network would be silent' in res.stderr
+    assert not (run_dir / 'state.json').exists()
 
 
 def test_run_refuses_a_corrupt_state_file_and_builds_nothing(run_dir, tmp_path):

@@ -12,12 +12,22 @@ forwards, masquerades the containers, and publishes ports with DNAT, as
     198.51.100.1:8082 -> c3 172.17.0.4:81   wrong mapping: c3 listens on 80
     198.51.100.1:8083 -> c4 172.17.0.5:80   right mapping (the working reference)
 
+Like Docker with its default userland proxy, dh also runs a proxy on every published
+port (netprobe serve --proxy-to, docker-proxy's behaviour: accept, connect to the
+container, close the client when that fails).  The DNAT rules catch what comes from
+outside (prerouting, from dh-eth1) and dh's own connects to its non-loopback addresses
+(output); the proxy gets the rest: dh's loopback and the other containers (traffic in
+from the bridge is not DNATed, as Docker's `! -i docker0`).
+
 c5 runs with IPv6 disabled (net.ipv6.conf.all and .default disable_ipv6=1, the usual
 container setting) and connects to `localhost` as ::1.
 
 What the kernel answers (measured, identical over repeated runs):
   - every failed mapping is ECONNREFUSED from the client's view (the container's kernel
     answers the DNATed SYN with a reset), never Errno 99;
+  - through the proxy (dh's 127.0.0.1, a container to 172.17.0.1) the same failed
+    mappings connect and are then closed without a byte (after "eof": curl's "Empty
+    reply from server"); the right mapping is answered by c4 through it too;
   - the right mapping is answered by c4;
   - c5 connecting to ::1 is EADDRNOTAVAIL, the real Docker Errno 99: with IPv6 disabled
     the namespace has no IPv6 address at all, so no source address can be chosen; the
@@ -81,14 +91,22 @@ topos = {'dockerbridge': DockerBridgeTopo}
 
 
 def _nat_rules():
-    """dh's nat table: one DNAT per published port, masquerade of the bridge."""
+    """dh's nat table: one DNAT per published port for what comes from outside and
+    for dh's own connects to its non-loopback addresses (Docker's OUTPUT rule),
+    masquerade of the bridge."""
     dnat = '\n'.join(f'        iifname "dh-eth1" tcp dport {port} counter dnat to {_ip(c)}:{cport}'
                      for port, (c, cport, _w) in _MAPPINGS.items())
+    local = '\n'.join(f'        ip daddr {{ {_GW}, {_OUTER} }} tcp dport {port} dnat to '
+                      f'{_ip(c)}:{cport}' for port, (c, cport, _w) in _MAPPINGS.items())
     return f"""
 table ip nat {{
     chain prerouting {{
         type nat hook prerouting priority dstnat; policy accept;
 {dnat}
+    }}
+    chain output {{
+        type nat hook output priority -100; policy accept;
+{local}
     }}
     chain postrouting {{
         type nat hook postrouting priority srcnat; policy accept;
@@ -113,11 +131,14 @@ def _faults():
 
 
 def _servers():
-    """c1 on loopback only, c3 and c4 on the wildcard, c5 on loopback; c2 none."""
+    """c1 on loopback only, c3 and c4 on the wildcard, c5 on loopback; c2 none; dh's
+    userland proxy on every published port (docker-proxy)."""
     return (Server('c1', '127.0.0.1', _SERVICE_PORT),
             Server('c3', '0.0.0.0', _SERVICE_PORT),
             Server('c4', '0.0.0.0', _SERVICE_PORT),
-            Server('c5', '127.0.0.1', _LOCAL_SERVICE_PORT))
+            Server('c5', '127.0.0.1', _LOCAL_SERVICE_PORT)) + tuple(
+        Server('dh', '0.0.0.0', port, proxy_to=f'{_ip(c)}:{cport}')
+        for port, (c, cport, _w) in _MAPPINGS.items())
 
 
 def _bind_cases():
@@ -161,6 +182,31 @@ def _published_cases():
                          explicit('ENETUNREACH', 'ext has no route to 172.17.0.0/16: '
                                   'containers are reached only through published ports')))
     return cases
+
+
+def _proxy_cases():
+    """The published ports from dh's loopback and from another container: through
+    the proxy, which accepts before it knows whether the container will."""
+    cases = []
+    for port, (c, cport, wrong) in _MAPPINGS.items():
+        cases.append(connect('dh', '127.0.0.1', port, _proxied(port, c, cport, wrong)))
+    cases.append(connect('dh', _OUTER, 8080, explicit(
+        'ECONNREFUSED', 'dh\'s own connect to its outer address is DNATed in output '
+        '(Docker\'s OUTPUT rule), so it meets c1 directly: refused, as from outside')))
+    for port in (8080, 8083):
+        c, cport, wrong = _MAPPINGS[port]
+        cases.append(connect('c2', _GW, port, _proxied(port, c, cport, wrong)))
+    return cases
+
+
+def _proxied(port, c, cport, wrong):
+    """The expectation of a connect to published port through the proxy."""
+    if not wrong:
+        return explicit('OK', f'the proxy on {port} connects to {c}:{cport}, where {c} '
+                        'listens, and relays its answer', peer=c, after='greeting')
+    return explicit('OK', f'{wrong}: the proxy accepts, its connect to {_ip(c)}:{cport} '
+                    'is refused, and it closes the client without a byte (curl: Empty '
+                    'reply from server)', after='eof')
 
 
 def _container_cases():
@@ -210,7 +256,8 @@ scenarios = [
         faults=_faults(),
         servers=_servers(),
         ready=tuple((c, _GW) for c in _CONTAINERS) + (('dh', _EXT), ('ext', _OUTER)),
-        cases=tuple(_bind_cases() + _published_cases() + _container_cases()),
+        cases=tuple(_bind_cases() + _published_cases() + _proxy_cases() +
+                    _container_cases()),
         order=6,
     ),
 ]

@@ -17,6 +17,7 @@
 #include <net/if.h>
 
 #include "probe_addrparse.h"
+#include "probe_proxy.h"
 
 int run_addr_tests(void);
 
@@ -287,6 +288,28 @@ static void test_parse_ulong(void **state)
 	assert_int_equal(v, 42);	/* untouched on failure */
 }
 
+/* serve --proxy-to's target: ADDR:PORT, [V6]:PORT, and what is neither */
+static void test_proxy_target(void **state)
+{
+	struct probe_addr a;
+	char err[160];
+
+	(void)state;
+	assert_int_equal(proxy_parse_target("172.17.0.2:80", &a, err, sizeof(err)), 0);
+	assert_int_equal(a.family, AF_INET);
+	assert_string_equal(a.text, "172.17.0.2");
+	assert_int_equal(proxy_parse_target("[fd00::2]:8080", &a, err, sizeof(err)), 0);
+	assert_int_equal(a.family, AF_INET6);
+	assert_string_equal(a.text, "fd00::2");
+	assert_int_equal(proxy_parse_target("172.17.0.2", &a, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "not ADDR:PORT"));
+	assert_int_equal(proxy_parse_target("172.17.0.2:0", &a, err, sizeof(err)), -1);
+	assert_int_equal(proxy_parse_target("172.17.0.2:65536", &a, err, sizeof(err)), -1);
+	assert_int_equal(proxy_parse_target("172.17.0.2:8x", &a, err, sizeof(err)), -1);
+	assert_int_equal(proxy_parse_target(":80", &a, err, sizeof(err)), -1);
+	assert_int_equal(proxy_parse_target("nohost:80", &a, err, sizeof(err)), -1);
+}
+
 int run_addr_tests(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -304,6 +327,7 @@ int run_addr_tests(void)
 		cmocka_unit_test(test_too_long_is_refused_without_overflow),
 		cmocka_unit_test(test_sockaddr_format),
 		cmocka_unit_test(test_parse_ulong),
+		cmocka_unit_test(test_proxy_target),
 	};
 
 	return cmocka_run_group_tests_name("addr", tests, NULL, NULL);

@@ -17,6 +17,7 @@
 #include <errno.h>
 
 #include "json_valid.h"
+#include "probe_connect.h"
 #include "probe_json.h"
 #include "probe_plan.h"
 #include "probe_record.h"
@@ -363,17 +364,48 @@ static void test_connect_record_fields(void **state)
 	record_text(out, sizeof(out), "h1", &c, &r);
 	assert_non_null(strstr(out, "\"error\":\"ETIMEDOUT\""));
 	assert_non_null(strstr(out, "\"src\":null,\"sport\":0,\"local\":null,"
-				    "\"peer_host\":null,\"timeout_ms\":200}\n"));
+				    "\"peer_host\":null,\"after\":null,\"timeout_ms\":200}\n"));
 
 	plan_case("s1 connect tcp 10.0.0.1 6677 src=10.0.0.2 sport=4000 family=6", &c);
 	r = (struct probe_result){ .err = 0, .elapsed_us = 60 };
 	snprintf(r.local, sizeof(r.local), "[::ffff:10.0.0.2]:4000");
 	snprintf(r.peer_host, sizeof(r.peer_host), "h1");
+	r.after = AFTER_GREETING;
 	record_text(out, sizeof(out), "h2", &c, &r);
+	assert_non_null(strstr(out, "\"peer_host\":\"h1\",\"after\":\"greeting\""));
 	assert_non_null(strstr(out, "\"addr\":\"::ffff:10.0.0.1\""));
 	assert_non_null(strstr(out, "\"options\":[\"family=6\"]"));
 	assert_non_null(strstr(out, "\"src\":\"::ffff:10.0.0.2\",\"sport\":4000,"
 				    "\"local\":\"[::ffff:10.0.0.2]:4000\",\"peer_host\":\"h1\""));
+}
+
+/* "connected, then what": a proxy that accepts and closes is "eof", never an answer */
+static void test_after_the_handshake(void **state)
+{
+	struct probe_case c;
+	struct probe_result r = { .err = 0, .after = AFTER_EOF };
+	char out[RECORD_MAX + 16];
+
+	(void)state;
+	assert_int_equal(after_classify("", 0, 0), AFTER_EOF);
+	assert_int_equal(after_classify("netprobe c1\n", 12, 0), AFTER_GREETING);
+	assert_int_equal(after_classify("HTTP/1.0 200\r\n", 15, 0), AFTER_DATA);
+	assert_int_equal(after_classify("netprobe \n", 10, 0), AFTER_DATA);
+	assert_int_equal(after_classify("", 0, ECONNRESET), AFTER_RESET);
+	assert_int_equal(after_classify("", 0, ETIMEDOUT), AFTER_TIMEOUT);
+	assert_int_equal(after_classify("", 0, ECONNREFUSED), AFTER_ERROR);
+	assert_null(after_name(AFTER_UNKNOWN));
+	assert_string_equal(after_name(AFTER_RESET), "reset");
+
+	plan_case("p1 connect tcp 127.0.0.1 18180", &c);
+	record_text(out, sizeof(out), "dockerhost", &c, &r);
+	assert_non_null(strstr(out, "\"ok\":true,"));
+	assert_non_null(strstr(out, "\"peer_host\":null,\"after\":\"eof\","));
+	r = (struct probe_result){ .err = ECONNRESET, .call = "recv", .after = AFTER_RESET };
+	record_text(out, sizeof(out), "dockerhost", &c, &r);
+	assert_non_null(strstr(out, "\"error\":\"ECONNRESET\""));
+	assert_non_null(strstr(out, "\"call\":\"recv\""));
+	assert_non_null(strstr(out, "\"after\":\"reset\""));
 }
 
 static void test_record_with_unknown_errno_and_odd_host(void **state)
@@ -412,6 +444,7 @@ int run_json_tests(void)
 		cmocka_unit_test(test_bind_record_says_errno_99),
 		cmocka_unit_test(test_ok_record_has_null_error),
 		cmocka_unit_test(test_connect_record_fields),
+		cmocka_unit_test(test_after_the_handshake),
 		cmocka_unit_test(test_record_with_unknown_errno_and_odd_host),
 	};
 

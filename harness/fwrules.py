@@ -1,0 +1,167 @@
+"""Run beside Docker: accept rules for the run's own Linux bridges when FORWARD drops.
+
+With br_netfilter loaded and net.bridge.bridge-nf-call-iptables=1, every frame that
+crosses a Linux bridge also goes through iptables' FORWARD chain.  Docker sets that
+chain's policy to DROP, which silences every Linux-bridge (lxbr) Mininet network.
+Instead of asking the user to edit their firewall, a run adds one rule for each of
+its own bridges, in the place Docker documents for users' rules (the DOCKER-USER
+chain; without it, the top of FORWARD):
+
+    iptables -w 5 -I DOCKER-USER 1 -i s1 -o s1 -m comment --comment bindlab:<run_id> -j ACCEPT
+
+and the same with ip6tables when its FORWARD drops and bridge-nf-call-ip6tables=1.
+It never changes a policy or a sysctl, and touches no rule but its own.
+
+Each rule is recorded in the state file (`fw_rules`: [{"cmd", "chain", "bridge"}],
+harness/state.py) BEFORE it is added, and removed at teardown and by clean-net.  A
+rule is rebuilt from the record and the run id, and deleted only while it exists
+exactly so (`-C`, then `-D`): a hostile state file can make clean-net delete nothing
+but a rule bindlab would have added.
+
+What this cannot handle stays a refusal (machine.check_bridge_firewall names it): a
+forward hook that drops in an nft table of its own (not iptables'), or a FORWARD DROP
+in a table whose command (iptables, ip6tables) is not installed.
+"""
+
+import shutil
+import subprocess
+
+from .ifaces import MARK_PREFIX
+
+CMDS = {'iptables': 'bridge-nf-call-iptables', 'ip6tables': 'bridge-nf-call-ip6tables'}
+CHAINS = ('DOCKER-USER', 'FORWARD')
+# The nft chains iptables-nft makes for FORWARD, per command (these are handled here).
+_NFT_OWN = {'iptables': 'ip filter FORWARD', 'ip6tables': 'ip6 filter FORWARD'}
+
+
+def _bridge_nf_call(cmd):
+    """True when bridged frames go through cmd's chains (the br_netfilter sysctl)."""
+    try:
+        with open(f'/proc/sys/net/bridge/{CMDS[cmd]}') as f:
+            return f.read().strip() == '1'
+    except OSError:
+        return False
+
+
+def _run(argv):
+    """(exit status, stdout) of an iptables command; (None, '') when it cannot run."""
+    try:
+        res = subprocess.run(argv, capture_output=True, text=True, timeout=20)
+    except (OSError, subprocess.TimeoutExpired):
+        return None, ''
+    return res.returncode, res.stdout
+
+
+def _forward_drops(cmd):
+    """True when cmd (iptables, ip6tables) is installed and its FORWARD policy is DROP."""
+    if not shutil.which(cmd):
+        return False
+    code, out = _run([cmd, '-w', '5', '-S', 'FORWARD'])
+    return code == 0 and '-P FORWARD DROP' in out.splitlines()
+
+
+def nft_forward_drops():
+    """['ip filter FORWARD', 'bridge t c', ...]: every nft chain on a forward hook
+    whose policy is drop ([] without nft)."""
+    if not shutil.which('nft'):
+        return []
+    code, out = _run(['nft', 'list', 'ruleset'])
+    found, table, chain = [], None, None
+    for line in out.splitlines() if code == 0 else ():
+        words = line.split()
+        if words[:1] == ['table'] and len(words) >= 3:
+            table = f'{words[1]} {words[2]}'
+        elif words[:1] == ['chain'] and len(words) >= 2:
+            chain = words[1]
+        if 'hook forward' in line and 'policy drop' in line:
+            found.append(f'{table} {chain}')
+    return found
+
+
+def handled_tables():
+    """The commands whose FORWARD drops bridged frames: a run adds its rules there."""
+    return [cmd for cmd in CMDS if _bridge_nf_call(cmd) and _forward_drops(cmd)]
+
+
+def unhandled_drop():
+    """What drops bridged frames that accept rules in iptables cannot fix: a text
+    naming it ('nft chain inet t c'), or None."""
+    nf_call = any(_bridge_nf_call(cmd) for cmd in CMDS)
+    own = [_NFT_OWN[cmd] for cmd in CMDS if _forward_drops(cmd)]
+    for chain in nft_forward_drops():
+        if chain.startswith('bridge ') or (nf_call and chain not in own):
+            lacking = [cmd for cmd, name in _NFT_OWN.items() if name == chain]
+            return f'nft chain {chain}' + (f' ({lacking[0]} is not installed to add '
+                                           'rules with)' if lacking else '')
+    return None
+
+
+def rule_args(run_id, bridge):
+    """The match and target of the accept rule for bridge (the run's mark in it)."""
+    return ['-i', bridge, '-o', bridge, '-m', 'comment', '--comment',
+            MARK_PREFIX + run_id, '-j', 'ACCEPT']
+
+
+def _chain_for(cmd):
+    """DOCKER-USER when cmd's filter table has it, else FORWARD."""
+    code, _ = _run([cmd, '-w', '5', '-S', 'DOCKER-USER'])
+    return 'DOCKER-USER' if code == 0 else 'FORWARD'
+
+
+def add_bridge_rules(state, bridges, log=lambda msg: None):
+    """Accept rules for bridges (this run's Linux bridges) in every table whose
+    FORWARD drops bridged frames; each recorded in state before it is added."""
+    entries = [{'cmd': cmd, 'chain': _chain_for(cmd), 'bridge': b}
+               for cmd in handled_tables() for b in bridges]
+    if not entries:
+        return
+    state.add_fw_rules(entries)
+    run_id = state.data['run_id']
+    for e in entries:
+        if not _exists(e, run_id) and _run([e['cmd'], '-w', '5', '-I', e['chain'], '1'] +
+                                           rule_args(run_id, e['bridge']))[0] != 0:
+            log(f'could not add the accept rule for {e["bridge"]} to {e["cmd"]} '
+                f'{e["chain"]}: its frames will be dropped')
+    where = sorted({f'{e["cmd"]} {e["chain"]}' for e in entries})
+    log(f'FORWARD drops bridged traffic (as with Docker running): accept rules for this '
+        f'run\'s bridges {", ".join(bridges)} added in {", ".join(where)}, marked '
+        f'{MARK_PREFIX}{run_id}; removed at teardown')
+
+
+def _exists(entry, run_id):
+    code, _ = _run([entry['cmd'], '-w', '5', '-C', entry['chain']] +
+                   rule_args(run_id, entry['bridge']))
+    return code == 0
+
+
+def rules_left(state):
+    """'iptables rule DOCKER-USER s1' for each recorded rule that still exists."""
+    return [f'{e["cmd"]} rule {e["chain"]} {e["bridge"]}'
+            for e in state.get('fw_rules', []) if _exists(e, state['run_id'])]
+
+
+def remove_rules(state, log=lambda msg: None):
+    """Delete every recorded rule of the run that exists exactly as added (a rule
+    added twice goes twice); the others are not touched."""
+    for e in state.get('fw_rules', []):
+        for _ in range(8):          # bounded: -D of a rule that exists takes it away
+            if not _exists(e, state['run_id']):
+                break
+            code, _ = _run([e['cmd'], '-w', '5', '-D', e['chain']] +
+                           rule_args(state['run_id'], e['bridge']))
+            if code != 0:
+                log(f'could not delete {e["cmd"]} rule {e["chain"]} {e["bridge"]}')
+                break
+
+
+def entry_problem(entry, where):
+    """What is wrong with one recorded rule (state file input), or None."""
+    from .state import is_interface_name     # state imports this module
+    if not isinstance(entry, dict) or set(entry) != {'cmd', 'chain', 'bridge'}:
+        return f'{where} is not an object with cmd, chain and bridge'
+    if entry['cmd'] not in CMDS or entry['chain'] not in CHAINS:
+        return f'{where}: {entry["cmd"]!r} {entry["chain"]!r} is not a table and chain ' \
+            'bindlab adds rules to'
+    if not is_interface_name(entry['bridge']):
+        return f'{where}: bridge {entry["bridge"]!r} is not an interface name'
+    return None
