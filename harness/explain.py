@@ -93,6 +93,11 @@ def explain_cell(cell, scenario=None, facts=(), steps=()):
         out.append(f'  rule: {cell["rule"]}')
     if cell.get('message'):
         out.append(f'  message: {cell["message"]}')
+    if cell.get('note'):
+        out.append(f'  note: {cell["note"]}')
+    if cell.get('program'):
+        out.append(f'  program: {cell["program"]} (exit {cell.get("exit")}, traced by '
+                   f'{cell.get("method")}; its output: {cell.get("log")}.out/.err)')
     words = sheet_words(scenario, cell)
     if words:
         out.append(f'  the lab sheet says: {words}')

@@ -131,6 +131,11 @@ def test_programs_of_every_runtime_are_judged_right(runtime, tmp_path):
                     continue
                 if cell['actual'] not in outcomes or words not in said:
                     wrong.append(f'{where}: {cell["actual"]} ({said})')
+                told = harness('explain', run, '--scenario', scenario, cell['host'],
+                               cell['kind'], cell['column'])
+                if words not in told.stdout:      # what `explain` tells a user, too
+                    wrong.append(f'{where}: explain does not say {words!r}: {told.stdout}'
+                                 f'{told.stderr}')
             elif cell['verdict'] != 'pass':
                 wrong.append(f'{where} {cell.get("method")}: expected '
                              f'{cell["expected"]}, got {cell["actual"]} ({said})')
