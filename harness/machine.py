@@ -93,6 +93,27 @@ def forward_drop_policy():
     return None
 
 
+def missing_modules(names):
+    """The kernel modules of names this kernel has neither loaded, built in, nor can
+    load (modprobe); a scenario needing one is skipped, naming it."""
+    builtin = os.path.join('/lib/modules', os.uname().release, 'modules.builtin')
+    try:
+        with open(builtin) as f:
+            built_in = {os.path.basename(line.strip()).split('.')[0] for line in f}
+    except OSError:
+        built_in = set()
+    missing = []
+    for name in names:
+        if os.path.isdir(f'/sys/module/{name}') or name in built_in:
+            continue
+        if shutil.which('modprobe'):
+            subprocess.run(['modprobe', '-q', name], capture_output=True, timeout=30)
+            if os.path.isdir(f'/sys/module/{name}'):
+                continue
+        missing.append(name)
+    return missing
+
+
 # -- switches -----------------------------------------------------------------------------
 
 def kernel_ovs():
