@@ -113,5 +113,6 @@ def fitting(chosen, switch, log, missing_modules):
         else:
             keep.append(sc)
     if not keep:
-        raise UsageError(f'no selected scenario fits switch {switch}')
+        raise UsageError(f'no selected scenario can run here (switch {switch}, this '
+                         'kernel\'s modules): see the notices above')
     return keep
