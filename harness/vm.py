@@ -20,8 +20,9 @@ need vrf, dummy or sch_netem never run there.  This module runs them in a guest:
 4. results  the archive is read as hostile input (regular files and folders with
             plain names only, text only, sizes bounded) and every run folder in it
             is written to results/<run-id>/ through files.py, with the guest's
-            serial.log, vm.json (phase timings, accelerator, guest kernel) and the
-            guest's `ovs-dpctl show` taken while the networks were up.
+            serial.log, vm.json (phase timings, accelerator, guest kernel), the
+            guest's `ovs-dpctl show` taken while the networks were up, and its
+            ovs-vswitchd.log (when OVS ran).
 Exit status: the guest harness's (0, 1, 2); 2 when the image, QEMU or the guest fails.
 """
 
@@ -30,6 +31,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tarfile
@@ -37,7 +39,7 @@ import threading
 import time
 
 from . import REPO, files, machine
-from .errors import BadInput, EnvError, UsageError
+from .errors import BadInput, EnvError, Interrupted, UsageError
 
 VM_DIR = os.path.join(REPO, 'build', 'vm')
 QEMU = 'qemu-system-x86_64'
@@ -45,6 +47,10 @@ KVM_PROBE_S = 30
 PROGRAMS = ('netprobe', 'libbindtrace.so', 'bindtrace-sys')
 MAX_FILE, MAX_FILES = 64 << 20, 20000
 PLAIN = re.compile(r'[A-Za-z0-9][A-Za-z0-9._+-]{0,127}\Z')
+
+
+def _raise_interrupted(_signum, _frame):
+    raise Interrupted()
 
 
 def log(msg):
@@ -159,6 +165,9 @@ class Guest:
             self.stop()
             raise EnvError(f'the guest did not finish within {timeout} s (its console '
                            f'is in {self.serial_path}); set VM_TIMEOUT to allow more')
+        except BaseException:       # Ctrl-C, SIGTERM (Interrupted): no QEMU left behind
+            self.stop()
+            raise
         finally:
             self.reader.join(5)
 
@@ -287,11 +296,14 @@ def run_vm(job_text, packages, out_dir, keep, timeout):
     serial = os.path.join(keep, 'serial.log')
     disks = [(os.path.join(VM_DIR, 'rootfs.img'), True), (project, False),
              (results_img, False)]
+    old_term = signal.signal(signal.SIGTERM, _raise_interrupted)
     try:
         guest, qemu_status = boot(disks, serial, timeout)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, Interrupted):
         log('interrupted: the guest was stopped')
         raise
+    finally:
+        signal.signal(signal.SIGTERM, old_term)
     t_end = time.monotonic()
     up = guest.guest_up or t_end
     timings = {'image_s': round(t_image, 1), 'boot_s': round(up - guest.started, 1),
@@ -312,12 +324,14 @@ def run_vm(job_text, packages, out_dir, keep, timeout):
             'guest_kernel': texts.get('guest-kernel', '').strip() or None,
             'job_status': int(status)}
     for name, text in texts.items():        # the job's loose files, for its caller
-        if '/' not in name and name.endswith('.txt'):
+        if ('/' not in name and name.endswith(('.txt', '.log'))
+                and name != 'serial.log'):
             files.write_file(os.path.join(keep, name), text)
     files.write_json(os.path.join(keep, 'vm.json'), meta, indent=1)
     extra = {'serial.log': serial_text, 'vm.json': json.dumps(meta, indent=1) + '\n'}
-    if 'ovs-dpctl-show.txt' in texts:
-        extra['ovs-dpctl-show.txt'] = texts['ovs-dpctl-show.txt']
+    for name in ('ovs-dpctl-show.txt', 'ovs-vswitchd.log'):
+        if name in texts:
+            extra[name] = texts[name]
     for run_dir in copy_runs(texts, folders, out_dir, extra):
         log(f'guest results in {run_dir}')
     return int(status)
@@ -344,7 +358,8 @@ def parse_args(argv):
                    "(default: the Makefile's DEBS_RUN)")
     p.add_argument('--out', default=os.path.join(REPO, 'results'), metavar='DIR')
     p.add_argument('--keep', default=os.path.join(VM_DIR, 'last'), metavar='DIR',
-                   help="where the boot's serial.log, vm.json and the job's *.txt go")
+                   help="where the boot's serial.log, vm.json and the job's *.txt and "
+                        '*.log go')
     p.add_argument('--job', metavar='FILE', help='run this shell script in the guest '
                    'instead of the suite (its files in /tmp/out/ come back)')
     p.add_argument('-v', '--verbose', action='store_true')
@@ -368,6 +383,8 @@ def main(argv=None):
         return 2
     except UsageError as exc:
         print(f'bindlab: vm: {exc}', file=sys.stderr)
+        return 2
+    except (KeyboardInterrupt, Interrupted):
         return 2
 
 

@@ -11,7 +11,10 @@ networks live inside the guest), so no Mininet lock is needed.
 - `--switch auto` with the openvswitch module loaded and no OVS daemons (the guest
   starts none) starts them itself and says so; with OVS made unusable, auto says so
   in one line and passes on the Linux bridge, and an explicit `--switch ovs` is exit
-  2 naming the fix, before anything is built (issue 18).
+  2 naming the fix, before anything is built (issue 18); so is `--switch ovs-user`
+  without /dev/net/tun;
+- the kernel datapath gives the Linux bridge's outcomes cell for cell, on the seed's
+  scenario and the ones that need vrf, dummy and sch_netem.
 """
 
 import json
@@ -78,6 +81,8 @@ run auto-start
 mv /usr/share/openvswitch/scripts/ovs-ctl /tmp/ovs-ctl.off
 run auto-lxbr --switch auto
 run explicit-ovs --switch ovs
+rmmod tun
+run no-tun --switch ovs-user
 '''
 
 
@@ -106,7 +111,37 @@ def test_auto_without_ovs_daemons_starts_them_or_uses_lxbr(tmp_path):
     assert 'ovs-ctl' in text and '--switch lxbr' in text
     assert 'wrong-host:' not in text and 'Traceback' not in text
 
+    text, status = said('no-tun')         # ovs-user without /dev/net/tun: exit 2
+    assert status.strip() == '2', text
+    assert '/dev/net/tun' in text and 'modprobe tun' in text
+    assert 'wrong-host:' not in text and 'Traceback' not in text
+
     switches = sorted(json.loads((run / 'wrong-host' / 'matrix.json').read_text())
                       ['environment']['switch']
                       for run in out.iterdir() if run.is_dir() and not run.is_symlink())
     assert switches == ['lxbr', 'ovs']
+
+
+COMPARED = ('wrong-host', 'vrf-bind', 'dummy-service', 'netem-timeout')
+
+
+def test_kernel_datapath_equals_linux_bridge_cell_for_cell(tmp_path):
+    job = tmp_path / 'job.sh'
+    job.write_text(''.join(
+        f'/usr/bin/python3 -m harness run --switch {switch} --out /tmp/out/results '
+        f'{" ".join(COMPARED)} || echo "{switch} exit $?" >>/tmp/out/failed.txt\n'
+        for switch in ('ovs', 'lxbr')))
+    res, out, keep = run_vm(tmp_path, '--job', str(job))
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr
+    assert not (keep / 'failed.txt').exists(), res.stdout[-5000:]
+    outcomes = {}
+    for run in (p for p in out.iterdir() if p.is_dir() and not p.is_symlink()):
+        for name in COMPARED:
+            matrix = json.loads((run / name / 'matrix.json').read_text())
+            switch = matrix['environment']['switch']
+            for cell in matrix['cells']:
+                key = (name, cell['kind'], cell['host'], cell['column'])
+                outcomes.setdefault(switch, {})[key] = (cell['actual'], cell['peer'])
+    assert sorted(outcomes) == ['lxbr', 'ovs']
+    assert outcomes['ovs'] == outcomes['lxbr']
+    assert any(key[0] == 'vrf-bind' for key in outcomes['ovs'])
