@@ -203,7 +203,11 @@ def boot(disks, serial_path, timeout):
     log(f'booting the guest ({accel}{", cached verdict" if cached else ""})')
     guest = Guest(accel, disks, serial_path)
     if accel == 'kvm' and not os.environ.get('VM_ACCEL'):
-        if not guest.up_event.wait(KVM_PROBE_S):
+        deadline = time.monotonic() + KVM_PROBE_S
+        while not guest.up_event.wait(0.5):
+            if guest.proc.poll() is not None or time.monotonic() > deadline:
+                break
+        if not guest.up_event.is_set():
             guest.stop()
             guest.reader.join(5)
             log(f'the KVM guest failed or hung (not up within {KVM_PROBE_S} s): stopped '
