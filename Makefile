@@ -27,14 +27,17 @@ DEBS_RUN := mininet openvswitch-switch iproute2 iputils-ping bridge-utils nftabl
 # ... to write the man pages (make man, make install), to build the Debian package.
 DEBS_MAN := scdoc
 DEBS_DEB := build-essential dpkg-dev debhelper dh-python python3 scdoc lintian
+# ... to build and boot the guest of `make vm-test` (Debian's kernel under QEMU).
+DEBS_VM := debootstrap qemu-system-x86 cpio busybox-static
 DEBS_TEST := libcmocka-dev python3-pytest valgrind socat netcat-openbsd chromium \
 	python3-pexpect python3-hypothesis man-db $(DEBS_DEB)
 # ... for make docker-test: Docker itself (its daemon runs only inside that test, under
 # the Mininet lock), and the static netprobe for its image.
 DEBS_DOCKER := docker.io iptables musl-tools linux-libc-dev
 
-.PHONY: all help deps-build deps-run deps-test test unit itest docker-test mininet-test clean-net \
-	bench fuzz clean lab check man install uninstall deb programs
+.PHONY: all help deps-build deps-run deps-test deps-vm test unit itest docker-test \
+	mininet-test clean-net vm-test vm-itest bench fuzz clean lab check man install uninstall \
+	deb programs
 
 all: $(B)/netprobe $(B)/libbindtrace.so $(B)/bindtrace-sys
 
@@ -42,6 +45,9 @@ help:
 	@echo "make                 build $(B)/netprobe"
 	@echo "sudo make test       unit tests, namespace tests, harness tests (ASan/UBSan)"
 	@echo "sudo make mininet-test [SCENARIO=name]   run the scenario suite, write results/"
+	@echo "sudo make vm-test [SCENARIO=name] [SWITCH=kind]   the suite in a QEMU guest on Debian's"
+	@echo "                     stock kernel (OVS kernel datapath, vrf, dummy, netem); image cached in $(B)/vm/"
+	@echo "sudo make vm-itest   the VM lane's own tests (tests/test_vm.py; boots the guest, slow)"
 	@echo "sudo make clean-net  remove what a killed run left behind (only its own)"
 	@echo "sudo make lab SCENARIO=name     open a scenario as an interactive lab (Mininet CLI)"
 	@echo "sudo make check [SCENARIO=name] re-probe the open lab: what changed, is it solved"
@@ -166,6 +172,8 @@ deps-run:
 	@scripts/install-debs $(DEBS_BUILD) $(DEBS_RUN)
 deps-test:
 	@scripts/install-debs $(DEBS_BUILD) $(DEBS_RUN) $(DEBS_TEST)
+deps-vm:
+	@scripts/install-debs $(DEBS_BUILD) $(DEBS_RUN) $(DEBS_VM)
 
 unit: deps-test
 	@$(MAKE) --no-print-directory $(B)/asan/unit
@@ -179,7 +187,7 @@ itest: deps-test
 		$(B)/libbindtrace.so $(B)/bindtrace-sys $(B)/asan/bindtrace-sys $(B)/trace/tracee \
 		programs
 	NETPROBE=$(CURDIR)/$(B)/asan/netprobe flock $(MININET_LOCK) $(PYTHON) -m pytest -q tests \
-		--ignore=tests/test_docker.py
+		--ignore=tests/test_docker.py --ignore=tests/test_vm.py
 
 # Beside a real Docker daemon (slow, minutes: it runs the default suite beside it).
 # Installing docker.io must not start a daemon: on a machine with an init system, put
@@ -197,6 +205,19 @@ test: deps-test
 mininet-test: deps-run
 	@$(MAKE) --no-print-directory $(B)/netprobe
 	$(PYTHON) -m harness run $(if $(SWITCH),--switch $(SWITCH)) $(SCENARIO)
+
+# The suite in a QEMU guest on Debian's stock kernel (harness/vm.py): the guest
+# is built once from DEBS_RUN under $(B)/vm/ (scripts/vm-image) and booted with
+# TCG, or KVM where it works.  QEMU does not touch host networking: no lock.
+vm-test: deps-vm
+	@$(MAKE) --no-print-directory all
+	$(PYTHON) -m harness.vm --packages '$(DEBS_RUN)' $(if $(SWITCH),--switch $(SWITCH)) \
+		$(SCENARIO)
+
+# The VM lane's tests: they boot the guest (minutes under TCG), so not in `make test`.
+vm-itest: deps-vm deps-test
+	@$(MAKE) --no-print-directory all
+	$(PYTHON) -m pytest -q tests/test_vm.py
 
 # An interactive lab: the scenario's broken network, Mininet's CLI with `check`.
 lab: deps-run

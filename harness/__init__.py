@@ -2,9 +2,13 @@
 
 Where a cell of a matrix comes from, top to bottom (a module uses only modules named
 below it; `python3 -m harness` and the `bindlab` command (bin/bindlab) enter at
-cli.py, and nothing imports cli or __main__; the `bindlab` Python package beside
-this one, for users' own code and pytest suites, sits on top of them all):
+cli.py, `python3 -m harness.vm` at vm.py, and nothing imports cli, vm or __main__;
+the `bindlab` Python package beside this one, for users' own code and pytest suites,
+sits on top of them all):
 
+    vm.py           `make vm-test`: the suite in a QEMU guest on Debian's stock kernel
+                    (its own entry, python3 -m harness.vm; it runs the harness in the
+                    guest and imports only files and machine).
     cli.py          the command line: list | run | clean-net | lab | check | diff |
                     record | verify | merge | explain | grade | docker-real | help; thin, maps
                     errors to exit statuses.

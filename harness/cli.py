@@ -110,7 +110,7 @@ def cmd_run(args):
     check_latest(args.out)
     run_id = results.new_run_id()
     with Session(args.switch, log, run_id) as session:
-        chosen = suite.fitting(chosen, session.switch, log)
+        chosen = suite.fitting(chosen, session.switch, log, machine.missing_modules)
         for sc in chosen:
             check_names_free(sc.topo())
         meta = {'started': time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()),

@@ -351,6 +351,10 @@ def cmd_lab(args):
         if session.switch not in scenario.switches:
             raise LabError(f'{scenario.name} does not fit switch {session.switch} '
                            f'(fits {", ".join(scenario.switches)})')
+        missing = machine.missing_modules(scenario.modules)
+        if missing:
+            raise LabError(f'{scenario.name} needs the kernel module {", ".join(missing)}, '
+                           'which this kernel lacks')
         try:
             lab = Lab(scenario, session.switch, netprobe,
                       [os.path.abspath(p) for p in args.scenario_file], session.state,

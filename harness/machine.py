@@ -7,7 +7,9 @@ Switch kinds:
               OVS daemons answering `ovs-vsctl show` (started with ovs-ctl when they
               are not, and stopped again afterwards).
     ovs-user  OVSBridge(datapath='user'): OVS's userspace datapath; drops frames above
-              ~40 ports on one bridge, so large scenarios leave it out.
+              ~40 ports on one bridge, so large scenarios leave it out.  Needs
+              /dev/net/tun (without it vswitchd cannot create the bridge: found in
+              the VM lane's guest, where tun is a module).
     auto      ovs where the kernel datapath and the daemons can be used, else lxbr,
               with a one-line notice saying why.
 An explicit `ovs` or `ovs-user` that cannot work is exit 2 before anything is built,
@@ -68,6 +70,27 @@ def check_bridge_firewall():
                        'bridged traffic in that chain, then run again')
 
 
+def missing_modules(names):
+    """The kernel modules of names this kernel has neither loaded, built in, nor can
+    load (modprobe); a scenario needing one is skipped, naming it."""
+    builtin = os.path.join('/lib/modules', os.uname().release, 'modules.builtin')
+    try:
+        with open(builtin) as f:
+            built_in = {os.path.basename(line.strip()).split('.')[0] for line in f}
+    except OSError:
+        built_in = set()
+    missing = []
+    for name in names:
+        if os.path.isdir(f'/sys/module/{name}') or name in built_in:
+            continue
+        if shutil.which('modprobe'):
+            subprocess.run(['modprobe', '-q', name], capture_output=True, timeout=30)
+            if os.path.isdir(f'/sys/module/{name}'):
+                continue
+        missing.append(name)
+    return missing
+
+
 # -- switches -----------------------------------------------------------------------------
 
 def kernel_ovs():
@@ -93,6 +116,10 @@ def choose_switch(kind, log):
     if kind == 'ovs' and not kernel_ovs():
         raise EnvError('--switch ovs needs the openvswitch kernel module, which this '
                        'kernel does not have; use --switch lxbr or --switch ovs-user')
+    if kind == 'ovs-user' and not os.path.exists('/dev/net/tun'):
+        raise EnvError('--switch ovs-user needs /dev/net/tun (OVS makes its userspace '
+                       'bridges\' ports with it): load the tun module (`modprobe tun`) '
+                       'or use --switch lxbr')
     if kind in ('ovs', 'ovs-user'):
         return kind, ensure_ovs(log)
     return kind, False

@@ -204,7 +204,9 @@ class Scenario:
     ports on one bridge, so large topologies leave it out).  ready: (host, addr)
     pairs pinged before the faults to prove the data plane works; None = each host
     pings the next host of its IPv4 subnet.  default: part of the default suite.
-    order: position in the suite (the issue's numbering).
+    order: position in the suite (the issue's numbering).  modules: the kernel
+    modules it needs (vrf, dummy, sch_netem); where one is missing it is skipped with
+    a notice naming it (`sudo make vm-test` runs it on Debian's kernel).
     """
     name: str
     title: str
@@ -214,6 +216,7 @@ class Scenario:
     faults: Tuple[Step, ...] = ()
     servers: Tuple[Server, ...] = ()
     switches: Tuple[str, ...] = ('lxbr', 'ovs', 'ovs-user')
+    modules: Tuple[str, ...] = ()
     ready: Optional[Tuple[Tuple[str, str], ...]] = None
     default: bool = True
     order: int = 50
@@ -374,6 +377,9 @@ def validate(scenario, topo):
     for sw in scenario.switches:
         if sw not in ('lxbr', 'ovs', 'ovs-user'):
             raise ScenarioError(f'{where}: unknown switch kind {sw!r}')
+    for module in scenario.modules:
+        if not re.fullmatch(r'[a-z0-9_]{1,56}', str(module)):
+            raise ScenarioError(f'{where}: {module!r} is not a kernel module name')
 
 
 def _check_case(where, case, hosts):

@@ -98,13 +98,21 @@ def find(name, scenario_files=()):
     return select(repo, extra, [name])[0]
 
 
-def fitting(chosen, switch, log):
-    """The scenarios that fit the switch kind; says which are skipped."""
-    keep = [sc for sc in chosen if switch in sc.switches]
+def fitting(chosen, switch, log, missing_modules):
+    """The scenarios that fit the switch kind and this kernel (missing_modules(names):
+    those this kernel lacks, machine.missing_modules); says which are skipped, why."""
+    keep = []
     for sc in chosen:
-        if sc not in keep:
+        missing = missing_modules(sc.modules)
+        if switch not in sc.switches:
             log(f'{sc.name}: skipped, does not fit switch {switch} '
                 f'(fits {", ".join(sc.switches)})')
+        elif missing:
+            log(f'{sc.name}: skipped, needs the kernel module {", ".join(missing)}, which '
+                'this kernel lacks (sudo make vm-test runs it on Debian\'s kernel)')
+        else:
+            keep.append(sc)
     if not keep:
-        raise UsageError(f'no selected scenario fits switch {switch}')
+        raise UsageError(f'no selected scenario can run here (switch {switch}, this '
+                         'kernel\'s modules): see the notices above')
     return keep
