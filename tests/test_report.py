@@ -28,7 +28,7 @@ sys.path.insert(0, REPO)
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness_util as hu  # noqa: E402
 
-from harness import markdown, report_page  # noqa: E402
+from harness import cells, markdown, report_page  # noqa: E402
 
 PYTHON = '/usr/bin/python3'
 CHROMIUM_FLAGS = ('--headless', '--no-sandbox', '--disable-gpu', '--disable-quic',
@@ -210,6 +210,16 @@ def test_reason_is_inline_and_on_hover(real_run):
     assert len(tds) == 1
     assert bad['reason'] in tds[0]['title'] and 'expected OK' in tds[0]['title']
     assert text.count(bad['reason']) >= 3     # title, the "differ" table, the full table
+
+
+def test_the_written_page_is_the_page_of_the_files(real_run):
+    """write_run renders report.html from the data in memory; reading the files back
+    (render_run, the page `report` regenerates) gives the very same page, and every
+    file of the run reads back (cells.read_run checks every field)."""
+    assert (real_run / 'report.html').read_text() == report_page.render_run(str(real_run))
+    _folder, summary, matrices = cells.read_run(str(real_run))
+    assert [m['scenario'] for m in matrices] == ['wrong-host', 'wrong-host-misexpected']
+    assert summary['failed'] == 1
 
 
 # -- hostile input ---------------------------------------------------------------------
