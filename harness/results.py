@@ -23,9 +23,9 @@ import csv
 import io
 import json
 import os
+import re
 import shutil
 import time
-import xml.etree.ElementTree as ET
 
 from .cells import (all_cells, counts, describe, grid, mismatches, mutation_matrix,
                     printable, short)
@@ -117,6 +117,7 @@ def write_scenario(run_dir, res, environment):
 
 
 _ENCODER = json.JSONEncoder(sort_keys=True)
+_ATTR_SPECIAL = re.compile('[&<>"\r\n\t]')
 
 
 def json_rows(data, rows):
@@ -235,28 +236,56 @@ def mutations_md(res):
 
 def junit_xml(run_id, scenario_results):
     """junit.xml: a testsuite per scenario, a testcase per cell, and one per
-    (mutation, target, host) of a mutation run."""
-    root = ET.Element('testsuites', name=f'bindlab {run_id}')
+    (mutation, target, host) of a mutation run.  Written as text, byte for byte what
+    ElementTree with ET.indent() writes (tests/test_report.py checks it), at a
+    fraction of its time for 80,000 test cases."""
+    suites = []
     for res in scenario_results:
         cases = [(f'bindlab.{res["scenario"]}.{cell["kind"]}',
                   f'{cell["host"]} {cell["kind"]} {cell["column"]}', [cell])
                  for cell in res['cells']] + _mutation_cases(res)
         bad = [[c for c in group if c['verdict'] != 'pass'] for _k, _n, group in cases]
-        suite = ET.SubElement(
-            root, 'testsuite', name=res['scenario'], tests=str(len(cases)),
+        head = _attrs(
+            name=res['scenario'], tests=str(len(cases)),
             failures=str(sum(1 for b in bad if b and b[0]['verdict'] == 'fail')),
             errors=str(sum(1 for b in bad if b and b[0]['verdict'] == 'error')),
             time=f'{sum(res["timings"].values()):.3f}')
+        lines = []
         for (classname, name, group), wrong in zip(cases, bad):
-            case = ET.SubElement(suite, 'testcase', classname=classname,
-                                 name=printable(name))
-            if wrong:
-                tag = 'failure' if wrong[0]['verdict'] == 'fail' else 'error'
-                ET.SubElement(case, tag, message=printable(
-                    '; '.join(_described(c) for c in wrong[:5]))).text = \
-                    json.dumps(wrong[0] if len(group) == 1 else wrong, sort_keys=True)
-    ET.indent(root)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, 'unicode') + '\n'
+            attrs = f' classname="{_attr(classname)}" name="{_attr(printable(name))}"'
+            if not wrong:
+                lines.append(f'    <testcase{attrs} />')
+                continue
+            tag = 'failure' if wrong[0]['verdict'] == 'fail' else 'error'
+            message = _attrs(message=printable('; '.join(_described(c) for c in wrong[:5])))
+            text = _xml_text(json.dumps(wrong[0] if len(group) == 1 else wrong,
+                                        sort_keys=True))
+            lines.append(f'    <testcase{attrs}>\n      <{tag}{message}>{text}</{tag}>\n'
+                         '    </testcase>')
+        suites.append(f'  <testsuite{head}>\n' + '\n'.join(lines) + '\n  </testsuite>'
+                      if lines else f'  <testsuite{head} />')
+    root = _attrs(name=f'bindlab {run_id}')
+    body = (f'<testsuites{root}>\n' + '\n'.join(suites) + '\n</testsuites>' if suites
+            else f'<testsuites{root} />')
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + body + '\n'
+
+
+def _xml_text(text):
+    """text escaped as XML character data (as ElementTree escapes it)."""
+    return text.replace('&', '&amp;').replace('<', '&lt;').replace('>', '&gt;')
+
+
+def _attrs(**attrs):
+    """' key="value" ...' with each value escaped as ElementTree escapes attributes."""
+    return ''.join(f' {key}="{_attr(value)}"' for key, value in attrs.items())
+
+
+def _attr(value):
+    """value escaped as an XML attribute value (as ElementTree escapes it)."""
+    if not _ATTR_SPECIAL.search(value):
+        return value
+    return (_xml_text(value).replace('"', '&quot;').replace('\r', '&#13;')
+            .replace('\n', '&#10;').replace('\t', '&#09;'))
 
 
 def _mutation_cases(res):
