@@ -17,7 +17,8 @@ Mininet's CLI -- but get there in batches instead of one command per interface:
                Mininet's configDefault() as in Mininet's configHosts().
     switches   Linux bridges: one `ip -batch` (create, mark, enslave the ports, up);
                Open vSwitch: Mininet's own batch start (one ovs-vsctl transaction).
-    teardown   every link and bridge deleted with one netlink request (deleting veth
+    teardown   every link and bridge deleted by one `ip -batch` that ends in one
+               netlink request (nsbatch.delete_together; deleting veth
                by veth, as Mininet's Link.stop does, waits out an RCU grace period
                each; waiting for emptied namespaces to take their veths along can
                take seconds), then every shell hung up at once.

@@ -6,8 +6,9 @@
                             sendCmd/waitOutput across nodes);
     run_batches             `ip -force -batch` files, in shells at once or in the root
                             namespace;
-    hang_up, delete_together   teardown: every shell signalled at once, root-
-                            namespace interfaces deleted with one netlink request.
+    hang_up, delete_together   teardown: every shell signalled at once (by its
+                            PID's process group), root-namespace interfaces deleted
+                            with one `ip -batch` ending in one netlink request.
 
 Nothing here decides what a network is; fastnet.py does, with these.
 """
@@ -26,7 +27,7 @@ import time
 from mininet.node import Node
 
 from .errors import EnvError
-from .ifaces import link_exists
+from .ifaces import interface_alias, link_exists
 from .state import RUN_DIR
 
 SHELL_READY_S = 30.0
@@ -158,22 +159,25 @@ def run_batches(batches, log=None):
 # -- teardown ---------------------------------------------------------------------------
 
 def delete_together(names, marked, log=None):
-    """Delete the root-namespace interfaces among names that exist, with one netlink
-    request: one RCU grace period for all, where `ip link del` waits out one each.
-    They go into a device group of this process's own, which is deleted if it holds
-    nothing but them, each with this run's mark (marked: {name: mark}); else they are
-    deleted one by one."""
-    names = [name for name in names if link_exists(name) and name in marked]
+    """Delete the root-namespace interfaces among names that exist and carry this
+    run's mark (marked: {name: mark}) with one `ip -batch` that ends in ONE netlink
+    request: each joins a device group of this process's own, then the group is
+    deleted (one RCU grace period for all, where `ip link del` waits out one each).
+    If that group already holds an interface (not ours to delete), they are deleted
+    one by one instead, in the same single batch; whatever is still there after it
+    (a line that failed) is deleted one by one."""
+    names = [name for name in names
+             if name in marked and interface_alias(name) == marked[name]]
     if not names:
         return
     group = str(TEARDOWN_GROUP)
-    run_batches({None: [f'link set dev {name} group {group}' for name in names]}, log)
     res = subprocess.run(['ip', '-j', 'link', 'show', 'group', group],
                          capture_output=True, text=True, timeout=60)
-    members = [m for m in json.loads(res.stdout or '[]') if m]
-    if members and all(m.get('ifname') in names and
-                       m.get('ifalias') == marked[m['ifname']] for m in members):
-        subprocess.run(['ip', 'link', 'del', 'group', group], capture_output=True,
-                       timeout=60)
+    if [m for m in json.loads(res.stdout or '[]') if m]:
+        lines = [f'link del dev {name}' for name in names]
+    else:
+        lines = [f'link set dev {name} group {group}' for name in names]
+        lines.append(f'link del group {group}')
+    run_batches({None: lines}, log)
     run_batches({None: [f'link del dev {name}' for name in names if link_exists(name)]},
                 log)

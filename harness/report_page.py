@@ -28,7 +28,8 @@ time, the hints used so far, the commands typed before it and the cells it saw
 change, and the check at which the goal first held (``render_lab_paths``).
 
 Entry points: ``render_run(run_dir) -> str`` and ``write_report(run_dir) -> path``
-(whole file or nothing, harness/files.py).  The run folder is read by cells.read_run
+(whole file or nothing, harness/files.py); ``render_page(summary, matrices, name)`` is
+the same page from data in memory (the writer's, which has just written those files).  The run folder is read by cells.read_run
 in its lenient form: a matrix that cannot be used is shown as a problem, not hidden.
 The topology drawing is harness/report_svg.py, the Markdown subset harness/markdown.py.
 """
@@ -71,8 +72,16 @@ def scenario_status(matrix):
 def render_run(run_dir, labs_dir=LABS_DIR):
     """The whole report of the run in run_dir, as one HTML document (a str)."""
     _folder, summary, matrices = read_run(run_dir, lenient=True)
-    run_id = summary.get('run_id') or summary.get('run') or os.path.basename(
-        os.path.normpath(run_dir))
+    return render_page(summary, matrices, os.path.basename(os.path.normpath(run_dir)),
+                       labs_dir)
+
+
+def render_page(summary, matrices, folder_name, labs_dir=LABS_DIR):
+    """The report of a run given as read (summary.json's dict, the matrix.json dicts
+    with their mutations): the writer passes what it has just written, so that a
+    large run is not read back (results.write_run).  folder_name names the run when
+    the summary does not."""
+    run_id = summary.get('run_id') or summary.get('run') or folder_name
     parts = [_head(f'bindlab run {run_id}'),
              f'<header><h1>bindlab run <code>{esc(run_id)}</code></h1>',
              _run_facts(summary, matrices), '</header>',

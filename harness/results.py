@@ -16,27 +16,30 @@ OVS versions, switch kind), steps (setup and faults, each with argv, why, ok),
 servers (their serve records), timings, problem, and cells; a cell has id, kind, host,
 addr, port, proto, options, column, expected, expected_peer, actual, peer, local,
 verdict, reason, rule, message, elapsed_us; a connect cell also after and
-expected_after (what followed the handshake: cells.py), also in connect.csv.
+expected_after (what followed the handshake: cells.py), also in connect.csv.  Compact
+JSON, one cell a line (json_rows): at 80,000 cells an indented file took four times
+as long to write.
 """
 
 import csv
 import io
 import json
 import os
+import re
 import shutil
 import time
-import xml.etree.ElementTree as ET
 
 from .cells import (all_cells, counts, describe, grid, mismatches, mutation_matrix,
                     printable, short)
 from .files import new_folder, point_latest, write_file
 from .errors import BadInput
-from .report_page import render_run
+from .report_page import render_page
 from .scenario import valid_name
 
 CSV_FIELDS = ('host', 'addr', 'port', 'proto', 'options', 'expected', 'actual',
               'verdict', 'rule', 'reason', 'message')
 CONNECT_EXTRA = ('expected_peer', 'peer', 'local', 'expected_after', 'after')
+OPTIONS = CSV_FIELDS.index('options')
 
 
 def new_run_id():
@@ -60,16 +63,20 @@ def write_run(out_dir, run_id, meta, scenario_results):
 
 
 def _write_all(run_dir, run_id, meta, scenario_results):
-    """Every file of the run folder, program logs included."""
+    """Every file of the run folder, program logs included.  report.html is rendered
+    from the data just written, not by reading 80,000 cells back from the files
+    (tests/test_report.py checks that both give the same page)."""
+    matrices = []
     for res in scenario_results:
-        write_scenario(run_dir, res, meta['environment'])
+        matrices.append(write_scenario(run_dir, res, meta['environment']))
         write_logs(run_dir, res)
     summary = summary_data(run_id, meta, scenario_results)
     write_file(os.path.join(run_dir, 'summary.json'),
                json.dumps(summary, indent=1, sort_keys=True) + '\n')
     write_file(os.path.join(run_dir, 'summary.md'), summary_md(summary, scenario_results))
     write_file(os.path.join(run_dir, 'junit.xml'), junit_xml(run_id, scenario_results))
-    write_file(os.path.join(run_dir, 'report.html'), render_run(run_dir))
+    write_file(os.path.join(run_dir, 'report.html'),
+               render_page(summary, matrices, run_id))
 
 
 def write_logs(run_dir, res):
@@ -84,7 +91,8 @@ def write_logs(run_dir, res):
 
 
 def write_scenario(run_dir, res, environment):
-    """<scenario>/matrix.json, bind.csv, connect.csv."""
+    """<scenario>/matrix.json, bind.csv, connect.csv (and mutations.json); returns the
+    matrix with its mutations, as a reader gets them back, for the report page."""
     if not valid_name(res['scenario']):
         raise BadInput(f'scenario name {res["scenario"]!r} is not A-Z a-z 0-9 . _ -')
     sdir = os.path.join(run_dir, res['scenario'])
@@ -99,27 +107,54 @@ def write_scenario(run_dir, res, environment):
               'servers': res['servers'], 'timings': res['timings'],
               'problem': res['problem'], 'counts': counts(res['cells']),
               'cells': res['cells']}
-    write_file(os.path.join(sdir, 'matrix.json'),
-               json.dumps(matrix, indent=1, sort_keys=True) + '\n')
+    write_file(os.path.join(sdir, 'matrix.json'), json_rows(matrix, 'cells'))
     if res.get('mutations') is not None:
         write_file(os.path.join(sdir, 'mutations.json'),
-                   json.dumps({'mutations': res['mutations']}, indent=1, sort_keys=True)
-                   + '\n')
+                   json_rows({'mutations': res['mutations']}, 'mutations'))
     for kind, extra in (('bind', ()), ('connect', CONNECT_EXTRA)):
         write_file(os.path.join(sdir, f'{kind}.csv'), cells_csv(res['cells'], kind, extra))
+    if res.get('mutations') is not None:
+        matrix['mutations'] = res['mutations']
+    return matrix
+
+
+_ENCODER = json.JSONEncoder(sort_keys=True)
+_ATTR_SPECIAL = re.compile('[&<>"\r\n\t]')
+
+
+def json_rows(data, rows):
+    """data as JSON text with sorted keys, its list data[rows] last and one element a
+    line: compact (the C encoder; indent= falls back to Python's, 4x slower at 80,000
+    cells), and still one cell a line for grep and diff."""
+    head = {k: v for k, v in data.items() if k != rows}
+    text = _ENCODER.encode(head)[:-1] + (', ' if head else '')
+    return (text + f'"{rows}": [\n' + ',\n'.join(map(_ENCODER.encode, data[rows]))
+            + '\n]}\n')
+
 
 
 def cells_csv(cells, kind, extra):
-    """CSV text of the cells of one kind."""
+    """CSV text of the cells of one kind.  The same few texts (OK, pass, a rule, a
+    reason) recur in thousands of cells: each is made safe once (seen)."""
     buf = io.StringIO()
     fields = CSV_FIELDS + extra
-    writer = csv.DictWriter(buf, fieldnames=fields, extrasaction='ignore',
-                            lineterminator='\n')
-    writer.writeheader()
+    writer = csv.writer(buf, lineterminator='\n')
+    writer.writerow(fields)
+    seen = {}
+
+    def safe(value):
+        if not isinstance(value, str):
+            return '' if value is None else value
+        if value not in seen:
+            seen[value] = _csv_safe(value)
+        return seen[value]
+    rows = []
     for cell in cells:
         if cell['kind'] == kind:
-            row = dict(cell, options=' '.join(cell.get('options') or ()))
-            writer.writerow({k: _csv_safe(row.get(k)) for k in fields})
+            row = [safe(cell.get(k)) for k in fields]
+            row[OPTIONS] = safe(' '.join(cell.get('options') or ()))
+            rows.append(row)
+    writer.writerows(rows)
     return buf.getvalue()
 
 
@@ -203,28 +238,56 @@ def mutations_md(res):
 
 def junit_xml(run_id, scenario_results):
     """junit.xml: a testsuite per scenario, a testcase per cell, and one per
-    (mutation, target, host) of a mutation run."""
-    root = ET.Element('testsuites', name=f'bindlab {run_id}')
+    (mutation, target, host) of a mutation run.  Written as text, byte for byte what
+    ElementTree with ET.indent() writes (tests/test_report.py checks it), at a
+    fraction of its time for 80,000 test cases."""
+    suites = []
     for res in scenario_results:
         cases = [(f'bindlab.{res["scenario"]}.{cell["kind"]}',
                   f'{cell["host"]} {cell["kind"]} {cell["column"]}', [cell])
                  for cell in res['cells']] + _mutation_cases(res)
         bad = [[c for c in group if c['verdict'] != 'pass'] for _k, _n, group in cases]
-        suite = ET.SubElement(
-            root, 'testsuite', name=res['scenario'], tests=str(len(cases)),
+        head = _attrs(
+            name=res['scenario'], tests=str(len(cases)),
             failures=str(sum(1 for b in bad if b and b[0]['verdict'] == 'fail')),
             errors=str(sum(1 for b in bad if b and b[0]['verdict'] == 'error')),
             time=f'{sum(res["timings"].values()):.3f}')
+        lines = []
         for (classname, name, group), wrong in zip(cases, bad):
-            case = ET.SubElement(suite, 'testcase', classname=classname,
-                                 name=printable(name))
-            if wrong:
-                tag = 'failure' if wrong[0]['verdict'] == 'fail' else 'error'
-                ET.SubElement(case, tag, message=printable(
-                    '; '.join(_described(c) for c in wrong[:5]))).text = \
-                    json.dumps(wrong[0] if len(group) == 1 else wrong, sort_keys=True)
-    ET.indent(root)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, 'unicode') + '\n'
+            attrs = f' classname="{_attr(classname)}" name="{_attr(printable(name))}"'
+            if not wrong:
+                lines.append(f'    <testcase{attrs} />')
+                continue
+            tag = 'failure' if wrong[0]['verdict'] == 'fail' else 'error'
+            message = _attrs(message=printable('; '.join(_described(c) for c in wrong[:5])))
+            text = _xml_text(json.dumps(wrong[0] if len(group) == 1 else wrong,
+                                        sort_keys=True))
+            lines.append(f'    <testcase{attrs}>\n      <{tag}{message}>{text}</{tag}>\n'
+                         '    </testcase>')
+        suites.append(f'  <testsuite{head}>\n' + '\n'.join(lines) + '\n  </testsuite>'
+                      if lines else f'  <testsuite{head} />')
+    root = _attrs(name=f'bindlab {run_id}')
+    body = (f'<testsuites{root}>\n' + '\n'.join(suites) + '\n</testsuites>' if suites
+            else f'<testsuites{root} />')
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + body + '\n'
+
+
+def _xml_text(text):
+    """text escaped as XML character data (as ElementTree escapes it)."""
+    return text.replace('&', '&amp;').replace('<', '&lt;').replace('>', '&gt;')
+
+
+def _attrs(**attrs):
+    """' key="value" ...' with each value escaped as ElementTree escapes attributes."""
+    return ''.join(f' {key}="{_attr(value)}"' for key, value in attrs.items())
+
+
+def _attr(value):
+    """value escaped as an XML attribute value (as ElementTree escapes it)."""
+    if not _ATTR_SPECIAL.search(value):
+        return value
+    return (_xml_text(value).replace('"', '&quot;').replace('\r', '&#13;')
+            .replace('\n', '&#10;').replace('\t', '&#09;'))
 
 
 def _mutation_cases(res):

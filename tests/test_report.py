@@ -28,7 +28,7 @@ sys.path.insert(0, REPO)
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness_util as hu  # noqa: E402
 
-from harness import markdown, report_page  # noqa: E402
+from harness import cells, markdown, report_page  # noqa: E402
 
 PYTHON = '/usr/bin/python3'
 CHROMIUM_FLAGS = ('--headless', '--no-sandbox', '--disable-gpu', '--disable-quic',
@@ -212,6 +212,16 @@ def test_reason_is_inline_and_on_hover(real_run):
     assert text.count(bad['reason']) >= 3     # title, the "differ" table, the full table
 
 
+def test_the_written_page_is_the_page_of_the_files(real_run):
+    """write_run renders report.html from the data in memory; reading the files back
+    (render_run, the page `report` regenerates) gives the very same page, and every
+    file of the run reads back (cells.read_run checks every field)."""
+    assert (real_run / 'report.html').read_text() == report_page.render_run(str(real_run))
+    _folder, summary, matrices = cells.read_run(str(real_run))
+    assert [m['scenario'] for m in matrices] == ['wrong-host', 'wrong-host-misexpected']
+    assert summary['failed'] == 1
+
+
 # -- hostile input ---------------------------------------------------------------------
 
 def hostile_run(tmp_path):
@@ -342,3 +352,52 @@ def test_every_lab_sheet_renders():
             assert out.count(f'<{tag}>') + out.count(f'<{tag} ') == \
                 out.count(f'</{tag}>'), (sheet, tag)
         assert '```' not in out, sheet
+
+
+# -- junit.xml: written as text, the same bytes as ElementTree's ---------------------------
+
+def _junit_by_elementtree(run_id, scenario_results):
+    """The junit.xml writer as it was, with ElementTree: the reference."""
+    import xml.etree.ElementTree as ET
+    from harness.results import _described, _mutation_cases, printable
+    root = ET.Element('testsuites', name=f'bindlab {run_id}')
+    for res in scenario_results:
+        cases = [(f'bindlab.{res["scenario"]}.{cell["kind"]}',
+                  f'{cell["host"]} {cell["kind"]} {cell["column"]}', [cell])
+                 for cell in res['cells']] + _mutation_cases(res)
+        bad = [[c for c in group if c['verdict'] != 'pass'] for _k, _n, group in cases]
+        suite = ET.SubElement(
+            root, 'testsuite', name=res['scenario'], tests=str(len(cases)),
+            failures=str(sum(1 for b in bad if b and b[0]['verdict'] == 'fail')),
+            errors=str(sum(1 for b in bad if b and b[0]['verdict'] == 'error')),
+            time=f'{sum(res["timings"].values()):.3f}')
+        for (classname, name, group), wrong in zip(cases, bad):
+            case = ET.SubElement(suite, 'testcase', classname=classname,
+                                 name=printable(name))
+            if wrong:
+                tag = 'failure' if wrong[0]['verdict'] == 'fail' else 'error'
+                ET.SubElement(case, tag, message=printable(
+                    '; '.join(_described(c) for c in wrong[:5]))).text = \
+                    json.dumps(wrong[0] if len(group) == 1 else wrong, sort_keys=True)
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, 'unicode') + '\n'
+
+
+def test_junit_text_is_what_elementtree_writes():
+    from harness import results
+    nasty = 'a<b>&"c\'\n\td\r\x1b\u00e9\u2603]]>'
+    def cell(verdict, host, actual='OK', **extra):
+        return dict(kind='bind', host=host, addr='10.0.0.1', port=6677, proto='tcp',
+                    column='tcp 10.0.0.1', expected='OK', actual=actual, verdict=verdict,
+                    reason=nasty, rule='owner-binds', message=nasty, options=[], **extra)
+    cells_ = [cell('pass', 'h1'), cell('fail', 'h2' + nasty, 'EADDRNOTAVAIL'),
+              cell('error', 'h3', 'ERROR')]
+    mutated = [dict(cell('fail', 'h1', 'EADDRNOTAVAIL'), control='OK', changed=True),
+               dict(cell('pass', 'h2'), control='OK', changed=False)]
+    runs = [[], [{'scenario': 'empty', 'cells': [], 'timings': {}}],
+            [{'scenario': 's1', 'cells': cells_, 'timings': {'build_s': 1.25}},
+             {'scenario': 's2', 'cells': cells_[:1], 'timings': {'probe_s': 0.5},
+              'mutations': [{'name': 'addr-del', 'target': 'h1', 'cells': mutated}]}]]
+    for scenario_results in runs:
+        assert results.junit_xml('r' + nasty, scenario_results) == \
+            _junit_by_elementtree('r' + nasty, scenario_results)
