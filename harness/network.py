@@ -253,11 +253,14 @@ def ready_pairs(net, scenario):
     return pairs
 
 
-def wait_ready(net, pairs, tries=10):
+def wait_ready(net, pairs, tries=25):
     """Ping every pair (in parallel) until all answer; returns the failures (text).
 
-    One ping of 1 s per try and pair, at most `tries` tries: a network that never
-    gets ready gives a list of what did not answer, never an endless wait.
+    One ping of 1 s per try and pair, at most `tries` tries (about 30 s): a network
+    that never gets ready gives a list of what did not answer, never an endless wait.
+    A ready network costs one try; the patience is for Open vSwitch's kernel datapath
+    just started (`ovs-ctl start` in the VM lane), whose first bridge once took longer
+    than the 12 s of 10 tries to forward.
     """
     pending = list(pairs)
     for _ in range(tries):
