@@ -80,7 +80,7 @@ def network(scenario=None, switch='auto', scenario_files=(), topo=None, custom=(
     sc = scenario_for(scenario, scenario_files, topo, custom)
     netprobe = probe.netprobe_path()
     with Session(switch, log, 'net-' + new_run_id()) as session:
-        suite.fitting([sc], session.switch, log)
+        suite.fitting([sc], session.switch, log, machine.missing_modules)
         net = _open_net = Net(sc, session.switch, session.state, netprobe)
         try:
             net.open()

@@ -19,7 +19,8 @@ STALE, DELAY) depends on timing; whether it is PERMANENT does not, and is kept. 
 dynamic neighbour at an IPv6 link-local address is left out: it is learnt from the
 kernel's own unsolicited traffic (a root-namespace veth end's router solicitation
 reaching a router host), which arrives a second or more after the link went up,
-however fast that was.
+however fast that was.  Likewise a link-local address's DAD is waited out (it ends a
+second or so after its link went up) before anything is read.
 Needs root; takes the run lock like a harness run (run it under the Mininet flock).
 """
 
@@ -45,6 +46,7 @@ DROP = {'ifindex', 'link_index', 'link_netnsid', 'stats', 'stats64', 'valid_life
 IDENTITY = ('ifname', 'family', 'local', 'table', 'type', 'dst', 'dev', 'protocol',
             'scope', 'prefsrc')
 BRIDGE_UP_S = 3.0
+DAD_S = 5.0
 HOST_DUMPS = {'links': ['ip', '-j', '-d', 'link', 'show'],
               'addrs': ['ip', '-j', 'addr', 'show'],
               'routes4': ['ip', '-j', '-4', 'route', 'show', 'table', 'all'],
@@ -136,6 +138,18 @@ def await_bridges_up(net, seconds=BRIDGE_UP_S):
             time.sleep(0.05)
 
 
+def await_link_local_dad(net, seconds=DAD_S):
+    """Wait until no host's link-local address is still tentative: its DAD ends a
+    second or so after the link went up, so when it is over depends on how long the
+    build took, not on what was built (an address the scenario keeps tentative on
+    purpose is global and is compared as it is)."""
+    deadline = time.monotonic() + seconds
+    for host in net.hosts:
+        while time.monotonic() < deadline and \
+                host.cmd('ip', '-6', 'addr', 'show', 'scope', 'link', 'tentative').strip():
+            time.sleep(0.05)
+
+
 def dump(net, run_id):
     """{host: {links, addrs, routes4, routes6, neighbours}, 'root': [...]}, cleaned."""
     out = {}
@@ -175,6 +189,7 @@ def main():
                 print(f'netdump: {live.problem}', file=sys.stderr)
                 return 1
             await_bridges_up(live.net)
+            await_link_local_dad(live.net)
             text = json.dumps({'builder': live.built_by, 'dump': dump(live.net, run_id)},
                               indent=1, sort_keys=True)
             text = relabel(text, random_macs(live.net))
