@@ -144,9 +144,7 @@ def run_batches(batches, log=None):
         outputs = run_everywhere({node: f'ip -force -batch {path}'
                                   for node, path in paths.items()})
         if root:
-            res = subprocess.run(['ip', '-force', '-batch', root], capture_output=True,
-                                 text=True, timeout=120)
-            outputs[None] = res.stdout + res.stderr
+            outputs[None] = run_to_end(['ip', '-force', '-batch', root], root + '.out')
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     for where, out in outputs.items():
@@ -154,6 +152,36 @@ def run_batches(batches, log=None):
             log(f'ip -batch in {where.name if where else "the root namespace"}: '
                 f'{" ".join(out.split())[:500]}')
 
+
+
+def run_to_end(argv, out_path, timeout=120):
+    """Run argv in the root namespace to its end, also when SIGINT or SIGTERM arrive
+    meanwhile (the interrupt is raised once it has ended); returns what it printed.
+
+    A root-namespace batch creates an interface on one line and marks it as this
+    run's on the next: subprocess.run kills its child on an interrupt, which once
+    left a bridge created and never marked, so that neither the run's teardown nor
+    clean-net could prove it ours (a CI trial's SIGTERM test found it).  The batch
+    runs in a session of its own (a Ctrl-C at the terminal does not reach it) and
+    takes milliseconds.
+    """
+    with open(out_path, 'w') as out:
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+    deadline, interrupt = time.monotonic() + timeout, None
+    while proc.poll() is None:
+        try:
+            proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            raise EnvError(f'{" ".join(argv)}: no end after {timeout} s') from None
+        except BaseException as exc:       # Ctrl-C, SIGTERM: after the batch
+            interrupt = interrupt or exc
+    if interrupt is not None:
+        raise interrupt
+    with open(out_path, errors='replace') as f:
+        return f.read()
 
 
 # -- teardown ---------------------------------------------------------------------------

@@ -10,6 +10,8 @@ nothing is left on the machine.
 import json
 import os
 import signal
+import subprocess
+import time
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -106,6 +108,39 @@ def test_sigterm_mid_run_tears_everything_down(tmp_path):
     for pid, marker in st['pids'].items():
         assert not hu.alive(pid, marker), f'{pid} ({marker}) survived'
     assert not (set(st['links']) | set(st['bridges'])) & hu.links()
+
+
+SLOW_BRIDGE_IP = """#!/bin/sh
+# ip, but a batch that creates a bridge runs its first line, waits, then the rest:
+# the moment between a bridge's creation and its mark, made long enough to hit.
+if [ "$1" = -force ] && [ "$2" = -batch ] && grep -q 'type bridge' "$3"; then
+    head -n 1 "$3" | /usr/sbin/ip -force -batch - || exit 1
+    sleep 1
+    tail -n +2 "$3" | exec /usr/sbin/ip -force -batch -
+fi
+exec /usr/sbin/ip "$@"
+"""
+
+
+def test_sigterm_between_a_bridges_creation_and_its_mark_leaves_nothing(tmp_path):
+    """A CI trial left a bridge that was created but never marked: the interrupt
+    killed the root namespace's ip batch between the two lines, and teardown and
+    clean-net rightly refused an unmarked interface.  The batch now runs to its end."""
+    wrapper = tmp_path / 'bin' / 'ip'
+    wrapper.parent.mkdir()
+    wrapper.write_text(SLOW_BRIDGE_IP)
+    wrapper.chmod(0o755)
+    env = dict(hu.env(), PATH=f'{wrapper.parent}:{os.environ["PATH"]}')
+    proc = subprocess.Popen([hu.PYTHON, '-m', 'harness', 'run', 'wrong-host', '--switch',
+                             'lxbr', '--out', str(tmp_path / 'out')], cwd=hu.REPO, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not hu.links() & {'s1'} and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert 's1' in hu.links(), 'the bridge was never created'
+    status, _out, err = hu.interrupt(proc, signal.SIGTERM)
+    assert status == 2, err
+    assert 's1' not in hu.links() and hu.read_state() is None, err
 
 
 def test_sigkill_leaves_a_record_and_clean_net_removes_it(tmp_path):
