@@ -122,13 +122,30 @@ def make_cell(cid, case, obs):
 BIND_WORDS = ('reuseaddr', 'reuseport', 'freebind', 'v6only=1')
 
 
+def option(case, name):
+    """The value of a case's NAME=VALUE option (src=, timeout=, ...), or None."""
+    for opt in case.options:
+        if opt.startswith(name + '='):
+            return opt[len(name) + 1:]
+    return None
+
+
+def timeout_of(case):
+    """A case's timeout= in ms, or None (also for one that is not a number)."""
+    value = option(case, 'timeout')
+    return int(value) if value is not None and value.isdigit() else None
+
+
+def unmapped(addr):
+    """An IPv4-mapped IPv6 address as the IPv4 address it is; others as they are."""
+    return addr[len('::ffff:'):] if addr.startswith('::ffff:') and '.' in addr else addr
+
+
 def bind_call(addr, options):
     """A bind's (address, deciding options) for comparing calls: an IPv4-mapped IPv6
     address is the IPv4 address (that socket binds IPv4), v6only=0 is the default."""
-    if addr.startswith('::ffff:') and '.' in addr:
-        addr = addr[len('::ffff:'):]
     words = sorted(o for o in options if o in BIND_WORDS or o.startswith('dev='))
-    return addr, tuple(words)
+    return unmapped(addr), tuple(words)
 
 
 def show_call(call):
@@ -138,18 +155,6 @@ def show_call(call):
 
 def _without_reuse(call):
     return call[0], tuple(w for w in call[1] if w not in ('reuseaddr', 'reuseport'))
-
-
-def timeout_of(case):
-    """A case's timeout= in ms, or None."""
-    for opt in case.options:
-        if opt.startswith('timeout='):
-            return int(opt[len('timeout='):])
-    return None
-
-
-def _src(case):
-    return [o for o in case.options if o.startswith('src=')]
 
 
 def _other_bind(case, obs, cases):
@@ -177,15 +182,17 @@ def _longer_connect(case, obs, cases):
     its own) and got the kernel's verdict where the case expects ETIMEDOUT: [the
     scenario's (case id, Case) of the same connect with a timeout that long], or []
     when it has none; None when the case's expectation applies."""
-    limit = timeout_of(case) if case.kind == 'connect' else None
-    if (limit is None or obs.method == 'netprobe' or case.expect.outcome != 'ETIMEDOUT'
-            or obs.actual in ('ETIMEDOUT', ERROR) or (obs.elapsed_us or 0) <= limit * 1000):
+    if obs.method == 'netprobe' or case.kind != 'connect' or \
+            case.expect.outcome != 'ETIMEDOUT' or obs.actual in ('ETIMEDOUT', ERROR):
+        return None         # netprobe's own cells (every cell of a plain run) stop here
+    limit = timeout_of(case)
+    if limit is None or (obs.elapsed_us or 0) <= limit * 1000:
         return None
     return [(cid, other) for cid, other in cases
             if other is not case and other.kind == 'connect'
             and (other.host, other.addr, other.port, other.proto) == (
                 case.host, case.addr, case.port, case.proto)
-            and _src(other) == _src(case)
+            and option(other, 'src') == option(case, 'src')
             and (timeout_of(other) or 0) * 1000 >= obs.elapsed_us][:1]
 
 

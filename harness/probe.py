@@ -25,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from . import procs, program_path
 from .errors import UsageError
-from .judge import Observation
+from .judge import Observation, timeout_of
 
 RECORD_FIELDS = ('op', 'proto', 'addr', 'port', 'ok', 'errno', 'error', 'message',
                  'elapsed_us')
@@ -207,13 +207,9 @@ def _no_record(host, rc, err):
 
 
 def _timeout_ms(case):
-    for opt in case.options:
-        if opt.startswith('timeout='):
-            try:
-                return int(opt.split('=', 1)[1])
-            except ValueError:
-                return 1000
-    return 1000
+    """A connect's timeout in ms: its timeout= option, else netprobe's 1000."""
+    limit = timeout_of(case)
+    return 1000 if limit is None else limit
 
 
 # -- servers --------------------------------------------------------------------------

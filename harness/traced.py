@@ -8,6 +8,7 @@ or its first connect, followed on its pid and fd: getsockopt(SO_ERROR) ("phase":
 if the program then exits, its outcome), a close() while under way (it gave up).
 """
 
+from .judge import unmapped
 from .scenario import OK
 
 
@@ -35,11 +36,6 @@ PENDING = ('EINPROGRESS', 'EALREADY')     # a connect still under way
 # probes the IPv6 stack by binding [::1]:0 and [::ffff:127.0.0.1]:0 (ipsock_posix.go);
 # in a namespace without IPv6 on lo that fails, and is not the client's outcome.
 PROBE_ADDRS = ('::1', '::ffff:127.0.0.1', '127.0.0.1')
-
-
-def unmapped(addr):
-    """An IPv4-mapped IPv6 address as the IPv4 address it is; others as they are."""
-    return addr[len('::ffff:'):] if addr.startswith('::ffff:') and '.' in addr else addr
 
 
 def own_bind(launch, rec):

@@ -46,7 +46,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Optional
 
-from .judge import Observation
+from .judge import Observation, option
 from .launches import TRACE_CHOICES, ProgramError, method_of, run_launch
 from .preconditions import case_needs, left_note, unmet
 from .scenario import OK, RULES, Case, Expect, Scenario
@@ -202,10 +202,7 @@ def wildcard(addr):
 
 def src_of(case):
     """The source address of a connect case (its src= option), or None."""
-    for opt in case.options:
-        if opt.startswith('src='):
-            return opt[4:]
-    return None
+    return option(case, 'src')
 
 
 def takes_case(program, case):
