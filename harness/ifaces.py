@@ -22,13 +22,19 @@ def link_exists(name):
     return os.path.exists(f'/sys/class/net/{name}')
 
 
-def interface_alias(name):
-    """The alias of root-namespace interface name ('' when none), None if it is gone."""
+def interface_attr(name, attr):
+    """Root-namespace interface name's sysfs attribute (ifalias, address, ...),
+    stripped; None if the interface is gone."""
     try:
-        with open(f'/sys/class/net/{name}/ifalias') as f:
+        with open(f'/sys/class/net/{name}/{attr}') as f:
             return f.read().strip()
     except OSError:
         return None
+
+
+def interface_alias(name):
+    """The alias of root-namespace interface name ('' when none), None if it is gone."""
+    return interface_attr(name, 'ifalias')
 
 
 def ovs_bridge_exists(name):

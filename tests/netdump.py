@@ -35,6 +35,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 
 from harness import derive, probe, results, suite  # noqa: E402
+from harness.ifaces import interface_attr  # noqa: E402
 from harness.runner import LiveNetwork  # noqa: E402
 from harness.session import Session  # noqa: E402
 from topologies.scale import scale_scenario  # noqa: E402
@@ -79,18 +80,10 @@ def random_macs(net):
     out = {}
     for link in net.links:
         for intf in (link.intf1, link.intf2):
-            mac = intf.MAC() if intf.node.inNamespace else _root_mac(intf.name)
+            mac = intf.MAC() if intf.node.inNamespace else interface_attr(intf.name, 'address')
             if mac and mac not in named:
                 out[mac] = f'random-mac-of-{intf.name}'
     return out
-
-
-def _root_mac(name):
-    try:
-        with open(f'/sys/class/net/{name}/address') as f:
-            return f.read().strip()
-    except OSError:
-        return None
 
 
 def clean(value, run_id):
