@@ -143,11 +143,14 @@ def await_link_local_dad(net, seconds=DAD_S):
             time.sleep(0.05)
 
 
-def dump(net, run_id):
-    """{host: {links, addrs, routes4, routes6, neighbours}, 'root': [...]}, cleaned."""
+def dump(net, run_id, labels):
+    """{host: {links, addrs, routes4, routes6, neighbours}, 'root': [...]}, cleaned.
+    Random MACs are relabelled (labels: random_macs) before anything is sorted: an
+    entry sorted by its random link-local address landed in a random place."""
     out = {}
     for host in net.hosts:
-        out[host.name] = {what: clean(json.loads(host.cmd(*argv) or '[]'), run_id)
+        out[host.name] = {what: clean(json.loads(relabel(host.cmd(*argv), labels) or '[]'),
+                                      run_id)
                           for what, argv in HOST_DUMPS.items()}
         out[host.name]['neighbours'] = [
             n for n in out[host.name]['neighbours']
@@ -156,7 +159,8 @@ def dump(net, run_id):
             if not i.node.inNamespace} | {s.name for s in net.switches}
     res = subprocess.run(['ip', '-j', 'link', 'show'], capture_output=True, text=True,
                          check=True)
-    root = [link for link in json.loads(res.stdout) if link.get('ifname') in ours]
+    root = [link for link in json.loads(relabel(res.stdout, labels))
+            if link.get('ifname') in ours]
     for link in root:
         if link['ifname'] in {s.name for s in net.switches}:
             link['address'] = 'bridge'      # the lowest port's MAC: random in both
@@ -183,9 +187,9 @@ def main():
                 return 1
             await_bridges_up(live.net)
             await_link_local_dad(live.net)
-            text = json.dumps({'builder': live.built_by, 'dump': dump(live.net, run_id)},
+            text = json.dumps({'builder': live.built_by,
+                               'dump': dump(live.net, run_id, random_macs(live.net))},
                               indent=1, sort_keys=True)
-            text = relabel(text, random_macs(live.net))
     print(text)
     return 0
 
