@@ -254,7 +254,8 @@ def ready_pairs(net, scenario):
 
 
 def wait_ready(net, pairs, tries=25):
-    """Ping every pair (in parallel) until all answer; returns the failures (text).
+    """Ping every pair (in parallel, through the hosts' shells) until all answer;
+    returns the failures (text).
 
     One ping of 1 s per try and pair, at most `tries` tries (about 30 s): a network
     that never gets ready gives a list of what did not answer, never an endless wait.
@@ -263,13 +264,17 @@ def wait_ready(net, pairs, tries=25):
     than the 12 s of 10 tries to forward.
     """
     pending = list(pairs)
-    for _ in range(tries):
-        procs = []
-        for name, addr in pending:
-            argv = ['ping', '-6' if ':' in addr else '-4', '-n', '-q', '-c1', '-W1', addr]
-            procs.append(((name, addr), net.get(name).popen(argv)))
-        pending = [pair for pair, p in procs if p.communicate() and p.returncode != 0]
+    for _ in range(tries if pending else 0):
+        said = nsbatch.run_in_shells([
+            (net.get(name), ['ping', '-6' if ':' in addr else '-4', '-n', '-q', '-c1', '-W1',
+                             addr], None, 5) for name, addr in pending])
+        pending = [pair for pair, (rc, _out, _err) in zip(pending, said) if rc != 0]
         if not pending:
             return []
         time.sleep(0.2)
-    return [f'{name} cannot reach {addr}' for name, addr in pending]
+    return unreachable(pending)
+
+
+def unreachable(pairs):
+    """The failure texts of (host, address) pairs that no ping got through."""
+    return [f'{name} cannot reach {addr}' for name, addr in pairs]

@@ -24,7 +24,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from . import procs, program_path
-from .errors import UsageError
+from .errors import EnvError, UsageError
 from .judge import Observation, timeout_of
 
 RECORD_FIELDS = ('op', 'proto', 'addr', 'port', 'ok', 'errno', 'error', 'message',
@@ -343,47 +343,56 @@ class Servers:
 READY_PORT = 65432
 
 
-def transport_ready(net, pairs, netprobe, state, workdir, tries=5):
-    """TCP connects for every (host, addr) pair whose owner Mininet knows.
+def owned_pairs(net, pairs):
+    """(pairs whose address Mininet knows the owner of, the other pairs)."""
+    owners = {intf.IP() for host in net.hosts for intf in host.intfList() if intf.IP()}
+    return [p for p in pairs if p[1] in owners], [p for p in pairs if p[1] not in owners]
+
+
+def transport_ready(net, pairs, netprobe, state, workdir, tries=25):
+    """TCP connects for every (host, addr) pair, each address's owner (Mininet's)
+    serving on READY_PORT meanwhile; returns the pairs that never connected.
 
     A ping can succeed where TCP cannot (checksum offload through a userspace
-    switch, a firewall that lets ICMP through): a matrix taken then would be wrong,
-    so the owner of each address serves on READY_PORT for a moment and each host
-    connects to it.  Returns what never worked (text), [] when all did.
+    switch, a firewall that lets ICMP through): a matrix taken then would be wrong.
+    A connect that works proves the ping too, so these pairs are not pinged first;
+    the patience is the ping's (network.wait_ready): tries of up to 1 s, 0.2 s apart.
+    Raises EnvError when a ready server could not start.
     """
-    owners = {intf.IP(): host.name for host in net.hosts for intf in host.intfList()
-              if intf.IP()}
-    pairs = [(h, a) for h, a in pairs if a in owners]
     if not pairs:
         return []
+    from .nsbatch import run_in_shells      # Mininet's, like the shells it runs in
     from .scenario import Server
+    owners = {intf.IP(): host.name for host in net.hosts for intf in host.intfList()
+              if intf.IP()}
     servers = Servers(state)
     try:
         targets = sorted({a for _h, a in pairs})
         errors = servers.start_all(net, [Server(owners[a], a, READY_PORT) for a in targets],
                                    netprobe, workdir)
         if errors:
-            return errors
+            raise EnvError('; '.join(errors[:5]))
         pending = list(pairs)
         for _ in range(tries):
-            procs = [((h, a), net.get(h).popen([netprobe, '--host', h, 'connect',
-                                                '--timeout', '1000', a, str(READY_PORT)]))
-                     for h, a in pending]
-            still = []
-            for pair, proc in procs:
-                out, _err = proc.communicate()
-                try:
-                    ok = parse_record(out.decode(errors='replace').splitlines()[0])['ok']
-                except (ValueError, IndexError):
-                    ok = False
-                if not ok:
-                    still.append(pair)
-            pending = still
+            said = run_in_shells([(net.get(h), [netprobe, '--host', h, 'connect', '--timeout',
+                                                '1000', a, str(READY_PORT)], None, 10)
+                                  for h, a in pending])
+            pending = [pair for pair, (_rc, out, _err) in zip(pending, said)
+                       if not _connected(out)]
             if not pending:
                 return []
-        return [f'{h} cannot open a TCP connection to {a}' for h, a in pending]
+            time.sleep(0.2)
+        return pending
     finally:
         servers.stop()
+
+
+def _connected(out):
+    """True when netprobe connect's first record says ok."""
+    try:
+        return parse_record(out.splitlines()[0])['ok'] is True
+    except (ValueError, IndexError, KeyError, TypeError):
+        return False
 
 
 # -- the prober ---------------------------------------------------------------------------

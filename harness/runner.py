@@ -96,16 +96,28 @@ class LiveNetwork:
         self.steps += steps
         if err:
             return err
-        pairs = network.ready_pairs(self.net, self.scenario)
-        failures = network.wait_ready(self.net, pairs)
-        if not failures:
-            failures = probe.transport_ready(self.net, pairs, self.netprobe, self.state,
-                                             self.workdir)
+        failures = self._ready()
         if failures:
             return 'data plane never got ready: ' + '; '.join(failures[:5])
         steps, err = faults.apply_steps(self.net, self.scenario.faults, 'fault')
         self.steps += steps
         return err
+
+    def _ready(self):
+        """Readiness: a TCP connect for each ready pair whose address has an owner
+        (a ping where none has), every pair at once; what never worked, as text.  A
+        pair that never connected is pinged once to say which of the two failed."""
+        tcp, icmp = probe.owned_pairs(self.net, network.ready_pairs(self.net, self.scenario))
+        failures = network.wait_ready(self.net, icmp)
+        try:
+            stuck = probe.transport_ready(self.net, tcp, self.netprobe, self.state,
+                                          self.workdir)
+        except EnvError as exc:
+            return failures + [str(exc)]
+        unreachable = set(network.wait_ready(self.net, stuck, tries=1))
+        return failures + [text if text in unreachable else
+                           f'{h} cannot open a TCP connection to {a}'
+                           for (h, a), text in zip(stuck, network.unreachable(stuck))]
 
     def start_servers(self):
         """Start the scenario's servers, each awaited by its readiness line."""

@@ -56,9 +56,10 @@ scenario author wrote the outcome by hand):
 """
 
 import errno
+import functools
 import ipaddress
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable, Optional, Tuple
 
 OK = 'OK'
@@ -137,6 +138,9 @@ class Step:
     'empty-stdout' reruns the command every 0.1 s until it exits 0 with nothing on
     stdout, for at most timeout_s (e.g. wait until no address is tentative).  A step
     that fails makes every cell of the scenario an ``error`` naming the step.
+    together: consecutive steps that have it run at once (at_once(): one per host,
+    none needing another's effect), not one after the other; each is still recorded
+    and checked on its own.
     """
     host: str
     argv: Tuple[str, ...]
@@ -144,6 +148,7 @@ class Step:
     stdin: Optional[str] = None
     until: Optional[str] = None
     timeout_s: float = 10.0
+    together: bool = False
 
 
 @dataclass(frozen=True)
@@ -187,6 +192,7 @@ class Case:
                                            self.options)
 
 
+@functools.lru_cache(maxsize=8192)       # a matrix has few columns and many cells
 def column_label(kind, proto, addr, port, options=()):
     """The default column of a cell: 'tcp 10.0.0.1', 'udp [fd00::1]:7001 src=...'."""
     where = addr if kind == 'bind' else _endpoint(addr, port)
@@ -249,10 +255,10 @@ def expect_bind(host, addr, owners):
     owners maps each unicast address (text, as in the case) to the host holding it
     after the faults; an address nobody holds is EADDRNOTAVAIL everywhere.
     """
-    ip = ipaddress.ip_address(_bare(addr))
-    if ip.is_unspecified:
+    special = _special(addr)
+    if special == 'wildcard':
         return Expect(OK, f'{addr} is the wildcard: binds on every host', 'wildcard-binds')
-    if ip.is_loopback:
+    if special == 'loopback':
         return Expect(OK, f'{host} has its own lo with {addr}', 'loopback-binds')
     owner = owners.get(addr)
     if owner == host:
@@ -285,6 +291,13 @@ def expect_connect(host, addr, port, listeners, src=None, owners=None, proto='tc
 def run(host, argv, why, **kw):
     """Any command inside host, as an argument list."""
     return Step(host, tuple(str(a) for a in argv), why, **kw)
+
+
+def at_once(steps):
+    """steps to run at the same time (Step.together): for independent steps on many
+    hosts, such as filling every host's ARP table, which one after the other cost a
+    process start each (200 hosts: 2.3 s; at once: a fraction)."""
+    return tuple(replace(step, together=True) for step in steps)
 
 
 def addr_add(host, cidr, dev, why, nodad=False):
@@ -445,6 +458,15 @@ def _check_options(what, options, allowed):
 def _bare(addr):
     """'fe80::1%h1-eth0' or '[::1]' -> the address alone."""
     return addr.strip('[]').split('%')[0]
+
+
+@functools.lru_cache(maxsize=8192)       # parsed once per address, not once per cell
+def _special(addr):
+    """'wildcard', 'loopback' or None: what kind of address addr is for a bind."""
+    ip = ipaddress.ip_address(_bare(addr))
+    if ip.is_unspecified:
+        return 'wildcard'
+    return 'loopback' if ip.is_loopback else None
 
 
 def _endpoint(addr, port):

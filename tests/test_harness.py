@@ -259,6 +259,87 @@ def test_bad_scenario_file_exits_2(tmp_path, body, message):
     assert hu.snapshot() == before
 
 
+TOGETHER = """import sys
+sys.path.insert(0, {repo!r})
+from harness.scenario import *
+from topologies.wrong_host import WrongHostTopo
+HOSTILE = 'a;touch {mark}'
+steps = at_once([
+    run('h1', ['ip', '-batch', '-'], 'an address fed on stdin',
+        stdin='addr add 10.0.9.1/32 dev lo\\n'),
+    run('h2', ['test', HOSTILE, '=', HOSTILE], 'every word arrives as it was given'),
+    run('h3', ['sh', '-c', 'test -e {flag} || {{ touch {flag}; echo not yet; }}'],
+        'printing at first: run again until it prints nothing', until='empty-stdout'),
+])
+scenarios = [
+    Scenario('together-ok', 'steps at once', WrongHostTopo, (
+        bind('h1', '10.0.9.1', 5000, explicit('OK', 'h1 got it on lo')),
+        bind('h2', '10.0.9.1', 5000, explicit('EADDRNOTAVAIL', 'only h1 has it')),
+    ), setup=steps),
+    Scenario('together-fail', 'one of them fails', WrongHostTopo, (
+        bind('h1', '10.0.0.1', 5000, explicit('OK', 'r')),), setup=at_once([
+            run('h1', ['true'], 'fine'),
+            run('h2', ['sh', '-c', 'echo broken >&2; exit 3'], 'fails'),
+            run('h3', ['true'], 'fine too'),
+        ])),
+]
+"""
+
+
+def test_steps_at_once_apply_and_fail_as_one_after_the_other(tmp_path):
+    """Steps run at once (scenario.at_once, through the hosts' shells) are applied
+    and checked one by one: stdin is fed, every word arrives unquoted by any shell,
+    an until-step is repeated, and a failing one makes the cells errors naming it
+    and its message."""
+    mark, flag = tmp_path / 'injected', tmp_path / 'flag'
+    path = tmp_path / 'together.py'
+    path.write_text(TOGETHER.format(repo=hu.REPO, mark=mark, flag=flag))
+    res = hu.harness('run', 'together-ok', 'together-fail', '--scenario-file', str(path),
+                     '--switch', 'lxbr', '--out', str(tmp_path / 'out'))
+    assert res.returncode == 1, res.stdout[-2000:] + res.stderr[-2000:]
+    run_dir = tmp_path / 'out' / 'latest'
+    ok = load(run_dir / 'together-ok' / 'matrix.json')
+    assert ok['problem'] is None
+    assert [(s['host'], s['ok']) for s in ok['steps']] == [('h1', True), ('h2', True),
+                                                           ('h3', True)]
+    assert {c['host']: (c['actual'], c['verdict']) for c in ok['cells']} == {
+        'h1': ('OK', 'pass'), 'h2': ('EADDRNOTAVAIL', 'pass')}
+    assert flag.exists() and not mark.exists()
+    bad = load(run_dir / 'together-fail' / 'matrix.json')
+    assert [(s['host'], s['ok']) for s in bad['steps']] == [('h1', True), ('h2', False)]
+    assert 'setup step on h2 `sh -c echo broken >&2; exit 3` failed: exit 3: broken' \
+        in bad['problem']
+    assert [c['verdict'] for c in bad['cells']] == ['error']
+
+
+NEVER_READY = """import sys
+sys.path.insert(0, {repo!r})
+from harness.scenario import *
+from topologies.wrong_host import WrongHostTopo
+scenarios = [Scenario('never-ready', 'pings pass, TCP does not', WrongHostTopo, (
+    bind('h1', '10.0.0.1', 5000, explicit('OK', 'r')),), setup=(
+    nft('h2', 'table inet t {{\\n chain i {{\\n type filter hook input priority 0\\n'
+              ' tcp dport 65432 drop\\n }}\\n}}\\n', 'TCP to the ready port is dropped'),
+    nft('h1', 'table inet t {{\\n chain i {{\\n type filter hook input priority 0\\n'
+              ' ip saddr 10.0.0.3 drop\\n }}\\n}}\\n', 'nothing from h3 gets in')),
+    ready=(('h1', '10.0.0.2'), ('h3', '10.0.0.1')))]
+"""
+
+
+def test_a_network_that_never_gets_ready_says_which_pair_and_how(tmp_path):
+    """Readiness is a TCP connect per ready pair (with the ping's patience); a pair
+    that never connects is told apart: no ping through, or only TCP stuck."""
+    path = tmp_path / 'never.py'
+    path.write_text(NEVER_READY.format(repo=hu.REPO))
+    res = hu.harness('run', 'never-ready', '--scenario-file', str(path), '--switch',
+                     'lxbr', '--out', str(tmp_path / 'out'))
+    assert res.returncode == 1, res.stdout[-2000:] + res.stderr[-2000:]
+    matrix = load(tmp_path / 'out' / 'latest' / 'never-ready' / 'matrix.json')
+    assert matrix['problem'] == ('data plane never got ready: h1 cannot open a TCP '
+                                 'connection to 10.0.0.2; h3 cannot reach 10.0.0.1')
+    assert [c['verdict'] for c in matrix['cells']] == ['error']
+
+
 def test_shard_runs_only_its_slice(tmp_path):
     res = hu.harness('run', 'wrong-host', 'lost-address', '--shard', '2/2', '--switch',
                      'lxbr', '--out', str(tmp_path))

@@ -8,7 +8,7 @@ ports where OVS's userspace datapath starts dropping frames).  Every host serves
 connect matrix: every host connects to every host's server.  All expectations come
 from the owner-binds, wildcard-binds and listener-answers rules.
 
-ARP tables are filled statically in setup (one `ip -batch` per host): N hosts asking
+ARP tables are filled statically in setup (one `ip -batch` per host, all at once): N hosts asking
 N-1 neighbours by broadcast would flood N^2 frames through the bridges at once, and
 the matrix is about sockets, not about surviving an ARP storm.
 
@@ -26,7 +26,7 @@ from mininet.topo import Topo
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
     globals().get('__file__') or sys._getframe(0).f_code.co_filename))))
 
-from harness.scenario import (Scenario, Server, bind, connect, expect_bind,
+from harness.scenario import (Scenario, Server, at_once, bind, connect, expect_bind,
                               expect_connect, run)
 
 SCALE_PORT = 7001
@@ -63,7 +63,8 @@ topos = {'scale': ScaleTopo}
 
 
 def _static_arp(count):
-    """Setup steps: every host learns every other host's MAC without asking."""
+    """Setup steps, all at once: every host learns every other host's MAC without
+    asking."""
     steps = []
     for n in range(1, count + 1):
         lines = ''.join(f'neigh replace {scale_ip(m)} lladdr {scale_mac(m)} '
@@ -71,7 +72,7 @@ def _static_arp(count):
                         for m in range(1, count + 1) if m != n)
         steps.append(run(f'h{n}', ['ip', '-batch', '-'], 'fill the ARP table '
                          '(no broadcast storm)', stdin=lines))
-    return tuple(steps)
+    return at_once(steps)
 
 
 def scale_scenario(hosts=8, name=None, default=True):
