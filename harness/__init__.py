@@ -64,6 +64,7 @@ sits on top of them all):
                     THE process stopper.
     scenario.py     the scenario API: data (Scenario, Case, Expect, Step, Server),
                     the rules, validate().
+    gcpause.py      the cycle collector paused over a run's many cells.
     errors.py       UsageError and friends: everything that means exit 2.
 
 Words:

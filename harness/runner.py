@@ -27,7 +27,7 @@ import signal
 import tempfile
 import time
 
-from . import advice, faults, network, probe, userprog
+from . import advice, faults, gcpause, network, probe, userprog
 from .derive import NotApplicable, apply_control
 from .errors import EnvError, UsageError
 from .judge import judge
@@ -154,6 +154,7 @@ class LiveNetwork:
         self.timings['teardown_s'] = time.monotonic() - t0
 
 
+@gcpause.pausing
 def run_scenario(scenario, switch, state, netprobe, log, programs=(), prober=None,
                  builder=network.DEFAULT_BUILDER):
     """Run scenario on a fresh network; returns its result dict (see results.py).
