@@ -7,6 +7,8 @@
     run_in_shells           argument lists in many shells at once, each with its own
                             stdin, stdout, stderr and exit status (a Popen each would
                             cost ~3 ms of the harness's one thread: 0.6 s at 200 hosts);
+    start_in_shells, idle_shells   long-running ones (servers, batches) started as
+                            background jobs of the shells: their PIDs at once;
     run_batches             `ip -force -batch` files, in shells at once or in the root
                             namespace;
     hang_up, delete_together   teardown: every shell signalled at once (by its
@@ -124,7 +126,8 @@ _STATUS = re.compile(r'^@bindlab-(\d+):(\d+)\s*$', re.M)
 
 def run_in_shells(commands):
     """Run each (node, argv, stdin text or None, timeout seconds) in node's shell,
-    every command at once (a node's as background jobs its shell waits for).  Returns
+    every command at once (a node's as background jobs its shell waits for, and
+only for those).  Returns
     [(status, stdout, stderr)] in the order given; a command stopped at its timeout
     has status 124 (timeout(1)), one whose status never came back 255.  Output goes
     through files of a fresh folder of the run directory (removed afterwards)."""
@@ -142,8 +145,10 @@ def run_in_shells(commands):
             lines.setdefault(node, []).append(
                 '{ ' + ' '.join(map(shlex.quote, words)) + f' <{shlex.quote(source)} '
                 f'>{shlex.quote(base)}.out 2>{shlex.quote(base)}.err; '
-                f'echo @bindlab-{k}:$?; }} &')
-        said = run_everywhere({node: ' '.join(each) + ' wait' for node, each in lines.items()})
+                f'echo @bindlab-{k}:$?; }} & bindlab_jobs="$bindlab_jobs $!";')
+        # wait for these jobs only: a server started earlier is a job of the same shell
+        said = run_everywhere({node: 'bindlab_jobs=; ' + ' '.join(each) + ' wait $bindlab_jobs'
+                               for node, each in lines.items()})
         status = {int(k): int(rc) for out in said.values() for k, rc in _STATUS.findall(out)}
         return [(status.get(k, 255), _read(os.path.join(folder, f'{k}.out')),
                  _read(os.path.join(folder, f'{k}.err')) or
@@ -151,6 +156,28 @@ def run_in_shells(commands):
                 for k in range(len(commands))]
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def idle_shells(nodes):
+    """True when every node is a Mininet node with a shell that is not running a
+    command (what run_in_shells and start_in_shells need; a lab's host seen from
+    outside has none, so its callers start processes with popen instead)."""
+    return all(isinstance(n, Node) and n.shell is not None and not n.waiting
+               for n in nodes)
+
+
+def start_in_shells(commands):
+    """Start each (node, argv, stdin path, stdout path, stderr path) as a background
+    job of node's shell, all at once; returns their PIDs in the order given (None
+    where none came back).  The caller records them and ends them by PID."""
+    lines = {}
+    for k, (node, argv, stdin, stdout, stderr) in enumerate(commands):
+        lines.setdefault(node, []).append(
+            ' '.join(shlex.quote(str(w)) for w in argv) + f' <{shlex.quote(stdin)} '
+            f'>{shlex.quote(stdout)} 2>{shlex.quote(stderr)} & echo @bindlab-{k}:$!')
+    said = run_everywhere({node: '; '.join(each) for node, each in lines.items()})
+    pids = {int(k): int(pid) for out in said.values() for k, pid in _STATUS.findall(out)}
+    return [pids.get(k) for k in range(len(commands))]
 
 
 def _read(path):

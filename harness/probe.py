@@ -16,16 +16,21 @@ contract, a record whose id is unknown or repeated, or a case without a record a
 become `error` results carrying the text -- never a guessed outcome.
 """
 
+import errno
 import json
 import os
+import re
 import select
+import shutil
 import subprocess
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 from . import procs, program_path
 from .errors import EnvError, UsageError
 from .judge import Observation, timeout_of
+from .state import RUN_DIR
 
 RECORD_FIELDS = ('op', 'proto', 'addr', 'port', 'ok', 'errno', 'error', 'message',
                  'elapsed_us')
@@ -138,12 +143,23 @@ def collect(stdout, ids, kinds):
 
 # -- batches --------------------------------------------------------------------------
 
-def spawn_batches(net, hosts, state, netprobe):
+def batch_limit(scenario):
+    """Seconds a batch may take: the largest connect timeout plus slack; one that
+    overruns is killed and its missing cases become errors."""
+    return max([_timeout_ms(c) for c in scenario.cases] + [1000]) / 1000 + BATCH_SLACK_S
+
+
+def spawn_batches(net, hosts, state, netprobe, limit):
     """Start `netprobe --host H batch` in every host; each waits for its plan on stdin.
 
     Started ahead (while the servers get ready) so that the probe phase is the cases
-    themselves; every PID is recorded before anything else can go wrong.
+    themselves; every PID is recorded before anything else can go wrong.  Through
+    the hosts' shells when they have idle ones (ShellBatches), else with popen
+    ({host: Popen}).
     """
+    from .nsbatch import idle_shells
+    if hosts and idle_shells([net.get(h) for h in hosts]):
+        return ShellBatches(net, hosts, state, netprobe, limit)
     procs = {}
     try:
         for host in hosts:
@@ -154,14 +170,11 @@ def spawn_batches(net, hosts, state, netprobe):
     return procs
 
 
-def feed_batches(procs, scenario, plans, state):
-    """Feed every batch its plan, all at once; returns {case index: record|error}.
-
-    Every batch is bounded by the largest connect timeout plus slack; one that
-    overruns is killed and its missing cases become errors.
-    """
-    limit = max([_timeout_ms(c) for c in scenario.cases] + [1000]) / 1000 + BATCH_SLACK_S
+def feed_batches(procs, scenario, plans, state, limit):
+    """Feed every batch its plan, all at once; returns {case index: record|error}."""
     kinds = {i: c.kind for i, c in enumerate(scenario.cases)}
+    if isinstance(procs, ShellBatches):
+        return procs.feed(plans, kinds)
     results = {}
     with ThreadPoolExecutor(max_workers=max(1, len(procs))) as pool:
         try:
@@ -176,6 +189,97 @@ def feed_batches(procs, scenario, plans, state):
             raise
     state.drop_pids([p.pid for p in procs.values()])
     return results
+
+
+class ShellBatches:
+    """The batches as background jobs of the hosts' shells (a Popen each costs the
+    harness's one thread ~3 ms: 0.7 s at 200 hosts).  Each reads its plan from a
+    FIFO, so it starts its cases only when fed, as a Popen's batch does from its
+    stdin pipe; timeout(1) ends one that overruns the limit (counted from its
+    feed: the shell opens the FIFO before it starts timeout); its records go to a
+    file, so no reader can hold it up."""
+
+    def __init__(self, net, hosts, state, netprobe, limit):
+        from .nsbatch import start_in_shells
+        self.net, self.state, self.limit = net, state, limit
+        self.folder = tempfile.mkdtemp(prefix='work-batches-', dir=RUN_DIR)
+        self.base = {h: os.path.join(self.folder, str(n)) for n, h in enumerate(hosts)}
+        for host in hosts:
+            os.mkfifo(self.base[host] + '.plan', 0o600)
+        pids = start_in_shells([
+            (net.get(h), ['timeout', '-k', '1', f'{limit:g}', netprobe, '--host', h, 'batch'],
+             self.base[h] + '.plan', self.base[h] + '.out', self.base[h] + '.err')
+            for h in hosts])
+        self.idents = {h: procs.identity(pid, 'netprobe') for h, pid in zip(hosts, pids)
+                       if pid}
+        state.add_pids([i['pid'] for i in self.idents.values()], 'netprobe')
+
+    def feed(self, plans, kinds):
+        """Every plan into its FIFO, then each batch awaited and its records parsed
+        while the others still run; {case index: record|error}."""
+        results = {}
+        try:
+            fed = {h: self._feed(h, plans[h][0]) for h in self.base}
+            procs.stop([i for h, i in self.idents.items() if fed[h] is not None], 0.5)
+            waiting = [h for h in self.base if fed[h] is None]
+            for host in waiting:
+                self.net.get(host).sendCmd(f'wait {self.idents[host]["pid"]}; echo @rc:$?')
+            for host in self.base:
+                said = self.net.get(host).waitOutput() if host in waiting else None
+                results.update(self._records(host, plans[host][1], kinds, said, fed[host]))
+        except BaseException:  # Ctrl-C: do not wait for the batches to finish
+            procs.stop(list(self.idents.values()), 0.5)
+            raise
+        finally:
+            self.state.drop_pids([i['pid'] for i in self.idents.values()])
+            shutil.rmtree(self.folder, ignore_errors=True)
+        return results
+
+    def _records(self, host, ids, kinds, said, not_fed):
+        """{case index: record|error} of host's batch, from its records file."""
+        rc, why = _shell_rc(said, not_fed, self.limit)
+        got = collect(_bytes_of(self.base[host] + '.out').decode(errors='replace'),
+                      ids, kinds)
+        err = _bytes_of(self.base[host] + '.err').decode(errors='replace') + why
+        for index in ids.values():
+            if index not in got:
+                got[index] = _no_record(host, rc, err)
+        return got
+
+    def _feed(self, host, text, seconds=10.0):
+        """Write host's plan into its FIFO; None, or why it could not be given."""
+        ident = self.idents.get(host)
+        if ident is None:
+            return 'its shell gave no PID back'
+        deadline = time.monotonic() + seconds
+        while True:
+            try:
+                fd = os.open(self.base[host] + '.plan', os.O_WRONLY | os.O_NONBLOCK)
+                break
+            except OSError as exc:      # ENXIO: its shell has not opened it yet
+                if exc.errno != errno.ENXIO or not procs.alive(ident) or \
+                        time.monotonic() > deadline:
+                    return f'its plan could not be given ({exc.strerror})'
+                time.sleep(0.001)
+        try:
+            os.set_blocking(fd, True)
+            with os.fdopen(fd, 'wb') as f:
+                f.write(text.encode())
+        except BrokenPipeError:
+            return 'it ended before it had read its plan'
+        return None
+
+
+def _shell_rc(said, not_fed, limit):
+    """(exit status, words for the error text) of a shell batch from its shell's
+    answer to `wait PID; echo @rc:$?` (124/137: timeout(1) ended it)."""
+    if not_fed:
+        return None, f'\n({not_fed})'
+    found = re.search(r'@rc:(\d+)', said or '')
+    rc = int(found.group(1)) if found else None
+    if rc in (124, 137):
+        return rc, f'\n(killed after {limit:.0f} s)'
+    return rc, ''
 
 
 def _finish_host(host, proc, plan, kinds, limit):
@@ -266,22 +370,15 @@ class Servers:
     def start_all(self, net, servers, netprobe, workdir):
         """Start every server and wait for each readiness line.
 
-        Returns a list of error texts (empty: every server that must start did).
+        Through the hosts' shells when they have idle ones (nsbatch.start_in_shells),
+        else with popen.  Returns a list of error texts (empty: every server that
+        must start did).
         """
+        from .nsbatch import idle_shells
+        hosts = [net.get(server.host) for server in servers]
+        start = self._in_shells if hosts and idle_shells(hosts) else self._popened
         errors = []
-        started = []
-        try:
-            for n, server in enumerate(servers):
-                with open(os.path.join(workdir, f'serve{n}.err'), 'wb') as log:
-                    proc = net.get(server.host).popen(server_argv(netprobe, server),
-                                                      stderr=log)
-                self.procs.append((server, proc))
-                started.append((n, server, proc))
-        finally:   # recorded even when a later popen fails or Ctrl-C arrives
-            self.state.add_pids([p.pid for _s, p in self.procs], 'netprobe')
-        deadline = time.monotonic() + SERVER_READY_S
-        for n, server, proc in started:
-            rec = self._ready_line(proc, deadline, os.path.join(workdir, f'serve{n}.err'))
+        for server, rec in zip(servers, start(hosts, servers, netprobe, workdir)):
             self.records.append((server, rec))
             if isinstance(rec, str):
                 errors.append(f'server {server.host} {server.proto} '
@@ -291,6 +388,36 @@ class Servers:
                               f'{server.port} could not listen: {rec["error"]} '
                               f'({rec["message"]})')
         return errors
+
+    def _popened(self, hosts, servers, netprobe, workdir):
+        """Each server a Popen of the harness's; [readiness record or error text]."""
+        started = []
+        try:
+            for n, (host, server) in enumerate(zip(hosts, servers)):
+                with open(os.path.join(workdir, f'serve{n}.err'), 'wb') as log:
+                    proc = host.popen(server_argv(netprobe, server), stderr=log)
+                self.procs.append((server, proc))
+                started.append((n, proc))
+        finally:   # recorded even when a later popen fails or Ctrl-C arrives
+            self.state.add_pids([p.pid for _s, p in self.procs], 'netprobe')
+        deadline = time.monotonic() + SERVER_READY_S
+        return [self._ready_line(proc, deadline, os.path.join(workdir, f'serve{n}.err'))
+                for n, proc in started]
+
+    def _in_shells(self, hosts, servers, netprobe, workdir):
+        """Each server a background job of its host's shell, its readiness line read
+        from its stdout file; [readiness record or error text]."""
+        from .nsbatch import start_in_shells
+        bases = [os.path.join(workdir, f'serve{n}') for n in range(len(servers))]
+        pids = start_in_shells([(host, server_argv(netprobe, server), '/dev/null',
+                                 base + '.out', base + '.err')
+                                for host, server, base in zip(hosts, servers, bases)])
+        idents = [procs.identity(pid, 'netprobe') if pid else None for pid in pids]
+        self.procs += [(server, ident) for server, ident in zip(servers, idents) if ident]
+        self.state.add_pids([i['pid'] for i in idents if i], 'netprobe')
+        deadline = time.monotonic() + SERVER_READY_S
+        return [_ready_in_file(base, ident, deadline) if ident else
+                'its shell gave no PID back' for base, ident in zip(bases, idents)]
 
     @staticmethod
     def _ready_line(proc, deadline, errpath):
@@ -322,9 +449,9 @@ class Servers:
         """SIGTERM every server by PID, wait, SIGKILL what is left (procs.stop)."""
         procs.stop([p for _s, p in self.procs], grace_s)
         for _server, proc in self.procs:
-            if proc.stdout:
+            if isinstance(proc, subprocess.Popen) and proc.stdout:
                 proc.stdout.close()
-        self.state.drop_pids([p.pid for _s, p in self.procs])
+        self.state.drop_pids([procs.pid_of(p) for _s, p in self.procs])
         self.procs = []
 
     def summary(self):
@@ -336,6 +463,38 @@ class Servers:
                         'record': rec if isinstance(rec, dict) else None,
                         'error': rec if isinstance(rec, str) else None})
         return out
+
+
+def _ready_in_file(base, ident, deadline):
+    """The serve record a shell-started server wrote to base.out (its readiness
+    signal), or an error text: it ended first, or wrote none in time.  (The shell
+    makes the file as it starts the job, which can be after this first looks.)"""
+    while True:
+        text = _bytes_of(base + '.out')
+        if b'\n' in text:
+            break
+        if not procs.alive(ident):
+            text = _bytes_of(base + '.out')     # it may have written it as it ended
+            if b'\n' in text:
+                break
+            err = _bytes_of(base + '.err').decode(errors='replace').strip()
+            return f'exited before it was ready: {err[-300:] or "no message"}'
+        if time.monotonic() > deadline:
+            return f'no readiness line within {SERVER_READY_S:.0f} s'
+        time.sleep(0.002)
+    try:
+        return parse_record(text.split(b'\n', 1)[0].decode(errors='replace'), 'serve')
+    except ValueError as exc:
+        return f'bad readiness line: {exc}'
+
+
+def _bytes_of(path):
+    """A file's bytes, b'' while it does not exist yet."""
+    try:
+        with open(path, 'rb') as f:
+            return f.read()
+    except FileNotFoundError:
+        return b''
 
 
 # -- readiness over TCP -----------------------------------------------------------------
@@ -413,13 +572,15 @@ class Batches:
 
     def prepare(self, net):
         """Start the batches ahead (while the servers get ready)."""
-        self.procs = spawn_batches(net, self.plans, self.state, self.netprobe)
+        self.procs = spawn_batches(net, self.plans, self.state, self.netprobe,
+                                   batch_limit(self.scenario))
 
     def observe(self, net):
         """Feed every plan; {case id: Observation} of every case."""
         if self.procs is None:
             self.prepare(net)
-        got = feed_batches(self.procs, self.scenario, self.plans, self.state)
+        got = feed_batches(self.procs, self.scenario, self.plans, self.state,
+                           batch_limit(self.scenario))
         self.procs = None
         return {cid: observation(got.get(i)) for _text, ids in self.plans.values()
                 for cid, i in ids.items()}

@@ -101,6 +101,13 @@ def is_same(ident):
     return ident['marker'] is None or matches(ident['pid'], ident['marker'])
 
 
+def alive(ident):
+    """True while the process ident names is alive (same start time), whatever its
+    command line says yet: a shell's job is the shell's copy until it has exec'ed."""
+    start = start_time(ident['pid'])
+    return start is not None and start == ident['start']
+
+
 def _running(target):
     """True while target (Popen or identity) runs; reaps an exited Popen."""
     if isinstance(target, subprocess.Popen):
@@ -108,7 +115,8 @@ def _running(target):
     return is_same(target)
 
 
-def _pid(target):
+def pid_of(target):
+    """The PID of a target (Popen or identity)."""
     return target.pid if isinstance(target, subprocess.Popen) else target['pid']
 
 
@@ -121,7 +129,7 @@ def _signal(target, sig):
     nothing when it no longer runs (or is no longer the recorded process)."""
     if not _running(target):
         return
-    pid = _pid(target)
+    pid = pid_of(target)
     try:
         if os.getpgid(pid) == pid:
             os.killpg(pid, sig)
@@ -149,11 +157,11 @@ def stop(targets, grace_s=2.0, log=None):
     running = [t for t in targets if _running(t)]
     for target in running:
         if log:
-            log(f'stopping process {_pid(target)} ({_marker(target) or "no marker"})')
+            log(f'stopping process {pid_of(target)} ({_marker(target) or "no marker"})')
         _signal(target, signal.SIGTERM)
         if (_marker(target) or '').startswith('mininet:'):
             _signal(target, signal.SIGHUP)
     running = _wait(running, grace_s)
     for target in running:
         _signal(target, signal.SIGKILL)
-    return [_pid(t) for t in _wait(running, KILL_WAIT_S)]
+    return [pid_of(t) for t in _wait(running, KILL_WAIT_S)]
