@@ -10,7 +10,8 @@ drops traffic), on the same topology each time:
     whole run    Mininet's own check, a user's whole run: stock build, net.pingAll()
                  (one ping per ordered host pair), stop; against a whole harness run
                  of the full bind + connect matrices: build, setup+ready, servers,
-                 probe, teardown and every result file (results.write_run);
+                 probe, teardown, judge (cells made of the observations) and
+                 every result file (results.write_run);
     probe/floor  the harness's probe phase (one `netprobe batch` per host, every
                  record parsed) against build/bench/floor: the same bind and connect
                  calls in a bare C loop, entering the same namespaces, against the
@@ -183,7 +184,8 @@ def measure(sizes, ping_sizes, session, netprobe):
     ok = True
     print(f'scale topology ({session.switch}), {os.cpu_count()} cores; seconds')
     print(f'{"hosts":>5} {"cells":>6} | {"mn build+stop":>13} {"fast":>6} {"x":>5} | '
-          f'{"build":>5} {"setup":>5} {"serv":>5} {"probe":>5} {"down":>5} {"files":>5} '
+          f'{"build":>5} {"setup":>5} {"serv":>5} {"probe":>5} {"down":>5} {"judge":>5} '
+          f'{"files":>5} '
           f'{"whole":>6} | {"floor":>5} {"probe/floor":>11} | {"pingAll":>7} '
           f'{"whole x":>7} | pass/fail/error')
     out_dir = tempfile.mkdtemp(prefix='bench-harness-')
@@ -207,7 +209,8 @@ def measure(sizes, ping_sizes, session, netprobe):
             print(f'{n:>5} {len(res["cells"]):>6} | {stock:>13.2f} {fast:>6.2f} '
                   f'{stock / fast:>4.1f}x | {t["build_s"]:>5.2f} {t["prepare_s"]:>5.2f} '
                   f'{t["servers_s"]:>5.2f} {probe_s:>5.2f} {t["teardown_s"]:>5.2f} '
-                  f'{t["files_s"]:>5.2f} {whole:>6.2f} | {floor_s:>5.2f} '
+                  f'{t.get("judge_s", 0):>5.2f} {t["files_s"]:>5.2f} {whole:>6.2f} | '
+                  f'{floor_s:>5.2f} '
                   f'{probe_s / floor_s:>10.2f}x | {ping} | {verdicts(res)}', flush=True)
             if n in WHOLE_TARGET_S:
                 notes.append(f'whole {n}-host run {whole:.2f} s: '

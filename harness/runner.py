@@ -39,7 +39,8 @@ class LiveNetwork:
 
     After open(): net (the Mininet object), topology (as built), steps (setup and
     faults as applied), problem (None, or why the network is not fit to probe),
-    timings (build_s, prepare_s; teardown_s after close), built_by (the builder
+    timings (build_s, prepare_s; teardown_s after close; run_scenario adds judge_s,
+    the cells made of the observations), built_by (the builder
     that built it: network.BUILDERS; builder is the one asked for).  start_servers() starts
     the scenario's servers and sets connect_problem when one that must listen did not.
     """
@@ -181,14 +182,17 @@ def run_scenario(scenario, switch, state, netprobe, log, programs=(), prober=Non
         except Exception as exc:  # a prober that broke: error cells naming it
             live.problem = f'{type(exc).__name__}: {exc}'
         server_info = live.servers.summary()
+    t0 = time.monotonic()
     cases = apply_control(probe.cases_of(scenario), controls)
     if run is not None:
         cases += run.extra_cases()
+    cells = judge(cases, observations, live.problem, live.connect_problem)
+    live.timings['judge_s'] = time.monotonic() - t0
     return {'scenario': scenario.name, 'title': scenario.title, 'switch': switch,
             'builder': live.built_by,
             'topology': live.topology, 'steps': live.steps, 'servers': server_info,
             'problem': live.problem or live.connect_problem, 'timings': live.timings,
-            'cells': judge(cases, observations, live.problem, live.connect_problem),
+            'cells': cells,
             'source': scenario.source, 'skipped': skipped,
             **({'programs': run.logs} if run is not None else {})}
 
