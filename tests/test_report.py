@@ -401,3 +401,60 @@ def test_junit_text_is_what_elementtree_writes():
     for scenario_results in runs:
         assert results.junit_xml('r' + nasty, scenario_results) == \
             _junit_by_elementtree('r' + nasty, scenario_results)
+
+
+# -- the CSVs: built column by column, the same bytes as a csv.writer row per cell -------------
+
+def _csv_by_rows(cells_, kind, extra):
+    """The CSV writer as it was, a row per cell and a safe() call per field: the
+    reference."""
+    import csv
+    import io
+    from harness.results import CSV_FIELDS, _csv_safe
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator='\n')
+    fields = CSV_FIELDS + extra
+    writer.writerow(fields)
+    for cell in cells_:
+        if cell['kind'] == kind:
+            row = [('' if v is None else _csv_safe(v))
+                   for v in (cell.get(k) for k in fields)]
+            row[fields.index('options')] = _csv_safe(' '.join(cell.get('options') or ()))
+            writer.writerow(row)
+    return buf.getvalue()
+
+
+HOSTILE_VALUES = ('=SUM(A1)', '+1', '-1', '@x', 'a=b', '\x1b[31mred', 'bell\x07', 'tab\tnl\n',
+                  'cr\r', 'quote"comma,', '\ud800', '\x9f', '', None, 0, 1, True, False, 6677,
+                  1.5, ['a', 'b'], {'k': 'v'}, 'OK', "'=already")
+
+
+def _hostile_cells():
+    """Cells with every hostile value in every CSV field, some fields missing."""
+    from harness.results import CONNECT_EXTRA, CSV_FIELDS
+    out = []
+    for n, value in enumerate(HOSTILE_VALUES * 3):
+        for kind in ('bind', 'connect'):
+            cell = {'kind': kind, 'options': ['=x', 'timeout=5'] if n % 2 else []}
+            for k, key in enumerate(CSV_FIELDS + CONNECT_EXTRA):
+                if key != 'options' and (n + k) % 5:
+                    cell[key] = HOSTILE_VALUES[(n + k) % len(HOSTILE_VALUES)]
+            out.append(cell)
+    return out
+
+
+def test_csv_columns_are_what_a_row_writer_writes():
+    """cells_csv (column by column, each distinct text made safe once) gives the bytes
+    of a csv.writer row per cell: formulas quoted, control bytes visible, None empty,
+    1 and True apart, a list (unhashable) in a column, missing fields, no cells."""
+    from harness import results
+    ordinary = [{'kind': 'bind', 'host': 'h1', 'addr': '10.0.0.1', 'port': 6677,
+                 'proto': 'tcp', 'options': [], 'expected': 'OK', 'actual': 'OK',
+                 'verdict': 'pass', 'rule': 'owner-binds', 'reason': 'h1 holds it',
+                 'message': None}] * 3
+    for cells_ in ([], ordinary, _hostile_cells(), ordinary + _hostile_cells()):
+        for kind, extra in (('bind', ()), ('connect', results.CONNECT_EXTRA)):
+            assert results.cells_csv(cells_, kind, extra) == \
+                _csv_by_rows(cells_, kind, extra), kind
+    column = [1, True, 1.0, None, '=1', '1']
+    assert results.safe_column(column) == [1, True, 1.0, '', "'=1", '1']
