@@ -458,3 +458,29 @@ def test_csv_columns_are_what_a_row_writer_writes():
                 _csv_by_rows(cells_, kind, extra), kind
     column = [1, True, 1.0, None, '=1', '1']
     assert results.safe_column(column) == [1, True, 1.0, '', "'=1", '1']
+
+
+# -- matrix.json: one C encoder for all cells, the same bytes as encode() per cell ----------
+
+def test_json_rows_are_what_encode_writes(monkeypatch):
+    """json_rows (one C encoder for every row) writes what JSONEncoder(sort_keys=True)
+    .encode writes row by row, with and without the C module: text with control
+    bytes, quotes, non-ASCII and lone surrogates, floats, nested lists and objects,
+    non-text keys, an empty list of rows and no head."""
+    import json
+    from harness import results
+    enc = json.JSONEncoder(sort_keys=True)
+    rows = [dict(cell, n=n, f=n / 7, inf=float('inf'), nested={'b': [1, {'z': None}], 'a': ()},
+                 **{'\u00e9': True, '': False})
+            for n, cell in enumerate(_hostile_cells())] + [[], 'text', 1, None, {1: 'one'}]
+    for data in ({'scenario': 'x<', 'cells': rows, 'counts': {'pass': 1}}, {'cells': rows},
+                 {'title': '\x1b', 'cells': []}):
+        head = {k: v for k, v in data.items() if k != 'cells'}
+        want = (enc.encode(head)[:-1] + (', ' if head else '') + '"cells": [\n'
+                + ',\n'.join(enc.encode(r) for r in data['cells']) + '\n]}\n')
+        assert results.json_rows(data, 'cells') == want
+        monkeypatch.setattr(results, 'c_make_encoder', None)
+        assert results.json_rows(data, 'cells') == want
+        monkeypatch.undo()
+        assert json.loads(want)['cells'] == json.loads(json.dumps(data['cells']))
+
