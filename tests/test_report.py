@@ -484,3 +484,32 @@ def test_json_rows_are_what_encode_writes(monkeypatch):
         monkeypatch.undo()
         assert json.loads(want)['cells'] == json.loads(json.dumps(data['cells']))
 
+
+def _grid_by_lists(cells_, kind):
+    """cells.grid as it was (rows and columns gathered in lists): the reference."""
+    rows, cols, table = [], [], {}
+    for cell in cells_:
+        if cell['kind'] != kind:
+            continue
+        if cell['host'] not in rows:
+            rows.append(cell['host'])
+        if cell['column'] not in cols:
+            cols.append(cell['column'])
+        table[(cell['host'], cell['column'])] = cell
+    return rows, cols, table
+
+
+def test_grid_keeps_the_order_of_first_appearance():
+    """cells.grid (dict keys) gives the rows, columns and table of the list-based
+    grid, in the same order: cells out of order, a (host, column) twice (the later
+    cell wins), other kinds between them, none of a kind."""
+    def cell(kind, host, column, n):
+        return {'kind': kind, 'host': host, 'column': column, 'n': n}
+    cells_ = [cell('connect', 'h3', 'b', 0), cell('bind', 'h9', 'x', 1),
+              cell('connect', 'h1', 'c', 2), cell('connect', 'h3', 'a', 3),
+              cell('connect', 'h3', 'b', 4), cell('connect', 'h2', 'c', 5),
+              cell('connect', 'h1', 'a', 6)]
+    for kind in ('bind', 'connect', 'none'):
+        got, want = cells.grid(cells_, kind), _grid_by_lists(cells_, kind)
+        assert got == want and list(got[2].items()) == list(want[2].items()), kind
+    assert cells.grid(cells_, 'connect')[:2] == (['h3', 'h1', 'h2'], ['b', 'c', 'a'])
