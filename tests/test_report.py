@@ -513,3 +513,49 @@ def test_grid_keeps_the_order_of_first_appearance():
         got, want = cells.grid(cells_, kind), _grid_by_lists(cells_, kind)
         assert got == want and list(got[2].items()) == list(want[2].items()), kind
     assert cells.grid(cells_, 'connect')[:2] == (['h3', 'h1', 'h2'], ['b', 'c', 'a'])
+
+
+# -- the page's counts and numbers: list counts, the same as a count per cell ----------------
+
+def _status_by_cells(matrix):
+    """report_page.scenario_status as it was (a dict update per cell): the reference."""
+    counts = {v: 0 for v in ('pass', 'fail', 'error')}
+    for cell in cells.all_cells(dict(matrix, cells=matrix.get('cells') or [])):
+        verdict = cell.get('verdict') if isinstance(cell, dict) else None
+        counts[verdict if verdict in counts else 'error'] += 1
+    if matrix.get('load_error') or matrix.get('problem') or counts['error']:
+        return 'error', counts
+    return ('fail' if counts['fail'] else 'pass' if counts['pass'] else 'error'), counts
+
+
+def _numbered_by_cells(cells_):
+    """report_grid._numbered as it was: the reference."""
+    counters, out = {}, []
+    for cell in cells_:
+        key = (cell.get('kind'), str(cell.get('proto', 'tcp')))
+        counters[key] = counters.get(key, 0) + 1
+        out.append((counters[key], cell))
+    return out
+
+
+def test_page_counts_and_numbers_are_the_cell_by_cell_ones():
+    """scenario_status, verdict_counts and _numbered give what a loop over the cells
+    gave: odd verdicts, a cell that is no object, mutated cells, problems, a matrix
+    without cells; cells of several kinds and protocols, and of one."""
+    from harness import report_grid
+    mixed = [{'kind': k, 'proto': p, 'verdict': v}
+             for k in ('bind', 'connect') for p in ('tcp', 'udp', None)
+             for v in ('pass', 'fail', 'error', 'weird', None)] + [{'kind': 'bind'}]
+    mutations = [{'name': 'm', 'target': 'h1', 'cells': mixed[:4]}]
+    matrices = [{}, {'cells': None}, {'cells': mixed}, {'cells': mixed + ['text', 3]},
+                {'cells': mixed[:1]}, {'cells': mixed[:2]}, {'cells': mixed[:1], 'problem': 'x'},
+                {'cells': [], 'load_error': 'bad'}, {'cells': mixed[:1], 'mutations': mutations},
+                {'cells': [{'verdict': 'pass'}] * 3, 'mutations': [dict(mutations[0], cells=[])]}]
+    for matrix in matrices:
+        assert report_page.scenario_status(matrix) == _status_by_cells(matrix), matrix
+    for cells_ in ([], mixed, mixed[:1], [c for c in mixed if c.get('proto') == 'udp'],
+                   [c for c in mixed if c.get('proto') == 'tcp'],
+                   [c for c in mixed if c.get('proto') == 'tcp' and c['kind'] == 'bind']):
+        assert report_grid._numbered(cells_) == _numbered_by_cells(cells_)
+        assert report_grid.verdict_counts(cells_) == {
+            v: sum(1 for c in cells_ if c.get('verdict') == v) for v in ('pass', 'fail', 'error')}
