@@ -394,7 +394,10 @@ def test_junit_text_is_what_elementtree_writes():
               cell('error', 'h3', 'ERROR')]
     mutated = [dict(cell('fail', 'h1', 'EADDRNOTAVAIL'), control='OK', changed=True),
                dict(cell('pass', 'h2'), control='OK', changed=False)]
+    odd = [dict(cell('pass', True), column=2), dict(cell('pass', 1), column=2.0),
+           dict(cell('fail', ['h', 1], 'EADDRNOTAVAIL'), column=nasty, kind=nasty)]
     runs = [[], [{'scenario': 'empty', 'cells': [], 'timings': {}}],
+            [{'scenario': 'odd' + nasty, 'cells': odd + cells_ * 3, 'timings': {'x': 1}}],
             [{'scenario': 's1', 'cells': cells_, 'timings': {'build_s': 1.25}},
              {'scenario': 's2', 'cells': cells_[:1], 'timings': {'probe_s': 0.5},
               'mutations': [{'name': 'addr-del', 'target': 'h1', 'cells': mutated}]}]]
