@@ -19,17 +19,26 @@ verdict, reason, rule, message, elapsed_us; a connect cell also after and
 expected_after (what followed the handshake: cells.py), also in connect.csv.  Compact
 JSON, one cell a line (json_rows): at 80,000 cells an indented file took four times
 as long to write.
+
+A large run's files are written by two processes (write_files): a forked child
+writes matrix.json, mutations.json and junit.xml while the writer writes the rest;
+a failure in either fails write_run and removes the folder, as in one process.
 """
 
 import csv
+import functools
 import io
 import itertools
 import json
 from json.encoder import c_make_encoder, encode_basestring, encode_basestring_ascii
 import os
+import pickle
 import re
 import shutil
+import signal
+import threading
 import time
+import traceback
 
 from .cells import (_UNPRINTABLE, all_cells, counts, describe, grid, mismatches,
                     mutation_matrix, printable, short)
@@ -50,12 +59,14 @@ def new_run_id():
 
 # -- the writer -------------------------------------------------------------------------
 
-def write_run(out_dir, run_id, meta, scenario_results):
-    """Write every result file of a run; returns the run folder."""
+def write_run(out_dir, run_id, meta, scenario_results, fork=None):
+    """Write every result file of a run; returns the run folder.  fork: write the
+    files in two processes (write_files); None: when the run has FORK_CELLS cells or
+    more, True/False: always/never (the tests compare both)."""
     run_dir = os.path.join(out_dir, run_id)
     new_folder(run_dir)
     try:
-        _write_all(run_dir, run_id, meta, scenario_results)
+        _write_all(run_dir, run_id, meta, scenario_results, fork)
     except BaseException:          # whole or nothing: no half-written run folder
         shutil.rmtree(run_dir, ignore_errors=True)
         raise
@@ -63,21 +74,29 @@ def write_run(out_dir, run_id, meta, scenario_results):
     return run_dir
 
 
-def _write_all(run_dir, run_id, meta, scenario_results):
+def _write_all(run_dir, run_id, meta, scenario_results, fork):
     """Every file of the run folder, program logs included.  report.html is rendered
-    from the data just written, not by reading 80,000 cells back from the files
-    (tests/test_report.py checks that both give the same page)."""
-    matrices = []
+    from the data being written, not by reading 80,000 cells back from the files
+    (tests/test_report.py checks that both give the same page).  The folders and the
+    program logs first, then the files (write_files)."""
+    matrices, jobs = [], []
     for res in scenario_results:
-        matrices.append(write_scenario(run_dir, res, meta['environment']))
+        matrix, scenario_jobs = scenario_files(run_dir, res, meta['environment'])
+        matrices.append(matrix)
+        jobs += scenario_jobs
         write_logs(run_dir, res)
     summary = summary_data(run_id, meta, scenario_results)
-    write_file(os.path.join(run_dir, 'summary.json'),
-               json.dumps(summary, indent=1, sort_keys=True) + '\n')
-    write_file(os.path.join(run_dir, 'summary.md'), summary_md(summary, scenario_results))
-    write_file(os.path.join(run_dir, 'junit.xml'), junit_xml(run_id, scenario_results))
-    write_file(os.path.join(run_dir, 'report.html'),
-               render_page(summary, matrices, run_id))
+    jobs += [Job(os.path.join(run_dir, 'summary.json'),
+                 functools.partial(summary_json, summary)),
+             Job(os.path.join(run_dir, 'summary.md'),
+                 functools.partial(summary_md, summary, scenario_results)),
+             Job(os.path.join(run_dir, 'junit.xml'),
+                 functools.partial(junit_xml, run_id, scenario_results), apart=True),
+             Job(os.path.join(run_dir, 'report.html'),
+                 functools.partial(render_page, summary, matrices, run_id))]
+    if fork is None:
+        fork = sum(len(res['cells']) for res in scenario_results) >= FORK_CELLS
+    write_files(jobs, fork)
 
 
 def write_logs(run_dir, res):
@@ -91,9 +110,10 @@ def write_logs(run_dir, res):
             write_file(stem + ext, text)
 
 
-def write_scenario(run_dir, res, environment):
-    """<scenario>/matrix.json, bind.csv, connect.csv (and mutations.json); returns the
-    matrix with its mutations, as a reader gets them back, for the report page."""
+def scenario_files(run_dir, res, environment):
+    """The scenario's folder, made; the matrix with its mutations, as a reader gets
+    them back, for the report page; and the Jobs of <scenario>/matrix.json, bind.csv,
+    connect.csv (and mutations.json)."""
     if not valid_name(res['scenario']):
         raise BadInput(f'scenario name {res["scenario"]!r} is not A-Z a-z 0-9 . _ -')
     sdir = os.path.join(run_dir, res['scenario'])
@@ -108,15 +128,146 @@ def write_scenario(run_dir, res, environment):
               'servers': res['servers'], 'timings': res['timings'],
               'problem': res['problem'], 'counts': counts(res['cells']),
               'cells': res['cells']}
-    write_file(os.path.join(sdir, 'matrix.json'), json_rows(matrix, 'cells'))
+    jobs = [Job(os.path.join(sdir, 'matrix.json'),
+                functools.partial(json_rows, matrix, 'cells'), apart=True)]
     if res.get('mutations') is not None:
-        write_file(os.path.join(sdir, 'mutations.json'),
-                   json_rows({'mutations': res['mutations']}, 'mutations'))
+        jobs.append(Job(os.path.join(sdir, 'mutations.json'), functools.partial(
+            json_rows, {'mutations': res['mutations']}, 'mutations'), apart=True))
     for kind, extra in (('bind', ()), ('connect', CONNECT_EXTRA)):
-        write_file(os.path.join(sdir, f'{kind}.csv'), cells_csv(res['cells'], kind, extra))
-    if res.get('mutations') is not None:
-        matrix['mutations'] = res['mutations']
-    return matrix
+        jobs.append(Job(os.path.join(sdir, f'{kind}.csv'),
+                        functools.partial(cells_csv, res['cells'], kind, extra)))
+    if res.get('mutations') is not None:      # the page's matrix, not matrix.json's
+        matrix = dict(matrix, mutations=res['mutations'])
+    return matrix, jobs
+
+
+# -- two processes ------------------------------------------------------------------------
+
+FORK_CELLS = 20000      # cells from which write_run writes in two processes
+
+
+class Job:
+    """One file to write: path, make() -> its text (a functools.partial, so that what
+    it writes is bound when the job is made); apart: written by the second process
+    of write_files (matrix.json and junit.xml: about half of the time)."""
+
+    def __init__(self, path, make, apart=False):
+        self.path, self.make, self.apart = path, make, apart
+
+    def write(self):
+        write_file(self.path, self.make())
+
+
+def write_files(jobs, fork):
+    """Write every job's file, in one process or (fork) in two: a child writes the
+    jobs that are `apart` while this process writes the others (2 cores: at 80,000
+    cells the files take half the time).  Whole or nothing as in one process: a
+    child's exception is raised here (write_run then removes the folder); this one's
+    stops the child; the child is always waited for before anything is raised.
+    Without os.fork, or with other threads running (a lock one of them holds stays
+    held in the child), one process."""
+    if not fork or not hasattr(os, 'fork') or threading.active_count() > 1:
+        for job in jobs:
+            job.write()
+        return
+    pid, report = _fork_writer([job for job in jobs if job.apart])
+    try:
+        for job in jobs:
+            if not job.apart:
+                job.write()
+        failure = _read_all(report)        # until the child is done
+    except BaseException:
+        os.kill(pid, signal.SIGKILL)
+        raise
+    finally:
+        status = _reap(pid, report)
+    if failure:
+        raise _exception_of(failure)
+    if status:
+        code = os.waitstatus_to_exitcode(status)
+        paths = ', '.join(job.path for job in jobs if job.apart)
+        raise RuntimeError(f'the process writing {paths} ' + (
+            f'was killed by signal {-code}' if code < 0 else f'exited with status {code}'))
+
+
+_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+
+
+def _fork_writer(jobs):
+    """(pid, pipe) of a child that writes jobs, then exits (os._exit: none of this
+    process's code runs in it after them), with its exception, pickled, in the pipe
+    if one was raised.  SIGINT and SIGTERM are blocked across the fork so the child
+    ignores Ctrl-C (this process stops it) and dies at SIGTERM before running any
+    Python code for them."""
+    read_end, write_end = os.pipe()
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
+    pid = os.fork()
+    if pid == 0:                             # the child
+        status = 1
+        try:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            signal.pthread_sigmask(signal.SIG_SETMASK, old)
+            os.close(read_end)
+            try:
+                for job in jobs:
+                    job.write()
+                status = 0
+            except BaseException as exc:
+                _write_all_of(write_end, _pickled(exc))
+        finally:
+            os._exit(status)
+    signal.pthread_sigmask(signal.SIG_SETMASK, old)
+    os.close(write_end)
+    return pid, read_end
+
+
+def _pickled(exc):
+    """The child's report of exc: (its traceback as text, exc pickled or None when
+    pickle cannot take it), pickled."""
+    where = ''.join(traceback.format_exception(exc))
+    try:
+        exc.add_note(f'(raised in the process that wrote the files apart)\n{where}')
+        blob = pickle.dumps(exc)
+    except Exception:
+        blob = None
+    return pickle.dumps((where, blob))
+
+
+def _exception_of(report):
+    """The exception a child reported (_pickled): the very one, or a RuntimeError
+    with its traceback when it cannot be rebuilt here."""
+    where, blob = pickle.loads(report)
+    try:
+        return pickle.loads(blob)
+    except Exception:
+        return RuntimeError(f'in the process that wrote the files apart:\n{where}')
+
+
+def _write_all_of(fd, data):
+    """os.write until all of data is written."""
+    while data:
+        data = data[os.write(fd, data):]
+
+
+def _read_all(fd):
+    """Everything read from fd until end of file."""
+    chunks = []
+    while chunk := os.read(fd, 65536):
+        chunks.append(chunk)
+    return b''.join(chunks)
+
+
+def _reap(pid, fd):
+    """Close fd and wait for the child pid; its wait status.  SIGINT and SIGTERM are
+    blocked meanwhile so that no child is left behind (running or a zombie) when one
+    arrives."""
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
+    try:
+        os.close(fd)
+        return os.waitpid(pid, 0)[1]
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
 _ENCODER = json.JSONEncoder(sort_keys=True)
@@ -198,6 +349,11 @@ def _csv_safe(value):
         return value
     value = printable(value)
     return "'" + value if value[:1] in ('=', '+', '-', '@') else value
+
+
+def summary_json(summary):
+    """summary.json's text: indented (a few hundred lines), keys sorted."""
+    return json.dumps(summary, indent=1, sort_keys=True) + '\n'
 
 
 def summary_data(run_id, meta, scenario_results):
