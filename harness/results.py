@@ -272,9 +272,10 @@ def _reap(pid, fd):
 
 _ENCODER = json.JSONEncoder(sort_keys=True)
 _ATTR_SPECIAL = re.compile('[&<>"\r\n\t]')
-# A text _csv_safe would change: a control byte (cells.printable), or a line that
-# starts with a formula character (the texts of a column are joined by newlines).
-_NEEDS_CARE = re.compile(f'{_UNPRINTABLE.pattern}|^[=+\\-@]', re.M)
+# A text _csv_safe or csv.writer would change: a control byte (cells.printable), a
+# line that starts with a formula character (the texts of a column are joined by
+# newlines), a comma, a quote or a carriage return.
+_CSV_CARE = re.compile(f'{_UNPRINTABLE.pattern}|^[=+\\-@]|[,"\r]', re.M)
 
 
 def json_rows(data, rows):
@@ -303,14 +304,12 @@ def encoded(values):
 
 def cells_csv(cells, kind, extra):
     """CSV text of the cells of one kind, built column by column: a column is
-    gathered in one list comprehension and each of its distinct texts (OK, pass, a
-    rule, a reason: the same few recur in thousands of cells) is made safe once
-    (safe_column); a Python call per field took 2 s at 80,000 cells.  The same bytes
-    as a csv.writer row per cell (tests/test_report.py checks it)."""
-    buf = io.StringIO()
+    gathered in one list comprehension and each of its distinct values (OK, pass, a
+    rule, a reason: the same few recur in thousands of cells) is made a CSV field
+    once (csv_column); the rows are joined by str.join, not by a csv.writer call per
+    row or a Python call per field (2 s at 80,000 cells).  The same bytes as a
+    csv.writer row per cell (tests/test_report.py checks it)."""
     fields = CSV_FIELDS + extra
-    writer = csv.writer(buf, lineterminator='\n')
-    writer.writerow(fields)
     mine = [cell for cell in cells if cell['kind'] == kind]
     columns = []
     for key in fields:
@@ -318,29 +317,41 @@ def cells_csv(cells, kind, extra):
             column = [' '.join(cell.get('options') or ()) for cell in mine]
         else:
             column = [cell.get(key) for cell in mine]
-        columns.append(safe_column(column))
-    writer.writerows(zip(*columns))
-    return buf.getvalue()
+        columns.append(csv_column(column))
+    rows = '\n'.join(map(','.join, zip(*columns)))
+    return ','.join(fields) + '\n' + (rows + '\n' if mine else '')
 
 
-def safe_column(values):
-    """values as CSV fields: None as '', a text through _csv_safe, anything else as
-    it is.  Each distinct text is looked at once, and a column whose texts joined
-    hold no control byte and no line that starts a formula (_NEEDS_CARE) keeps its
-    texts as they are, without a call per text (connect.csv's `local` is a new text
-    in every cell).  Only texts and None are looked up, so 1 and True (equal as dict
-    keys) stay apart; a value that cannot be a key (a list in a hostile cell) takes
-    the slow way, one _csv_safe call per value."""
-    try:
-        distinct = set(values)
-    except TypeError:
-        return ['' if v is None else _csv_safe(v) for v in values]
-    texts = [v for v in distinct if isinstance(v, str)]
-    table = ({v: _csv_safe(v) for v in texts} if _NEEDS_CARE.search('\n'.join(texts))
-             else {})
-    if None in distinct:
-        table[None] = ''
+def csv_column(values):
+    """values as CSV field texts: None as '', a text through _csv_safe, each as
+    csv.writer writes it (_csv_field).  Each distinct value is looked at once, and a
+    column whose texts joined hold nothing _csv_safe or the CSV quoting would change
+    (_CSV_CARE, or a newline of their own) keeps its texts as they are, without a
+    call per text (connect.csv's `local` is a new text in every cell).  Only a
+    column of texts, ints and None is looked up this way (1, 1.0 and True, equal as
+    dict keys, must stay apart; a list in a hostile cell cannot be a key); another
+    takes the slow way, a _csv_field call per value."""
+    if not set(map(type, values)) <= {str, int, type(None)}:
+        return [_csv_field(v) for v in values]
+    distinct = set(values)
+    texts = [v for v in distinct if type(v) is str]
+    joined = '\n'.join(texts)
+    clean = not _CSV_CARE.search(joined) and joined.count('\n') == len(texts) - 1
+    table = {v: _csv_field(v) for v in distinct if not clean or type(v) is not str}
     return list(map(table.get, values, values)) if table else values
+
+
+def _csv_field(value):
+    """value as csv.writer writes it as one field of a row: None as '', a text made
+    safe (_csv_safe), quoted when it must be."""
+    _FIELD.seek(0)
+    _FIELD.truncate()
+    _FIELD_WRITER.writerow(('' if value is None else _csv_safe(value), ''))
+    return _FIELD.getvalue()[:-2]       # the field, without ',\n'
+
+
+_FIELD = io.StringIO()
+_FIELD_WRITER = csv.writer(_FIELD, lineterminator='\n')
 
 
 def _csv_safe(value):
@@ -497,13 +508,9 @@ def _each_once(values, make):
     """[make(v) for v in values], make called once per distinct text.  Values that
     are not all texts (1 and True are equal keys, a list is none) are made one by
     one."""
-    try:
-        distinct = set(values)
-    except TypeError:
-        distinct = None
-    if distinct is None or not all(type(v) is str for v in distinct):
+    if set(map(type, values)) - {str}:
         return list(map(make, values))
-    table = {v: make(v) for v in distinct}
+    table = {v: make(v) for v in set(values)}
     return list(map(table.__getitem__, values))
 
 

@@ -447,9 +447,10 @@ def _hostile_cells():
 
 
 def test_csv_columns_are_what_a_row_writer_writes():
-    """cells_csv (column by column, each distinct text made safe once) gives the bytes
-    of a csv.writer row per cell: formulas quoted, control bytes visible, None empty,
-    1 and True apart, a list (unhashable) in a column, missing fields, no cells."""
+    """cells_csv (column by column, each distinct value made a field once, rows
+    joined) gives the bytes of a csv.writer row per cell: formulas quoted, control
+    bytes visible, None empty, 1 and True apart, commas, quotes and newlines quoted,
+    a list (unhashable) in a column, missing fields, no cells."""
     from harness import results
     ordinary = [{'kind': 'bind', 'host': 'h1', 'addr': '10.0.0.1', 'port': 6677,
                  'proto': 'tcp', 'options': [], 'expected': 'OK', 'actual': 'OK',
@@ -459,8 +460,12 @@ def test_csv_columns_are_what_a_row_writer_writes():
         for kind, extra in (('bind', ()), ('connect', results.CONNECT_EXTRA)):
             assert results.cells_csv(cells_, kind, extra) == \
                 _csv_by_rows(cells_, kind, extra), kind
-    column = [1, True, 1.0, None, '=1', '1']
-    assert results.safe_column(column) == [1, True, 1.0, '', "'=1", '1']
+    column = [1, True, 1.0, None, '=1', '1', 'a,b', 'a\nb']
+    assert results.csv_column(column) == ['1', 'True', '1.0', '', "'=1", '1', '"a,b"',
+                                          '"a\nb"']
+    assert results.csv_column([1, None, 'a', 'b\n', 'c']) == ['1', '', 'a', '"b\n"', 'c']
+    clean = ['OK', 'h1 holds it', 'x' * 3]
+    assert results.csv_column(clean) is clean
 
 
 # -- matrix.json: one C encoder for all cells, the same bytes as encode() per cell ------
