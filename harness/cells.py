@@ -149,16 +149,13 @@ def mismatches(cells):
 
 
 def grid(cells, kind):
-    """(row names, column labels, {(row, column): cell}) of one kind of cells."""
-    rows, cols, table = [], [], {}
-    for cell in cells:
-        if cell['kind'] != kind:
-            continue
-        if cell['host'] not in rows:
-            rows.append(cell['host'])
-        if cell['column'] not in cols:
-            cols.append(cell['column'])
-        table[(cell['host'], cell['column'])] = cell
+    """(row names, column labels, {(row, column): cell}) of one kind of cells.  Rows
+    and columns in the order they first appear, gathered as dict keys: a list's `in`
+    made this quadratic (0.5 s for the 200-host matrices)."""
+    mine = [cell for cell in cells if cell['kind'] == kind]
+    table = {(cell['host'], cell['column']): cell for cell in mine}
+    rows = list(dict.fromkeys([host for host, _column in table]))
+    cols = list(dict.fromkeys([column for _host, column in table]))
     return rows, cols, table
 
 

@@ -12,16 +12,25 @@ _MARK = {'pass': '\u2713', 'fail': '\u2717', 'error': '!'}
 
 def too_large(scenario, kind, cells):
     """A matrix above GRID_LIMIT cells (a benchmark-sized scale run): its counts and
-    only the cells that differ, so the page stays a page; the CSV has every cell."""
-    verdicts = {v: sum(1 for c in cells if c.get('verdict') == v) for v in VERDICTS}
+    only the cells that differ, so the page stays a page; the CSV has every cell.
+    Cells are numbered only when some differ: 0.3 s at 80,000 passing cells."""
+    verdicts = verdict_counts(cells)
     label = 'Bind matrix' if kind == 'bind' else 'Connect matrix'
-    bad = [(n, c) for n, c in _numbered(cells) if c.get('verdict') != 'pass']
+    bad = [] if verdicts['pass'] == len(cells) else \
+        [(n, c) for n, c in _numbered(cells) if c.get('verdict') != 'pass']
     return (f'<h3>{label}</h3><p class="facts" data-matrix="{esc(scenario)}/{esc(kind)}" '
             f'data-omitted="{len(cells)}">{len(cells)} cells: {verdicts["pass"]} pass, '
             f'{verdicts["fail"]} fail, {verdicts["error"]} error. The grid is left out '
             f'above {GRID_LIMIT} cells; every cell is in {esc(kind)}.csv and '
             'matrix.json.</p>'
             + (_cell_table(bad[:GRID_LIMIT], 'differs') if bad else ''))
+
+
+def verdict_counts(cells):
+    """{verdict: number of cells} of pass, fail and error (another verdict is in no
+    count): a list's count() per verdict, not a Python test per cell and verdict."""
+    verdicts = [cell.get('verdict') for cell in cells]
+    return {v: verdicts.count(v) for v in VERDICTS}
 
 
 def cell_column(cell):
@@ -76,7 +85,7 @@ def matrix_grid(scenario, kind, cells, proto=''):
     label = 'Bind matrix' if kind == 'bind' else (
         'Connect matrix' if kind == 'connect' else 'Other cells')
     label += f' ({esc(proto)})' if proto else ''
-    verdicts = {v: sum(1 for c in cells if c.get('verdict') == v) for v in VERDICTS}
+    verdicts = verdict_counts(cells)
     head = ''.join(f'<th scope="col" title="{esc(c)}">{esc(c)}</th>' for c in columns)
     body = []
     for host in hosts:
@@ -123,10 +132,13 @@ def _grid_cell(scenario, kind, n, cell):
 
 def _numbered(cells):
     """[(number, cell)]: a cell's number is its position among the cells of its
-    kind and protocol, so the number in a grid and in the tables agree."""
+    kind and protocol, so the number in a grid and in the tables agree.  Cells all
+    of one kind and protocol (the usual matrix) are numbered by enumerate."""
+    keys = [(cell.get('kind'), str(cell.get('proto', 'tcp'))) for cell in cells]
+    if len(set(keys)) <= 1:
+        return list(enumerate(cells, 1))
     counters, out = {}, []
-    for cell in cells:
-        key = (cell.get('kind'), str(cell.get('proto', 'tcp')))
+    for key, cell in zip(keys, cells):
         counters[key] = counters.get(key, 0) + 1
         out.append((counters[key], cell))
     return out

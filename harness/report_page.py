@@ -38,7 +38,7 @@ import os
 import re
 
 from . import REPO
-from .cells import all_cells, read_run
+from .cells import mutation_cells, read_run
 from .files import write_file
 from .markdown import esc, render_markdown
 from .report_grid import (GRID_LIMIT, VERDICTS, cell_tables, matrix_grid,
@@ -51,11 +51,13 @@ KINDS = ('bind', 'connect')
 
 def scenario_status(matrix):
     """'error', 'fail' or 'pass' for a scenario (its mutated cells included), and its
-    {verdict: count}."""
-    counts = {v: 0 for v in VERDICTS}
-    for cell in all_cells(dict(matrix, cells=matrix.get('cells') or [])):
-        verdict = cell.get('verdict') if isinstance(cell, dict) else None
-        counts[verdict if verdict in counts else 'error'] += 1
+    {verdict: count}; a cell that is no object, or has another verdict, counts as an
+    error.  Counted with a list's count(), not a dict update per cell."""
+    verdicts = [c.get('verdict') if isinstance(c, dict) else None
+                for c in matrix.get('cells') or ()]
+    verdicts += [c.get('verdict') for c in mutation_cells(matrix)]
+    counts = {v: verdicts.count(v) for v in VERDICTS}
+    counts['error'] += len(verdicts) - sum(counts.values())
     if matrix.get('load_error') or matrix.get('problem') or counts['error']:
         status = 'error'
     elif counts['fail']:
@@ -82,12 +84,13 @@ def render_page(summary, matrices, folder_name, labs_dir=LABS_DIR):
     large run is not read back (results.write_run).  folder_name names the run when
     the summary does not."""
     run_id = summary.get('run_id') or summary.get('run') or folder_name
+    statuses = [scenario_status(matrix) for matrix in matrices]   # once: 80,000 cells
     parts = [_head(f'bindlab run {run_id}'),
              f'<header><h1>bindlab run <code>{esc(run_id)}</code></h1>',
-             _run_facts(summary, matrices), '</header>',
-             _legend(), _index(matrices)]
-    for matrix in matrices:
-        parts.append(_scenario_section(matrix, labs_dir))
+             _run_facts(summary, matrices, statuses), '</header>',
+             _legend(), _index(matrices, statuses)]
+    for matrix, status in zip(matrices, statuses):
+        parts.append(_scenario_section(matrix, status, labs_dir))
     if not matrices:
         parts.append('<p class="empty">This run has no scenario results '
                      '(no <code>matrix.json</code> in the folder).</p>')
@@ -199,11 +202,12 @@ def _head(title):
             f'<title>{esc(title)}</title><style>{_CSS}</style></head><body>')
 
 
-def _run_facts(summary, matrices):
-    """One line of run facts: totals, switch, kernel, start time (what is known)."""
+def _run_facts(summary, matrices, statuses):
+    """One line of run facts: totals, switch, kernel, start time (what is known);
+    statuses: scenario_status() of each matrix."""
     totals = {v: 0 for v in VERDICTS}
-    for matrix in matrices:
-        for verdict, n in scenario_status(matrix)[1].items():
+    for _status, counts in statuses:
+        for verdict, n in counts.items():
             totals[verdict] += n
     facts = [f'{len(matrices)} scenario(s)', f'{totals["pass"]} passed',
              f'{totals["fail"]} failed', f'{totals["error"]} error(s)']
@@ -233,11 +237,10 @@ def _anchor(name):
     return 'sc-' + re.sub(r'[^A-Za-z0-9_-]', '-', str(name))
 
 
-def _index(matrices):
+def _index(matrices, statuses):
     """The index table: scenario, title, status, counts, link to its section."""
     rows = []
-    for matrix in matrices:
-        status, counts = scenario_status(matrix)
+    for matrix, (status, counts) in zip(matrices, statuses):
         name = matrix.get('scenario')
         rows.append(
             f'<tr data-scenario="{esc(name)}" data-status="{status}">'
@@ -251,10 +254,11 @@ def _index(matrices):
             '</tr></thead><tbody>' + ''.join(rows) + '</tbody></table>')
 
 
-def _scenario_section(matrix, labs_dir):
-    """One scenario: heading, problems, topology, matrices, faults, environment, lab."""
+def _scenario_section(matrix, status_counts, labs_dir):
+    """One scenario: heading, problems, topology, matrices, faults, environment, lab;
+    status_counts: its scenario_status()."""
     name = matrix.get('scenario')
-    status, counts = scenario_status(matrix)
+    status, counts = status_counts
     out = [f'<section class="scenario" id="{esc(_anchor(name))}" '
            f'data-scenario="{esc(name)}" data-status="{status}">',
            f'<h2>{esc(name)} <span class="badge st-{status}">{status}</span></h2>']

@@ -394,10 +394,337 @@ def test_junit_text_is_what_elementtree_writes():
               cell('error', 'h3', 'ERROR')]
     mutated = [dict(cell('fail', 'h1', 'EADDRNOTAVAIL'), control='OK', changed=True),
                dict(cell('pass', 'h2'), control='OK', changed=False)]
+    odd = [dict(cell('pass', True), column=2), dict(cell('pass', 1), column=2.0),
+           dict(cell('fail', ['h', 1], 'EADDRNOTAVAIL'), column=nasty, kind=nasty)]
     runs = [[], [{'scenario': 'empty', 'cells': [], 'timings': {}}],
+            [{'scenario': 'odd' + nasty, 'cells': odd + cells_ * 3, 'timings': {'x': 1}}],
             [{'scenario': 's1', 'cells': cells_, 'timings': {'build_s': 1.25}},
              {'scenario': 's2', 'cells': cells_[:1], 'timings': {'probe_s': 0.5},
               'mutations': [{'name': 'addr-del', 'target': 'h1', 'cells': mutated}]}]]
     for scenario_results in runs:
         assert results.junit_xml('r' + nasty, scenario_results) == \
             _junit_by_elementtree('r' + nasty, scenario_results)
+
+
+# -- the CSVs: built column by column, the same bytes as a csv.writer row per cell ------
+
+def _csv_by_rows(cells_, kind, extra):
+    """The CSV writer as it was, a row per cell and a safe() call per field: the
+    reference."""
+    import csv
+    import io
+    from harness.results import CSV_FIELDS, _csv_safe
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator='\n')
+    fields = CSV_FIELDS + extra
+    writer.writerow(fields)
+    for cell in cells_:
+        if cell['kind'] == kind:
+            row = [('' if v is None else _csv_safe(v))
+                   for v in (cell.get(k) for k in fields)]
+            row[fields.index('options')] = _csv_safe(' '.join(cell.get('options') or ()))
+            writer.writerow(row)
+    return buf.getvalue()
+
+
+HOSTILE_VALUES = ('=SUM(A1)', '+1', '-1', '@x', 'a=b', '\x1b[31mred', 'bell\x07', 'tab\tnl\n',
+                  'cr\r', 'quote"comma,', '\ud800', '\x9f', '', None, 0, 1, True, False, 6677,
+                  1.5, ['a', 'b'], {'k': 'v'}, 'OK', "'=already")
+
+
+def _hostile_cells():
+    """Cells with every hostile value in every CSV field, some fields missing."""
+    from harness.results import CONNECT_EXTRA, CSV_FIELDS
+    out = []
+    for n, value in enumerate(HOSTILE_VALUES * 3):
+        for kind in ('bind', 'connect'):
+            cell = {'kind': kind, 'options': ['=x', 'timeout=5'] if n % 2 else []}
+            for k, key in enumerate(CSV_FIELDS + CONNECT_EXTRA):
+                if key != 'options' and (n + k) % 5:
+                    cell[key] = HOSTILE_VALUES[(n + k) % len(HOSTILE_VALUES)]
+            out.append(cell)
+    return out
+
+
+def test_csv_columns_are_what_a_row_writer_writes():
+    """cells_csv (column by column, each distinct value made a field once, rows
+    joined) gives the bytes of a csv.writer row per cell: formulas quoted, control
+    bytes visible, None empty, 1 and True apart, commas, quotes and newlines quoted,
+    a list (unhashable) in a column, missing fields, no cells."""
+    from harness import results
+    ordinary = [{'kind': 'bind', 'host': 'h1', 'addr': '10.0.0.1', 'port': 6677,
+                 'proto': 'tcp', 'options': [], 'expected': 'OK', 'actual': 'OK',
+                 'verdict': 'pass', 'rule': 'owner-binds', 'reason': 'h1 holds it',
+                 'message': None}] * 3
+    for cells_ in ([], ordinary, _hostile_cells(), ordinary + _hostile_cells()):
+        for kind, extra in (('bind', ()), ('connect', results.CONNECT_EXTRA)):
+            assert results.cells_csv(cells_, kind, extra) == \
+                _csv_by_rows(cells_, kind, extra), kind
+    column = [1, True, 1.0, None, '=1', '1', 'a,b', 'a\nb']
+    assert results.csv_column(column) == ['1', 'True', '1.0', '', "'=1", '1', '"a,b"',
+                                          '"a\nb"']
+    assert results.csv_column([1, None, 'a', 'b\n', 'c']) == ['1', '', 'a', '"b\n"', 'c']
+    clean = ['OK', 'h1 holds it', 'x' * 3]
+    assert results.csv_column(clean) is clean
+
+
+# -- matrix.json: one C encoder for all cells, the same bytes as encode() per cell ------
+
+def test_json_rows_are_what_encode_writes(monkeypatch):
+    """json_rows (one C encoder for every row) writes what JSONEncoder(sort_keys=True)
+    .encode writes row by row, with and without the C module: text with control
+    bytes, quotes, non-ASCII and lone surrogates, floats, nested lists and objects,
+    non-text keys, an empty list of rows and no head."""
+    import json
+    from harness import results
+    enc = json.JSONEncoder(sort_keys=True)
+    rows = [dict(cell, n=n, f=n / 7, inf=float('inf'), nested={'b': [1, {'z': None}], 'a': ()},
+                 **{'\u00e9': True, '': False})
+            for n, cell in enumerate(_hostile_cells())] + [[], 'text', 1, None, {1: 'one'}]
+    for data in ({'scenario': 'x<', 'cells': rows, 'counts': {'pass': 1}}, {'cells': rows},
+                 {'title': '\x1b', 'cells': []}):
+        head = {k: v for k, v in data.items() if k != 'cells'}
+        want = (enc.encode(head)[:-1] + (', ' if head else '') + '"cells": [\n'
+                + ',\n'.join(enc.encode(r) for r in data['cells']) + '\n]}\n')
+        assert results.json_rows(data, 'cells') == want
+        monkeypatch.setattr(results, 'c_make_encoder', None)
+        assert results.json_rows(data, 'cells') == want
+        monkeypatch.undo()
+        assert json.loads(want)['cells'] == json.loads(json.dumps(data['cells']))
+
+
+def _grid_by_lists(cells_, kind):
+    """cells.grid as it was (rows and columns gathered in lists): the reference."""
+    rows, cols, table = [], [], {}
+    for cell in cells_:
+        if cell['kind'] != kind:
+            continue
+        if cell['host'] not in rows:
+            rows.append(cell['host'])
+        if cell['column'] not in cols:
+            cols.append(cell['column'])
+        table[(cell['host'], cell['column'])] = cell
+    return rows, cols, table
+
+
+def test_grid_keeps_the_order_of_first_appearance():
+    """cells.grid (dict keys) gives the rows, columns and table of the list-based
+    grid, in the same order: cells out of order, a (host, column) twice (the later
+    cell wins), other kinds between them, none of a kind."""
+    def cell(kind, host, column, n):
+        return {'kind': kind, 'host': host, 'column': column, 'n': n}
+    cells_ = [cell('connect', 'h3', 'b', 0), cell('bind', 'h9', 'x', 1),
+              cell('connect', 'h1', 'c', 2), cell('connect', 'h3', 'a', 3),
+              cell('connect', 'h3', 'b', 4), cell('connect', 'h2', 'c', 5),
+              cell('connect', 'h1', 'a', 6)]
+    for kind in ('bind', 'connect', 'none'):
+        got, want = cells.grid(cells_, kind), _grid_by_lists(cells_, kind)
+        assert got == want and list(got[2].items()) == list(want[2].items()), kind
+    assert cells.grid(cells_, 'connect')[:2] == (['h3', 'h1', 'h2'], ['b', 'c', 'a'])
+
+
+# -- the page's counts and numbers: list counts, the same as a count per cell -----------
+
+def _status_by_cells(matrix):
+    """report_page.scenario_status as it was (a dict update per cell): the reference."""
+    counts = {v: 0 for v in ('pass', 'fail', 'error')}
+    for cell in cells.all_cells(dict(matrix, cells=matrix.get('cells') or [])):
+        verdict = cell.get('verdict') if isinstance(cell, dict) else None
+        counts[verdict if verdict in counts else 'error'] += 1
+    if matrix.get('load_error') or matrix.get('problem') or counts['error']:
+        return 'error', counts
+    return ('fail' if counts['fail'] else 'pass' if counts['pass'] else 'error'), counts
+
+
+def _numbered_by_cells(cells_):
+    """report_grid._numbered as it was: the reference."""
+    counters, out = {}, []
+    for cell in cells_:
+        key = (cell.get('kind'), str(cell.get('proto', 'tcp')))
+        counters[key] = counters.get(key, 0) + 1
+        out.append((counters[key], cell))
+    return out
+
+
+def test_page_counts_and_numbers_are_the_cell_by_cell_ones():
+    """scenario_status, verdict_counts and _numbered give what a loop over the cells
+    gave: odd verdicts, a cell that is no object, mutated cells, problems, a matrix
+    without cells; cells of several kinds and protocols, and of one."""
+    from harness import report_grid
+    mixed = [{'kind': k, 'proto': p, 'verdict': v}
+             for k in ('bind', 'connect') for p in ('tcp', 'udp', None)
+             for v in ('pass', 'fail', 'error', 'weird', None)] + [{'kind': 'bind'}]
+    mutations = [{'name': 'm', 'target': 'h1', 'cells': mixed[:4]}]
+    matrices = [{}, {'cells': None}, {'cells': mixed}, {'cells': mixed + ['text', 3]},
+                {'cells': mixed[:1]}, {'cells': mixed[:2]}, {'cells': mixed[:1], 'problem': 'x'},
+                {'cells': [], 'load_error': 'bad'}, {'cells': mixed[:1], 'mutations': mutations},
+                {'cells': [{'verdict': 'pass'}] * 3,
+                 'mutations': [dict(mutations[0], cells=[])]}]
+    for matrix in matrices:
+        assert report_page.scenario_status(matrix) == _status_by_cells(matrix), matrix
+    for cells_ in ([], mixed, mixed[:1], [c for c in mixed if c.get('proto') == 'udp'],
+                   [c for c in mixed if c.get('proto') == 'tcp'],
+                   [c for c in mixed if c.get('proto') == 'tcp' and c['kind'] == 'bind']):
+        assert report_grid._numbered(cells_) == _numbered_by_cells(cells_)
+        assert report_grid.verdict_counts(cells_) == {
+            v: sum(1 for c in cells_ if c.get('verdict') == v) for v in ('pass', 'fail', 'error')}
+
+
+# -- write_run in two processes: the same files, whole or nothing -----------------------
+
+def _scenario_result(name='two', n=40):
+    """A scenario result as the runner hands it to write_run, hostile texts included,
+    with a mutation and a program log."""
+    texts = [t for t in HOSTILE_VALUES if isinstance(t, str)] + [HOSTILE]
+    rows = []
+    for k in range(n):
+        verdict = ('pass', 'fail', 'error')[k % 3]
+        rows.append({'id': f'c{k}', 'kind': ('bind', 'connect')[k % 2],
+                     'host': f'h{k % 5}' + ('' if k % 4 else texts[k % len(texts)]),
+                     'addr': '10.0.0.1', 'port': 6677, 'proto': ('tcp', 'udp')[k % 5 == 0],
+                     'options': [texts[k % len(texts)]] if k % 3 else [],
+                     'column': f'col{k % 7} ' + texts[(k + 1) % len(texts)],
+                     'expected': 'OK', 'actual': 'OK' if verdict == 'pass' else 'ERROR',
+                     'verdict': verdict, 'reason': texts[(k + 2) % len(texts)],
+                     'rule': texts[(k + 3) % len(texts)], 'message': texts[k % len(texts)],
+                     'peer': None, 'expected_peer': None, 'local': '10.0.0.1:4000',
+                     'elapsed_us': k, 'after': ('eof', None)[k % 2],
+                     'expected_after': None})
+    mutated = [dict(c, control='OK', changed=bool(k % 2)) for k, c in enumerate(rows[:6])]
+    return {'scenario': name, 'title': HOSTILE, 'switch': 'lxbr', 'source': '',
+            'topology': {'hosts': [{'name': 'h1'}], 'switches': [], 'links': []},
+            'steps': [{'kind': 'fault', 'host': 'h1', 'argv': ['ip', HOSTILE], 'why': 'w',
+                       'ok': True, 'error': None}],
+            'servers': [], 'timings': {'probe_s': 1.5}, 'problem': None, 'cells': rows,
+            'mutations': [{'name': 'addr-del', 'target': 'h1', 'does': 'x', 'stands_for': 'y',
+                           'steps': [], 'problem': None, 'skipped': None, 'cells': mutated}],
+            'programs': [{'log': 'programs/b1-h1', 'files': {'.out': 'out', '.err': '\x1b'}}]}
+
+
+META = {'switch': 'lxbr', 'environment': {'kernel': 'k', 'mininet': '2.3'}}
+
+
+def _files(folder):
+    """{relative path: bytes} of every file under folder."""
+    out = {}
+    for root, _dirs, names in os.walk(folder):
+        for name in names:
+            path = os.path.join(root, name)
+            with open(path, 'rb') as f:
+                out[os.path.relpath(path, folder)] = f.read()
+    return out
+
+
+@pytest.fixture
+def forks(monkeypatch):
+    """The pids of the children write_run forks (os.fork recorded)."""
+    from harness import results
+    pids, real = [], os.fork
+
+    def fork():
+        pid = real()
+        if pid:
+            pids.append(pid)
+        return pid
+    monkeypatch.setattr(results.os, 'fork', fork)
+    return pids
+
+
+def _reaped(pid):
+    """True when pid is no child of this process any more (waited for)."""
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        return True
+    return False
+
+
+def test_two_processes_write_the_files_of_one(tmp_path, forks):
+    """write_run with fork=True writes the very bytes of fork=False, in a child that
+    is waited for; every file is there (program logs, mutations.json)."""
+    from harness import results
+    runs = [_scenario_result('one'), _scenario_result('two', 12)]
+    os.mkdir(tmp_path / 'a')
+    os.mkdir(tmp_path / 'b')
+    serial = results.write_run(str(tmp_path / 'a'), 'r', META, runs, fork=False)
+    assert not forks
+    forked = results.write_run(str(tmp_path / 'b'), 'r', META, runs, fork=True)
+    assert len(forks) == 1 and _reaped(forks[0])
+    files = _files(serial)
+    assert files == _files(forked)
+    assert {'junit.xml', 'report.html', 'summary.md', 'summary.json', 'one/matrix.json',
+            'one/mutations.json', 'one/bind.csv', 'two/connect.csv',
+            'one/programs/b1-h1.err'} <= set(files)
+    assert os.path.realpath(tmp_path / 'b' / 'latest') == forked
+
+
+def _boom(*_args):
+    raise ValueError('boom <in a job>')
+
+
+@pytest.mark.parametrize('where', ['json_rows', 'junit_xml', 'cells_csv', 'summary_md'])
+def test_a_failing_file_in_either_process_leaves_no_folder(tmp_path, forks, monkeypatch,
+                                                          where):
+    """A job that raises, in the child (matrix.json, junit.xml) or in this process
+    (a CSV, summary.md): write_run raises its exception with its text, the run
+    folder is gone, the child is waited for."""
+    from harness import results
+    monkeypatch.setattr(results, where, _boom)
+    with pytest.raises(ValueError, match='boom <in a job>'):
+        results.write_run(str(tmp_path), 'r', META, [_scenario_result()], fork=True)
+    assert not os.path.lexists(tmp_path / 'r') and not os.path.lexists(tmp_path / 'latest')
+    assert len(forks) == 1 and _reaped(forks[0])
+
+
+def test_the_childs_usage_error_and_death_are_raised_here(tmp_path, forks, monkeypatch):
+    """The child's UsageError comes back as one, with its message (a folder where
+    junit.xml goes); a child killed by a signal, or one whose exception pickle cannot
+    take, fails the run as well."""
+    from harness import results
+    from harness.errors import UsageError
+    real = results.junit_xml
+
+    def folder_in_the_way(run_id, scenario_results):
+        os.mkdir(tmp_path / 'r1' / 'junit.xml')
+        return real(run_id, scenario_results)
+    monkeypatch.setattr(results, 'junit_xml', folder_in_the_way)
+    with pytest.raises(UsageError, match='junit.xml: cannot write it'):
+        results.write_run(str(tmp_path), 'r1', META, [_scenario_result()], fork=True)
+
+    monkeypatch.setattr(results, 'junit_xml', lambda *a: os.kill(os.getpid(), 9))
+    with pytest.raises(RuntimeError, match='junit.xml was killed by signal 9'):
+        results.write_run(str(tmp_path), 'r2', META, [_scenario_result()], fork=True)
+
+    class Unpicklable(Exception):
+        def __reduce__(self):
+            raise TypeError('no')
+
+    def unpicklable(*_args):
+        raise Unpicklable('its own text')
+    monkeypatch.setattr(results, 'junit_xml', unpicklable)
+    with pytest.raises(RuntimeError, match='Unpicklable: its own text'):
+        results.write_run(str(tmp_path), 'r3', META, [_scenario_result()], fork=True)
+    assert os.listdir(tmp_path) == []
+    assert len(forks) == 3 and all(_reaped(pid) for pid in forks)
+
+
+def test_ctrl_c_while_writing_stops_the_child(tmp_path, forks, monkeypatch):
+    """KeyboardInterrupt in this process while the child writes: the child is
+    stopped and waited for, the folder removed, the interrupt raised."""
+    import time
+    from harness import results
+    real = results.json_rows
+
+    def slow(*args):
+        time.sleep(30)
+        return real(*args)
+    monkeypatch.setattr(results, 'json_rows', slow)
+
+    def interrupted(*_args):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(results, 'summary_md', interrupted)
+    start = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        results.write_run(str(tmp_path), 'r', META, [_scenario_result()], fork=True)
+    assert time.monotonic() - start < 10
+    assert os.listdir(tmp_path) == [] and len(forks) == 1 and _reaped(forks[0])
