@@ -267,7 +267,7 @@ def wait_ready(net, pairs, tries=25):
     for _ in range(tries if pending else 0):
         said = nsbatch.run_in_shells([
             (net.get(name), ['ping', '-6' if ':' in addr else '-4', '-n', '-q', '-c1', '-W1',
-                             addr], None, 5) for name, addr in pending])
+                             addr], None, None) for name, addr in pending])  # -W1 bounds it
         pending = [pair for pair, (rc, _out, _err) in zip(pending, said) if rc != 0]
         if not pending:
             return []

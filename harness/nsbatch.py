@@ -27,7 +27,6 @@ import shlex
 import shutil
 import signal
 import subprocess
-import tempfile
 import termios
 import time
 
@@ -35,7 +34,7 @@ from mininet.node import Node
 
 from .errors import EnvError
 from .ifaces import interface_alias, link_exists
-from .state import RUN_DIR
+from .state import work_folder
 
 SHELL_READY_S = 30.0
 TEARDOWN_GROUP = 0x62690000 | (os.getpid() & 0xffff)    # never 0, the default group
@@ -125,13 +124,14 @@ _STATUS = re.compile(r'^@bindlab-(\d+):(\d+)\s*$', re.M)
 
 
 def run_in_shells(commands):
-    """Run each (node, argv, stdin text or None, timeout seconds) in node's shell,
-    every command at once (a node's as background jobs its shell waits for, and
-only for those).  Returns
-    [(status, stdout, stderr)] in the order given; a command stopped at its timeout
-    has status 124 (timeout(1)), one whose status never came back 255.  Output goes
-    through files of a fresh folder of the run directory (removed afterwards)."""
-    folder = tempfile.mkdtemp(prefix='work-shell-', dir=RUN_DIR)
+    """Run each (node, argv, stdin text or None, timeout seconds or None) in node's
+    shell, every command at once (a node's as background jobs its shell waits for,
+    and only for those).  Returns [(status, stdout, stderr)] in the order given; a
+    command stopped at its timeout has status 124 (timeout(1); None: a command that
+    bounds its own time, run without that second process), one whose status never
+    came back 255.  Output goes through files of a fresh folder of the run
+    directory (removed afterwards)."""
+    folder = work_folder('work-shell-')
     try:
         lines = {}
         for k, (node, argv, stdin, seconds) in enumerate(commands):
@@ -141,13 +141,15 @@ only for those).  Returns
                 source = base + '.in'
                 with open(source, 'w') as f:
                     f.write(stdin)
-            words = ['timeout', '-k', '1', f'{seconds:g}'] + [str(w) for w in argv]
-            lines.setdefault(node, []).append(
-                '{ ' + ' '.join(map(shlex.quote, words)) + f' <{shlex.quote(source)} '
-                f'>{shlex.quote(base)}.out 2>{shlex.quote(base)}.err; '
-                f'echo @bindlab-{k}:$?; }} & bindlab_jobs="$bindlab_jobs $!";')
-        # wait for these jobs only: a server started earlier is a job of the same shell
-        said = run_everywhere({node: 'bindlab_jobs=; ' + ' '.join(each) + ' wait $bindlab_jobs'
+            words = ([] if seconds is None else ['timeout', '-k', '1', f'{seconds:g}']) + \
+                [str(w) for w in argv]
+            lines.setdefault(node, []).append((
+                ' '.join(map(shlex.quote, words)) + f' <{shlex.quote(source)} '
+                f'>{shlex.quote(base)}.out 2>{shlex.quote(base)}.err & bindlab_{k}=$!',
+                f'wait $bindlab_{k}; echo @bindlab-{k}:$?'))
+        # each job started (one fork: no subshell), then each awaited by its PID: a
+        # server started earlier is a job of the same shell, and is not waited for
+        said = run_everywhere({node: '; '.join([a for a, _w in each] + [w for _a, w in each])
                                for node, each in lines.items()})
         status = {int(k): int(rc) for out in said.values() for k, rc in _STATUS.findall(out)}
         return [(status.get(k, 255), _read(os.path.join(folder, f'{k}.out')),
@@ -208,7 +210,7 @@ def run_batches(batches, log=None):
     Each batch is a file (so that a killed run's half-sent batch still ends with its
     marks); what ip prints, the lines that failed, is logged."""
     batches = {where: lines for where, lines in batches.items() if lines}
-    folder = tempfile.mkdtemp(prefix='work-batch-', dir=RUN_DIR)
+    folder = work_folder('work-batch-')
     try:
         paths = {}
         for n, (where, lines) in enumerate(batches.items()):

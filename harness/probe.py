@@ -23,14 +23,13 @@ import re
 import select
 import shutil
 import subprocess
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 from . import procs, program_path
 from .errors import EnvError, UsageError
 from .judge import Observation, timeout_of
-from .state import RUN_DIR
+from .state import work_folder
 
 RECORD_FIELDS = ('op', 'proto', 'addr', 'port', 'ok', 'errno', 'error', 'message',
                  'elapsed_us')
@@ -202,7 +201,7 @@ class ShellBatches:
     def __init__(self, net, hosts, state, netprobe, limit):
         from .nsbatch import start_in_shells
         self.net, self.state, self.limit = net, state, limit
-        self.folder = tempfile.mkdtemp(prefix='work-batches-', dir=RUN_DIR)
+        self.folder = work_folder('work-batches-')
         self.base = {h: os.path.join(self.folder, str(n)) for n, h in enumerate(hosts)}
         for host in hosts:
             os.mkfifo(self.base[host] + '.plan', 0o600)
@@ -534,8 +533,8 @@ def transport_ready(net, pairs, netprobe, state, workdir, tries=25):
         pending = list(pairs)
         for _ in range(tries):
             said = run_in_shells([(net.get(h), [netprobe, '--host', h, 'connect', '--timeout',
-                                                '1000', a, str(READY_PORT)], None, 10)
-                                  for h, a in pending])
+                                                '1000', a, str(READY_PORT)], None, None)
+                                  for h, a in pending])     # its --timeout bounds it
             pending = [pair for pair, (_rc, out, _err) in zip(pending, said)
                        if not _connected(out)]
             if not pending:

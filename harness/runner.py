@@ -24,14 +24,13 @@ batch) stays netprobe's, and the cell says why.
 
 import shutil
 import signal
-import tempfile
 import time
 
 from . import advice, faults, gcpause, network, probe, userprog
 from .derive import NotApplicable, apply_control
 from .errors import EnvError, UsageError
 from .judge import judge
-from .state import RUN_DIR, clean as clean_state
+from .state import clean as clean_state, work_folder
 
 
 class LiveNetwork:
@@ -66,7 +65,7 @@ class LiveNetwork:
 
     def open(self):
         """Build, set up, check readiness, apply the faults; problem says what failed."""
-        self.workdir = tempfile.mkdtemp(prefix='work-', dir=RUN_DIR)
+        self.workdir = work_folder('work-')
         t0 = time.monotonic()
         try:
             self._open(t0)

@@ -46,11 +46,14 @@ What is this run's (the identity rules; never remove what cannot be proved ours)
 import contextlib
 import errno
 import fcntl
+import functools
 import glob
 import json
 import os
 import shutil
+import stat
 import subprocess
+import tempfile
 
 from . import files, fwrules, procs
 from .errors import UsageError
@@ -72,6 +75,52 @@ class StateError(UsageError):
 
 def lock_path():
     return os.path.join(RUN_DIR, 'lock')
+
+
+SHM_DIR = '/dev/shm/bindlab'
+
+
+def work_folder(prefix):
+    """A fresh folder (mkdtemp: 0700, a name nobody could plant) for a run's work
+    files: servers' logs, batches' FIFOs and records, the shells' outputs.  In
+    RUN_DIR when RUN_DIR is in memory (tmpfs, as /run is on most machines), else in
+    SHM_DIR: a file made on disk cost ~1.5 ms where /run is on disk (0.6 s for the
+    400 outputs of one readiness check at 200 hosts; in /dev/shm 0.15 s)."""
+    return tempfile.mkdtemp(prefix=prefix, dir=_work_root())
+
+
+@functools.lru_cache(maxsize=None)
+def _work_root():
+    """RUN_DIR, or SHM_DIR where RUN_DIR is on disk and /dev/shm is a tmpfs (SHM_DIR
+    made root's own, 0700; one that is anything else is not used)."""
+    if _fs_type(RUN_DIR) == 'tmpfs' or _fs_type('/dev/shm') != 'tmpfs':
+        return RUN_DIR
+    try:
+        os.mkdir(SHM_DIR, 0o700)
+    except FileExistsError:
+        pass
+    except OSError:
+        return RUN_DIR
+    st = os.lstat(SHM_DIR)
+    if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.geteuid() or st.st_mode & 0o077:
+        return RUN_DIR      # planted by someone else: never written through
+    return SHM_DIR
+
+
+def _fs_type(path):
+    """The file system type of the mount path is on (/proc/self/mountinfo), or None."""
+    path, best, kind = os.path.realpath(path), '', None
+    try:
+        with open('/proc/self/mountinfo') as f:
+            for line in f:
+                left, _, right = line.partition(' - ')
+                point = left.split()[4].replace('\\040', ' ')
+                inside = path == point or path.startswith(point.rstrip('/') + '/')
+                if inside and len(point) >= len(best):
+                    best, kind = point, right.split()[0]
+    except (OSError, IndexError):
+        return None
+    return kind
 
 
 def state_path():
@@ -412,7 +461,8 @@ def clean(state, log=lambda msg: None):
 
 def remove_stale_files():
     """Work folders and half-written state files of killed runs (call under the lock)."""
-    for path in glob.glob(os.path.join(RUN_DIR, 'work-*')):
+    for path in glob.glob(os.path.join(_work_root(), 'work-*')) + \
+            glob.glob(os.path.join(RUN_DIR, 'work-*')):
         shutil.rmtree(path, ignore_errors=True)
     folder, name = os.path.split(state_path())
     for path in glob.glob(os.path.join(folder, f'.{name}.*.tmp')):   # files.write_file's
