@@ -256,6 +256,41 @@ def test_state_write_never_follows_a_planted_symlink(tmp_path, monkeypatch):
     assert state.read_state()['links'] == ['s1-eth1']
 
 
+@pytest.mark.parametrize('planted', [None, 'symlink', 'open folder'])
+def test_work_folders_go_to_memory_never_to_a_planted_folder(tmp_path, monkeypatch, planted):
+    """Where RUN_DIR is on disk and /dev/shm in memory, work folders go to SHM_DIR,
+    unless something else stands at that name: a symlink (to a folder another user
+    owns) or a folder open to others; then RUN_DIR, and nothing is made in it."""
+    if state._fs_type('/dev/shm') != 'tmpfs':
+        pytest.skip('/dev/shm is not a tmpfs on this machine')
+    monkeypatch.setattr(state, 'RUN_DIR', str(tmp_path / 'run'))
+    os.mkdir(state.RUN_DIR)
+    monkeypatch.setattr(state, '_fs_type', lambda p: 'ext4' if p == state.RUN_DIR
+                        else 'tmpfs')           # a RUN_DIR on disk, as /run here
+    shm = f'/dev/shm/bindlab-test-{os.getpid()}'
+    monkeypatch.setattr(state, 'SHM_DIR', shm)
+    state._work_root.cache_clear()
+    target = tmp_path / 'elsewhere'
+    target.mkdir(mode=0o777)
+    try:
+        if planted == 'symlink':
+            os.symlink(target, shm)
+        elif planted == 'open folder':
+            os.mkdir(shm)
+            os.chmod(shm, 0o777)
+        folder = state.work_folder('work-')
+        want = state.RUN_DIR if planted else shm
+        assert os.path.dirname(folder) == want
+        assert os.stat(folder).st_mode & 0o777 == 0o700
+        assert list(target.iterdir()) == []
+    finally:
+        state._work_root.cache_clear()
+        if os.path.islink(shm):
+            os.unlink(shm)
+        elif os.path.isdir(shm):
+            shutil.rmtree(shm)
+
+
 def test_ctrl_c_just_after_the_state_rename_stays_a_ctrl_c(tmp_path, monkeypatch):
     """A SIGINT that lands between the rename and the end of the write (a CI run hit
     it: the cells said "could not be measured: FileNotFoundError", exit 1 not 2): the
