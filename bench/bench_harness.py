@@ -31,7 +31,7 @@ build+stop plus its pairs times the per-ping cost of the largest measured pingAl
 4 minutes.
 
     sudo /usr/bin/python3 bench/bench_harness.py [--sizes 10,50,100,200]
-                                                 [--pingall 10,50]
+                                                 [--pingall 10,50] [--floor-parts]
 """
 
 import argparse
@@ -113,9 +113,13 @@ class FloorThenBatches(probe.Batches):
     the same calls in the same namespaces, the servers listening: floor_s is the
     floor's own clock, batches_s the probe phase proper."""
 
-    floor_s, batches_s, floor_record = None, None, None
+    floor_s, batches_s, floor_record, parts, parts_s = None, None, None, False, 0.0
 
     def observe(self, net):
+        if self.parts:
+            t0 = time.monotonic()
+            print_floor_parts(net, self.scenario)
+            self.parts_s = time.monotonic() - t0
         self.floor_record = run_floor(net, self.scenario)
         self.floor_s = self.floor_record['elapsed_us'] / 1e6
         t0 = time.monotonic()
@@ -124,11 +128,13 @@ class FloorThenBatches(probe.Batches):
         return out
 
 
-def floor_plan(net, scenario):
-    """floor's plan: per host, its namespace and each of its bind and connect cases."""
+def floor_plan(net, scenario, kinds=('bind', 'connect')):
+    """floor's plan: per host, its namespace and each of its bind and connect cases
+    (of kinds)."""
     by_host = {}
     for _cid, case in probe.cases_of(scenario):
-        by_host.setdefault(case.host, []).append(f'{case.kind} {case.addr} {case.port}')
+        if case.kind in kinds:
+            by_host.setdefault(case.host, []).append(f'{case.kind} {case.addr} {case.port}')
     lines = []
     for host, items in by_host.items():
         lines.append(f'ns /proc/{net.get(host).pid}/ns/net')
@@ -136,16 +142,30 @@ def floor_plan(net, scenario):
     return '\n'.join(lines) + '\n'
 
 
-def run_floor(net, scenario):
+def run_floor(net, scenario, kinds=('bind', 'connect'), workers=None):
     """floor's record ({workers, binds, connects, ok, failed, elapsed_us})."""
-    res = subprocess.run([FLOOR], input=floor_plan(net, scenario), capture_output=True,
+    argv = [FLOOR] + ([] if workers is None else ['--workers', str(workers)])
+    res = subprocess.run(argv, input=floor_plan(net, scenario, kinds), capture_output=True,
                          text=True, timeout=300)
     if res.returncode != 0:
         raise UsageError(f'{FLOOR} failed ({res.returncode}): {res.stderr.strip()}')
     return json.loads(res.stdout)
 
 
-def harness_run(hosts, session, netprobe, out_dir):
+def print_floor_parts(net, scenario):
+    """The floor split (--floor-parts): binds alone and connects alone, on every core
+    and on one, in us a call."""
+    for kinds in (('bind',), ('connect',)):
+        for workers in (None, 1):
+            rec = run_floor(net, scenario, kinds, workers)
+            calls = rec['binds'] + rec['connects']
+            print(f'  floor, {kinds[0]}s only, {rec["workers"]} worker(s): '
+                  f'{rec["elapsed_us"] / 1e6:.2f} s, '
+                  f'{rec["elapsed_us"] / max(calls, 1):.1f} us a call '
+                  f'({rec["ok"]} ok, {rec["failed"]} failed)', flush=True)
+
+
+def harness_run(hosts, session, netprobe, out_dir, parts=False):
     """One whole harness run of the scale scenario, result files included.
     Returns (result, whole seconds without the floor, the prober)."""
     sc = scale_scenario(hosts, name=f'scale-{hosts}')
@@ -153,6 +173,7 @@ def harness_run(hosts, session, netprobe, out_dir):
 
     def prober(scenario):
         made['p'] = FloorThenBatches(scenario, netprobe, session.state)
+        made['p'].parts = parts
         return made['p']
     meta = {'switch': session.switch, 'argv': sys.argv[1:], 'netprobe': netprobe,
             'environment': machine.environment_facts(session.switch, 'fast')}
@@ -162,7 +183,7 @@ def harness_run(hosts, session, netprobe, out_dir):
     results.write_run(out_dir, results.new_run_id() + f'-{hosts}', meta, [res])
     res['timings']['files_s'] = time.monotonic() - t1
     p = made.get('p')
-    whole = time.monotonic() - t0 - ((p.floor_s or 0) if p else 0)
+    whole = time.monotonic() - t0 - ((p.floor_s or 0) + p.parts_s if p else 0)
     return res, whole, p
 
 
@@ -179,7 +200,7 @@ def target(value, goal, at_most=True):
     return f'{"<=" if at_most else ">="} {goal:g} {"met" if met else "MISSED"}'
 
 
-def measure(sizes, ping_sizes, session, netprobe):
+def measure(sizes, ping_sizes, session, netprobe, floor_parts=False):
     """Print every figure; returns 0 when every run could measure."""
     ok = True
     print(f'scale topology ({session.switch}), {os.cpu_count()} cores; seconds')
@@ -194,7 +215,8 @@ def measure(sizes, ping_sizes, session, netprobe):
         for n in sizes:
             stock = build_stop(n, 'mininet', session.state)
             fast = build_stop(n, 'fast', session.state)
-            res, whole, p = harness_run(n, session, netprobe, out_dir)
+            res, whole, p = harness_run(n, session, netprobe, out_dir,
+                                        parts=floor_parts and n == max(sizes))
             t = res['timings']
             probe_s = p.batches_s if p and p.batches_s else t['probe_s']
             floor_s = p.floor_s if p and p.floor_s else float('nan')
@@ -237,6 +259,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--sizes', default='10,50,100,200')
     parser.add_argument('--pingall', default='10,50')
+    parser.add_argument('--floor-parts', action='store_true',
+                        help='at the largest size, also the floor of binds alone and of '
+                        'connects alone, on every core and on one')
     args = parser.parse_args()
     sizes = [int(x) for x in args.sizes.split(',') if x]
     ping_sizes = {int(x) for x in args.pingall.split(',') if x}
@@ -250,7 +275,7 @@ def main():
         machine.check_environment(SWITCH)
         netprobe = probe.netprobe_path()
         with Session(SWITCH, quiet, results.new_run_id()) as session:
-            return measure(sizes, ping_sizes, session, netprobe)
+            return measure(sizes, ping_sizes, session, netprobe, args.floor_parts)
     except UsageError as exc:
         print(f'bench_harness: {exc}')
         return 2

@@ -263,6 +263,11 @@ def wait_ready(net, pairs, tries=25):
     just started (`ovs-ctl start` in the VM lane), whose first bridge once took longer
     than the 12 s of 10 tries to forward.
     """
+    return unreachable(unanswered(net, pairs, tries))
+
+
+def unanswered(net, pairs, tries=25):
+    """wait_ready's pings; the pairs that never answered."""
     pending = list(pairs)
     for _ in range(tries if pending else 0):
         said = nsbatch.run_in_shells([
@@ -272,7 +277,7 @@ def wait_ready(net, pairs, tries=25):
         if not pending:
             return []
         time.sleep(0.2)
-    return unreachable(pending)
+    return pending
 
 
 def unreachable(pairs):

@@ -507,15 +507,15 @@ def owned_pairs(net, pairs):
     return [p for p in pairs if p[1] in owners], [p for p in pairs if p[1] not in owners]
 
 
-def transport_ready(net, pairs, netprobe, state, workdir, tries=25):
+def transport_ready(net, pairs, netprobe, state, workdir, tries=5):
     """TCP connects for every (host, addr) pair, each address's owner (Mininet's)
     serving on READY_PORT meanwhile; returns the pairs that never connected.
 
     A ping can succeed where TCP cannot (checksum offload through a userspace
     switch, a firewall that lets ICMP through): a matrix taken then would be wrong.
-    A connect that works proves the ping too, so these pairs are not pinged first;
-    the patience is the ping's (network.wait_ready): tries of up to 1 s, 0.2 s apart.
-    Raises EnvError when a ready server could not start.
+    A connect that works proves the ping too, so these pairs are not pinged first
+    (LiveNetwork._ready pings the ones that do not connect).  Tries of up to 1 s,
+    0.2 s apart.  Raises EnvError when a ready server could not start.
     """
     if not pairs:
         return []

@@ -105,19 +105,27 @@ class LiveNetwork:
 
     def _ready(self):
         """Readiness: a TCP connect for each ready pair whose address has an owner
-        (a ping where none has), every pair at once; what never worked, as text.  A
-        pair that never connected is pinged once to say which of the two failed."""
+        (a ping where none has), every pair at once; what never worked, as text.
+
+        A pair that does not connect within a few tries is pinged, with the ping's
+        patience (a network still coming up: wait_ready), and connects again once
+        it answers; so a network whose TCP alone is stuck (a firewall, broken
+        offload) is told in ~12 s, and the problem says which of the two failed."""
         tcp, icmp = probe.owned_pairs(self.net, network.ready_pairs(self.net, self.scenario))
         failures = network.wait_ready(self.net, icmp)
         try:
-            stuck = probe.transport_ready(self.net, tcp, self.netprobe, self.state,
-                                          self.workdir)
+            stuck = self._connects(tcp)
+            silent = network.unanswered(self.net, stuck)
+            stuck = self._connects([p for p in stuck if p not in silent])
         except EnvError as exc:
             return failures + [str(exc)]
-        unreachable = set(network.wait_ready(self.net, stuck, tries=1))
-        return failures + [text if text in unreachable else
-                           f'{h} cannot open a TCP connection to {a}'
-                           for (h, a), text in zip(stuck, network.unreachable(stuck))]
+        return failures + network.unreachable(silent) + [
+            f'{h} cannot open a TCP connection to {a}' for h, a in stuck]
+
+    def _connects(self, pairs):
+        """probe.transport_ready for pairs (five tries); the pairs that never connected."""
+        return probe.transport_ready(self.net, pairs, self.netprobe, self.state,
+                                     self.workdir, tries=5)
 
     def start_servers(self):
         """Start the scenario's servers, each awaited by its readiness line."""
