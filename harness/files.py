@@ -45,6 +45,16 @@ def write_file(path, text):
         raise
 
 
+def read_output(path):
+    """A command's output file as text, '' while it does not exist (a shell makes
+    it as it starts the command, which can be after a reader first looks)."""
+    try:
+        with open(path, 'rb') as f:
+            return f.read().decode(errors='replace')
+    except FileNotFoundError:
+        return ''
+
+
 def make_folders(path):
     """os.makedirs(path) unless it is a folder already; UsageError naming path when it
     cannot be (a file in its place, no permission)."""

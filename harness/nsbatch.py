@@ -33,6 +33,7 @@ import time
 from mininet.node import Node
 
 from .errors import EnvError
+from .files import read_output
 from .ifaces import interface_alias, link_exists
 from .state import work_folder
 
@@ -152,8 +153,8 @@ def run_in_shells(commands):
         said = run_everywhere({node: '; '.join([a for a, _w in each] + [w for _a, w in each])
                                for node, each in lines.items()})
         status = {int(k): int(rc) for out in said.values() for k, rc in _STATUS.findall(out)}
-        return [(status.get(k, 255), _read(os.path.join(folder, f'{k}.out')),
-                 _read(os.path.join(folder, f'{k}.err')) or
+        return [(status.get(k, 255), read_output(os.path.join(folder, f'{k}.out')),
+                 read_output(os.path.join(folder, f'{k}.err')) or
                  ('' if k in status else 'no exit status came back from the shell'))
                 for k in range(len(commands))]
     finally:
@@ -180,15 +181,6 @@ def start_in_shells(commands):
     said = run_everywhere({node: '; '.join(each) for node, each in lines.items()})
     pids = {int(k): int(pid) for out in said.values() for k, pid in _STATUS.findall(out)}
     return [pids.get(k) for k in range(len(commands))]
-
-
-def _read(path):
-    """A command's output file as text ('' when it was never written)."""
-    try:
-        with open(path, 'rb') as f:
-            return f.read().decode(errors='replace')
-    except FileNotFoundError:
-        return ''
 
 
 def hang_up(nodes):

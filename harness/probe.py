@@ -28,6 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from . import procs, program_path
 from .errors import EnvError, UsageError
+from .files import read_output
 from .judge import Observation, timeout_of
 from .state import work_folder
 
@@ -237,9 +238,8 @@ class ShellBatches:
     def _records(self, host, ids, kinds, said, not_fed):
         """{case index: record|error} of host's batch, from its records file."""
         rc, why = _shell_rc(said, not_fed, self.limit)
-        got = collect(_bytes_of(self.base[host] + '.out').decode(errors='replace'),
-                      ids, kinds)
-        err = _bytes_of(self.base[host] + '.err').decode(errors='replace') + why
+        got = collect(read_output(self.base[host] + '.out'), ids, kinds)
+        err = read_output(self.base[host] + '.err') + why
         for index in ids.values():
             if index not in got:
                 got[index] = _no_record(host, rc, err)
@@ -466,34 +466,24 @@ class Servers:
 
 def _ready_in_file(base, ident, deadline):
     """The serve record a shell-started server wrote to base.out (its readiness
-    signal), or an error text: it ended first, or wrote none in time.  (The shell
-    makes the file as it starts the job, which can be after this first looks.)"""
+    signal), or an error text: it ended first, or wrote none in time."""
     while True:
-        text = _bytes_of(base + '.out')
-        if b'\n' in text:
+        text = read_output(base + '.out')
+        if '\n' in text:
             break
         if not procs.alive(ident):
-            text = _bytes_of(base + '.out')     # it may have written it as it ended
-            if b'\n' in text:
+            text = read_output(base + '.out')     # it may have written it as it ended
+            if '\n' in text:
                 break
-            err = _bytes_of(base + '.err').decode(errors='replace').strip()
+            err = read_output(base + '.err').strip()
             return f'exited before it was ready: {err[-300:] or "no message"}'
         if time.monotonic() > deadline:
             return f'no readiness line within {SERVER_READY_S:.0f} s'
         time.sleep(0.002)
     try:
-        return parse_record(text.split(b'\n', 1)[0].decode(errors='replace'), 'serve')
+        return parse_record(text.split('\n', 1)[0], 'serve')
     except ValueError as exc:
         return f'bad readiness line: {exc}'
-
-
-def _bytes_of(path):
-    """A file's bytes, b'' while it does not exist yet."""
-    try:
-        with open(path, 'rb') as f:
-            return f.read()
-    except FileNotFoundError:
-        return b''
 
 
 # -- readiness over TCP -----------------------------------------------------------------
@@ -501,9 +491,15 @@ def _bytes_of(path):
 READY_PORT = 65432
 
 
+def _owners(net):
+    """{address: the host Mininet gave it}."""
+    return {intf.IP(): host.name for host in net.hosts for intf in host.intfList()
+            if intf.IP()}
+
+
 def owned_pairs(net, pairs):
     """(pairs whose address Mininet knows the owner of, the other pairs)."""
-    owners = {intf.IP() for host in net.hosts for intf in host.intfList() if intf.IP()}
+    owners = _owners(net)
     return [p for p in pairs if p[1] in owners], [p for p in pairs if p[1] not in owners]
 
 
@@ -521,8 +517,7 @@ def transport_ready(net, pairs, netprobe, state, workdir, tries=5):
         return []
     from .nsbatch import run_in_shells      # Mininet's, like the shells it runs in
     from .scenario import Server
-    owners = {intf.IP(): host.name for host in net.hosts for intf in host.intfList()
-              if intf.IP()}
+    owners = _owners(net)
     servers = Servers(state)
     try:
         targets = sorted({a for _h, a in pairs})

@@ -95,8 +95,7 @@ def matches(pid, marker):
 
 def is_same(ident):
     """True while the process ident names is alive: same start time, marker matches."""
-    start = start_time(ident['pid'])
-    if start is None or start != ident['start']:
+    if not alive(ident):
         return False
     return ident['marker'] is None or matches(ident['pid'], ident['marker'])
 
