@@ -23,6 +23,7 @@ import re
 import select
 import shutil
 import subprocess
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -371,13 +372,16 @@ class Servers:
 
         Through the hosts' shells when they have idle ones (nsbatch.start_in_shells),
         else with popen.  Returns a list of error texts (empty: every server that
-        must start did).
+        must start did).  Each call's files go to a folder of its own under workdir:
+        a readiness line left by an earlier call's server (the ready servers on
+        READY_PORT) must never be read as this call's.
         """
         from .nsbatch import idle_shells
         hosts = [net.get(server.host) for server in servers]
         start = self._in_shells if hosts and idle_shells(hosts) else self._popened
         errors = []
-        for server, rec in zip(servers, start(hosts, servers, netprobe, workdir)):
+        own = tempfile.mkdtemp(prefix='serve-', dir=workdir)
+        for server, rec in zip(servers, start(hosts, servers, netprobe, own)):
             self.records.append((server, rec))
             if isinstance(rec, str):
                 errors.append(f'server {server.host} {server.proto} '

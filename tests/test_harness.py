@@ -47,6 +47,13 @@ def test_wrong_host_matrix_holds(tmp_path):
     run = tmp_path / 'latest'
     assert run.is_symlink()
     matrix = load(run / 'wrong-host' / 'matrix.json')
+    # Each server's record is its own readiness line (not one left in the work folder
+    # by the ready servers before it: 1 run in 6 once read h2's 10.0.0.2:65432 there).
+    assert len(matrix['servers']) == 6
+    for server in matrix['servers']:
+        rec = server['record']
+        assert (rec['op'], rec['host'], rec['proto'], rec['addr'], rec['port']) == \
+            ('serve', server['host'], server['proto'], server['addr'], server['port']), server
     # The seed's case, and its neighbours, as the kernel answered them.
     assert cell(matrix, 'bind', 'h2', '10.0.0.1', 6677)['actual'] == 'EADDRNOTAVAIL'
     assert cell(matrix, 'bind', 'h1', '10.0.0.1', 6677)['actual'] == 'OK'
