@@ -4,7 +4,7 @@
  *   netprobe [--host NAME] COMMAND [ARGS]
  *
  * Every socket outcome is one JSON line on stdout; diagnostics go to stderr.  See
- * README.md for the commands and the record format.
+ * docs/netprobe.md for the commands and the record format.
  */
 #include <signal.h>
 #include <stdarg.h>

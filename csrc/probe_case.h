@@ -4,7 +4,7 @@
  * The command line (`netprobe bind ...`) and a plan line (`netprobe batch`) both
  * produce a struct probe_case; the runners fill a struct probe_result; the record
  * writer (probe_record.h) turns the pair into one JSON line, whose fields are
- * listed there and in README.md, "The record".
+ * listed there and in docs/netprobe.md, "The record".
  */
 #ifndef PROBE_CASE_H
 #define PROBE_CASE_H

@@ -1,6 +1,6 @@
 /*
  * probe_record.h: writes a probe record, one JSON line.  The fields are the
- * contract the harness and other tools parse (README.md, "The record"):
+ * contract the harness and other tools parse (docs/netprobe.md, "The record"):
  *
  *   {"id":"c1","op":"bind","host":"h2","proto":"tcp","family":"inet",
  *    "addr":"10.0.0.1","port":6677,"options":[],"ok":false,"errno":99,
