@@ -180,7 +180,7 @@ def record(matrices, directory):
 def load_baseline(directory, scenario):
     """{cell key: observation} from <directory>/<scenario>.json; BadInput if unusable."""
     path = baseline_path(directory, scenario)
-    if not os.path.isfile(path):
+    if not os.path.lexists(path):   # anything else there is read_json's to refuse
         raise BadInput(f'no baseline for scenario {scenario} at {path}: record one with '
                        f'`python3 -m harness run {scenario} --record` (add --baseline '
                        'DIR for your own folder) and commit it')
