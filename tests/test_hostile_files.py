@@ -153,8 +153,12 @@ EVIL_ADDR = f'10.0.0.1\n{FORGED}\r\x1b[2J'
 
 
 def evil(cell):
-    """cell with the hostile host, address and column."""
-    return dict(cell, host=EVIL_HOST, addr=EVIL_ADDR, column=f'{cell["proto"]} {EVIL_ADDR}')
+    """cell (of a matrix or an expectation file) with the hostile host and column, and
+    address where it has one."""
+    out = dict(cell, host=EVIL_HOST, column=f'{cell["column"].split()[0]} {EVIL_ADDR}')
+    if 'addr' in cell:
+        out['addr'] = EVIL_ADDR
+    return out
 
 
 def evil_run(real_run, tmp_path):
