@@ -65,27 +65,6 @@ enum probe_after after_classify(const char *buf, size_t len, int err)
 	return name[0] ? AFTER_GREETING : AFTER_DATA;
 }
 
-const char *after_name(enum probe_after a)
-{
-	switch (a) {
-	case AFTER_GREETING:
-		return "greeting";
-	case AFTER_DATA:
-		return "data";
-	case AFTER_EOF:
-		return "eof";
-	case AFTER_RESET:
-		return "reset";
-	case AFTER_TIMEOUT:
-		return "timeout";
-	case AFTER_ERROR:
-		return "error";
-	case AFTER_UNKNOWN:
-		break;
-	}
-	return NULL;
-}
-
 /* Takes @s out of the in-flight array (the last one moves into its place), if it
  * is there. */
 static void leave_inflight(struct engine *e, struct slot *s)

@@ -50,7 +50,4 @@ void greeting_parse(const char *buf, size_t len, char *out, size_t outlen);
  * timeout or another error. */
 enum probe_after after_classify(const char *buf, size_t len, int err);
 
-/* The record word of @a ("greeting", "eof", ...), NULL for AFTER_UNKNOWN. */
-const char *after_name(enum probe_after a);
-
 #endif

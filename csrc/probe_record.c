@@ -3,8 +3,28 @@
 
 #include <string.h>
 
-#include "probe_connect.h"
 #include "probe_errno.h"
+
+const char *after_name(enum probe_after a)
+{
+	switch (a) {
+	case AFTER_GREETING:
+		return "greeting";
+	case AFTER_DATA:
+		return "data";
+	case AFTER_EOF:
+		return "eof";
+	case AFTER_RESET:
+		return "reset";
+	case AFTER_TIMEOUT:
+		return "timeout";
+	case AFTER_ERROR:
+		return "error";
+	case AFTER_UNKNOWN:
+		break;
+	}
+	return NULL;
+}
 
 /* Adds "options": the case's options that differ from the defaults, as plan words
  * (so a record can be turned back into its plan line). */

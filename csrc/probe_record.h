@@ -40,6 +40,11 @@ void record_build(struct json_out *j, char *buf, size_t size, const char *op,
 size_t record_format(char *buf, size_t size, const char *host, const struct probe_case *c,
 		     const struct probe_result *r);
 
+/* The record word of @a ("greeting", "eof", ...), NULL for AFTER_UNKNOWN.  Here,
+ * with the record it names, so that whatever writes records (netprobe, the plan
+ * fuzzers) links without the connect engine. */
+const char *after_name(enum probe_after a);
+
 /* Writes the full record of @c / @r to @out as one flushed line.  Returns 0, or -1
  * with errno when @out could not be written. */
 int record_write(FILE *out, const char *host, const struct probe_case *c,

@@ -43,7 +43,7 @@ import os
 import sys
 
 from . import INSTALLED, PREFIX, REPO
-from .cells import AFTER_SHORT, all_cells, natural, read_run
+from .cells import AFTER_SHORT, all_cells, natural, printable, read_run
 from .errors import BadInput
 from .files import make_folders, read_json, write_file
 from .scenario import valid_name
@@ -121,7 +121,9 @@ def observations(cells):
 
 
 def changes(scenario, was, now):
-    """Change lines `scenario kind host column: was -> now`, in the stable cell order.
+    """Change lines `scenario kind host column: was -> now`, in the stable cell order;
+    a file's text in them has its control bytes and newlines made visible (printable),
+    so a host or column cannot forge a line on the console or in a CI log.
 
     was, now: {cell key: observation}.
     """
@@ -129,7 +131,8 @@ def changes(scenario, was, now):
     for key in sorted(set(was) | set(now), key=sort_key):
         a, b = was.get(key), now.get(key)
         if not same(a, b):
-            lines.append(f'{scenario} {key_text(key)}: {shown(a)} -> {shown(b)}')
+            lines.append(printable(f'{scenario} {key_text(key)}: {shown(a)} -> '
+                                   f'{shown(b)}', one_line=True))
     return lines
 
 
@@ -153,9 +156,9 @@ def baseline_text(scenario, cells):
 
 
 def unmeasured(matrix):
-    """Lines naming the cells of a matrix that could not be measured."""
-    return [f'{matrix["scenario"]} {key_text(cell_key(c))}: '
-            f'{c.get("message") or "no message"}'
+    """Lines naming the cells of a matrix that could not be measured (printable)."""
+    return [printable(f'{matrix["scenario"]} {key_text(cell_key(c))}: '
+                      f'{c.get("message") or "no message"}', one_line=True)
             for c in all_cells(matrix) if c.get('verdict') == 'error']
 
 
@@ -180,7 +183,7 @@ def record(matrices, directory):
 def load_baseline(directory, scenario):
     """{cell key: observation} from <directory>/<scenario>.json; BadInput if unusable."""
     path = baseline_path(directory, scenario)
-    if not os.path.isfile(path):
+    if not os.path.lexists(path):   # anything else there is read_json's to refuse
         raise BadInput(f'no baseline for scenario {scenario} at {path}: record one with '
                        f'`python3 -m harness run {scenario} --record` (add --baseline '
                        'DIR for your own folder) and commit it')
@@ -198,7 +201,8 @@ def load_baseline(directory, scenario):
                            'actual)')
         key = cell_key(obs)
         if key in out:
-            raise BadInput(f'{path}: cell {key_text(key)} listed twice')
+            raise BadInput(f'{path}: cell {printable(key_text(key), one_line=True)} '
+                           'listed twice')
         out[key] = obs
     return out
 
@@ -230,8 +234,9 @@ def diff_runs(path_a, path_b):
 # -- command line -----------------------------------------------------------------------------
 
 def _say(msg, err=False):
-    """One line with the harness's prefix, on stdout (or stderr when err)."""
-    print(f'{PREFIX}{msg}', file=sys.stderr if err else sys.stdout, flush=True)
+    """One line with the harness's prefix, on stdout (or stderr when err); control
+    bytes made visible (a message may quote a file)."""
+    print(f'{PREFIX}{printable(msg)}', file=sys.stderr if err else sys.stdout, flush=True)
 
 
 def add_run_options(run_parser):

@@ -209,13 +209,16 @@ def natural(text):
 
 
 _UNPRINTABLE = re.compile('[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]')
+_UNPRINTABLE_LINE = re.compile(f'{_UNPRINTABLE.pattern}|[\n\r\u2028\u2029]')
 
 
-def printable(text):
+def printable(text, one_line=False):
     """text with every byte XML 1.0 forbids, and every other control character, made
     visible as \\xNN: a program's stderr (ESC, BEL) cannot break junit.xml or a
-    terminal.  Tabs and newlines stay."""
-    return _UNPRINTABLE.sub(lambda m: f'\\x{ord(m.group()):02x}', str(text))
+    terminal.  Tabs and newlines stay; one_line: newlines and carriage returns are made
+    visible too (a console line built from a file's text cannot become two lines)."""
+    pattern = _UNPRINTABLE_LINE if one_line else _UNPRINTABLE
+    return pattern.sub(lambda m: f'\\x{ord(m.group()):02x}', str(text))
 
 
 # -- reading a run folder -------------------------------------------------------------------

@@ -16,8 +16,9 @@ def log(msg):
 
 
 def warn(msg):
-    """A problem line on stderr."""
-    print(f'{PREFIX}{msg}', file=sys.stderr, flush=True)
+    """A problem line on stderr; control bytes made visible (a message may quote a
+    file or a program)."""
+    print(f'{PREFIX}{printable(msg)}', file=sys.stderr, flush=True)
 
 
 def _paint(text, bad):

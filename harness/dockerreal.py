@@ -11,7 +11,9 @@ and exits 2 (it is not part of the default suite).  It builds everything it uses
                c1), published on 127.0.0.1:P and on the network's gateway G:P
 and removes all of it afterwards, also on failure or Ctrl-C (each carries the label
 bindlab=<run-id>, so after a kill `docker rm -f $(docker ps -aq --filter
-label=bindlab)` finds them).
+label=bindlab)` finds them).  Each name is recorded before the command that creates
+it, so an interrupt or a timeout between the two still removes it.  A daemon that
+does not answer a command within GUARD_S is an EnvError (exit 2) naming the command.
 
 Each case is the Docker twin of one cell of the emulated docker-bridge scenario, and
 its cell's expected outcome (and `after`) is that emulated cell's expectation: a cell
@@ -70,9 +72,18 @@ class Docker:
         self.network = f'bindlab-{run_id}'
         self.made = []          # ('container'|'network'|'image', name), in order
 
+    def _run(self, args, stdin=None):
+        """The docker command's CompletedProcess; EnvError when the daemon does not
+        answer within GUARD_S (the client is killed)."""
+        try:
+            return subprocess.run([self.client, '-H', self.host] + list(args),
+                                  input=stdin, capture_output=True, timeout=GUARD_S)
+        except subprocess.TimeoutExpired:
+            raise EnvError(f'docker {args[0]} did not answer within {GUARD_S} s: the '
+                           f'Docker daemon at {self.host} hangs') from None
+
     def __call__(self, *args, stdin=None, check=True):
-        res = subprocess.run([self.client, '-H', self.host] + list(args), input=stdin,
-                             capture_output=True, timeout=GUARD_S)
+        res = self._run(args, stdin)
         if check and res.returncode != 0:
             raise EnvError(f'docker {args[0]} failed: '
                            f'{res.stderr.decode(errors="replace").strip()[:300]}')
@@ -83,8 +94,7 @@ class Docker:
         if self.client is None:
             raise EnvError('docker-real needs Docker: no docker client here (Debian: '
                            'apt-get install docker.io); it is not part of the default suite')
-        res = subprocess.run([self.client, '-H', self.host, 'version', '--format',
-                              '{{.Server.Version}}'], capture_output=True, timeout=GUARD_S)
+        res = self._run(('version', '--format', '{{.Server.Version}}'))
         if res.returncode != 0:
             raise EnvError(f'docker-real needs a Docker daemon: none answers at {self.host} '
                            '(give one with --docker SOCKET); it is not part of the default '
@@ -92,12 +102,18 @@ class Docker:
         return res.stdout.decode().strip()
 
     def remove_all(self, log):
-        """Every container, network and image made, newest first."""
+        """Every container, network and image recorded, newest first (one recorded
+        and never made -- its creation was interrupted -- is absent: not a failure)."""
         for kind, what in reversed(self.made):
             argv = {'container': ('rm', '-f'), 'network': ('network', 'rm'),
                     'image': ('rmi',)}[kind]
-            if subprocess.run([self.client, '-H', self.host, *argv, what],
-                              capture_output=True, timeout=GUARD_S).returncode != 0:
+            try:
+                res = self._run((*argv, what))
+            except EnvError as exc:
+                log(f'could not remove Docker {kind} {what}: {exc}')
+                continue
+            said = res.stderr.decode(errors='replace').lower()
+            if res.returncode != 0 and 'no such' not in said and 'not found' not in said:
                 log(f'could not remove Docker {kind} {what}')
         self.made = []
 
@@ -126,10 +142,11 @@ def _free_port():
 
 def setup(d):
     """Image, network, c1; returns (gateway, published port, c1's serve record)."""
-    d('import', '--change', f'LABEL {d.label}', '-', d.image, stdin=_tarball(static_netprobe()))
-    d.made.append(('image', d.image))
-    d('network', 'create', '--label', d.label, d.network)
+    tarball = _tarball(static_netprobe())
+    d.made.append(('image', d.image))       # recorded before it is made (as c1 is)
+    d('import', '--change', f'LABEL {d.label}', '-', d.image, stdin=tarball)
     d.made.append(('network', d.network))
+    d('network', 'create', '--label', d.label, d.network)
     info = json.loads(d('network', 'inspect', d.network))
     gw = info[0]['IPAM']['Config'][0]['Gateway']
     port, c1 = _free_port(), f'{d.network}-c1'
@@ -153,12 +170,18 @@ def measure(d, gw, port, netprobe):
         args = [a.format(gw=gw, port=port) for a in argv]
         if host == 'c1':
             text = d('exec', f'{d.network}-c1', '/netprobe', '--host', host, *args)
-        elif host == 'c2':
-            text = d('run', '--rm', '--label', d.label, '--network', d.network, d.image,
-                     '/netprobe', '--host', host, *args)
+        elif host == 'c2':     # named and recorded first: an interrupt leaves no orphan
+            c2 = f'{d.network}-c2-{n}'
+            d.made.append(('container', c2))
+            text = d('run', '--rm', '--name', c2, '--label', d.label, '--network',
+                     d.network, d.image, '/netprobe', '--host', host, *args)
         else:
-            text = subprocess.run([netprobe, '--host', host] + args, capture_output=True,
-                                  text=True, timeout=GUARD_S).stdout
+            try:
+                text = subprocess.run([netprobe, '--host', host] + args,
+                                      capture_output=True, text=True,
+                                      timeout=GUARD_S).stdout
+            except subprocess.TimeoutExpired:
+                text = ''       # a hung probe: "0 lines instead of one record"
         lines = [line for line in text.splitlines() if line.strip()]
         try:
             if len(lines) != 1:

@@ -19,7 +19,7 @@ import re
 import subprocess
 
 from . import probe
-from .cells import name as cell_name, read_run
+from .cells import name as cell_name, printable, read_run
 from .errors import UsageError
 from .goals import sheet_text
 
@@ -58,7 +58,8 @@ def find_cell(cells, text):
         return found[0]
     host, _, rest = text.partition(' ')
     kind = rest.partition(' ')[0]
-    near = [cell_name(c) for c in cells if c['host'] == host and c['kind'] == kind][:6]
+    near = [printable(cell_name(c), one_line=True)
+            for c in cells if c['host'] == host and c['kind'] == kind][:6]
     hint = f'; {host} {kind} has: ' + ', '.join(near) if near else \
         '; the form is HOST KIND COLUMN, e.g. h2 bind tcp 10.0.0.1'
     raise UsageError(f'no cell {text!r}{hint}')
@@ -108,7 +109,9 @@ def explain_cell(cell, scenario=None, facts=(), steps=()):
     for title, lines in facts:
         out.append(f'  {title}:')
         out += [f'    {ln}' for ln in lines] or ['    (nothing)']
-    return out
+    # a run folder's or a program's text: no control byte or line of its own reaches
+    # the terminal
+    return [printable(line, one_line=True) for line in out]
 
 
 # -- the live network ----------------------------------------------------------------------
@@ -229,6 +232,7 @@ def explain_run(path, cell_text, scenario_name=None):
     lines = explain_cell(cell, _Named, (), matrix.get('steps', []))
     lines[0] = f'{matrix["scenario"]}: {lines[0]}'
     lines.append('  (offline: open the lab, `sudo bindlab lab '
-                 f'{matrix["scenario"]}`, and type `explain {cell_name(cell)}` for what '
+                 f'{matrix["scenario"]}`, and type `explain '
+                 f'{printable(cell_name(cell), one_line=True)}` for what '
                  'the live network says)')
     return lines

@@ -7,10 +7,19 @@ target itself, never what it points to.  A run folder is made with mkdir (it mus
 not exist: a planted symlink or folder at a predictable run id is refused), and its
 scenario folders likewise, so every write lands in a folder this run created.
 `latest` is replaced only when it is a symlink or absent.
+
+Every file the harness reads that someone else may have made (run folders, shards,
+expectation files, the state and lab files, students' records) is read by one reader,
+read_bytes(): it refuses a symlink, a FIFO, a device or a folder before opening it
+(lstat), opens without following a link and without waiting for a writer
+(O_NOFOLLOW|O_NONBLOCK), checks again on the open file (fstat: a regular file), and
+reads at most MAX_FILE_BYTES (a FIFO would hang the harness, /dev/zero would fill
+memory).  A refusal is a BadInput naming the file: exit 2.
 """
 
 import json
 import os
+import stat
 import tempfile
 
 from .errors import BadInput, UsageError
@@ -69,16 +78,69 @@ def write_json(path, data, **dump_args):
     write_file(path, json.dumps(data, **dump_args) + ('\n' if dump_args else ''))
 
 
-def read_json(path, what='file'):
-    """The JSON in path; BadInput naming the file.  A symlink is refused."""
-    if os.path.islink(path):
-        raise BadInput(f'{path}: is a symlink; a {what} must be a regular file')
+# The most read_bytes() reads of one file: far above any result file the harness
+# writes, far below a machine's memory.
+MAX_FILE_BYTES = 256 * 1024 * 1024
+
+_KINDS = ((stat.S_ISLNK, 'a symlink'), (stat.S_ISFIFO, 'a FIFO'),
+          (stat.S_ISCHR, 'a character device'), (stat.S_ISBLK, 'a block device'),
+          (stat.S_ISSOCK, 'a socket'), (stat.S_ISDIR, 'a folder'))
+
+
+def _not_regular(path, mode, what):
+    kind = next((name for test, name in _KINDS if test(mode)), 'not a regular file')
+    return BadInput(f'{path}: is {kind}; a {what} must be a regular file')
+
+
+def read_bytes(path, what='file', cap=MAX_FILE_BYTES, missing_ok=False, truncate=False):
+    """The bytes of the regular file at path (None when it is absent and missing_ok).
+
+    BadInput naming path when it is absent, a symlink, a FIFO, a device, a socket or
+    a folder, cannot be read, or holds more than cap bytes (truncate: its first cap
+    bytes instead).  Never follows a link,
+    never waits for a writer, never opens a device (checked before opening, and again
+    on the open file)."""
     try:
-        with open(path, encoding='utf-8') as f:
-            return json.load(f)
+        mode = os.lstat(path).st_mode
+        if not stat.S_ISREG(mode):
+            raise _not_regular(path, mode, what)
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY
+                     | os.O_CLOEXEC)
     except FileNotFoundError:
+        if missing_ok:
+            return None
         raise BadInput(f'{path}: not found') from None
-    except (OSError, ValueError) as exc:
+    except OSError as exc:
+        raise BadInput(f'{path}: unreadable {what}: {exc.strerror}') from None
+    with os.fdopen(fd, 'rb') as f:
+        info = os.fstat(f.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise _not_regular(path, info.st_mode, what)
+        if info.st_size > cap and not truncate:
+            raise _too_big(path, what, cap)
+        try:
+            data = f.read(cap if truncate else cap + 1)
+        except OSError as exc:
+            raise BadInput(f'{path}: unreadable {what}: {exc.strerror}') from None
+    if len(data) > cap:
+        raise _too_big(path, what, cap)
+    return data
+
+
+def _too_big(path, what, cap):
+    return BadInput(f'{path}: larger than {cap // (1024 * 1024)} MiB; not a {what} '
+                    'bindlab wrote')
+
+
+def read_json(path, what='file', missing_ok=False):
+    """The JSON in path (read by read_bytes: a regular file, at most MAX_FILE_BYTES);
+    BadInput naming the file.  None when path is absent and missing_ok."""
+    data = read_bytes(path, what, missing_ok=missing_ok)
+    if data is None:
+        return None
+    try:
+        return json.loads(data.decode('utf-8'))
+    except (UnicodeDecodeError, ValueError) as exc:
         raise BadInput(f'{path}: unreadable {what}: {exc}') from None
 
 

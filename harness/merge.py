@@ -27,7 +27,7 @@ import sys
 from . import PREFIX, results
 from .cells import all_cells, read_run
 from .errors import BadInput
-from .files import make_folders
+from .files import make_folders, read_bytes
 from .suite import parse_shard
 
 EXIT_OK, EXIT_BAD = 0, 2
@@ -208,10 +208,10 @@ def program_logs(folder, matrix):
             raise BadInput(f'{sdir}/matrix.json: cell log {log!r} is not programs/NAME')
         files = {}
         for ext in LOG_EXTS:
-            path = os.path.join(sdir, log + ext)
-            if os.path.isfile(path):
-                with open(path, 'rb') as f:
-                    files[ext] = f.read(LOG_CAP).decode(errors='replace')
+            data = read_bytes(os.path.join(sdir, log + ext), 'program log', cap=LOG_CAP,
+                              missing_ok=True, truncate=True)
+            if data is not None:
+                files[ext] = data.decode(errors='replace')
         out.append({'scenario': matrix['scenario'], 'log': log, 'files': files})
     return out
 

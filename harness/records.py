@@ -28,12 +28,14 @@ import stat
 import time
 
 from . import INSTALLED, REPO
-from .errors import UsageError
+from .errors import BadInput, UsageError
+from .files import read_bytes
 from .scenario import valid_name
 
 FORMAT, VERSION = 'bindlab-lab-record', 1
 STUDENT_RE = re.compile(r'[A-Za-z0-9][A-Za-z0-9._-]{0,63}')
 MAX_LINE = 256 * 1024          # a record longer than this is not one of ours
+MAX_FILE = 64 * 1024 * 1024    # a student's file longer than this is not one of ours
 _LISTS = ('changed', 'goal', 'missing', 'commands')
 _INTS = ('check', 'cells', 'hints_used', 'hints_total')
 
@@ -98,7 +100,9 @@ def append_record(results, rec):
     _real_folder(os.path.dirname(path))
     line = (json.dumps(rec, sort_keys=True) + '\n').encode()
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+        # O_NONBLOCK: a FIFO planted at path is refused (ENXIO), not waited on.
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW
+                     | os.O_NONBLOCK | os.O_NOCTTY, 0o644)
     except OSError as exc:
         raise UsageError(f'{path}: cannot append the record: {exc.strerror}') from None
     try:
@@ -147,13 +151,9 @@ def read_records(path, scenario, student):
     for bad content: each bad line is a problem naming the file and line."""
     where = f'{scenario}/{student}.jsonl'
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
-    except OSError as exc:
-        return [], [f'{where}: cannot read it: {exc.strerror}']
-    with os.fdopen(fd, 'rb') as f:
-        if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
-            return [], [f'{where}: not a regular file']
-        data = f.read(64 * 1024 * 1024)
+        data = read_bytes(path, 'lab record file', cap=MAX_FILE)
+    except BadInput as exc:
+        return [], [f'{where}: cannot read it: {exc}']
     good, problems = [], []
     for n, raw in enumerate(data.split(b'\n'), 1):
         if not raw.strip():

@@ -360,6 +360,7 @@ def validate(scenario, topo):
             raise ScenarioError(f'{where}: host {name} has no ip= in the topology')
         if ip:
             _check_addr(f'{where}: host {name} ip', ip.split('/')[0])
+    _check_ready(where, scenario.ready, hosts)
     for step in scenario.setup + scenario.faults:
         _check_host(where, step.host, hosts)
         if not step.argv or step.until not in (None, 'empty-stdout'):
@@ -417,8 +418,24 @@ def _check_case(where, case, hosts):
         raise ScenarioError(f'{what}: unknown rule {exp.rule!r} (known: {", ".join(RULES)})')
 
 
+def _check_ready(where, ready, hosts):
+    """Raise ScenarioError unless ready is None or (host, address) pairs of the
+    topology's hosts and numeric addresses (readiness pings them)."""
+    if ready is None:
+        return
+    if not isinstance(ready, (tuple, list)):
+        raise ScenarioError(f'{where}: ready {ready!r} is not a tuple of (host, address) '
+                            'pairs')
+    for pair in ready:
+        if not (isinstance(pair, (tuple, list)) and len(pair) == 2):
+            raise ScenarioError(f'{where}: ready pair {pair!r} is not (host, address)')
+        what = f'{where}: ready pair {tuple(pair)!r}'
+        _check_host(what, pair[0], hosts)
+        _check_addr(what, pair[1])
+
+
 def _check_host(where, host, hosts):
-    if host not in hosts:
+    if not isinstance(host, str) or host not in hosts:
         raise ScenarioError(f'{where}: unknown host {host!r} (topology has '
                             f'{", ".join(sorted(hosts))})')
 

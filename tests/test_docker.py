@@ -230,3 +230,91 @@ def test_docker_real_without_a_daemon_says_so_in_one_line(docker, tmp_path):
     assert res.returncode == 2
     assert res.stderr.count('\n') == 1 and 'needs a Docker daemon' in res.stderr
     assert 'not part of the default suite' in res.stderr
+
+
+# -- issue 28, item 8: a daemon that hangs; names recorded before they are made ----------
+
+class HangingDaemon:
+    """A Docker API on a unix socket of its own (no dockerd): it answers the client's
+    ping and version and removals, and never answers `docker import` (a daemon that
+    hangs while it makes the image).  requests: every (method, path) it was sent."""
+
+    def __init__(self, folder):
+        import http.server
+        import socketserver
+        import threading
+        self.path, self.requests = os.path.join(folder, 'hanging.sock'), []
+        self.stop = threading.Event()
+        daemon = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = 'HTTP/1.1'
+
+            def address_string(self):
+                return 'unix'
+
+            def log_message(self, *_args):
+                pass
+
+            def answer(self, body):
+                data = json.dumps(body).encode()
+                self.send_response(200)
+                for key, value in (('Api-Version', '1.41'), ('Content-Type',
+                                   'application/json'), ('Content-Length', len(data))):
+                    self.send_header(key, str(value))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def handle_one(self):
+                daemon.requests.append((self.command, self.path))
+                if '/images/create' in self.path:
+                    daemon.stop.wait()          # never answers, until the test ends
+                    self.close_connection = True
+                    return
+                if self.path.endswith('/version'):
+                    return self.answer({'Version': '99.0', 'ApiVersion': '1.41',
+                                        'MinAPIVersion': '1.12', 'Os': 'linux',
+                                        'Arch': 'amd64'})
+                return self.answer([] if self.command == 'DELETE' else {})
+
+            do_GET = do_HEAD = do_POST = do_DELETE = handle_one
+
+        class Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+            daemon_threads = True
+
+            def handle_error(self, *_args):     # a client killed mid-request
+                pass
+
+        self.server = Server(self.path, Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.stop.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_docker_real_against_a_hanging_daemon_exits_2_and_removes_the_image(tmp_path):
+    """Item 8: a daemon that never answers `docker import`: docker-real exits 2 naming
+    the command (it was a TimeoutExpired traceback), and removes the image it was
+    making -- recorded before the import, so the removal is sent though the import
+    never finished; the network, never begun, is not removed.  No dockerd: a fake
+    API on a socket of the test's own, the real docker client against it."""
+    if not os.access(STATIC_NETPROBE, os.X_OK):
+        pytest.fail('build/static/netprobe is missing: run `make build/static/netprobe`')
+    daemon = HangingDaemon(str(tmp_path))
+    try:
+        res = hu.harness('docker-real', '--docker', f'unix://{daemon.path}',
+                         '--out', str(tmp_path / 'out'))
+    finally:
+        daemon.close()
+    assert res.returncode == 2, res.stdout[-3000:] + res.stderr[-3000:]
+    assert 'Traceback' not in res.stderr, res.stderr[-3000:]
+    assert 'docker import did not answer within' in res.stderr, res.stderr[-3000:]
+    creates = [i for i, (m, p) in enumerate(daemon.requests) if '/images/create' in p]
+    removals = [(i, p) for i, (m, p) in enumerate(daemon.requests) if m == 'DELETE']
+    assert creates and len(removals) == 1, daemon.requests
+    assert removals[0][0] > creates[0] and '/images/bindlab-netprobe:' in removals[0][1], \
+        daemon.requests
+    assert not any('/networks' in p for _m, p in daemon.requests), daemon.requests

@@ -255,6 +255,19 @@ def test_missing_probe_exits_2(monkeypatch):
      "scenarios = [Scenario('x', 't', WrongHostTopo, (bind('h1', '10.0.0.1', 1, "
      "explicit('OK', 'r')), bind('h1', '10.0.0.1', 2, explicit('OK', 'r'))))]",
      "share the column 'tcp 10.0.0.1'"),
+    # issue 28, item 8: readiness pairs (a bad host was "KeyError: 'hx'" after building)
+    ('from harness.scenario import *\nfrom topologies.wrong_host import WrongHostTopo\n'
+     "scenarios = [Scenario('x', 't', WrongHostTopo, (bind('h1', '10.0.0.1', 1, "
+     "explicit('OK', 'r')),), ready=(('h1', '10.0.0.2'), ('hx', '10.0.0.1')))]",
+     "scenario 'x': ready pair ('hx', '10.0.0.1'): unknown host 'hx'"),
+    ('from harness.scenario import *\nfrom topologies.wrong_host import WrongHostTopo\n'
+     "scenarios = [Scenario('x', 't', WrongHostTopo, (bind('h1', '10.0.0.1', 1, "
+     "explicit('OK', 'r')),), ready=(('h1', '10.0.0.x'),))]",
+     "scenario 'x': ready pair ('h1', '10.0.0.x'): '10.0.0.x' is not a numeric"),
+    ('from harness.scenario import *\nfrom topologies.wrong_host import WrongHostTopo\n'
+     "scenarios = [Scenario('x', 't', WrongHostTopo, (bind('h1', '10.0.0.1', 1, "
+     "explicit('OK', 'r')),), ready=(('h1',),))]",
+     "scenario 'x': ready pair ('h1',) is not (host, address)"),
 ])
 def test_bad_scenario_file_exits_2(tmp_path, body, message):
     path = tmp_path / 'bad_scenario.py'
