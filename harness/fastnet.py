@@ -17,7 +17,8 @@ Mininet's CLI -- but get there in batches instead of one command per interface:
                topology's own whose config() does more (a LinuxRouter) then gets
                Mininet's configDefault() as in Mininet's configHosts().
     switches   Linux bridges: one `ip -batch` (create under a temporary name, mark,
-               enslave the ports, rename, up);
+               enslave the ports, rename, up), then arp_ignore=8 on each (as the
+               stock build does: ifaces.answer_no_arp);
                Open vSwitch: Mininet's own batch start (one ovs-vsctl transaction).
     teardown   every link and bridge deleted by one `ip -batch` that ends in one
                netlink request (nsbatch.delete_together; deleting veth
@@ -62,7 +63,7 @@ from mininet.nodelib import LinuxBridge
 
 from .errors import EnvError
 from .nsbatch import await_shells, delete_together, hang_up, run_batches
-from .ifaces import interface_alias, link_exists, run_mark
+from .ifaces import answer_no_arp, interface_alias, link_exists, run_mark
 LINK_KEYS = {'node1', 'node2', 'port1', 'port2', 'key', 'intfName1', 'intfName2',
              'addr1', 'addr2', 'params1', 'params2'}
 INTF_KEYS = {'ip', 'mac'}
@@ -324,6 +325,8 @@ class BatchedMininet(Mininet):
         bridges = [s for s in self.switches if isinstance(s, LinuxBridge)]
         self._make_root([b.name for b in bridges], 'bridges',
                         lambda temp: bridge_lines(bridges, self._marks(), temp))
+        for bridge in bridges:
+            answer_no_arp(bridge.name)
         ovs = [s for s in self.switches if isinstance(s, OVSSwitch)]
         for switch in ovs:
             switch.batch = True
