@@ -10,12 +10,15 @@ Mininet's CLI -- but get there in batches instead of one command per interface:
                before the shell starts, which is what Mininet's `stty -echo` does.
     links      one `ip -batch` in the root namespace creates every veth pair, each
                end in its namespace with its final MAC; each root-namespace end is
-               marked as this run's (harness/state.py) on the line after its creation.
+               made under a temporary name, marked as this run's (harness/state.py)
+               there, then renamed to its own name (see "Someone else's name").
     hosts      one `ip -batch` per host, sent to every host shell at once: lo and the
                interfaces up, the addresses, the default route.  A host class of the
                topology's own whose config() does more (a LinuxRouter) then gets
                Mininet's configDefault() as in Mininet's configHosts().
-    switches   Linux bridges: one `ip -batch` (create, mark, enslave the ports, up);
+    switches   Linux bridges: one `ip -batch` (create under a temporary name, mark,
+               enslave the ports, rename, up), then arp_ignore=8 on each (as the
+               stock build does: ifaces.answer_no_arp);
                Open vSwitch: Mininet's own batch start (one ovs-vsctl transaction).
     teardown   every link and bridge deleted by one `ip -batch` that ends in one
                netlink request (nsbatch.delete_together; deleting veth
@@ -32,6 +35,17 @@ lowest port); a host's MAC goes on its default interface; `defaultRoute` is
 whose name holds its own (LinuxBridge.start); a failed command is reported, not
 fatal (Mininet ignores what its commands print).
 
+Someone else's name: `ip -force -batch` runs a line also when the one before it
+failed, so a mark set by name on the line after `link add NAME` would go on an
+interface someone else created under NAME after the names check (and the teardown
+would delete it).  So each root-namespace interface is created under a fresh
+temporary name (recorded in the state file first, like every name), marked under it,
+and then renamed and set up in one request (`link set dev TEMP name NAME up`): the
+kernel refuses a rename onto a name that exists, so no line ever reaches another's
+interface.  After each root batch the builder checks that every name is this run's;
+one that is not fails the build with EnvError naming it, and the teardown removes the
+stand-in left under its temporary name.
+
 unsupported() names what a topology asks for that this builder does not implement;
 network.build then uses Mininet's own build for that topology and says so in one line.
 The state file keeps the stock build's guarantees: root-namespace names recorded
@@ -40,14 +54,16 @@ as soon as it answers (one write for all: State.batched).
 """
 
 import itertools
+import secrets
 
 from mininet.link import Intf, Link
 from mininet.net import Mininet
 from mininet.node import Node, OVSSwitch
 from mininet.nodelib import LinuxBridge
 
+from .errors import EnvError
 from .nsbatch import await_shells, delete_together, hang_up, run_batches
-from .ifaces import run_mark
+from .ifaces import answer_no_arp, interface_alias, link_exists, run_mark
 LINK_KEYS = {'node1', 'node2', 'port1', 'port2', 'key', 'intfName1', 'intfName2',
              'addr1', 'addr2', 'params1', 'params2'}
 INTF_KEYS = {'ip', 'mac'}
@@ -116,38 +132,55 @@ def _link_problem(info):
 
 # -- ip -batch lines ---------------------------------------------------------------------
 
-def _end(intf):
-    words = ['name', intf.name] + (['address', intf.mac] if intf.mac else [])
+def _end(intf, temp):
+    """A veth end for `link add`: a root-namespace end under its temporary name."""
+    name = intf.name if intf.node.inNamespace else temp[intf.name]
+    words = ['name', name] + (['address', intf.mac] if intf.mac else [])
     return ' '.join(words + (['netns', str(intf.node.pid)] if intf.node.inNamespace else []))
 
 
-def veth_lines(links, marked):
+def _mark_and_rename(temp, name, marked):
+    """Mark temporary interface temp (when name is in marked), then rename it to name
+    and set it up in one request: it fails, touching nothing, when name exists."""
+    mark = [f'link set dev {temp} alias {marked[name]}'] if name in marked else []
+    return mark + [f'link set dev {temp} name {name} up']
+
+
+def veth_lines(links, marked, temp):
     """`ip -batch` lines creating every link's veth pair (a root-namespace end first,
-    when there is one), then marking and setting up its root-namespace ends: those in
-    marked get the mark, every one is set up (as Mininet's Intf.config does)."""
+    when there is one, under its temporary name in temp: {name: temporary name}),
+    then marking, renaming and setting up its root-namespace ends: those in marked
+    get the mark, every one is set up (as Mininet's Intf.config does)."""
     lines = []
     for link in links:
         a, b = sorted((link.intf1, link.intf2), key=lambda i: i.node.inNamespace)
-        lines.append(f'link add {_end(a)} type veth peer {_end(b)}')
+        lines.append(f'link add {_end(a, temp)} type veth peer {_end(b, temp)}')
         for intf in (a, b):
             if not intf.node.inNamespace:
-                mark = f' alias {marked[intf.name]}' if intf.name in marked else ''
-                lines.append(f'link set dev {intf.name}{mark} up')
+                lines += _mark_and_rename(temp[intf.name], intf.name, marked)
     return lines
 
 
-def bridge_lines(bridges, marked):
+def bridge_lines(bridges, marked, temp):
     """Lines that start Linux bridges as LinuxBridge.start does (brctl addbr, addif of
-    each interface whose name holds the bridge's, up), each marked once created."""
+    each interface whose name holds the bridge's, up): each made under its temporary
+    name in temp, marked, given its ports, then renamed and set up."""
     lines = []
     for bridge in bridges:
-        lines.append(f'link add name {bridge.name} type bridge')
-        if bridge.name in marked:
-            lines.append(f'link set dev {bridge.name} alias {marked[bridge.name]}')
-        lines += [f'link set dev {i.name} master {bridge.name}' for i in bridge.intfList()
-                  if bridge.name in i.name and i.name != 'lo']
-        lines.append(f'link set dev {bridge.name} up')
+        lines.append(f'link add name {temp[bridge.name]} type bridge')
+        lines += [f'link set dev {i.name} master {temp[bridge.name]}'
+                  for i in bridge.intfList() if bridge.name in i.name and i.name != 'lo']
+        lines += _mark_and_rename(temp[bridge.name], bridge.name, marked)
     return lines
+
+
+def temporary_names(names):
+    """{name: a fresh temporary name} (bl + random hex + a number, none existing now)."""
+    while True:
+        token = secrets.token_hex(4)
+        temp = {name: f'bl{token}{n}' for n, name in enumerate(names)}
+        if not any(link_exists(t) for t in temp.values()):
+            return temp
 
 
 def host_lines(host, plain):
@@ -197,6 +230,7 @@ class BatchedMininet(Mininet):
 
     def __init__(self, state, log, **kwargs):
         self.state, self.log = state, log
+        self.temp = {}        # {root-namespace name: its temporary name}
         super().__init__(**kwargs)
 
     def buildFromTopo(self, topo=None):
@@ -215,7 +249,25 @@ class BatchedMininet(Mininet):
         for host in self.hosts:
             if not own_config(host):
                 self._settle(host)
-        run_batches({None: veth_lines(self.links, self._marks())}, self.log)
+        ends = [i.name for link in self.links for i in (link.intf1, link.intf2)
+                if not i.node.inNamespace]
+        self._make_root(ends, 'links',
+                        lambda temp: veth_lines(self.links, self._marks(), temp))
+
+    def _make_root(self, names, kind, lines_of):
+        """Run the root batch lines_of(temporary names) that makes names (recorded
+        under kind, 'links' or 'bridges', with their temporary names first); EnvError
+        when one of names is not this run's afterwards (someone else made it)."""
+        temp = temporary_names(names)
+        self.temp.update(temp)
+        self.state.add_names(**{kind: list(temp.values())})
+        run_batches({None: lines_of(temp)}, self.log)
+        mark = run_mark(self.state.data)
+        taken = [name for name in names if interface_alias(name) != mark]
+        if taken:
+            raise EnvError(f'interfaces {", ".join(taken[:8])} were made by someone else '
+                           'in the root namespace while this run built its network: left '
+                           'alone (not marked, not set up, not deleted)')
 
     def _marks(self):
         """{recorded root-namespace name: this run's mark}."""
@@ -271,7 +323,10 @@ class BatchedMininet(Mininet):
         if not self.built:
             self.build()
         bridges = [s for s in self.switches if isinstance(s, LinuxBridge)]
-        run_batches({None: bridge_lines(bridges, self._marks())}, self.log)
+        self._make_root([b.name for b in bridges], 'bridges',
+                        lambda temp: bridge_lines(bridges, self._marks(), temp))
+        for bridge in bridges:
+            answer_no_arp(bridge.name)
         ovs = [s for s in self.switches if isinstance(s, OVSSwitch)]
         for switch in ovs:
             switch.batch = True
@@ -300,4 +355,5 @@ class BatchedMininet(Mininet):
         doomed = [b.name for b in self.switches if isinstance(b, LinuxBridge)]
         for link in self.links:
             doomed += [i.name for i in (link.intf1, link.intf2) if not i.node.inNamespace][:1]
+        doomed += list(self.temp.values())    # a stand-in whose rename was refused
         delete_together(doomed, self._marks(), self.log)

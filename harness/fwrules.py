@@ -10,6 +10,18 @@ chain; without it, the top of FORWARD):
     iptables -w 5 -I DOCKER-USER 1 -i s1 -o s1 -m comment --comment bindlab:<run_id> -j ACCEPT
 
 and the same with ip6tables when its FORWARD drops and bridge-nf-call-ip6tables=1.
+
+Bridged frames also meet the nat table's PREROUTING and POSTROUTING (their in and
+out device is the bridge).  Docker's `-s 172.17.0.0/16 ! -o docker0 -j MASQUERADE`
+would rewrite the source of every frame an emulated container (172.17.0.x, as in
+docker-bridge) sends across s1, and its `-m addrtype --dst-type LOCAL -j DOCKER` would
+DNAT a frame to 172.17.0.1 (a local address of the host: docker0's) into a real
+container when that port is published.  So where a nat chain has rules, each of the
+run's bridges is exempted at its top, marked the same way:
+
+    iptables -w 5 -t nat -I POSTROUTING 1 -o s1 -m comment --comment bindlab:<run_id> -j ACCEPT
+    iptables -w 5 -t nat -I PREROUTING 1 -i s1 -m comment --comment bindlab:<run_id> -j ACCEPT
+
 It never changes a policy or a sysctl, and touches no rule but its own.
 
 Each rule is recorded in the state file (`fw_rules`: [{"cmd", "chain", "bridge"}],
@@ -29,7 +41,9 @@ import subprocess
 from .ifaces import MARK_PREFIX
 
 CMDS = {'iptables': 'bridge-nf-call-iptables', 'ip6tables': 'bridge-nf-call-ip6tables'}
-CHAINS = ('DOCKER-USER', 'FORWARD')
+# nat chains that bridged frames meet -> the option that names the bridge in them
+NAT_CHAINS = {'PREROUTING': '-i', 'POSTROUTING': '-o'}
+CHAINS = ('DOCKER-USER', 'FORWARD') + tuple(NAT_CHAINS)
 # The nft chains iptables-nft makes for FORWARD, per command (these are handled here).
 _NFT_OWN = {'iptables': 'ip filter FORWARD', 'ip6tables': 'ip6 filter FORWARD'}
 
@@ -96,10 +110,34 @@ def unhandled_drop():
     return None
 
 
-def rule_args(run_id, bridge):
-    """The match and target of the accept rule for bridge (the run's mark in it)."""
-    return ['-i', bridge, '-o', bridge, '-m', 'comment', '--comment',
-            MARK_PREFIX + run_id, '-j', 'ACCEPT']
+def rule_args(run_id, bridge, chain='FORWARD'):
+    """The match and target of the accept rule for bridge in chain (the run's mark
+    in it)."""
+    match = [NAT_CHAINS[chain], bridge] if chain in NAT_CHAINS else \
+        ['-i', bridge, '-o', bridge]
+    return match + ['-m', 'comment', '--comment', MARK_PREFIX + run_id, '-j', 'ACCEPT']
+
+
+def _argv(entry, op, run_id):
+    """[cmd, -w, 5, (-t nat,) op, chain, (1,) rule...] for one recorded rule; op is
+    -C, -D or -I (at the top: 1)."""
+    table = ['-t', 'nat'] if entry['chain'] in NAT_CHAINS else []
+    return [entry['cmd'], '-w', '5'] + table + [op, entry['chain']] + \
+        (['1'] if op == '-I' else []) + rule_args(run_id, entry['bridge'], entry['chain'])
+
+
+def nat_chains():
+    """[(cmd, chain)]: the nat chains bridged frames go through that hold rules (as
+    Docker's do), for each command whose bridge-nf-call sysctl is on."""
+    found = []
+    for cmd in CMDS:
+        if not (_bridge_nf_call(cmd) and shutil.which(cmd)):
+            continue
+        for chain in NAT_CHAINS:
+            code, out = _run([cmd, '-w', '5', '-t', 'nat', '-S', chain])
+            if code == 0 and any(line.startswith('-A ') for line in out.splitlines()):
+                found.append((cmd, chain))
+    return found
 
 
 def _chain_for(cmd):
@@ -110,27 +148,30 @@ def _chain_for(cmd):
 
 def add_bridge_rules(state, bridges, log=lambda msg: None):
     """Accept rules for bridges (this run's Linux bridges) in every table whose
-    FORWARD drops bridged frames; each recorded in state before it is added."""
+    FORWARD drops bridged frames, and at the top of every nat chain with rules they
+    would meet; each recorded in state before it is added."""
     entries = [{'cmd': cmd, 'chain': _chain_for(cmd), 'bridge': b}
                for cmd in handled_tables() for b in bridges]
+    entries += [{'cmd': cmd, 'chain': chain, 'bridge': b}
+                for cmd, chain in nat_chains() for b in bridges]
     if not entries:
         return
     state.add_fw_rules(entries)
     run_id = state.data['run_id']
     for e in entries:
-        if not _exists(e, run_id) and _run([e['cmd'], '-w', '5', '-I', e['chain'], '1'] +
-                                           rule_args(run_id, e['bridge']))[0] != 0:
+        if not _exists(e, run_id) and _run(_argv(e, '-I', run_id))[0] != 0:
             log(f'could not add the accept rule for {e["bridge"]} to {e["cmd"]} '
-                f'{e["chain"]}: its frames will be dropped')
-    where = sorted({f'{e["cmd"]} {e["chain"]}' for e in entries})
-    log(f'FORWARD drops bridged traffic (as with Docker running): accept rules for this '
-        f'run\'s bridges {", ".join(bridges)} added in {", ".join(where)}, marked '
-        f'{MARK_PREFIX}{run_id}; removed at teardown')
+                f'{e["chain"]}: its frames will be dropped or rewritten')
+    where = sorted({f'{e["cmd"]} {"nat " if e["chain"] in NAT_CHAINS else ""}{e["chain"]}'
+                    for e in entries})
+    log(f'bridged traffic meets the host\'s firewall (as with Docker running: FORWARD '
+        f'drops it, nat rules rewrite it): accept rules for this run\'s bridges '
+        f'{", ".join(bridges)} added in {", ".join(where)}, marked {MARK_PREFIX}{run_id}; '
+        'removed at teardown')
 
 
 def _exists(entry, run_id):
-    code, _ = _run([entry['cmd'], '-w', '5', '-C', entry['chain']] +
-                   rule_args(run_id, entry['bridge']))
+    code, _ = _run(_argv(entry, '-C', run_id))
     return code == 0
 
 
@@ -147,8 +188,7 @@ def remove_rules(state, log=lambda msg: None):
         for _ in range(8):          # bounded: -D of a rule that exists takes it away
             if not _exists(e, state['run_id']):
                 break
-            code, _ = _run([e['cmd'], '-w', '5', '-D', e['chain']] +
-                           rule_args(state['run_id'], e['bridge']))
+            code, _ = _run(_argv(e, '-D', state['run_id']))
             if code != 0:
                 log(f'could not delete {e["cmd"]} rule {e["chain"]} {e["bridge"]}')
                 break

@@ -55,6 +55,20 @@ def ovs_bridge_run(name):
     return res.stdout.strip().strip('"') if res.returncode == 0 else ''
 
 
+def answer_no_arp(bridge):
+    """Set arp_ignore=8 on root-namespace bridge (a run's own, that one alone): the
+    root namespace answers no ARP request that arrives on it.  By default Linux
+    answers for any of its addresses on any interface; on a run's bridge it would
+    claim an emulated host's address that is also one of the machine's own (beside
+    Docker docker0's 172.17.0.1, the gateway of docker-bridge's containers), and
+    take the frames sent to that host for itself."""
+    try:
+        with open(f'/proc/sys/net/ipv4/conf/{bridge}/arp_ignore', 'w') as f:
+            f.write('8')
+    except OSError:
+        pass
+
+
 def interfaces(state):
     """(ours, foreign): recorded root-namespace interfaces and bridges that exist now,
     carrying this run's mark and not carrying it."""

@@ -20,7 +20,7 @@ import time
 
 from . import advice, fastnet, fwrules, nsbatch
 from .errors import EnvError
-from .ifaces import link_exists
+from .ifaces import answer_no_arp, link_exists
 
 BUILDERS = ('fast', 'mininet')
 DEFAULT_BUILDER = 'fast'
@@ -92,6 +92,7 @@ def node_classes(state, switch, batched=False):
                 def start(self, *args, **kwargs):
                     super().start(*args, **kwargs)
                     state.mark_interface(self.name)
+                    answer_no_arp(self.name)
 
             if issubclass(base, OVSBridge):
                 def bridgeOpts(self):

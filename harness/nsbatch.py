@@ -34,7 +34,7 @@ from mininet.node import Node
 
 from .errors import EnvError
 from .files import read_output
-from .ifaces import interface_alias, link_exists
+from .ifaces import interface_alias
 from .state import work_folder
 
 SHELL_READY_S = 30.0
@@ -262,7 +262,8 @@ def delete_together(names, marked, log=None):
     deleted (one RCU grace period for all, where `ip link del` waits out one each).
     If that group already holds an interface (not ours to delete), they are deleted
     one by one instead, in the same single batch; whatever is still there after it
-    (a line that failed) is deleted one by one."""
+    (a line that failed) is deleted one by one, if it still carries the mark (the
+    name may be someone else's by now)."""
     names = [name for name in names
              if name in marked and interface_alias(name) == marked[name]]
     if not names:
@@ -276,5 +277,5 @@ def delete_together(names, marked, log=None):
         lines = [f'link set dev {name} group {group}' for name in names]
         lines.append(f'link del group {group}')
     run_batches({None: lines}, log)
-    run_batches({None: [f'link del dev {name}' for name in names if link_exists(name)]},
-                log)
+    run_batches({None: [f'link del dev {name}' for name in names
+                        if interface_alias(name) == marked[name]]}, log)

@@ -50,6 +50,7 @@ import functools
 import glob
 import json
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -85,8 +86,15 @@ def work_folder(prefix):
     files: servers' logs, batches' FIFOs and records, the shells' outputs.  In
     RUN_DIR when RUN_DIR is in memory (tmpfs, as /run is on most machines), else in
     SHM_DIR: a file made on disk cost ~1.5 ms where /run is on disk (0.6 s for the
-    400 outputs of one readiness check at 200 hosts; in /dev/shm 0.15 s)."""
-    return tempfile.mkdtemp(prefix=prefix, dir=_work_root())
+    400 outputs of one readiness check at 200 hosts; in /dev/shm 0.15 s).
+
+    Its name carries the identity of the process that makes it (PREFIX<pid>.<start>-
+    XXXXXXXX): SHM_DIR is shared by the runs of every RUN_DIR, whose locks do not
+    see each other, so clean-net removes a folder only once that process is
+    proven gone (work_owner_gone)."""
+    me = procs.identity(os.getpid())
+    return tempfile.mkdtemp(prefix=f'{prefix}{me["pid"]}.{me["start"]}-',
+                            dir=_work_root())
 
 
 @functools.lru_cache(maxsize=None)
@@ -461,10 +469,29 @@ def clean(state, log=lambda msg: None):
 
 
 def remove_stale_files():
-    """Work folders and half-written state files of killed runs (call under the lock)."""
+    """Work folders of ended runs and half-written state files of killed runs (call
+    under the lock): a work folder whose maker still runs is left, whatever
+    RUN_DIR that run has (see work_owner_gone)."""
     for path in glob.glob(os.path.join(_work_root(), 'work-*')) + \
             glob.glob(os.path.join(RUN_DIR, 'work-*')):
-        shutil.rmtree(path, ignore_errors=True)
+        if work_owner_gone(path):
+            shutil.rmtree(path, ignore_errors=True)
     folder, name = os.path.split(state_path())
     for path in glob.glob(os.path.join(folder, f'.{name}.*.tmp')):   # files.write_file's
         os.unlink(path)
+
+
+# -- whose a work folder is ------------------------------------------------------------
+
+_WORK_OWNER = re.compile(r'-(\d+)\.(\d+)-[^-]+$')
+
+
+def work_owner_gone(path):
+    """True when the process that made work folder path is proven gone: its name
+    carries that process's PID and start time (work_folder), and no process with
+    both lives (procs.alive, the ledger's identity check).  A name without them
+    proves nothing: that folder is left alone."""
+    found = _WORK_OWNER.search(os.path.basename(path))
+    if found is None:
+        return False
+    return not procs.alive({'pid': int(found[1]), 'start': int(found[2])})

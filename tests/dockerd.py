@@ -6,8 +6,10 @@ DROP, adds its chains and rules, sets net.ipv4.ip_forward=1, and leaves all of t
 while the caller holds the Mininet lock (`held_lock()`), with everything of its own:
 
     --data-root, --exec-root, --pidfile, -H unix://<dir>/docker.sock in a temporary
-    folder, --storage-driver vfs, --bridge none (no docker0; the FORWARD policy and
-    the DOCKER-USER chain are set up all the same)
+    folder, --storage-driver vfs; its network as Docker's defaults make it: docker0 on
+    172.17.0.1/16, FORWARD DROP, the DOCKER-ISOLATION chains, DOCKER-USER, and
+    `POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE` (bridge='none' for
+    a daemon without docker0 and its rules)
 
 `Firewall.save()` records iptables-save, ip6tables-save, `nft list ruleset`, the
 FORWARD policies, the sysctls dockerd touches and the root namespace's interfaces;
@@ -129,7 +131,7 @@ def _read(path):
 class Dockerd:
     """A dockerd of its own in folder (a temporary folder of the test)."""
 
-    def __init__(self, folder, bridge='none'):
+    def __init__(self, folder, bridge=None):
         self.folder = str(folder)
         self.sock = os.path.join(self.folder, 'docker.sock')
         self.host = f'unix://{self.sock}'
@@ -137,7 +139,8 @@ class Dockerd:
         argv = ['dockerd', '--data-root', os.path.join(self.folder, 'data'),
                 '--exec-root', os.path.join(self.folder, 'exec'),
                 '--pidfile', os.path.join(self.folder, 'dockerd.pid'),
-                '-H', self.host, '--storage-driver', 'vfs', '--bridge', bridge]
+                '-H', self.host, '--storage-driver', 'vfs'] + \
+            (['--bridge', bridge] if bridge else [])
         self.proc = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT)
         self.children = set()
 

@@ -111,3 +111,84 @@ def test_sigkill_during_a_batched_build_leaves_nothing_after_clean_net(tmp_path)
     assert created and not created & hu.links(), 'interfaces survived clean-net'
     assert not hu.processes_in(st['netns']), 'processes survived in the namespaces'
     assert hu.read_state() is None
+
+
+# -- someone else's interface under a name the builder is about to use -----------------
+
+@pytest.fixture
+def run_state(tmp_path, monkeypatch):
+    """A State of this test's own (its state file in tmp_path), for an in-process build."""
+    from harness import state
+    monkeypatch.setattr(state, 'RUN_DIR', str(tmp_path))
+    state._work_root.cache_clear()
+    yield state.State('test-foreign')
+    state._work_root.cache_clear()
+
+
+def link_view(name):
+    """(alias, up, master or enslaved ports) of root-namespace interface name."""
+    base = f'/sys/class/net/{name}'
+    with open(f'{base}/ifalias') as f:
+        alias = f.read().strip()
+    with open(f'{base}/flags') as f:
+        up = bool(int(f.read(), 16) & 1)
+    ports = os.listdir(f'{base}/brif') if os.path.isdir(f'{base}/brif') else []
+    return alias, up, os.path.exists(f'{base}/master') or bool(ports)
+
+
+@pytest.mark.parametrize('name', ['s1-eth1', 's1'])
+def test_an_interface_made_by_someone_else_after_the_names_check_is_left_alone(
+        name, run_state):
+    """Between the names check and the root batch someone else creates a veth s1-eth1
+    (or a bridge s1).  The fast builder fails with EnvError naming it, never marks it,
+    sets it up or enslaves it, and the teardown leaves it in place; everything of the
+    run's own is gone afterwards."""
+    from harness import network, state
+    from harness.errors import EnvError
+    from topologies.wrong_host import WrongHostTopo
+    topo = WrongHostTopo()
+    network.check_names_free(topo)
+    kind = ['bridge'] if name == 's1' else ['veth', 'peer', 'name', f'blt{os.getpid()}f']
+    subprocess.run(['ip', 'link', 'add', 'name', name, 'type'] + kind, check=True)
+    said, net = [], None
+    try:
+        with pytest.raises(EnvError, match=rf'interfaces {name} were made by someone else'):
+            net = network.build(topo, 'lxbr', run_state, 'fast', said.append)
+            network.start(net, 'lxbr')
+        assert network.builder_of(net) == 'fast'
+        network.stop(net, said.append)
+        net = None
+        assert os.path.exists(f'/sys/class/net/{name}'), 'the teardown deleted it'
+        assert link_view(name) == ('', False, False)
+        assert state.clean(run_state.data, said.append) == []
+        recorded = set(run_state.data['links'] + run_state.data['bridges'])
+        assert recorded & hu.links() == {name}, 'the run left its own interfaces'
+    finally:
+        network.stop(net, said.append)
+        state.clean(run_state.data, said.append)
+        subprocess.run(['ip', 'link', 'del', 'dev', name], capture_output=True)
+
+
+def test_the_teardowns_second_pass_deletes_only_what_still_carries_the_mark(monkeypatch):
+    """delete_together deletes what is left after its batch by name: if the name is
+    someone else's interface by then (ours gone, theirs made), that one stays."""
+    from harness import nsbatch
+    name, peer, mark = f'blt{os.getpid()}d', f'blt{os.getpid()}e', 'bindlab:test-pass2'
+    add = ['ip', 'link', 'add', 'name', name, 'type', 'veth', 'peer', 'name', peer]
+    subprocess.run(add, check=True)
+    subprocess.run(['ip', 'link', 'set', 'dev', name, 'alias', mark], check=True)
+    real, passes = nsbatch.run_batches, []
+
+    def racing(batches, log=None):
+        real(batches, log)
+        if not passes:          # right after the first pass someone takes the name
+            assert not os.path.exists(f'/sys/class/net/{name}')
+            subprocess.run(add, check=True)
+        passes.append(batches)
+    monkeypatch.setattr(nsbatch, 'run_batches', racing)
+    try:
+        nsbatch.delete_together([name], {name: mark})
+        assert len(passes) == 2
+        assert os.path.exists(f'/sys/class/net/{name}'), 'the second pass deleted it'
+    finally:
+        subprocess.run(['ip', 'link', 'del', 'dev', name], capture_output=True)

@@ -8,10 +8,12 @@ would silence everyone's Linux-bridge networks):
     flock /tmp/bindlab-mininet.lock /usr/bin/python3 -m pytest -q tests/test_docker.py
 
 A dockerd of its own (tests/dockerd.py: own data root, exec root, socket, pidfile,
---bridge none, --storage-driver vfs) sets iptables' FORWARD policy to DROP, as on any
-machine running Docker.  Then: the default suite passes on Linux bridges without the
-user touching the firewall, and Docker's rules are exactly as they were after the run,
-also after a run is SIGKILLed and `clean-net` removes its rules.  Afterwards the
+--storage-driver vfs, its network options left at Docker's defaults) sets iptables'
+FORWARD policy to DROP, makes docker0 on 172.17.0.1/16 and masquerades 172.17.0.0/16,
+as on any machine running Docker.  Then: the default suite passes on Linux bridges
+without the user touching the firewall (docker-bridge's containers are on Docker's
+own 172.17.0.0/16), and Docker's rules are exactly as they were after the run, also
+after a run is SIGKILLed and `clean-net` removes its rules.  Afterwards the
 daemon is stopped by its PID and the machine put back (its nft tables, sysctls),
 checked against the snapshot taken before it started.
 """
@@ -62,9 +64,15 @@ def iptables_rules():
 
 def test_docker_sets_forward_drop(docker):
     """The premise: with Docker running, bridged frames meet a FORWARD policy DROP
-    (and the DOCKER-USER chain exists, where users' rules go)."""
+    (and the DOCKER-USER chain exists, where users' rules go), Docker's masquerade of
+    its default subnet, and the host holds 172.17.0.1 (docker0)."""
     assert ':FORWARD DROP' in docker.firewall.iptables
     assert ':DOCKER-USER' in docker.firewall.iptables
+    assert '-A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE' in \
+        docker.firewall.iptables
+    addrs = subprocess.run(['ip', '-br', 'addr', 'show', 'dev', 'docker0'],
+                           capture_output=True, text=True).stdout
+    assert '172.17.0.1/16' in addrs
 
 
 def test_default_suite_passes_beside_docker(docker, tmp_path):
@@ -72,6 +80,8 @@ def test_default_suite_passes_beside_docker(docker, tmp_path):
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     said = res.stdout + res.stderr
     assert 'accept rules for this run\'s bridges' in said and 'DOCKER-USER' in said
+    assert 'iptables nat POSTROUTING' in said
+    assert 'docker-bridge' in said
     assert iptables_rules() == (docker.firewall.iptables, docker.firewall.ip6tables)
     assert docker.firewall.diff() == []
 
@@ -87,7 +97,8 @@ def test_sigkilled_run_then_clean_net_leaves_dockers_rules(docker, tmp_path):
         proc.stderr.close()
     mark = f'bindlab:{st["run_id"]}'
     assert mark in iptables_rules()[0]          # the killed run's rule is still there
-    assert {e['chain'] for e in st['fw_rules']} == {'DOCKER-USER'}
+    assert {e['chain'] for e in st['fw_rules']} == {'DOCKER-USER', 'PREROUTING',
+                                                     'POSTROUTING'}
     res = hu.harness('run', 'wrong-host', '--switch', 'lxbr', '--out', str(tmp_path))
     assert res.returncode == 2 and 'clean-net' in res.stderr   # leftovers refused
     res = hu.harness('clean-net')

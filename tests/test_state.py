@@ -518,3 +518,80 @@ def test_sigkilled_run_marked_what_it_made_and_clean_net_spares_a_foreign_s2(
     assert hu.links() & set(names) == {'s2'}
     assert st['netns'] and not hu.processes_in(st['netns'])
     assert hu.read_state() is None
+
+
+
+# -- work folders: clean-net under another BINDLAB_RUN_DIR spares a live run's ---------
+
+HELD_OPEN = '''
+import sys
+sys.path.insert(0, %r)
+from harness.scenario import Scenario, connect, explicit, nft
+from topologies.wrong_host import WrongHostTopo
+
+scenarios = [Scenario(
+    name='held-open', title='one connect whose SYNs h3 drops (6 s)', topo=WrongHostTopo,
+    faults=(nft('h3', 'table inet t {\\n chain i {\\n  type filter hook input priority 0;\\n'
+                '  tcp dport 7001 drop\\n }\\n}\\n', why='h3 drops SYNs to 7001'),),
+    cases=(connect('h2', '10.0.0.3', 7001, explicit('ETIMEDOUT', 'h3 drops the SYN'),
+                   options=('timeout=6000',)),),
+)]
+''' % hu.REPO
+
+
+def run_folder_files(path):
+    """The run's own folder ('work-' + ...) among the names in path: the one made when
+    the network opens and removed when it closes (not a step's short-lived one)."""
+    return {os.path.join(path, n) for n in os.listdir(path) if n.startswith('work-')
+            and not n.startswith(('work-shell-', 'work-batch'))}
+
+
+def test_clean_net_under_another_run_dir_spares_a_live_runs_work_folder(tmp_path, spawn):
+    """Where RUN_DIR is on disk, every run's work folders go to /dev/shm/bindlab, shared
+    by all run folders, whose locks do not see each other: clean-net under run folder B
+    removes a folder only when the process that made it is gone, so a run probing
+    under run folder A keeps its folder and passes; an ended process's folder goes."""
+    dirs = {k: tmp_path / k for k in ('a', 'b')}
+    for path in dirs.values():
+        path.mkdir()
+    if state._fs_type(str(dirs['a'])) == 'tmpfs' or state._fs_type('/dev/shm') != 'tmpfs':
+        pytest.skip('work folders go to the run folder itself here, not to /dev/shm')
+    shm = state.SHM_DIR
+    os.makedirs(shm, mode=0o700, exist_ok=True)
+    env = {k: dict(hu.env(), BINDLAB_RUN_DIR=str(path)) for k, path in dirs.items()}
+    scenario = tmp_path / 'held_open.py'
+    scenario.write_text(HELD_OPEN)
+    ended = running(spawn(['sleep', '600']), 'sleep')
+    gone = os.path.join(shm, f'work-{ended.pid}.{hu.start_time(ended.pid)}-test')
+    os.killpg(ended.pid, signal.SIGKILL)
+    ended.wait()
+    before = run_folder_files(shm)
+    proc = subprocess.Popen([hu.PYTHON, '-m', 'harness', 'run', '--switch', 'lxbr',
+                             '--scenario-file', str(scenario), '--out', str(tmp_path / 'out')],
+                            cwd=hu.REPO, env=env['a'], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        def probing():
+            assert proc.poll() is None, proc.stderr.read()
+            try:
+                return hu.probing(json.loads((dirs['a'] / 'state.json').read_text()))
+            except (FileNotFoundError, ValueError):
+                return False
+        wait_until(probing, 'the run under A probes', timeout=120)
+        live = run_folder_files(shm) - before
+        assert len(live) == 1, live
+        os.mkdir(gone, 0o700)
+        res = subprocess.run([hu.PYTHON, '-m', 'harness', 'clean-net'], cwd=hu.REPO,
+                             env=env['b'], capture_output=True, text=True,
+                             timeout=hu.RUN_GUARD_S)
+        assert res.returncode == 0, res.stdout + res.stderr
+        assert proc.poll() is None, 'the run ended before clean-net did: no test\n' + \
+            proc.stdout.read()[-2000:] + proc.stderr.read()[-2000:]
+        assert all(os.path.isdir(p) for p in live), \
+            'clean-net under B removed the live run\'s work folder'
+        assert not os.path.exists(gone), 'the ended process\'s work folder is still there'
+    finally:
+        out, err = proc.communicate(timeout=hu.RUN_GUARD_S)
+        shutil.rmtree(gone, ignore_errors=True)
+    assert proc.returncode == 0, out[-2000:] + err[-2000:]
+    assert not any(os.path.exists(p) for p in live), 'the run left its work folder'
