@@ -1,7 +1,7 @@
 # bindlab: every entry point.  `make help` lists them.
 #
 # Builds need no root.  The targets that create namespaces or Mininet networks
-# (test, mininet-test, lab, bench, clean-net) need root, and install what is
+# (test, runtimes-test, mininet-test, lab, bench, clean-net) need root, and install what is
 # missing from Debian's packages first.
 
 PYTHON ?= /usr/bin/python3
