@@ -1,7 +1,7 @@
 # bindlab: every entry point.  `make help` lists them.
 #
 # Builds need no root.  The targets that create namespaces or Mininet networks
-# (test, mininet-test, lab, bench, clean-net) need root, and install what is
+# (test, runtimes-test, mininet-test, lab, bench, clean-net) need root, and install what is
 # missing from Debian's packages first.
 
 PYTHON ?= /usr/bin/python3
@@ -35,7 +35,7 @@ DEBS_TEST := libcmocka-dev python3-pytest valgrind socat netcat-openbsd chromium
 # the Mininet lock), and the static netprobe for its image.
 DEBS_DOCKER := docker.io iptables musl-tools linux-libc-dev
 
-.PHONY: all help deps-build deps-run deps-test deps-vm test unit itest docker-test \
+.PHONY: all help deps-build deps-run deps-test deps-vm test unit itest runtimes-test docker-test \
 	mininet-test clean-net vm-test vm-itest bench fuzz clean lab check man install uninstall \
 	deb programs
 
@@ -52,6 +52,7 @@ help:
 	@echo "sudo make lab SCENARIO=name     open a scenario as an interactive lab (Mininet CLI)"
 	@echo "sudo make check [SCENARIO=name] re-probe the open lab: what changed, is it solved"
 	@echo "sudo make docker-test   beside a real Docker daemon (slow; installs docker.io)"
+	@echo "sudo make runtimes-test   every runtime's test programs in every default scenario (slow)"
 	@echo "sudo make bench      benchmarks, printed as ratios"
 	@echo "sudo make programs   the test programs of every runtime (C glibc/musl, Go, Java; Python, Node)"
 	@echo "make fuzz [FUZZ_SECONDS=N | FUZZ_RUNS=N]   libFuzzer on the parsers and the JSON writer"
@@ -186,8 +187,16 @@ itest: deps-test
 	@$(MAKE) --no-print-directory $(B)/netprobe $(B)/asan/netprobe \
 		$(B)/libbindtrace.so $(B)/bindtrace-sys $(B)/asan/bindtrace-sys $(B)/trace/tracee \
 		programs
-	NETPROBE=$(CURDIR)/$(B)/asan/netprobe flock $(MININET_LOCK) $(PYTHON) -m pytest -q tests \
-		--ignore=tests/test_docker.py --ignore=tests/test_vm.py
+	NETPROBE=$(CURDIR)/$(B)/asan/netprobe flock $(MININET_LOCK) $(PYTHON) -m pytest -q \
+		-rs --durations=30 tests --ignore=tests/test_docker.py --ignore=tests/test_vm.py
+
+# Every runtime's programs in every default scenario (tests/test_runtimes.py with
+# BINDLAB_RUNTIMES=all): what each runtime really does, against its KNOWN differences.
+runtimes-test: deps-test
+	@$(MAKE) --no-print-directory $(B)/netprobe $(B)/libbindtrace.so $(B)/bindtrace-sys \
+		programs
+	BINDLAB_RUNTIMES=all NETPROBE=$(CURDIR)/$(B)/asan/netprobe flock $(MININET_LOCK) \
+		$(PYTHON) -m pytest -q -rs --durations=30 tests/test_runtimes.py
 
 # Beside a real Docker daemon (slow, minutes: it runs the default suite beside it).
 # Installing docker.io must not start a daemon: on a machine with an init system, put

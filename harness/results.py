@@ -347,11 +347,14 @@ def _csv_field(value):
     _FIELD.seek(0)
     _FIELD.truncate()
     _FIELD_WRITER.writerow(('' if value is None else _csv_safe(value), ''))
-    return _FIELD.getvalue()[:-2]       # the field, without ',\n'
+    return _FIELD.getvalue()[:-3]       # the field, without ',\r\n'
 
 
+# csv.writer quotes a field holding a character of its lineterminator: with '\r\n',
+# a carriage return is quoted too (with '\n' alone, 'a\rb' split the row in two for
+# any CSV reader).
 _FIELD = io.StringIO()
-_FIELD_WRITER = csv.writer(_FIELD, lineterminator='\n')
+_FIELD_WRITER = csv.writer(_FIELD, lineterminator='\r\n')
 
 
 def _csv_safe(value):

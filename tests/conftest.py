@@ -6,6 +6,9 @@
 - ``pair``: the seed's layout in two namespaces: h1 (10.0.0.1/24) and h2
   (10.0.0.2/24) on one veth link, both ends up.
 - a session check that nothing named with this run's prefix is left behind.
+
+The suite needs root (namespaces, veths, Mininet): without it the session stops
+at once with one message, never hundreds of skips.
 """
 
 import os
@@ -15,10 +18,11 @@ import pytest
 import nsutil
 
 
-def _need_root():
-    """Namespaces need root; say what to do instead of failing obscurely."""
+def pytest_sessionstart(session):
+    """Not root: one error for the whole session, before anything is collected."""
     if os.geteuid() != 0:
-        pytest.skip("needs root to create network namespaces: sudo make test")
+        pytest.exit("needs root: sudo make test (the tests create network namespaces "
+                    "and Mininet networks)", returncode=2)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -42,7 +46,6 @@ def netprobe():
 @pytest.fixture
 def lab(netprobe):
     """A Lab for this test; everything it made is removed afterwards."""
-    _need_root()
     the_lab = nsutil.Lab()
     yield the_lab
     failures = the_lab.remove()

@@ -13,6 +13,7 @@ command line holds `mininet:`), root-namespace interfaces, and the state file.
 import glob
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -43,10 +44,19 @@ def harness(*args, preexec=None, prefix=()):
                           timeout=RUN_GUARD_S, preexec_fn=preexec)
 
 
+def sigint_default():
+    """preexec_fn: SIGINT back to its default in the child.  A suite started in the
+    background (`make test &`, nohup, some CI runners) ignores SIGINT, and a child
+    inherits that: a test that sends SIGINT sets the disposition it relies on."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start(*args):
-    """Start `python3 -m harness ARGS` in the background; returns the Popen."""
+    """Start `python3 -m harness ARGS` in the background, SIGINT at its default
+    (the interrupt tests send it); returns the Popen."""
     return subprocess.Popen([PYTHON, '-m', 'harness'] + list(args), cwd=REPO, env=env(),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=sigint_default)
 
 
 def read_state():
@@ -197,11 +207,9 @@ scenarios = [Scenario(
 
 
 def root_and_clean():
-    """Skip without root; fail when the probe is not built; require that the test
-    starts with no state file and leaves no Mininet shell, interface or state file
-    of its own behind.  Test files use it as an autouse fixture."""
-    if os.geteuid() != 0:
-        pytest.skip('the harness builds Mininet networks: run as root')
+    """Fail when the probe is not built; require that the test starts with no state
+    file and leaves no Mininet shell, interface or state file of its own behind.
+    Test files use it as an autouse fixture (root is checked once, in conftest.py)."""
     if not os.access(os.path.join(REPO, 'build', 'netprobe'), os.X_OK):
         pytest.fail('build/netprobe is missing: run `make` first')
     shells, links_before, state = snapshot()

@@ -354,78 +354,62 @@ def test_every_lab_sheet_renders():
         assert '```' not in out, sheet
 
 
-# -- junit.xml: written as text, the same bytes as ElementTree's ---------------------------
+# -- junit.xml: written as text, checked against hand-written text ----------------------
 
-def _junit_by_elementtree(run_id, scenario_results):
-    """The junit.xml writer as it was, with ElementTree: the reference."""
+def _junit_cell(verdict, host, actual='OK', message=None):
+    return dict(kind='bind', host=host, addr='10.0.0.1', port=6677, proto='tcp',
+                column='tcp 10.0.0.1', expected='OK', actual=actual, verdict=verdict,
+                rule='owner-binds', reason='r', message=message, options=[])
+
+
+# What junit_xml must write for the run in test_junit_text_is_the_hand_written_text:
+# attributes escape <, >, &, " and the tab (&#09;); ESC is shown as the four
+# characters \x1b (XML 1.0 forbids the byte); the element text escapes <, > and &;
+# tests, failures and errors count the cells and the mutation cases (a mutation
+# case per host, failing when any of its cells fails); time is the sum of timings.
+JUNIT_WANT = r'''<?xml version="1.0" encoding="UTF-8"?>
+<testsuites name="bindlab r&lt;1&gt;">
+  <testsuite name="s&lt;1&gt;" tests="5" failures="2" errors="1" time="1.750">
+    <testcase classname="bindlab.s&lt;1&gt;.bind" name="h1 bind tcp 10.0.0.1" />
+    <testcase classname="bindlab.s&lt;1&gt;.bind" name="h&quot;2&amp;&#09;\x1b bind tcp 10.0.0.1">
+      <failure message="h&quot;2&amp;&#09;\x1b bind tcp 10.0.0.1: expected OK, got EADDRNOTAVAIL (r)">{"actual": "EADDRNOTAVAIL", "addr": "10.0.0.1", "column": "tcp 10.0.0.1", "expected": "OK", "host": "h\"2&amp;\t\u001b", "kind": "bind", "message": null, "options": [], "port": 6677, "proto": "tcp", "reason": "r", "rule": "owner-binds", "verdict": "fail"}</failure>
+    </testcase>
+    <testcase classname="bindlab.s&lt;1&gt;.bind" name="h3 bind tcp 10.0.0.1">
+      <error message="h3 bind tcp 10.0.0.1: could not be measured: a&lt;b">{"actual": "ERROR", "addr": "10.0.0.1", "column": "tcp 10.0.0.1", "expected": "OK", "host": "h3", "kind": "bind", "message": "a&lt;b", "options": [], "port": 6677, "proto": "tcp", "reason": "r", "rule": "owner-binds", "verdict": "error"}</error>
+    </testcase>
+    <testcase classname="bindlab.s&lt;1&gt;.mutation.addr-del" name="h1 under addr-del on h1">
+      <failure message="[addr-del h1] h1 bind tcp 10.0.0.1: expected OK, got EADDRNOTAVAIL (r)">{"actual": "EADDRNOTAVAIL", "addr": "10.0.0.1", "changed": true, "column": "tcp 10.0.0.1", "control": "OK", "expected": "OK", "host": "h1", "kind": "bind", "message": null, "mutation": "addr-del h1", "options": [], "port": 6677, "proto": "tcp", "reason": "r", "rule": "owner-binds", "verdict": "fail"}</failure>
+    </testcase>
+    <testcase classname="bindlab.s&lt;1&gt;.mutation.addr-del" name="h2 under addr-del on h1" />
+  </testsuite>
+  <testsuite name="empty" tests="0" failures="0" errors="0" time="0.000" />
+</testsuites>
+'''
+
+
+def test_junit_text_is_the_hand_written_text():
+    """junit_xml on a small hostile run writes exactly JUNIT_WANT (written by hand, not
+    by a second implementation), which any XML parser reads back to the same names;
+    no scenario is an empty <testsuites />."""
     import xml.etree.ElementTree as ET
-    from harness.results import _described, _mutation_cases, printable
-    root = ET.Element('testsuites', name=f'bindlab {run_id}')
-    for res in scenario_results:
-        cases = [(f'bindlab.{res["scenario"]}.{cell["kind"]}',
-                  f'{cell["host"]} {cell["kind"]} {cell["column"]}', [cell])
-                 for cell in res['cells']] + _mutation_cases(res)
-        bad = [[c for c in group if c['verdict'] != 'pass'] for _k, _n, group in cases]
-        suite = ET.SubElement(
-            root, 'testsuite', name=res['scenario'], tests=str(len(cases)),
-            failures=str(sum(1 for b in bad if b and b[0]['verdict'] == 'fail')),
-            errors=str(sum(1 for b in bad if b and b[0]['verdict'] == 'error')),
-            time=f'{sum(res["timings"].values()):.3f}')
-        for (classname, name, group), wrong in zip(cases, bad):
-            case = ET.SubElement(suite, 'testcase', classname=classname,
-                                 name=printable(name))
-            if wrong:
-                tag = 'failure' if wrong[0]['verdict'] == 'fail' else 'error'
-                ET.SubElement(case, tag, message=printable(
-                    '; '.join(_described(c) for c in wrong[:5]))).text = \
-                    json.dumps(wrong[0] if len(group) == 1 else wrong, sort_keys=True)
-    ET.indent(root)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, 'unicode') + '\n'
-
-
-def test_junit_text_is_what_elementtree_writes():
     from harness import results
-    nasty = 'a<b>&"c\'\n\td\r\x1b\u00e9\u2603]]>'
-    def cell(verdict, host, actual='OK', **extra):
-        return dict(kind='bind', host=host, addr='10.0.0.1', port=6677, proto='tcp',
-                    column='tcp 10.0.0.1', expected='OK', actual=actual, verdict=verdict,
-                    reason=nasty, rule='owner-binds', message=nasty, options=[], **extra)
-    cells_ = [cell('pass', 'h1'), cell('fail', 'h2' + nasty, 'EADDRNOTAVAIL'),
-              cell('error', 'h3', 'ERROR')]
-    mutated = [dict(cell('fail', 'h1', 'EADDRNOTAVAIL'), control='OK', changed=True),
-               dict(cell('pass', 'h2'), control='OK', changed=False)]
-    odd = [dict(cell('pass', True), column=2), dict(cell('pass', 1), column=2.0),
-           dict(cell('fail', ['h', 1], 'EADDRNOTAVAIL'), column=nasty, kind=nasty)]
-    runs = [[], [{'scenario': 'empty', 'cells': [], 'timings': {}}],
-            [{'scenario': 'odd' + nasty, 'cells': odd + cells_ * 3, 'timings': {'x': 1}}],
-            [{'scenario': 's1', 'cells': cells_, 'timings': {'build_s': 1.25}},
-             {'scenario': 's2', 'cells': cells_[:1], 'timings': {'probe_s': 0.5},
-              'mutations': [{'name': 'addr-del', 'target': 'h1', 'cells': mutated}]}]]
-    for scenario_results in runs:
-        assert results.junit_xml('r' + nasty, scenario_results) == \
-            _junit_by_elementtree('r' + nasty, scenario_results)
+    run = [{'scenario': 's<1>', 'timings': {'build_s': 1.25, 'probe_s': 0.5},
+            'cells': [_junit_cell('pass', 'h1'),
+                      _junit_cell('fail', 'h"2&\t\x1b', 'EADDRNOTAVAIL'),
+                      _junit_cell('error', 'h3', 'ERROR', message='a<b')],
+            'mutations': [{'name': 'addr-del', 'target': 'h1', 'cells': [
+                dict(_junit_cell('fail', 'h1', 'EADDRNOTAVAIL'), control='OK', changed=True),
+                dict(_junit_cell('pass', 'h2'), control='OK', changed=False)]}]},
+           {'scenario': 'empty', 'cells': [], 'timings': {}}]
+    text = results.junit_xml('r<1>', run)
+    assert text == JUNIT_WANT
+    names = [case.get('name') for case in ET.fromstring(text.split('\n', 1)[1]).iter('testcase')]
+    assert names[1] == 'h"2&\t\\x1b bind tcp 10.0.0.1'
+    assert results.junit_xml('r1', []) == \
+        '<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="bindlab r1" />\n'
 
 
-# -- the CSVs: built column by column, the same bytes as a csv.writer row per cell ------
-
-def _csv_by_rows(cells_, kind, extra):
-    """The CSV writer as it was, a row per cell and a safe() call per field: the
-    reference."""
-    import csv
-    import io
-    from harness.results import CSV_FIELDS, _csv_safe
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator='\n')
-    fields = CSV_FIELDS + extra
-    writer.writerow(fields)
-    for cell in cells_:
-        if cell['kind'] == kind:
-            row = [('' if v is None else _csv_safe(v))
-                   for v in (cell.get(k) for k in fields)]
-            row[fields.index('options')] = _csv_safe(' '.join(cell.get('options') or ()))
-            writer.writerow(row)
-    return buf.getvalue()
-
+# -- the CSVs: checked against hand-written text and read back by csv.reader --------------
 
 HOSTILE_VALUES = ('=SUM(A1)', '+1', '-1', '@x', 'a=b', '\x1b[31mred', 'bell\x07', 'tab\tnl\n',
                   'cr\r', 'quote"comma,', '\ud800', '\x9f', '', None, 0, 1, True, False, 6677,
@@ -446,23 +430,59 @@ def _hostile_cells():
     return out
 
 
-def test_csv_columns_are_what_a_row_writer_writes():
-    """cells_csv (column by column, each distinct value made a field once, rows
-    joined) gives the bytes of a csv.writer row per cell: formulas quoted, control
-    bytes visible, None empty, 1 and True apart, commas, quotes and newlines quoted,
-    a list (unhashable) in a column, missing fields, no cells."""
+_CSV_CELLS = [
+    {'kind': 'bind', 'host': 'h1', 'addr': '10.0.0.1', 'port': 6677, 'proto': 'tcp',
+     'options': [], 'expected': 'OK', 'actual': 'OK', 'verdict': 'pass',
+     'rule': 'owner-binds', 'reason': 'h1 holds it', 'message': None},
+    {'kind': 'bind', 'host': '=SUM(A1)', 'addr': '+1', 'port': True, 'proto': '-1',
+     'options': ['=x', 'timeout=5'], 'expected': '@x', 'actual': '\x1b[31mred',
+     'verdict': 'bell\x07', 'rule': 'quote"comma,', 'reason': 'tab\tnl\n', 'message': 'cr\r'},
+    {'kind': 'bind', 'host': ['a', 'b'], 'port': 1.5, 'proto': {'k': 'v'},
+     'expected': "'=already", 'actual': '', 'verdict': 0, 'rule': 'a=b', 'reason': '\x9f',
+     'message': 'mid\rcr'},
+    {'kind': 'connect', 'host': 'h2', 'addr': '10.0.0.1', 'port': 7001, 'proto': 'udp',
+     'options': ['timeout=300'], 'expected': 'OK', 'actual': 'ETIMEDOUT', 'verdict': 'fail',
+     'rule': 'listener-answers', 'reason': 'r', 'message': None, 'expected_peer': 'h1',
+     'peer': None, 'local': '10.0.0.2:40000', 'expected_after': '-', 'after': 1},
+]
+# What cells_csv must write for _CSV_CELLS, by hand: a leading = + - @ gets a quote
+# mark (a spreadsheet would run it as a formula); ESC, BEL and C1 bytes are shown as
+# \xNN; a comma, a quote, a newline or a carriage return makes the field quoted (a
+# quote doubled); None and a missing field are empty; True, 1.5, 0, a list and a dict
+# as Python writes them; options joined by spaces.
+CSV_BIND_WANT = (
+    'host,addr,port,proto,options,expected,actual,verdict,rule,reason,message\n'
+    'h1,10.0.0.1,6677,tcp,,OK,OK,pass,owner-binds,h1 holds it,\n'
+    "'=SUM(A1),'+1,True,'-1,'=x timeout=5,'@x,\\x1b[31mred,bell\\x07,"
+    '"quote""comma,","tab\tnl\n","cr\r"\n'
+    '"[\'a\', \'b\']",,1.5,{\'k\': \'v\'},,\'=already,,0,a=b,\\x9f,"mid\rcr"\n')
+CSV_CONNECT_WANT = (
+    'host,addr,port,proto,options,expected,actual,verdict,rule,reason,message,'
+    'expected_peer,peer,local,expected_after,after\n'
+    "h2,10.0.0.1,7001,udp,timeout=300,OK,ETIMEDOUT,fail,listener-answers,r,,h1,,"
+    "10.0.0.2:40000,'-,1\n")
+
+
+def test_csv_text_is_the_hand_written_text():
+    """cells_csv writes exactly the hand-written CSV_*_WANT: formulas quoted, control
+    bytes visible, None empty, 1 and True apart, commas, quotes, newlines and carriage
+    returns quoted, a list (unhashable) in a column, missing fields, no cells; and
+    csv.reader reads every hostile cell back as one row of the right width."""
+    import csv
+    import io
     from harness import results
-    ordinary = [{'kind': 'bind', 'host': 'h1', 'addr': '10.0.0.1', 'port': 6677,
-                 'proto': 'tcp', 'options': [], 'expected': 'OK', 'actual': 'OK',
-                 'verdict': 'pass', 'rule': 'owner-binds', 'reason': 'h1 holds it',
-                 'message': None}] * 3
-    for cells_ in ([], ordinary, _hostile_cells(), ordinary + _hostile_cells()):
-        for kind, extra in (('bind', ()), ('connect', results.CONNECT_EXTRA)):
-            assert results.cells_csv(cells_, kind, extra) == \
-                _csv_by_rows(cells_, kind, extra), kind
-    column = [1, True, 1.0, None, '=1', '1', 'a,b', 'a\nb']
+    assert results.cells_csv(_CSV_CELLS, 'bind', ()) == CSV_BIND_WANT
+    assert results.cells_csv(_CSV_CELLS, 'connect', results.CONNECT_EXTRA) == CSV_CONNECT_WANT
+    assert results.cells_csv([], 'bind', ()) == ','.join(results.CSV_FIELDS) + '\n'
+    hostile = _hostile_cells() + [dict(c, message='a\rb') for c in _hostile_cells()[:2]]
+    for kind, extra in (('bind', ()), ('connect', results.CONNECT_EXTRA)):
+        text = results.cells_csv(hostile, kind, extra)
+        rows = list(csv.reader(io.StringIO(text, newline='')))
+        assert len(rows) == 1 + sum(1 for c in hostile if c['kind'] == kind), kind
+        assert {len(r) for r in rows} == {len(results.CSV_FIELDS) + len(extra)}, kind
+    column = [1, True, 1.0, None, '=1', '1', 'a,b', 'a\nb', 'a\rb']
     assert results.csv_column(column) == ['1', 'True', '1.0', '', "'=1", '1', '"a,b"',
-                                          '"a\nb"']
+                                          '"a\nb"', '"a\rb"']
     assert results.csv_column([1, None, 'a', 'b\n', 'c']) == ['1', '', 'a', '"b\n"', 'c']
     clean = ['OK', 'h1 holds it', 'x' * 3]
     assert results.csv_column(clean) is clean
@@ -523,51 +543,47 @@ def test_grid_keeps_the_order_of_first_appearance():
     assert cells.grid(cells_, 'connect')[:2] == (['h3', 'h1', 'h2'], ['b', 'c', 'a'])
 
 
-# -- the page's counts and numbers: list counts, the same as a count per cell -----------
+# -- the page's counts and numbers: against hand-written values ------------------------
 
-def _status_by_cells(matrix):
-    """report_page.scenario_status as it was (a dict update per cell): the reference."""
-    counts = {v: 0 for v in ('pass', 'fail', 'error')}
-    for cell in cells.all_cells(dict(matrix, cells=matrix.get('cells') or [])):
-        verdict = cell.get('verdict') if isinstance(cell, dict) else None
-        counts[verdict if verdict in counts else 'error'] += 1
-    if matrix.get('load_error') or matrix.get('problem') or counts['error']:
-        return 'error', counts
-    return ('fail' if counts['fail'] else 'pass' if counts['pass'] else 'error'), counts
-
-
-def _numbered_by_cells(cells_):
-    """report_grid._numbered as it was: the reference."""
-    counters, out = {}, []
-    for cell in cells_:
-        key = (cell.get('kind'), str(cell.get('proto', 'tcp')))
-        counters[key] = counters.get(key, 0) + 1
-        out.append((counters[key], cell))
-    return out
-
-
-def test_page_counts_and_numbers_are_the_cell_by_cell_ones():
-    """scenario_status, verdict_counts and _numbered give what a loop over the cells
-    gave: odd verdicts, a cell that is no object, mutated cells, problems, a matrix
-    without cells; cells of several kinds and protocols, and of one."""
+def test_page_counts_and_numbers_are_the_hand_written_ones():
+    """scenario_status: a verdict other than pass and fail, and a cell that is no
+    object, count as error; a problem, a load error, an error cell or no cell at all
+    make the scenario error; else any fail makes it fail.  Mutated cells count.
+    _numbered numbers cells per (kind, proto), proto tcp when missing."""
     from harness import report_grid
-    mixed = [{'kind': k, 'proto': p, 'verdict': v}
-             for k in ('bind', 'connect') for p in ('tcp', 'udp', None)
+    p, f, e, w = {'verdict': 'pass'}, {'verdict': 'fail'}, {'verdict': 'error'}, \
+        {'verdict': 'weird'}
+
+    def mutated(cells_):
+        return [{'name': 'm', 'target': 'h1', 'cells': cells_}]
+    mixed = [{'kind': k, 'proto': pr, 'verdict': v}
+             for k in ('bind', 'connect') for pr in ('tcp', 'udp', None)
              for v in ('pass', 'fail', 'error', 'weird', None)] + [{'kind': 'bind'}]
-    mutations = [{'name': 'm', 'target': 'h1', 'cells': mixed[:4]}]
-    matrices = [{}, {'cells': None}, {'cells': mixed}, {'cells': mixed + ['text', 3]},
-                {'cells': mixed[:1]}, {'cells': mixed[:2]}, {'cells': mixed[:1], 'problem': 'x'},
-                {'cells': [], 'load_error': 'bad'}, {'cells': mixed[:1], 'mutations': mutations},
-                {'cells': [{'verdict': 'pass'}] * 3,
-                 'mutations': [dict(mutations[0], cells=[])]}]
-    for matrix in matrices:
-        assert report_page.scenario_status(matrix) == _status_by_cells(matrix), matrix
-    for cells_ in ([], mixed, mixed[:1], [c for c in mixed if c.get('proto') == 'udp'],
-                   [c for c in mixed if c.get('proto') == 'tcp'],
-                   [c for c in mixed if c.get('proto') == 'tcp' and c['kind'] == 'bind']):
-        assert report_grid._numbered(cells_) == _numbered_by_cells(cells_)
-        assert report_grid.verdict_counts(cells_) == {
-            v: sum(1 for c in cells_ if c.get('verdict') == v) for v in ('pass', 'fail', 'error')}
+    want = [({}, 'error', 0, 0, 0), ({'cells': None}, 'error', 0, 0, 0),
+            ({'cells': [p, p]}, 'pass', 2, 0, 0), ({'cells': [p, f]}, 'fail', 1, 1, 0),
+            ({'cells': [p, w]}, 'error', 1, 0, 1), ({'cells': [p, 'text', 3]}, 'error', 1, 0, 2),
+            ({'cells': [p], 'problem': 'x'}, 'error', 1, 0, 0),
+            ({'cells': [], 'load_error': 'bad'}, 'error', 0, 0, 0),
+            ({'cells': [p], 'mutations': mutated([f])}, 'fail', 1, 1, 0),
+            ({'cells': [p, f], 'mutations': mutated([e])}, 'error', 1, 1, 1),
+            ({'cells': [], 'mutations': mutated([p])}, 'pass', 1, 0, 0),
+            ({'cells': [p] * 3, 'mutations': mutated([])}, 'pass', 3, 0, 0),
+            ({'cells': [{'kind': 'bind'}]}, 'error', 0, 0, 1),
+            ({'cells': mixed}, 'error', 6, 6, 19)]
+    for matrix, status, n_pass, n_fail, n_error in want:
+        assert report_page.scenario_status(matrix) == \
+            (status, {'pass': n_pass, 'fail': n_fail, 'error': n_error}), matrix
+    cells_ = [{'kind': 'bind', 'proto': 'tcp'}, {'kind': 'connect', 'proto': 'tcp'},
+              {'kind': 'bind', 'proto': 'udp'}, {'kind': 'bind'},
+              {'kind': 'bind', 'proto': 'tcp'}, {'kind': 'connect', 'proto': 'tcp'},
+              {'proto': 'tcp'}]
+    numbered = report_grid._numbered(cells_)
+    assert [n for n, _cell in numbered] == [1, 1, 1, 2, 3, 2, 1]
+    assert all(a is b for (_n, a), b in zip(numbered, cells_))
+    assert report_grid._numbered([]) == []
+    assert report_grid.verdict_counts([p, f, f, e, w, {}]) == {'pass': 1, 'fail': 2,
+                                                               'error': 1}
+    assert report_grid.verdict_counts([]) == {'pass': 0, 'fail': 0, 'error': 0}
 
 
 # -- write_run in two processes: the same files, whole or nothing -----------------------

@@ -304,11 +304,15 @@ def test_ctrl_c_just_after_the_state_rename_stays_a_ctrl_c(tmp_path, monkeypatch
         os.kill(os.getpid(), signal.SIGINT)     # the real signal, at that moment
 
     os.replace = replace_then_sigint
+    # The disposition this test relies on, even when the suite runs in the background
+    # (SIGINT ignored there, and inherited).
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         with pytest.raises(KeyboardInterrupt):
             run.add_names(links=['s1-eth1'])
     finally:
         os.replace = real_replace
+        signal.signal(signal.SIGINT, before)
     assert state.read_state()['links'] == ['s1-eth1']
     assert sorted(os.listdir(tmp_path)) == ['state.json']
 

@@ -29,6 +29,8 @@ sys.path.insert(0, REPO)
 
 from harness import launches  # noqa: E402
 
+import harness_util as hu  # noqa: E402
+
 PYTHON = '/usr/bin/python3'
 GUARD_S = 300
 TRACER = os.environ.get('BINDTRACE_LIB') or os.path.join(REPO, 'build', 'libbindtrace.so')
@@ -309,7 +311,8 @@ def test_ctrl_c_while_programs_run_stops_them(tmp_path):
     proc = subprocess.Popen([PYTHON, '-m', 'harness', 'run', 'wrong-host', '--server',
                              f'python3 {hang}', '--program-timeout', '120', '--out',
                              str(tmp_path / 'out')], cwd=REPO, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=hu.sigint_default)   # even when run in the background
     pids, deadline = [], time.monotonic() + GUARD_S
     try:
         while len(pids) < 3:          # the three programs are recorded in the state file
