@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "probe_connect.h"
-#include "probe_errno.h"
+#include "lib/errnames.h"
 
 /* Adds "options": the case's options that differ from the defaults, as plan words
  * (so a record can be turned back into its plan line). */

@@ -9,8 +9,8 @@
 #include <sys/utsname.h>
 #include <time.h>
 
-#include "probe_errno.h"
-#include "probe_json.h"
+#include "lib/errnames.h"
+#include "lib/json.h"
 #include "trace_addr.h"
 #include "trace_out.h"
 #include "trace_sock.h"

@@ -1,5 +1,5 @@
-/* probe_addrparse.c: see probe_addrparse.h. */
-#include "probe_addrparse.h"
+/* addr.c: see addr.h. */
+#include "addr.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -35,7 +35,7 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 	return -1;
 }
 
-int addr_parse(const char *s, int family, struct probe_addr *out, char *err, size_t errlen)
+int addr_parse(const char *s, int family, struct parsed_addr *out, char *err, size_t errlen)
 {
 	char host[ADDR_TEXT_MAX];
 	char *pct;
@@ -127,7 +127,7 @@ six:
 	}
 }
 
-void addr_set_port(struct probe_addr *a, unsigned port)
+void addr_set_port(struct parsed_addr *a, unsigned port)
 {
 	if (a->family == AF_INET)
 		((struct sockaddr_in *)&a->ss)->sin_port = htons((uint16_t)port);
@@ -135,7 +135,7 @@ void addr_set_port(struct probe_addr *a, unsigned port)
 		((struct sockaddr_in6 *)&a->ss)->sin6_port = htons((uint16_t)port);
 }
 
-int addr_resolve_scope(struct probe_addr *a)
+int addr_resolve_scope(struct parsed_addr *a)
 {
 	unsigned idx;
 
@@ -150,7 +150,7 @@ int addr_resolve_scope(struct probe_addr *a)
 	return 0;
 }
 
-bool addr_is_linklocal(const struct probe_addr *a)
+bool addr_is_linklocal(const struct parsed_addr *a)
 {
 	const struct in6_addr *v6 = &((const struct sockaddr_in6 *)&a->ss)->sin6_addr;
 
