@@ -12,8 +12,11 @@ CPPFLAGS += -D_GNU_SOURCE
 SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 B := build
 
-LIB_SRCS := $(filter-out csrc/main.c,$(wildcard csrc/*.c))
-HDRS := $(wildcard csrc/*.h)
+# What netprobe and both tracers share (JSON writer, errno names, addresses, text).
+SHARED_SRCS := $(wildcard csrc/lib/*.c)
+SHARED_HDRS := $(wildcard csrc/lib/*.h)
+LIB_SRCS := $(filter-out csrc/main.c,$(wildcard csrc/*.c)) $(SHARED_SRCS)
+HDRS := $(wildcard csrc/*.h) $(SHARED_HDRS)
 UNIT_SRCS := $(wildcard csrc/tests/*.c)
 TRACE_HDRS := $(wildcard csrc/trace/*.h)
 # What both tracers share (the records, their writer, socket facts), then each one's own.
@@ -80,7 +83,7 @@ $(B)/asan/unit: $(UNIT_SRCS) $(LIB_SRCS) $(HDRS)
 # into arbitrary programs (ASan insists on coming first); its tests run it under
 # valgrind instead.  -fvisibility=hidden exports only the interposed calls, so the
 # errno table compiled in never shadows a traced program's own symbols.
-TRACE_SHARED := csrc/probe_errno.c csrc/probe_json.c csrc/probe_text.c
+TRACE_SHARED := csrc/lib/errnames.c csrc/lib/json.c csrc/lib/text.c
 $(B)/libbindtrace.so: csrc/trace/bindtrace.c $(TRACE_COMMON) $(TRACE_HDRS) $(TRACE_SHARED) \
 		$(TRACE_SHARED:.c=.h)
 	@mkdir -p $(B)
@@ -248,8 +251,8 @@ clean-net:
 # seeds come from csrc/fuzz/corpus/, new inputs and crashes are kept in $(B)/fuzz/.
 FUZZ_CC = clang $(CPPFLAGS) $(WARNINGS) -O1 -g -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=all -Icsrc
-FUZZ_PLAN_SRCS := csrc/probe_plan.c csrc/probe_addrparse.c csrc/probe_record.c \
-	csrc/probe_json.c csrc/probe_text.c csrc/probe_errno.c
+FUZZ_PLAN_SRCS := csrc/probe_plan.c csrc/lib/addr.c csrc/probe_record.c \
+	csrc/lib/json.c csrc/lib/text.c csrc/lib/errnames.c
 FUZZ_LIMIT = $(if $(FUZZ_RUNS),-runs=$(FUZZ_RUNS),-max_total_time=$(or $(FUZZ_SECONDS),20))
 # $(call fuzz_run,TARGET,MAX_LEN,SEED_DIR): one libFuzzer run of $(B)/fuzz/fuzz_TARGET
 fuzz_run = mkdir -p $(B)/fuzz/corpus-$(1) && $(B)/fuzz/fuzz_$(1) $(FUZZ_LIMIT) -max_len=$(2) \
@@ -260,9 +263,9 @@ fuzz:
 	@mkdir -p $(B)/fuzz
 	$(FUZZ_CC) -o $(B)/fuzz/fuzz_plan csrc/fuzz/fuzz_plan.c $(FUZZ_PLAN_SRCS)
 	$(FUZZ_CC) -o $(B)/fuzz/fuzz_planread csrc/fuzz/fuzz_planread.c $(FUZZ_PLAN_SRCS)
-	$(FUZZ_CC) -o $(B)/fuzz/fuzz_addr csrc/fuzz/fuzz_addr.c csrc/probe_addrparse.c
+	$(FUZZ_CC) -o $(B)/fuzz/fuzz_addr csrc/fuzz/fuzz_addr.c csrc/lib/addr.c
 	$(FUZZ_CC) -Icsrc/tests -o $(B)/fuzz/fuzz_json csrc/fuzz/fuzz_json.c \
-		csrc/tests/json_valid.c csrc/probe_json.c csrc/probe_text.c
+		csrc/tests/json_valid.c csrc/lib/json.c csrc/lib/text.c
 	$(call fuzz_run,plan,2048,csrc/fuzz/corpus/plan)
 	$(call fuzz_run,planread,8192,csrc/fuzz/corpus/plan)
 	$(call fuzz_run,addr,128,csrc/fuzz/corpus/addr)

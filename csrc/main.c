@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "probe_cmd.h"
-#include "probe_text.h"
+#include "lib/text.h"
 
 static char host_label[64];
 
@@ -26,7 +26,7 @@ const char *probe_host(void)
 /*
  * Messages echo what the user typed, which may hold control bytes (a newline, an
  * escape sequence) or bytes that are not UTF-8: each is written as \xNN
- * (probe_text.h), so a message stays one line and cannot repaint the terminal.
+ * (lib/text.h), so a message stays one line and cannot repaint the terminal.
  */
 void probe_warn(const char *fmt, ...)
 {

@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "probe_addrparse.h"
+#include "lib/addr.h"
 
 #define CASE_ID_MAX 64
 #define DEFAULT_TIMEOUT_MS 1000
@@ -30,7 +30,7 @@ struct probe_opts {
 	bool hold;		/* keep the socket open until the batch ends */
 	bool greet;		/* connect: wait for the server to say its name */
 	bool has_src;		/* connect: bind this source address first */
-	struct probe_addr src;
+	struct parsed_addr src;
 	unsigned sport;		/* connect: source port, 0 = kernel's choice */
 	unsigned timeout_ms;	/* connect: per-case timeout */
 };
@@ -39,7 +39,7 @@ struct probe_case {
 	char id[CASE_ID_MAX];	/* "" outside batch */
 	enum probe_op op;
 	enum probe_proto proto;
-	struct probe_addr addr;
+	struct parsed_addr addr;
 	unsigned port;
 	struct probe_opts opts;
 };

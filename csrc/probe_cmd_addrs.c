@@ -10,7 +10,7 @@
 
 #include "probe_cmd.h"
 #include "probe_ifaddrs.h"
-#include "probe_json.h"
+#include "lib/json.h"
 #include "probe_record.h"
 #include "probe_opt.h"
 

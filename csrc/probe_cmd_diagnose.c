@@ -10,11 +10,11 @@
 #include <sys/socket.h>
 
 #include "probe_cmd.h"
-#include "probe_errno.h"
+#include "lib/errnames.h"
 #include "probe_explain.h"
-#include "probe_json.h"
+#include "lib/json.h"
 #include "probe_opt.h"
-#include "probe_text.h"
+#include "lib/text.h"
 
 /* The largest JSON object diagnose writes (a namespace with ~100,000 addresses). */
 #define DIAG_JSON_MAX (64u << 20)
@@ -146,7 +146,7 @@ out:
 }
 
 /* Prints @prefix and @text as one line on stdout, every control byte and byte
- * that is not UTF-8 in @text as \xNN (probe_text.h): what the user typed (a
+ * that is not UTF-8 in @text as \xNN (lib/text.h): what the user typed (a
  * %scope) or the kernel named (an interface) must not repaint the terminal. */
 static void put_line(const char *prefix, const char *text)
 {

@@ -319,7 +319,7 @@ int cmd_serve(int argc, char **argv)
 	struct probe_result r;
 	struct server srv = { .lfd = -1, .sfd = -1, .ep = -1 };
 	struct proxy proxy;
-	struct probe_addr to;
+	struct parsed_addr to;
 	char why[160];
 	sigset_t mask;
 	int ret = EXIT_PROBE_FAILED;

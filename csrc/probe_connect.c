@@ -148,7 +148,7 @@ static void connected(struct engine *e, struct slot *s)
 static int bind_source(struct slot *s)
 {
 	const struct probe_case *c = s->c;
-	struct probe_addr src;
+	struct parsed_addr src;
 	char err[64];
 
 	if (c->opts.has_src)
@@ -181,7 +181,7 @@ static enum start_result start(struct engine *e, struct slot *s)
 {
 	static const char hello[] = "netprobe?\n";
 	const struct probe_case *c = s->c;
-	struct probe_addr dst = c->addr;
+	struct parsed_addr dst = c->addr;
 
 	memset(&s->r, 0, sizeof(s->r));
 	s->t0 = now_us();

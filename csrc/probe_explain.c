@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "probe_cmd.h"
-#include "probe_errno.h"
+#include "lib/errnames.h"
 #include "probe_sock.h"
 
 #define CAP_NET_BIND_SERVICE_BIT 10	/* <linux/capability.h> */
@@ -114,7 +114,7 @@ static bool has_cap_net_bind_service(void)
 }
 
 /* The raw address of @p: 4 bytes (struct in_addr) or 16 (struct in6_addr). */
-static const void *addr_bytes(const struct probe_addr *p)
+static const void *addr_bytes(const struct parsed_addr *p)
 {
 	if (p->family == AF_INET)
 		return &((const struct sockaddr_in *)&p->ss)->sin_addr;
@@ -128,19 +128,19 @@ static size_t family_size(int family)
 }
 
 /* The IPv6 scope id of @p (0: none, or IPv4). */
-static uint32_t addr_scope_id(const struct probe_addr *p)
+static uint32_t addr_scope_id(const struct parsed_addr *p)
 {
 	return p->family == AF_INET6 ? ((const struct sockaddr_in6 *)&p->ss)->sin6_scope_id : 0;
 }
 
 /* True when namespace address @l is the address @p names (the scope aside). */
-static bool same_addr(const struct local_addr *l, const struct probe_addr *p)
+static bool same_addr(const struct local_addr *l, const struct parsed_addr *p)
 {
 	return l->family == p->family && memcmp(&l->a, addr_bytes(p), family_size(p->family)) == 0;
 }
 
 /* True for 0.0.0.0 and ::. */
-static bool is_wildcard(const struct probe_addr *p)
+static bool is_wildcard(const struct parsed_addr *p)
 {
 	static const unsigned char zero[16];
 
@@ -165,7 +165,7 @@ static bool in_prefix(const void *net, const void *x, unsigned plen, size_t size
 /* The address of this namespace that @p names (for a scoped link-local, the one
  * on the scope's interface), or NULL; *@elsewhere gets the same address on
  * another interface when the scope names the wrong one. */
-static const struct local_addr *find_addr(const struct diagnosis *d, const struct probe_addr *p,
+static const struct local_addr *find_addr(const struct diagnosis *d, const struct parsed_addr *p,
 					  const struct local_addr **elsewhere)
 {
 	uint32_t scope = addr_scope_id(p);
@@ -185,7 +185,7 @@ static const struct local_addr *find_addr(const struct diagnosis *d, const struc
 
 /* The address of this namespace whose subnet holds @p (the longest such prefix,
  * the address itself excluded), or NULL. */
-static const struct local_addr *find_subnet(const struct diagnosis *d, const struct probe_addr *p)
+static const struct local_addr *find_subnet(const struct diagnosis *d, const struct parsed_addr *p)
 {
 	const struct local_addr *best = NULL;
 
@@ -246,7 +246,7 @@ static void why_list_addrs(struct diagnosis *d, int family)
 
 /* The bind worked: says why, and flags an address whose link cannot carry traffic
  * (cause interface_down). */
-static void explain_ok(const struct diag_request *rq, const struct probe_addr *a,
+static void explain_ok(const struct diag_request *rq, const struct parsed_addr *a,
 		       struct diagnosis *d)
 {
 	const struct local_addr *l, *elsewhere;
@@ -306,7 +306,7 @@ static void explain_ok(const struct diag_request *rq, const struct probe_addr *a
 
 /* EADDRNOTAVAIL for an address no interface here holds; @elsewhere is the same
  * address on another interface than the scope names, or NULL. */
-static void explain_not_local(const struct probe_addr *a, struct diagnosis *d,
+static void explain_not_local(const struct parsed_addr *a, struct diagnosis *d,
 			      const struct local_addr *elsewhere)
 {
 	const struct local_addr *net = find_subnet(d, a);
@@ -403,7 +403,7 @@ static void explain_dadfailed(struct diagnosis *d, const struct local_addr *l)
 
 /* EADDRINUSE: finds the sockets that hold the port and the processes that own
  * them; for port 0, the exhausted ephemeral range. */
-static void explain_in_use(const struct diag_request *rq, const struct probe_addr *a,
+static void explain_in_use(const struct diag_request *rq, const struct parsed_addr *a,
 			   struct diagnosis *d)
 {
 	const char *proto = rq->udp ? "udp" : "tcp";
@@ -486,7 +486,7 @@ static void explain_privileged(unsigned port, struct diagnosis *d, long start)
 }
 
 /* EINVAL for a link-local address without a scope: suggests the interfaces. */
-static void explain_no_scope(const struct probe_addr *a, struct diagnosis *d)
+static void explain_no_scope(const struct parsed_addr *a, struct diagnosis *d)
 {
 	size_t listed = 0;
 	bool exact = false;
@@ -517,7 +517,7 @@ static void explain_no_scope(const struct probe_addr *a, struct diagnosis *d)
 }
 
 /* ENODEV: the %scope of @a names no interface here. */
-static void explain_unknown_scope(const struct probe_addr *a, struct diagnosis *d)
+static void explain_unknown_scope(const struct parsed_addr *a, struct diagnosis *d)
 {
 	char host[ADDR_TEXT_MAX];
 
@@ -540,7 +540,7 @@ static void explain_unknown_scope(const struct probe_addr *a, struct diagnosis *
 }
 
 /* Any other failure: says the call and the errno, and what it knows about it. */
-static void explain_other(const struct probe_addr *a, struct diagnosis *d)
+static void explain_other(const struct parsed_addr *a, struct diagnosis *d)
 {
 	d->cause = CAUSE_OTHER;
 	if (d->err == EAFNOSUPPORT && a->family == AF_INET6) {
@@ -584,7 +584,7 @@ static void trial_bind(const struct diag_request *rq, struct diagnosis *d)
 }
 
 /* Sorts out EADDRNOTAVAIL: a tentative or dadfailed IPv6 address, else not local. */
-static void explain_addrnotavail(const struct probe_addr *a, struct diagnosis *d)
+static void explain_addrnotavail(const struct parsed_addr *a, struct diagnosis *d)
 {
 	const struct local_addr *elsewhere, *l = find_addr(d, a, &elsewhere);
 
@@ -598,10 +598,10 @@ static void explain_addrnotavail(const struct probe_addr *a, struct diagnosis *d
 
 /* The address the kernel checks for a bind to @a: for ::ffff:a.b.c.d on an IPv6
  * socket that is the IPv4 address a.b.c.d (and the IPv4 sysctls); else @a itself. */
-static struct probe_addr checked_addr(const struct probe_addr *a)
+static struct parsed_addr checked_addr(const struct parsed_addr *a)
 {
 	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)&a->ss;
-	struct probe_addr v4;
+	struct parsed_addr v4;
 	struct sockaddr_in *s4 = (struct sockaddr_in *)&v4.ss;
 
 	if (a->family != AF_INET6 || !IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
@@ -618,7 +618,7 @@ static struct probe_addr checked_addr(const struct probe_addr *a)
 
 int diagnose_bind(const struct diag_request *rq, struct diagnosis *d)
 {
-	struct probe_addr bound = rq->addr, a;
+	struct parsed_addr bound = rq->addr, a;
 	long start;
 
 	memset(d, 0, sizeof(*d));

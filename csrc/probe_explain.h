@@ -25,7 +25,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "probe_addrparse.h"
+#include "lib/addr.h"
 #include "probe_holders.h"
 #include "probe_ifaddrs.h"
 
@@ -48,10 +48,10 @@ enum diag_cause {
 #define DIAG_HOLDERS 8
 
 struct diag_request {
-	struct probe_addr addr;	/* as addr_parse() gave it; the scope is resolved here */
-	unsigned port;		/* 0: any port (the kernel picks one) */
+	struct parsed_addr addr;	/* as addr_parse() gave it; the scope is resolved here */
+	unsigned port;			/* 0: any port (the kernel picks one) */
 	bool udp;
-	bool freebind;		/* IP_FREEBIND / IPV6_FREEBIND on the trial socket */
+	bool freebind;			/* IP_FREEBIND / IPV6_FREEBIND on the trial socket */
 };
 
 struct diagnosis {

@@ -229,7 +229,7 @@ static void find_holder_pids(struct holder_list *hl)
 	closedir(proc);
 }
 
-size_t holders_find(const struct probe_addr *a, unsigned port, bool udp, struct port_holder *out,
+size_t holders_find(const struct parsed_addr *a, unsigned port, bool udp, struct port_holder *out,
 		    size_t max)
 {
 	struct holder_list hl = { .h = out, .n = 0, .max = max };

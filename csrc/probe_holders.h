@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "probe_addrparse.h"
+#include "lib/addr.h"
 
 /* A socket that holds the port, from /proc/net/{tcp,udp}{,6} and /proc/PID/fd. */
 struct port_holder {
@@ -32,7 +32,7 @@ struct port_holder {
  * otherwise).  Returns how many were filled; 0 also when /proc cannot be read.
  * Allocates nothing; errno is left as it is.
  */
-size_t holders_find(const struct probe_addr *a, unsigned port, bool udp, struct port_holder *out,
+size_t holders_find(const struct parsed_addr *a, unsigned port, bool udp, struct port_holder *out,
 		    size_t max);
 
 #endif

@@ -12,7 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "probe_json.h"
+#include "lib/json.h"
 
 
 #define NL_BUF_SIZE 32768	/* the kernel never puts more into one dump datagram */

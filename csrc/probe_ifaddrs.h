@@ -68,7 +68,7 @@ void addr_flags_text(const struct local_addr *a, char *buf, size_t len);
 struct json_out;
 
 /* Adds the members of @a that `addrs --json` and diagnose's "local_addrs" share to
- * @j (probe_json.h): family, addr, prefixlen, scope, flags (an array of names) and
+ * @j (lib/json.h): family, addr, prefixlen, scope, flags (an array of names) and
  * link ("up"/"down"). */
 void addr_json_members(struct json_out *j, const struct local_addr *a);
 

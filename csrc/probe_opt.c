@@ -4,7 +4,7 @@
 #include <stdarg.h>
 #include <string.h>
 
-#include "probe_addrparse.h"
+#include "lib/addr.h"
 #include "probe_cmd.h"
 
 void opt_init(struct opt_parser *p, int argc, char **argv, const char *cmd,

@@ -96,132 +96,172 @@ static int check_combination(const struct probe_case *c, bool saw_nolisten, char
 	return 0;
 }
 
-int plan_parse_line(const char *line, size_t lineno, struct probe_case *out, char *err,
-		    size_t errlen)
-{
-	char buf[PLAN_LINE_MAX + 1];
-	char *field[MAX_FIELDS];
-	char *save = NULL, *tok;
-	char why[160];
-	const char *src_text = NULL;
-	int nf = 0, family = AF_UNSPEC;
-	bool saw_nolisten = false;
-	unsigned long v;
-	size_t n = strlen(line);
+/* Where a line's problem is reported: its number and the caller's buffer. */
+struct line_err {
+	size_t lineno;
+	char *err;
+	size_t errlen;
+};
 
-	if (n > PLAN_LINE_MAX) {
-		snprintf(err, errlen, "plan line %zu: longer than %d characters", lineno,
-			 PLAN_LINE_MAX);
-		return -1;
+/* Writes "plan line N: " and the printf-style message into the caller's buffer (cut
+ * to fit, as one snprintf() of the whole would).  Returns -1, the malformed line's
+ * value, so that a step can `return line_error(...)`. */
+__attribute__((format(printf, 2, 3)))
+static int line_error(const struct line_err *le, const char *fmt, ...)
+{
+	int n = snprintf(le->err, le->errlen, "plan line %zu: ", le->lineno);
+	va_list ap;
+
+	if (n >= 0 && (size_t)n < le->errlen) {
+		va_start(ap, fmt);
+		vsnprintf(le->err + n, le->errlen - (size_t)n, fmt, ap);
+		va_end(ap);
 	}
+	return -1;
+}
+
+/*
+ * Copies @line into @buf (PLAN_LINE_MAX + 1 bytes), drops a trailing CR and cuts it
+ * into @field at spaces and tabs.  Returns the number of fields (0 for a blank or
+ * comment line), or -1 with the message in @le.
+ */
+static int split_fields(const char *line, char *buf, char **field, const struct line_err *le)
+{
+	char *save = NULL, *tok;
+	size_t n = strlen(line);
+	int nf = 0;
+
+	if (n > PLAN_LINE_MAX)
+		return line_error(le, "longer than %d characters", PLAN_LINE_MAX);
 	memcpy(buf, line, n + 1);
 	if (n && buf[n - 1] == '\r')	/* a plan written on Windows */
 		buf[n - 1] = '\0';
 	for (tok = strtok_r(buf, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
 		if (nf == 0 && tok[0] == '#')
 			return 0;
-		if (nf == MAX_FIELDS) {
-			snprintf(err, errlen, "plan line %zu: more than %d fields", lineno,
-				 MAX_FIELDS);
-			return -1;
-		}
+		if (nf == MAX_FIELDS)
+			return line_error(le, "more than %d fields", MAX_FIELDS);
 		field[nf++] = tok;
 	}
-	if (nf == 0)
-		return 0;
-	if (nf < 5) {
-		static const char *names[] = { "id", "op", "proto", "addr", "port" };
+	return nf;
+}
 
-		snprintf(err, errlen,
-			 "plan line %zu: field '%s' is missing (a line is: ID OP PROTO ADDR PORT [OPTION ...])",
-			 lineno, names[nf]);
-		return -1;
+/* Checks the ID field @s and copies it into @id (CASE_ID_MAX bytes).  Returns 0, or
+ * -1 with the message in @le. */
+static int parse_id(const char *s, char *id, const struct line_err *le)
+{
+	if (strlen(s) >= CASE_ID_MAX)
+		return line_error(le, "field 'id' is longer than %d characters", CASE_ID_MAX - 1);
+	for (const char *p = s; *p; p++) {
+		if (!id_char_ok(*p))
+			return line_error(le, "field 'id': character 0x%02x is not allowed",
+					  (unsigned char)*p);
 	}
+	memcpy(id, s, strlen(s) + 1);
+	return 0;
+}
 
-	memset(out, 0, sizeof(*out));
-	out->opts = probe_opts_default();
+/* The OP, PROTO and PORT fields (@field[1], [2], [4]) into @out.  Returns 0, or -1
+ * with the message in @le. */
+static int parse_op_proto_port(char **field, struct probe_case *out, const struct line_err *le)
+{
+	unsigned long v;
 
-	if (strlen(field[0]) >= CASE_ID_MAX) {
-		snprintf(err, errlen, "plan line %zu: field 'id' is longer than %d characters",
-			 lineno, CASE_ID_MAX - 1);
-		return -1;
-	}
-	for (const char *p = field[0]; *p; p++) {
-		if (!id_char_ok(*p)) {
-			snprintf(err, errlen,
-				 "plan line %zu: field 'id': character 0x%02x is not allowed",
-				 lineno, (unsigned char)*p);
-			return -1;
-		}
-	}
-	memcpy(out->id, field[0], strlen(field[0]) + 1);
-
-	if (strcmp(field[1], "bind") == 0) {
+	if (strcmp(field[1], "bind") == 0)
 		out->op = OP_BIND;
-	} else if (strcmp(field[1], "connect") == 0) {
+	else if (strcmp(field[1], "connect") == 0)
 		out->op = OP_CONNECT;
-	} else {
-		snprintf(err, errlen, "plan line %zu: field 'op': '%.32s' is not bind or connect",
-			 lineno, field[1]);
-		return -1;
-	}
-	if (strcmp(field[2], "tcp") == 0) {
+	else
+		return line_error(le, "field 'op': '%.32s' is not bind or connect", field[1]);
+	if (strcmp(field[2], "tcp") == 0)
 		out->proto = PROTO_TCP;
-	} else if (strcmp(field[2], "udp") == 0) {
+	else if (strcmp(field[2], "udp") == 0)
 		out->proto = PROTO_UDP;
-	} else {
-		snprintf(err, errlen, "plan line %zu: field 'proto': '%.32s' is not tcp or udp",
-			 lineno, field[2]);
-		return -1;
-	}
-	if (parse_ulong(field[4], 0, 65535, &v) < 0) {
-		snprintf(err, errlen, "plan line %zu: field 'port': '%.32s' is not a port (0-65535)",
-			 lineno, field[4]);
-		return -1;
-	}
+	else
+		return line_error(le, "field 'proto': '%.32s' is not tcp or udp", field[2]);
+	if (parse_ulong(field[4], 0, 65535, &v) < 0)
+		return line_error(le, "field 'port': '%.32s' is not a port (0-65535)", field[4]);
 	out->port = (unsigned)v;
+	return 0;
+}
 
-	for (int i = 5; i < nf; i++) {
-		const char *val;
+/* What the OPTION fields say beyond plan_apply_option(): they are applied to the
+ * case in a second step, once the address is parsed. */
+struct line_options {
+	int family;		/* family=4|6, else AF_UNSPEC */
+	const char *src_text;	/* src=ADDR, else NULL */
+	bool saw_nolisten;
+};
 
-		if ((val = value_of(field[i], "family"))) {
-			if (strcmp(val, "4") == 0) {
-				family = AF_INET;
-			} else if (strcmp(val, "6") == 0) {
-				family = AF_INET6;
-			} else {
-				snprintf(err, errlen, "plan line %zu: option 'family' must be 4 or 6",
-					 lineno);
-				return -1;
-			}
-		} else if ((val = value_of(field[i], "src"))) {
-			src_text = val;
+/* Applies the @n OPTION fields @word to @out, keeping family= and src= in @lo.
+ * Returns 0, or -1 with the message in @le. */
+static int parse_options(char **word, int n, struct probe_case *out, struct line_options *lo,
+			 const struct line_err *le)
+{
+	char why[160];
+	const char *val;
+
+	for (int i = 0; i < n; i++) {
+		if ((val = value_of(word[i], "family"))) {
+			if (strcmp(val, "4") == 0)
+				lo->family = AF_INET;
+			else if (strcmp(val, "6") == 0)
+				lo->family = AF_INET6;
+			else
+				return line_error(le, "option 'family' must be 4 or 6");
+		} else if ((val = value_of(word[i], "src"))) {
+			lo->src_text = val;
 		} else {
-			if (strcmp(field[i], "nolisten") == 0)
-				saw_nolisten = true;
-			if (plan_apply_option(out, field[i], why, sizeof(why)) < 0) {
-				snprintf(err, errlen, "plan line %zu: %s", lineno, why);
-				return -1;
-			}
+			if (strcmp(word[i], "nolisten") == 0)
+				lo->saw_nolisten = true;
+			if (plan_apply_option(out, word[i], why, sizeof(why)) < 0)
+				return line_error(le, "%s", why);
 		}
 	}
+	return 0;
+}
 
-	if (addr_parse(field[3], family, &out->addr, why, sizeof(why)) < 0) {
-		snprintf(err, errlen, "plan line %zu: field 'addr': %s", lineno, why);
-		return -1;
-	}
+/* Parses the ADDR field @text (in the family of @lo) and the src= option into @out,
+ * then checks the combination.  Returns 0, or -1 with the message in @le. */
+static int parse_addresses(const char *text, const struct line_options *lo,
+			   struct probe_case *out, const struct line_err *le)
+{
+	char why[160];
+
+	if (addr_parse(text, lo->family, &out->addr, why, sizeof(why)) < 0)
+		return line_error(le, "field 'addr': %s", why);
 	addr_set_port(&out->addr, out->port);
-	if (src_text) {
-		if (addr_parse(src_text, out->addr.family, &out->opts.src, why, sizeof(why)) < 0) {
-			snprintf(err, errlen, "plan line %zu: option 'src': %s", lineno, why);
-			return -1;
-		}
+	if (lo->src_text) {
+		if (addr_parse(lo->src_text, out->addr.family, &out->opts.src, why, sizeof(why)) < 0)
+			return line_error(le, "option 'src': %s", why);
 		out->opts.has_src = true;
 	}
-	if (check_combination(out, saw_nolisten, why, sizeof(why)) < 0) {
-		snprintf(err, errlen, "plan line %zu: %s", lineno, why);
+	if (check_combination(out, lo->saw_nolisten, why, sizeof(why)) < 0)
+		return line_error(le, "%s", why);
+	return 0;
+}
+
+int plan_parse_line(const char *line, size_t lineno, struct probe_case *out, char *err,
+		    size_t errlen)
+{
+	static const char *names[] = { "id", "op", "proto", "addr", "port" };
+	const struct line_err le = { .lineno = lineno, .err = err, .errlen = errlen };
+	struct line_options lo = { .family = AF_UNSPEC };
+	char buf[PLAN_LINE_MAX + 1];
+	char *field[MAX_FIELDS];
+	int nf = split_fields(line, buf, field, &le);
+
+	if (nf <= 0)
+		return nf;
+	if (nf < 5)
+		return line_error(&le, "field '%s' is missing (a line is: ID OP PROTO ADDR PORT [OPTION ...])",
+				  names[nf]);
+	memset(out, 0, sizeof(*out));
+	out->opts = probe_opts_default();
+	if (parse_id(field[0], out->id, &le) < 0 || parse_op_proto_port(field, out, &le) < 0 ||
+	    parse_options(field + 5, nf - 5, out, &lo, &le) < 0 ||
+	    parse_addresses(field[3], &lo, out, &le) < 0)
 		return -1;
-	}
 	return 1;
 }
 
@@ -358,11 +398,52 @@ static long find_duplicates(struct reading *rd, struct reporter *rp)
 	return dups;
 }
 
+/*
+ * Takes in one line that read_line() gave (@len: its length or a LINE_* code other
+ * than LINE_EOF; @lineno: its number): a case is added to @rd, a problem reported.
+ * Returns true to read on; false to stop (a read error or no memory: @saved is then
+ * the errno; or too many problems).
+ */
+static bool take_line(struct reading *rd, struct reporter *rp, const char *line, long len,
+		      size_t lineno, int *saved)
+{
+	char err[320];
+
+	if (len == LINE_ERROR) {
+		*saved = errno;
+		snprintf(err, sizeof(err), "read error after plan line %zu: %s", lineno - 1,
+			 strerror(*saved));
+		rp->report(rp->arg, err);
+		rp->count++;
+		return false;
+	}
+	if (len == LINE_TOO_LONG)
+		return problem(rp, "plan line %zu: longer than %d characters", lineno,
+			       PLAN_LINE_MAX);
+	if (len == LINE_NUL)
+		return problem(rp, "plan line %zu: contains a NUL byte", lineno);
+	if (grow(rd) < 0) {
+		*saved = ENOMEM;
+		rp->report(rp->arg, "out of memory reading the plan");
+		rp->count++;
+		return false;
+	}
+	switch (plan_parse_line(line, lineno, &rd->cases[rd->n], err, sizeof(err))) {
+	case 1:
+		rd->lines[rd->n++] = lineno;
+		return true;
+	case 0:
+		return true;
+	default:
+		return problem(rp, "%s", err);
+	}
+}
+
 int plan_read(FILE *f, struct plan *out, plan_report_fn report, void *arg)
 {
 	struct reporter rp = { .report = report, .arg = arg };
 	struct reading rd = { 0 };
-	char line[PLAN_LINE_MAX + 1], err[320];
+	char line[PLAN_LINE_MAX + 1];
 	size_t lineno = 0;
 	long len, dups;
 	int saved = EINVAL;
@@ -370,42 +451,9 @@ int plan_read(FILE *f, struct plan *out, plan_report_fn report, void *arg)
 	out->cases = NULL;
 	out->n = 0;
 	flockfile(f);
-	while ((len = read_line(f, line, sizeof(line))) != LINE_EOF) {
-		bool go_on = true;
-
-		lineno++;
-		if (len == LINE_ERROR) {
-			saved = errno;
-			snprintf(err, sizeof(err), "read error after plan line %zu: %s", lineno - 1,
-				 strerror(saved));
-			report(arg, err);
-			rp.count++;
-			break;
-		}
-		if (len == LINE_TOO_LONG)
-			go_on = problem(&rp, "plan line %zu: longer than %d characters", lineno,
-					PLAN_LINE_MAX);
-		else if (len == LINE_NUL)
-			go_on = problem(&rp, "plan line %zu: contains a NUL byte", lineno);
-		else if (grow(&rd) < 0) {
-			saved = ENOMEM;
-			report(arg, "out of memory reading the plan");
-			rp.count++;
-			break;
-		} else {
-			switch (plan_parse_line(line, lineno, &rd.cases[rd.n], err, sizeof(err))) {
-			case 1:
-				rd.lines[rd.n++] = lineno;
-				break;
-			case 0:
-				break;
-			default:
-				go_on = problem(&rp, "%s", err);
-			}
-		}
-		if (!go_on)
-			break;
-	}
+	while ((len = read_line(f, line, sizeof(line))) != LINE_EOF &&
+	       take_line(&rd, &rp, line, len, ++lineno, &saved))
+		;
 	funlockfile(f);
 	if (saved == EINVAL && rp.count < PLAN_ERRORS_MAX) {
 		dups = find_duplicates(&rd, &rp);

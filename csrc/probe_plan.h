@@ -9,7 +9,7 @@
  *     ID      1-63 characters of [A-Za-z0-9._:/@+-], echoed in the record
  *     OP      bind | connect
  *     PROTO   tcp | udp
- *     ADDR    numeric IPv4/IPv6 (see probe_addrparse.h), "any" for the wildcard
+ *     ADDR    numeric IPv4/IPv6 (see lib/addr.h), "any" for the wildcard
  *     PORT    0-65535
  *     OPTION  reuseaddr  reuseport  freebind  v6only=0|1  dev=IFNAME  hold
  *             nolisten (bind)   src=ADDR  sport=PORT  timeout=MS  nogreet (connect)

@@ -12,7 +12,7 @@
 #include "probe_cmd.h"
 #include "probe_sock.h"
 
-int proxy_parse_target(const char *text, struct probe_addr *out, char *err, size_t errlen)
+int proxy_parse_target(const char *text, struct parsed_addr *out, char *err, size_t errlen)
 {
 	char host[INET6_ADDRSTRLEN + 2];
 	const char *colon = strrchr(text, ':');
@@ -47,7 +47,7 @@ int proxy_parse_target(const char *text, struct probe_addr *out, char *err, size
 	return 0;
 }
 
-void proxy_init(struct proxy *p, int ep, const struct probe_addr *to)
+void proxy_init(struct proxy *p, int ep, const struct parsed_addr *to)
 {
 	p->ep = ep;
 	p->to = *to;

@@ -17,7 +17,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "probe_addrparse.h"
+#include "lib/addr.h"
 
 #define PROXY_PAIRS 64
 /* The epoll tag of a proxy socket: this bit, the pair's index * 2, its side. */
@@ -30,17 +30,17 @@ struct proxy_pair {
 
 struct proxy {
 	int ep;			/* the serve loop's epoll set */
-	struct probe_addr to;	/* the backend */
+	struct parsed_addr to;	/* the backend */
 	char name[SOCKADDR_TEXT_MAX];	/* the backend as text, for diagnostics */
 	struct proxy_pair pairs[PROXY_PAIRS];
 };
 
 /* Parses "ADDR:PORT" or "[V6ADDR]:PORT" into @out.  Returns 0, or -1 with a reason
  * in @err. */
-int proxy_parse_target(const char *text, struct probe_addr *out, char *err, size_t errlen);
+int proxy_parse_target(const char *text, struct parsed_addr *out, char *err, size_t errlen);
 
 /* Makes @p a proxy to @to whose sockets are watched by epoll set @ep. */
-void proxy_init(struct proxy *p, int ep, const struct probe_addr *to);
+void proxy_init(struct proxy *p, int ep, const struct parsed_addr *to);
 
 /* Takes accepted client socket @cfd (non-blocking; @p owns it from now on) and
  * starts its backend connect; no room or a connect that fails at once closes it. */

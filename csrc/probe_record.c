@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-#include "probe_errno.h"
+#include "lib/errnames.h"
 
 const char *after_name(enum probe_after a)
 {

@@ -17,7 +17,7 @@
 #include <stdio.h>
 
 #include "probe_case.h"
-#include "probe_json.h"
+#include "lib/json.h"
 
 /* A record line is at most this long (a record holds a few hundred bytes). */
 #define RECORD_MAX 4096

@@ -13,14 +13,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "probe_addrparse.h"
+#include "lib/addr.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* Parses @text for @family and checks the result; traps on a contract violation. */
 static void check_addr(const char *text, int family)
 {
-	struct probe_addr a, back;
+	struct parsed_addr a, back;
 	char err[128], formatted[SOCKADDR_TEXT_MAX];
 	int back_family;
 

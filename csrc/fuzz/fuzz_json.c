@@ -1,5 +1,5 @@
 /*
- * fuzz_json.c: libFuzzer target for the JSON writer (probe_json.c): any sequence
+ * fuzz_json.c: libFuzzer target for the JSON writer (lib/json.c): any sequence
  * of members, nesting and string bytes, into a buffer of any size, must give one
  * line of valid JSON in strict UTF-8 that a strict decoder accepts, within the
  * buffer, and nothing at all in a buffer below JSON_OUT_MIN.
@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include "json_valid.h"
-#include "probe_json.h"
+#include "lib/json.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

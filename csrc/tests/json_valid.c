@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-#include "probe_text.h"
+#include "lib/text.h"
 
 static bool value(const char **p);
 

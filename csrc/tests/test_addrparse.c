@@ -1,5 +1,5 @@
 /*
- * test_addrparse.c: unit tests of the address and number parsers (probe_addrparse.c).
+ * test_addrparse.c: unit tests of the address and number parsers (lib/addr.c).
  * Addresses are numeric only; what the parser accepts is what the probe binds, so
  * each accepted form is checked down to the socket address it produces.
  */
@@ -16,13 +16,13 @@
 #include <errno.h>
 #include <net/if.h>
 
-#include "probe_addrparse.h"
+#include "lib/addr.h"
 #include "probe_proxy.h"
 
 int run_addr_tests(void);
 
 /* Parses @s for @family and fails the test with the parser's message if refused. */
-static void addr_ok(const char *s, int family, struct probe_addr *a)
+static void addr_ok(const char *s, int family, struct parsed_addr *a)
 {
 	char err[160] = "";
 
@@ -33,7 +33,7 @@ static void addr_ok(const char *s, int family, struct probe_addr *a)
 /* Expects @s refused for @family with a non-empty, terminated message. */
 static void addr_bad(const char *s, int family)
 {
-	struct probe_addr a;
+	struct parsed_addr a;
 	char err[160] = "";
 
 	if (addr_parse(s, family, &a, err, sizeof(err)) != -1)
@@ -43,14 +43,14 @@ static void addr_bad(const char *s, int family)
 		assert_null(strchr(err, '\n'));
 }
 
-static const struct sockaddr_in6 *six(const struct probe_addr *a)
+static const struct sockaddr_in6 *six(const struct parsed_addr *a)
 {
 	return (const struct sockaddr_in6 *)&a->ss;
 }
 
 static void test_ipv4(void **state)
 {
-	struct probe_addr a;
+	struct parsed_addr a;
 	const struct sockaddr_in *sin = (const struct sockaddr_in *)&a.ss;
 
 	(void)state;
@@ -70,7 +70,7 @@ static void test_ipv4(void **state)
 
 static void test_ipv6_is_normalised(void **state)
 {
-	struct probe_addr a;
+	struct parsed_addr a;
 
 	(void)state;
 	addr_ok("::1", AF_UNSPEC, &a);
@@ -89,7 +89,7 @@ static void test_ipv6_is_normalised(void **state)
 
 static void test_ipv4_on_an_ipv6_socket_is_mapped(void **state)
 {
-	struct probe_addr a;
+	struct parsed_addr a;
 
 	(void)state;
 	addr_ok("192.0.2.7", AF_INET6, &a);
@@ -108,7 +108,7 @@ static void test_ipv6_on_an_ipv4_socket_is_refused(void **state)
 
 static void test_wildcard(void **state)
 {
-	struct probe_addr a;
+	struct parsed_addr a;
 
 	(void)state;
 	addr_ok("any", AF_UNSPEC, &a);
@@ -127,7 +127,7 @@ static void test_wildcard(void **state)
 
 static void test_scope_by_name_is_kept_for_late_resolution(void **state)
 {
-	struct probe_addr a;
+	struct parsed_addr a;
 
 	(void)state;
 	addr_ok("fe80::1%h1-eth0", AF_UNSPEC, &a);
@@ -142,7 +142,7 @@ static void test_scope_by_name_is_kept_for_late_resolution(void **state)
 
 static void test_numeric_scope_is_used_at_once(void **state)
 {
-	struct probe_addr a;
+	struct parsed_addr a;
 
 	(void)state;
 	addr_ok("fe80::1%3", AF_UNSPEC, &a);
@@ -155,7 +155,7 @@ static void test_numeric_scope_is_used_at_once(void **state)
 
 static void test_resolve_scope_in_this_namespace(void **state)
 {
-	struct probe_addr a;
+	struct parsed_addr a;
 
 	(void)state;
 	/* every namespace has "lo" */
@@ -184,7 +184,7 @@ static void test_bad_scopes(void **state)
 
 static void test_linklocal(void **state)
 {
-	struct probe_addr a;
+	struct parsed_addr a;
 
 	(void)state;
 	addr_ok("fe80::1", AF_UNSPEC, &a);
@@ -217,7 +217,7 @@ static void test_too_long_is_refused_without_overflow(void **state)
 {
 	char longest[ADDR_TEXT_MAX + 50];
 	char err[24];
-	struct probe_addr a;
+	struct parsed_addr a;
 
 	(void)state;
 	memset(longest, '1', sizeof(longest) - 1);
@@ -235,7 +235,7 @@ static void test_too_long_is_refused_without_overflow(void **state)
 
 static void test_sockaddr_format(void **state)
 {
-	struct probe_addr a;
+	struct parsed_addr a;
 	char buf[SOCKADDR_TEXT_MAX];
 	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&a.ss;
 
@@ -291,7 +291,7 @@ static void test_parse_ulong(void **state)
 /* serve --proxy-to's target: ADDR:PORT, [V6]:PORT, and what is neither */
 static void test_proxy_target(void **state)
 {
-	struct probe_addr a;
+	struct parsed_addr a;
 	char err[160];
 
 	(void)state;

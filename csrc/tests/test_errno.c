@@ -1,5 +1,5 @@
 /*
- * test_errno.c: unit tests of the errno table (probe_errno.c).  Records carry the
+ * test_errno.c: unit tests of the errno table (lib/errnames.c).  Records carry the
  * symbolic name, and scripts and lab sheets match on it, so every name must
  * round-trip and the numbers a socket call gives must all be named.
  */
@@ -13,7 +13,7 @@
 
 #include <errno.h>
 
-#include "probe_errno.h"
+#include "lib/errnames.h"
 
 int run_errno_tests(void);
 

@@ -1,5 +1,5 @@
 /*
- * test_json.c: unit tests of the JSON writer (probe_json.c) and of the record
+ * test_json.c: unit tests of the JSON writer (lib/json.c) and of the record
  * writer built on it (probe_record.c).  The harness reads stdout line by line with
  * a JSON parser, so every line must be one valid object, whatever the text inside
  * and whatever the size of the buffer it was written into.
@@ -18,7 +18,7 @@
 
 #include "json_valid.h"
 #include "probe_connect.h"
-#include "probe_json.h"
+#include "lib/json.h"
 #include "probe_plan.h"
 #include "probe_record.h"
 
@@ -186,7 +186,7 @@ static void test_too_much_stays_valid(void **state)
 	assert_true(n < RECORD_MAX);
 	assert_int_equal(strlen(buf), n);
 	assert_non_null(strstr(buf, ",\"cut\":true}\n"));
-	/* probe_json.h: "the record stays valid JSON" */
+	/* lib/json.h: "the record stays valid JSON" */
 	if (!json_valid_object_line(buf))
 		fail_msg("a cut record is not valid JSON; it ends with: %s",
 			 buf + (n > 60 ? n - 60 : 0));

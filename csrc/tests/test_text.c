@@ -1,6 +1,6 @@
 /*
  * test_text.c: unit tests of the UTF-8 reader and the human-text escaper
- * (probe_text.c) behind netprobe's stderr messages and `diagnose`'s text form.
+ * (lib/text.c) behind netprobe's stderr messages and `diagnose`'s text form.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "probe_text.h"
+#include "lib/text.h"
 
 int run_text_tests(void);
 

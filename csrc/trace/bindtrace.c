@@ -30,9 +30,10 @@
  * the real call and restored before returning, a traced call allocates nothing,
  * no stdio stream is used, no lock is taken (the real functions are looked up once through
  * pthread_once; the rest is per-call stack data and atomics), and a record that
- * cannot be written is dropped.  The library's own symbols are hidden
- * (-fvisibility=hidden) except the interposed calls, so nothing else of it can
- * shadow a function of the traced program.
+ * cannot be written is dropped.  The tracer's own close() and getsockopt() go to
+ * the kernel (trace_sys.h), never back through the interposers below.  The
+ * library's own symbols are hidden (-fvisibility=hidden) except the interposed
+ * calls, so nothing else of it can shadow a function of the traced program.
  *
  * Cost: every fact in a record is a system call (getsockopt, getsockname, fstat,
  * write), and on a VM a system call costs about a microsecond, so the tracer reads
@@ -68,6 +69,7 @@ typedef int (*bind_fn)(int, const struct sockaddr *, socklen_t);
 typedef int (*listen_fn)(int, int);
 typedef int (*accept_fn)(int, struct sockaddr *, socklen_t *);
 typedef int (*accept4_fn)(int, struct sockaddr *, socklen_t *, int);
+typedef int (*getsockopt_fn)(int, int, int, void *, socklen_t *);
 typedef int (*close_fn)(int);
 
 /* The real functions, found once; never written after init. */
@@ -77,7 +79,7 @@ static struct {
 	listen_fn listen;
 	accept_fn accept;
 	accept4_fn accept4;
-	trace_getsockopt_fn getsockopt;
+	getsockopt_fn getsockopt;
 	close_fn close;
 } real;
 
@@ -140,9 +142,8 @@ static void init(void)
 	real.listen = (listen_fn)next_symbol("listen");
 	real.accept = (accept_fn)next_symbol("accept");
 	real.accept4 = (accept4_fn)next_symbol("accept4");
-	real.getsockopt = (trace_getsockopt_fn)next_symbol("getsockopt");
+	real.getsockopt = (getsockopt_fn)next_symbol("getsockopt");
 	real.close = (close_fn)next_symbol("close");
-	trace_sock_use(real.getsockopt);
 
 	trace_host_name(conf.host, sizeof(conf.host), NULL);
 	conf.options = !(options && strcmp(options, "0") == 0);

@@ -45,7 +45,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "probe_errno.h"
+#include "lib/errnames.h"
 #include "systrace_calls.h"
 #include "systrace_fd.h"
 #include "systrace_loop.h"

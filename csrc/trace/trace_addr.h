@@ -2,9 +2,10 @@
  * trace_addr.h: socket addresses as the tracer's records write them, without
  * touching the traced program's state (no name lookups, no sockets, no malloc).
  *
- * The records themselves are built with netprobe's JSON writer (probe_json.h) in a
- * buffer of TRACE_LINE_MAX bytes on the caller's stack: below PIPE_BUF, so one
- * write() with O_APPEND puts a record in the file whole (trace_out.h).
+ * The records themselves are built with the JSON writer netprobe shares
+ * (lib/json.h) in a buffer of TRACE_LINE_MAX bytes on the caller's stack: below
+ * PIPE_BUF, so one write() with O_APPEND puts a record in the file whole
+ * (trace_out.h).
  */
 #ifndef TRACE_ADDR_H
 #define TRACE_ADDR_H

@@ -1,5 +1,6 @@
 /* trace_out.c: see trace_out.h. */
 #include "trace_out.h"
+#include "trace_sys.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -55,7 +56,7 @@ static int open_file(struct stat *st)
 	if (fd < 0)
 		return -1;
 	if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode)) {
-		close(fd);
+		trace_sys_close(fd);
 		errno = EINVAL;
 		return -1;
 	}
@@ -70,7 +71,7 @@ static int move_high(int fd)
 
 	if (high < 0)
 		return fd;
-	close(fd);
+	trace_sys_close(fd);
 	return high;
 }
 
@@ -141,6 +142,6 @@ int trace_out_write(const char *line, size_t len)
 	if (fd < 0)
 		return -1;
 	rc = write_once(fd, line, len);
-	close(fd);
+	trace_sys_close(fd);
 	return rc;
 }

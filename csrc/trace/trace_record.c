@@ -9,11 +9,12 @@
 #include <sys/utsname.h>
 #include <time.h>
 
-#include "probe_errno.h"
-#include "probe_json.h"
+#include "lib/errnames.h"
+#include "lib/json.h"
 #include "trace_addr.h"
 #include "trace_out.h"
 #include "trace_sock.h"
+#include "trace_sys.h"
 
 /* One record being built: the writer and its buffer, on the caller's stack. */
 struct trace_line {
@@ -191,7 +192,7 @@ static void bind_options(struct trace_line *l, int qfd, const struct sockaddr *s
 	if (v6 && (trace_is_wildcard(sa) || trace_is_v4mapped(sa)) &&
 	    trace_sockopt_int(qfd, IPPROTO_IPV6, IPV6_V6ONLY) > 0)
 		json_str(&l->j, NULL, "v6only=1");
-	if (trace_getsockopt(qfd, SOL_SOCKET, SO_BINDTODEVICE, dev, &dlen) == 0 && dev[0]) {
+	if (trace_sys_getsockopt(qfd, SOL_SOCKET, SO_BINDTODEVICE, dev, &dlen) == 0 && dev[0]) {
 		char word[sizeof(dev) + 4];
 
 		dev[sizeof(dev) - 1] = '\0';

@@ -1,5 +1,6 @@
 /* trace_sock.c: see trace_sock.h. */
 #include "trace_sock.h"
+#include "trace_sys.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -7,25 +8,12 @@
 #include <string.h>
 #include <sys/stat.h>
 
-static trace_getsockopt_fn real_getsockopt;
-
-void trace_sock_use(trace_getsockopt_fn fn)
-{
-	real_getsockopt = fn;
-}
-
-int trace_getsockopt(int qfd, int level, int name, void *val, socklen_t *len)
-{
-	return real_getsockopt ? real_getsockopt(qfd, level, name, val, len)
-			       : getsockopt(qfd, level, name, val, len);
-}
-
 int trace_sockopt_int(int qfd, int level, int name)
 {
 	int val = 0;
 	socklen_t len = sizeof(val);
 
-	if (qfd < 0 || trace_getsockopt(qfd, level, name, &val, &len) < 0)
+	if (qfd < 0 || trace_sys_getsockopt(qfd, level, name, &val, &len) < 0)
 		return -1;
 	return val;
 }
@@ -83,7 +71,7 @@ enum trace_pending_state trace_pending_state(int qfd, uint64_t ino, int soerr)
 	if (trace_sock_ino(qfd) != ino)
 		return TRACE_STALE;
 	if (soerr < 0)
-		return trace_getsockopt(qfd, IPPROTO_TCP, TCP_INFO, &ti, &tlen) == 0 &&
+		return trace_sys_getsockopt(qfd, IPPROTO_TCP, TCP_INFO, &ti, &tlen) == 0 &&
 		       tlen >= 1 && ti.tcpi_state == TCP_SYN_SENT ? TRACE_UNDER_WAY
 								 : TRACE_SETTLED;
 	if (soerr == 0 && getpeername(qfd, (struct sockaddr *)&peer, &plen) < 0 &&

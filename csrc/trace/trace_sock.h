@@ -15,17 +15,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-typedef int (*trace_getsockopt_fn)(int, int, int, void *, socklen_t *);
-
-/* The getsockopt() the facts use: libbindtrace.so interposes getsockopt() and
- * hands the real one here at its initialisation; NULL (the default) is libc's. */
-void trace_sock_use(trace_getsockopt_fn fn);
-
 /* An int socket option of @qfd, or -1 when it cannot be read. */
 int trace_sockopt_int(int qfd, int level, int name);
-
-/* The real getsockopt() (see trace_sock_use()). */
-int trace_getsockopt(int qfd, int level, int name, void *val, socklen_t *len);
 
 /* True for AF_INET and AF_INET6, the families the tracers record. */
 bool trace_is_ip(int family);

@@ -1,5 +1,5 @@
 /*
- * probe_json.h: the one JSON writer of netprobe's records, `addrs --json`,
+ * json.h: the one JSON writer of netprobe's records, `addrs --json`,
  * `diagnose --json` and the tracer (csrc/trace/).
  *
  * It writes one object, on one line, into a buffer the caller supplies (pointer and
@@ -13,7 +13,7 @@
  * - strings are escaped: '"', '\\', control bytes and DEL as \n \r \t \u00XX; every
  *   byte that is not part of a well-formed UTF-8 character (a stray continuation
  *   byte, a cut sequence, an overlong form, a surrogate, above U+10FFFF; see
- *   probe_text.h) becomes \ufffd, so an odd --host, a %scope or a dev= name from
+ *   text.h) becomes \ufffd, so an odd --host, a %scope or a dev= name from
  *   the command line, or a program name in the tracer, cannot break a record;
  * - a string value longer than the writer's string cap (@str_max of json_begin(),
  *   in bytes of JSON text) is shortened at a character boundary;
@@ -22,8 +22,8 @@
  *   "cut":true.  The room for the closing brackets, that marker and the newline is
  *   kept aside from the start, so closing never fails.
  */
-#ifndef PROBE_JSON_H
-#define PROBE_JSON_H
+#ifndef LIB_JSON_H
+#define LIB_JSON_H
 
 #include <stdbool.h>
 #include <stddef.h>

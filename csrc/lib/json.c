@@ -1,11 +1,11 @@
-/* probe_json.c: see probe_json.h. */
-#include "probe_json.h"
+/* json.c: see json.h. */
+#include "json.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "probe_text.h"
+#include "text.h"
 
 /* What json_end() may add after the last member: ,"cut":true then "}\n" and the
  * NUL.  The closers of open nested levels come on top (see reserve()). */

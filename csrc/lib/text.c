@@ -1,5 +1,5 @@
-/* probe_text.c: see probe_text.h. */
-#include "probe_text.h"
+/* text.c: see text.h. */
+#include "text.h"
 
 #include <stdbool.h>
 

@@ -1,13 +1,13 @@
 /*
- * probe_addrparse.h: numeric addresses and ports as the probes take them.
+ * addr.h: numeric addresses and ports as the probes take them.
  *
  * Addresses are numeric only (no DNS: a probe must test the address it was given,
  * not what a resolver made of it).  Accepted forms: "10.0.0.1", "::1", "[::1]",
  * "fe80::1%h1-eth0" (scope by interface name or number), "any" / "*" (the wildcard
  * of the requested family).
  */
-#ifndef PROBE_ADDRPARSE_H
-#define PROBE_ADDRPARSE_H
+#ifndef LIB_ADDR_H
+#define LIB_ADDR_H
 
 #include <net/if.h>
 #include <netinet/in.h>
@@ -18,7 +18,7 @@
 #define ADDR_TEXT_MAX (INET6_ADDRSTRLEN + IF_NAMESIZE + 4)
 #define SOCKADDR_TEXT_MAX (ADDR_TEXT_MAX + 10)
 
-struct probe_addr {
+struct parsed_addr {
 	struct sockaddr_storage ss;	/* port filled in by addr_set_port() */
 	socklen_t len;
 	int family;			/* AF_INET or AF_INET6 */
@@ -33,17 +33,17 @@ struct probe_addr {
  * and resolved by addr_resolve_scope() in the namespace where the socket is made.
  * Returns 0, or -1 with a message in @err ("'10.0.0.300' is not an IPv4 or IPv6 address").
  */
-int addr_parse(const char *s, int family, struct probe_addr *out, char *err, size_t errlen);
+int addr_parse(const char *s, int family, struct parsed_addr *out, char *err, size_t errlen);
 
 /* Sets the port of a parsed address. */
-void addr_set_port(struct probe_addr *a, unsigned port);
+void addr_set_port(struct parsed_addr *a, unsigned port);
 
 /* Turns a named scope into its interface index here.  Returns 0, or -1 with errno
  * ENODEV when no interface of this namespace has that name. */
-int addr_resolve_scope(struct probe_addr *a);
+int addr_resolve_scope(struct parsed_addr *a);
 
 /* True for fe80::/10 (link-local unicast), which needs a scope to be bound. */
-bool addr_is_linklocal(const struct probe_addr *a);
+bool addr_is_linklocal(const struct parsed_addr *a);
 
 /* "10.0.0.1:6677" or "[fe80::1%eth0]:80" for any socket address. */
 void sockaddr_format(const struct sockaddr *sa, char *buf, size_t len);

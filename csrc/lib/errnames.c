@@ -1,12 +1,12 @@
 /*
- * probe_errno.c: errno number <-> symbolic name.
+ * errnames.c: errno number <-> symbolic name.
  *
  * One table for every errno Linux defines (asm-generic/errno-base.h and errno.h),
  * which covers everything socket(), bind(), listen(), connect(), accept(), send()
  * and recv() can return.  Aliases (EWOULDBLOCK = EAGAIN, EDEADLOCK = EDEADLK,
  * ENOTSUP = EOPNOTSUPP) are left out so each number has exactly one name.
  */
-#include "probe_errno.h"
+#include "errnames.h"
 
 #include <errno.h>
 #include <stdio.h>

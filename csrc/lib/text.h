@@ -1,14 +1,14 @@
 /*
- * probe_text.h: bytes from the command line, the kernel or a peer, made safe to
- * show: as JSON (probe_json.c) or to a human on a terminal (stderr diagnostics,
+ * text.h: bytes from the command line, the kernel or a peer, made safe to
+ * show: as JSON (json.c) or to a human on a terminal (stderr diagnostics,
  * `diagnose`'s text form).
  *
  * Both need to know where a well-formed UTF-8 character starts and ends; the
  * human form also must not let a control byte through (a newline splits a
  * message, ESC or CSI repaint the terminal).
  */
-#ifndef PROBE_TEXT_H
-#define PROBE_TEXT_H
+#ifndef LIB_TEXT_H
+#define LIB_TEXT_H
 
 #include <stddef.h>
 

@@ -1,6 +1,6 @@
-/* probe_errno.h: errno number <-> symbolic name ("EADDRNOTAVAIL"). */
-#ifndef PROBE_ERRNO_H
-#define PROBE_ERRNO_H
+/* errnames.h: errno number <-> symbolic name ("EADDRNOTAVAIL"). */
+#ifndef LIB_ERRNAMES_H
+#define LIB_ERRNAMES_H
 
 #include <stddef.h>
 
