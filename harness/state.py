@@ -50,6 +50,7 @@ import functools
 import glob
 import json
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -85,8 +86,74 @@ def work_folder(prefix):
     files: servers' logs, batches' FIFOs and records, the shells' outputs.  In
     RUN_DIR when RUN_DIR is in memory (tmpfs, as /run is on most machines), else in
     SHM_DIR: a file made on disk cost ~1.5 ms where /run is on disk (0.6 s for the
-    400 outputs of one readiness check at 200 hosts; in /dev/shm 0.15 s)."""
-    return tempfile.mkdtemp(prefix=prefix, dir=_work_root())
+    400 outputs of one readiness check at 200 hosts; in /dev/shm 0.15 s).  Its name
+    carries this process's identity (owned_folder), so that the next session can
+    prove it dead and sweep it (sweep_dead_folders)."""
+    return owned_folder(prefix, _work_root())
+
+
+def owned_folder(prefix, where):
+    """mkdtemp in where, named PREFIX<pid>.<start time>.<pid namespace inode>-XXXXXXXX:
+    the process that owns it, as procs.alive can check it."""
+    me = os.getpid()
+    return tempfile.mkdtemp(prefix=f'{prefix}{me}.{procs.start_time(me)}.'
+                                   f'{_pidns_ino("self")}-', dir=where)
+
+
+# what owned_folder's names say: their owner's PID, start time and PID namespace
+_OWNER = re.compile(r'^(?:work|bin)-(?:[a-z]+-)?(\d+)\.(\d+)\.(\d+)-[^/]+$')
+
+
+def _pidns_ino(pid):
+    try:
+        return os.stat(f'/proc/{pid}/ns/pid').st_ino
+    except OSError:
+        return None
+
+
+def folder_owner(path):
+    """The identity ({'pid', 'start', 'marker'}) and PID namespace inode of the owner an
+    owned_folder name records, or (None, None) for a name that records none."""
+    match = _OWNER.match(os.path.basename(path))
+    if not match:
+        return None, None
+    pid, start, pidns = (int(g) for g in match.groups())
+    return {'pid': pid, 'start': start, 'marker': None}, pidns
+
+
+def _owned_folders():
+    """Paths of the work folders (both roots) and lab bin folders there may be."""
+    return sorted(set(glob.glob(os.path.join(_work_root(), 'work-*')) +
+                      glob.glob(os.path.join(RUN_DIR, 'work-*')) +
+                      glob.glob(os.path.join(RUN_DIR, 'bin-*'))))
+
+
+def sweep_dead_folders(legacy=False):
+    """Remove the work and bin folders whose owner is provably gone: the process their
+    name records (same start time, same PID namespace as ours) no longer runs.  A
+    folder of a live process, or of another PID namespace, is left alone; with legacy,
+    also names that record no owner (an older bindlab's; clean-net's sweep).
+    Returns the paths removed."""
+    here, removed = _pidns_ino('self'), []
+    for path in _owned_folders():
+        owner, pidns = folder_owner(path)
+        dead = owner is not None and pidns == here and not procs.alive(owner)
+        if dead or (legacy and owner is None):
+            _remove(path)
+            removed.append(path)
+    return removed
+
+
+def _remove(path):
+    """Remove path: a folder with what is in it, anything else (a file, a symlink,
+    never followed) by unlink."""
+    try:
+        if stat.S_ISDIR(os.lstat(path).st_mode):
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            os.unlink(path)
+    except OSError:
+        pass
 
 
 @functools.lru_cache(maxsize=None)
@@ -460,10 +527,9 @@ def clean(state, log=lambda msg: None):
 
 
 def remove_stale_files():
-    """Work folders and half-written state files of killed runs (call under the lock)."""
-    for path in glob.glob(os.path.join(_work_root(), 'work-*')) + \
-            glob.glob(os.path.join(RUN_DIR, 'work-*')):
-        shutil.rmtree(path, ignore_errors=True)
+    """Work and bin folders of killed runs (sweep_dead_folders, also an older
+    bindlab's) and half-written state files (call under the lock)."""
+    sweep_dead_folders(legacy=True)
     folder, name = os.path.split(state_path())
     for path in glob.glob(os.path.join(folder, f'.{name}.*.tmp')):   # files.write_file's
         os.unlink(path)
