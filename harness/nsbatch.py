@@ -115,7 +115,7 @@ def await_shells(nodes, seconds=SHELL_READY_S):
             if time.monotonic() > deadline:
                 raise EnvError(f'the shell of {node.name} did not start within '
                                f'{seconds:.0f} s')
-            if node.pollOut.poll(100):
+            if _readable(node, 0.1):
                 prompts += node.read(1024).count(chr(127))
         node.waiting = False
     queued = {node: '; '.join(node.queued) for node in nodes if node.queued}
@@ -173,7 +173,8 @@ def _outputs(nodes, timeout):
             left = deadline - time.monotonic()
             if left <= 0:
                 break
-            parts.append(node.monitor(timeoutms=max(1, int(left * 1000))))
+            if _readable(node, left):
+                parts.append(node.monitor())
         said[node] = ''.join(parts)
     late = [node.name for node in nodes if node.waiting]
     if late:
@@ -181,6 +182,15 @@ def _outputs(nodes, timeout):
                        f'{" and others" if len(late) > 5 else ""} gave no answer '
                        f'within {timeout:.0f} s')
     return said
+
+
+def _readable(node, seconds):
+    """True when node's shell has output to read within seconds.  (Mininet's
+    pollOut also reports the pty writable, so its poll and monitor's timeout never
+    wait: a read then blocks until the shell writes.)"""
+    if node.readbuf:
+        return True
+    return bool(select.select([node.stdout.fileno()], [], [], seconds)[0])
 
 
 _STATUS = re.compile(r'^@bindlab-(\d+):(\d+)\s*$', re.M)

@@ -63,7 +63,8 @@ def wait_until(predicate, what, timeout=10):
 def shell():
     """One host shell; afterwards every process of its session is killed and reaped."""
     host = Shell(f'{PREFIX}h')
-    pid = host.shell.pid
+    proc = host.shell           # terminate() forgets it
+    pid = proc.pid
     try:
         nsbatch.await_shells([host])
         yield host
@@ -74,7 +75,7 @@ def shell():
             except ProcessLookupError:
                 pass
         host.terminate()
-        host.shell.wait(timeout=10)
+        proc.wait(timeout=10)
         wait_until(lambda: not session_of(pid), 'the session of the test shell ended')
 
 
