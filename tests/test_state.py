@@ -530,10 +530,12 @@ def owned_folders():
 
 
 def test_the_next_run_sweeps_a_sigkilled_runs_work_folders(tmp_path):
-    """A run killed with SIGKILL mid-run leaves its work folders; the next run (refused:
-    the killed run left its network) removes them, as its session starts."""
+    """A run killed with SIGKILL mid-run (wrong-host, one connect waiting 2 s) leaves
+    its work folders; the next run (refused: the killed run left its network)
+    removes them, as its session starts."""
     before = owned_folders()
-    proc = hu.start('run', 'wrong-host', '--switch', 'lxbr', '--out', str(tmp_path / 'out'))
+    proc = hu.start('run', '--scenario-file', hu.slow_scenario_file(tmp_path), '--switch',
+                    'lxbr', '--out', str(tmp_path / 'out'))
     hu.wait_for_state(proc, hu.probing)
     hu.interrupt(proc, signal.SIGKILL)
     dead = owned_folders() - before
