@@ -33,7 +33,6 @@ import shlex
 import shutil
 import signal
 import sys
-import tempfile
 
 from . import PREFIX, REPO, advice, labcli, machine, network, probe, records, runner, state
 from .console import log, warn
@@ -168,7 +167,7 @@ class Lab:
             raise LabError(f'{sc.name}: ' + '; '.join(errors))
         self.cells = probe_cells(self.net, sc, self.run_state, self.netprobe)
         self.reqs, self.sheet = load_goal(sc, self.cells)
-        self.bindir = self._install_tools()
+        self._install_tools()
         self.info.update({'scenario': getattr(sc, 'lesson', sc.name),
                           'scenario_files': self.scenario_files,
                           'pid': os.getpid(), 'netprobe': self.netprobe,
@@ -190,22 +189,25 @@ class Lab:
             os.unlink(lab_file())
         except FileNotFoundError:
             pass
-        if self.live is not None:
-            self.live.close()
-        if self.bindir:
-            shutil.rmtree(self.bindir, ignore_errors=True)
+        try:
+            if self.live is not None:
+                self.live.close()
+        finally:        # also when a second signal interrupts the teardown
+            if self.bindir:
+                shutil.rmtree(self.bindir, ignore_errors=True)
+                self.bindir = None
 
     def _install_tools(self):
         """A bin folder with netprobe and seed-server (examples/seed_server.py), on
-        PATH in every host shell."""
-        bindir = tempfile.mkdtemp(prefix='bin-', dir=state.RUN_DIR)
+        PATH in every host shell.  Its name records this process (state.owned_folder):
+        a SIGKILLed lab's is swept by the next session."""
+        bindir = self.bindir = state.owned_folder('bin-', state.RUN_DIR)
         os.chmod(bindir, 0o755)
         os.symlink(self.netprobe, os.path.join(bindir, 'netprobe'))
         os.symlink(SEED_SERVER, os.path.join(bindir, 'seed-server'))
         for host in self.net.hosts:
             host.cmd(f'export PATH={shlex.quote(bindir)}:"$PATH" '
                      f'NETPROBE_HOST={shlex.quote(host.name)}')
-        return bindir
 
     # what the student reads
     def banner(self, out=print):

@@ -2,8 +2,10 @@
 
     BatchedShell, spawn_shell, await_shells   Mininet node shells spawned without
                             waiting for each prompt, then awaited all together;
-    run_everywhere          one command line in many shells at once (Mininet's
-                            sendCmd/waitOutput across nodes);
+    run_everywhere          commands in many shells at once (Mininet's
+                            sendCmd/waitOutput across nodes, with a timeout); more
+                            than one short line goes through a script file the
+                            shell sources, since a pty cuts a long line;
     run_in_shells           argument lists in many shells at once, each with its own
                             stdin, stdout, stderr and exit status (a Popen each would
                             cost ~3 ms of the harness's one thread: 0.6 s at 200 hosts);
@@ -11,9 +13,10 @@
                             background jobs of the shells: their PIDs at once;
     run_batches             `ip -force -batch` files, in shells at once or in the root
                             namespace;
-    hang_up, delete_together   teardown: every shell signalled at once (by its
-                            PID's process group), root-namespace interfaces deleted
-                            with one `ip -batch` ending in one netlink request.
+    hang_up, delete_together   teardown: every shell signalled at once (every
+                            process group of its session, timeout(1)'s own too),
+                            root-namespace interfaces deleted with one `ip -batch`
+                            ending in one netlink request.
 
 Nothing here decides what a network is; fastnet.py does, with these.
 """
@@ -32,13 +35,21 @@ import time
 
 from mininet.node import Node
 
+from . import procs
 from .errors import EnvError
 from .files import read_output
 from .ifaces import interface_alias
 from .state import work_folder
 
 SHELL_READY_S = 30.0
-TEARDOWN_GROUP = 0x62690000 | (os.getpid() & 0xffff)    # never 0, the default group
+SHELL_ANSWER_S = 120.0   # for commands that bound their own time (ping -W1, ip -batch)
+# A shell's pty is in canonical mode: the kernel keeps at most 4095 bytes of a line
+# and drops the rest, so a longer line runs cut (a status lost, a quote left open
+# and the shell waiting for its end, a redirect to a cut path).  A line sent to a
+# shell is kept well under that (DIRECT_MAX); more goes through a script file.
+PTY_LINE_MAX = 4095
+DIRECT_MAX = 1024
+GROUP_BASE = 0x40000000     # teardown_group's; ip takes groups up to 2**31 - 1
 
 
 # -- shells ---------------------------------------------------------------------------
@@ -104,7 +115,7 @@ def await_shells(nodes, seconds=SHELL_READY_S):
             if time.monotonic() > deadline:
                 raise EnvError(f'the shell of {node.name} did not start within '
                                f'{seconds:.0f} s')
-            if node.pollOut.poll(100):
+            if _readable(node, 0.1):
                 prompts += node.read(1024).count(chr(127))
         node.waiting = False
     queued = {node: '; '.join(node.queued) for node in nodes if node.queued}
@@ -113,12 +124,73 @@ def await_shells(nodes, seconds=SHELL_READY_S):
     run_everywhere(queued)
 
 
-def run_everywhere(commands):
-    """Send each node its command line, all at once, then collect each output:
-    {node: output}.  (Mininet's sendCmd and waitOutput, across nodes at once.)"""
-    for node, line in commands.items():
-        node.sendCmd(line)
-    return {node: node.waitOutput() for node in commands}
+def run_everywhere(commands, timeout=SHELL_ANSWER_S):
+    """Send each node its commands (text: one line or several), all at once, then
+    collect each output: {node: output}.  (Mininet's sendCmd and waitOutput, across
+    nodes at once.)  A text of more than one line or of more than DIRECT_MAX bytes is
+    written to a script file that the shell sources (`. FILE`, one short line); the
+    file is removed once every shell answered.
+
+    Raises EnvError naming the host when a line would still be longer than its pty
+    passes (nothing is sent then), or naming the shells that did not answer within
+    timeout seconds (they are left running what they were sent, and waiting)."""
+    folder = None
+    try:
+        lines = {}
+        for n, (node, text) in enumerate(commands.items()):
+            if '\n' in text or len(text.encode()) > DIRECT_MAX:
+                folder = folder or work_folder('work-script-')
+                path = os.path.join(folder, f'{n}.sh')
+                with open(path, 'w') as f:
+                    f.write(text + '\n')
+                text = f'. {shlex.quote(path)}'
+            lines[node] = _short_line(node, text)
+        for node, line in lines.items():
+            node.sendCmd(line)
+        return _outputs(list(lines), timeout)
+    finally:
+        if folder:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _short_line(node, line):
+    """line, when its pty passes it whole; else EnvError naming node."""
+    size = len(line.encode())
+    if size > PTY_LINE_MAX:
+        raise EnvError(f'the harness made a command line of {size} bytes for the shell '
+                       f'of {node.name}; its pty passes at most {PTY_LINE_MAX}')
+    return line
+
+
+def _outputs(nodes, timeout):
+    """Each node's output up to its prompt, {node: output}, waiting at most timeout
+    seconds for all (Mininet's waitOutput, bounded); EnvError naming the late ones."""
+    deadline = time.monotonic() + timeout
+    said = {}
+    for node in nodes:
+        parts = []
+        while node.waiting:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            if _readable(node, left):
+                parts.append(node.monitor())
+        said[node] = ''.join(parts)
+    late = [node.name for node in nodes if node.waiting]
+    if late:
+        raise EnvError(f'the shell of {", ".join(late[:5])}'
+                       f'{" and others" if len(late) > 5 else ""} gave no answer '
+                       f'within {timeout:.0f} s')
+    return said
+
+
+def _readable(node, seconds):
+    """True when node's shell has output to read within seconds.  (Mininet's
+    pollOut also reports the pty writable, so its poll and monitor's timeout never
+    wait: a read then blocks until the shell writes.)"""
+    if node.readbuf:
+        return True
+    return bool(select.select([node.stdout.fileno()], [], [], seconds)[0])
 
 
 _STATUS = re.compile(r'^@bindlab-(\d+):(\d+)\s*$', re.M)
@@ -131,12 +203,16 @@ def run_in_shells(commands):
     command stopped at its timeout has status 124 (timeout(1); None: a command that
     bounds its own time, run without that second process), one whose status never
     came back 255.  Output goes through files of a fresh folder of the run
-    directory (removed afterwards)."""
+    directory, removed afterwards: when the shells did not answer (EnvError, see
+    run_everywhere) or the harness was interrupted meanwhile, the jobs are ended by
+    PID first (a timeout(1) job with its process group)."""
     folder = work_folder('work-shell-')
+    answered, hosts = False, {}
     try:
-        lines = {}
+        scripts, longest = {}, 0
         for k, (node, argv, stdin, seconds) in enumerate(commands):
             base = os.path.join(folder, str(k))
+            pids = os.path.join(folder, f'{hosts.setdefault(node, len(hosts))}.pids')
             source = '/dev/null'
             if stdin is not None:
                 source = base + '.in'
@@ -144,21 +220,47 @@ def run_in_shells(commands):
                     f.write(stdin)
             words = ([] if seconds is None else ['timeout', '-k', '1', f'{seconds:g}']) + \
                 [str(w) for w in argv]
-            lines.setdefault(node, []).append((
+            longest = max(longest, 0 if seconds is None else seconds + 1)
+            # each job started (one fork: no subshell), its PID noted, then each
+            # awaited by its PID: a server started earlier is a job of the same
+            # shell, and is not waited for
+            scripts.setdefault(node, []).append((
                 ' '.join(map(shlex.quote, words)) + f' <{shlex.quote(source)} '
-                f'>{shlex.quote(base)}.out 2>{shlex.quote(base)}.err & bindlab_{k}=$!',
+                f'>{shlex.quote(base)}.out 2>{shlex.quote(base)}.err & bindlab_{k}=$!; '
+                f'echo $! >>{shlex.quote(pids)}',
                 f'wait $bindlab_{k}; echo @bindlab-{k}:$?'))
-        # each job started (one fork: no subshell), then each awaited by its PID: a
-        # server started earlier is a job of the same shell, and is not waited for
-        said = run_everywhere({node: '; '.join([a for a, _w in each] + [w for _a, w in each])
-                               for node, each in lines.items()})
+        said = run_everywhere({node: '\n'.join([a for a, _w in each] + [w for _a, w in each])
+                               for node, each in scripts.items()},
+                              SHELL_ANSWER_S + longest)
+        answered = True
         status = {int(k): int(rc) for out in said.values() for k, rc in _STATUS.findall(out)}
         return [(status.get(k, 255), read_output(os.path.join(folder, f'{k}.out')),
                  read_output(os.path.join(folder, f'{k}.err')) or
                  ('' if k in status else 'no exit status came back from the shell'))
                 for k in range(len(commands))]
     finally:
+        if not answered:
+            _end_jobs(folder, hosts)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _end_jobs(folder, hosts):
+    """End the jobs run_in_shells started ({node: n}, their PIDs in folder/n.pids)
+    that still run as children of their node's shell (procs.stop: a timeout(1) job
+    leads its own process group and gets the signal to it)."""
+    targets = []
+    for node, n in hosts.items():
+        try:
+            with open(os.path.join(folder, f'{n}.pids')) as f:
+                pids = [int(w) for w in f.read().split()]
+        except (OSError, ValueError):
+            continue
+        for pid in pids:
+            ident = procs.identity(pid)
+            if node.shell is not None and procs.parent(pid) == node.shell.pid and \
+                    procs.alive(ident):
+                targets.append(ident)
+    procs.stop(targets, 0.5)
 
 
 def idle_shells(nodes):
@@ -178,20 +280,24 @@ def start_in_shells(commands):
         lines.setdefault(node, []).append(
             ' '.join(shlex.quote(str(w)) for w in argv) + f' <{shlex.quote(stdin)} '
             f'>{shlex.quote(stdout)} 2>{shlex.quote(stderr)} & echo @bindlab-{k}:$!')
-    said = run_everywhere({node: '; '.join(each) for node, each in lines.items()})
+    said = run_everywhere({node: '\n'.join(each) for node, each in lines.items()})
     pids = {int(k): int(pid) for out in said.values() for k, pid in _STATUS.findall(out)}
     return [pids.get(k) for k in range(len(commands))]
 
 
 def hang_up(nodes):
-    """SIGHUP to the process group of every shell still running (Node.terminate's
-    signal, sent to all before any is waited for)."""
-    for node in nodes:
-        if node.shell is not None and node.shell.poll() is None:
-            try:
-                os.killpg(node.shell.pid, signal.SIGHUP)
-            except ProcessLookupError:
-                pass
+    """SIGHUP to every process group in the session of every shell still running
+    (Node.terminate's signal, sent to all before any is waited for): the shell's own
+    group with its jobs, and the group a timeout(1) job makes its own, which a
+    signal to the shell's group misses.  Never the harness's own group."""
+    shells = {node.shell.pid for node in nodes
+              if node.shell is not None and node.shell.poll() is None}
+    groups = shells | procs.groups_of_sessions(shells)
+    for group in groups - {os.getpgrp()}:
+        try:
+            os.killpg(group, signal.SIGHUP)
+        except ProcessLookupError:
+            pass
 
 
 # -- ip batches ------------------------------------------------------------------------
@@ -258,20 +364,24 @@ def run_to_end(argv, out_path, timeout=120):
 def delete_together(names, marked, log=None):
     """Delete the root-namespace interfaces among names that exist and carry this
     run's mark (marked: {name: mark}) with one `ip -batch` that ends in ONE netlink
-    request: each joins a device group of this process's own, then the group is
-    deleted (one RCU grace period for all, where `ip link del` waits out one each).
-    If that group already holds an interface (not ours to delete), they are deleted
-    one by one instead, in the same single batch; whatever is still there after it
-    (a line that failed) is deleted one by one, if it still carries the mark (the
-    name may be someone else's by now)."""
+    request: each joins a device group of this call's own (teardown_group), then
+    the group is deleted (one RCU grace period for all, where `ip link del` waits
+    out one each).  If that group already holds an interface (not ours to delete),
+    they are deleted one by one instead, in the same single batch (also when
+    teardown_group has none); whatever is still there after it (a line that failed)
+    is deleted one by one, if it still carries the mark (the name may be someone
+    else's by now)."""
     names = [name for name in names
              if name in marked and interface_alias(name) == marked[name]]
     if not names:
         return
-    group = str(TEARDOWN_GROUP)
-    res = subprocess.run(['ip', '-j', 'link', 'show', 'group', group],
-                         capture_output=True, text=True, timeout=60)
-    if [m for m in json.loads(res.stdout or '[]') if m]:
+    group = teardown_group(names)
+    taken = group is None
+    if not taken:
+        res = subprocess.run(['ip', '-j', 'link', 'show', 'group', str(group)],
+                             capture_output=True, text=True, timeout=60)
+        taken = bool([m for m in json.loads(res.stdout or '[]') if m])
+    if taken:
         lines = [f'link del dev {name}' for name in names]
     else:
         lines = [f'link set dev {name} group {group}' for name in names]
@@ -279,3 +389,21 @@ def delete_together(names, marked, log=None):
     run_batches({None: lines}, log)
     run_batches({None: [f'link del dev {name}' for name in names
                         if interface_alias(name) == marked[name]]}, log)
+
+
+def teardown_group(names):
+    """The device group delete_together gathers names in: GROUP_BASE plus the ifindex
+    of the first of names that exists (None when none does, or its ifindex is too
+    large to add).  An interface's ifindex is its own while it exists, and the kernel
+    counts new ones up, so no other process choosing its group this way (another
+    run, in any PID namespace) can choose the same one while ours are not deleted;
+    GROUP_BASE keeps it apart from the small groups set by hand, and from 0, the
+    default group."""
+    for name in names:
+        try:
+            with open(f'/sys/class/net/{name}/ifindex') as f:
+                index = int(f.read())
+        except (OSError, ValueError):
+            continue
+        return GROUP_BASE + index if 0 < index < GROUP_BASE else None
+    return None

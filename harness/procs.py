@@ -23,6 +23,8 @@ API
     matches(pid, marker)        alive and the command line carries marker (no start
                                 time: for a PID recorded without one)
     is_same(ident)              alive, same start time, marker (if any) matches
+    parent(pid)                 its parent's PID, or None when pid is not alive
+    groups_of_sessions(sids)    the process groups of every process in those sessions
     stop(targets, grace_s, log) SIGTERM, wait, SIGKILL; returns the PIDs that would
                                 not die
 
@@ -61,6 +63,27 @@ def start_time(pid):
     if fields is None or fields[0] in ('Z', 'X'):
         return None
     return int(fields[19])
+
+
+def parent(pid):
+    """The PID of pid's parent (field 4 of /proc/PID/stat), or None if it is not alive."""
+    fields = _stat_fields(pid)
+    if fields is None or fields[0] in ('Z', 'X'):
+        return None
+    return int(fields[1])
+
+
+def groups_of_sessions(sids):
+    """The process group IDs of every live process whose session is one of sids
+    (fields 5 and 6 of /proc/PID/stat)."""
+    sids, groups = set(sids), set()
+    if not sids:
+        return groups
+    for entry in os.listdir('/proc'):
+        fields = _stat_fields(entry) if entry.isdigit() else None
+        if fields and fields[0] not in ('Z', 'X') and int(fields[3]) in sids:
+            groups.add(int(fields[2]))
+    return groups
 
 
 def identity(pid, marker=None):

@@ -4,7 +4,8 @@
         ...build networks with s.switch, record what they create in s.state...
 
 On entry, in this order: the run lock (one network at a time on a machine), the
-refusal of leftovers from a killed earlier run (`sudo make clean-net`), the switch
+sweep of work and bin folders whose owner is provably dead (state.sweep_dead_folders:
+a SIGKILLed run's, which would otherwise stay in memory), the refusal of leftovers from a killed earlier run (`sudo make clean-net`), the switch
 kind resolved (machine.choose_switch: `auto`, and OVS started when a kind needs its
 daemons), the state file of this run, and SIGTERM (plus whatever signals the caller
 names) turned into errors.Interrupted so that the `with` body unwinds and every
@@ -52,6 +53,7 @@ class Session:
                               for sig in self.signals}
         try:
             self._lock = state.acquire_lock()
+            state.sweep_dead_folders()
             refuse_leftovers()
             self.switch, self._started_ovs = machine.choose_switch(self.switch_kind,
                                                                    self.log)

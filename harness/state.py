@@ -57,7 +57,7 @@ import subprocess
 import tempfile
 
 from . import files, fwrules, procs
-from .errors import BadInput, UsageError
+from .errors import UsageError
 from .ifaces import (OVS_MARK_KEY, await_veths_of_gone_namespaces, foreign_names,
                      interfaces, names_left, remove_names, run_mark)
 
@@ -86,15 +86,74 @@ def work_folder(prefix):
     files: servers' logs, batches' FIFOs and records, the shells' outputs.  In
     RUN_DIR when RUN_DIR is in memory (tmpfs, as /run is on most machines), else in
     SHM_DIR: a file made on disk cost ~1.5 ms where /run is on disk (0.6 s for the
-    400 outputs of one readiness check at 200 hosts; in /dev/shm 0.15 s).
+    400 outputs of one readiness check at 200 hosts; in /dev/shm 0.15 s).  Its name
+    carries this process's identity (owned_folder), so that the next session can
+    prove it dead and sweep it (sweep_dead_folders)."""
+    return owned_folder(prefix, _work_root())
 
-    Its name carries the identity of the process that makes it (PREFIX<pid>.<start>-
-    XXXXXXXX): SHM_DIR is shared by the runs of every RUN_DIR, whose locks do not
-    see each other, so clean-net removes a folder only once that process is
-    proven gone (work_owner_gone)."""
-    me = procs.identity(os.getpid())
-    return tempfile.mkdtemp(prefix=f'{prefix}{me["pid"]}.{me["start"]}-',
-                            dir=_work_root())
+
+def owned_folder(prefix, where):
+    """mkdtemp in where, named PREFIX<pid>.<start time>.<pid namespace inode>-XXXXXXXX:
+    the process that owns it, as procs.alive can check it."""
+    me = os.getpid()
+    return tempfile.mkdtemp(prefix=f'{prefix}{me}.{procs.start_time(me)}.'
+                                   f'{_pidns_ino("self")}-', dir=where)
+
+
+# what owned_folder's names say: their owner's PID, start time and PID namespace
+_OWNER = re.compile(r'^(?:work|bin)-(?:[a-z]+-)?(\d+)\.(\d+)\.(\d+)-[^/]+$')
+
+
+def _pidns_ino(pid):
+    try:
+        return os.stat(f'/proc/{pid}/ns/pid').st_ino
+    except OSError:
+        return None
+
+
+def folder_owner(path):
+    """The identity ({'pid', 'start', 'marker'}) and PID namespace inode of the owner an
+    owned_folder name records, or (None, None) for a name that records none."""
+    match = _OWNER.match(os.path.basename(path))
+    if not match:
+        return None, None
+    pid, start, pidns = (int(g) for g in match.groups())
+    return {'pid': pid, 'start': start, 'marker': None}, pidns
+
+
+def _owned_folders():
+    """Paths of the work folders (both roots) and lab bin folders there may be."""
+    return sorted(set(glob.glob(os.path.join(_work_root(), 'work-*')) +
+                      glob.glob(os.path.join(RUN_DIR, 'work-*')) +
+                      glob.glob(os.path.join(RUN_DIR, 'bin-*'))))
+
+
+def sweep_dead_folders(legacy=False):
+    """Remove the work and bin folders whose owner is provably gone: the process their
+    name records (same start time, same PID namespace as ours) no longer runs.  A
+    folder of a live process, or of another PID namespace, is left alone; with legacy,
+    also names that record no owner (an older bindlab's; clean-net's sweep).
+    Returns the paths removed."""
+    here, removed = _pidns_ino('self'), []
+    for path in _owned_folders():
+        owner, pidns = folder_owner(path)
+        dead = owner is not None and pidns == here and not procs.alive(owner)
+        if dead or (legacy and owner is None):
+            _remove(path)
+            removed.append(path)
+    return removed
+
+
+def _remove(path):
+    """Remove path: a folder with what is in it, anything else (a file, a symlink,
+    never followed) by unlink."""
+    try:
+        if stat.S_ISDIR(os.lstat(path).st_mode):
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            os.unlink(path)
+    except OSError:
+        pass
 
 
 @functools.lru_cache(maxsize=None)
@@ -287,15 +346,14 @@ def read_state():
     """
     path = state_path()
     try:
-        raw = files.read_bytes(path, 'state file', missing_ok=True)
-    except BadInput as exc:
-        raise state_error(f'cannot be read: {exc}') from None
-    if raw is None:
+        with open(path) as f:
+            text = f.read()
+    except FileNotFoundError:
         return None
-    try:
-        data = json.loads(raw.decode('utf-8'))
-    except UnicodeDecodeError as exc:
+    except (OSError, UnicodeDecodeError) as exc:
         raise state_error(f'cannot be read: {exc}') from None
+    try:
+        data = json.loads(text)
     except ValueError as exc:
         raise state_error(f'not JSON: {exc}') from None
     problem = shape_problem(data)
@@ -469,29 +527,9 @@ def clean(state, log=lambda msg: None):
 
 
 def remove_stale_files():
-    """Work folders of ended runs and half-written state files of killed runs (call
-    under the lock): a work folder whose maker still runs is left, whatever
-    RUN_DIR that run has (see work_owner_gone)."""
-    for path in glob.glob(os.path.join(_work_root(), 'work-*')) + \
-            glob.glob(os.path.join(RUN_DIR, 'work-*')):
-        if work_owner_gone(path):
-            shutil.rmtree(path, ignore_errors=True)
+    """Work and bin folders of killed runs (sweep_dead_folders, also an older
+    bindlab's) and half-written state files (call under the lock)."""
+    sweep_dead_folders(legacy=True)
     folder, name = os.path.split(state_path())
     for path in glob.glob(os.path.join(folder, f'.{name}.*.tmp')):   # files.write_file's
         os.unlink(path)
-
-
-# -- whose a work folder is ------------------------------------------------------------
-
-_WORK_OWNER = re.compile(r'-(\d+)\.(\d+)-[^-]+$')
-
-
-def work_owner_gone(path):
-    """True when the process that made work folder path is proven gone: its name
-    carries that process's PID and start time (work_folder), and no process with
-    both lives (procs.alive, the ledger's identity check).  A name without them
-    proves nothing: that folder is left alone."""
-    found = _WORK_OWNER.search(os.path.basename(path))
-    if found is None:
-        return False
-    return not procs.alive({'pid': int(found[1]), 'start': int(found[2])})

@@ -566,7 +566,8 @@ def test_clean_net_under_another_run_dir_spares_a_live_runs_work_folder(tmp_path
     scenario = tmp_path / 'held_open.py'
     scenario.write_text(HELD_OPEN)
     ended = running(spawn(['sleep', '600']), 'sleep')
-    gone = os.path.join(shm, f'work-{ended.pid}.{hu.start_time(ended.pid)}-test')
+    gone = os.path.join(shm, f'work-{ended.pid}.{hu.start_time(ended.pid)}.'
+                             f'{os.stat("/proc/self/ns/pid").st_ino}-test')
     os.killpg(ended.pid, signal.SIGKILL)
     ended.wait()
     before = run_folder_files(shm)
@@ -599,3 +600,62 @@ def test_clean_net_under_another_run_dir_spares_a_live_runs_work_folder(tmp_path
         shutil.rmtree(gone, ignore_errors=True)
     assert proc.returncode == 0, out[-2000:] + err[-2000:]
     assert not any(os.path.exists(p) for p in live), 'the run left its work folder'
+
+
+# -- 7: what a SIGKILLed run leaves in memory is swept by the next session -------------
+
+def owned_folders():
+    """The work folders (in RUN_DIR and in memory) and lab bin folders there are now."""
+    roots = {state.RUN_DIR, state.SHM_DIR}
+    return {os.path.join(root, d) for root in roots if os.path.isdir(root)
+            for d in os.listdir(root) if d.startswith(('work-', 'bin-'))}
+
+
+def test_the_next_run_sweeps_a_sigkilled_runs_work_folders(tmp_path):
+    """A run killed with SIGKILL mid-run (wrong-host, one connect waiting 2 s) leaves
+    its work folders; the next run (refused: the killed run left its network)
+    removes them, as its session starts."""
+    before = owned_folders()
+    proc = hu.start('run', '--scenario-file', hu.slow_scenario_file(tmp_path), '--switch',
+                    'lxbr', '--out', str(tmp_path / 'out'))
+    hu.wait_for_state(proc, hu.probing)
+    hu.interrupt(proc, signal.SIGKILL)
+    dead = owned_folders() - before
+    try:
+        assert dead, 'the killed run had no work folder'
+        res = hu.harness('run', 'wrong-host', '--switch', 'lxbr', '--out',
+                         str(tmp_path / 'next'))
+        assert res.returncode == 2 and 'clean-net' in res.stderr, res.stderr
+        assert not dead & owned_folders(), 'the next run left dead work folders'
+    finally:
+        assert clean_net().returncode == 0
+
+
+def test_the_next_run_sweeps_a_sigkilled_labs_bin_folder(tmp_path):
+    """The lab's bin folder (netprobe and seed-server on the hosts' PATH) of a lab
+    killed with SIGKILL goes with the next session; a lab that ends removes it."""
+    before = owned_folders()
+    with open(tmp_path / 'lab.out', 'w') as out:
+        lab = subprocess.Popen([hu.PYTHON, '-m', 'harness.lab', 'wrong-host', '--switch',
+                                'lxbr'], cwd=hu.REPO, env=hu.env(), stdin=subprocess.PIPE,
+                               stdout=out, stderr=subprocess.STDOUT)
+    try:
+        wait_until(lambda: any(os.path.basename(p).startswith('bin-')
+                               for p in owned_folders() - before) or lab.poll() is not None,
+                   'the lab made its bin folder', timeout=120)
+        assert lab.poll() is None, (tmp_path / 'lab.out').read_text()
+    finally:
+        lab.kill()
+        lab.wait()
+    dead = {p for p in owned_folders() - before if os.path.basename(p).startswith('bin-')}
+    try:
+        res = hu.harness('run', 'wrong-host', '--switch', 'lxbr', '--out', str(tmp_path))
+        assert res.returncode == 2 and 'clean-net' in res.stderr, res.stderr
+        assert not dead & owned_folders(), 'the next run left the dead lab\'s bin folder'
+    finally:
+        assert clean_net().returncode == 0
+        lab_file = os.path.join(state.RUN_DIR, 'lab.json')
+        if os.path.exists(lab_file):
+            with open(lab_file) as f:
+                if json.load(f).get('pid') == lab.pid:
+                    os.unlink(lab_file)     # the killed lab's own record of itself
