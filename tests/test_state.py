@@ -547,7 +547,7 @@ def run_folder_files(path):
     """The run's own folder ('work-' + ...) among the names in path: the one made when
     the network opens and removed when it closes (not a step's short-lived one)."""
     return {os.path.join(path, n) for n in os.listdir(path) if n.startswith('work-')
-            and not n.startswith(('work-shell-', 'work-batch'))}
+            and not n.startswith(('work-shell-', 'work-batch', 'work-script-'))}
 
 
 def test_clean_net_under_another_run_dir_spares_a_live_runs_work_folder(tmp_path, spawn):
