@@ -57,7 +57,7 @@ import subprocess
 import tempfile
 
 from . import files, fwrules, procs
-from .errors import UsageError
+from .errors import BadInput, UsageError
 from .ifaces import (OVS_MARK_KEY, await_veths_of_gone_namespaces, foreign_names,
                      interfaces, names_left, remove_names, run_mark)
 
@@ -346,14 +346,15 @@ def read_state():
     """
     path = state_path()
     try:
-        with open(path) as f:
-            text = f.read()
-    except FileNotFoundError:
-        return None
-    except (OSError, UnicodeDecodeError) as exc:
+        raw = files.read_bytes(path, 'state file', missing_ok=True)
+    except BadInput as exc:
         raise state_error(f'cannot be read: {exc}') from None
+    if raw is None:
+        return None
     try:
-        data = json.loads(text)
+        data = json.loads(raw.decode('utf-8'))
+    except UnicodeDecodeError as exc:
+        raise state_error(f'cannot be read: {exc}') from None
     except ValueError as exc:
         raise state_error(f'not JSON: {exc}') from None
     problem = shape_problem(data)
@@ -533,3 +534,4 @@ def remove_stale_files():
     folder, name = os.path.split(state_path())
     for path in glob.glob(os.path.join(folder, f'.{name}.*.tmp')):   # files.write_file's
         os.unlink(path)
+
