@@ -5,10 +5,11 @@ machine's Mininet lock; the test types what the lab sheet says, tries the sheet'
 tempting wrong fix (a duplicate address: the goal holds, the guard names what broke),
 undoes it, applies the sheet's fix, runs `check` inside the CLI and from outside
 (`python3 -m harness.lab check`), sees it solved, leaves, and checks that nothing of
-the lab is left.  Every other lab is solved from its own sheet the same way, one
-network each (scale's is ended with SIGTERM and must clean up the same way).  The goal
-and guard grammar and every lab sheet's goal, guard and wrong fixes are checked
-against the real scenarios without a network.
+the lab is left.  Every other lab is solved from its own sheet the same way in
+test_teach.py (with its students' variants and their wrong fixes, one network each;
+scale's lesson is ended with SIGTERM and must clean up the same way).  The goal and
+guard grammar and every lab sheet's goal, guard and wrong fixes are checked against
+the real scenarios without a network.
 """
 
 import json
@@ -397,34 +398,3 @@ def see_what_the_sheet_says(child, sheet):
         for tokens in records:
             assert any(all(t in ln for t in tokens) for ln in lines), \
                 f'`{command}` did not print a line with {tokens}:\n{out}'
-
-
-@pytest.mark.parametrize('scenario', sorted(set(SOLUTIONS) - {'wrong-host'}))
-def test_lab_is_solved_by_its_sheet(scenario):
-    """Open the lab (wrong-host has its own test above); the banner says the goal does
-    not hold yet (scale: it does, healthy on purpose); type what the sheet's "What you
-    will see" shows and get exactly that; type the sheet's fix; `check` says SOLVED;
-    leave (scale: by SIGTERM); nothing left behind.  (The wrong fixes are tried in
-    test_teach.py, in the students' variants, where they are also recorded and graded.)"""
-    with open(os.path.join(REPO, 'labs', f'{scenario}.md'), encoding='utf-8') as f:
-        sheet = f.read()
-    for line in SOLUTIONS[scenario]:
-        assert f'mininet> {line}' in sheet, f'{scenario}: the sheet no longer shows {line}'
-    child = open_lab(scenario)
-    try:
-        now = 'now: not solved yet' if SOLUTIONS[scenario] else 'now: the goal holds'
-        assert now in child.before, child.before
-        see_what_the_sheet_says(child, sheet)
-        for line in SOLUTIONS[scenario]:
-            type_line(child, line)
-        out = type_line(child, 'check', timeout=120)
-        assert 'SOLVED' in out, out
-        if scenario == 'scale':
-            sigterm_the_lab(child)
-        else:
-            child.sendline('exit')
-            assert wait_exit(child, timeout=120) == 0
-    finally:
-        if child.isalive():
-            child.terminate(force=True)
-    assert lab_leftovers() == []
