@@ -18,7 +18,8 @@ sits on top of them all):
       explain.py      one cell explained: reason, rule, diagnose, route, neighbours, nft;
       variants.py     a student's own variant of a lesson (addresses, roles, ports);
       records.py      a student's check records (results/lab/<scenario>/<ID>.jsonl);
-    goals.py          a lab sheet's goal and hints blocks and whether the goal holds.
+    goals.py          a lab sheet's goal, guard and hints blocks; whether the goal holds
+                      and what a fix broke.
     grade.py        a class's records -> grades.csv, grades.xlsx, grades.md.
     baseline.py     golden expectation files (--record/--check, diff, record, verify).
     merge.py        the run folders of shards merged into one run.

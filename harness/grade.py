@@ -10,18 +10,23 @@ foreign record, a file whose name is no student ID, a symlink, is reported (one 
 each, on stderr and in grades.md) and skipped, never fatal.
 
 One row per student and lab:
-    solved       the goal held at some check
+    solved       the goal held at some check and nothing else broke (the sheet's
+                 guard: no collateral damage)
     points       100 when solved, 10 less for each hint used before the first solve
-                 (at least 50); 0 when never solved.  The columns beside it let a
-                 teacher grade otherwise.
+                 (at least 50), 20 less again when a check before it had the goal
+                 holding with collateral damage (repaired later); half the points
+                 of a solve when the goal only ever held with damage; 0 when the
+                 goal never held.  The columns beside it let a teacher grade otherwise.
     checks, first_solved_check, first_solved_at, hints_used (at the first solve, else
     at the last check), hints_total, commands (typed in the lab, in all),
-    failed_goals (the last check's unmet requirements when never solved).
+    failed_goals (the last check's unmet requirements when never solved),
+    collateral (what the first "solution" with damage broke), damaged_at_check (that
+    check), repaired_at_check (the first clean solve after it).
 grades.xlsx (Debian's python3-openpyxl) has a summary sheet (students x labs,
 points), one sheet per lab with those rows, and a sheet of the failed goals.  Text
 from records never becomes a spreadsheet formula.  paths.html (report_page.py) shows
-each student's path through each lab: every check, what changed, where the goal
-first held.
+each student's path through each lab: every check, what changed, what broke, where
+the goal first held, where the damage was repaired.
 """
 
 import csv
@@ -35,7 +40,10 @@ from .records import read_records, valid_student
 from .scenario import valid_name
 
 COLUMNS = ('student', 'lab', 'solved', 'points', 'checks', 'first_solved_check',
-           'first_solved_at', 'hints_used', 'hints_total', 'commands', 'failed_goals')
+           'first_solved_at', 'hints_used', 'hints_total', 'commands', 'failed_goals',
+           'collateral', 'damaged_at_check', 'repaired_at_check')
+_LIST_COLUMNS = ('failed_goals', 'collateral')
+DAMAGE_POINTS = 20         # off a solve that came after a "solution" with collateral damage
 
 
 def _files(folder, problems):
@@ -98,14 +106,22 @@ def collect(dirs):
 def grade_one(student, lab, recs):
     """One row (a dict of COLUMNS) from a student's records of one lab."""
     first = next((r for r in recs if r['solved']), None)
-    hints = (first or recs[-1])['hints_used']
+    damaged = next((r for r in recs if r['goal_held'] and r['broken'] and
+                    (first is None or r['check'] < first['check'])), None)
+    hints = (first or damaged or recs[-1])['hints_used']
+    base = max(50, 100 - 10 * hints)
+    points = (base - DAMAGE_POINTS if damaged else base) if first else \
+        base // 2 if damaged else 0
     return {'student': student, 'lab': lab, 'solved': first is not None,
-            'points': max(50, 100 - 10 * hints) if first else 0, 'checks': len(recs),
+            'points': points, 'checks': len(recs),
             'first_solved_check': first['check'] if first else None,
             'first_solved_at': first['time'] if first else None, 'hints_used': hints,
             'hints_total': recs[-1]['hints_total'],
             'commands': sum(len(r['commands']) for r in recs),
-            'failed_goals': [] if first else list(recs[-1]['missing'])}
+            'failed_goals': [] if first else list(recs[-1]['missing']),
+            'collateral': list(damaged['broken']) if damaged else [],
+            'damaged_at_check': damaged['check'] if damaged else None,
+            'repaired_at_check': first['check'] if first and damaged else None}
 
 
 def grade(dirs):
@@ -123,7 +139,7 @@ def _safe(text):
 
 
 def _csv_row(row):
-    return [_safe('; '.join(row[c])) if c == 'failed_goals' else
+    return [_safe('; '.join(row[c])) if c in _LIST_COLUMNS else
             ('yes' if row[c] else 'no') if c == 'solved' else
             '' if row[c] is None else _safe(str(row[c])) for c in COLUMNS]
 
@@ -148,6 +164,7 @@ def write_xlsx(rows, path):
     labs = sorted({r['lab'] for r in rows})
     students = sorted({r['student'] for r in rows}, key=natural)
     points = {(r['student'], r['lab']): r['points'] for r in rows}
+    solved = {(r['student'], r['lab']) for r in rows if r['solved']}
 
     def put(sheet, values):
         sheet.append([v if isinstance(v, (int, float)) and not isinstance(v, bool)
@@ -162,8 +179,7 @@ def write_xlsx(rows, path):
         mine = [points.get((student, lab)) for lab in labs]
         put(summary, [student] + ['' if p is None else p for p in mine]
             + [sum(p or 0 for p in mine), sum(1 for lab in labs if
-                                              (student, lab) in points and
-                                              points[(student, lab)] > 0)])
+                                              (student, lab) in solved)])
     for lab in labs:
         sheet = book.create_sheet(lab[:31])
         put(sheet, COLUMNS)
@@ -187,17 +203,27 @@ def write_md(rows, problems, path):
         return printable(text).replace('|', '\\|').replace('\n', ' ')
     lines = ['# Lab grades', '', f'{len({r["student"] for r in rows})} students, '
              f'{len(rows)} lab results, {sum(r["solved"] for r in rows)} solved.', '',
-             '| student | lab | solved | points | checks | hints | failed goals |',
-             '|---|---|---|---|---|---|---|']
+             '| student | lab | solved | points | checks | hints | failed goals | '
+             'collateral damage |',
+             '|---|---|---|---|---|---|---|---|']
     for r in rows:
         lines.append(f'| {md(r["student"])} | {md(r["lab"])} | '
                      f'{"yes" if r["solved"] else "no"} | {r["points"]} | {r["checks"]} | '
                      f'{r["hints_used"]}/{r["hints_total"]} | '
-                     f'{md("; ".join(r["failed_goals"]))} |')
+                     f'{md("; ".join(r["failed_goals"]))} | {md(_damage(r))} |')
     if problems:
         lines += ['', '## Skipped (malformed or foreign records)', '']
         lines += [f'- {md(p)}' for p in problems]
     write_file(path, '\n'.join(lines) + '\n')
+
+
+def _damage(row):
+    """'check 2 broke: ...; repaired at check 3' (or never), '' without damage."""
+    if not row['collateral']:
+        return ''
+    when = (f'repaired at check {row["repaired_at_check"]}'
+            if row['repaired_at_check'] is not None else 'never repaired')
+    return f'check {row["damaged_at_check"]} broke: {"; ".join(row["collateral"])}; {when}'
 
 
 def cmd_grade(args, log, warn):

@@ -38,8 +38,9 @@ from . import PREFIX, REPO, advice, labcli, machine, network, probe, records, ru
 from .console import log, warn
 from .errors import Interrupted, UsageError
 from .labfile import NoState, NsNet, lab_file, read_lab, save_lab
-from .goals import (LabError, judge_goal, load_goal, load_hints, changes, goal_cells,
-                    sheet_text)
+from .cells import name as cell_name
+from .goals import (LabError, broke_line, changes, goal_cells, guard_words, judge_goal,
+                    judge_guard, load_goal, load_guard, load_hints, sheet_text)
 from .judge import judge
 from .results import new_run_id
 from .session import Session
@@ -66,8 +67,10 @@ def probe_cells(net, scenario, run_state, netprobe):
                  probe.Batches(scenario, netprobe, run_state).observe(net))
 
 
-def report_check(before, after, reqs, out=print):
-    """Print what changed and whether the goal holds; (solved, changed, missing)."""
+def report_check(before, after, reqs, out=print, guard=None, guarded=()):
+    """Print what changed, whether the goal holds and what the fix broke (the guard:
+    the cells of `guarded`, which passed when the lab opened, outside the goal, keep
+    their outcome); (solved, changed, missing, broken lines)."""
     changed = changes(before, after)
     what = (f'{len(changed)} cell{"s" if len(changed) > 1 else ""} changed since the '
             'last check:') if changed else 'no cell changed since the last check'
@@ -77,21 +80,47 @@ def report_check(before, after, reqs, out=print):
     if not reqs:
         out(f'{PREFIX}this lab has no goal block in its sheet: compare the cells yourself '
             '(`matrix`)')
-        return False, changed, []
-    solved, missing = judge_goal(reqs, after)
-    if solved:
-        out(f'{PREFIX}SOLVED: the goal holds ({"; ".join(r["text"] for r in reqs)})')
+        return False, changed, [], []
+    holds, missing = judge_goal(reqs, after)
+    broken = judge_guard(guard, reqs, guarded, after)
+    if holds and not broken:
+        out(f'{PREFIX}SOLVED: the goal holds ({"; ".join(r["text"] for r in reqs)}) and '
+            'nothing else broke')
+    elif holds:
+        out(f'{PREFIX}not solved: the goal holds, but the fix broke '
+            f'{len(broken)} other cell(s), which must keep the outcome they had when the '
+            'lab opened:')
     else:
         out(f'{PREFIX}not solved yet: {len(missing)} requirement(s) of the goal do not hold')
         for line in missing[:10]:
             out(f'    {line}')
-    return solved, changed, missing
+        if broken:
+            out(f'{PREFIX}and {len(broken)} other cell(s) broke, which must keep the '
+                'outcome they had when the lab opened:')
+    report_broken(broken, guard, out)
+    return holds and not broken, changed, missing, [broke_line(c) for c in broken]
+
+
+def report_broken(broken, guard, out=print):
+    """The broken cells, each with why in the sheet's words (said once per reason)."""
+    said = set()
+    for cell in broken[:10]:
+        out(f'    {broke_line(cell)}')
+        words = guard_words(guard, cell)
+        if words not in said:
+            said.add(words)
+            out(f'      why: {words}')
+    if len(broken) > 10:
+        out(f'    ... and {len(broken) - 10} more (`matrix` shows them)')
+    if broken:
+        out(f'    `explain {cell_name(broken[0])}` says what the network does there now; '
+            'the sheet\'s "Wrong fixes" section says what to undo')
 
 
 def record_check(info, where, after, reqs, outcome, out=print):
     """Count the check in info (the lab file's dict, updated in place), say how many
     hints were used, and append the student's record when the lab has a student."""
-    solved, changed, missing = outcome
+    solved, changed, missing, broken = outcome
     info['checks'] = info.get('checks', 0) + 1
     used, total = info.get('hints_used', 0), info.get('hints_total', 0)
     if total:
@@ -99,7 +128,8 @@ def record_check(info, where, after, reqs, outcome, out=print):
     if info.get('student'):
         rec = records.record(info['scenario'], info['student'], info.get('variant'),
                              info['checks'], where, after, changed, solved, reqs,
-                             missing, used, total, info.get('commands', []))
+                             missing, used, total, info.get('commands', []),
+                             broken=broken, goal_held=bool(reqs) and not missing)
         path = records.append_record(info['results'], rec)
         shown = os.path.relpath(path)
         out(f'{PREFIX}recorded for {info["student"]}: '
@@ -122,7 +152,8 @@ def cmd_check(args):
                              info.get('student'))
     after = probe_cells(NsNet(info['hosts']), scenario, NoState(), info['netprobe'])
     reqs, _ = load_goal(scenario, after)
-    outcome = report_check(info['cells'], after, reqs)
+    outcome = report_check(info['cells'], after, reqs, guard=load_guard(scenario, after),
+                           guarded=info.get('guarded', []))
     info = dict(read_lab(), cells=after)
     record_check(info, 'outside', after, reqs, outcome)
     save_lab(info)
@@ -148,6 +179,7 @@ class Lab:
         self.scenario_files, self.run_state = scenario_files, run_state
         self.live, self.net, self.bindir = None, None, None
         self.cells, self.reqs, self.sheet = [], [], None
+        self.guard, self.guarded = None, []
         self.steps, self.hints = [], load_hints(scenario)
         self.info = {'student': student, 'results': results, 'hints_used': 0,
                      'hints_total': len(self.hints), 'commands': [], 'checks': 0,
@@ -167,11 +199,14 @@ class Lab:
             raise LabError(f'{sc.name}: ' + '; '.join(errors))
         self.cells = probe_cells(self.net, sc, self.run_state, self.netprobe)
         self.reqs, self.sheet = load_goal(sc, self.cells)
+        self.guard = load_guard(sc, self.cells)
+        self.guarded = [c['id'] for c in self.cells if c['verdict'] == 'pass']
         self._install_tools()
         self.info.update({'scenario': getattr(sc, 'lesson', sc.name),
                           'scenario_files': self.scenario_files,
                           'pid': os.getpid(), 'netprobe': self.netprobe,
                           'switch': self.switch, 'cells': self.cells,
+                          'guarded': self.guarded,
                           'hosts': {h.name: h.pid for h in self.net.hosts}})
         save_lab(self.info)
 
@@ -234,14 +269,31 @@ class Lab:
             out(f'  {line}')
         if self.reqs:
             out('\nGoal (what `check` tests):')
-            for req in self.reqs:
-                out(f'  {req["text"]}')
+            for line in self.goal_lines():
+                out(f'  {line}')
         if self.info['student']:
             out(f'\nStudent: {self.info["student"]} (your own variant; every check is '
                 'recorded for your teacher).')
         out('\nCommands: check (probe again, show what changed, is the goal met), hint '
             f'({len(self.hints)} in this lab), explain HOST KIND COLUMN, goal, matrix, '
             'sheet, banner; exit tears the network down.\n')
+
+    def goal_lines(self):
+        """The goal, whether it holds now, and the guard, as `goal` and the banner say."""
+        lines = [req['text'] for req in self.reqs]
+        if not self.reqs:
+            return ['(no goal block in the lab sheet)']
+        holds, missing = judge_goal(self.reqs, self.cells)
+        lines.append('now: the goal holds' if holds else
+                     f'now: not solved yet: {len(missing)} requirement(s) of the goal do '
+                     'not hold')
+        if not any(r['all'] for r in self.reqs):
+            goal = {c['id'] for r in self.reqs for c in goal_cells(r, self.cells)}
+            kept = [i for i in self.guarded if i not in goal]
+            lines.append(f'and the guard: the {len(kept)} other cells that passed when the '
+                         'lab opened keep their outcome (a fix that breaks one is not '
+                         'solved; the sheet\'s "Wrong fixes" section)')
+        return lines
 
     def try_lines(self):
         """Commands worth typing first: the goal's cells, else failing cells.
@@ -284,7 +336,8 @@ class Lab:
         """Re-probe, report, remember; True when solved."""
         after = probe_cells(self.net, self.scenario, self.run_state, self.netprobe)
         info = self._sync()
-        outcome = report_check(info['cells'], after, self.reqs, out)
+        outcome = report_check(info['cells'], after, self.reqs, out, self.guard,
+                               self.guarded)
         self.cells = info['cells'] = after
         record_check(info, 'lab', after, self.reqs, outcome, out)
         save_lab(info)
@@ -320,6 +373,9 @@ class Lab:
         facts = live_facts(self.net, cell, self.scenario, self.netprobe)
         for text in explain_cell(cell, self.scenario, facts, self.steps):
             out(text)
+        if judge_guard(self.guard, self.reqs, self.guarded, [cell]):
+            out(f'  broken (the guard): {broke_line(cell)}; it must keep the outcome it had '
+                f'when the lab opened: {guard_words(self.guard, cell)}')
 
     def sheet_text(self):
         return sheet_text(self.scenario)[0]

@@ -5,7 +5,7 @@
     hint      the lab sheet's next hint (a nudge, then the tool, then nearly the answer)
     explain HOST KIND COLUMN   one cell: outcome, reason, rule, and what the live
               network says about it (harness/explain.py)
-    goal      show the goal          matrix   print the current matrices
+    goal      show the goal and the guard          matrix   print the current matrices
     sheet     print the lab sheet    banner   print the banner again
 
 Every other line the student types is remembered until the next `check`, which
@@ -50,9 +50,9 @@ def run(lab):
                 print(f'explain: {exc}')
 
         def do_goal(self, _line):
-            """Show the goal of this lab."""
-            for req in lab.reqs or [{'text': '(no goal block in the lab sheet)'}]:
-                print(f'  {req["text"]}')
+            """Show the goal of this lab (as of the last check) and its guard."""
+            for line in lab.goal_lines():
+                print(f'  {line}')
 
         def do_matrix(self, _line):
             """Print the matrices of the last probe."""

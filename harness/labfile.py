@@ -1,7 +1,8 @@
 """The open lab's file, /run/bindlab/lab.json, and the lab seen from outside.
 
 `check` from another terminal finds the open lab through this file (scenario, the
-host shells' PIDs, the last cells, the student, hints used, commands typed) and
+host shells' PIDs, the last cells, the ids of the cells that passed when the lab opened
+(the guard's), the student, hints used, commands typed) and
 enters each host's network namespace with nsenter, after checking that the PID still
 is that host's shell.  NsNet is enough of a Mininet object for probe.Batches (and
 explain.py) to work on the hosts from outside.
@@ -43,9 +44,10 @@ def read_lab():
     for key in ('hints_used', 'hints_total', 'checks'):
         if not isinstance(info.get(key, 0), int) or isinstance(info.get(key, 0), bool):
             raise LabError(f'{lab_file()}: field "{key}" is not a count')
-    if not (isinstance(info.get('commands', []), list) and
-            all(isinstance(c, str) for c in info.get('commands', []))):
-        raise LabError(f'{lab_file()}: field "commands" is not a list of text')
+    for key in ('commands', 'guarded'):
+        if not (isinstance(info.get(key, []), list) and
+                all(isinstance(c, str) for c in info.get(key, []))):
+            raise LabError(f'{lab_file()}: field "{key}" is not a list of text')
     if not state.pid_matches(info.get('pid', 0), 'harness'):
         raise LabError(f'the lab recorded in {lab_file()} (pid {info.get("pid")}) is not '
                        f'running any more; if its network was left behind: '

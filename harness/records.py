@@ -6,12 +6,18 @@ one line to
 
     results/lab/<scenario>/<student>.jsonl
 
-    {"format": "bindlab-lab-record", "version": 1, "time": "2026-...Z",
+    {"format": "bindlab-lab-record", "version": 2, "time": "2026-...Z",
      "scenario": "wrong-host", "student": "alice", "variant": "v3f2a..." | null,
      "check": 2, "where": "lab" | "outside", "cells": 52,
      "changed": ["h2 bind tcp 10.0.0.1: EADDRNOTAVAIL -> OK", ...],
      "solved": true, "goal": ["h2 bind tcp 10.0.0.1 -> OK"], "missing": [...],
+     "goal_held": true, "broken": ["h1 connect tcp 10.0.0.2:7001: OK (answered by
+     h2) -> ETIMEDOUT", ...],
      "hints_used": 1, "hints_total": 3, "commands": ["h1 ip addr del ...", ...]}
+
+`solved` is the goal held and nothing else broke; `goal_held` and `broken` (the cells
+the sheet's guard keeps that changed: collateral damage) say why not.  Version 1
+records (without those two) are still read: goal_held = solved, broken = [].
 
 A student ID is hostile input (it becomes a file name): one path part of letters,
 digits, `.`, `_`, `-`, starting with a letter or digit, at most 64 characters.  The
@@ -32,11 +38,13 @@ from .errors import BadInput, UsageError
 from .files import read_bytes
 from .scenario import valid_name
 
-FORMAT, VERSION = 'bindlab-lab-record', 1
+FORMAT, VERSION = 'bindlab-lab-record', 2
+VERSIONS = (1, 2)              # what the reader accepts
 STUDENT_RE = re.compile(r'[A-Za-z0-9][A-Za-z0-9._-]{0,63}')
 MAX_LINE = 256 * 1024          # a record longer than this is not one of ours
 MAX_FILE = 64 * 1024 * 1024    # a student's file longer than this is not one of ours
 _LISTS = ('changed', 'goal', 'missing', 'commands')
+_LISTS_2 = ('broken',)         # version 2
 _INTS = ('check', 'cells', 'hints_used', 'hints_total')
 
 
@@ -59,14 +67,16 @@ def default_results():
 
 
 def record(scenario, student, variant, check, where, cells, changed, solved, reqs,
-           missing, hints_used, hints_total, commands):
-    """One record (a dict) of one check."""
+           missing, hints_used, hints_total, commands, broken=(), goal_held=None):
+    """One record (a dict) of one check (goal_held: solved, unless said)."""
     return {'format': FORMAT, 'version': VERSION,
             'time': time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()),
             'scenario': scenario, 'student': student, 'variant': variant,
             'check': check, 'where': where, 'cells': len(cells), 'changed': changed,
             'solved': bool(solved), 'goal': [r['text'] for r in reqs],
-            'missing': list(missing), 'hints_used': hints_used,
+            'missing': list(missing), 'broken': list(broken),
+            'goal_held': bool(solved if goal_held is None else goal_held),
+            'hints_used': hints_used,
             'hints_total': hints_total, 'commands': list(commands)}
 
 
@@ -122,8 +132,9 @@ def check_record(rec, scenario, student):
         return 'not a JSON object'
     if rec.get('format') != FORMAT:
         return f'not a bindlab lab record (format {rec.get("format")!r})'
-    if rec.get('version') != VERSION:
-        return f'record version {rec.get("version")!r} is not {VERSION}'
+    if rec.get('version') not in VERSIONS or isinstance(rec.get('version'), bool):
+        return (f'record version {rec.get("version")!r} is not one of '
+                f'{", ".join(map(str, VERSIONS))}')
     if rec.get('scenario') != scenario or rec.get('student') != student:
         return (f'a record of {rec.get("student")!r} in {rec.get("scenario")!r} does not '
                 f'belong in {scenario}/{student}.jsonl')
@@ -136,7 +147,9 @@ def check_record(rec, scenario, student):
         value = rec.get(key)
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
             return f'field "{key}" is not a count'
-    for key in _LISTS:
+    if rec['version'] >= 2 and not isinstance(rec.get('goal_held'), bool):
+        return 'field "goal_held" is not true/false'
+    for key in _LISTS + (_LISTS_2 if rec['version'] >= 2 else ()):
         value = rec.get(key)
         if not (isinstance(value, list) and all(isinstance(x, str) for x in value)):
             return f'field "{key}" is not a list of text'
@@ -169,5 +182,7 @@ def read_records(path, scenario, student):
         if bad:
             problems.append(f'{where} line {n}: {bad}: skipped')
         else:
+            if rec['version'] == 1:
+                rec.update(broken=[], goal_held=rec['solved'])
             good.append(rec)
     return good, problems

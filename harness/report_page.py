@@ -126,18 +126,29 @@ def render_lab_paths(found, problems=()):
 
 
 def _student_path(student, recs):
-    """A student's checks of one lab as a table; the first solving check marked."""
+    """A student's checks of one lab as a table: the first solving check marked, and
+    the checks whose goal held with collateral damage (what broke), and where that was
+    repaired."""
     first = next((n for n, r in enumerate(recs) if r['solved']), None)
+    damaged = [n for n, r in enumerate(recs) if r['goal_held'] and r['broken']
+               and (first is None or n < first)]
     status = ('<span class="badge st-pass">solved</span> at check '
               f'{recs[first]["check"]} ({esc(recs[first]["time"])})' if first is not None
               else '<span class="badge st-fail">not solved</span>')
+    if damaged:
+        status += (f' <span class="badge st-error">collateral damage</span> at check '
+                   f'{recs[damaged[0]]["check"]}'
+                   + (f', repaired at check {recs[first]["check"]}' if first is not None
+                      else ', never repaired'))
     rows = []
     for n, rec in enumerate(recs):
         mark = ' class="r-pass first-solved"' if n == first else \
-            (' class="r-fail"' if not rec['solved'] else '')
-        goal = 'goal first held here' if n == first else \
-            ('goal holds' if rec['solved'] else
-             '; '.join(esc(m) for m in rec['missing'][:3]) or 'goal does not hold')
+            (' class="r-error damaged"' if n in damaged else
+             ' class="r-fail"' if not rec['solved'] else '')
+        goal = ('goal first held here' + (' (the damage repaired)' if damaged else '')
+                if n == first else 'goal holds' if rec['solved'] else
+                'goal holds, but the fix broke other cells' if rec['goal_held'] else
+                '; '.join(esc(m) for m in rec['missing'][:3]) or 'goal does not hold')
         rows.append(
             f'<tr{mark} data-check="{rec["check"]}" data-solved="{str(rec["solved"]).lower()}">'
             f'<td>{rec["check"]}</td><td>{esc(rec["time"])}</td><td>{esc(rec["where"])}</td>'
@@ -146,11 +157,13 @@ def _student_path(student, recs):
             f'<td>{len(rec["changed"])} changed'
             + ('<br>' + '<br>'.join(esc(c) for c in rec['changed'][:12])
                if rec['changed'] else '')
-            + f'</td><td>{goal}</td></tr>')
+            + f'</td><td>{"<br>".join(esc(b) for b in rec["broken"][:12])}</td>'
+            f'<td>{goal}</td></tr>')
     return (f'<h3 data-student="{esc(student)}">{esc(student)} {status}</h3>'
             '<table class="cells"><tr><th>check</th><th>time</th><th>where</th>'
             '<th>hints</th><th>commands typed before it</th><th>cells changed</th>'
-            '<th>goal</th></tr>' + ''.join(rows) + '</table>')
+            '<th>broke (must keep their outcome)</th><th>goal</th></tr>'
+            + ''.join(rows) + '</table>')
 
 
 _CSS = """

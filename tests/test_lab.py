@@ -1,12 +1,15 @@
 """The lab CLI, driven as a student drives it: through a pty, on a real Mininet network.
 
 The wrong-host lab is opened with `python3 -m harness.lab wrong-host` under the
-machine's Mininet lock; the test types what the lab sheet says (the failing bind, the
-seed's server, `check`), applies one fix from the sheet, runs `check` inside the CLI
-and from outside (`python3 -m harness.lab check`), sees it solved, leaves, and checks
-that nothing of the lab is left.  A second lab is ended with SIGTERM instead and must
-clean up the same way.  The goal grammar and every lab sheet's goal block are checked
-against the real scenarios without a network.
+machine's Mininet lock; the test types what the lab sheet says, tries the sheet's
+tempting wrong fix (a duplicate address: the goal holds, the guard names what broke),
+undoes it, applies the sheet's fix, runs `check` inside the CLI and from outside
+(`python3 -m harness.lab check`), sees it solved, leaves, and checks that nothing of
+the lab is left.  Every other lab is solved from its own sheet the same way in
+test_teach.py (with its students' variants and their wrong fixes, one network each;
+scale's lesson is ended with SIGTERM and must clean up the same way).  The goal and
+guard grammar and every lab sheet's goal, guard and wrong fixes are checked against
+the real scenarios without a network.
 """
 
 import json
@@ -80,12 +83,14 @@ def wait_exit(child, timeout=60):
 
 # -- a student's session -------------------------------------------------------------------
 
-def test_wrong_host_lab_open_fail_fix_check_solved():
-    """Open, see Errno 99, fix it the sheet's way, check (inside and outside), leave."""
+def test_wrong_host_lab_wrong_fix_then_right_fix():
+    """Open, see what the sheet shows, try the tempting wrong fix (a duplicate address):
+    the goal holds but `check` (inside and outside) names what broke and why; undo it,
+    fix it the sheet's way, check (inside and outside): SOLVED; leave."""
     with open(os.path.join(REPO, 'labs', 'wrong-host.md'), encoding='utf-8') as f:
         sheet = f.read()
-    fix = ['h1 ip addr del 10.0.0.1/24 dev h1-eth0', 'h2 ip addr add 10.0.0.1/24 dev h2-eth0']
-    for line in fix + ['h3 ip neigh flush dev h3-eth0']:
+    wrong, undo, broke, _damage = WRONG_FIXES["wrong-host"]
+    for line in SOLUTIONS['wrong-host']:
         assert f'mininet> {line}' in sheet, f'the sheet no longer shows: {line}'
 
     child = open_lab()
@@ -94,26 +99,28 @@ def test_wrong_host_lab_open_fail_fix_check_solved():
         assert 'h2 netprobe bind 10.0.0.1 6677' in banner
         assert 'h2 netprobe diagnose 10.0.0.1 6677' in banner
         assert '10.0.0.2/24' in banner and 'h2 bind tcp 10.0.0.1 -> OK' in banner
+        assert 'now: not solved yet' in banner and 'and the guard: the ' in banner
+        see_what_the_sheet_says(child, sheet)
 
-        out = type_line(child, 'h2 netprobe bind 10.0.0.1 6677')
-        rec = json.loads(next(ln for ln in out.splitlines() if ln.startswith('{')))
-        assert (rec['host'], rec['ok'], rec['errno'], rec['error']) == \
-            ('h2', False, 99, 'EADDRNOTAVAIL')
-        out = type_line(child, 'h2 seed-server 10.0.0.1 6677')
-        assert 'OSError: [Errno 99] Cannot assign requested address' in out
-        out = type_line(child, 'check')
-        assert 'not solved yet' in out and 'h2 bind tcp 10.0.0.1 is EADDRNOTAVAIL' in out
-
-        proc = outside_check('wrong-host')
-        assert proc.returncode == 1 and 'not solved yet' in proc.stdout, proc
-
-        for line in fix:
+        for line in wrong:
             type_line(child, line)
         out = type_line(child, 'check')
-        assert 'h2 bind tcp 10.0.0.1: EADDRNOTAVAIL -> OK' in out
+        assert 'not solved: the goal holds, but the fix broke' in out, out
+        for name in broke:
+            assert f'    {name}: ' in out, (name, out)
+        assert 'why: two hosts hold one address (a duplicate address)' in out, out
+        assert 'SOLVED' not in out
+        out = type_line(child, f'explain {broke[0]}')
+        assert 'broken (the guard)' in out and 'duplicate address' in out, out
+        proc = outside_check('wrong-host')
+        assert proc.returncode == 1 and 'the fix broke' in proc.stdout, proc
+        assert f'    {broke[0]}: ' in proc.stdout, proc.stdout
+
+        for line in undo + SOLUTIONS['wrong-host']:
+            type_line(child, line)
+        out = type_line(child, 'check')
         assert 'h1 bind tcp 10.0.0.1: OK -> EADDRNOTAVAIL' in out
-        assert 'SOLVED' in out
-        type_line(child, 'h3 ip neigh flush dev h3-eth0')   # the sheet's ARP note
+        assert 'SOLVED: the goal holds' in out, out
         out = type_line(child, 'h3 netprobe connect 10.0.0.1 7001')
         assert '"peer_host":"h2"' in out          # the address now leads to h2
 
@@ -130,19 +137,14 @@ def test_wrong_host_lab_open_fail_fix_check_solved():
     assert proc.returncode == 2 and 'no lab is open' in proc.stderr
 
 
-def test_sigterm_tears_the_lab_down():
+def sigterm_the_lab(child):
     """SIGTERM to the lab process leaves nothing behind (like leaving the CLI)."""
-    child = open_lab()
-    try:
-        with open(LAB_FILE) as f:
-            info = json.load(f)
-        shells = list(info['hosts'].values())
-        assert all(os.path.exists(f'/proc/{pid}') for pid in shells)
-        os.kill(info['pid'], signal.SIGTERM)
-        assert wait_exit(child) == 0
-    finally:
-        if child.isalive():
-            child.terminate(force=True)
+    with open(LAB_FILE) as f:
+        info = json.load(f)
+    shells = list(info['hosts'].values())
+    assert all(os.path.exists(f'/proc/{pid}') for pid in shells)
+    os.kill(info['pid'], signal.SIGTERM)
+    assert wait_exit(child) == 0
     assert lab_leftovers() == []
     deadline = time.monotonic() + 10
     while any(os.path.exists(f'/proc/{pid}') for pid in shells) and \
@@ -171,6 +173,7 @@ def _cells(scenario):
     return [{'id': f'{c.kind[0]}{i}', 'kind': c.kind, 'host': c.host,
              'column': c.label(), 'expected': c.expect.outcome,
              'actual': c.expect.outcome, 'peer': c.expect.peer, 'verdict': 'pass',
+             'expected_peer': c.expect.peer,
              'message': None} for i, c in enumerate(scenario.cases)]
 
 
@@ -207,21 +210,70 @@ def test_changes_lists_only_changed_cells():
         'h3 connect tcp 10.0.0.1:7001: OK (answered by h1) -> OK (answered by h2)']
 
 
-def test_every_goal_block_names_cells_of_its_scenario():
-    """A sheet's goal must name real cells of the scenario of the same name."""
+def test_every_sheet_has_a_goal_a_guard_and_wrong_fixes():
+    """Every lab sheet has a goal and a guard that name real cells of the scenario of
+    the same name, and a "Wrong fixes" section that shows its tempting wrong fix."""
     from harness.suite import load_all
     repo, _ = load_all([])
     known = {sc.name: sc for sc in repo}
-    checked = 0
-    for sheet in sorted(os.listdir(os.path.join(REPO, 'labs'))):
-        name = sheet[:-3]
-        with open(os.path.join(REPO, 'labs', sheet), encoding='utf-8') as f:
-            lines = goals.read_goal(f.read())
-        if not lines or name not in known:
-            continue
-        goals.parse_goal(lines, _cells(known[name]), sheet)
-        checked += 1
-    assert checked >= 2          # wrong-host and lost-address at least
+    sheets = sorted(f[:-3] for f in os.listdir(os.path.join(REPO, 'labs'))
+                    if f.endswith('.md'))
+    assert sheets == sorted(SOLUTIONS) == sorted(WRONG_FIXES)
+    for name in sheets:
+        with open(os.path.join(REPO, 'labs', f'{name}.md'), encoding='utf-8') as f:
+            text = f.read()
+        assert name in known, f'{name}.md: no scenario of that name'
+        cells = _cells(known[name])
+        assert goals.parse_goal(goals.read_goal(text), cells, name), f'{name}: no goal'
+        guard = goals.parse_guard(goals.read_guard(text), cells, name)
+        assert guard['words'], f'{name}: its guard block says no why (if OUTCOME: ...)'
+        assert '\n## Wrong fixes\n' in text, f'{name}: no "## Wrong fixes" section'
+        wrong = text.split('\n## Wrong fixes\n', 1)[1].split('\n## ', 1)[0]
+        lines = WRONG_FIXES[name][0]
+        assert any(f'mininet> {line}' in wrong for line in lines), name
+        for line in lines:
+            assert f'mininet> {line}' in text, f'{name}: the sheet no longer shows {line}'
+
+
+def test_guard_grammar_and_judge():
+    """The issue's case: the goal holds, a guarded cell changed: broken, in the sheet's
+    words; a guard line allows what the sheet's fix changes; goal cells and cells
+    that did not pass at the start are not guarded."""
+    text = ('```guard\n# comment\nh1 connect * -> ENETUNREACH\n'
+            'if ETIMEDOUT: two hosts hold one address\nif other: something else\n```\n')
+    sc = lab.find_scenario('wrong-host', [])
+    cells = _cells(sc)
+    guard = goals.parse_guard(goals.read_guard(text), cells, 'sheet')
+    assert len(guard['allowed']) == 1 and len(guard['words']) == 2
+    reqs = goals.parse_goal([(1, 'h2 bind tcp 10.0.0.1 -> OK')], cells, 'sheet')
+    guarded = [c['id'] for c in cells]
+    by_name = {(c['host'], c['kind'], c['column']): c for c in cells}
+
+    def now(host, kind, column, actual, peer=None):
+        cell = by_name[(host, kind, column)]
+        cell.update(actual=actual, peer=peer)
+        cell['verdict'] = 'pass' if (actual, peer) == (cell['expected'],
+                                                      cell['expected_peer']) else 'fail'
+        return cell
+    now('h2', 'bind', 'tcp 10.0.0.1', 'OK')                 # the goal: not guarded
+    assert goals.judge_guard(guard, reqs, guarded, cells) == []
+    now('h1', 'connect', 'tcp 10.0.0.2:7001', 'ENETUNREACH')    # allowed by the guard
+    assert goals.judge_guard(guard, reqs, guarded, cells) == []
+    bad = now('h1', 'connect', 'tcp 10.0.0.2:7001', 'ETIMEDOUT')
+    assert goals.judge_guard(guard, reqs, guarded, cells) == [bad]
+    assert goals.broke_line(bad) == \
+        'h1 connect tcp 10.0.0.2:7001: OK (answered by h2) -> ETIMEDOUT'
+    assert goals.guard_words(guard, bad) == 'two hosts hold one address'
+    assert goals.judge_guard(guard, reqs, [c['id'] for c in cells if c is not bad],
+                             cells) == []      # it did not pass at the start
+    other = now('h3', 'connect', 'tcp 10.0.0.2:7001', 'OK', 'h1')
+    assert goals.guard_words(guard, other) == 'something else'
+    assert goals.judge_guard(guard, [{'text': 'all cells pass', 'all': True}], guarded,
+                             cells) == []      # every cell is the goal's
+    with pytest.raises(goals.LabError, match='line 4: guard line'):
+        goals.parse_guard([(4, 'h9 bind tcp 10.0.0.1 -> OK')], cells, 'sheet')
+    with pytest.raises(goals.LabError, match='line 5'):
+        goals.parse_guard([(5, 'all cells pass')], cells, 'sheet')
 
 
 # -- every lab can be solved with its own sheet's commands --------------------------------------
@@ -230,7 +282,8 @@ def test_every_goal_block_names_cells_of_its_scenario():
 # must appear in the sheet verbatim (as `mininet> CMD`), so sheet and test cannot drift.
 SOLUTIONS = {
     'wrong-host': ['h1 ip addr del 10.0.0.1/24 dev h1-eth0',
-                   'h2 ip addr add 10.0.0.1/24 dev h2-eth0'],
+                   'h2 ip addr add 10.0.0.1/24 dev h2-eth0',
+                   'h3 ip neigh flush dev h3-eth0'],
     'lost-address': ['h1 ip addr add 10.0.0.1/24 dev h1-eth0',
                      'h3 ip link set dev h3-eth0 up'],
     'ipv6-dad': ['h2 ip addr del fd00::2/64 dev h2-eth0',
@@ -256,6 +309,56 @@ SOLUTIONS = {
                        'h2 ip -6 route replace fd00:2::/64 via fd00:1::1',
                        'r1 nft flush chain inet filter forward'],
     'scale': [],
+}
+
+# The tempting wrong fix of each lab (its commands shown in the sheet as `mininet> CMD`,
+# the first in its "Wrong fixes" section; some include the sheet's fix), how the test
+# undoes it (then the sheet's fix is typed), the cells `check` must name, and whether
+# the goal holds with it (collateral damage, graded so) or not.
+WRONG_FIXES = {
+    'wrong-host': (['h2 ip addr add 10.0.0.1/24 dev h2-eth0'],
+                   ['h2 ip addr del 10.0.0.1/24 dev h2-eth0'],
+                   ['h1 connect tcp 10.0.0.2:7001'], True),
+    'lost-address': (['h1 sysctl -w net.ipv4.ip_nonlocal_bind=1',
+                      'h1 ip addr add 10.0.0.1/24 dev h1-eth0',
+                      'h3 ip link set dev h3-eth0 up'],
+                     ['h1 sysctl -w net.ipv4.ip_nonlocal_bind=0',
+                      'h1 ip addr del 10.0.0.1/24 dev h1-eth0',
+                      'h3 ip link set dev h3-eth0 down'],
+                     ['h1 bind tcp 10.0.0.2'], True),
+    'nonlocal-bind': (SOLUTIONS['nonlocal-bind'] +
+                      ['h2 sysctl -w net.ipv4.ip_nonlocal_bind=1'],
+                      ['h2 sysctl -w net.ipv4.ip_nonlocal_bind=0'],
+                      ['h2 bind tcp 10.0.0.3'], True),
+    'ipv6-dad': (SOLUTIONS['ipv6-dad'] + ['h3 ip addr del fd00::1/64 dev h3-eth0',
+                                          'h3 ip addr add fd00::1/64 dev h3-eth0 nodad'],
+                 ['h3 ip addr del fd00::1/64 dev h3-eth0',
+                  'h3 ip addr add fd00::1/64 dev h3-eth0',
+                  'h1 ip -6 neigh flush dev h1-eth0', 'h2 ip -6 neigh flush dev h2-eth0',
+                  'h3 sleep 2'],
+                 ['h3 bind tcp fd00::1'], True),
+    'home-router-nat': (['srv ip addr add 203.0.113.1/32 dev srv-eth0']
+                        + SOLUTIONS['home-router-nat'],
+                        ['srv ip addr del 203.0.113.1/32 dev srv-eth0'],
+                        ['srv bind tcp 203.0.113.1'], True),
+    'docker-bridge': (SOLUTIONS['docker-bridge'] +
+                      ['c5 netprobe serve --lifetime 900 0.0.0.0 5000 &'],
+                      ['c5 kill %%'],
+                      ['c5 connect tcp 127.0.0.1:5000'], True),
+    'port-exhaustion': (['h2 sysctl -w net.ipv4.ip_local_port_range="32768 60999"',
+                         'h3 sysctl -w net.ipv4.ip_local_port_range="32768 60999"'],
+                        [], ['h1 connect tcp 10.0.0.2:5001 hold #3'], False),
+    'port-conflicts': (['h2 sysctl -w net.ipv6.bindv6only=1'],
+                       ['h2 sysctl -w net.ipv6.bindv6only=0'],
+                       ['h1 bind tcp [::]:7000'], False),
+    'routed-subnets': (['h1 ip route add default dev h1-eth0']
+                       + SOLUTIONS['routed-subnets'][1:],
+                       ['h1 ip route del default dev h1-eth0',
+                        'h1 ip -6 route del default via fd00:1::1'],
+                       ['h1 connect tcp 10.0.2.10:5001 timeout=300',
+                        'h1 connect udp 10.0.2.10:5002 timeout=300'], False),
+    'scale': (['h4 ip addr del 10.0.0.4/16 dev h4-eth0'],
+              ['h4 ip addr add 10.0.0.4/16 dev h4-eth0'], ['h4 bind tcp 10.0.0.4'], False),
 }
 
 
@@ -295,30 +398,3 @@ def see_what_the_sheet_says(child, sheet):
         for tokens in records:
             assert any(all(t in ln for t in tokens) for ln in lines), \
                 f'`{command}` did not print a line with {tokens}:\n{out}'
-
-
-@pytest.mark.parametrize('scenario', sorted(SOLUTIONS))
-def test_lab_is_solved_by_its_sheet(scenario):
-    """Open the lab; type what the sheet's "What you will see" shows and get exactly
-    that; `check`: not solved (except scale, healthy on purpose); type the sheet's
-    fix; `check` says SOLVED; leave; nothing left behind."""
-    with open(os.path.join(REPO, 'labs', f'{scenario}.md'), encoding='utf-8') as f:
-        sheet = f.read()
-    for line in SOLUTIONS[scenario]:
-        assert f'mininet> {line}' in sheet, f'{scenario}: the sheet no longer shows {line}'
-    child = open_lab(scenario)
-    try:
-        see_what_the_sheet_says(child, sheet)
-        out = type_line(child, 'check', timeout=120)
-        if SOLUTIONS[scenario]:
-            assert 'not solved yet' in out, out
-        for line in SOLUTIONS[scenario]:
-            type_line(child, line)
-        out = type_line(child, 'check', timeout=120)
-        assert 'SOLVED' in out, out
-        child.sendline('exit')
-        assert wait_exit(child, timeout=120) == 0
-    finally:
-        if child.isalive():
-            child.terminate(force=True)
-    assert lab_leftovers() == []

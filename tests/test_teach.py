@@ -8,8 +8,10 @@ an xlsx that openpyxl reads back, and reports a corrupted record and skips it.
 On real Mininet networks (under the machine's lock, through a pty as a student):
 the wrong-host lab as alice's variant (hint in order, explain on the seed's cell,
 her own fix from her own sheet, check SOLVED, her records), `explain` offline on a
-real run folder, and each lab solved in three students' variants from their own
-sheets (all ten labs; TEACH_LABS=a,b picks fewer).
+real run folder, and each lab solved from its sheet as written and in two students'
+variants from their own sheets (all ten labs; TEACH_LABS=a,b picks fewer), the first
+student trying the sheet's tempting wrong fix first (not solved, what broke named,
+graded below full marks).
 """
 
 import csv
@@ -24,10 +26,11 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness_util as hu  # noqa: E402
-from test_lab import (SOLUTIONS, PROMPT, lab_leftovers, see_what_the_sheet_says,  # noqa: E402
-                      type_line, wait_exit, _cells)
+from test_lab import (SOLUTIONS, PROMPT, WRONG_FIXES, lab_leftovers,  # noqa: E402
+                      see_what_the_sheet_says, sigterm_the_lab, type_line, wait_exit,
+                      _cells)
 
-from harness import goals, records  # noqa: E402
+from harness import goals, grade, records  # noqa: E402
 from harness.errors import UsageError  # noqa: E402
 from harness.suite import load_all  # noqa: E402
 from harness.variants import variant_for, variant_of  # noqa: E402
@@ -35,8 +38,8 @@ from harness.variants import variant_for, variant_of  # noqa: E402
 PYTHON = '/usr/bin/python3'
 LESSONS = {sc.name: sc for sc in load_all([])[0]}
 STUDENTS = ('alice', 'bob', 's-0042')
-# Every lab, three students each: about 70 s in all on the fast builder.
-# TEACH_LABS=wrong-host,ipv6-dad picks fewer (when working on one lab).
+# Every lab: the lesson and two students' variants on real networks (all three IDs
+# offline).  TEACH_LABS=wrong-host,ipv6-dad picks fewer (when working on one lab).
 LABS = [x for x in os.environ.get('TEACH_LABS', ','.join(sorted(SOLUTIONS))).split(',')
         if x]
 
@@ -50,6 +53,7 @@ def test_every_sheet_has_hints_and_sheet_hides_them(name):
     assert len(hints) >= 3 and all(len(h) > 40 for h in hints), hints
     assert '```hints' not in goals.without_hints(text)
     assert '```goal' in goals.without_hints(text)
+    assert '```guard' in goals.without_hints(text)
 
 
 @pytest.mark.parametrize('name', sorted(SOLUTIONS))
@@ -82,11 +86,14 @@ def test_student_ids_are_checked(tmp_path):
 
 
 def _simulate(results, student, lab, checks):
-    """Append a student's records: checks is [(solved, hints_used, missing)]."""
+    """Append a student's records: checks is [(solved, hints_used, missing[, broken])]
+    (a check with broken cells and nothing missing: the goal held with damage)."""
     reqs = [{'text': 'h2 bind tcp 10.0.0.1 -> OK'}]
-    for n, (solved, hints, missing) in enumerate(checks, 1):
+    for n, (solved, hints, missing, *broken) in enumerate(checks, 1):
+        broken = broken[0] if broken else []
         rec = records.record(lab, student, f'{student}-x', n, 'lab', [], [], solved,
-                             reqs, missing, hints, 3, [f'cmd {n}'])
+                             reqs, missing, hints, 3, [f'cmd {n}'], broken=broken,
+                             goal_held=not missing)
         records.append_record(results, rec)
 
 
@@ -96,6 +103,13 @@ def test_grade_three_students(tmp_path):
     _simulate(res, 'bob', 'wrong-host', [(False, 3, ['=HYPERLINK("x") not OK'])])
     _simulate(res, 'carol', 'wrong-host', [(True, 0, [])])
     _simulate(res, 'carol', 'lost-address', [(False, 0, ['h1 bind is EADDRNOTAVAIL'])])
+    dup = 'h1 connect tcp 10.0.0.2:7001: OK (answered by h2) -> ETIMEDOUT'
+    _simulate(res, 'dave', 'wrong-host', [(False, 0, [], [dup]), (True, 0, [])])
+    _simulate(res, 'erin', 'wrong-host', [(False, 1, ['x']), (False, 1, [], [dup])])
+    with open(os.path.join(res, 'lab', 'wrong-host', 'frank.jsonl'), 'w') as f:
+        f.write(json.dumps({k: v for k, v in records.record(
+            'wrong-host', 'frank', None, 1, 'lab', [], [], True, [], [], 0, 3,
+            []).items() if k not in ('broken', 'goal_held')} | {'version': 1}) + '\n')
     with open(os.path.join(res, 'lab', 'wrong-host', 'alice.jsonl'), 'a') as f:
         f.write('{"format": "bindlab-lab-record", "version": 1, "check": "x"}\n{oops\n')
     with open(os.path.join(res, 'lab', 'wrong-host', 'mallory.jsonl'), 'w') as f:
@@ -108,41 +122,57 @@ def test_grade_three_students(tmp_path):
     assert 'alice.jsonl line 3' in proc.stderr and 'alice.jsonl line 4' in proc.stderr
     assert 'does not belong in wrong-host/mallory.jsonl' in proc.stderr
     with open(out / 'grades.csv', newline='') as f:
-        rows = [(r['student'], r['lab'], r['solved'], r['points'], r['checks'],
-                 r['hints_used'], r['failed_goals']) for r in csv.DictReader(f)]
+        table = list(csv.DictReader(f))
+    rows = [(r['student'], r['lab'], r['solved'], r['points'], r['checks'],
+             r['hints_used'], r['failed_goals']) for r in table]
     assert rows == [('alice', 'wrong-host', 'yes', '80', '2', '2', ''),
                     ('bob', 'wrong-host', 'no', '0', '1', '3',
                      '\'=HYPERLINK("x") not OK'),
                     ('carol', 'lost-address', 'no', '0', '1', '0',
                      'h1 bind is EADDRNOTAVAIL'),
-                    ('carol', 'wrong-host', 'yes', '100', '1', '0', '')]
+                    ('carol', 'wrong-host', 'yes', '100', '1', '0', ''),
+                    ('dave', 'wrong-host', 'yes', '80', '2', '0', ''),     # repaired
+                    ('erin', 'wrong-host', 'no', '45', '2', '1', ''),      # never
+                    ('frank', 'wrong-host', 'yes', '100', '1', '0', '')]   # version 1
+    damage = {r['student']: (r['collateral'], r['damaged_at_check'],
+                             r['repaired_at_check']) for r in table}
+    assert damage['dave'] == (dup, '1', '2') and damage['erin'] == (dup, '2', '')
+    assert damage['alice'] == damage['frank'] == ('', '', '')
     openpyxl = pytest.importorskip('openpyxl', reason='python3-openpyxl not installed')
     book = openpyxl.load_workbook(out / 'grades.xlsx')
     assert book.sheetnames == ['Summary', 'lost-address', 'wrong-host', 'Failed goals']
     summary = [[c.value for c in row] for row in book['Summary'].iter_rows()]
     assert summary[0] == ['student', 'lost-address', 'wrong-host', 'total', 'labs solved']
     assert summary[1:] == [['alice', None, 80, 80, 1], ['bob', None, 0, 0, 0],
-                           ['carol', 0, 100, 100, 1]]
+                           ['carol', 0, 100, 100, 1], ['dave', None, 80, 80, 1],
+                           ['erin', None, 45, 45, 0], ['frank', None, 100, 100, 1]]
     failed = [[c.value for c in row] for row in book['Failed goals'].iter_rows()]
     assert ['bob', 'wrong-host', '\'=HYPERLINK("x") not OK'] in failed
     assert all(c.data_type != 'f' for row in book['Failed goals'].iter_rows()
                for c in row)
     md = (out / 'grades.md').read_text()
     assert '| alice | wrong-host | yes | 80 |' in md and 'Skipped' in md
+    assert f'check 1 broke: {dup}; repaired at check 2' in md
+    assert f'check 2 broke: {dup}; never repaired' in md
     page = (out / 'paths.html').read_text()      # each student's path
     alice = page.split('data-student="alice"', 1)[1].split('<h3', 1)[0]
     assert 'solved</span> at check 2' in alice
     assert alice.count('data-check=') == 2 and 'goal first held here' in alice
     assert '<code>cmd 2</code>' in alice and 'goal missing' in alice
     assert '=HYPERLINK(&quot;x&quot;)' in page and '<script' not in page
+    dave = page.split('data-student="dave"', 1)[1].split('<h3', 1)[0]
+    assert 'collateral damage</span> at check 1, repaired at check 2' in dave
+    assert 'goal holds, but the fix broke other cells' in dave
+    assert dup.replace('>', '&gt;') in dave
 
 
 # -- on real networks ----------------------------------------------------------------------
 
 def open_lab(scenario, student, results):
+    """The lab in a pty under the lock: the student's variant, or the lesson (None)."""
     import pexpect
-    argv = hu.lock_argv() + [PYTHON, '-m', 'harness.lab', scenario, '--switch', 'lxbr',
-                             '--student', student, '--results', str(results)]
+    argv = hu.lock_argv() + [PYTHON, '-m', 'harness.lab', scenario, '--switch', 'lxbr'] + \
+        (['--student', student, '--results', str(results)] if student else [])
     child = pexpect.spawn(argv[0], argv[1:], cwd=REPO, encoding='utf-8', timeout=120,
                           env=dict(os.environ, TERM='dumb'))
     child.expect([PROMPT, pexpect.EOF], timeout=600)
@@ -246,25 +276,62 @@ def test_explain_a_connect_names_route_neighbour_and_the_rule_that_hit(tmp_path)
 
 
 @pytest.mark.parametrize('scenario', LABS)
-def test_three_variants_solved_from_their_own_sheets(scenario, tmp_path):
-    """Each of three students opens their variant, sees what their sheet shows, types
-    their sheet's fix and gets SOLVED."""
-    for student in STUDENTS:
-        var, tr = variant_of(LESSONS[scenario], student), variant_for(LESSONS[scenario],
-                                                                      student)
-        fix = [tr.text(line) for line in SOLUTIONS[scenario]]
-        for line in fix:
-            assert f'mininet> {line}' in var.sheet_text, (student, line)
+def test_each_lab_solved_from_its_sheets(scenario, tmp_path):
+    """One network per run, three runs per lab: the lesson as written (no student;
+    wrong-host's is test_lab's own test), then two students' variants.  Each: the
+    banner says the goal does not hold yet (scale: it does, healthy on purpose); what
+    the sheet shows comes out as shown; the sheet's fix gives SOLVED.  The first
+    student tries the sheet's tempting wrong fix first: `check` is not SOLVED and names
+    what broke; undone, then the fix.  The grades follow: that student's row shows
+    what broke, when it was repaired, and not full marks.  Scale's lesson is ended by
+    SIGTERM (nothing may be left either way)."""
+    runs = ([] if scenario == 'wrong-host' else [None]) + list(STUDENTS[:2])
+    for student in runs:
+        lesson = LESSONS[scenario]
+        var = variant_of(lesson, student) if student else lesson
+        text = var.sheet_text if student else goals.sheet_text(lesson)[0]
+        tr = variant_for(lesson, student).text if student else (lambda x: x)
+        fix = [tr(line) for line in SOLUTIONS[scenario]]
+        wrong, undo, broke = ([tr(x) for x in part] for part in WRONG_FIXES[scenario][:3])
+        for line in fix + wrong:
+            assert f'mininet> {line}' in text, (student, line)
         child = open_lab(scenario, student, tmp_path)
         try:
-            see_what_the_sheet_says(child, var.sheet_text)
+            now = 'now: not solved yet' if SOLUTIONS[scenario] else 'now: the goal holds'
+            assert now in child.before, (student, child.before[-3000:])
+            see_what_the_sheet_says(child, text)
+            if student == STUDENTS[0]:
+                for line in wrong:
+                    type_line(child, line)
+                out = type_line(child, 'check', timeout=120)
+                assert 'not solved' in out and 'SOLVED' not in out, (student, out)
+                for name in broke:
+                    assert f'    {name}' in out, (student, name, out)
+                for line in undo:
+                    type_line(child, line)
             for line in fix:
                 type_line(child, line)
             out = type_line(child, 'check', timeout=120)
             assert 'SOLVED' in out, (student, out)
-            child.sendline('exit')
-            assert wait_exit(child, timeout=120) == 0
+            if scenario == 'scale' and student is None:
+                sigterm_the_lab(child)
+            else:
+                child.sendline('exit')
+                assert wait_exit(child, timeout=120) == 0
         finally:
             if child.isalive():
                 child.terminate(force=True)
         assert lab_leftovers() == []
+    rows, problems, _found = grade.grade([str(tmp_path)])
+    assert problems == [] and len(rows) == 2, (rows, problems)
+    first, second = rows           # sorted by student: alice, bob
+    name = variant_for(LESSONS[scenario], STUDENTS[0]).text(WRONG_FIXES[scenario][2][0])
+    assert first['solved'] and first['first_solved_check'] == 2, first
+    if not WRONG_FIXES[scenario][3]:   # the goal did not hold with it: no damage
+        assert first['points'] == 100 and first['collateral'] == []
+    else:
+        assert first['points'] < 100 and any(c.startswith(name + ': ')
+                                             for c in first['collateral']), first
+        assert (first['damaged_at_check'], first['repaired_at_check']) == (1, 2)
+        assert f'check 1 broke: {first["collateral"][0]}' in grade._damage(first)
+    assert (second['points'], second['collateral']) == (100, [])
