@@ -274,7 +274,8 @@ class HangingDaemon:
                                    'application/json'), ('Content-Length', len(data))):
                     self.send_header(key, str(value))
                 self.end_headers()
-                self.wfile.write(data)
+                if self.command != 'HEAD':  # a HEAD answer has no body: the client would
+                    self.wfile.write(data)  # read it as the next request's answer
 
             def handle_one(self):
                 daemon.requests.append((self.command, self.path))
