@@ -115,8 +115,8 @@ class Net:
         self.live = LiveNetwork(self.scenario, self.switch, self.state, self.netprobe,
                                 log).open()
         self.mininet = self.live.net
-        if self.live.problem is None and self.scenario.derive is not None:
-            self.live.scenario = self.scenario = self.scenario.derive(self.live)
+        if self.live.problem is None and self.scenario.derived:
+            self.scenario = self.live.derive()
             self._cases = {_key(case): case for case in self.scenario.cases}
         problem = self.live.problem or '; '.join(self.live.start_servers())
         if problem:

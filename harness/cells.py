@@ -31,9 +31,8 @@ import re
 
 from .errors import BadInput
 from .files import read_json
-from .scenario import AFTERS, valid_name
+from .scenario import AFTERS, NOCALL, OK, valid_name
 
-OK, ERROR, NOCALL = 'OK', 'ERROR', 'NOCALL'
 KINDS = ('bind', 'connect')
 VERDICTS = ('pass', 'fail', 'error')
 METHODS = ('netprobe', 'tracer', 'syscall', 'observed')

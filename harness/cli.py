@@ -22,7 +22,8 @@ from .console import log, print_matrices, print_mutations, scenario_line, warn
 from .errors import Interrupted, UsageError
 from .files import check_latest, make_folders
 from .network import check_names_free
-from .runner import run_scenario
+from .rules import RULES
+from .runner import run_mutations, run_scenario
 from .session import Session
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
@@ -45,6 +46,10 @@ def parse_args(argv, prog=PROG):
     sub = parser.add_subparsers(dest='command', required=True)
     lst = sub.add_parser('list', help='the scenarios, one line each')
     lst.add_argument('--scenario-file', action='append', default=[], metavar='FILE')
+    lst.add_argument('--rules', action='store_true',
+                     help="the rules a cell's expectation can name, instead")
+    lst.add_argument('--mutations', action='store_true',
+                     help='the --mutate catalogue, instead')
     run = sub.add_parser('run', help='run scenarios (default: the default suite)')
     run.add_argument('scenarios', nargs='*', metavar='SCENARIO')
     run.add_argument('--switch', choices=machine.SWITCH_KINDS, default='auto')
@@ -89,6 +94,14 @@ def parse_args(argv, prog=PROG):
 
 
 def cmd_list(args):
+    if args.rules:
+        for name, text in RULES.items():
+            print(f'{name:20} {text}')
+        return EXIT_OK
+    if args.mutations:
+        for m in mutate.CATALOGUE:
+            print(f'{m.name:15} {m.does:41} {m.stands_for}')
+        return EXIT_OK
     machine.check_mininet()
     repo, extra = suite.load_all(args.scenario_file)
     for sc in repo + extra:
@@ -168,7 +181,7 @@ def run_suite(chosen, session, netprobe, programs, args, mutations=()):
         print_matrices(res)
         if mutations:
             custom = [os.path.abspath(p) for p in args.custom]
-            res['mutations'] = mutate.run_all(
+            res['mutations'] = run_mutations(
                 mutations, mutate.targets_of(sc, args.mutate_hosts),
                 lambda m, t: derive.derived(args.topo, custom, (m, t)), run, res, log)
             print_mutations(res)

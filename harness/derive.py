@@ -33,9 +33,8 @@ from dataclasses import dataclass, field, replace
 from typing import Dict, List, Set, Tuple
 
 from .errors import UsageError
-from .faults import apply_steps
 from .topos import load_topos, scenario_name, topo_factory
-from .scenario import (OK, RULES, Expect, Scenario, Server, bind, connect, endpoint,
+from .scenario import (OK, Expect, Scenario, Server, bind, connect, endpoint,
                        expect_bind)
 
 BIND_PORT = 6677
@@ -56,7 +55,7 @@ def derived(spec, custom_files, mutation=None):
                                         f'{mutation[1]})' if mutation else '')
     return Scenario(name=scenario_name(spec), title=title, topo=factory, cases=(),
                     default=False, source=source,
-                    derive=lambda live: complete(live, mutation))
+                    derived=True, mutation=mutation)
 
 
 class NotApplicable(Exception):
@@ -204,34 +203,34 @@ def _segments(net):
 
 # -- the derived cases --------------------------------------------------------------------------
 
-def complete(live, mutation=None):
-    """The scenario of the built network (and its mutation, applied now)."""
-    base = live.scenario
-    world = read_world(live.net)
+@dataclass
+class Derived:
+    """What derivation made of a built network: the complete scenario, and the
+    mutation's fault steps and port holders (servers), for the runner to apply before
+    anything is probed."""
+    scenario: Scenario
+    steps: list
+    holders: list
+
+
+def complete(scenario, net):
+    """The scenario of the built network net (and its mutation's steps and holders)."""
+    world = read_world(net)
     steps, more = [], []
-    if mutation is not None:
-        entry, target = mutation
+    if scenario.mutation is not None:
+        entry, target = scenario.mutation
         if target not in world.hosts:
             raise UsageError(f'--mutate-hosts: no host {target} in the topology')
         steps, more = entry.apply(world, target)
     servers = list(serve_all(world))
     cases = bind_cases(world) + connect_cases(world)
-    if mutation is not None:      # a control measurement was of the unmutated network
+    if scenario.mutation is not None:  # a control measurement was of the unmutated network
         cases = [replace(c, expect=replace(c.expect, rule='observed',
                                            reason='no rule predicts this cell under '
                                                   'the mutation', peer=None))
                  if c.expect.rule == 'control' else c for c in cases]
-    scenario = replace(base, cases=tuple(cases), servers=tuple(servers))
-    if steps:
-        applied, err = apply_steps(live.net, steps, 'fault')
-        live.steps += applied
-        if err:
-            live.problem = err
-    if more and live.problem is None:   # the mutation's own holders: there before
-        errors = live.servers.start_all(live.net, more, live.netprobe, live.workdir)
-        if errors:                      # any program or probe runs
-            live.problem = 'the mutation could not hold its ports: ' + '; '.join(errors)
-    return scenario
+    return Derived(replace(scenario, cases=tuple(cases), servers=tuple(servers)),
+                   steps, more)
 
 
 def serve_all(world):
@@ -367,34 +366,6 @@ def same_segment(world, src, owner, ip):
                 world.link_down and (owner, dst.intf) not in world.link_down:
             return True
     return False
-
-
-RULES.update({
-    'control': 'no documented rule predicts this cell on this topology (another '
-               'subnet, a path through a router): its expectation is what netprobe '
-               'measured on the same network in the same run',
-    'observed': 'under a mutation, no rule predicts this cell: it is reported as '
-                'observed, with `changed` against the unmutated network',
-    'nonlocal-bind': 'net.ipv4.ip_nonlocal_bind=1: binding an IPv4 address no '
-                     'interface holds succeeds (and receives nothing)',
-    'ipv6-off': 'with IPv6 disabled a namespace holds no IPv6 address, ::1 included: '
-                'binding or connecting to one is EADDRNOTAVAIL; :: still binds',
-    'tentative-binds': 'an IPv6 address still in DAD (tentative), or whose DAD failed, '
-                       'cannot be bound: EADDRNOTAVAIL',
-    'port-taken': 'a listener on [::]:PORT with v6only=0 holds the port on every '
-                  'address of the host: a bind that could succeed is EADDRINUSE',
-    'no-route': 'a connect to an address no route of the host leads to fails at once: '
-                'ENETUNREACH',
-    'fw-drop': 'nft drops the server port on the destination: no answer, the connect '
-               'runs into its timeout: ETIMEDOUT',
-    'fw-reject': 'nft rejects the server port on the destination (TCP reset, ICMP port '
-                 'unreachable): ECONNREFUSED',
-    'ports-exhausted': 'every ephemeral port of the host is held: a TCP connect gets '
-                       'no source port (EADDRNOTAVAIL), a UDP connect EAGAIN',
-    'udp-reply-source': 'a UDP server bound to the wildcard answers from the primary '
-                        'address of its subnet; a client connected to a secondary '
-                        'address drops that answer: ETIMEDOUT',
-})
 
 
 def apply_control(cases, measured):

@@ -39,7 +39,8 @@ import time
 from . import program_path, suite
 from .cells import describe, name, short
 from .errors import EnvError, UsageError
-from .judge import Observation, make_cell
+from .judge import make_cell
+from .observation import Observation
 from .probe import parse_record
 from .scenario import Case, Expect
 

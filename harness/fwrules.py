@@ -38,7 +38,7 @@ in a table whose command (iptables, ip6tables) is not installed.
 import shutil
 import subprocess
 
-from .ifaces import MARK_PREFIX
+from .ifaces import MARK_PREFIX, is_interface_name
 
 CMDS = {'iptables': 'bridge-nf-call-iptables', 'ip6tables': 'bridge-nf-call-ip6tables'}
 # nat chains that bridged frames meet -> the option that names the bridge in them
@@ -196,7 +196,6 @@ def remove_rules(state, log=lambda msg: None):
 
 def entry_problem(entry, where):
     """What is wrong with one recorded rule (state file input), or None."""
-    from .state import is_interface_name     # state imports this module
     if not isinstance(entry, dict) or set(entry) != {'cmd', 'chain', 'bridge'}:
         return f'{where} is not an object with cmd, chain and bridge'
     if entry['cmd'] not in CMDS or entry['chain'] not in CHAINS:

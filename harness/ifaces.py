@@ -143,3 +143,12 @@ def remove_names(state, log=lambda msg: None):
         if link_exists(name):
             stuck.append(name)
     return stuck
+
+
+NAME_MAX = 15      # IFNAMSIZ - 1
+
+
+def is_interface_name(name):
+    """True if name could be a Linux interface name (so it is safe in a path)."""
+    return (isinstance(name, str) and 0 < len(name) <= NAME_MAX and name not in ('.', '..')
+            and name.isprintable() and not any(c == '/' or c.isspace() for c in name))

@@ -33,52 +33,9 @@ long enough timeout= if the scenario has one, and otherwise is not judged (ERROR
 the message saying what the program got and after how long).
 """
 
-from dataclasses import dataclass, field
-from typing import Optional
-
-from .cells import ERROR, OK, wrong_after, wrong_peer
-from .scenario import AFTERS
-
-
-@dataclass
-class Observation:
-    """What one call really did, as a prober saw it (no verdict).
-
-    actual: OK, an errno name, NOCALL or ERROR.  after: what followed a connect's
-    handshake (netprobe's record; None unknown).  extra: fields a prober adds to the
-    cell as they are (a program's command line, log, exit status).  note: why this
-    prober, and not another, made the observation (e.g. a case left to netprobe).
-    """
-    actual: str
-    method: str = 'netprobe'
-    message: Optional[str] = None
-    peer: Optional[str] = None
-    local: Optional[str] = None
-    elapsed_us: Optional[int] = None
-    after: Optional[str] = None
-    sees_peer: bool = True
-    extra: dict = field(default_factory=dict)
-    note: Optional[str] = None
-    call: Optional[dict] = None     # a traced bind: {'addr': ..., 'options': [...]}
-
-    @classmethod
-    def error(cls, message, method='netprobe', **kw):
-        """An observation of nothing: the call could not be measured, and why."""
-        return cls(ERROR, method, message, **kw)
-
-    @classmethod
-    def of_record(cls, rec, method='netprobe', **kw):
-        """The observation in a netprobe/tracer record (the probe record contract)."""
-        return cls(OK if rec.get('ok') else str(rec.get('error')), method,
-                   rec.get('message'), rec.get('peer_host'), rec.get('local'),
-                   rec.get('elapsed_us'), after=_after(rec), **kw)
-
-
-def _after(rec):
-    """A record's `after`, or None (unknown) when absent or not one of cells.AFTERS:
-    an older netprobe, or the tracers, which read no data."""
-    after = rec.get('after')
-    return after if after in AFTERS else None
+from .cells import wrong_after, wrong_peer
+from .observation import Observation
+from .scenario import ERROR, option, timeout_of, unmapped
 
 
 def verdict(cell):
@@ -120,25 +77,6 @@ def make_cell(cid, case, obs):
 
 # The options of a bind that decide its outcome, as plan words (the tracer's too).
 BIND_WORDS = ('reuseaddr', 'reuseport', 'freebind', 'v6only=1')
-
-
-def option(case, name):
-    """The value of a case's NAME=VALUE option (src=, timeout=, ...), or None."""
-    for opt in case.options:
-        if opt.startswith(name + '='):
-            return opt[len(name) + 1:]
-    return None
-
-
-def timeout_of(case):
-    """A case's timeout= in ms, or None (also for one that is not a number)."""
-    value = option(case, 'timeout')
-    return int(value) if value is not None and value.isdigit() else None
-
-
-def unmapped(addr):
-    """An IPv4-mapped IPv6 address as the IPv4 address it is; others as they are."""
-    return addr[len('::ffff:'):] if addr.startswith('::ffff:') and '.' in addr else addr
 
 
 def bind_call(addr, options):
@@ -255,3 +193,39 @@ def judge(cases, observations, problem=None, connect_problem=None):
             obs = Observation.error(connect_problem)
         cells.append(judge_call(cid, case, obs, cases))
     return cells
+
+
+# -- cells under a mutation ---------------------------------------------------------------------
+
+def cell_key(cell):
+    return (cell['kind'], cell['host'], cell['column'])
+
+
+def annotate(cells, control_cells, label):
+    """Mutated cells with `observed` expectations filled, `control` and `changed`.
+
+    label: 'NAME.TARGET', folded into program log names so that the launches of
+    every mutation keep their own logs.
+    """
+    control = {cell_key(c): c for c in control_cells}
+    out = []
+    for cell in cells:
+        cell = dict(cell)
+        if cell['rule'] == 'observed' and cell['actual'] != 'ERROR':
+            cell.update(expected=cell['actual'], expected_peer=cell.get('peer'))
+            cell['verdict'] = verdict(cell)
+        base = control.get(cell_key(cell))
+        cell['control'] = base['actual'] if base else None
+        cell['changed'] = base is None or (base['actual'], base.get('peer'),
+                                           base.get('after')) != \
+            (cell['actual'], cell.get('peer'), cell.get('after'))
+        if cell.get('log'):
+            cell['log'] = relabel(cell['log'], label)
+        out.append(cell)
+    return out
+
+
+def relabel(log, label):
+    """programs/b3-h1 -> programs/addr-del.h1.b3-h1."""
+    head, _, tail = log.partition('/')
+    return f'{head}/{label}.{tail}'

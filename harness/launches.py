@@ -38,9 +38,8 @@ import threading
 import time
 
 from . import procs, program_path
-from .cells import NOCALL
 from .errors import UsageError
-from .scenario import OK
+from .scenario import NOCALL, OK
 from .traced import decide_traced
 
 POLL_S = 0.02

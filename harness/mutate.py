@@ -8,9 +8,7 @@ rule (netprobe's cells pass or fail like any cell); what no rule predicts is rul
 `observed` (its expectation is what was observed).  Every mutated cell carries
 `control` (its outcome on the unmutated network) and `changed`.
 
-The catalogue (the table is made from the entries themselves):
-
-    name            does                                      stands for
+The catalogue is CATALOGUE below; `bindlab list --mutations` prints it.
 """
 
 from dataclasses import dataclass
@@ -18,7 +16,6 @@ from typing import Callable
 
 from .derive import BIND_PORT, SERVE_PORT, Addr, NotApplicable
 from .errors import UsageError
-from .judge import verdict
 from .scenario import Server, Step, run, sysctl
 
 ULA = 'fd00:bd::'       # an IPv6 address for a host that has none: fd00:bd::<n>/64
@@ -252,7 +249,6 @@ CATALOGUE = [
              'binds that succeed but receive nothing', nonlocal_bind),
 ]
 BY_NAME = {m.name: m for m in CATALOGUE}
-__doc__ += ''.join(f'    {m.name:15} {m.does:41} {m.stands_for}\n' for m in CATALOGUE)
 
 
 def select(text):
@@ -265,42 +261,6 @@ def select(text):
         raise UsageError(f'--mutate {text!r}: unknown mutation {", ".join(unknown)}; '
                          f'known: all, {", ".join(BY_NAME)}')
     return [m for m in CATALOGUE if m.name in names]
-
-
-# -- cells under a mutation ---------------------------------------------------------------------
-
-def cell_key(cell):
-    return (cell['kind'], cell['host'], cell['column'])
-
-
-def annotate(cells, control_cells, label):
-    """Mutated cells with `observed` expectations filled, `control` and `changed`.
-
-    label: 'NAME.TARGET', folded into program log names so that the launches of
-    every mutation keep their own logs.
-    """
-    control = {cell_key(c): c for c in control_cells}
-    out = []
-    for cell in cells:
-        cell = dict(cell)
-        if cell['rule'] == 'observed' and cell['actual'] != 'ERROR':
-            cell.update(expected=cell['actual'], expected_peer=cell.get('peer'))
-            cell['verdict'] = verdict(cell)
-        base = control.get(cell_key(cell))
-        cell['control'] = base['actual'] if base else None
-        cell['changed'] = base is None or (base['actual'], base.get('peer'),
-                                           base.get('after')) != \
-            (cell['actual'], cell.get('peer'), cell.get('after'))
-        if cell.get('log'):
-            cell['log'] = relabel(cell['log'], label)
-        out.append(cell)
-    return out
-
-
-def relabel(log, label):
-    """programs/b3-h1 -> programs/addr-del.h1.b3-h1."""
-    head, _, tail = log.partition('/')
-    return f'{head}/{label}.{tail}'
 
 
 # -- the mutation run -----------------------------------------------------------------------------
@@ -316,38 +276,3 @@ def targets_of(scenario, hosts_text):
         raise UsageError(f'--mutate-hosts {hosts_text!r}: no host {", ".join(unknown)} '
                          f'in the topology (hosts: {", ".join(hosts)})')
     return chosen
-
-
-def run_all(mutations, targets, make_scenario, run, control, log):
-    """Each mutation on each target, on a fresh network; the mutations.json entries.
-
-    make_scenario(mutation, target) -> Scenario; run(scenario) -> result dict;
-    control: the unmutated result (its cells are each mutated cell's control).
-    Program logs of every mutated run are added to control['programs'].
-    """
-    entries, total = [], len(mutations) * len(targets)
-    for n, (mutation, target) in enumerate(((m, t) for m in mutations for t in targets), 1):
-        res = run(make_scenario(mutation, target))
-        label = f'{mutation.name}.{target}'
-        entry = {'name': mutation.name, 'target': target, 'does': mutation.does,
-                 'stands_for': mutation.stands_for,
-                 'steps': [s for s in res['steps'] if s['kind'] == 'fault'],
-                 'problem': res['problem'], 'skipped': res.get('skipped'),
-                 'cells': [] if res.get('skipped') else
-                 annotate(res['cells'], control['cells'], label)}
-        for logs in res.get('programs') or []:
-            control.setdefault('programs', []).append(
-                dict(logs, log=relabel(logs['log'], label)))
-        entries.append(entry)
-        log(f'  [{n}/{total}] {mutation.name} on {target}: ' + summary_line(entry))
-    return entries
-
-
-def summary_line(entry):
-    """'skipped: why' or 'N cells, K changed, F failed'."""
-    if entry['skipped']:
-        return f'skipped: {entry["skipped"]}'
-    cells = entry['cells']
-    bad = sum(c['verdict'] != 'pass' for c in cells)
-    return (f'{len(cells)} cells, {sum(c["changed"] for c in cells)} changed, '
-            f'{bad} failed' + (f' ({entry["problem"]})' if entry['problem'] else ''))

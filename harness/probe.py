@@ -30,7 +30,8 @@ from concurrent.futures import ThreadPoolExecutor
 from . import procs, program_path
 from .errors import EnvError, UsageError
 from .files import read_output
-from .judge import Observation, timeout_of
+from .observation import Observation
+from .scenario import timeout_of
 from .state import work_folder
 
 RECORD_FIELDS = ('op', 'proto', 'addr', 'port', 'ok', 'errno', 'error', 'message',

@@ -27,9 +27,9 @@ import signal
 import time
 
 from . import advice, faults, gcpause, network, probe, userprog
-from .derive import NotApplicable, apply_control
+from .derive import NotApplicable, apply_control, complete
 from .errors import EnvError, UsageError
-from .judge import judge
+from .judge import annotate, judge, relabel
 from .state import clean as clean_state, work_folder
 
 
@@ -127,6 +127,23 @@ class LiveNetwork:
         return probe.transport_ready(self.net, pairs, self.netprobe, self.state,
                                      self.workdir, tries=5)
 
+    def derive(self):
+        """A derived scenario completed from the built network (derive.complete), its
+        mutation's faults applied and its port holders started: the scenario."""
+        made = complete(self.scenario, self.net)
+        self.scenario = made.scenario
+        if made.steps:
+            applied, err = faults.apply_steps(self.net, made.steps, 'fault')
+            self.steps += applied
+            if err:
+                self.problem = err
+        if made.holders and self.problem is None:  # there before any program or probe runs
+            errors = self.servers.start_all(self.net, made.holders, self.netprobe,
+                                            self.workdir)
+            if errors:
+                self.problem = 'the mutation could not hold its ports: ' + '; '.join(errors)
+        return self.scenario
+
     def start_servers(self):
         """Start the scenario's servers, each awaited by its readiness line."""
         errors = self.servers.start_all(self.net, self.scenario.servers, self.netprobe,
@@ -170,15 +187,15 @@ def run_scenario(scenario, switch, state, netprobe, log, programs=(), prober=Non
     programs: the user's programs (userprog.Program), run as probers beside netprobe.
     prober: a function scenario -> the netprobe-side prober (default probe.Batches);
     the benchmark passes its by-hand prober here to compare both on the same network.
-    A derived scenario (scenario.derive) is completed once its network is built.
+    A derived scenario (scenario.derived) is completed once its network is built.
     builder: network.BUILDERS; the result's `builder` says which one built it.
     """
     make = prober or (lambda sc: probe.Batches(sc, netprobe, state))
     observations, controls, run, skipped = {}, {}, None, None
     with LiveNetwork(scenario, switch, state, netprobe, log, builder) as live:
         try:
-            if live.problem is None and scenario.derive is not None:
-                live.scenario = scenario = scenario.derive(live)
+            if live.problem is None and scenario.derived:
+                scenario = live.derive()
             if live.problem is None:
                 run = userprog.ProgramRun(scenario, programs, state) if programs else None
                 observations, controls = probe_phase(live, make(scenario), run)
@@ -251,3 +268,40 @@ def topology_as_built(net):
                 for s in net.switches]
     links = [[link.intf1.name, link.intf2.name] for link in net.links]
     return {'hosts': hosts, 'switches': switches, 'links': links}
+
+
+# -- the mutation run (--mutate) ---------------------------------------------------------------
+
+def run_mutations(mutations, targets, make_scenario, run, control, log):
+    """Each mutation on each target, on a fresh network; the mutations.json entries.
+
+    make_scenario(mutation, target) -> Scenario; run(scenario) -> result dict;
+    control: the unmutated result (its cells are each mutated cell's control).
+    Program logs of every mutated run are added to control['programs'].
+    """
+    entries, total = [], len(mutations) * len(targets)
+    for n, (mutation, target) in enumerate(((m, t) for m in mutations for t in targets), 1):
+        res = run(make_scenario(mutation, target))
+        label = f'{mutation.name}.{target}'
+        entry = {'name': mutation.name, 'target': target, 'does': mutation.does,
+                 'stands_for': mutation.stands_for,
+                 'steps': [s for s in res['steps'] if s['kind'] == 'fault'],
+                 'problem': res['problem'], 'skipped': res.get('skipped'),
+                 'cells': [] if res.get('skipped') else
+                 annotate(res['cells'], control['cells'], label)}
+        for logs in res.get('programs') or []:
+            control.setdefault('programs', []).append(
+                dict(logs, log=relabel(logs['log'], label)))
+        entries.append(entry)
+        log(f'  [{n}/{total}] {mutation.name} on {target}: ' + summary_line(entry))
+    return entries
+
+
+def summary_line(entry):
+    """'skipped: why' or 'N cells, K changed, F failed'."""
+    if entry['skipped']:
+        return f'skipped: {entry["skipped"]}'
+    cells = entry['cells']
+    bad = sum(c['verdict'] != 'pass' for c in cells)
+    return (f'{len(cells)} cells, {sum(c["changed"] for c in cells)} changed, '
+            f'{bad} failed' + (f' ({entry["problem"]})' if entry['problem'] else ''))

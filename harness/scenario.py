@@ -51,8 +51,8 @@ verdicts.  Bind cases do not hold their socket (each one is independent) unless 
 ``hold`` option is given; servers run during the whole batch, so a bind case on a
 server's port meets that server (use another port unless that is the point).
 
-Rules (each cell records which one produced its expectation; ``explicit`` means the
-scenario author wrote the outcome by hand):
+Rules: each cell records which rule produced its expectation (harness/rules.py, the
+one registry; ``explicit`` means the scenario author wrote the outcome by hand).
 """
 
 import errno
@@ -62,28 +62,11 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Callable, Optional, Tuple
 
-OK = 'OK'
+from .rules import RULES
 
-RULES = {
-    'explicit': 'written by hand in the scenario, with its own reason',
-    'owner-binds': 'only the host holding a unicast address binds it; every other '
-                   'host gets EADDRNOTAVAIL (no ip_nonlocal_bind, no IP_FREEBIND)',
-    'wildcard-binds': '0.0.0.0 and :: are not an address of any interface: binding '
-                      'them succeeds on every host',
-    'loopback-binds': 'every network namespace has its own lo with 127.0.0.1 and ::1, '
-                      'so binding them succeeds on every host',
-    'listener-answers': 'a connect to an address and port where a server listens, on a '
-                        'working path, succeeds and is answered by that server\'s host',
-    'no-listener-refuses': 'a TCP connect to a reachable host where nothing listens on '
-                           'the port is refused (RST): ECONNREFUSED, never EADDRNOTAVAIL',
-    'foreign-source': 'a connect whose source address belongs to another host fails in '
-                      'its bind() with EADDRNOTAVAIL before any packet is sent',
-    'program-starts': 'a server program that chooses its own address is expected to '
-                      'start (bind and listen) on every host',
-    'program-connects': 'a client program that chooses its own destination is '
-                        'expected to connect from every host',
-}
-__doc__ += ''.join(f'\n  {name}: {text}' for name, text in RULES.items()) + '\n'
+# Outcome words besides the errno names (harness/cells.py).
+OK, ERROR, NOCALL = 'OK', 'ERROR', 'NOCALL'
+
 
 KINDS = ('bind', 'connect')
 PROTOS = ('tcp', 'udp')
@@ -101,6 +84,25 @@ NAME_RE = re.compile(r'[A-Za-z0-9._-]{1,100}')
 # (netprobe's "after"); see harness/cells.py.
 OUTCOMES = (OK,) + tuple(sorted(errno.errorcode.values()))
 AFTERS = ('greeting', 'data', 'eof', 'reset', 'timeout', 'error')
+
+
+def option(case, name):
+    """The value of a case's NAME=VALUE option (src=, timeout=, ...), or None."""
+    for opt in case.options:
+        if opt.startswith(name + '='):
+            return opt[len(name) + 1:]
+    return None
+
+
+def timeout_of(case):
+    """A case's timeout= in ms, or None (also for one that is not a number)."""
+    value = option(case, 'timeout')
+    return int(value) if value is not None and value.isdigit() else None
+
+
+def unmapped(addr):
+    """An IPv4-mapped IPv6 address as the IPv4 address it is; others as they are."""
+    return addr[len('::ffff:'):] if addr.startswith('::ffff:') and '.' in addr else addr
 
 
 def valid_name(name):
@@ -227,9 +229,11 @@ class Scenario:
     default: bool = True
     order: int = 50
     source: str = field(default='', compare=False)
-    # A scenario derived from a topology (harness/derive.py): derive(live) returns
-    # the complete scenario once the network is built and its addresses are known.
-    derive: Optional[Callable] = field(default=None, compare=False)
+    # A scenario derived from a topology (harness/derive.py): the runner completes it
+    # (derive.complete) once the network is built and its addresses are known;
+    # mutation: None or (catalogue entry, target host) applied then.
+    derived: bool = False
+    mutation: Optional[tuple] = field(default=None, compare=False)
 
 
 # -- building cases and expectations ---------------------------------------------
@@ -356,7 +360,7 @@ def validate(scenario, topo):
                             '(and not . or ..)')
     hosts = topo_hosts(topo)
     for name, ip in hosts.items():
-        if not ip and scenario.derive is None:    # a derived one reads the built network
+        if not ip and not scenario.derived:    # a derived one reads the built network
             raise ScenarioError(f'{where}: host {name} has no ip= in the topology')
         if ip:
             _check_addr(f'{where}: host {name} ip', ip.split('/')[0])
@@ -376,7 +380,7 @@ def validate(scenario, topo):
             _check_endpoint(f'{where}: proxy on {server.host} to {server.proxy_to}',
                             to.strip('[]'), int(port) if port.isdecimal() else -1,
                             server.proto if server.proto == 'tcp' else 'tcp only')
-    if not scenario.cases and scenario.derive is None:
+    if not scenario.cases and not scenario.derived:
         raise ScenarioError(f'{where}: no cases')
     cells = {}
     for case in scenario.cases:

@@ -59,11 +59,11 @@ import tempfile
 from . import files, fwrules, procs
 from .errors import BadInput, UsageError
 from .ifaces import (OVS_MARK_KEY, await_veths_of_gone_namespaces, foreign_names,
-                     interfaces, names_left, remove_names, run_mark)
+                     interfaces, is_interface_name, names_left, remove_names,
+                     run_mark)
 
 RUN_DIR = os.environ.get('BINDLAB_RUN_DIR', '/run/bindlab')
 VERSION = 2
-NAME_MAX = 15      # IFNAMSIZ - 1
 
 
 class LockBusy(UsageError):
@@ -415,12 +415,6 @@ def fields_problem(obj, fields, where):
 
 def json_type(value):
     return JSON_TYPES.get(type(value), type(value).__name__)
-
-
-def is_interface_name(name):
-    """True if name could be a Linux interface name (so it is safe in a path)."""
-    return (isinstance(name, str) and 0 < len(name) <= NAME_MAX and name not in ('.', '..')
-            and name.isprintable() and not any(c == '/' or c.isspace() for c in name))
 
 
 # -- processes and namespaces ----------------------------------------------------------

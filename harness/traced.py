@@ -8,8 +8,7 @@ or its first connect, followed on its pid and fd: getsockopt(SO_ERROR) ("phase":
 if the program then exits, its outcome), a close() while under way (it gave up).
 """
 
-from .judge import unmapped
-from .scenario import OK
+from .scenario import OK, unmapped
 
 
 def _result(rec, **more):

@@ -46,10 +46,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Optional
 
-from .judge import Observation, option
+from .observation import Observation
 from .launches import TRACE_CHOICES, ProgramError, method_of, run_launch
 from .preconditions import case_needs, left_note, unmet
-from .scenario import OK, RULES, Case, Expect, Scenario
+from .rules import RULES
+from .scenario import OK, Case, Expect, Scenario, option
 
 ROLES = ('server', 'client')
 DEFAULT_TIMEOUT_S = 5.0

@@ -164,7 +164,7 @@ def variant_for(scenario, student):
 def variant_of(scenario, student):
     """The student's VariantScenario of a lesson scenario."""
     from .goals import sheet_text
-    if scenario.derive is not None:
+    if scenario.derived:
         return scenario          # a derived scenario has no lesson to vary
     var = variant_for(scenario, student)
     text, _path = sheet_text(scenario)
