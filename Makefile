@@ -218,12 +218,12 @@ mininet-test: deps-run
 	@$(MAKE) --no-print-directory $(B)/netprobe
 	$(PYTHON) -m harness run $(if $(SWITCH),--switch $(SWITCH)) $(SCENARIO)
 
-# The suite in a QEMU guest on Debian's stock kernel (harness/vm.py): the guest
+# The suite in a QEMU guest on Debian's stock kernel (harness/ci/vm.py): the guest
 # is built once from DEBS_RUN under $(B)/vm/ (scripts/vm-image) and booted with
 # TCG, or KVM where it works.  QEMU does not touch host networking: no lock.
 vm-test: deps-vm
 	@$(MAKE) --no-print-directory all
-	$(PYTHON) -m harness.vm --packages '$(DEBS_RUN)' $(if $(SWITCH),--switch $(SWITCH)) \
+	$(PYTHON) -m harness.ci.vm --packages '$(DEBS_RUN)' $(if $(SWITCH),--switch $(SWITCH)) \
 		$(SCENARIO)
 
 # The VM lane's tests: they boot the guest (minutes under TCG), so not in `make test`.
@@ -313,7 +313,7 @@ pkgdatadir = $(datadir)/bindlab
 pkglibdir = $(libdir)/bindlab
 INSTALL ?= install
 VERSION := $(shell sed -n "s/^__version__ = '\(.*\)'$$/\1/p" harness/__init__.py)
-DATA_FILES := $(wildcard harness/*.py topologies/*.py labs/*.md expectations/*.md \
+DATA_FILES := $(wildcard harness/*.py harness/*/*.py topologies/*.py labs/*.md expectations/*.md \
 	expectations/*.json examples/*.md examples/*.py examples/pytest/*.py)
 # $(call relpath,TO,FROM): TO relative to FROM, as text (no symlink resolved).
 relpath = $(shell realpath -ms --relative-to='$(2)' '$(1)')

@@ -46,11 +46,15 @@ import time
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 
-from harness import cells, machine, network, probe, results  # noqa: E402
+from harness.judge import cells  # noqa: E402
+from harness.net import machine  # noqa: E402
+from harness.net import network  # noqa: E402
+from harness.probe import netprobe as probe  # noqa: E402
+from harness.report import results  # noqa: E402
 from harness.errors import Interrupted, UsageError  # noqa: E402
 from harness.runner import run_scenario  # noqa: E402
-from harness.session import Session  # noqa: E402
-from harness.state import clean as clean_state  # noqa: E402
+from harness.net.session import Session  # noqa: E402
+from harness.ledger.state import clean as clean_state  # noqa: E402
 from topologies.scale import ScaleTopo, scale_scenario  # noqa: E402
 
 FLOOR = os.path.join(REPO, 'build', 'bench', 'floor')

@@ -23,7 +23,7 @@ import time
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 
-from harness.mutate import CATALOGUE  # noqa: E402
+from harness.scenarios.mutate import CATALOGUE  # noqa: E402
 
 SERVER = 'python3 examples/fixed_server.py'
 

@@ -6,7 +6,7 @@
         net.host('h2').run(['ip', '-br', 'addr'])          # a CompletedProcess
 
 network() is the harness's own pipeline (harness/runner.py LiveNetwork) inside a
-Session (harness/session.py), as a run and a lab use it: the run lock (one network
+Session (harness/net/session.py), as a run and a lab use it: the run lock (one network
 at a time on a machine; a second one is refused at once), the refusal of a killed
 run's leftovers (`bindlab clean-net`), the switch, the state file, SIGTERM turned
 into a teardown; then build -> setup -> ready -> faults -> servers.  When the `with`
@@ -15,7 +15,7 @@ Host.popen() are stopped by PID and the network is torn down as after a run.
 
 Probing: Net.bind() and Net.connect() make one case (harness/scenario.py), probe it
 with netprobe's own prober (probe.Batches: one `netprobe batch` in the host, so every
-plan option works) and judge it with the one judge (harness/judge.py).  The cell's
+plan option works) and judge it with the one judge (harness/judge/judging.py).  The cell's
 expectation is, in this order: the one given (`expect='OK'`, an errno name, or an
 Expect such as explicit('OK', 'why', peer='h2')); else the scenario's own case for
 the same call (same kind, host, addr, port, proto and options), with its reason and
@@ -30,15 +30,19 @@ import subprocess
 from contextlib import contextmanager
 from dataclasses import replace
 
-from harness import cells, derive, machine, probe, suite
-from harness.console import log
+from harness.judge import cells
+from harness.scenarios import derive
+from harness.net import machine
+from harness.probe import netprobe as probe
+from harness.scenarios import suite
+from harness.report.console import log
 from harness.errors import UsageError
 from harness.lab import probe_cells
-from harness.procs import stop
-from harness.results import new_run_id
+from harness.ledger.procs import stop
+from harness.report.results import new_run_id
 from harness.runner import LiveNetwork
 from harness.scenario import Expect, bind, connect, explicit, validate
-from harness.session import Session
+from harness.net.session import Session
 
 # The last cells probed in this process, oldest first: the pytest plugin clears it
 # before each test and shows what a failed test probed.
@@ -56,7 +60,7 @@ class NetworkError(UsageError):
 def scenario_for(name, scenario_files=(), topo=None, custom=()):
     """The Scenario called name, from the installed topologies/ or scenario_files;
     or, with topo, the one derived from that Mininet topology (--custom FILE
-    --topo NAME,ARGS as the harness and mn take them: harness/derive.py)."""
+    --topo NAME,ARGS as the harness and mn take them: harness/scenarios/derive.py)."""
     if topo:
         return derive.derived(topo, [os.path.abspath(p) for p in custom])
     return suite.find(name, scenario_files)
@@ -67,7 +71,7 @@ def network(scenario=None, switch='auto', scenario_files=(), topo=None, custom=(
     """The live network of the scenario named, a Net, for the `with` body.
 
     Raises UsageError (not root, Mininet missing, unknown scenario, another run holds
-    the lock: harness.state.LockBusy) before anything is built, and NetworkError when
+    the lock: harness.ledger.state.LockBusy) before anything is built, and NetworkError when
     the network was built but never got ready (then it is already torn down).
     """
     global _open_net
@@ -234,7 +238,7 @@ class Host:
 
 
 class Cell(dict):
-    """A cell (the fields of harness/cells.py: kind, host, addr, port, proto, options,
+    """A cell (the fields of harness/judge/cells.py: kind, host, addr, port, proto, options,
     column, expected, expected_peer, actual, peer, local, verdict, reason, rule,
     message, elapsed_us, method; a connect's after and expected_after), also readable
     as attributes: cell.actual, cell.after ('eof': connected, then closed).

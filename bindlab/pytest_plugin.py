@@ -32,8 +32,8 @@ import pytest
 import bindlab
 from bindlab import net as _net
 from harness.errors import Interrupted, UsageError
-from harness.machine import SWITCH_KINDS
-from harness.state import LockBusy
+from harness.net.machine import SWITCH_KINDS
+from harness.ledger.state import LockBusy
 
 
 def pytest_addoption(parser):

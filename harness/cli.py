@@ -15,16 +15,23 @@ import os
 import sys
 import time
 
-from . import (INSTALLED, REPO, __version__, advice, baseline, derive, dockerreal, explain,
-               grade, lab, machine, merge, mutate, network, probe, results, state, suite,
-               userprog)
-from .console import log, print_matrices, print_mutations, scenario_line, warn
+from . import __version__, advice, INSTALLED, REPO
+from .ci import (add_baseline_options, add_commands, add_docker_real_command,
+                 add_merge_command, after_run)
 from .errors import Interrupted, UsageError
 from .files import check_latest, make_folders
-from .network import check_names_free
-from .rules import RULES
+from .judge import all_cells, mismatches
+from .lab import add_grade_command, cmd_grade, explain_run, main as lab_main
+from .ledger import (acquire_lock, clean, LockBusy, read_state, release_lock,
+                     remove_stale_files, state_path)
+from .net import (add_builder_option, check_environment, check_mininet, check_names_free,
+                  check_root, environment_facts, missing_modules, Session, SWITCH_KINDS)
+from .probe import add_program_options, method_of, netprobe_path, programs_for
+from .report import (log, new_run_id, print_matrices, print_mutations, scenario_line,
+                     warn, write_run)
 from .runner import run_mutations, run_scenario
-from .session import Session
+from .scenarios import (CATALOGUE, derived, fitting, load_all, parse_shard, RULES,
+                        select, select_mutations, targets_of)
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 PROG = 'python3 -m harness'     # bin/bindlab passes prog='bindlab'
@@ -52,8 +59,8 @@ def parse_args(argv, prog=PROG):
                      help='the --mutate catalogue, instead')
     run = sub.add_parser('run', help='run scenarios (default: the default suite)')
     run.add_argument('scenarios', nargs='*', metavar='SCENARIO')
-    run.add_argument('--switch', choices=machine.SWITCH_KINDS, default='auto')
-    network.add_builder_option(run)
+    run.add_argument('--switch', choices=SWITCH_KINDS, default='auto')
+    add_builder_option(run)
     run.add_argument('--out', default=default_out(), metavar='DIR',
                      help='write the run into DIR/<run-id> (default: results/ of the '
                           'clone; ./results when installed)')
@@ -73,11 +80,11 @@ def parse_args(argv, prog=PROG):
     run.add_argument('--mutate-hosts', metavar='H1,H2',
                      help='the target hosts of --mutate (default: every host)')
     run.add_argument('-v', '--verbose', action='store_true')
-    baseline.add_run_options(run)
-    userprog.add_run_options(run)
+    add_baseline_options(run)
+    add_program_options(run)
     sub.add_parser('clean-net', help='remove what a killed run recorded as its own')
-    baseline.add_commands(sub)      # diff, record, verify: they set args.handler
-    merge.add_command(sub)
+    add_commands(sub)      # diff, record, verify: they set args.handler
+    add_merge_command(sub)
     exp = sub.add_parser('explain', help='explain one cell of a run: outcome, reason, '
                                          'rule, the lab sheet\'s words')
     exp.add_argument('run', metavar='RUN', help='a run folder (or results/ with latest)')
@@ -85,8 +92,8 @@ def parse_args(argv, prog=PROG):
                      help='the cell: HOST KIND COLUMN (h2 bind tcp 10.0.0.1) or its id')
     exp.add_argument('--scenario', metavar='NAME', help='the scenario, when the run has '
                                                         'several with that cell')
-    grade.add_command(sub)
-    dockerreal.add_command(sub, default_out())
+    add_grade_command(sub)
+    add_docker_real_command(sub, default_out())
     # Listed for the usage line only: main() turns `help X` into `X --help`.
     sub.add_parser('help', help='the options of one command: help COMMAND').add_argument(
         'topic', nargs='?', metavar='COMMAND')
@@ -99,11 +106,11 @@ def cmd_list(args):
             print(f'{name:20} {text}')
         return EXIT_OK
     if args.mutations:
-        for m in mutate.CATALOGUE:
+        for m in CATALOGUE:
             print(f'{m.name:15} {m.does:41} {m.stands_for}')
         return EXIT_OK
-    machine.check_mininet()
-    repo, extra = suite.load_all(args.scenario_file)
+    check_mininet()
+    repo, extra = load_all(args.scenario_file)
     for sc in repo + extra:
         mark = '' if sc.default else '  (not in the default suite)'
         print(f'{sc.name:16} {sc.title}  [{", ".join(sc.switches)}]{mark}')
@@ -111,35 +118,35 @@ def cmd_list(args):
 
 
 def cmd_run(args):
-    shard = suite.parse_shard(args.shard)
-    machine.check_environment(args.switch)
+    shard = parse_shard(args.shard)
+    check_environment(args.switch)
     chosen, mutations = choose(args, shard)
-    programs = {sc.name: userprog.programs_for(sc, args) for sc in chosen}
+    programs = {sc.name: programs_for(sc, args) for sc in chosen}
     for progs in programs.values():   # a program that cannot run: exit 2, nothing built
         for program in progs:
-            userprog.method_of(program)
-    netprobe = probe.netprobe_path()
+            method_of(program)
+    netprobe = netprobe_path()
     make_folders(args.out)
     check_latest(args.out)
-    run_id = results.new_run_id()
+    run_id = new_run_id()
     with Session(args.switch, log, run_id) as session:
-        chosen = suite.fitting(chosen, session.switch, log, machine.missing_modules)
+        chosen = fitting(chosen, session.switch, log, missing_modules)
         for sc in chosen:
             check_names_free(sc.topo())
         meta = {'started': time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()),
                 'switch': session.switch, 'argv': sys.argv[1:], 'netprobe': netprobe,
-                'environment': machine.environment_facts(session.switch,
+                'environment': environment_facts(session.switch,
                                                           args.builder),
                 'shard': args.shard}
         done = run_suite(chosen, session, netprobe, programs, args, mutations)
     meta['finished'] = time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())
-    run_dir = results.write_run(args.out, run_id, meta, done)
-    every = [c for res in done for c in results.all_cells(res)]
-    bad = len(results.mismatches(every))
+    run_dir = write_run(args.out, run_id, meta, done)
+    every = [c for res in done for c in all_cells(res)]
+    bad = len(mismatches(every))
     passed = len(every) - bad
     log(f'results in {run_dir}')
     log(f'{passed} passed, {bad} failed')
-    return baseline.after_run(args, run_dir, EXIT_OK if bad == 0 else EXIT_FAIL)
+    return after_run(args, run_dir, EXIT_OK if bad == 0 else EXIT_FAIL)
 
 
 def choose(args, shard):
@@ -153,16 +160,16 @@ def choose(args, shard):
     if args.custom and not args.topo:
         raise UsageError('--custom FILE needs --topo NAME (as mn --custom FILE --topo NAME)')
     if not args.topo:
-        repo, extra = suite.load_all(args.scenario_file)
-        return suite.select(repo, extra, args.scenarios, shard), []
+        repo, extra = load_all(args.scenario_file)
+        return select(repo, extra, args.scenarios, shard), []
     if args.scenarios or args.scenario_file:
         raise UsageError('--topo runs the scenario derived from that topology; leave out '
                          'scenario names and --scenario-file')
-    machine.check_mininet()
+    check_mininet()
     custom = [os.path.abspath(p) for p in args.custom]
-    chosen = [derive.derived(args.topo, custom)]
-    mutations = mutate.select(args.mutate) if args.mutate else []
-    return suite.select([], chosen, [], shard), mutations
+    chosen = [derived(args.topo, custom)]
+    mutations = select_mutations(args.mutate) if args.mutate else []
+    return select([], chosen, [], shard), mutations
 
 
 def run_suite(chosen, session, netprobe, programs, args, mutations=()):
@@ -182,42 +189,42 @@ def run_suite(chosen, session, netprobe, programs, args, mutations=()):
         if mutations:
             custom = [os.path.abspath(p) for p in args.custom]
             res['mutations'] = run_mutations(
-                mutations, mutate.targets_of(sc, args.mutate_hosts),
-                lambda m, t: derive.derived(args.topo, custom, (m, t)), run, res, log)
+                mutations, targets_of(sc, args.mutate_hosts),
+                lambda m, t: derived(args.topo, custom, (m, t)), run, res, log)
             print_mutations(res)
         done.append(res)
     return done
 
 
 def cmd_clean_net(_args):
-    machine.check_root(advice('clean-net'))
-    lock = state.acquire_lock()
+    check_root(advice('clean-net'))
+    lock = acquire_lock()
     try:
-        state.remove_stale_files()
-        old = state.read_state()
+        remove_stale_files()
+        old = read_state()
         if old is None:
             log('nothing recorded: nothing to remove')
             return EXIT_OK
-        left = state.clean(old, log)
+        left = clean(old, log)
         if left:
             warn('could not remove: ' + ', '.join(left))
             return EXIT_FAIL
-        os.unlink(state.state_path())
+        os.unlink(state_path())
         log(f'removed what run {old.get("run_id", "?")} left behind')
         return EXIT_OK
     finally:
-        state.release_lock(lock)
+        release_lock(lock)
 
 
 def cmd_explain(args):
-    for line in explain.explain_run(args.run, ' '.join(args.cell), args.scenario):
+    for line in explain_run(args.run, ' '.join(args.cell), args.scenario):
         print(line)
     return EXIT_OK
 
 
 COMMANDS = {'list': cmd_list, 'run': cmd_run, 'clean-net': cmd_clean_net,
             'explain': cmd_explain,
-            'grade': lambda args: grade.cmd_grade(args, log, warn)}
+            'grade': lambda args: cmd_grade(args, log, warn)}
 
 
 def main(argv=None, prog=PROG):
@@ -225,11 +232,11 @@ def main(argv=None, prog=PROG):
     if argv and argv[0] == 'help':              # `help [COMMAND]`: COMMAND --help
         argv = argv[1:2] + ['--help']
     if argv and argv[0] in ('lab', 'check'):     # the interactive lab, same exit codes
-        return lab.main(argv[1:] if argv[0] == 'lab' else argv)
+        return lab_main(argv[1:] if argv[0] == 'lab' else argv)
     args = parse_args(argv, prog)
     try:
         return COMMANDS.get(args.command, getattr(args, 'handler', None))(args)
-    except (UsageError, state.LockBusy) as exc:
+    except (UsageError, LockBusy) as exc:
         warn(str(exc))
         return EXIT_USAGE
     except (KeyboardInterrupt, Interrupted):

@@ -3,17 +3,17 @@
     build -> setup -> ready -> faults      LiveNetwork (a context manager)
     -> servers                             live.start_servers(): readiness lines
     -> probers -> observations             netprobe batches, the user's programs
-    -> one judge -> cells                  harness/judge.py
+    -> one judge -> cells                  harness/judge/judging.py
     -> teardown (always)                   on success, failure, Ctrl-C, SIGTERM
 
-A run (run_scenario), a lab (harness/lab.py) and the benchmarks (bench/) all use
+A run (run_scenario), a lab (harness/lab/lab.py) and the benchmarks (bench/) all use
 LiveNetwork.  Anything that goes wrong before the probes is `live.problem` and turns
 every cell into an `error` naming it; a server that must listen and did not turns
 netprobe's connect cells into errors.  Teardown is Mininet's net.stop() followed by
 removing whatever the state file still records, so a failed stop() leaves nothing
 behind either; SIGINT and SIGTERM wait until it is done.
 
-Probe-phase order with the user's programs (harness/userprog.py): the server programs
+Probe-phase order with the user's programs (harness/probe/programs.py): the server programs
 that choose their own address and port, on a network nobody has used yet (the
 harness's own servers must not be in their way); netprobe's servers (a bind case that
 meets a scenario server needs it listening); the server programs told {addr}, in
@@ -26,11 +26,14 @@ import shutil
 import signal
 import time
 
-from . import advice, faults, gcpause, network, probe, userprog
-from .derive import NotApplicable, apply_control, complete
+from . import advice, gcpause
 from .errors import EnvError, UsageError
 from .judge import annotate, judge, relabel
-from .state import clean as clean_state, work_folder
+from .ledger import clean as clean_state, work_folder
+from .net import (apply_steps, build, builder_of, check_names_free, DEFAULT_BUILDER,
+                  ready_pairs, start, stop, unanswered, unreachable, wait_ready)
+from .probe import Batches, cases_of, owned_pairs, ProgramRun, Servers, transport_ready
+from .scenarios import apply_control, complete, NotApplicable
 
 
 class LiveNetwork:
@@ -45,7 +48,7 @@ class LiveNetwork:
     """
 
     def __init__(self, scenario, switch, state, netprobe, log,
-                 builder=network.DEFAULT_BUILDER):
+                 builder=DEFAULT_BUILDER):
         self.scenario, self.switch, self.state = scenario, switch, state
         self.netprobe, self.log = netprobe, log
         self.builder, self.built_by = builder, None
@@ -53,7 +56,7 @@ class LiveNetwork:
         self.problem, self.connect_problem = None, None
         self.timings = {'build_s': 0.0, 'prepare_s': 0.0, 'servers_s': 0.0,
                         'probe_s': 0.0, 'teardown_s': 0.0}
-        self.servers = probe.Servers(state)
+        self.servers = Servers(state)
         self.workdir = None
 
     def __enter__(self):
@@ -77,11 +80,11 @@ class LiveNetwork:
     def _open(self, t0):
         try:
             topo = self.scenario.topo()
-            network.check_names_free(topo)
-            self.net = network.build(topo, self.switch, self.state, self.builder,
+            check_names_free(topo)
+            self.net = build(topo, self.switch, self.state, self.builder,
                                      self.log)
-            self.built_by = network.builder_of(self.net)
-            network.start(self.net, self.switch)
+            self.built_by = builder_of(self.net)
+            start(self.net, self.switch)
             self.topology = topology_as_built(self.net)
             self.timings['build_s'] = time.monotonic() - t0
             self.problem = self._prepare()
@@ -92,14 +95,14 @@ class LiveNetwork:
 
     def _prepare(self):
         """Setup steps, readiness checks (ping, then TCP), faults; an error text or None."""
-        steps, err = faults.apply_steps(self.net, self.scenario.setup, 'setup')
+        steps, err = apply_steps(self.net, self.scenario.setup, 'setup')
         self.steps += steps
         if err:
             return err
         failures = self._ready()
         if failures:
             return 'data plane never got ready: ' + '; '.join(failures[:5])
-        steps, err = faults.apply_steps(self.net, self.scenario.faults, 'fault')
+        steps, err = apply_steps(self.net, self.scenario.faults, 'fault')
         self.steps += steps
         return err
 
@@ -111,20 +114,20 @@ class LiveNetwork:
         patience (a network still coming up: wait_ready), and connects again once
         it answers; so a network whose TCP alone is stuck (a firewall, broken
         offload) is told in ~12 s, and the problem says which of the two failed."""
-        tcp, icmp = probe.owned_pairs(self.net, network.ready_pairs(self.net, self.scenario))
-        failures = network.wait_ready(self.net, icmp)
+        tcp, icmp = owned_pairs(self.net, ready_pairs(self.net, self.scenario))
+        failures = wait_ready(self.net, icmp)
         try:
             stuck = self._connects(tcp)
-            silent = network.unanswered(self.net, stuck)
+            silent = unanswered(self.net, stuck)
             stuck = self._connects([p for p in stuck if p not in silent])
         except EnvError as exc:
             return failures + [str(exc)]
-        return failures + network.unreachable(silent) + [
+        return failures + unreachable(silent) + [
             f'{h} cannot open a TCP connection to {a}' for h, a in stuck]
 
     def _connects(self, pairs):
         """probe.transport_ready for pairs (five tries); the pairs that never connected."""
-        return probe.transport_ready(self.net, pairs, self.netprobe, self.state,
+        return transport_ready(self.net, pairs, self.netprobe, self.state,
                                      self.workdir, tries=5)
 
     def derive(self):
@@ -133,7 +136,7 @@ class LiveNetwork:
         made = complete(self.scenario, self.net)
         self.scenario = made.scenario
         if made.steps:
-            applied, err = faults.apply_steps(self.net, made.steps, 'fault')
+            applied, err = apply_steps(self.net, made.steps, 'fault')
             self.steps += applied
             if err:
                 self.problem = err
@@ -162,7 +165,7 @@ class LiveNetwork:
                                                                      signal.SIGTERM)}
         try:
             self.servers.stop()
-            network.stop(self.net, self.log)
+            stop(self.net, self.log)
             self.net = None
             left = clean_state(self.state.data, self.log)
             if left:
@@ -181,7 +184,7 @@ class LiveNetwork:
 
 @gcpause.pausing
 def run_scenario(scenario, switch, state, netprobe, log, programs=(), prober=None,
-                 builder=network.DEFAULT_BUILDER):
+                 builder=DEFAULT_BUILDER):
     """Run scenario on a fresh network; returns its result dict (see results.py).
 
     programs: the user's programs (userprog.Program), run as probers beside netprobe.
@@ -190,14 +193,14 @@ def run_scenario(scenario, switch, state, netprobe, log, programs=(), prober=Non
     A derived scenario (scenario.derived) is completed once its network is built.
     builder: network.BUILDERS; the result's `builder` says which one built it.
     """
-    make = prober or (lambda sc: probe.Batches(sc, netprobe, state))
+    make = prober or (lambda sc: Batches(sc, netprobe, state))
     observations, controls, run, skipped = {}, {}, None, None
     with LiveNetwork(scenario, switch, state, netprobe, log, builder) as live:
         try:
             if live.problem is None and scenario.derived:
                 scenario = live.derive()
             if live.problem is None:
-                run = userprog.ProgramRun(scenario, programs, state) if programs else None
+                run = ProgramRun(scenario, programs, state) if programs else None
                 observations, controls = probe_phase(live, make(scenario), run)
         except NotApplicable as exc:   # a mutation this network cannot take
             skipped = live.problem = str(exc)
@@ -207,7 +210,7 @@ def run_scenario(scenario, switch, state, netprobe, log, programs=(), prober=Non
             live.problem = f'{type(exc).__name__}: {exc}'
         server_info = live.servers.summary()
     t0 = time.monotonic()
-    cases = apply_control(probe.cases_of(scenario), controls)
+    cases = apply_control(cases_of(scenario), controls)
     if run is not None:
         cases += run.extra_cases()
     cells = judge(cases, observations, live.problem, live.connect_problem)
@@ -240,8 +243,8 @@ def probe_phase(live, prober, programs=None):
     if programs is not None:
         live.timings['programs_s'] = spent + _timed(programs, live, 'client', None)
         observations = programs.merge(observations)
-    control = [cid for cid, c in probe.cases_of(live.scenario) if c.expect.rule == 'control']
-    controls = probe.Batches(live.scenario, live.netprobe, live.state,
+    control = [cid for cid, c in cases_of(live.scenario) if c.expect.rule == 'control']
+    controls = Batches(live.scenario, live.netprobe, live.state,
                              only=control).observe(live.net) if control else {}
     live.servers.stop()
     return observations, controls

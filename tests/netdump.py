@@ -34,10 +34,13 @@ import time
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 
-from harness import derive, probe, results, suite  # noqa: E402
-from harness.ifaces import interface_attr  # noqa: E402
+from harness.scenarios import derive  # noqa: E402
+from harness.probe import netprobe as probe  # noqa: E402
+from harness.report import results  # noqa: E402
+from harness.scenarios import suite  # noqa: E402
+from harness.ledger.ifaces import interface_attr  # noqa: E402
 from harness.runner import LiveNetwork  # noqa: E402
-from harness.session import Session  # noqa: E402
+from harness.net.session import Session  # noqa: E402
 from topologies.scale import scale_scenario  # noqa: E402
 
 DROP = {'ifindex', 'link_index', 'link_netnsid', 'stats', 'stats64', 'valid_life_time',

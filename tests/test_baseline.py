@@ -21,7 +21,7 @@ import pytest
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 
-from harness import baseline  # noqa: E402
+from harness.ci import baseline  # noqa: E402
 
 PYTHON = '/usr/bin/python3'
 GUARD_S = 300        # a hung run fails the test; never an assertion about speed

@@ -118,7 +118,7 @@ def test_sigkill_during_a_batched_build_leaves_nothing_after_clean_net(tmp_path)
 @pytest.fixture
 def run_state(tmp_path, monkeypatch):
     """A State of this test's own (its state file in tmp_path), for an in-process build."""
-    from harness import state
+    from harness.ledger import state
     monkeypatch.setattr(state, 'RUN_DIR', str(tmp_path))
     state._work_root.cache_clear()
     yield state.State('test-foreign')
@@ -143,7 +143,8 @@ def test_an_interface_made_by_someone_else_after_the_names_check_is_left_alone(
     (or a bridge s1).  The fast builder fails with EnvError naming it, never marks it,
     sets it up or enslaves it, and the teardown leaves it in place; everything of the
     run's own is gone afterwards."""
-    from harness import network, state
+    from harness.net import network
+    from harness.ledger import state
     from harness.errors import EnvError
     from topologies.wrong_host import WrongHostTopo
     topo = WrongHostTopo()
@@ -172,7 +173,7 @@ def test_an_interface_made_by_someone_else_after_the_names_check_is_left_alone(
 def test_the_teardowns_second_pass_deletes_only_what_still_carries_the_mark(monkeypatch):
     """delete_together deletes what is left after its batch by name: if the name is
     someone else's interface by then (ours gone, theirs made), that one stays."""
-    from harness import nsbatch
+    from harness.net import nsbatch
     name, peer, mark = f'blt{os.getpid()}d', f'blt{os.getpid()}e', 'bindlab:test-pass2'
     add = ['ip', 'link', 'add', 'name', name, 'type', 'veth', 'peer', 'name', peer]
     subprocess.run(add, check=True)

@@ -26,8 +26,8 @@ import harness_util as hu
 
 REPO = hu.REPO
 sys.path.insert(0, REPO)
-from harness import cells as cellmod  # noqa: E402
-from harness import mutate  # noqa: E402
+from harness.judge import cells as cellmod  # noqa: E402
+from harness.scenarios import mutate  # noqa: E402
 
 ROUTER_FILE = os.path.join(REPO, 'examples', 'topologies', 'two_subnets.py')
 RULE_PREDICTED = {'owner-binds', 'wildcard-binds', 'loopback-binds', 'listener-answers'}

@@ -265,7 +265,7 @@ def test_merge_refuses_a_symlink_planted_at_its_run_id(real_run, tmp_path):
     every id of the coming seconds in --out: the merge refuses (UsageError naming the
     path) and writes nothing into the symlinks' target (the old writer wrote the
     whole run there)."""
-    from harness.merge import merge
+    from harness.ci.merge import merge
     out, victim = tmp_path / 'out', tmp_path / 'victim'
     out.mkdir()
     victim.mkdir()

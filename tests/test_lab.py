@@ -28,8 +28,9 @@ sys.path.insert(0, REPO)
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness_util as hu  # noqa: E402
 
-from harness import goals, lab  # noqa: E402
-from harness.state import RUN_DIR  # noqa: E402
+from harness.lab import goals  # noqa: E402
+from harness.lab import lab  # noqa: E402
+from harness.ledger.state import RUN_DIR  # noqa: E402
 
 PYTHON = '/usr/bin/python3'
 PROMPT = 'mininet> '
@@ -213,7 +214,7 @@ def test_changes_lists_only_changed_cells():
 def test_every_sheet_has_a_goal_a_guard_and_wrong_fixes():
     """Every lab sheet has a goal and a guard that name real cells of the scenario of
     the same name, and a "Wrong fixes" section that shows its tempting wrong fix."""
-    from harness.suite import load_all
+    from harness.scenarios.suite import load_all
     repo, _ = load_all([])
     known = {sc.name: sc for sc in repo}
     sheets = sorted(f[:-3] for f in os.listdir(os.path.join(REPO, 'labs'))

@@ -23,8 +23,8 @@ import pytest
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 
-from harness import merge  # noqa: E402
-from harness.baseline import BadInput  # noqa: E402
+from harness.ci import merge  # noqa: E402
+from harness.ci.baseline import BadInput  # noqa: E402
 
 PYTHON = '/usr/bin/python3'
 GUARD_S = 300

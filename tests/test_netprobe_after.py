@@ -90,8 +90,10 @@ def test_a_cell_tells_connected_then_closed_from_an_answer(pair):
     """The judge on a real proxy record: "connected, then closed" fails a cell that
     expects an answer from c1, says so in words, and passes one that expects it."""
     sys.path.insert(0, nsutil.REPO)
-    from harness import baseline, cells
-    from harness.judge import Observation, make_cell
+    from harness.ci import baseline
+    from harness.judge import cells
+    from harness.judge import make_cell
+    from harness.probe import Observation
     from harness.scenario import connect, explicit
 
     pair.h1.serve('--proxy-to', '10.0.0.1:8199', '10.0.0.1', 8200)    # nothing on 8199

@@ -1,4 +1,4 @@
-"""The hosts' shells as the harness drives them (harness/nsbatch.py), and teardown.
+"""The hosts' shells as the harness drives them (harness/net/nsbatch.py), and teardown.
 
 A host's shell reads from a pty in canonical mode, which keeps at most 4095 bytes of
 a line: commands sent as one long line ran cut (statuses lost, servers unrecorded, a
@@ -23,7 +23,8 @@ import time
 import pytest
 
 import harness_util as hu
-from harness import nsbatch, procs
+from harness.net import nsbatch
+from harness.ledger import procs
 from harness.errors import EnvError
 
 from mininet.node import Host
@@ -137,7 +138,7 @@ def test_hang_up_ends_a_timeout_job_in_its_own_process_group(shell):
 GROUP_OF = '''
 import os, sys
 sys.path.insert(0, {repo!r})
-from harness import nsbatch
+from harness.net import nsbatch
 name = sys.argv[1]
 group = getattr(nsbatch, 'teardown_group', lambda names: nsbatch.TEARDOWN_GROUP)([name])
 print(os.getpid(), group, flush=True)

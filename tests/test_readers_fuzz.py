@@ -7,7 +7,7 @@ as '../x', control bytes, huge numbers) and arbitrary JSON or text -- each reade
 either a result its callers can use or BadInput/UsageError with a message: never
 another exception, and never a write outside the output folder (the whole temporary
 tree is compared before and after).  The state file (/run/bindlab/state.json,
-harness/state.py) likewise: a usable state or StateError, and `clean-net`'s reading of
+harness/ledger/state.py) likewise: a usable state or StateError, and `clean-net`'s reading of
 it (leftovers) never raises.
 
 The base documents come from one real run of wrong-host (tests/test_hostile.py's
@@ -33,7 +33,10 @@ from hypothesis.configuration import set_hypothesis_home_dir
 from test_hostile import REPO, changed_outside, real_run, tree, two_shards  # noqa: F401
 
 sys.path.insert(0, REPO)
-from harness import baseline, cells, merge, state  # noqa: E402
+from harness.ci import baseline  # noqa: E402
+from harness.judge import cells  # noqa: E402
+from harness.ci import merge  # noqa: E402
+from harness.ledger import state  # noqa: E402
 from harness.errors import UsageError  # noqa: E402
 
 # Hypothesis keeps a cache (its Unicode tables) in .hypothesis/ of the current folder:

@@ -28,7 +28,9 @@ sys.path.insert(0, REPO)
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness_util as hu  # noqa: E402
 
-from harness import cells, markdown, report_page  # noqa: E402
+from harness.judge import cells  # noqa: E402
+from harness.report import markdown  # noqa: E402
+from harness.report import page as report_page  # noqa: E402
 
 PYTHON = '/usr/bin/python3'
 CHROMIUM_FLAGS = ('--headless', '--no-sandbox', '--disable-gpu', '--disable-quic',
@@ -392,7 +394,7 @@ def test_junit_text_is_the_hand_written_text():
     by a second implementation), which any XML parser reads back to the same names;
     no scenario is an empty <testsuites />."""
     import xml.etree.ElementTree as ET
-    from harness import results
+    from harness.report import results
     run = [{'scenario': 's<1>', 'timings': {'build_s': 1.25, 'probe_s': 0.5},
             'cells': [_junit_cell('pass', 'h1'),
                       _junit_cell('fail', 'h"2&\t\x1b', 'EADDRNOTAVAIL'),
@@ -418,7 +420,7 @@ HOSTILE_VALUES = ('=SUM(A1)', '+1', '-1', '@x', 'a=b', '\x1b[31mred', 'bell\x07'
 
 def _hostile_cells():
     """Cells with every hostile value in every CSV field, some fields missing."""
-    from harness.results import CONNECT_EXTRA, CSV_FIELDS
+    from harness.report.results import CONNECT_EXTRA, CSV_FIELDS
     out = []
     for n, value in enumerate(HOSTILE_VALUES * 3):
         for kind in ('bind', 'connect'):
@@ -470,7 +472,7 @@ def test_csv_text_is_the_hand_written_text():
     csv.reader reads every hostile cell back as one row of the right width."""
     import csv
     import io
-    from harness import results
+    from harness.report import results
     assert results.cells_csv(_CSV_CELLS, 'bind', ()) == CSV_BIND_WANT
     assert results.cells_csv(_CSV_CELLS, 'connect', results.CONNECT_EXTRA) == CSV_CONNECT_WANT
     assert results.cells_csv([], 'bind', ()) == ','.join(results.CSV_FIELDS) + '\n'
@@ -496,7 +498,7 @@ def test_json_rows_are_what_encode_writes(monkeypatch):
     bytes, quotes, non-ASCII and lone surrogates, floats, nested lists and objects,
     non-text keys, an empty list of rows and no head."""
     import json
-    from harness import results
+    from harness.report import results
     enc = json.JSONEncoder(sort_keys=True)
     rows = [dict(cell, n=n, f=n / 7, inf=float('inf'), nested={'b': [1, {'z': None}], 'a': ()},
                  **{'\u00e9': True, '': False})
@@ -550,7 +552,7 @@ def test_page_counts_and_numbers_are_the_hand_written_ones():
     object, count as error; a problem, a load error, an error cell or no cell at all
     make the scenario error; else any fail makes it fail.  Mutated cells count.
     _numbered numbers cells per (kind, proto), proto tcp when missing."""
-    from harness import report_grid
+    from harness.report import grid as report_grid
     p, f, e, w = {'verdict': 'pass'}, {'verdict': 'fail'}, {'verdict': 'error'}, \
         {'verdict': 'weird'}
 
@@ -634,7 +636,7 @@ def _files(folder):
 @pytest.fixture
 def forks(monkeypatch):
     """The pids of the children write_run forks (os.fork recorded)."""
-    from harness import results
+    from harness.report import results
     pids, real = [], os.fork
 
     def fork():
@@ -658,7 +660,7 @@ def _reaped(pid):
 def test_two_processes_write_the_files_of_one(tmp_path, forks):
     """write_run with fork=True writes the very bytes of fork=False, in a child that
     is waited for; every file is there (program logs, mutations.json)."""
-    from harness import results
+    from harness.report import results
     runs = [_scenario_result('one'), _scenario_result('two', 12)]
     os.mkdir(tmp_path / 'a')
     os.mkdir(tmp_path / 'b')
@@ -684,7 +686,7 @@ def test_a_failing_file_in_either_process_leaves_no_folder(tmp_path, forks, monk
     """A job that raises, in the child (matrix.json, junit.xml) or in this process
     (a CSV, summary.md): write_run raises its exception with its text, the run
     folder is gone, the child is waited for."""
-    from harness import results
+    from harness.report import results
     monkeypatch.setattr(results, where, _boom)
     with pytest.raises(ValueError, match='boom <in a job>'):
         results.write_run(str(tmp_path), 'r', META, [_scenario_result()], fork=True)
@@ -696,7 +698,7 @@ def test_the_childs_usage_error_and_death_are_raised_here(tmp_path, forks, monke
     """The child's UsageError comes back as one, with its message (a folder where
     junit.xml goes); a child killed by a signal, or one whose exception pickle cannot
     take, fails the run as well."""
-    from harness import results
+    from harness.report import results
     from harness.errors import UsageError
     real = results.junit_xml
 
@@ -728,7 +730,7 @@ def test_ctrl_c_while_writing_stops_the_child(tmp_path, forks, monkeypatch):
     """KeyboardInterrupt in this process while the child writes: the child is
     stopped and waited for, the folder removed, the interrupt raised."""
     import time
-    from harness import results
+    from harness.report import results
     real = results.json_rows
 
     def slow(*args):

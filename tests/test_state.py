@@ -18,7 +18,8 @@ import time
 import pytest
 
 import harness_util as hu
-from harness import procs, state
+from harness.ledger import procs
+from harness.ledger import state
 
 # Every test needs root, starts on a clean machine and must leave it clean.
 root_and_clean = pytest.fixture(autouse=True)(hu.root_and_clean)
@@ -191,9 +192,9 @@ def test_clean_net_refuses_a_state_file_that_is_not_one(run_dir, text, problem):
 
 @pytest.mark.skipif(not shutil.which('iptables'), reason='iptables is not installed')
 def test_clean_net_deletes_the_runs_accept_rule_and_no_other(run_dir):
-    """A killed run's accept rule (harness/fwrules.py) goes; the same rule with
+    """A killed run's accept rule (harness/ledger/fwrules.py) goes; the same rule with
     another run's mark, which the state file does not name, stays."""
-    from harness import fwrules
+    from harness.ledger import fwrules
     bridge, other = f'{NAME_PREFIX}b', f'{NAME_PREFIX}c'
     ours, theirs = fwrules.rule_args(RUN_ID, bridge), fwrules.rule_args('another-run', other)
     table = subprocess.run(['nft', 'list', 'table', 'ip', 'filter'], capture_output=True)

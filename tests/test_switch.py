@@ -1,4 +1,4 @@
-"""Switch choice (harness/machine.py): a kind that cannot work is exit 2 before
+"""Switch choice (harness/net/machine.py): a kind that cannot work is exit 2 before
 anything is built, never a build failure (exit 1 would read as "a cell differed"),
 and OVS daemons the harness starts it also stops.  Real Mininet, under the lock:
 

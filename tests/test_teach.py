@@ -30,10 +30,12 @@ from test_lab import (SOLUTIONS, PROMPT, WRONG_FIXES, lab_leftovers,  # noqa: E4
                       see_what_the_sheet_says, sigterm_the_lab, type_line, wait_exit,
                       _cells)
 
-from harness import goals, grade, records  # noqa: E402
+from harness.lab import goals  # noqa: E402
+from harness.lab import grade  # noqa: E402
+from harness.lab import records  # noqa: E402
 from harness.errors import UsageError  # noqa: E402
-from harness.suite import load_all  # noqa: E402
-from harness.variants import variant_for, variant_of  # noqa: E402
+from harness.scenarios.suite import load_all  # noqa: E402
+from harness.lab.variants import variant_for, variant_of  # noqa: E402
 
 PYTHON = '/usr/bin/python3'
 LESSONS = {sc.name: sc for sc in load_all([])[0]}

@@ -27,7 +27,7 @@ import pytest
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 
-from harness import launches  # noqa: E402
+from harness.probe import launches  # noqa: E402
 
 import harness_util as hu  # noqa: E402
 
@@ -278,7 +278,7 @@ def test_examples_readme_works_as_written():
 
 SCENARIO_FILE = '''
 """wrong-host with the fixed server in it, as a scenario file (with_programs)."""
-from harness.userprog import with_programs
+from harness.probe.programs import with_programs
 from topologies.wrong_host import scenarios as _base
 
 scenarios = [with_programs(_base[0], server='python3 examples/fixed_server.py',

@@ -1,4 +1,4 @@
-"""The VM lane (harness/vm.py): the suite in a QEMU guest on Debian's stock kernel.
+"""The VM lane (harness/ci/vm.py): the suite in a QEMU guest on Debian's stock kernel.
 
 Slow (each test boots the guest: about 30 s under TCG once the image is cached, plus
 about a minute to build the image the first time), so `make test` leaves this file
@@ -38,9 +38,9 @@ def _need_vm_tools():
 
 
 def run_vm(tmp_path, *args):
-    """python3 -m harness.vm ARGS with results and the boot's files under tmp_path."""
+    """python3 -m harness.ci.vm ARGS with results and the boot's files under tmp_path."""
     out, keep = tmp_path / 'results', tmp_path / 'keep'
-    res = subprocess.run([PYTHON, '-m', 'harness.vm', '--out', str(out), '--keep',
+    res = subprocess.run([PYTHON, '-m', 'harness.ci.vm', '--out', str(out), '--keep',
                           str(keep), *args], cwd=REPO, capture_output=True, text=True)
     return res, out, keep
 

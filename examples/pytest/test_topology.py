@@ -1,6 +1,6 @@
 """Any Mininet topology as a test network: `topo=` takes what `mn --topo` takes (and
 `custom=[FILE]` what `mn --custom` takes).  Every host serves TCP on 7001 and UDP on
-7002 (harness/derive.py), so a connect has someone to answer it.
+7002 (harness/scenarios/derive.py), so a connect has someone to answer it.
 """
 
 import pytest

@@ -1,0 +1,21 @@
+"""What a run owns, so that clean-net removes exactly that: the run lock and state
+file, its interfaces and bridges (marked), its firewall accept rules, its processes
+(PID + start time) and the one process stopper.
+
+The face of harness/ledger/: code outside it imports only these names
+(tests/test_stages.py).
+"""
+
+from .fwrules import add_bridge_rules, unhandled_drop
+from .ifaces import answer_no_arp, interface_alias, link_exists, run_mark
+from .procs import alive, groups_of_sessions, identity, parent, pid_of, stop
+from .state import (LockBusy, RUN_DIR, State, acquire_lock, clean, leftovers,
+                    owned_folder, pid_matches, read_state, release_lock,
+                    remove_stale_files, state_path, sweep_dead_folders, work_folder)
+
+__all__ = ['acquire_lock', 'add_bridge_rules', 'alive', 'answer_no_arp', 'clean',
+           'groups_of_sessions', 'identity', 'interface_alias', 'leftovers',
+           'link_exists', 'LockBusy', 'owned_folder', 'parent', 'pid_matches', 'pid_of',
+           'read_state', 'release_lock', 'remove_stale_files', 'RUN_DIR', 'run_mark',
+           'State', 'state_path', 'stop', 'sweep_dead_folders', 'unhandled_drop',
+           'work_folder']

@@ -1,0 +1,287 @@
+"""Build and tear down a scenario's Mininet network, and check its data plane.
+
+Two builders make the same network (harness/net/fastnet.py says what "the same" means):
+    fast      the bindlab builder, BatchedMininet: shells started at once, links,
+              bridges and host addresses in `ip -batch` batches (the default);
+    mininet   Mininet's own build, start and stop, one command per interface.
+A topology that asks for what the bindlab builder does not implement (fastnet.
+unsupported) is built by Mininet, with one log line saying so; builder_of(net) says
+which one built a network.
+The switch kind (lxbr, ovs, ovs-user) was chosen before (harness/net/machine.py).
+Every host and switch shell is recorded in the state file as soon as it starts, and
+every root-namespace interface name before it is created (TrackedHost and friends),
+so `clean-net` can remove a network whose run was SIGKILLed mid-build.
+Mininet's own cleanup (mininet.clean.cleanup, `mn -c`) is never called: it kills by
+process name and removes every Mininet-looking interface on the machine.
+"""
+
+import resource
+import time
+
+from .. import advice
+from ..errors import EnvError
+from ..ledger import add_bridge_rules, answer_no_arp, link_exists
+from . import fastnet, nsbatch
+
+BUILDERS = ('fast', 'mininet')
+DEFAULT_BUILDER = 'fast'
+
+
+def add_builder_option(parser):
+    """--builder on an argparse parser (run, lab): who builds each network."""
+    parser.add_argument('--builder', choices=BUILDERS, default=DEFAULT_BUILDER,
+                        help='fast: the bindlab builder, in batches (default); mininet: '
+                             "Mininet's own build, the one fast is checked against")
+
+
+# -- building -----------------------------------------------------------------------
+
+def root_names(topo):
+    """(interfaces, bridges) a topo will create in the root namespace (switch side)."""
+    switches = set(topo.switches())
+    links = []
+    for _n1, _n2, info in topo.links(sort=True, withInfo=True):
+        for n, name in zip((1, 2), fastnet.intf_names(info)):
+            if info[f'node{n}'] in switches:
+                links.append(name)
+    return links, sorted(switches)
+
+
+def check_names_free(topo):
+    """Raise EnvError if an interface this topo needs already exists (not ours)."""
+    links, bridges = root_names(topo)
+    taken = [n for n in bridges + links if link_exists(n)]
+    if taken:
+        raise EnvError(f'interfaces {", ".join(taken[:8])} already exist in the root '
+                       'namespace and this run did not create them; if an earlier run '
+                       f'left them, run: {advice("clean-net")}')
+
+
+def node_classes(state, switch, batched=False):
+    """Host and switch classes that record their shells in state and mark what they
+    create in the root namespace as this run's (see harness.state).
+
+    Stock build: a shell is recorded as it starts, a switch's end of a veth is marked
+    as soon as Mininet hands it to the switch (addIntf, right after `ip link add`), a
+    Linux bridge once start() made it.  batched (the bindlab builder): the classes
+    are nsbatch.BatchedShell's, BatchedMininet records the shells (record_shell) and
+    marks in its batches.  An OVS bridge is marked in the very ovs-vsctl transaction
+    that adds it (bridgeOpts), by both.
+    """
+    from mininet.node import Host, OVSBridge
+    from mininet.nodelib import LinuxBridge
+    mixins = (nsbatch.BatchedShell,) if batched else ()
+
+    def tracked(base):
+        class Tracked(base, *mixins):
+            def record_shell(self):
+                state.add_pid(self.pid, f'mininet:{self.name}')
+                if self.inNamespace:
+                    state.add_netns(self.name, self.pid)
+
+            if not batched:
+                def startShell(self, *args, **kwargs):
+                    super().startShell(*args, **kwargs)
+                    self.record_shell()
+
+                def addIntf(self, intf, *args, **kwargs):
+                    super().addIntf(intf, *args, **kwargs)
+                    if not self.inNamespace:
+                        state.mark_interface(intf.name)
+
+            if issubclass(base, LinuxBridge) and not batched:
+                def start(self, *args, **kwargs):
+                    super().start(*args, **kwargs)
+                    state.mark_interface(self.name)
+                    answer_no_arp(self.name)
+
+            if issubclass(base, OVSBridge):
+                def bridgeOpts(self):
+                    return f'{super().bridgeOpts()} {state.ovs_bridge_mark()}'
+        Tracked.__name__ = f'Tracked{base.__name__}'
+        return Tracked
+
+    class NetnsHost(Host):
+        """A host whose popen() enters only its network namespace.
+
+        Mininet's popen runs `mnexec -da PID`, which also attaches to the shell's
+        mount namespace; inside a chroot (a container build, the fresh-Debian trial)
+        that resets the root to the outer filesystem and every command fails with
+        "<cwd>: No such file or directory".  These hosts share the root's mount
+        namespace (no privateDirs), so the network namespace is all there is to
+        enter.  nsenter execs the command (same PID, as with mnexec), and a new
+        session keeps a terminal's Ctrl-C for the harness, as mnexec -d did.
+        """
+        def popen(self, *args, **kwargs):
+            kwargs.setdefault('mncmd', ['nsenter', f'--net=/proc/{self.pid}/ns/net', '--'])
+            kwargs.setdefault('start_new_session', True)
+            return super().popen(*args, **kwargs)
+
+    host_cls = tracked(NetnsHost)
+    if switch == 'lxbr':
+        bridge = tracked(LinuxBridge)
+        # Mininet's setup() warns whenever bridge-nf-call-*tables=1; the harness has
+        # already checked what matters (a FORWARD chain dropping by default).
+        bridge.setup = classmethod(lambda cls: None)
+        return host_cls, bridge, {}
+    params = {'datapath': 'user'} if switch == 'ovs-user' else {}
+    return host_cls, tracked(OVSBridge), params
+
+
+def build(topo, switch, state, builder=DEFAULT_BUILDER, log=lambda msg: None):
+    """The Mininet object of topo, to be built and started by start(): a
+    fastnet.BatchedMininet (builder 'fast', unless the topology asks for what it does
+    not implement: then log says so) or Mininet's own (builder 'mininet').
+
+    The root-namespace names are recorded before anything is created.  On failure
+    the caller still owns the cleanup (stop() with the returned or partial network).
+    """
+    from functools import partial
+    from mininet.link import Link
+    from mininet.net import Mininet
+
+    _skip_mininet_limits()
+    links, bridges = root_names(topo)
+    state.add_names(links=links, bridges=bridges if switch == 'lxbr' else (),
+                    ovs_bridges=bridges if switch != 'lxbr' else ())
+    if switch == 'lxbr':        # beside Docker: FORWARD would drop their frames
+        add_bridge_rules(state, bridges, log)
+    batched = builder == 'fast'
+    host_cls, switch_cls, params = node_classes(state, switch, batched)
+    why = fastnet.unsupported(topo, host_cls, switch) if batched else None
+    if why:
+        log(f'the bindlab builder does not build {why}: Mininet builds this topology')
+        batched = False
+        host_cls, switch_cls, params = node_classes(state, switch)
+    adopt_node_classes(topo, host_cls)
+    kwargs = dict(topo=topo, switch=partial(switch_cls, **params), host=host_cls,
+                  controller=None, link=Link, build=False, autoSetMacs=True,
+                  waitConnected=False)
+    return fastnet.BatchedMininet(state, log, **kwargs) if batched else Mininet(**kwargs)
+
+
+def builder_of(net):
+    """'fast' or 'mininet': which builder made net (see build)."""
+    return 'fast' if isinstance(net, fastnet.BatchedMininet) else 'mininet'
+
+
+def adopt_node_classes(topo, host_cls):
+    """Node classes a topology names itself (`addNode('r1', cls=LinuxRouter)`, as in
+    Mininet's examples) keep their behaviour but become tracked, namespace-entering
+    hosts; a switch class of the topology's own gives way to the chosen switch kind."""
+    for name in topo.hosts():
+        info = topo.nodeInfo(name)
+        cls = info.get('cls')
+        if cls is not None and not issubclass(cls, host_cls):
+            info['cls'] = type(f'Tracked{cls.__name__}', (host_cls, cls), {})
+            topo.setNodeInfo(name, info)
+    for name in topo.switches():
+        info = topo.nodeInfo(name)
+        if info.pop('cls', None) is not None:
+            topo.setNodeInfo(name, info)
+
+
+def start(net, switch):
+    """net.build() and net.start() (separate from build() so the caller holds net).
+
+    With ovs-user, transmit checksum offload is switched off on every host interface:
+    OVS's userspace datapath forwards veth frames whose TCP/UDP checksums were left
+    to the NIC, and the receiver drops them (ping works, every connect times out).
+    """
+    net.build()
+    net.start()
+    if switch == 'ovs-user':
+        _tx_offload_off(net.hosts)
+
+
+def _tx_offload_off(hosts):
+    """`ethtool -K INTF tx off` on every host interface but lo, all at once; raises
+    EnvError naming the first that failed."""
+    procs = [(host, intf, host.popen(['ethtool', '-K', intf, 'tx', 'off']))
+             for host in hosts for intf in host.intfNames() if intf != 'lo']
+    failed = []
+    for host, intf, proc in procs:
+        out, err = proc.communicate()
+        if proc.returncode != 0:
+            failed.append(f'ethtool -K {intf} tx off on {host.name} failed: '
+                          f'{(err or out).decode(errors="replace").strip()}')
+    if failed:
+        raise EnvError(failed[0])
+
+
+def _skip_mininet_limits():
+    """Raise our own open-file limit instead of Mininet's fixLimits().
+
+    fixLimits() raises machine-wide sysctls (ARP cache, buffers, pty.max) and leaves
+    them raised; a run should leave the machine as it found it.
+    """
+    from mininet.net import Mininet
+    Mininet.inited = True
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = min(max(soft, 16384), hard)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+
+
+def stop(net, log):
+    """Stop net (Mininet's own teardown); errors are logged, never raised."""
+    if net is None:
+        return
+    try:
+        net.stop()
+    except Exception as exc:  # teardown must go on; state cleanup follows
+        log(f'net.stop() failed: {exc!r}; removing what the state file records')
+
+
+# -- readiness ------------------------------------------------------------------------
+
+def ready_pairs(net, scenario):
+    """(host, address) pairs to ping: the scenario's, or a ring per IPv4 subnet."""
+    if scenario.ready is not None:
+        return list(scenario.ready)
+    import ipaddress
+    groups = {}
+    for host in net.hosts:
+        params = host.params.get('ip') or ''
+        if '/' not in params:
+            continue
+        iface = ipaddress.ip_interface(params)
+        groups.setdefault(iface.network, []).append((host.name, str(iface.ip)))
+    pairs = []
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        for i, (name, _ip) in enumerate(members):
+            pairs.append((name, members[(i + 1) % len(members)][1]))
+    return pairs
+
+
+def wait_ready(net, pairs, tries=25):
+    """Ping every pair (in parallel, through the hosts' shells) until all answer;
+    returns the failures (text).
+
+    One ping of 1 s per try and pair, at most `tries` tries (about 30 s): a network
+    that never gets ready gives a list of what did not answer, never an endless wait.
+    A ready network costs one try; the patience is for Open vSwitch's kernel datapath
+    just started (`ovs-ctl start` in the VM lane), whose first bridge once took longer
+    than the 12 s of 10 tries to forward.
+    """
+    return unreachable(unanswered(net, pairs, tries))
+
+
+def unanswered(net, pairs, tries=25):
+    """wait_ready's pings; the pairs that never answered."""
+    pending = list(pairs)
+    for _ in range(tries if pending else 0):
+        said = nsbatch.run_in_shells([
+            (net.get(name), ['ping', '-6' if ':' in addr else '-4', '-n', '-q', '-c1', '-W1',
+                             addr], None, None) for name, addr in pending])  # -W1 bounds it
+        pending = [pair for pair, (rc, _out, _err) in zip(pending, said) if rc != 0]
+        if not pending:
+            return []
+        time.sleep(0.2)
+    return pending
+
+
+def unreachable(pairs):
+    """The failure texts of (host, address) pairs that no ping got through."""
+    return [f'{name} cannot reach {addr}' for name, addr in pairs]

@@ -1,0 +1,48 @@
+"""What one call really did, as a prober saw it: the probe stage's output, the
+judge's input (harness/judge/judging.py decides the verdict)."""
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+from ..scenarios import AFTERS, ERROR, OK
+
+
+@dataclass
+class Observation:
+    """What one call really did, as a prober saw it (no verdict).
+
+    actual: OK, an errno name, NOCALL or ERROR.  after: what followed a connect's
+    handshake (netprobe's record; None unknown).  extra: fields a prober adds to the
+    cell as they are (a program's command line, log, exit status).  note: why this
+    prober, and not another, made the observation (e.g. a case left to netprobe).
+    """
+    actual: str
+    method: str = 'netprobe'
+    message: Optional[str] = None
+    peer: Optional[str] = None
+    local: Optional[str] = None
+    elapsed_us: Optional[int] = None
+    after: Optional[str] = None
+    sees_peer: bool = True
+    extra: dict = field(default_factory=dict)
+    note: Optional[str] = None
+    call: Optional[dict] = None     # a traced bind: {'addr': ..., 'options': [...]}
+
+    @classmethod
+    def error(cls, message, method='netprobe', **kw):
+        """An observation of nothing: the call could not be measured, and why."""
+        return cls(ERROR, method, message, **kw)
+
+    @classmethod
+    def of_record(cls, rec, method='netprobe', **kw):
+        """The observation in a netprobe/tracer record (the probe record contract)."""
+        return cls(OK if rec.get('ok') else str(rec.get('error')), method,
+                   rec.get('message'), rec.get('peer_host'), rec.get('local'),
+                   rec.get('elapsed_us'), after=_after(rec), **kw)
+
+
+def _after(rec):
+    """A record's `after`, or None (unknown) when absent or not one of cells.AFTERS:
+    an older netprobe, or the tracers, which read no data."""
+    after = rec.get('after')
+    return after if after in AFTERS else None

@@ -1,0 +1,278 @@
+"""Mutations (`--mutate all|NAME,...`): a catalogue of misconfigurations, each applied
+alone to one target host of any topology, on a freshly built network.
+
+Each entry says what it does (the exact commands), what real-world event it stands
+for, and changes the derive.World so that the documented rules predict its effect:
+the bind-side effects and the deterministic connect-side effects are expected by
+rule (netprobe's cells pass or fail like any cell); what no rule predicts is rule
+`observed` (its expectation is what was observed).  Every mutated cell carries
+`control` (its outcome on the unmutated network) and `changed`.
+
+The catalogue is CATALOGUE below; `bindlab list --mutations` prints it.
+"""
+
+from dataclasses import dataclass
+from typing import Callable
+
+from ..errors import UsageError
+from .derive import Addr, BIND_PORT, NotApplicable, SERVE_PORT
+from .model import run, Server, Step, sysctl
+
+ULA = 'fd00:bd::'       # an IPv6 address for a host that has none: fd00:bd::<n>/64
+
+
+@dataclass(frozen=True)
+class Mutation:
+    """One catalogue entry: apply(world, target) -> (steps, extra servers), or
+    raises NotApplicable saying why this target cannot take it."""
+    name: str
+    does: str
+    stands_for: str
+    apply: Callable
+
+
+# -- helpers on the world -------------------------------------------------------------------
+
+def _first_intf(world, host):
+    """The interface of host's first address (its main link), else its first link."""
+    if world.addrs[host]:
+        return world.addrs[host][0].intf
+    intfs = sorted(i for h, i in world.segment if h == host)
+    if not intfs:
+        raise NotApplicable(f'{host} has no interface')
+    return intfs[0]
+
+
+def _forget_address(world, host, a):
+    """host no longer holds a; its connected route goes with the last such address."""
+    world.addrs[host] = [x for x in world.addrs[host] if x.addr != a.addr]
+    if not any(x.network == a.network and x.intf == a.intf for x in world.addrs[host]):
+        world.drop_routes(host, lambda n, d: not (n == a.network and d == a.intf))
+
+
+def _v6_of(world, host):
+    """(steps, address): host's global IPv6 address, or a ULA given to it now."""
+    for a in world.addrs[host]:
+        if a.v6:
+            return [], a
+    if not world.v6.get(host):
+        raise NotApplicable(f'IPv6 is disabled on {host}')
+    n = world.hosts.index(host) + 1
+    a = Addr(f'{ULA}{n:x}', 64, _first_intf(world, host))
+    world.addrs[host].append(a)
+    world.routes[host].append((a.network, a.intf))
+    world.extra_columns.append(a.addr)
+    return [run(host, ['ip', 'addr', 'add', f'{a.addr}/64', 'dev', a.intf, 'nodad'],
+                why=f'give {host} an IPv6 address to mutate ({a.addr}, no DAD)')], a
+
+
+def _peer_on_segment(world, host, intf):
+    """Another host with an interface on the segment of (host, intf), else any other."""
+    seg = world.segment.get((host, intf))
+    others = [(h, i) for (h, i), s in sorted(world.segment.items())
+              if s == seg and h != host]
+    if others:
+        return others[0]
+    rest = [h for h in world.hosts if h != host]
+    if not rest:
+        raise NotApplicable('the topology has no other host')
+    return rest[0], _first_intf(world, rest[0])
+
+
+# -- the catalogue ------------------------------------------------------------------------------
+
+def addr_del(world, t):
+    if not world.addrs[t]:
+        raise NotApplicable(f'{t} holds no address')
+    steps = []
+    for a in list(world.addrs[t]):
+        steps.append(run(t, ['ip', 'addr', 'del', f'{a.addr}/{a.prefixlen}', 'dev', a.intf],
+                         why=f'{t} loses {a.addr} (lease lost, interface reconfigured)'))
+        _forget_address(world, t, a)
+        world.unpredictable.add(('*', a.addr))
+    return steps, []
+
+
+def addr_move(world, t):
+    if not world.addrs[t]:
+        raise NotApplicable(f'{t} holds no address')
+    a = world.addrs[t][0]
+    other, intf = _peer_on_segment(world, t, a.intf)
+    steps = [run(t, ['ip', 'addr', 'del', f'{a.addr}/{a.prefixlen}', 'dev', a.intf],
+                 why=f'the service address {a.addr} leaves {t}'),
+             run(other, ['ip', 'addr', 'add', f'{a.addr}/{a.prefixlen}', 'dev', intf] +
+                 (['nodad'] if a.v6 else []), why=f'{a.addr} moves to {other}')]
+    steps += [run(h, ['ip', 'neigh', 'flush', 'all'],
+                  why='forget the old owner\'s MAC (as a gratuitous ARP would)')
+              for h in world.hosts]
+    _forget_address(world, t, a)
+    world.addrs[other].append(Addr(a.addr, a.prefixlen, intf))
+    if (a.network, intf) not in world.routes[other]:
+        world.routes[other].append((a.network, intf))
+    return steps, []
+
+
+def ipv6_tentative(world, t):
+    steps, a = _v6_of(world, t)
+    steps += [sysctl(t, f'net.ipv6.conf.{a.intf}.dad_transmits', 120,
+                     why='make DAD last (120 probes, one a second)'),
+              run(t, ['ip', 'addr', 'del', f'{a.addr}/64', 'dev', a.intf],
+                  why=f'{a.addr} is removed ...'),
+              run(t, ['ip', 'addr', 'add', f'{a.addr}/64', 'dev', a.intf],
+                  why='... and added again: tentative while DAD runs (right after boot)')]
+    world.tentative.setdefault(t, set()).add(a.addr)
+    world.unpredictable.update({('*', a.addr), (t, '*6')})
+    return steps, []
+
+
+def ipv6_dadfailed(world, t):
+    steps, a = _v6_of(world, t)
+    other, intf = _peer_on_segment(world, t, a.intf)
+    if not world.v6.get(other):
+        raise NotApplicable(f'IPv6 is disabled on {other}')
+    steps += [sysctl(other, f'net.ipv6.neigh.{intf}.retrans_time_ms', 100,
+                     why='DAD probes 100 ms apart (it fails in 0.1 s, not 1 s)'),
+              sysctl(other, f'net.ipv6.conf.{intf}.router_solicitation_delay', 0,
+                     why='and DAD starts at once (no random delay of up to 1 s)'),
+              run(other, ['ip', 'addr', 'add', f'{a.addr}/64', 'dev', intf],
+                  why=f'{other} is given {t}\'s address {a.addr}: its DAD fails'),
+              run(other, ['ip', '-6', 'addr', 'show', 'dev', intf, 'to', f'{a.addr}/128',
+                          'tentative', '-dadfailed'], why='wait until its DAD has failed',
+                  until='empty-stdout')]
+    world.tentative.setdefault(other, set()).add(a.addr)
+    world.unpredictable.update({(other, '*6'), (other, a.addr)})
+    return steps, []
+
+
+def ipv6_off(world, t):
+    if not world.v6.get(t):
+        raise NotApplicable(f'IPv6 is already disabled on {t}')
+    world.v6_off.add(t)
+    for a in [x for x in world.addrs[t] if x.v6]:
+        _forget_address(world, t, a)
+        world.unpredictable.add(('*', a.addr))
+    world.drop_routes(t, lambda n, d: n.version == 4)
+    return [sysctl(t, 'net.ipv6.conf.all.disable_ipv6', 1,
+                   why=f'IPv6 off on {t} (a container: localhost -> ::1 fails)')], []
+
+
+def link_down(world, t):
+    intf = _first_intf(world, t)
+    world.link_down.add((t, intf))
+    for a in [x for x in world.addrs[t] if x.intf == intf]:
+        world.unpredictable.add(('*', a.addr))
+        if a.v6:             # keep_addr_on_down=0: IPv6 addresses go with the link
+            _forget_address(world, t, a)
+    world.drop_routes(t, lambda n, d: d != intf)
+    return [run(t, ['ip', 'link', 'set', 'dev', intf, 'down'],
+                why=f'{t}-side of the link down (cable, bridge or VM NIC)')], []
+
+
+def ports_narrow(world, t):
+    low, high = 40000, 40001
+    world.ports_exhausted.add(t)
+    holders = [Server(t, '0.0.0.0', port, proto) for port in (low, high)
+               for proto in ('tcp', 'udp')]
+    return [sysctl(t, 'net.ipv4.ip_local_port_range', f'{low} {high}',
+                   why=f'two ephemeral ports on {t}, both held (exhaustion under load)')
+            ], holders
+
+
+def port_taken(world, t):
+    world.port_taken.add(t)
+    wild, opts = ('::', ('v6only=0',)) if world.v6.get(t) and t not in world.v6_off \
+        else ('0.0.0.0', ())
+    return [], [Server(t, wild, BIND_PORT, proto, opts) for proto in ('tcp', 'udp')]
+
+
+def route_del(world, t):
+    default = [(n, d) for n, d in world.routes[t] if n.prefixlen == 0]
+    if default:
+        net, dev = default[0]
+    elif world.addrs[t]:
+        a = world.addrs[t][0]
+        net, dev = a.network, a.intf
+    else:
+        raise NotApplicable(f'{t} has no route to remove')
+    world.drop_routes(t, lambda n, d: (n, d) != (net, dev))
+    for a in world.addrs[t]:      # replies to its peers would need that route
+        world.unpredictable.add(('*', a.addr))
+    family = ['-6'] if net.version == 6 else []
+    return [run(t, ['ip'] + family + ['route', 'del', str(net), 'dev', dev],
+                why=f'{t} loses its route to {net}')], []
+
+
+def _firewall(how):
+    def apply(world, t):
+        verdict_ = 'drop' if how == 'drop' else 'reject'
+        tcp = 'drop' if how == 'drop' else 'reject with tcp reset'
+        ruleset = ('table inet bindlab_mutation {\n chain input {\n'
+                   '  type filter hook input priority 0; policy accept;\n'
+                   f'  tcp dport {SERVE_PORT} {tcp}\n'
+                   f'  udp dport {SERVE_PORT + 1} {verdict_}\n }}\n}}\n')
+        world.firewall[t] = how
+        return [Step(t, ('nft', '-f', '-'), f'a firewall on {t} {how}s the service '
+                     'ports', stdin=ruleset)], []
+    return apply
+
+
+def nonlocal_bind(world, t):
+    world.nonlocal_bind.add(t)
+    return [sysctl(t, 'net.ipv4.ip_nonlocal_bind', 1,
+                   why=f'{t} may bind addresses it does not hold')], []
+
+
+CATALOGUE = [
+    Mutation('addr-del', "deletes the target's address(es)",
+             'DHCP lease lost, interface reconfigured', addr_del),
+    Mutation('addr-move', "moves the target's address to another host",
+             "service moved, the seed's wrong-host", addr_move),
+    Mutation('ipv6-tentative', "re-adds the target's IPv6 address with slow DAD",
+             'binding right after boot', ipv6_tentative),
+    Mutation('ipv6-dadfailed', 'gives another host the same IPv6 address',
+             'duplicate address', ipv6_dadfailed),
+    Mutation('ipv6-off', 'disables IPv6 on the target',
+             'a container without IPv6 (localhost -> ::1)', ipv6_off),
+    Mutation('link-down', "sets the target's interface down",
+             'cable, bridge or VM NIC down', link_down),
+    Mutation('ports-narrow', "narrows the target's ephemeral range and holds the ports",
+             'port exhaustion under load', ports_narrow),
+    Mutation('port-taken', "another process holds the program's port on the target",
+             'a second instance, a stale server', port_taken),
+    Mutation('route-del', "removes the target's default or subnet route",
+             'a broken route', route_del),
+    Mutation('fw-drop', "nft drop of the program's port on the target", 'a firewall',
+             _firewall('drop')),
+    Mutation('fw-reject', "nft reject of the program's port on the target", 'a firewall',
+             _firewall('reject')),
+    Mutation('nonlocal-bind', 'net.ipv4.ip_nonlocal_bind=1 on the target',
+             'binds that succeed but receive nothing', nonlocal_bind),
+]
+BY_NAME = {m.name: m for m in CATALOGUE}
+
+
+def select_mutations(text):
+    """`all` or NAME,...: the mutations, in catalogue order; UsageError if unknown."""
+    names = [n.strip() for n in text.split(',') if n.strip()]
+    if names == ['all']:
+        return list(CATALOGUE)
+    unknown = [n for n in names if n not in BY_NAME]
+    if unknown or not names:
+        raise UsageError(f'--mutate {text!r}: unknown mutation {", ".join(unknown)}; '
+                         f'known: all, {", ".join(BY_NAME)}')
+    return [m for m in CATALOGUE if m.name in names]
+
+
+# -- the mutation run -----------------------------------------------------------------------------
+
+def targets_of(scenario, hosts_text):
+    """The target hosts: --mutate-hosts h1,h2 (checked), else every host."""
+    hosts = list(scenario.topo().hosts())
+    if not hosts_text:
+        return hosts
+    chosen = [h.strip() for h in hosts_text.split(',') if h.strip()]
+    unknown = [h for h in chosen if h not in hosts]
+    if unknown or not chosen:
+        raise UsageError(f'--mutate-hosts {hosts_text!r}: no host {", ".join(unknown)} '
+                         f'in the topology (hosts: {", ".join(hosts)})')
+    return chosen
