@@ -41,7 +41,7 @@ from harness.lab import probe_cells
 from harness.ledger.procs import stop
 from harness.report.results import new_run_id
 from harness.runner import LiveNetwork
-from harness.scenario import Expect, bind, connect, explicit, validate
+from harness.scenario import ERROR, OK, Expect, bind, connect, explicit, validate
 from harness.net.session import Session
 
 # The last cells probed in this process, oldest first: the pytest plugin clears it
@@ -260,7 +260,7 @@ class Cell(dict):
         """'h2 bind tcp 10.0.0.1: EADDRNOTAVAIL (Cannot assign requested address);
         expected EADDRNOTAVAIL: 10.0.0.1 is not on h2 (h1 holds it); verdict pass'."""
         what = cells.state(self)
-        if self['actual'] not in (cells.OK, cells.ERROR) and self.get('message'):
+        if self['actual'] not in (OK, ERROR) and self.get('message'):
             what += f' ({self["message"]})'
         if self.get('expected') is None:
             return f'{cells.name(self)}: {what}; no expectation given'
