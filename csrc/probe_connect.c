@@ -78,6 +78,19 @@ static void leave_inflight(struct engine *e, struct slot *s)
 	last->inflight_pos = s->inflight_pos;
 }
 
+/* A connection that netprobe's own server greeted is closed with a reset
+ * (SO_LINGER 0) rather than a FIN.  That server closes right after its greeting, but
+ * when the FIN had not arrived yet our FIN would come first and leave TIME_WAIT on
+ * this side for 60 s: the probe's own 4-tuple, taken from the next probe (in a
+ * narrowed port range, EADDRNOTAVAIL that the network did not cause).  Other
+ * servers (a user's program) get an ordinary close. */
+static void reset_on_close(int fd)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+}
+
 /* Ends case @s with the result it has: its elapsed time, out of the in-flight
  * array, its socket closed (kept when a `hold` case succeeded), its record
  * handed to the emit callback (whose failure stops the run). */
@@ -86,6 +99,8 @@ static void finish(struct engine *e, struct slot *s)
 	s->r.elapsed_us = now_us() - s->t0;
 	s->state = SLOT_DONE;
 	leave_inflight(e, s);
+	if (s->fd >= 0 && s->c->proto == PROTO_TCP && s->r.after == AFTER_GREETING)
+		reset_on_close(s->fd);
 	if (s->fd >= 0) {
 		if (s->c->opts.hold && s->r.err == 0) {
 			epoll_ctl(e->ep, EPOLL_CTL_DEL, s->fd, NULL);

@@ -112,6 +112,23 @@ def test_connect_with_the_ephemeral_ports_exhausted_is_errno_99(pair):
             assert record["peer_host"] == "h1", record
 
 
+def test_probes_leave_no_time_wait_to_take_the_next_ones_port(pair):
+    """One ephemeral port, twenty probes in a row to netprobe's server: each gets the
+    port, and neither side holds a TIME_WAIT afterwards.  A probe that closed before
+    the server's FIN arrived left TIME_WAIT on the client (about one connect in three
+    on a busy machine), and the next probe to the same server got EADDRNOTAVAIL that
+    the network did not cause (the port-exhaustion lab's own sheet failed on it)."""
+    server = pair.h1.serve("10.0.0.1", 7011)
+    assert_outcome(server.ready, None)
+    pair.h2.sysctl("net.ipv4.ip_local_port_range", "40000 40000")
+    for _ in range(20):
+        assert_outcome(pair.h2.probe("connect", "10.0.0.1", 7011).only(), None)
+    for ns in (pair.h1, pair.h2):
+        left = ns.sh(["ss", "-Htan", "state", "time-wait"]).stdout.strip()
+        assert not left, f"{ns.name} holds TIME_WAIT: {left}"
+    assert server.stop() == 0
+
+
 # ---------------------------------------------------------------- the other errors
 
 
