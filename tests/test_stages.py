@@ -38,7 +38,7 @@ KNOWN_LONG = {
     'harness/net/network.py:node_classes': 69, 'harness/net/nsbatch.py': 409,
     'harness/probe/netprobe.py': 595, 'harness/report/markdown.py:_list': 64,
     'harness/report/results.py': 549, 'harness/report/svg.py:normalize_topology': 71,
-    'harness/report/svg.py:topology_svg': 73, 'harness/scenarios/model.py': 499,
+    'harness/report/svg.py:topology_svg': 73,
 }
 
 
