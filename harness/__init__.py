@@ -17,8 +17,9 @@ and forbids import circles):
 A module uses only its own stage and the stages listed above it (cli sits on top of
 everything, ci and lab beside each other on runner); errors.py, files.py (the atomic
 writer, checked reads) and gcpause.py are the base every stage may use.
-harness/scenario.py is the scenario API's stable name for scenario files (the same
-names as harness/scenarios/model.py); nothing inside harness/ imports it.
+harness/scenario.py is the scenario API's stable name for scenario files (its __all__:
+the names of harness/scenarios/ model, builders and checks a scenario file uses);
+nothing inside harness/ imports it.
 docs/internals.md tells each stage's modules and the words (scenario, case, cell,
 verdict, ...).
 

@@ -118,11 +118,11 @@ def test_sigkill_during_a_batched_build_leaves_nothing_after_clean_net(tmp_path)
 @pytest.fixture
 def run_state(tmp_path, monkeypatch):
     """A State of this test's own (its state file in tmp_path), for an in-process build."""
-    from harness.ledger import state
-    monkeypatch.setattr(state, 'RUN_DIR', str(tmp_path))
-    state._work_root.cache_clear()
-    yield state.State('test-foreign')
-    state._work_root.cache_clear()
+    from harness.ledger import State, workdirs
+    monkeypatch.setattr(workdirs, 'RUN_DIR', str(tmp_path))
+    workdirs._work_root.cache_clear()
+    yield State('test-foreign')
+    workdirs._work_root.cache_clear()
 
 
 def link_view(name):
@@ -144,7 +144,7 @@ def test_an_interface_made_by_someone_else_after_the_names_check_is_left_alone(
     sets it up or enslaves it, and the teardown leaves it in place; everything of the
     run's own is gone afterwards."""
     from harness.net import network
-    from harness.ledger import state
+    from harness.ledger import clean
     from harness.errors import EnvError
     from topologies.wrong_host import WrongHostTopo
     topo = WrongHostTopo()
@@ -161,12 +161,12 @@ def test_an_interface_made_by_someone_else_after_the_names_check_is_left_alone(
         net = None
         assert os.path.exists(f'/sys/class/net/{name}'), 'the teardown deleted it'
         assert link_view(name) == ('', False, False)
-        assert state.clean(run_state.data, said.append) == []
+        assert clean(run_state.data, said.append) == []
         recorded = set(run_state.data['links'] + run_state.data['bridges'])
         assert recorded & hu.links() == {name}, 'the run left its own interfaces'
     finally:
         network.stop(net, said.append)
-        state.clean(run_state.data, said.append)
+        clean(run_state.data, said.append)
         subprocess.run(['ip', 'link', 'del', 'dev', name], capture_output=True)
 
 

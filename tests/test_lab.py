@@ -30,7 +30,7 @@ import harness_util as hu  # noqa: E402
 
 from harness.lab import goals  # noqa: E402
 from harness.lab import lab  # noqa: E402
-from harness.ledger.state import RUN_DIR  # noqa: E402
+from harness.ledger import RUN_DIR  # noqa: E402
 
 PYTHON = '/usr/bin/python3'
 PROMPT = 'mininet> '

@@ -7,8 +7,8 @@ as '../x', control bytes, huge numbers) and arbitrary JSON or text -- each reade
 either a result its callers can use or BadInput/UsageError with a message: never
 another exception, and never a write outside the output folder (the whole temporary
 tree is compared before and after).  The state file (/run/bindlab/state.json,
-harness/ledger/state.py) likewise: a usable state or StateError, and `clean-net`'s reading of
-it (leftovers) never raises.
+harness/ledger/statefile.py) likewise: a usable state or StateError, and `clean-net`'s
+reading of it (leftovers) never raises.
 
 The base documents come from one real run of wrong-host (tests/test_hostile.py's
 real_run), trimmed to a few cells so that each example is quick.  Run under the
@@ -36,7 +36,7 @@ sys.path.insert(0, REPO)
 from harness.ci import baseline  # noqa: E402
 from harness.judge import cells  # noqa: E402
 from harness.ci import merge  # noqa: E402
-from harness.ledger import state  # noqa: E402
+from harness.ledger import leftovers, read_state, state_path, workdirs  # noqa: E402
 from harness.errors import UsageError  # noqa: E402
 
 # Hypothesis keeps a cache (its Unicode tables) in .hypothesis/ of the current folder:
@@ -277,19 +277,19 @@ STATE = {'version': 2, 'run_id': '20261201-120000-4242', 'pid': 4242,
 @FUZZ
 @given(data=st.data())
 def test_state_file_gives_a_state_or_state_error(data):
-    """Item 14: state.read_state on any state.json: a state whose leftovers can be
+    """Item 14: read_state on any state.json: a state whose leftovers can be
     listed (text lines), or StateError (exit 2) with a message; never another
     exception, and the file is left as it was."""
-    saved = state.RUN_DIR
+    saved = workdirs.RUN_DIR
     with tempfile.TemporaryDirectory() as root:
-        state.RUN_DIR = root
+        workdirs.RUN_DIR = root
         try:
-            write(state.state_path(), document(data, STATE))
+            write(state_path(), document(data, STATE))
             before = tree(root)
-            got, exc = outcome(state.read_state)
+            got, exc = outcome(read_state)
             if not is_refusal(exc):
                 assert isinstance(got, dict)
-                assert all(isinstance(x, str) for x in state.leftovers(got))
+                assert all(isinstance(x, str) for x in leftovers(got))
             assert tree(root) == before
         finally:
-            state.RUN_DIR = saved
+            workdirs.RUN_DIR = saved

@@ -18,8 +18,7 @@ import time
 import pytest
 
 import harness_util as hu
-from harness.ledger import procs
-from harness.ledger import state
+from harness.ledger import procs, read_state, State, state_path, workdirs
 
 # Every test needs root, starts on a clean machine and must leave it clean.
 root_and_clean = pytest.fixture(autouse=True)(hu.root_and_clean)
@@ -247,14 +246,14 @@ def test_run_refuses_a_corrupt_state_file_and_builds_nothing(run_dir, tmp_path):
 
 
 def test_state_write_never_follows_a_planted_symlink(tmp_path, monkeypatch):
-    monkeypatch.setattr(state, 'RUN_DIR', str(tmp_path))
+    monkeypatch.setattr(workdirs, 'RUN_DIR', str(tmp_path))
     victim = tmp_path / 'victim'
     victim.write_text('precious')
-    os.symlink(victim, f'{state.state_path()}.tmp{os.getpid()}')   # the old temp name
-    run = state.State(RUN_ID)
+    os.symlink(victim, f'{state_path()}.tmp{os.getpid()}')   # the old temp name
+    run = State(RUN_ID)
     run.add_names(links=['s1-eth1'])
     assert victim.read_text() == 'precious'
-    assert state.read_state()['links'] == ['s1-eth1']
+    assert read_state()['links'] == ['s1-eth1']
 
 
 @pytest.mark.parametrize('planted', [None, 'symlink', 'open folder'])
@@ -262,15 +261,15 @@ def test_work_folders_go_to_memory_never_to_a_planted_folder(tmp_path, monkeypat
     """Where RUN_DIR is on disk and /dev/shm in memory, work folders go to SHM_DIR,
     unless something else stands at that name: a symlink (to a folder another user
     owns) or a folder open to others; then RUN_DIR, and nothing is made in it."""
-    if state._fs_type('/dev/shm') != 'tmpfs':
+    if workdirs._fs_type('/dev/shm') != 'tmpfs':
         pytest.skip('/dev/shm is not a tmpfs on this machine')
-    monkeypatch.setattr(state, 'RUN_DIR', str(tmp_path / 'run'))
-    os.mkdir(state.RUN_DIR)
-    monkeypatch.setattr(state, '_fs_type', lambda p: 'ext4' if p == state.RUN_DIR
+    monkeypatch.setattr(workdirs, 'RUN_DIR', str(tmp_path / 'run'))
+    os.mkdir(workdirs.RUN_DIR)
+    monkeypatch.setattr(workdirs, '_fs_type', lambda p: 'ext4' if p == workdirs.RUN_DIR
                         else 'tmpfs')           # a RUN_DIR on disk, as /run here
     shm = f'/dev/shm/bindlab-test-{os.getpid()}'
-    monkeypatch.setattr(state, 'SHM_DIR', shm)
-    state._work_root.cache_clear()
+    monkeypatch.setattr(workdirs, 'SHM_DIR', shm)
+    workdirs._work_root.cache_clear()
     target = tmp_path / 'elsewhere'
     target.mkdir(mode=0o777)
     try:
@@ -279,13 +278,13 @@ def test_work_folders_go_to_memory_never_to_a_planted_folder(tmp_path, monkeypat
         elif planted == 'open folder':
             os.mkdir(shm)
             os.chmod(shm, 0o777)
-        folder = state.work_folder('work-')
-        want = state.RUN_DIR if planted else shm
+        folder = workdirs.work_folder('work-')
+        want = workdirs.RUN_DIR if planted else shm
         assert os.path.dirname(folder) == want
         assert os.stat(folder).st_mode & 0o777 == 0o700
         assert list(target.iterdir()) == []
     finally:
-        state._work_root.cache_clear()
+        workdirs._work_root.cache_clear()
         if os.path.islink(shm):
             os.unlink(shm)
         elif os.path.isdir(shm):
@@ -296,8 +295,8 @@ def test_ctrl_c_just_after_the_state_rename_stays_a_ctrl_c(tmp_path, monkeypatch
     """A SIGINT that lands between the rename and the end of the write (a CI run hit
     it: the cells said "could not be measured: FileNotFoundError", exit 1 not 2): the
     KeyboardInterrupt goes on, the state file is whole, no temp file is left."""
-    monkeypatch.setattr(state, 'RUN_DIR', str(tmp_path))
-    run = state.State(RUN_ID)
+    monkeypatch.setattr(workdirs, 'RUN_DIR', str(tmp_path))
+    run = State(RUN_ID)
     real_replace = os.replace
 
     def replace_then_sigint(src, dst):
@@ -314,7 +313,7 @@ def test_ctrl_c_just_after_the_state_rename_stays_a_ctrl_c(tmp_path, monkeypatch
     finally:
         os.replace = real_replace
         signal.signal(signal.SIGINT, before)
-    assert state.read_state()['links'] == ['s1-eth1']
+    assert read_state()['links'] == ['s1-eth1']
     assert sorted(os.listdir(tmp_path)) == ['state.json']
 
 
@@ -559,9 +558,10 @@ def test_clean_net_under_another_run_dir_spares_a_live_runs_work_folder(tmp_path
     dirs = {k: tmp_path / k for k in ('a', 'b')}
     for path in dirs.values():
         path.mkdir()
-    if state._fs_type(str(dirs['a'])) == 'tmpfs' or state._fs_type('/dev/shm') != 'tmpfs':
+    if workdirs._fs_type(str(dirs['a'])) == 'tmpfs' or \
+            workdirs._fs_type('/dev/shm') != 'tmpfs':
         pytest.skip('work folders go to the run folder itself here, not to /dev/shm')
-    shm = state.SHM_DIR
+    shm = workdirs.SHM_DIR
     os.makedirs(shm, mode=0o700, exist_ok=True)
     env = {k: dict(hu.env(), BINDLAB_RUN_DIR=str(path)) for k, path in dirs.items()}
     scenario = tmp_path / 'held_open.py'
@@ -607,7 +607,7 @@ def test_clean_net_under_another_run_dir_spares_a_live_runs_work_folder(tmp_path
 
 def owned_folders():
     """The work folders (in RUN_DIR and in memory) and lab bin folders there are now."""
-    roots = {state.RUN_DIR, state.SHM_DIR}
+    roots = {workdirs.RUN_DIR, workdirs.SHM_DIR}
     return {os.path.join(root, d) for root in roots if os.path.isdir(root)
             for d in os.listdir(root) if d.startswith(('work-', 'bin-'))}
 
@@ -655,7 +655,7 @@ def test_the_next_run_sweeps_a_sigkilled_labs_bin_folder(tmp_path):
         assert not dead & owned_folders(), 'the next run left the dead lab\'s bin folder'
     finally:
         assert clean_net().returncode == 0
-        lab_file = os.path.join(state.RUN_DIR, 'lab.json')
+        lab_file = os.path.join(workdirs.RUN_DIR, 'lab.json')
         if os.path.exists(lab_file):
             with open(lab_file) as f:
                 if json.load(f).get('pid') == lab.pid:

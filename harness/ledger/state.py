@@ -12,10 +12,10 @@
      "fw_rules": [{"cmd": "iptables", "chain": "DOCKER-USER", "bridge": "s1"}]}
 fw_rules (harness/ledger/fwrules.py: accept rules for the run's bridges when FORWARD drops,
 as beside Docker) may be absent in a file of an older bindlab: none were added.
-The $BINDLAB_RUN_DIR environment variable moves /run/bindlab (the tests use it).
-read_state() checks that shape and raises StateError on anything else (not JSON, not
-an object, a field missing or of the wrong type): a state file it cannot read is never
-taken for an empty one.
+The $BINDLAB_RUN_DIR environment variable moves /run/bindlab (harness/ledger/workdirs.py,
+which also places the run's work folders).  harness/ledger/statefile.py reads it back:
+read_state() checks that shape and raises StateError on anything else: a state file it
+cannot read is never taken for an empty one.
 
 What is this run's (the identity rules; never remove what cannot be proved ours):
 - Processes: each one's identity (harness.procs: PID, start time, marker) is recorded
@@ -46,152 +46,25 @@ What is this run's (the identity rules; never remove what cannot be proved ours)
 import contextlib
 import errno
 import fcntl
-import functools
 import glob
-import json
 import os
-import re
-import shutil
-import stat
 import subprocess
-import tempfile
 
 from .. import files
-from ..errors import BadInput, UsageError
-from . import fwrules, procs
+from ..errors import UsageError
+from . import fwrules, procs, workdirs
 from .ifaces import (await_veths_of_gone_namespaces, foreign_names, interfaces,
-                     is_interface_name, names_left, OVS_MARK_KEY, remove_names, run_mark)
-
-RUN_DIR = os.environ.get('BINDLAB_RUN_DIR', '/run/bindlab')
-VERSION = 2
+                     names_left, OVS_MARK_KEY, remove_names, run_mark)
+from .statefile import state_path, VERSION
+from .workdirs import sweep_dead_folders
 
 
 class LockBusy(UsageError):
     """Another run (or clean-net) holds the lock."""
 
 
-class StateError(UsageError):
-    """The state file is not one bindlab wrote; the message names it and what to do."""
-
-
 def lock_path():
-    return os.path.join(RUN_DIR, 'lock')
-
-
-SHM_DIR = '/dev/shm/bindlab'
-
-
-def work_folder(prefix):
-    """A fresh folder (mkdtemp: 0700, a name nobody could plant) for a run's work
-    files: servers' logs, batches' FIFOs and records, the shells' outputs.  In
-    RUN_DIR when RUN_DIR is in memory (tmpfs, as /run is on most machines), else in
-    SHM_DIR: a file made on disk cost ~1.5 ms where /run is on disk (0.6 s for the
-    400 outputs of one readiness check at 200 hosts; in /dev/shm 0.15 s).  Its name
-    carries this process's identity (owned_folder), so that the next session can
-    prove it dead and sweep it (sweep_dead_folders)."""
-    return owned_folder(prefix, _work_root())
-
-
-def owned_folder(prefix, where):
-    """mkdtemp in where, named PREFIX<pid>.<start time>.<pid namespace inode>-XXXXXXXX:
-    the process that owns it, as procs.alive can check it."""
-    me = os.getpid()
-    return tempfile.mkdtemp(prefix=f'{prefix}{me}.{procs.start_time(me)}.'
-                                   f'{_pidns_ino("self")}-', dir=where)
-
-
-# what owned_folder's names say: their owner's PID, start time and PID namespace
-_OWNER = re.compile(r'^(?:work|bin)-(?:[a-z]+-)?(\d+)\.(\d+)\.(\d+)-[^/]+$')
-
-
-def _pidns_ino(pid):
-    try:
-        return os.stat(f'/proc/{pid}/ns/pid').st_ino
-    except OSError:
-        return None
-
-
-def folder_owner(path):
-    """The identity ({'pid', 'start', 'marker'}) and PID namespace inode of the owner an
-    owned_folder name records, or (None, None) for a name that records none."""
-    match = _OWNER.match(os.path.basename(path))
-    if not match:
-        return None, None
-    pid, start, pidns = (int(g) for g in match.groups())
-    return {'pid': pid, 'start': start, 'marker': None}, pidns
-
-
-def _owned_folders():
-    """Paths of the work folders (both roots) and lab bin folders there may be."""
-    return sorted(set(glob.glob(os.path.join(_work_root(), 'work-*')) +
-                      glob.glob(os.path.join(RUN_DIR, 'work-*')) +
-                      glob.glob(os.path.join(RUN_DIR, 'bin-*'))))
-
-
-def sweep_dead_folders(legacy=False):
-    """Remove the work and bin folders whose owner is provably gone: the process their
-    name records (same start time, same PID namespace as ours) no longer runs.  A
-    folder of a live process, or of another PID namespace, is left alone; with legacy,
-    also names that record no owner (an older bindlab's; clean-net's sweep).
-    Returns the paths removed."""
-    here, removed = _pidns_ino('self'), []
-    for path in _owned_folders():
-        owner, pidns = folder_owner(path)
-        dead = owner is not None and pidns == here and not procs.alive(owner)
-        if dead or (legacy and owner is None):
-            _remove(path)
-            removed.append(path)
-    return removed
-
-
-def _remove(path):
-    """Remove path: a folder with what is in it, anything else (a file, a symlink,
-    never followed) by unlink."""
-    try:
-        if stat.S_ISDIR(os.lstat(path).st_mode):
-            shutil.rmtree(path, ignore_errors=True)
-        else:
-            os.unlink(path)
-    except OSError:
-        pass
-
-
-@functools.lru_cache(maxsize=None)
-def _work_root():
-    """RUN_DIR, or SHM_DIR where RUN_DIR is on disk and /dev/shm is a tmpfs (SHM_DIR
-    made root's own, 0700; one that is anything else is not used)."""
-    if _fs_type(RUN_DIR) == 'tmpfs' or _fs_type('/dev/shm') != 'tmpfs':
-        return RUN_DIR
-    try:
-        os.mkdir(SHM_DIR, 0o700)
-    except FileExistsError:
-        pass
-    except OSError:
-        return RUN_DIR
-    st = os.lstat(SHM_DIR)
-    if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.geteuid() or st.st_mode & 0o077:
-        return RUN_DIR      # planted by someone else: never written through
-    return SHM_DIR
-
-
-def _fs_type(path):
-    """The file system type of the mount path is on (/proc/self/mountinfo), or None."""
-    path, best, kind = os.path.realpath(path), '', None
-    try:
-        with open('/proc/self/mountinfo') as f:
-            for line in f:
-                left, _, right = line.partition(' - ')
-                point = left.split()[4].replace('\\040', ' ')
-                inside = path == point or path.startswith(point.rstrip('/') + '/')
-                if inside and len(point) >= len(best):
-                    best, kind = point, right.split()[0]
-    except (OSError, IndexError):
-        return None
-    return kind
-
-
-def state_path():
-    return os.path.join(RUN_DIR, 'state.json')
+    return os.path.join(workdirs.RUN_DIR, 'lock')
 
 
 def acquire_lock():
@@ -199,7 +72,7 @@ def acquire_lock():
 
     Raises LockBusy naming the holder's PID when another process holds it.
     """
-    os.makedirs(RUN_DIR, exist_ok=True)
+    os.makedirs(workdirs.RUN_DIR, exist_ok=True)
     fd = os.open(lock_path(), os.O_RDWR | os.O_CREAT, 0o644)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -329,94 +202,6 @@ class State:
             pass
 
 
-# -- reading and checking a state file -------------------------------------------------
-
-FIELDS = {'version': int, 'run_id': str, 'pid': int, 'pids': dict, 'netns': list,
-          'links': list, 'bridges': list, 'ovs_bridges': list}
-IDENTITY_FIELDS = {'pid': int, 'start': int, 'marker': (str, type(None))}
-NETNS_FIELDS = {'host': str, 'pid': int, 'start': int, 'ino': int}
-JSON_TYPES = {bool: 'true/false', int: 'a number', float: 'a number', str: 'a string',
-              dict: 'an object', list: 'an array', type(None): 'null'}
-
-
-def read_state():
-    """The recorded state of an earlier run, or None if there is none.
-
-    Raises StateError when the file cannot be read or is not a bindlab state file.
-    """
-    path = state_path()
-    try:
-        raw = files.read_bytes(path, 'state file', missing_ok=True)
-    except BadInput as exc:
-        raise state_error(f'cannot be read: {exc}') from None
-    if raw is None:
-        return None
-    try:
-        data = json.loads(raw.decode('utf-8'))
-    except UnicodeDecodeError as exc:
-        raise state_error(f'cannot be read: {exc}') from None
-    except ValueError as exc:
-        raise state_error(f'not JSON: {exc}') from None
-    problem = shape_problem(data)
-    if problem:
-        raise state_error(problem)
-    return data
-
-
-def state_error(problem):
-    return StateError(f'{state_path()} is not a bindlab state file ({problem}): inspect '
-                      'it, remove what it names by hand (processes, interfaces), then '
-                      'delete it')
-
-
-def shape_problem(data):
-    """What is wrong with data as a state file (text), or None when nothing is."""
-    problem = fields_problem(data, FIELDS, 'the file')
-    if problem:
-        return problem
-    if data['version'] != VERSION:
-        return f'version {data["version"]}, this bindlab reads version {VERSION}'
-    for key, ident in data['pids'].items():
-        problem = fields_problem(ident, IDENTITY_FIELDS, f'pids["{key}"]')
-        if problem:
-            return problem
-        if key != str(ident['pid']):
-            return f'pids["{key}"] records pid {ident["pid"]}'
-    for n, entry in enumerate(data['netns']):
-        problem = fields_problem(entry, NETNS_FIELDS, f'netns[{n}]')
-        if problem:
-            return problem
-    for key in ('links', 'bridges', 'ovs_bridges'):
-        bad = [name for name in data[key] if not is_interface_name(name)]
-        if bad:
-            return f'{key} holds {bad[0]!r}, not an interface name'
-    if not isinstance(data.get('fw_rules', []), list):
-        return '"fw_rules" is not an array'
-    for n, entry in enumerate(data.get('fw_rules', [])):
-        problem = fwrules.entry_problem(entry, f'fw_rules[{n}]')
-        if problem:
-            return problem
-    return None
-
-
-def fields_problem(obj, fields, where):
-    """What is wrong with obj as an object with these typed fields, or None."""
-    if not isinstance(obj, dict):
-        return f'{where} is {json_type(obj)}, not an object'
-    for key, kind in fields.items():
-        if key not in obj:
-            return f'{where} has no "{key}"'
-        value, kinds = obj[key], kind if isinstance(kind, tuple) else (kind,)
-        if isinstance(value, bool) or not isinstance(value, kinds):
-            want = ' or '.join(JSON_TYPES[k] for k in kinds)
-            return f'{where}: "{key}" is {json_type(value)}, not {want}'
-    return None
-
-
-def json_type(value):
-    return JSON_TYPES.get(type(value), type(value).__name__)
-
-
 # -- processes and namespaces ----------------------------------------------------------
 
 def netns_ino(pid):
@@ -528,4 +313,3 @@ def remove_stale_files():
     folder, name = os.path.split(state_path())
     for path in glob.glob(os.path.join(folder, f'.{name}.*.tmp')):   # files.write_file's
         os.unlink(path)
-

@@ -1,4 +1,5 @@
-"""What to run: the scenario model (Scenario, Case, Expect, Step, Server), the one
+"""What to run: the scenario model (model.py: Scenario, Case, Expect, Step, Server;
+builders.py makes cases, expectations and steps; checks.py validates), the one
 rule registry, the suite (files loaded, validated, selected, sharded), topologies
 loaded as mn loads them, scenarios derived from any topology, and the mutation
 catalogue.  Pure data and functions: nothing here builds a network.
@@ -7,9 +8,10 @@ The face of harness/scenarios/: code outside it imports only these names
 (tests/test_stages.py).
 """
 
+from .checks import validate
 from .derive import NotApplicable, apply_control, complete, derived
 from .model import (AFTERS, Case, ERROR, Expect, NOCALL, OK, Scenario, Server, Step,
-                    column_label, option, timeout_of, unmapped, valid_name, validate)
+                    column_label, option, timeout_of, unmapped, valid_name)
 from .mutate import CATALOGUE, select_mutations, targets_of
 from .rules import RULES
 from .suite import find, fitting, load_all, parse_shard, select

@@ -33,7 +33,8 @@ from dataclasses import dataclass, field, replace
 from typing import Dict, List, Set, Tuple
 
 from ..errors import UsageError
-from .model import bind, connect, endpoint, Expect, expect_bind, OK, Scenario, Server
+from .builders import bind, connect, expect_bind
+from .model import endpoint, Expect, OK, Scenario, Server
 from .topos import load_topos, scenario_name, topo_factory
 
 BIND_PORT = 6677

@@ -16,7 +16,8 @@ from typing import Callable
 
 from ..errors import UsageError
 from .derive import Addr, BIND_PORT, NotApplicable, SERVE_PORT
-from .model import run, Server, Step, sysctl
+from .builders import run, sysctl
+from .model import Server, Step
 
 ULA = 'fd00:bd::'       # an IPv6 address for a host that has none: fd00:bd::<n>/64
 

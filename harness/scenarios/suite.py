@@ -15,7 +15,8 @@ from dataclasses import replace
 
 from .. import REPO
 from ..errors import BadInput, UsageError
-from .model import ScenarioError, validate
+from .checks import validate
+from .model import ScenarioError
 
 MAX_SHARDS = 1000
 
