@@ -49,7 +49,7 @@ sys.path.insert(0, REPO)
 from harness.judge import cells  # noqa: E402
 from harness.net import machine  # noqa: E402
 from harness.net import network  # noqa: E402
-from harness.probe import netprobe as probe  # noqa: E402
+from harness import probe  # noqa: E402
 from harness.report import results  # noqa: E402
 from harness.errors import Interrupted, UsageError  # noqa: E402
 from harness.runner import run_scenario  # noqa: E402

@@ -33,7 +33,7 @@ from dataclasses import replace
 from harness.judge import cells
 from harness.scenarios import derive
 from harness.net import machine
-from harness.probe import netprobe as probe
+from harness import probe
 from harness.scenarios import suite
 from harness.report.console import log
 from harness.errors import UsageError

@@ -35,7 +35,7 @@ Where things are (this module is the one place that knows):
                   install` rewrites the three lines marked below in the installed copy
                   of this file, with paths relative to REPO, so a DESTDIR tree runs
                   where it lies.  $NETPROBE, $BINDTRACE_LIB and $BINDTRACE_SYS still
-                  override (probe/netprobe.py, probe/launches.py).
+                  override (probe/plans.py, probe/launches.py).
     INSTALLED     True in an installed copy: results then go to ./results of the
                   current folder instead of the clone's results/ (cli.py).
 __version__ is bindlab's one version string (`bindlab --version`; `make deb` checks

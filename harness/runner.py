@@ -31,8 +31,8 @@ from .errors import EnvError, UsageError
 from .judge import annotate, judge, relabel
 from .ledger import clean as clean_state, work_folder
 from .net import (apply_steps, build, builder_of, check_names_free, DEFAULT_BUILDER,
-                  ready_pairs, start, stop, unanswered, unreachable, wait_ready)
-from .probe import Batches, cases_of, owned_pairs, ProgramRun, Servers, transport_ready
+                  not_ready, start, stop)
+from .probe import Batches, cases_of, ProgramRun, Servers, TcpCheck
 from .scenarios import apply_control, complete, NotApplicable
 
 
@@ -107,28 +107,11 @@ class LiveNetwork:
         return err
 
     def _ready(self):
-        """Readiness: a TCP connect for each ready pair whose address has an owner
-        (a ping where none has), every pair at once; what never worked, as text.
-
-        A pair that does not connect within a few tries is pinged, with the ping's
-        patience (a network still coming up: wait_ready), and connects again once
-        it answers; so a network whose TCP alone is stuck (a firewall, broken
-        offload) is told in ~12 s, and the problem says which of the two failed."""
-        tcp, icmp = owned_pairs(self.net, ready_pairs(self.net, self.scenario))
-        failures = wait_ready(self.net, icmp)
-        try:
-            stuck = self._connects(tcp)
-            silent = unanswered(self.net, stuck)
-            stuck = self._connects([p for p in stuck if p not in silent])
-        except EnvError as exc:
-            return failures + [str(exc)]
-        return failures + unreachable(silent) + [
-            f'{h} cannot open a TCP connection to {a}' for h, a in stuck]
-
-    def _connects(self, pairs):
-        """probe.transport_ready for pairs (five tries); the pairs that never connected."""
-        return transport_ready(self.net, pairs, self.netprobe, self.state,
-                                     self.workdir, tries=5)
+        """The network's readiness check (net/readiness.py: a TCP connect a ready
+        pair, netprobe's servers listening; a ping where an address has no owner);
+        what never worked, as text."""
+        return not_ready(self.net, self.scenario,
+                         TcpCheck(self.netprobe, self.state, self.workdir))
 
     def derive(self):
         """A derived scenario completed from the built network (derive.complete), its

@@ -35,7 +35,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 
 from harness.scenarios import derive  # noqa: E402
-from harness.probe import netprobe as probe  # noqa: E402
+from harness import probe  # noqa: E402
 from harness.report import results  # noqa: E402
 from harness.scenarios import suite  # noqa: E402
 from harness.ledger.ifaces import interface_attr  # noqa: E402

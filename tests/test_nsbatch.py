@@ -7,7 +7,7 @@ than that line, in one shell give their real statuses and output; a shell that d
 not answer is named; an interrupted call ends its jobs before it removes their
 folder; hang_up reaches a timeout(1) job's own process group; two processes with the
 same PID in different PID namespaces delete their interfaces in different device
-groups.  End to end: port-conflicts run from a clone at a path of 200+ characters,
+groups; a host with its shell and without it (net/hosts.py) give the same answers.  End to end: port-conflicts run from a clone at a path of 200+ characters,
 and a scenario with 100 servers on one host.
 
 Needs root and the Mininet lock:
@@ -122,6 +122,48 @@ def test_an_interrupted_run_in_shells_ends_its_jobs_before_their_folder_goes(she
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, old)
     assert session_of(shell.shell.pid) == {shell.shell.pid}, 'jobs outlived the call'
+
+
+class Outside:
+    """The shell's host seen without its shell (as lab/labfile.NsHost): popen only."""
+
+    def __init__(self, host):
+        self.name, self.pid = host.name, host.pid
+
+    def popen(self, argv, **kw):
+        for name in ('stdin', 'stdout', 'stderr'):
+            kw.setdefault(name, subprocess.PIPE)
+        return subprocess.Popen(['nsenter', f'--net=/proc/{self.pid}/ns/net', '--'] +
+                                list(argv), start_new_session=True, **kw)
+
+
+class Pids:
+    """What start_on records, in place of a run's state file."""
+
+    def __init__(self):
+        self.pids = []
+
+    def add_pids(self, pids, _marker):
+        self.pids += pids
+
+
+def test_a_host_with_its_shell_and_without_gives_the_same_answers(shell, tmp_path):
+    """net/hosts.py chooses the host's shell or a Popen: both give the same statuses
+    and output (124 for a command past its timeout), and a fed job reads what feed()
+    gives it, writes its files and ends with its status."""
+    from harness.net import ended, run_on, start_on
+    for n, host in enumerate([shell, Outside(shell)]):
+        said = run_on([(host, ['sh', '-c', 'cat; echo err >&2; exit 3'], 'in', None),
+                       (host, ['sleep', '5'], None, 0.5)])
+        assert said == [(3, 'in', 'err\n'), (124, '', '')], (host, said)
+        pids, base = Pids(), str(tmp_path / f'job{n}')
+        job, = start_on([(host, ['sh', '-c', 'cat; exit 4'], base)], pids, 'sh', fed=True)
+        assert pids.pids == [job.pid]
+        assert job.feed('plan\n') is None
+        assert [rc for _job, rc in ended([job])] == [4]
+        assert not job.running()
+        with open(base + '.out') as f:
+            assert f.read() == 'plan\n'
 
 
 def test_hang_up_ends_a_timeout_job_in_its_own_process_group(shell):

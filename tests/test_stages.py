@@ -35,8 +35,7 @@ MODULE_LINES, FUNCTION_LINES = 400, 60
 # What is still over the limits (issue 22): this list can only shrink.
 KNOWN_LONG = {
     'harness/judge/cells.py': 419, 'harness/lab/lab.py': 485,
-    'harness/net/network.py:node_classes': 69, 'harness/net/nsbatch.py': 409,
-    'harness/probe/netprobe.py': 595, 'harness/report/markdown.py:_list': 64,
+    'harness/report/markdown.py:_list': 64,
     'harness/report/results.py': 549, 'harness/report/svg.py:normalize_topology': 71,
     'harness/report/svg.py:topology_svg': 73,
 }

@@ -1,4 +1,4 @@
-"""Build and tear down a scenario's Mininet network, and check its data plane.
+"""Build and tear down a scenario's Mininet network (its readiness: readiness.py).
 
 Two builders make the same network (harness/net/fastnet.py says what "the same" means):
     fast      the bindlab builder, BatchedMininet: shells started at once, links,
@@ -16,12 +16,15 @@ process name and removes every Mininet-looking interface on the machine.
 """
 
 import resource
-import time
+
+from mininet.node import Host, OVSBridge
+from mininet.nodelib import LinuxBridge
 
 from .. import advice
 from ..errors import EnvError
 from ..ledger import add_bridge_rules, answer_no_arp, link_exists
 from . import fastnet, nsbatch
+from .hosts import run_on
 
 BUILDERS = ('fast', 'mininet')
 DEFAULT_BUILDER = 'fast'
@@ -57,9 +60,27 @@ def check_names_free(topo):
                        f'left them, run: {advice("clean-net")}')
 
 
+class NetnsHost(Host):
+    """A host whose popen() enters only its network namespace.
+
+    Mininet's popen runs `mnexec -da PID`, which also attaches to the shell's mount
+    namespace; inside a chroot (a container build, the fresh-Debian trial) that resets
+    the root to the outer filesystem and every command fails with "<cwd>: No such
+    file or directory".  These hosts share the root's mount namespace (no
+    privateDirs), so the network namespace is all there is to enter.  nsenter execs
+    the command (same PID, as with mnexec), and a new session keeps a terminal's
+    Ctrl-C for the harness, as mnexec -d did.
+    """
+    def popen(self, *args, **kwargs):
+        kwargs.setdefault('mncmd', ['nsenter', f'--net=/proc/{self.pid}/ns/net', '--'])
+        kwargs.setdefault('start_new_session', True)
+        return super().popen(*args, **kwargs)
+
+
 def node_classes(state, switch, batched=False):
     """Host and switch classes that record their shells in state and mark what they
-    create in the root namespace as this run's (see harness.state).
+    create in the root namespace as this run's (see harness.state): (host class,
+    switch class, switch parameters).
 
     Stock build: a shell is recorded as it starts, a switch's end of a veth is marked
     as soon as Mininet hands it to the switch (addIntf, right after `ip link add`), a
@@ -68,64 +89,48 @@ def node_classes(state, switch, batched=False):
     marks in its batches.  An OVS bridge is marked in the very ovs-vsctl transaction
     that adds it (bridgeOpts), by both.
     """
-    from mininet.node import Host, OVSBridge
-    from mininet.nodelib import LinuxBridge
-    mixins = (nsbatch.BatchedShell,) if batched else ()
-
-    def tracked(base):
-        class Tracked(base, *mixins):
-            def record_shell(self):
-                state.add_pid(self.pid, f'mininet:{self.name}')
-                if self.inNamespace:
-                    state.add_netns(self.name, self.pid)
-
-            if not batched:
-                def startShell(self, *args, **kwargs):
-                    super().startShell(*args, **kwargs)
-                    self.record_shell()
-
-                def addIntf(self, intf, *args, **kwargs):
-                    super().addIntf(intf, *args, **kwargs)
-                    if not self.inNamespace:
-                        state.mark_interface(intf.name)
-
-            if issubclass(base, LinuxBridge) and not batched:
-                def start(self, *args, **kwargs):
-                    super().start(*args, **kwargs)
-                    state.mark_interface(self.name)
-                    answer_no_arp(self.name)
-
-            if issubclass(base, OVSBridge):
-                def bridgeOpts(self):
-                    return f'{super().bridgeOpts()} {state.ovs_bridge_mark()}'
-        Tracked.__name__ = f'Tracked{base.__name__}'
-        return Tracked
-
-    class NetnsHost(Host):
-        """A host whose popen() enters only its network namespace.
-
-        Mininet's popen runs `mnexec -da PID`, which also attaches to the shell's
-        mount namespace; inside a chroot (a container build, the fresh-Debian trial)
-        that resets the root to the outer filesystem and every command fails with
-        "<cwd>: No such file or directory".  These hosts share the root's mount
-        namespace (no privateDirs), so the network namespace is all there is to
-        enter.  nsenter execs the command (same PID, as with mnexec), and a new
-        session keeps a terminal's Ctrl-C for the harness, as mnexec -d did.
-        """
-        def popen(self, *args, **kwargs):
-            kwargs.setdefault('mncmd', ['nsenter', f'--net=/proc/{self.pid}/ns/net', '--'])
-            kwargs.setdefault('start_new_session', True)
-            return super().popen(*args, **kwargs)
-
-    host_cls = tracked(NetnsHost)
+    host_cls = tracked(NetnsHost, state, batched)
     if switch == 'lxbr':
-        bridge = tracked(LinuxBridge)
+        bridge = tracked(LinuxBridge, state, batched)
         # Mininet's setup() warns whenever bridge-nf-call-*tables=1; the harness has
         # already checked what matters (a FORWARD chain dropping by default).
         bridge.setup = classmethod(lambda cls: None)
         return host_cls, bridge, {}
     params = {'datapath': 'user'} if switch == 'ovs-user' else {}
-    return host_cls, tracked(OVSBridge), params
+    return host_cls, tracked(OVSBridge, state, batched), params
+
+
+def tracked(base, state, batched):
+    """base as a node class of this run's (node_classes says what it records)."""
+    mixins = (nsbatch.BatchedShell,) if batched else ()
+
+    class Tracked(base, *mixins):
+        def record_shell(self):
+            state.add_pid(self.pid, f'mininet:{self.name}')
+            if self.inNamespace:
+                state.add_netns(self.name, self.pid)
+
+        if not batched:
+            def startShell(self, *args, **kwargs):
+                super().startShell(*args, **kwargs)
+                self.record_shell()
+
+            def addIntf(self, intf, *args, **kwargs):
+                super().addIntf(intf, *args, **kwargs)
+                if not self.inNamespace:
+                    state.mark_interface(intf.name)
+
+        if issubclass(base, LinuxBridge) and not batched:
+            def start(self, *args, **kwargs):
+                super().start(*args, **kwargs)
+                state.mark_interface(self.name)
+                answer_no_arp(self.name)
+
+        if issubclass(base, OVSBridge):
+            def bridgeOpts(self):
+                return f'{super().bridgeOpts()} {state.ovs_bridge_mark()}'
+    Tracked.__name__ = f'Tracked{base.__name__}'
+    return Tracked
 
 
 def build(topo, switch, state, builder=DEFAULT_BUILDER, log=lambda msg: None):
@@ -197,14 +202,11 @@ def start(net, switch):
 def _tx_offload_off(hosts):
     """`ethtool -K INTF tx off` on every host interface but lo, all at once; raises
     EnvError naming the first that failed."""
-    procs = [(host, intf, host.popen(['ethtool', '-K', intf, 'tx', 'off']))
-             for host in hosts for intf in host.intfNames() if intf != 'lo']
-    failed = []
-    for host, intf, proc in procs:
-        out, err = proc.communicate()
-        if proc.returncode != 0:
-            failed.append(f'ethtool -K {intf} tx off on {host.name} failed: '
-                          f'{(err or out).decode(errors="replace").strip()}')
+    where = [(host, intf) for host in hosts for intf in host.intfNames() if intf != 'lo']
+    said = run_on([(host, ['ethtool', '-K', intf, 'tx', 'off'], None, None)
+                   for host, intf in where])
+    failed = [f'ethtool -K {intf} tx off on {host.name} failed: {(err or out).strip()}'
+              for (host, intf), (rc, out, err) in zip(where, said) if rc != 0]
     if failed:
         raise EnvError(failed[0])
 
@@ -230,58 +232,3 @@ def stop(net, log):
         net.stop()
     except Exception as exc:  # teardown must go on; state cleanup follows
         log(f'net.stop() failed: {exc!r}; removing what the state file records')
-
-
-# -- readiness ------------------------------------------------------------------------
-
-def ready_pairs(net, scenario):
-    """(host, address) pairs to ping: the scenario's, or a ring per IPv4 subnet."""
-    if scenario.ready is not None:
-        return list(scenario.ready)
-    import ipaddress
-    groups = {}
-    for host in net.hosts:
-        params = host.params.get('ip') or ''
-        if '/' not in params:
-            continue
-        iface = ipaddress.ip_interface(params)
-        groups.setdefault(iface.network, []).append((host.name, str(iface.ip)))
-    pairs = []
-    for members in groups.values():
-        if len(members) < 2:
-            continue
-        for i, (name, _ip) in enumerate(members):
-            pairs.append((name, members[(i + 1) % len(members)][1]))
-    return pairs
-
-
-def wait_ready(net, pairs, tries=25):
-    """Ping every pair (in parallel, through the hosts' shells) until all answer;
-    returns the failures (text).
-
-    One ping of 1 s per try and pair, at most `tries` tries (about 30 s): a network
-    that never gets ready gives a list of what did not answer, never an endless wait.
-    A ready network costs one try; the patience is for Open vSwitch's kernel datapath
-    just started (`ovs-ctl start` in the VM lane), whose first bridge once took longer
-    than the 12 s of 10 tries to forward.
-    """
-    return unreachable(unanswered(net, pairs, tries))
-
-
-def unanswered(net, pairs, tries=25):
-    """wait_ready's pings; the pairs that never answered."""
-    pending = list(pairs)
-    for _ in range(tries if pending else 0):
-        said = nsbatch.run_in_shells([
-            (net.get(name), ['ping', '-6' if ':' in addr else '-4', '-n', '-q', '-c1', '-W1',
-                             addr], None, None) for name, addr in pending])  # -W1 bounds it
-        pending = [pair for pair, (rc, _out, _err) in zip(pending, said) if rc != 0]
-        if not pending:
-            return []
-        time.sleep(0.2)
-    return pending
-
-
-def unreachable(pairs):
-    """The failure texts of (host, address) pairs that no ping got through."""
-    return [f'{name} cannot reach {addr}' for name, addr in pairs]

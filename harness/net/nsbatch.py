@@ -7,9 +7,8 @@
                             than one short line goes through a script file the
                             shell sources, since a pty cuts a long line;
     run_in_shells           argument lists in many shells at once, each with its own
-                            stdin, stdout, stderr and exit status (a Popen each would
-                            cost ~3 ms of the harness's one thread: 0.6 s at 200 hosts);
-    start_in_shells, idle_shells   long-running ones (servers, batches) started as
+                            stdin, stdout, stderr and exit status;
+    start_in_shells         long-running ones (servers, batches) started as
                             background jobs of the shells: their PIDs at once;
     run_batches             `ip -force -batch` files, in shells at once or in the root
                             namespace;
@@ -18,7 +17,8 @@
                             root-namespace interfaces deleted with one `ip -batch`
                             ending in one netlink request.
 
-Nothing here decides what a network is; fastnet.py does, with these.
+Nothing here decides what a network is; fastnet.py does, with these.  Nothing
+here chooses between a shell and a Popen either: hosts.py does.
 """
 
 import json
@@ -262,14 +262,6 @@ def _end_jobs(folder, hosts):
     stop(targets, 0.5)
 
 
-def idle_shells(nodes):
-    """True when every node is a Mininet node with a shell that is not running a
-    command (what run_in_shells and start_in_shells need; a lab's host seen from
-    outside has none, so its callers start processes with popen instead)."""
-    return all(isinstance(n, Node) and n.shell is not None and not n.waiting
-               for n in nodes)
-
-
 def start_in_shells(commands):
     """Start each (node, argv, stdin path, stdout path, stderr path) as a background
     job of node's shell, all at once; returns their PIDs in the order given (None
@@ -325,7 +317,6 @@ def run_batches(batches, log=None):
         if out.strip() and log:
             log(f'ip -batch in {where.name if where else "the root namespace"}: '
                 f'{" ".join(out.split())[:500]}')
-
 
 
 def run_to_end(argv, out_path, timeout=120):

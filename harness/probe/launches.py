@@ -40,6 +40,7 @@ import time
 from .. import program_path
 from ..errors import UsageError
 from ..ledger import stop
+from ..net import popen_on
 from ..scenarios import NOCALL, OK
 from .traced import decide_traced
 
@@ -152,8 +153,8 @@ def run_launch(node, launch, workdir, state, cancel=None):
     elif launch.method == 'syscall':
         argv = [systrace_path(), '-o', trace, '--host', launch.host, '--'] + list(argv)
     with open(stem + '.out', 'wb') as out, open(stem + '.err', 'wb') as err:
-        proc = node.popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
-                          env=env)
+        proc = popen_on(node, argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                        env=env)
     with _state_lock:      # State is not thread-safe; hosts run in parallel
         state.add_pid(proc.pid, os.path.basename(launch.argv[0]))
     try:
@@ -300,7 +301,7 @@ def errno_from_text(text):
 def listening(node, launch, pid):
     """The local address of a listening socket of pid (ss inside the host), or None."""
     argv = ['ss', '-Hlnp', '-u' if launch.program.proto == 'udp' else '-t']
-    proc = node.popen(argv, stdin=subprocess.DEVNULL)
+    proc = popen_on(node, argv, stdin=subprocess.DEVNULL)
     out, _err = proc.communicate()
     for line in out.decode(errors='replace').splitlines():
         fields = line.split()
