@@ -35,8 +35,7 @@ TABLE_FILES = {"lib/errnames.c"}
 KNOWN_LONG_FILES = {"probe_explain.c", "tests/test_plan.c", "trace/tests/tracee.c"}
 KNOWN_LONG_FUNCTIONS = {
     ("bench/floor.c", "main"), ("fuzz/fuzz_json.c", "LLVMFuzzerTestOneInput"),
-    ("probe_cmd_batch.c", "cmd_batch"), ("probe_cmd_serve.c", "cmd_serve"),
-    ("probe_connect.c", "connect_run"), ("probe_explain.c", "explain_in_use"),
+    ("probe_explain.c", "explain_in_use"),
     ("trace/tests/tracee.c", "cmd_calls"),
 }
 # Where a quoted #include is looked for after the including file's own folder:
