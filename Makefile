@@ -106,17 +106,18 @@ $(B)/asan/bindtrace-sys: $(SYSTRACE_DEPS)
 		$(TRACE_COMMON) $(TRACE_SHARED)
 
 # The C program the tracer's tests and benchmark trace.
-$(B)/trace/tracee: csrc/trace/tests/tracee.c
+TRACEE_SRCS := $(wildcard csrc/trace/tests/tracee*.c)
+$(B)/trace/tracee: $(TRACEE_SRCS) csrc/trace/tests/tracee.h
 	@mkdir -p $(B)/trace
-	$(CC) $(CPPFLAGS) $(WARNINGS) $(CFLAGS) -o $@ $< -lpthread
+	$(CC) $(CPPFLAGS) $(WARNINGS) $(CFLAGS) -o $@ $(TRACEE_SRCS) -lpthread
 
 # The same program linked statically with musl (musl-tools), and a static Go
 # program (golang-go): what libbindtrace.so cannot see and bindtrace-sys must.
 # Go builds offline: its cache under $(B)/, no module downloads.
-$(B)/trace/tracee-musl: csrc/trace/tests/tracee.c
+$(B)/trace/tracee-musl: $(TRACEE_SRCS) csrc/trace/tests/tracee.h
 	@scripts/install-debs musl-tools
 	@mkdir -p $(B)/trace
-	musl-gcc -static $(CPPFLAGS) $(WARNINGS) $(CFLAGS) -o $@ $< -lpthread
+	musl-gcc -static $(CPPFLAGS) $(WARNINGS) $(CFLAGS) -o $@ $(TRACEE_SRCS) -lpthread
 
 # netprobe linked statically with musl, for a container image made with `docker
 # import` (tests/test_docker.py): nothing to pull.  musl has no kernel headers of its

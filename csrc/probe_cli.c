@@ -11,36 +11,189 @@
 #include "probe_plan.h"
 
 #define DEFAULT_PARALLEL 256
+/* getopt_long()'s value of a long-only option: LONG_ONLY + its index in options[]. */
+#define LONG_ONLY 256
 
-enum {
-	OPT_REUSEADDR = 256, OPT_REUSEPORT, OPT_FREEBIND, OPT_V6ONLY, OPT_DEV, OPT_NOLISTEN,
-	OPT_SRC, OPT_SPORT, OPT_TIMEOUT, OPT_NOGREET, OPT_READY_FILE, OPT_READY_FD,
-	OPT_LIFETIME, OPT_PARALLEL, OPT_PROXY_TO,
-};
+/* ---- the setters: what each option does to struct cli --------------------------- */
+/* Each one sets its part of @cli from @arg (the option's argument; NULL for a
+ * switch).  Returns 0, or -1 after opt_bad() said what was wrong with @arg. */
 
-static const struct {
-	struct option opt;
+static int set_udp(struct cli *cli, const char *arg)
+{
+	(void)arg;
+	cli->tmpl.proto = PROTO_UDP;
+	return 0;
+}
+
+static int set_ipv4(struct cli *cli, const char *arg)
+{
+	(void)arg;
+	cli->family = AF_INET;
+	return 0;
+}
+
+static int set_ipv6(struct cli *cli, const char *arg)
+{
+	(void)arg;
+	cli->family = AF_INET6;
+	return 0;
+}
+
+static int set_reuseaddr(struct cli *cli, const char *arg)
+{
+	(void)arg;
+	cli->tmpl.opts.reuseaddr = true;
+	return 0;
+}
+
+static int set_reuseport(struct cli *cli, const char *arg)
+{
+	(void)arg;
+	cli->tmpl.opts.reuseport = true;
+	return 0;
+}
+
+static int set_freebind(struct cli *cli, const char *arg)
+{
+	(void)arg;
+	cli->tmpl.opts.freebind = true;
+	return 0;
+}
+
+static int set_v6only(struct cli *cli, const char *arg)
+{
+	unsigned long v;
+
+	if (opt_number(&cli->opt, NULL, arg, 0, 1, "a switch", &v) < 0)
+		return -1;
+	cli->tmpl.opts.v6only = (int)v;
+	return 0;
+}
+
+static int set_dev(struct cli *cli, const char *arg)
+{
+	if (!*arg || strlen(arg) >= IF_NAMESIZE || strchr(arg, '/'))
+		return opt_bad(&cli->opt, "--dev: '%s' is not an interface name", arg);
+	memcpy(cli->tmpl.opts.dev, arg, strlen(arg) + 1);
+	return 0;
+}
+
+static int set_no_listen(struct cli *cli, const char *arg)
+{
+	(void)arg;
+	cli->tmpl.opts.listen = false;
+	return 0;
+}
+
+static int set_src(struct cli *cli, const char *arg)
+{
+	cli->src = arg;		/* parsed by cli_target(), once the family is known */
+	return 0;
+}
+
+static int set_sport(struct cli *cli, const char *arg)
+{
+	unsigned long v;
+
+	if (opt_number(&cli->opt, NULL, arg, 0, 65535, "a port", &v) < 0)
+		return -1;
+	cli->tmpl.opts.sport = (unsigned)v;
+	return 0;
+}
+
+static int set_timeout(struct cli *cli, const char *arg)
+{
+	unsigned long v;
+
+	if (opt_number(&cli->opt, NULL, arg, 1, 3600 * 1000, "a number of milliseconds", &v) < 0)
+		return -1;
+	cli->tmpl.opts.timeout_ms = (unsigned)v;
+	return 0;
+}
+
+static int set_no_greet(struct cli *cli, const char *arg)
+{
+	(void)arg;
+	cli->tmpl.opts.greet = false;
+	return 0;
+}
+
+static int set_ready_file(struct cli *cli, const char *arg)
+{
+	cli->ready_file = arg;
+	return 0;
+}
+
+static int set_ready_fd(struct cli *cli, const char *arg)
+{
+	unsigned long v;
+
+	if (opt_number(&cli->opt, NULL, arg, 0, 1023, "a file descriptor", &v) < 0)
+		return -1;
+	cli->ready_fd = (int)v;
+	return 0;
+}
+
+static int set_lifetime(struct cli *cli, const char *arg)
+{
+	unsigned long v;
+
+	if (opt_number(&cli->opt, NULL, arg, 1, 7 * 24 * 3600, "a number of seconds", &v) < 0)
+		return -1;
+	cli->lifetime_s = (unsigned)v;
+	return 0;
+}
+
+static int set_proxy_to(struct cli *cli, const char *arg)
+{
+	cli->proxy_to = arg;	/* parsed by serve (probe_proxy.h) */
+	return 0;
+}
+
+static int set_parallel(struct cli *cli, const char *arg)
+{
+	unsigned long v;
+
+	if (opt_number(&cli->opt, NULL, arg, 1, 65536, "a number", &v) < 0)
+		return -1;
+	cli->parallel = (unsigned)v;
+	return 0;
+}
+
+/* ---- the table ------------------------------------------------------------------ */
+
+/*
+ * Every option, in the order getopt_long() is given them: its long name, its
+ * letter (0: none), whether it takes an argument, the commands (FOR_*) that take
+ * it, and its setter.  A new option is one line here (and its setter above);
+ * --help has no setter: opt_next() answers it.
+ */
+static const struct cli_option {
+	const char *name;
+	int letter;
+	int has_arg;
 	unsigned cmds;
+	int (*set)(struct cli *cli, const char *arg);
 } options[] = {
-	{ { "udp", no_argument, NULL, 'u' }, FOR_BIND | FOR_CONNECT | FOR_SERVE },
-	{ { "ipv4", no_argument, NULL, '4' }, FOR_BIND | FOR_CONNECT | FOR_SERVE },
-	{ { "ipv6", no_argument, NULL, '6' }, FOR_BIND | FOR_CONNECT | FOR_SERVE },
-	{ { "reuseaddr", no_argument, NULL, OPT_REUSEADDR }, FOR_BIND | FOR_CONNECT | FOR_SERVE },
-	{ { "reuseport", no_argument, NULL, OPT_REUSEPORT }, FOR_BIND | FOR_CONNECT | FOR_SERVE },
-	{ { "freebind", no_argument, NULL, OPT_FREEBIND }, FOR_BIND | FOR_CONNECT | FOR_SERVE },
-	{ { "v6only", required_argument, NULL, OPT_V6ONLY }, FOR_BIND | FOR_CONNECT | FOR_SERVE },
-	{ { "dev", required_argument, NULL, OPT_DEV }, FOR_BIND | FOR_CONNECT | FOR_SERVE },
-	{ { "no-listen", no_argument, NULL, OPT_NOLISTEN }, FOR_BIND },
-	{ { "src", required_argument, NULL, OPT_SRC }, FOR_CONNECT },
-	{ { "sport", required_argument, NULL, OPT_SPORT }, FOR_CONNECT },
-	{ { "timeout", required_argument, NULL, OPT_TIMEOUT }, FOR_CONNECT },
-	{ { "no-greet", no_argument, NULL, OPT_NOGREET }, FOR_CONNECT },
-	{ { "ready-file", required_argument, NULL, OPT_READY_FILE }, FOR_SERVE },
-	{ { "ready-fd", required_argument, NULL, OPT_READY_FD }, FOR_SERVE },
-	{ { "lifetime", required_argument, NULL, OPT_LIFETIME }, FOR_SERVE },
-	{ { "proxy-to", required_argument, NULL, OPT_PROXY_TO }, FOR_SERVE },
-	{ { "parallel", required_argument, NULL, OPT_PARALLEL }, FOR_BATCH },
-	{ { "help", no_argument, NULL, 'h' }, FOR_BIND | FOR_CONNECT | FOR_SERVE | FOR_BATCH },
+	{ "udp", 'u', no_argument, FOR_BIND | FOR_CONNECT | FOR_SERVE, set_udp },
+	{ "ipv4", '4', no_argument, FOR_BIND | FOR_CONNECT | FOR_SERVE, set_ipv4 },
+	{ "ipv6", '6', no_argument, FOR_BIND | FOR_CONNECT | FOR_SERVE, set_ipv6 },
+	{ "reuseaddr", 0, no_argument, FOR_BIND | FOR_CONNECT | FOR_SERVE, set_reuseaddr },
+	{ "reuseport", 0, no_argument, FOR_BIND | FOR_CONNECT | FOR_SERVE, set_reuseport },
+	{ "freebind", 0, no_argument, FOR_BIND | FOR_CONNECT | FOR_SERVE, set_freebind },
+	{ "v6only", 0, required_argument, FOR_BIND | FOR_CONNECT | FOR_SERVE, set_v6only },
+	{ "dev", 0, required_argument, FOR_BIND | FOR_CONNECT | FOR_SERVE, set_dev },
+	{ "no-listen", 0, no_argument, FOR_BIND, set_no_listen },
+	{ "src", 0, required_argument, FOR_CONNECT, set_src },
+	{ "sport", 0, required_argument, FOR_CONNECT, set_sport },
+	{ "timeout", 0, required_argument, FOR_CONNECT, set_timeout },
+	{ "no-greet", 0, no_argument, FOR_CONNECT, set_no_greet },
+	{ "ready-file", 0, required_argument, FOR_SERVE, set_ready_file },
+	{ "ready-fd", 0, required_argument, FOR_SERVE, set_ready_fd },
+	{ "lifetime", 0, required_argument, FOR_SERVE, set_lifetime },
+	{ "proxy-to", 0, required_argument, FOR_SERVE, set_proxy_to },
+	{ "parallel", 0, required_argument, FOR_BATCH, set_parallel },
+	{ "help", 'h', no_argument, FOR_BIND | FOR_CONNECT | FOR_SERVE | FOR_BATCH, NULL },
 };
 #define NOPTIONS (sizeof(options) / sizeof(options[0]))
 _Static_assert(NOPTIONS < sizeof(((struct cli *)0)->longopts) / sizeof(struct option),
@@ -106,88 +259,65 @@ static const char *cmd_name(unsigned cmd)
 	}
 }
 
-int cli_parse(int argc, char **argv, unsigned cmd, struct cli *cli)
+/* The option of the table that getopt_long() returned as @ch, or NULL. */
+static const struct cli_option *option_of(int ch)
 {
-	struct opt_parser *p = &cli->opt;
-	char shortopts[16] = "";
+	if (ch >= LONG_ONLY)
+		return (size_t)(ch - LONG_ONLY) < NOPTIONS ? &options[ch - LONG_ONLY] : NULL;
+	for (size_t i = 0; i < NOPTIONS; i++)
+		if (options[i].letter == ch)
+			return &options[i];
+	return NULL;
+}
+
+/*
+ * Gives @cli its defaults and the options of command @cmd: their long forms in
+ * cli->longopts (ended by a zeroed entry) and their letters in @shortopts (of
+ * size @len, NUL-terminated), both in table order.
+ */
+static void cli_init(struct cli *cli, unsigned cmd, char *shortopts, size_t len)
+{
 	size_t nl = 0, ns = 0;
-	unsigned long v;
-	int ch;
 
 	memset(cli, 0, sizeof(*cli));
 	cli->tmpl.opts = probe_opts_default();
 	cli->ready_fd = -1;
 	cli->parallel = DEFAULT_PARALLEL;
 	for (size_t i = 0; i < NOPTIONS; i++) {
-		if (!(options[i].cmds & cmd))
+		const struct cli_option *o = &options[i];
+
+		if (!(o->cmds & cmd))
 			continue;
-		cli->longopts[nl++] = options[i].opt;
-		if (options[i].opt.val < 256 && ns + 1 < sizeof(shortopts))
-			shortopts[ns++] = (char)options[i].opt.val;
+		cli->longopts[nl++] = (struct option){
+			o->name, o->has_arg, NULL, o->letter ? o->letter : LONG_ONLY + (int)i };
+		if (o->letter && ns + 1 < len)
+			shortopts[ns++] = (char)o->letter;
 	}
 	memset(&cli->longopts[nl], 0, sizeof(cli->longopts[nl]));
-	opt_init(p, argc, argv, cmd_name(cmd), shortopts, cli->longopts, usage_of, cmd);
+	shortopts[ns] = '\0';
+}
 
-	while ((ch = opt_next(p)) != OPT_END) {
-		struct probe_opts *o = &cli->tmpl.opts;
+int cli_parse(int argc, char **argv, unsigned cmd, struct cli *cli)
+{
+	char shortopts[16];
+	int ch;
 
-		switch (ch) {
-		case OPT_HELP:
+	cli_init(cli, cmd, shortopts, sizeof(shortopts));
+	opt_init(&cli->opt, argc, argv, cmd_name(cmd), shortopts, cli->longopts, usage_of, cmd);
+	while ((ch = opt_next(&cli->opt)) != OPT_END) {
+		const struct cli_option *o;
+
+		if (ch == OPT_HELP) {
 			cli->help = 1;
 			return 0;
-		case OPT_BAD:
-			return -1;
-		case 'u': cli->tmpl.proto = PROTO_UDP; break;
-		case '4': cli->family = AF_INET; break;
-		case '6': cli->family = AF_INET6; break;
-		case OPT_REUSEADDR: o->reuseaddr = true; break;
-		case OPT_REUSEPORT: o->reuseport = true; break;
-		case OPT_FREEBIND: o->freebind = true; break;
-		case OPT_NOLISTEN: o->listen = false; break;
-		case OPT_NOGREET: o->greet = false; break;
-		case OPT_SRC: cli->src = optarg; break;
-		case OPT_READY_FILE: cli->ready_file = optarg; break;
-		case OPT_PROXY_TO: cli->proxy_to = optarg; break;
-		case OPT_V6ONLY:
-			if (opt_number(p, NULL, optarg, 0, 1, "a switch", &v) < 0)
-				return -1;
-			o->v6only = (int)v;
-			break;
-		case OPT_DEV:
-			if (!*optarg || strlen(optarg) >= IF_NAMESIZE || strchr(optarg, '/'))
-				return opt_bad(p, "--dev: '%s' is not an interface name", optarg);
-			memcpy(o->dev, optarg, strlen(optarg) + 1);
-			break;
-		case OPT_SPORT:
-			if (opt_number(p, NULL, optarg, 0, 65535, "a port", &v) < 0)
-				return -1;
-			o->sport = (unsigned)v;
-			break;
-		case OPT_TIMEOUT:
-			if (opt_number(p, NULL, optarg, 1, 3600 * 1000, "a number of milliseconds",
-				       &v) < 0)
-				return -1;
-			o->timeout_ms = (unsigned)v;
-			break;
-		case OPT_READY_FD:
-			if (opt_number(p, NULL, optarg, 0, 1023, "a file descriptor", &v) < 0)
-				return -1;
-			cli->ready_fd = (int)v;
-			break;
-		case OPT_LIFETIME:
-			if (opt_number(p, NULL, optarg, 1, 7 * 24 * 3600, "a number of seconds",
-				       &v) < 0)
-				return -1;
-			cli->lifetime_s = (unsigned)v;
-			break;
-		case OPT_PARALLEL:
-			if (opt_number(p, NULL, optarg, 1, 65536, "a number", &v) < 0)
-				return -1;
-			cli->parallel = (unsigned)v;
-			break;
-		default:	/* an option of the table without a case: a bug, said as usage */
-			return opt_bad(p, "option '%s' is not handled", argv[optind - 1]);
 		}
+		if (ch == OPT_BAD)
+			return -1;
+		o = option_of(ch);
+		if (!o || !o->set)	/* an option of the table without a setter: a bug */
+			return opt_bad(&cli->opt, "option '%s' is not handled", argv[optind - 1]);
+		if (o->set(cli, optarg) < 0)
+			return -1;
 	}
 	cli->first_arg = optind;
 	return 0;

@@ -103,71 +103,83 @@ static int run_binds(const struct plan *plan, int *held, size_t *nheld, struct b
 	return 0;
 }
 
-/* `netprobe batch`: @argv from the command's name on; returns the exit status
- * (probe_cmd.h: 0 the probe worked, 1 it could not, 2 bad usage). */
-int cmd_batch(int argc, char **argv)
+/*
+ * Reads the plan the command line names (a PLAN file, "-" or none: stdin) into
+ * @plan, its problems said on stderr.  Returns EXIT_PROBE_OK, or the exit status
+ * to stop with: EXIT_USAGE for a bad command line or plan (or a PLAN that cannot
+ * be read), EXIT_PROBE_FAILED when memory ran out.
+ */
+static int batch_plan(int argc, char **argv, const struct cli *cli, struct plan *plan)
 {
-	struct cli cli;
-	struct probe_case *connects = NULL;
-	struct plan plan = { 0 };
-	struct batch_out out = { .held = 0 };
-	int *held = NULL;
-	size_t nconn = 0, nheld = 0;
 	const char *name = "stdin";
 	FILE *f = stdin;
-	bool queue = false;
-	int ret = EXIT_PROBE_FAILED;
+	int ret = EXIT_PROBE_OK;
 
-	if (cli_parse(argc, argv, FOR_BATCH, &cli) < 0)
-		return EXIT_USAGE;
-	if (cli.help)
-		return EXIT_PROBE_OK;
-	if (argc - cli.first_arg > 1) {
-		opt_bad(&cli.opt, "takes at most one PLAN file");
+	if (argc - cli->first_arg > 1) {
+		opt_bad(&cli->opt, "takes at most one PLAN file");
 		return EXIT_USAGE;
 	}
-	if (argc - cli.first_arg == 1 && strcmp(argv[cli.first_arg], "-") != 0) {
-		name = argv[cli.first_arg];
+	if (argc - cli->first_arg == 1 && strcmp(argv[cli->first_arg], "-") != 0) {
+		name = argv[cli->first_arg];
 		f = fopen(name, "re");
 		if (!f) {
 			probe_warn("cannot open plan %s: %s", name, strerror(errno));
 			return EXIT_USAGE;
 		}
 	}
-	if (plan_read(f, &plan, plan_problem, (void *)name) < 0) {
+	if (plan_read(f, plan, plan_problem, (void *)name) < 0)
 		/* a bad plan (or a PLAN that cannot be read) is bad usage; memory is not */
 		ret = errno == ENOMEM ? EXIT_PROBE_FAILED : EXIT_USAGE;
-		if (f != stdin)
-			fclose(f);
-		return ret;
-	}
 	if (f != stdin)
 		fclose(f);
+	return ret;
+}
+
+/* Says on stderr why the binds or the connects stopped (errno). */
+static void say_why_stopped(const struct batch_out *out)
+{
+	if (errno == EMFILE || errno == ENFILE)
+		say_descriptors_exhausted(out);
+	else if (errno == EPIPE || errno == ENOMEM)
+		probe_warn("writing a record: %s", strerror(errno));
+	else
+		probe_warn("connect engine: %s", strerror(errno));
+}
+
+/*
+ * Runs every case of @plan: the binds one after another in plan order, then the
+ * connects, @parallel in flight; each record goes to stdout through the writer
+ * thread.  Returns the exit status (EXIT_PROBE_OK, or EXIT_PROBE_FAILED after
+ * saying why on stderr).
+ */
+static int batch_run(const struct plan *plan, unsigned parallel)
+{
+	struct probe_case *connects = NULL;
+	struct batch_out out = { .held = 0 };
+	int *held = NULL;
+	size_t nconn = 0, nheld = 0;
+	bool queue = false;
+	int ret = EXIT_PROBE_FAILED;
 
 	raise_fd_limit();
-	connects = calloc(plan.n + 1, sizeof(*connects));
-	held = calloc(plan.n + 1, sizeof(*held));
+	connects = calloc(plan->n + 1, sizeof(*connects));
+	held = calloc(plan->n + 1, sizeof(*held));
 	if (!connects || !held) {
 		probe_warn("out of memory");
 		goto out;
 	}
-	for (size_t i = 0; i < plan.n; i++)
-		if (plan.cases[i].op == OP_CONNECT)
-			connects[nconn++] = plan.cases[i];
+	for (size_t i = 0; i < plan->n; i++)
+		if (plan->cases[i].op == OP_CONNECT)
+			connects[nconn++] = plan->cases[i];
 	if (fflush(stdout) != 0 || outq_start(&out.q, STDOUT_FILENO) < 0) {
 		probe_warn("starting the record writer: %s", strerror(errno));
 		goto out;
 	}
 	queue = true;
 	/* binds one after another, in plan order; then the connects, concurrently */
-	if (run_binds(&plan, held, &nheld, &out) < 0 ||
-	    connect_run(connects, nconn, cli.parallel, queue_record, &out) < 0) {
-		if (errno == EMFILE || errno == ENFILE)
-			say_descriptors_exhausted(&out);
-		else if (errno == EPIPE || errno == ENOMEM)
-			probe_warn("writing a record: %s", strerror(errno));
-		else
-			probe_warn("connect engine: %s", strerror(errno));
+	if (run_binds(plan, held, &nheld, &out) < 0 ||
+	    connect_run(connects, nconn, parallel, queue_record, &out) < 0) {
+		say_why_stopped(&out);
 		goto out;
 	}
 	ret = EXIT_PROBE_OK;
@@ -180,6 +192,24 @@ out:
 		close(held[i]);
 	free(held);
 	free(connects);
+	return ret;
+}
+
+/* `netprobe batch`: @argv from the command's name on; returns the exit status
+ * (probe_cmd.h: 0 the probe worked, 1 it could not, 2 bad usage). */
+int cmd_batch(int argc, char **argv)
+{
+	struct cli cli;
+	struct plan plan = { 0 };
+	int ret;
+
+	if (cli_parse(argc, argv, FOR_BATCH, &cli) < 0)
+		return EXIT_USAGE;
+	if (cli.help)
+		return EXIT_PROBE_OK;
+	ret = batch_plan(argc, argv, &cli, &plan);
+	if (ret == EXIT_PROBE_OK)
+		ret = batch_run(&plan, cli.parallel);
 	free(plan.cases);
 	return ret;
 }

@@ -310,69 +310,104 @@ static int serve_loop(struct server *srv, int64_t deadline)
 	}
 }
 
+/*
+ * Reads serve's command line into @cli and the listener's case @c, and a
+ * --proxy-to target into @to.  Returns 0, 1 when --help printed the usage (exit
+ * 0), or -1 after saying what was wrong on stderr (exit 2).
+ */
+static int serve_args(int argc, char **argv, struct cli *cli, struct probe_case *c,
+		      struct parsed_addr *to)
+{
+	char why[160];
+	int rc = cli_parse_one_target(argc, argv, FOR_SERVE, OP_BIND, cli, c);
+
+	if (rc != 0)
+		return rc;
+	c->opts.listen = true;
+	if (cli->proxy_to && c->proto == PROTO_UDP) {
+		fputs("netprobe serve: --proxy-to proxies TCP only\n", stderr);
+		return -1;
+	}
+	if (cli->proxy_to && proxy_parse_target(cli->proxy_to, to, why, sizeof(why)) < 0) {
+		fprintf(stderr, "netprobe serve: --proxy-to: %s\n", why);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Binds and listens as @c says, non-blocking, into srv->lfd, and announces the
+ * outcome (announce()).  Returns 0 with srv->lfd listening, or -1 (srv->lfd -1
+ * when there is no listener) after the record said why.
+ */
+static int serve_listen(struct server *srv, const struct cli *cli, const struct probe_case *c)
+{
+	struct probe_result r;
+
+	srv->lfd = probe_bind(c, &r);
+	if (srv->lfd >= 0 && fcntl(srv->lfd, F_SETFL, O_NONBLOCK) < 0) {
+		result_fail(&r, "fcntl(O_NONBLOCK)", errno);
+		close(srv->lfd);
+		srv->lfd = -1;
+	}
+	if (announce(cli, c, &r, &srv->lfd) < 0 || srv->lfd < 0)
+		return -1;
+	srv->proto = c->proto;
+	return 0;
+}
+
+/*
+ * Readies @srv around its listener: the greeting, a signalfd for the signals in
+ * @mask and the epoll set that holds both.  Returns 0, or -1 after saying on
+ * stderr what failed.
+ */
+static int serve_start(struct server *srv, const sigset_t *mask)
+{
+	struct epoll_event sev = { .events = EPOLLIN };
+
+	srv->glen = (size_t)snprintf(srv->greeting, sizeof(srv->greeting), "netprobe %s\n",
+				     probe_host());
+	if (srv->glen >= sizeof(srv->greeting))
+		srv->glen = sizeof(srv->greeting) - 1;
+	srv->sfd = signalfd(-1, mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	srv->ep = epoll_create1(EPOLL_CLOEXEC);
+	if (srv->sfd < 0 || srv->ep < 0) {
+		probe_warn("signalfd/epoll: %s", strerror(errno));
+		return -1;
+	}
+	sev.data.u64 = (uint64_t)srv->sfd;
+	if (wake_listener(srv) < 0 || epoll_ctl(srv->ep, EPOLL_CTL_ADD, srv->sfd, &sev) < 0) {
+		probe_warn("epoll_ctl: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 /* `netprobe serve`: @argv from the command's name on; returns the exit status
  * (probe_cmd.h: 0 the probe worked, 1 it could not, 2 bad usage). */
 int cmd_serve(int argc, char **argv)
 {
 	struct cli cli;
 	struct probe_case c;
-	struct probe_result r;
 	struct server srv = { .lfd = -1, .sfd = -1, .ep = -1 };
 	struct proxy proxy;
 	struct parsed_addr to;
-	char why[160];
 	sigset_t mask;
 	int ret = EXIT_PROBE_FAILED;
 	int64_t deadline = 0;
 
-	switch (cli_parse_one_target(argc, argv, FOR_SERVE, OP_BIND, &cli, &c)) {
+	switch (serve_args(argc, argv, &cli, &c, &to)) {
 	case 1: return EXIT_PROBE_OK;	/* --help */
 	case -1: return EXIT_USAGE;
 	}
-	c.opts.listen = true;
-	if (cli.proxy_to && c.proto == PROTO_UDP) {
-		fputs("netprobe serve: --proxy-to proxies TCP only\n", stderr);
-		return EXIT_USAGE;
-	}
-	if (cli.proxy_to && proxy_parse_target(cli.proxy_to, &to, why, sizeof(why)) < 0) {
-		fprintf(stderr, "netprobe serve: --proxy-to: %s\n", why);
-		return EXIT_USAGE;
-	}
-
 	/* signals become events before the socket exists: no stop is lost */
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 
-	srv.lfd = probe_bind(&c, &r);
-	if (srv.lfd >= 0 && fcntl(srv.lfd, F_SETFL, O_NONBLOCK) < 0) {
-		result_fail(&r, "fcntl(O_NONBLOCK)", errno);
-		close(srv.lfd);
-		srv.lfd = -1;
-	}
-	if (announce(&cli, &c, &r, &srv.lfd) < 0 || srv.lfd < 0)
+	if (serve_listen(&srv, &cli, &c) < 0 || serve_start(&srv, &mask) < 0)
 		goto out;
-
-	srv.proto = c.proto;
-	srv.glen = (size_t)snprintf(srv.greeting, sizeof(srv.greeting), "netprobe %s\n",
-				    probe_host());
-	if (srv.glen >= sizeof(srv.greeting))
-		srv.glen = sizeof(srv.greeting) - 1;
-	srv.sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-	srv.ep = epoll_create1(EPOLL_CLOEXEC);
-	if (srv.sfd < 0 || srv.ep < 0) {
-		probe_warn("signalfd/epoll: %s", strerror(errno));
-		goto out;
-	}
-	{
-		struct epoll_event sev = { .events = EPOLLIN, .data.u64 = (uint64_t)srv.sfd };
-
-		if (wake_listener(&srv) < 0 || epoll_ctl(srv.ep, EPOLL_CTL_ADD, srv.sfd, &sev) < 0) {
-			probe_warn("epoll_ctl: %s", strerror(errno));
-			goto out;
-		}
-	}
 	if (cli.proxy_to) {
 		proxy_init(&proxy, srv.ep, &to);
 		srv.proxy = &proxy;

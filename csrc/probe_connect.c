@@ -391,65 +391,91 @@ static int start_more(struct engine *e, const struct probe_case *cases, size_t n
 	return 0;
 }
 
+/*
+ * Readies @e for @n cases, at most @max_inflight in flight: its slots, its
+ * in-flight and held arrays, its epoll set.  Returns 0, or -1 with errno (ENOMEM,
+ * epoll's); engine_close() releases what was made either way.
+ */
+static int engine_open(struct engine *e, const struct probe_case *cases, size_t n,
+		       unsigned max_inflight)
+{
+	size_t held_max = 0;
+
+	for (size_t i = 0; i < n; i++)
+		held_max += cases[i].opts.hold;
+	e->slots = calloc(n, sizeof(*e->slots));
+	e->inflight = calloc(max_inflight, sizeof(*e->inflight));
+	e->held = calloc(held_max ? held_max : 1, sizeof(*e->held));
+	if (!e->slots || !e->inflight || !e->held)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		e->slots[i].fd = -1;
+	e->ep = epoll_create1(EPOLL_CLOEXEC);
+	return e->ep < 0 ? -1 : 0;
+}
+
+/* Closes every socket of @e (of its @n slots, and the held ones) and frees it. */
+static void engine_close(struct engine *e, size_t n)
+{
+	if (e->slots)
+		for (size_t i = 0; i < n; i++)
+			if (e->slots[i].fd >= 0)
+				close(e->slots[i].fd);
+	for (size_t i = 0; i < e->nheld; i++)
+		close(e->held[i]);
+	if (e->ep >= 0)
+		close(e->ep);
+	free(e->slots);
+	free(e->inflight);
+	free(e->held);
+}
+
+/*
+ * Runs @cases[0..@n) on the opened @e until every case has finished or @emit
+ * asked to stop.  Returns 0, or -1 with errno (as connect_run() says).
+ */
+static int engine_run(struct engine *e, const struct probe_case *cases, size_t n,
+		      unsigned max_inflight)
+{
+	struct epoll_event events[64];
+	const int max_events = (int)(sizeof(events) / sizeof(events[0]));
+	size_t next = 0;
+
+	while (!e->stop && (next < n || e->ninflight > 0)) {
+		int nev;
+
+		if (start_more(e, cases, n, &next, max_inflight) < 0)
+			return -1;
+		if (e->ninflight == 0)
+			continue;
+		nev = epoll_wait(e->ep, events, max_events, next_timeout_ms(e));
+		if (nev < 0 && errno != EINTR)
+			return -1;
+		if (nev > 0)
+			dispatch(e, events, nev);
+		if (drain_ready(e, events, max_events) < 0)
+			return -1;
+		expire(e);
+	}
+	if (e->stop) {
+		errno = e->stop_errno;
+		return -1;
+	}
+	return 0;
+}
+
 int connect_run(const struct probe_case *cases, size_t n, unsigned max_inflight,
 		connect_emit_fn emit, void *arg)
 {
 	struct engine e = { .ep = -1, .emit = emit, .arg = arg };
-	struct epoll_event events[64];
-	const int max_events = (int)(sizeof(events) / sizeof(events[0]));
-	size_t next = 0, held_max = 0;
 	int ret = -1;
 
 	if (n == 0)
 		return 0;
 	if (max_inflight == 0)
 		max_inflight = 1;
-	for (size_t i = 0; i < n; i++)
-		held_max += cases[i].opts.hold;
-	e.slots = calloc(n, sizeof(*e.slots));
-	e.inflight = calloc(max_inflight, sizeof(*e.inflight));
-	e.held = calloc(held_max ? held_max : 1, sizeof(*e.held));
-	if (!e.slots || !e.inflight || !e.held)
-		goto out;
-	for (size_t i = 0; i < n; i++)
-		e.slots[i].fd = -1;
-	e.ep = epoll_create1(EPOLL_CLOEXEC);
-	if (e.ep < 0)
-		goto out;
-
-	while (!e.stop && (next < n || e.ninflight > 0)) {
-		int nev;
-
-		if (start_more(&e, cases, n, &next, max_inflight) < 0)
-			goto out;
-		if (e.ninflight == 0)
-			continue;
-		nev = epoll_wait(e.ep, events, max_events, next_timeout_ms(&e));
-		if (nev < 0 && errno != EINTR)
-			goto out;
-		if (nev > 0)
-			dispatch(&e, events, nev);
-		if (drain_ready(&e, events, max_events) < 0)
-			goto out;
-		expire(&e);
-	}
-	if (e.stop) {
-		errno = e.stop_errno;
-		goto out;
-	}
-	ret = 0;
-
-out:
-	if (e.slots)
-		for (size_t i = 0; i < n; i++)
-			if (e.slots[i].fd >= 0)
-				close(e.slots[i].fd);
-	for (size_t i = 0; i < e.nheld; i++)
-		close(e.held[i]);
-	if (e.ep >= 0)
-		close(e.ep);
-	free(e.slots);
-	free(e.inflight);
-	free(e.held);
+	if (engine_open(&e, cases, n, max_inflight) == 0)
+		ret = engine_run(&e, cases, n, max_inflight);
+	engine_close(&e, n);
 	return ret;
 }

@@ -21,52 +21,7 @@
 #ifndef PROBE_EXPLAIN_H
 #define PROBE_EXPLAIN_H
 
-#include <stdbool.h>
-#include <stddef.h>
-#include <sys/types.h>
-
-#include "lib/addr.h"
-#include "probe_holders.h"
-#include "probe_ifaddrs.h"
-
-enum diag_cause {
-	CAUSE_OK,
-	CAUSE_INTERFACE_DOWN,
-	CAUSE_NOT_LOCAL,
-	CAUSE_TENTATIVE,
-	CAUSE_DADFAILED,
-	CAUSE_PORT_IN_USE,
-	CAUSE_PRIVILEGED_PORT,
-	CAUSE_LINKLOCAL_NO_SCOPE,
-	CAUSE_UNKNOWN_SCOPE,
-	CAUSE_OTHER,
-};
-
-#define DIAG_TEXT_MAX 4096
-#define DIAG_FIX_MAX 512
-#define DIAG_FIXES 8
-#define DIAG_HOLDERS 8
-
-struct diag_request {
-	struct parsed_addr addr;	/* as addr_parse() gave it; the scope is resolved here */
-	unsigned port;			/* 0: any port (the kernel picks one) */
-	bool udp;
-	bool freebind;			/* IP_FREEBIND / IPV6_FREEBIND on the trial socket */
-};
-
-struct diagnosis {
-	int err;			/* errno of the trial bind, 0 when it worked */
-	const char *call;		/* the call that failed ("bind"), NULL when ok */
-	enum diag_cause cause;
-	char explanation[DIAG_TEXT_MAX];
-	char fixes[DIAG_FIXES][DIAG_FIX_MAX];
-	size_t nfixes;
-	struct port_holder holders[DIAG_HOLDERS];
-	size_t nholders;
-	struct local_addr *addrs;	/* this namespace's addresses, owned */
-	size_t naddrs;
-	long nonlocal_bind;		/* ip_nonlocal_bind of the family, -1 unknown */
-};
+#include "probe_diag.h"
 
 /*
  * Tries the bind @rq describes in this namespace and explains the outcome into
@@ -75,11 +30,5 @@ struct diagnosis {
  * the diagnosis itself could not be made (the rtnetlink dump failed).
  */
 int diagnose_bind(const struct diag_request *rq, struct diagnosis *d);
-
-/* Frees what diagnose_bind() allocated in @d.  Safe on a zeroed @d. */
-void diagnosis_free(struct diagnosis *d);
-
-/* The stable keyword of @cause ("not_local"). */
-const char *diag_cause_name(enum diag_cause cause);
 
 #endif

@@ -251,18 +251,15 @@ static void usage(FILE *f)
 	      "  --workers N   threads, each in one namespace at a time (default: CPUs)\n", f);
 }
 
-int main(int argc, char **argv)
+/* Reads the options into *@workers.  Returns -1 to go on, or the exit status to
+ * stop with (0 after --help, 2 after a bad option, said on stderr). */
+static int parse_args(int argc, char **argv, long *workers)
 {
 	static const struct option longopts[] = {
 		{ "workers", required_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct plan pl = { 0 };
-	struct shared sh = { .plan = &pl };
-	long workers = sysconf(_SC_NPROCESSORS_ONLN);
-	pthread_t *tids;
-	int64_t t0, elapsed;
 	int opt;
 
 	while ((opt = getopt_long(argc, argv, "j:h", longopts, NULL)) != -1) {
@@ -271,8 +268,8 @@ int main(int argc, char **argv)
 		switch (opt) {
 		case 'j':
 			errno = 0;
-			workers = strtol(optarg, &end, 10);
-			if (errno || *end || workers < 1 || workers > 1024) {
+			*workers = strtol(optarg, &end, 10);
+			if (errno || *end || *workers < 1 || *workers > 1024) {
 				fprintf(stderr, "floor: --workers %s is not 1..1024\n", optarg);
 				return 2;
 			}
@@ -285,10 +282,42 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind != argc || workers < 1) {
+	if (optind != argc || *workers < 1) {
 		usage(stderr);
 		return 2;
 	}
+	return -1;
+}
+
+/* Runs @workers threads over the plan of @sh until it is done.  Returns how many
+ * threads ran (fewer when one could not start: sh->broken is then set). */
+static long run_workers(struct shared *sh, pthread_t *tids, long workers)
+{
+	int err;
+
+	for (long w = 0; w < workers; w++)
+		if ((err = pthread_create(&tids[w], NULL, worker, sh)) != 0) {
+			fprintf(stderr, "floor: pthread_create: %s\n", strerror(err));
+			workers = w;
+			atomic_store(&sh->broken, 1);
+			break;
+		}
+	for (long w = 0; w < workers; w++)
+		pthread_join(tids[w], NULL);
+	return workers;
+}
+
+int main(int argc, char **argv)
+{
+	struct plan pl = { 0 };
+	struct shared sh = { .plan = &pl };
+	long workers = sysconf(_SC_NPROCESSORS_ONLN);
+	pthread_t *tids;
+	int64_t t0, elapsed;
+	int ret = parse_args(argc, argv, &workers);
+
+	if (ret >= 0)
+		return ret;
 	if (read_plan(stdin, &pl) < 0) {
 		free_plan(&pl);
 		return 2;
@@ -300,15 +329,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	t0 = now_us();
-	for (long w = 0; w < workers; w++)
-		if ((opt = pthread_create(&tids[w], NULL, worker, &sh)) != 0) {
-			fprintf(stderr, "floor: pthread_create: %s\n", strerror(opt));
-			workers = w;
-			atomic_store(&sh.broken, 1);
-			break;
-		}
-	for (long w = 0; w < workers; w++)
-		pthread_join(tids[w], NULL);
+	workers = run_workers(&sh, tids, workers);
 	elapsed = now_us() - t0;
 	printf("{\"workers\":%ld,\"namespaces\":%zu,\"binds\":%zu,\"connects\":%zu,"
 	       "\"ok\":%zu,\"failed\":%zu,\"elapsed_us\":%lld}\n", workers, pl.nspaces,

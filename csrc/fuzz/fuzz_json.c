@@ -21,12 +21,71 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* Applies the operation at @data[*@i] (of @size bytes) to @j, *@depth the
+ * nesting it opened; moves *@i past the operation and its bytes. */
+static void apply_op(struct json_out *j, const uint8_t *data, size_t size, size_t *i,
+		     int *depth)
+{
+	uint8_t op = data[(*i)++];
+	/* inside an array members have no key */
+	bool in_array = *depth > 0 && j->depth > 1 && j->level[j->depth - 1].close == ']';
+	const char *key = in_array ? NULL : "k";
+
+	switch (op) {
+	case 's': {
+		size_t len = strnlen((const char *)data + *i, size - *i);
+		char *s = malloc(len + 1);
+
+		if (!s)
+			break;
+		memcpy(s, data + *i, len);
+		s[len] = '\0';
+		json_str(j, key, s);
+		free(s);
+		*i += len + 1;
+		break;
+	}
+	case 'i': {
+		int64_t v = 0;
+
+		if (size - *i >= sizeof(v))
+			memcpy(&v, data + *i, sizeof(v));
+		*i += sizeof(v);
+		json_int(j, key, v);
+		break;
+	}
+	case 'a': json_open_array(j, key); (*depth)++; break;
+	case 'o': json_open_object(j, key); (*depth)++; break;
+	case 'c': json_close(j); *depth -= *depth > 0; break;
+	case 'n': json_null(j, key); break;
+	case 'b': json_bool(j, key, *i & 1); break;
+	case 'r': json_raw(j, key, "[1]"); break;
+	default: break;
+	}
+}
+
+/* Traps unless the @n bytes in @buf (of @bufsize) are what the writer promises:
+ * nothing below JSON_OUT_MIN, else one line of valid JSON within the buffer. */
+static void check_output(const char *buf, size_t bufsize, size_t n)
+{
+	if (bufsize < JSON_OUT_MIN) {
+		if (n != 0 || (bufsize && buf[0] != '\0'))
+			__builtin_trap();
+		return;
+	}
+	if (n >= bufsize || strlen(buf) != n || n < 3 || buf[n - 1] != '\n' ||
+	    memchr(buf, '\n', n - 1))
+		__builtin_trap();	/* not one line, or past the buffer */
+	if (!json_valid_object_line(buf))
+		__builtin_trap();	/* not valid JSON */
+}
+
 /* libFuzzer's entry point: one input, checked as the file's header says.  Traps
  * on a broken contract; returns 0 (inputs are never rejected). */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct json_out j;
-	size_t bufsize, n, i = 2;
+	size_t bufsize, i = 2;
 	char *buf;
 	int depth = 0;
 
@@ -37,56 +96,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!buf)
 		return 0;
 	json_begin(&j, buf, bufsize, data[1]);
-	while (i < size) {
-		uint8_t op = data[i++];
-		/* inside an array members have no key */
-		bool in_array = depth > 0 && j.depth > 1 && j.level[j.depth - 1].close == ']';
-		const char *key = in_array ? NULL : "k";
-
-		switch (op) {
-		case 's': {
-			size_t len = strnlen((const char *)data + i, size - i);
-			char *s = malloc(len + 1);
-
-			if (!s)
-				break;
-			memcpy(s, data + i, len);
-			s[len] = '\0';
-			json_str(&j, key, s);
-			free(s);
-			i += len + 1;
-			break;
-		}
-		case 'i': {
-			int64_t v = 0;
-
-			if (size - i >= sizeof(v))
-				memcpy(&v, data + i, sizeof(v));
-			i += sizeof(v);
-			json_int(&j, key, v);
-			break;
-		}
-		case 'a': json_open_array(&j, key); depth++; break;
-		case 'o': json_open_object(&j, key); depth++; break;
-		case 'c': json_close(&j); depth -= depth > 0; break;
-		case 'n': json_null(&j, key); break;
-		case 'b': json_bool(&j, key, i & 1); break;
-		case 'r': json_raw(&j, key, "[1]"); break;
-		default: break;
-		}
-	}
-	n = json_end(&j);
-	if (bufsize < JSON_OUT_MIN) {
-		if (n != 0 || (bufsize && buf[0] != '\0'))
-			__builtin_trap();
-		free(buf);
-		return 0;
-	}
-	if (n >= bufsize || strlen(buf) != n || n < 3 || buf[n - 1] != '\n' ||
-	    memchr(buf, '\n', n - 1))
-		__builtin_trap();	/* not one line, or past the buffer */
-	if (!json_valid_object_line(buf))
-		__builtin_trap();	/* not valid JSON */
+	while (i < size)
+		apply_op(&j, data, size, &i, &depth);
+	check_output(buf, bufsize, json_end(&j));
 	free(buf);
 	return 0;
 }

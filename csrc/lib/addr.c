@@ -168,6 +168,11 @@ bool addr_is_linklocal(const struct parsed_addr *a)
 	return a->family == AF_INET6 && IN6_IS_ADDR_LINKLOCAL(v6);
 }
 
+uint32_t addr_scope_id(const struct parsed_addr *a)
+{
+	return a->family == AF_INET6 ? ((const struct sockaddr_in6 *)&a->ss)->sin6_scope_id : 0;
+}
+
 void sockaddr_format(const struct sockaddr *sa, char *buf, size_t len)
 {
 	char host[INET6_ADDRSTRLEN];

@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/socket.h>
 
 #define ADDR_TEXT_MAX (INET6_ADDRSTRLEN + IF_NAMESIZE + 4)
@@ -44,6 +45,9 @@ int addr_resolve_scope(struct parsed_addr *a);
 
 /* True for fe80::/10 (link-local unicast), which needs a scope to be bound. */
 bool addr_is_linklocal(const struct parsed_addr *a);
+
+/* The IPv6 scope id of @a (0: none, or IPv4). */
+uint32_t addr_scope_id(const struct parsed_addr *a);
 
 /* "10.0.0.1:6677" or "[fe80::1%eth0]:80" for any socket address. */
 void sockaddr_format(const struct sockaddr *sa, char *buf, size_t len);

@@ -13,7 +13,7 @@
  *                                                   then read SO_ERROR like an event loop
  *   tracee serve ADDR PORT                          bind, listen, accept until killed
  *   tracee calls OWN OTHER PORT UNREACHABLE         every traced call, blocking and
- *                                                   not, failing and not (cmd_calls)
+ *                                                   not, failing and not (tracee_calls.c)
  *   tracee threads N M ADDR                         N threads x M binds of ADDR:0
  *   tracee forkexec PROG [ARG ...]                  bind, fork; the child binds and
  *                                                   execs PROG
@@ -24,7 +24,6 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -38,8 +37,9 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Prints the usage on stderr; returns 2, the exit status of bad usage. */
-static int usage(void)
+#include "tracee.h"
+
+int usage(void)
 {
 	fprintf(stderr,
 		"usage: tracee bind [--udp] ADDR PORT [ADDR PORT ...]\n"
@@ -52,8 +52,7 @@ static int usage(void)
 	return 2;
 }
 
-/* Parses a decimal in [@min, @max].  Returns 0, or -1 (the caller says usage). */
-static int parse_num(const char *s, long min, long max, long *out)
+int parse_num(const char *s, long min, long max, long *out)
 {
 	char *end;
 	long v;
@@ -66,9 +65,7 @@ static int parse_num(const char *s, long min, long max, long *out)
 	return 0;
 }
 
-/* Fills @ss/@len from numeric @addr and @port.  Returns 0, or -1 (not numeric). */
-static int make_addr(const char *addr, unsigned port, struct sockaddr_storage *ss,
-		     socklen_t *len)
+int make_addr(const char *addr, unsigned port, struct sockaddr_storage *ss, socklen_t *len)
 {
 	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
 	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
@@ -251,124 +248,6 @@ static int cmd_serve(int argc, char **argv)
 		if (c >= 0)
 			close(c);
 	}
-}
-
-/* One step of `tracee calls`: what @call returned and the errno right after it. */
-static void step(const char *what, int ret)
-{
-	int err = errno;
-
-	printf("{\"step\":\"%s\",\"ret\":%d,\"errno\":%d}\n", what, ret, ret < 0 ? err : 0);
-	fflush(stdout);
-}
-
-/* accept() on @lfd once a connection waits (5 s at most: never a hang). */
-static int accept_waiting(int lfd, bool four)
-{
-	struct pollfd p = { .fd = lfd, .events = POLLIN };
-
-	if (poll(&p, 1, 5000) != 1) {
-		errno = ETIMEDOUT;
-		return -1;
-	}
-	return four ? accept4(lfd, NULL, NULL, SOCK_CLOEXEC) : accept(lfd, NULL, NULL);
-}
-
-/* A TCP socket, non-blocking when @nonblock; exits the program when it cannot. */
-static int tcp_socket(bool nonblock)
-{
-	int fd = socket(AF_INET, SOCK_STREAM | (nonblock ? SOCK_NONBLOCK : 0), 0);
-
-	if (fd < 0) {
-		perror("socket");
-		exit(1);
-	}
-	return fd;
-}
-
-/*
- * `tracee calls OWN OTHER PORT UNREACHABLE`: every call a tracer traces, each
- * printed with its return value and errno: binds that succeed (SO_REUSEADDR: a run
- * just before may have left TIME_WAITs) and fail (in use,
- * another host's address, a bad pointer, a bad descriptor), listen (and on UDP),
- * blocking connects (refused, to its own listener), accept, a non-blocking accept
- * with nothing waiting, non-blocking connects finished by SO_ERROR and by a second
- * connect, one given up by close() while under way (UNREACHABLE: an address on the
- * link that nobody answers), closes and getsockopts on bad descriptors.
- */
-static int cmd_calls(int argc, char **argv)
-{
-	struct sockaddr_storage own, other, unreachable, refused;
-	socklen_t len;
-	long port;
-	int lfd, fd, fd2, ret, soerr, one = 1;
-	socklen_t slen = sizeof(soerr);
-	struct pollfd p;
-
-	if (argc != 4 || parse_num(argv[2], 1, 65533, &port) < 0 ||
-	    make_addr(argv[0], (unsigned)port, &own, &len) < 0 || own.ss_family != AF_INET ||
-	    make_addr(argv[1], (unsigned)port, &other, &len) < 0 || other.ss_family != AF_INET ||
-	    make_addr(argv[3], (unsigned)port, &unreachable, &len) < 0 ||
-	    unreachable.ss_family != AF_INET ||
-	    make_addr(argv[0], (unsigned)port + 2, &refused, &len) < 0)
-		return usage();
-
-	lfd = tcp_socket(false);
-	/* a run just before this one left TIME_WAITs on the port */
-	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	step("bind-own", bind(lfd, (struct sockaddr *)&own, len));
-	step("listen", listen(lfd, 16));
-	fd = tcp_socket(false);
-	step("bind-in-use", bind(fd, (struct sockaddr *)&own, len));
-	step("bind-other-host", bind(fd, (struct sockaddr *)&other, len));
-	step("bind-bad-pointer", bind(fd, (struct sockaddr *)8, len));
-	step("bind-bad-fd", bind(777, (struct sockaddr *)&own, len));
-	step("close", close(fd));
-	fd = socket(AF_INET, SOCK_DGRAM, 0);
-	step("listen-udp", listen(fd, 1));
-	step("close-udp", close(fd));
-
-	fd = tcp_socket(false);
-	step("connect-refused", connect(fd, (struct sockaddr *)&refused, len));
-	step("close", close(fd));
-	fd = tcp_socket(false);
-	step("connect-own-listener", connect(fd, (struct sockaddr *)&own, len));
-	fd2 = accept_waiting(lfd, false);
-	step("accept", fd2);
-	step("close-accepted", close(fd2));
-	step("close", close(fd));
-
-	fd = tcp_socket(true);
-	step("nonblock-connect-refused", connect(fd, (struct sockaddr *)&refused, len));
-	p = (struct pollfd){ .fd = fd, .events = POLLOUT };
-	step("poll", poll(&p, 1, 5000));
-	ret = getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &slen);
-	step("so-error", ret < 0 ? ret : soerr ? (errno = soerr, -1) : 0);
-	step("close", close(fd));
-
-	fd = tcp_socket(true);
-	step("nonblock-connect-listener", connect(fd, (struct sockaddr *)&own, len));
-	p = (struct pollfd){ .fd = fd, .events = POLLOUT };
-	step("poll", poll(&p, 1, 5000));
-	step("second-connect", connect(fd, (struct sockaddr *)&own, len));
-	step("third-connect", connect(fd, (struct sockaddr *)&own, len));
-	fd2 = accept_waiting(lfd, true);
-	step("accept4", fd2);
-	step("close-accepted", close(fd2));
-	step("close", close(fd));
-
-	fcntl(lfd, F_SETFL, O_NONBLOCK);
-	step("accept-nothing-waiting", accept(lfd, NULL, NULL));
-
-	fd = tcp_socket(true);
-	step("nonblock-connect-unreachable", connect(fd, (struct sockaddr *)&unreachable, len));
-	step("connect-again-under-way", connect(fd, (struct sockaddr *)&unreachable, len));
-	step("close-under-way", close(fd));
-
-	step("close-bad-fd", close(778));
-	step("so-error-bad-fd", getsockopt(779, SOL_SOCKET, SO_ERROR, &soerr, &slen));
-	step("close-listener", close(lfd));
-	return 0;
 }
 
 struct thread_job {
