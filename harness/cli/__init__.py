@@ -45,7 +45,10 @@ def build_parser(prog=PROG):
                                      description='Run bindlab scenarios on Mininet.')
     parser.add_argument('--version', action='version', version=f'bindlab {__version__}')
     sub = parser.add_subparsers(dest='command', required=True)
-    parsers = {name: module.add_parser(sub) for name, module in COMMANDS}
+    parsers = {}
+    for name, module in COMMANDS:
+        parsers[name] = module.add_parser(sub)
+        assert sub.choices.get(name) is parsers[name], f'{module.__name__} is not {name}'
     # Listed for the usage line only: main() turns `help X` into `X --help`.
     sub.add_parser('help', help='the options of one command: help COMMAND').add_argument(
         'topic', nargs='?', metavar='COMMAND')
