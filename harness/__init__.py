@@ -37,7 +37,7 @@ Where things are (this module is the one place that knows):
                   where it lies.  $NETPROBE, $BINDTRACE_LIB and $BINDTRACE_SYS still
                   override (probe/plans.py, probe/launches.py).
     INSTALLED     True in an installed copy: results then go to ./results of the
-                  current folder instead of the clone's results/ (cli.py).
+                  current folder instead of the clone's results/ (cli/common.py).
 __version__ is bindlab's one version string (`bindlab --version`; `make deb` checks
 that debian/changelog says the same).
 """

@@ -1,4 +1,4 @@
-"""python3 -m harness: see harness/cli.py (nothing imports this file)."""
+"""python3 -m harness: see harness/cli/ (nothing imports this file)."""
 
 import sys
 

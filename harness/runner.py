@@ -177,14 +177,14 @@ def run_scenario(scenario, switch, state, netprobe, log, programs=(), prober=Non
     builder: network.BUILDERS; the result's `builder` says which one built it.
     """
     make = prober or (lambda sc: Batches(sc, netprobe, state))
-    observations, controls, run, skipped = {}, {}, None, None
+    observations, controls, program_run, skipped = {}, {}, None, None
     with LiveNetwork(scenario, switch, state, netprobe, log, builder) as live:
         try:
             if live.problem is None and scenario.derived:
                 scenario = live.derive()
             if live.problem is None:
-                run = ProgramRun(scenario, programs, state) if programs else None
-                observations, controls = probe_phase(live, make(scenario), run)
+                program_run = ProgramRun(scenario, programs, state) if programs else None
+                observations, controls = probe_phase(live, make(scenario), program_run)
         except NotApplicable as exc:   # a mutation this network cannot take
             skipped = live.problem = str(exc)
         except UsageError:
@@ -194,8 +194,8 @@ def run_scenario(scenario, switch, state, netprobe, log, programs=(), prober=Non
         server_info = live.servers.summary()
     t0 = time.monotonic()
     cases = apply_control(cases_of(scenario), controls)
-    if run is not None:
-        cases += run.extra_cases()
+    if program_run is not None:
+        cases += program_run.extra_cases()
     cells = judge(cases, observations, live.problem, live.connect_problem)
     live.timings['judge_s'] = time.monotonic() - t0
     return {'scenario': scenario.name, 'title': scenario.title, 'switch': switch,
@@ -204,7 +204,7 @@ def run_scenario(scenario, switch, state, netprobe, log, programs=(), prober=Non
             'problem': live.problem or live.connect_problem, 'timings': live.timings,
             'cells': cells,
             'source': scenario.source, 'skipped': skipped,
-            **({'programs': run.logs} if run is not None else {})}
+            **({'programs': program_run.logs} if program_run is not None else {})}
 
 
 def probe_phase(live, prober, programs=None):
@@ -258,16 +258,17 @@ def topology_as_built(net):
 
 # -- the mutation run (--mutate) ---------------------------------------------------------------
 
-def run_mutations(mutations, targets, make_scenario, run, control, log):
+def run_mutations(mutations, targets, make_scenario, one_network, control, log):
     """Each mutation on each target, on a fresh network; the mutations.json entries.
 
-    make_scenario(mutation, target) -> Scenario; run(scenario) -> result dict;
+    make_scenario(mutation, target) -> Scenario; one_network(scenario) -> result dict
+    (run_scenario on a fresh network);
     control: the unmutated result (its cells are each mutated cell's control).
     Program logs of every mutated run are added to control['programs'].
     """
     entries, total = [], len(mutations) * len(targets)
     for n, (mutation, target) in enumerate(((m, t) for m in mutations for t in targets), 1):
-        res = run(make_scenario(mutation, target))
+        res = one_network(make_scenario(mutation, target))
         label = f'{mutation.name}.{target}'
         entry = {'name': mutation.name, 'target': target, 'does': mutation.does,
                  'stands_for': mutation.stands_for,

@@ -188,8 +188,8 @@ def test_man_page_renders_without_warnings(man_pages, page):
 
 
 def test_bindlab_page_names_every_option_of_its_help(man_pages):
-    commands = ['list', 'run', 'clean-net', 'diff', 'record', 'verify', 'merge', 'lab',
-                'explain', 'grade']
+    commands = ['list', 'run', 'clean-net', 'lab', 'check', 'diff', 'record', 'verify',
+                'merge', 'explain', 'grade', 'docker-real']
     helped = help_texts([sys.executable, os.path.join(REPO, 'bin', 'bindlab')], commands)
     missing = long_options(helped) - long_options(page_text(os.path.join(man_pages,
                                                                          'bindlab.1')))

@@ -5,9 +5,10 @@ The face of harness/ci/: code outside it imports only these names
 (tests/test_stages.py).
 """
 
-from .baseline import add_baseline_options, add_commands, after_run
-from .dockerreal import add_docker_real_command
-from .merge import add_merge_command
+from .baseline import (after_run, cmd_diff, cmd_record, cmd_verify,
+                       DEFAULT_DIR as BASELINE_DIR)
+from .dockerreal import default_socket, docker_real
+from .merge import cmd_merge
 
-__all__ = ['add_baseline_options', 'add_commands', 'add_docker_real_command',
-           'add_merge_command', 'after_run']
+__all__ = ['after_run', 'BASELINE_DIR', 'cmd_diff', 'cmd_merge', 'cmd_record',
+           'cmd_verify', 'default_socket', 'docker_real']

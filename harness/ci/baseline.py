@@ -26,7 +26,7 @@ compared.  A change prints as ``scenario kind host column: was -> now``, e.g.
 by another host prints ``OK@h3``, one closed without a byte ``OK/eof``; a cell that is missing on one side prints
 ``(absent)``.
 
-Entry points (wired into ``python3 -m harness`` by __main__.py):
+Entry points (their options: harness/cli/run.py, diff.py, record.py, verify.py):
     run ... --record [--baseline DIR]   write the run's cells as the expectation files
     run ... --check  [--baseline DIR]   compare; exit 0 unchanged, 1 changed, 2 no baseline
     record RUN [--baseline DIR]         the same for a run folder already written
@@ -237,32 +237,6 @@ def _say(msg, err=False):
     """One line with the harness's prefix, on stdout (or stderr when err); control
     bytes made visible (a message may quote a file)."""
     print(f'{PREFIX}{printable(msg)}', file=sys.stderr if err else sys.stdout, flush=True)
-
-
-def add_baseline_options(run_parser):
-    """--record / --check / --baseline on `harness run`."""
-    group = run_parser.add_mutually_exclusive_group()
-    group.add_argument('--record', action='store_true',
-                       help='write the observed matrices as the expectation files')
-    group.add_argument('--check', action='store_true',
-                       help='compare with the expectation files: exit 1 on any change')
-    run_parser.add_argument('--baseline', default=DEFAULT_DIR, metavar='DIR',
-                            help='where expectation files live (default: expectations/)')
-
-
-def add_commands(sub):
-    """Subcommands diff, record, verify; each sets args.handler (function(args) -> status)."""
-    d = sub.add_parser('diff', help='list the cells that differ between two run folders')
-    d.add_argument('run_a', metavar='RUN_A')
-    d.add_argument('run_b', metavar='RUN_B')
-    d.set_defaults(handler=cmd_diff)
-    for name, text, handler in (
-            ('record', 'write a run folder\'s matrices as expectation files', cmd_record),
-            ('verify', 'compare a run folder with the expectation files', cmd_verify)):
-        p = sub.add_parser(name, help=text)
-        p.add_argument('run', metavar='RUN')
-        p.add_argument('--baseline', default=DEFAULT_DIR, metavar='DIR')
-        p.set_defaults(handler=handler)
 
 
 def report(lines, what):

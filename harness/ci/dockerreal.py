@@ -209,7 +209,7 @@ def cells(observations, gw, port):
     return out
 
 
-def run(host, run_id, netprobe, log):
+def run_twins(host, run_id, netprobe, log):
     """The docker-real scenario's result dict (results.write_scenario's shape), and
     the daemon's version; everything made in Docker is removed before it returns."""
     d = Docker(host, run_id)
@@ -230,20 +230,10 @@ def run(host, run_id, netprobe, log):
 
 # -- the command -------------------------------------------------------------------------
 
-def add_docker_real_command(sub, default_out):
-    """The `docker-real` subcommand; sets args.handler (function(args) -> status)."""
-    p = sub.add_parser('docker-real', help='the docker-bridge cases on real containers, '
-                       'compared with the emulation (needs a Docker daemon)')
-    p.add_argument('--docker', metavar='SOCKET', default=default_socket(),
-                   help='the daemon: unix:///path or tcp://host:port (default: '
-                        '$DOCKER_HOST, else unix:///var/run/docker.sock)')
-    p.add_argument('--out', default=default_out, metavar='DIR',
-                   help='write the run into DIR/<run-id>')
-    p.set_defaults(handler=cmd_docker_real)
-
-
-def cmd_docker_real(args):
-    """0: Docker and the emulation agree on every cell; 1: some differ; 2: no Docker."""
+def docker_real(docker, out):
+    """`docker-real`: the cases on the daemon at docker (default_socket()), the run
+    written into out; 0: Docker and the emulation agree on every cell; 1: some
+    differ; 2 (EnvError): no Docker."""
     from .. import files
     from ..judge import mismatches
     from ..report import log as console_log, new_run_id, write_run
@@ -251,16 +241,16 @@ def cmd_docker_real(args):
     from ..probe import netprobe_path
     check_root('sudo bindlab docker-real')
     netprobe = netprobe_path()
-    files.make_folders(args.out)
-    files.check_latest(args.out)
+    files.make_folders(out)
+    files.check_latest(out)
     run_id = new_run_id()
     started = time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())
-    res, version = run(args.docker, run_id, netprobe, console_log)
+    res, version = run_twins(docker, run_id, netprobe, console_log)
     env = {'kernel': os.uname().release, 'docker': version, 'switch': 'docker'}
     meta = {'started': started, 'switch': 'docker', 'argv': ['docker-real'],
             'netprobe': netprobe, 'environment': env, 'shard': None,
             'finished': time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}
-    run_dir = write_run(args.out, run_id, meta, [res])
+    run_dir = write_run(out, run_id, meta, [res])
     differ = mismatches(res['cells'])
     for cell in res['cells']:
         console_log(f'differs: {describe(cell)}' if cell in differ else

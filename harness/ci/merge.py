@@ -36,15 +36,6 @@ RESULT_KEYS = ('run_id', 'scenarios', 'counts', 'passed', 'failed')
 SAME_ENV = ('kernel', 'mininet', 'ovs', 'switch')
 
 
-def add_merge_command(sub):
-    """The `merge` subcommand; sets args.handler (function(args) -> status)."""
-    p = sub.add_parser('merge', help='merge the run folders of shards into one run')
-    p.add_argument('shards', nargs='+', metavar='DIR')
-    p.add_argument('--out', required=True, metavar='DIR',
-                   help='write the merged run into DIR/<run-id> (DIR/latest points at it)')
-    p.set_defaults(handler=cmd_merge)
-
-
 def cmd_merge(args):
     """`harness merge DIR ... --out DIR`: 0 merged, 2 refused (message on stderr)."""
     try:

@@ -1,7 +1,8 @@
-"""python3 -m harness.lab: the teaching lab (the same as `python3 -m harness lab`)."""
+"""python3 -m harness.lab ARGS: the teaching lab, the same as `python3 -m harness lab
+ARGS` (harness/cli/lab.py; `python3 -m harness.lab check` is `check`)."""
 
 import sys
 
-from .lab import main
+from ..cli import main
 
-sys.exit(main())
+sys.exit(main(['lab', *sys.argv[1:]]))

@@ -226,29 +226,19 @@ def _damage(row):
     return f'check {row["damaged_at_check"]} broke: {"; ".join(row["collateral"])}; {when}'
 
 
-def cmd_grade(args, log, warn):
-    """`grade DIR... --out OUT`: exit 0 (1 when nothing could be graded)."""
+def write_grades(dirs, out, log, warn):
+    """`grade DIR... --out OUT`: the grade files of the records under dirs, written
+    into out; exit 0 (1 when nothing could be graded)."""
     from ..report import render_lab_paths
-    rows, problems, found = grade(args.dirs)
+    rows, problems, found = grade(dirs)
     for problem in problems:
         warn(problem)
-    make_folders(args.out)
-    write_csv(rows, os.path.join(args.out, 'grades.csv'))
-    write_xlsx(rows, os.path.join(args.out, 'grades.xlsx'))
-    write_md(rows, problems, os.path.join(args.out, 'grades.md'))
-    write_file(os.path.join(args.out, 'paths.html'), render_lab_paths(found, problems))
+    make_folders(out)
+    write_csv(rows, os.path.join(out, 'grades.csv'))
+    write_xlsx(rows, os.path.join(out, 'grades.xlsx'))
+    write_md(rows, problems, os.path.join(out, 'grades.md'))
+    write_file(os.path.join(out, 'paths.html'), render_lab_paths(found, problems))
     log(f'{len(rows)} lab results of {len({r["student"] for r in rows})} students '
         f'({len(problems)} problems skipped): grades.csv, grades.xlsx, grades.md, '
-        f'paths.html in {args.out}')
+        f'paths.html in {out}')
     return 0 if rows else 1
-
-
-def add_grade_command(sub):
-    """The `grade` subcommand (sets args.handler)."""
-    cmd = sub.add_parser('grade', help='grade a class: results/lab/ records -> '
-                                       'grades.csv, grades.xlsx, grades.md')
-    cmd.add_argument('dirs', nargs='+', metavar='DIR',
-                     help='collected results/ folders (or their lab/ folders)')
-    cmd.add_argument('--out', default='grades', metavar='OUT',
-                     help='where to write the grade files (default: ./grades)')
-    return cmd

@@ -4,7 +4,7 @@
     sudo make check SCENARIO=wrong-host      (python3 -m harness check, from
                                               another terminal, against the open lab)
 
-`lab` builds the scenario's network with the harness's own pipeline (runner.
+`open_lab` builds the scenario's network with the harness's own pipeline (runner.
 LiveNetwork: build -> setup -> readiness -> faults -> servers) inside a Session (the
 run lock, the switch, OVS when the switch needs it), takes the first matrix, prints a
 banner (the task, the hosts and their addresses, what to try, the goal), puts
@@ -20,35 +20,34 @@ Leaving the CLI (exit, Ctrl-D) tears everything down the way a run does; so do
 SIGTERM and SIGHUP.  The lab holds the run lock while it is open: one network at a
 time.
 
-`check` from outside finds the open lab through /run/bindlab/lab.json (scenario,
-host shell PIDs, last cells) and runs each host's batch inside that host's network
-namespace with nsenter, after checking that the PID still is that host's shell.
-Exit status of `check`: 0 goal holds, 1 it does not (or no goal), 2 no lab open.
+`check_lab` (`check` from outside) finds the open lab through /run/bindlab/lab.json
+(scenario, host shell PIDs, last cells) and runs each host's batch inside that host's
+network namespace with nsenter, after checking that the PID still is that host's
+shell; what a check says is harness/lab/checks.py.  Exit status of `check`: 0 goal
+holds, 1 it does not (or no goal), 2 no lab open.  The command line (its options and
+usage errors) is harness/cli/lab.py and harness/cli/check.py.
 """
 
-import argparse
 import os
 import re
 import shlex
 import shutil
 import signal
-import sys
 
-from .. import advice, PREFIX, REPO, runner
+from .. import advice, REPO, runner
 from ..errors import Interrupted, UsageError
-from ..judge import judge, name as cell_name
-from ..ledger import LockBusy, owned_folder, RUN_DIR
-from ..net import (add_builder_option, check_environment, DEFAULT_BUILDER,
-                   missing_modules, Session, SWITCH_KINDS)
-from ..probe import Batches, cases_of, cli_options, netprobe_path
+from ..ledger import owned_folder, RUN_DIR
+from ..net import check_environment, DEFAULT_BUILDER, missing_modules, Session
+from ..probe import cli_options, netprobe_path
 from ..report import log, new_run_id, warn
 from ..scenarios import find
 from . import records, shell as labcli
-from .goals import (broke_line, changes, goal_cells, guard_words, judge_goal,
-                    judge_guard, LabError, load_goal, load_guard, load_hints, sheet_text)
+from .checks import probe_cells, record_check, report_check
+from .goals import (broke_line, goal_cells, guard_words, judge_goal, judge_guard,
+                    LabError, load_goal, load_guard, load_hints, sheet_text)
 from .labfile import lab_file, NoState, NsNet, read_lab, save_lab
 
-EXIT_OK, EXIT_NOT_SOLVED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_NOT_SOLVED = 0, 1
 SEED_SERVER = os.path.join(REPO, 'examples', 'seed_server.py')
 MAX_COMMANDS = 300      # typed lines kept for one check's record (each cut at 500)
 
@@ -61,100 +60,23 @@ def find_scenario(name, scenario_files):
         raise LabError(str(exc)) from None
 
 
-# -- probing a live network ----------------------------------------------------------------------
-
-def probe_cells(net, scenario, run_state, netprobe):
-    """Every case of scenario probed now on net; the judged cells (harness format)."""
-    return judge(cases_of(scenario),
-                 Batches(scenario, netprobe, run_state).observe(net))
-
-
-def report_check(before, after, reqs, out=print, guard=None, guarded=()):
-    """Print what changed, whether the goal holds and what the fix broke (the guard:
-    the cells of `guarded`, which passed when the lab opened, outside the goal, keep
-    their outcome); (solved, changed, missing, broken lines)."""
-    changed = changes(before, after)
-    what = (f'{len(changed)} cell{"s" if len(changed) > 1 else ""} changed since the '
-            'last check:') if changed else 'no cell changed since the last check'
-    out(f'{PREFIX}check: {len(after)} cells probed; {what}')
-    for line in changed:
-        out(f'    {line}')
-    if not reqs:
-        out(f'{PREFIX}this lab has no goal block in its sheet: compare the cells yourself '
-            '(`matrix`)')
-        return False, changed, [], []
-    holds, missing = judge_goal(reqs, after)
-    broken = judge_guard(guard, reqs, guarded, after)
-    if holds and not broken:
-        out(f'{PREFIX}SOLVED: the goal holds ({"; ".join(r["text"] for r in reqs)}) and '
-            'nothing else broke')
-    elif holds:
-        out(f'{PREFIX}not solved: the goal holds, but the fix broke '
-            f'{len(broken)} other cell(s), which must keep the outcome they had when the '
-            'lab opened:')
-    else:
-        out(f'{PREFIX}not solved yet: {len(missing)} requirement(s) of the goal do not hold')
-        for line in missing[:10]:
-            out(f'    {line}')
-        if broken:
-            out(f'{PREFIX}and {len(broken)} other cell(s) broke, which must keep the '
-                'outcome they had when the lab opened:')
-    report_broken(broken, guard, out)
-    return holds and not broken, changed, missing, [broke_line(c) for c in broken]
-
-
-def report_broken(broken, guard, out=print):
-    """The broken cells, each with why in the sheet's words (said once per reason)."""
-    said = set()
-    for cell in broken[:10]:
-        out(f'    {broke_line(cell)}')
-        words = guard_words(guard, cell)
-        if words not in said:
-            said.add(words)
-            out(f'      why: {words}')
-    if len(broken) > 10:
-        out(f'    ... and {len(broken) - 10} more (`matrix` shows them)')
-    if broken:
-        out(f'    `explain {cell_name(broken[0])}` says what the network does there now; '
-            'the sheet\'s "Wrong fixes" section says what to undo')
-
-
-def record_check(info, where, after, reqs, outcome, out=print):
-    """Count the check in info (the lab file's dict, updated in place), say how many
-    hints were used, and append the student's record when the lab has a student."""
-    solved, changed, missing, broken = outcome
-    info['checks'] = info.get('checks', 0) + 1
-    used, total = info.get('hints_used', 0), info.get('hints_total', 0)
-    if total:
-        out(f'{PREFIX}hints used: {used} of {total}')
-    if info.get('student'):
-        rec = records.record(info['scenario'], info['student'], info.get('variant'),
-                             info['checks'], where, after, changed, solved, reqs,
-                             missing, used, total, info.get('commands', []),
-                             broken=broken, goal_held=bool(reqs) and not missing)
-        path = records.append_record(info['results'], rec)
-        shown = os.path.relpath(path)
-        out(f'{PREFIX}recorded for {info["student"]}: '
-            f'{path if shown.startswith("..") else shown}')
-    info['commands'] = []
-
-
-def cmd_check(args):
-    """`check` from outside: re-probe the open lab; exit 0 solved, 1 not."""
+def check_lab(scenario=None, student=None):
+    """`check` from outside: re-probe the open lab; exit 0 solved, 1 not.  scenario,
+    student: what the open lab must be (LabError when it is another)."""
     if os.geteuid() != 0:
         raise LabError('must run as root (it enters the lab hosts\' namespaces): '
                        f'{advice("check")}')
     info = read_lab()
-    if args.scenario and args.scenario != info['scenario']:
-        raise LabError(f'the open lab is {info["scenario"]}, not {args.scenario}')
-    if args.student and args.student != info.get('student'):
+    if scenario and scenario != info['scenario']:
+        raise LabError(f'the open lab is {info["scenario"]}, not {scenario}')
+    if student and student != info.get('student'):
         raise LabError(f'the open lab is {info.get("student") or "nobody"}\'s, not '
-                       f'{args.student}\'s')
-    scenario = open_scenario(info['scenario'], info.get('scenario_files', []),
-                             info.get('student'))
-    after = probe_cells(NsNet(info['hosts']), scenario, NoState(), info['netprobe'])
-    reqs, _ = load_goal(scenario, after)
-    outcome = report_check(info['cells'], after, reqs, guard=load_guard(scenario, after),
+                       f'{student}\'s')
+    lesson = open_scenario(info['scenario'], info.get('scenario_files', []),
+                           info.get('student'))
+    after = probe_cells(NsNet(info['hosts']), lesson, NoState(), info['netprobe'])
+    reqs, _ = load_goal(lesson, after)
+    outcome = report_check(info['cells'], after, reqs, guard=load_guard(lesson, after),
                            guarded=info.get('guarded', []))
     info = dict(read_lab(), cells=after)
     record_check(info, 'outside', after, reqs, outcome)
@@ -384,7 +306,7 @@ class Lab:
 
     def run_cli(self):
         """Mininet's CLI with the lab's commands, until the student leaves."""
-        labcli.run(self)
+        labcli.open_cli(self)
 
 
 def _host_addresses(host):
@@ -396,17 +318,20 @@ def _host_addresses(host):
     return [re.sub(r'\s+', ' ', ln) for ln in lines] or ['(no interfaces)']
 
 
-def cmd_lab(args):
-    """Open the lab, run the CLI, tear down; exit 0 (2 when it could not open)."""
+def open_lab(name, switch='auto', builder=DEFAULT_BUILDER, scenario_files=(),
+             student=None, results=None, verbose=False):
+    """Open the lab of scenario `name`, run the CLI, tear down; exit 0 (LabError, exit
+    2, when it could not open).  student: their own variant, every check recorded
+    under results (default: records.default_results())."""
     from mininet.log import setLogLevel
-    check_environment(args.switch)
-    student = records.check_student(args.student) if args.student else None
-    scenario = open_scenario(args.scenario, args.scenario_file, student)
+    check_environment(switch)
+    student = records.check_student(student) if student else None
+    scenario = open_scenario(name, scenario_files, student)
     netprobe = netprobe_path()
     # 'output', not 'warning': the CLI prints what host commands write at that level.
-    setLogLevel('info' if args.verbose else 'output')
+    setLogLevel('info' if verbose else 'output')
     lab = None
-    with Session(args.switch, log, 'lab-' + new_run_id(),
+    with Session(switch, log, 'lab-' + new_run_id(),
                  signals=(signal.SIGTERM, signal.SIGHUP)) as session:
         if session.switch not in scenario.switches:
             raise LabError(f'{scenario.name} does not fit switch {session.switch} '
@@ -417,8 +342,9 @@ def cmd_lab(args):
                            'which this kernel lacks')
         try:
             lab = Lab(scenario, session.switch, netprobe,
-                      [os.path.abspath(p) for p in args.scenario_file], session.state,
-                      args.builder, student, os.path.abspath(args.results))
+                      [os.path.abspath(p) for p in scenario_files], session.state,
+                      builder, student,
+                      os.path.abspath(results or records.default_results()))
             log(f'building the {scenario.name} lab ({session.switch}) ...')
             lab.open()
             lab.banner()
@@ -430,53 +356,3 @@ def cmd_lab(args):
                 lab.close()
                 log('lab closed: network torn down')
     return EXIT_OK
-
-
-# -- command line --------------------------------------------------------------------------------
-
-def parse_args(argv):
-    parser = argparse.ArgumentParser(
-        prog='python3 -m harness.lab',
-        description='Open a scenario as an interactive lab, or check the open lab.')
-    parser.add_argument('scenario', nargs='?', metavar='SCENARIO|check')
-    parser.add_argument('rest', nargs='?', metavar='SCENARIO',
-                        help='after `check`: the scenario the open lab must be')
-    parser.add_argument('--switch', choices=SWITCH_KINDS, default='auto')
-    add_builder_option(parser)
-    parser.add_argument('--scenario-file', action='append', default=[], metavar='FILE')
-    parser.add_argument('--student', metavar='ID',
-                        help='the student: their own variant, and every check recorded '
-                             'under RESULTS/lab/<scenario>/<ID>.jsonl')
-    parser.add_argument('--results', default=records.default_results(), metavar='DIR',
-                        help='where the lab records go (default: results/)')
-    parser.add_argument('-v', '--verbose', action='store_true')
-    args = parser.parse_args(argv)
-    if args.student is not None and not records.valid_student(args.student):
-        parser.error(f'--student {args.student!r}: a student ID is 1-64 letters, digits, '
-                     '".", "_" or "-", starting with a letter or digit')
-    if args.scenario == 'check':
-        args.command, args.scenario = 'check', args.rest
-    elif args.scenario is None:
-        parser.error('name a scenario (python3 -m harness list), or `check`')
-    elif args.rest is not None:
-        parser.error(f'unexpected argument {args.rest!r}')
-    else:
-        args.command = 'lab'
-    return args
-
-
-def main(argv=None):
-    try:
-        args = parse_args(sys.argv[1:] if argv is None else argv)
-    except SystemExit as exc:
-        return EXIT_USAGE if exc.code else EXIT_OK
-    try:
-        return cmd_check(args) if args.command == 'check' else cmd_lab(args)
-    except (UsageError, LockBusy) as exc:
-        warn(str(exc))
-        return EXIT_USAGE
-    except (KeyboardInterrupt, Interrupted):  # before the CLI was open: torn down
-        warn('interrupted: the lab was torn down')
-        return EXIT_USAGE
-
-

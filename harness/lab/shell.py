@@ -19,7 +19,7 @@ from .goals import without_hints
 LAB_COMMANDS = ('check', 'hint', 'explain', 'goal', 'matrix', 'sheet', 'banner', 'help')
 
 
-def run(lab):
+def open_cli(lab):
     """Open Mininet's CLI on lab.net with the lab's commands, until the student leaves."""
     from mininet.cli import CLI
 
