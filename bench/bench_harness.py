@@ -185,7 +185,7 @@ def harness_run(hosts, session, netprobe, out_dir, parts=False):
     res = run_scenario(sc, session.switch, session.state, netprobe, quiet, prober=prober)
     t1 = time.monotonic()
     results.write_run(out_dir, results.new_run_id() + f'-{hosts}', meta, [res])
-    res['timings']['files_s'] = time.monotonic() - t1
+    res.timings['files_s'] = time.monotonic() - t1
     p = made.get('p')
     whole = time.monotonic() - t0 - ((p.floor_s or 0) + p.parts_s if p else 0)
     return res, whole, p
@@ -194,9 +194,9 @@ def harness_run(hosts, session, netprobe, out_dir, parts=False):
 # -- the table --------------------------------------------------------------------------
 
 def verdicts(res):
-    c = cells.counts(res['cells'])
+    c = cells.counts(res.cells)
     text = f'{c["pass"]}/{c["fail"]}/{c["error"]}'
-    return text + (f' problem: {res["problem"]}' if res['problem'] else '')
+    return text + (f' problem: {res.problem}' if res.problem else '')
 
 
 def target(value, goal, at_most=True):
@@ -221,7 +221,7 @@ def measure(sizes, ping_sizes, session, netprobe, floor_parts=False):
             fast = build_stop(n, 'fast', session.state)
             res, whole, p = harness_run(n, session, netprobe, out_dir,
                                         parts=floor_parts and n == max(sizes))
-            t = res['timings']
+            t = res.timings
             probe_s = p.batches_s if p and p.batches_s else t['probe_s']
             floor_s = p.floor_s if p and p.floor_s else float('nan')
             ping_s, loss, mark = None, None, ' '
@@ -232,7 +232,7 @@ def measure(sizes, ping_sizes, session, netprobe, floor_parts=False):
                 ping_s, mark = stock + per_ping * n * (n - 1), '~'
             ping = (f'{mark}{ping_s:>6.1f} {ping_s / whole:>6.1f}x' if ping_s
                     else f'{"-":>7} {"-":>7}')
-            print(f'{n:>5} {len(res["cells"]):>6} | {stock:>13.2f} {fast:>6.2f} '
+            print(f'{n:>5} {len(res.cells):>6} | {stock:>13.2f} {fast:>6.2f} '
                   f'{stock / fast:>4.1f}x | {t["build_s"]:>5.2f} {t["prepare_s"]:>5.2f} '
                   f'{t["servers_s"]:>5.2f} {probe_s:>5.2f} {t["teardown_s"]:>5.2f} '
                   f'{t.get("judge_s", 0):>5.2f} {t["files_s"]:>5.2f} {whole:>6.2f} | '
@@ -250,7 +250,7 @@ def measure(sizes, ping_sizes, session, netprobe, floor_parts=False):
                          f'(floor: {p.floor_record["workers"]} workers, '
                          f'{p.floor_record["ok"]} ok, {p.floor_record["failed"]} failed): '
                          f'{target(probe_s / floor_s, FLOOR_TARGET)}')
-            ok = ok and not res['problem'] and not cells.mismatches(res['cells'])
+            ok = ok and not res.problem and not cells.mismatches(res.cells)
     finally:
         shutil.rmtree(out_dir, ignore_errors=True)
     print('targets (issue 14):')

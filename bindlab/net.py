@@ -30,7 +30,7 @@ import subprocess
 from contextlib import contextmanager
 from dataclasses import replace
 
-from harness.judge import cells
+from harness.judge import Cell as JudgeCell, cells
 from harness.scenarios import derive
 from harness.net import machine
 from harness import probe
@@ -170,7 +170,7 @@ class Net:
 
     def cells(self):
         """Every case of the scenario probed now and judged: [Cell], matrix order."""
-        out = [Cell(c) for c in probe_cells(self.mininet, self.scenario, self.state,
+        out = [Cell(c.to_json()) for c in probe_cells(self.mininet, self.scenario, self.state,
                                             self.netprobe)]
         PROBED.extend(out)
         return out
@@ -181,7 +181,7 @@ class Net:
         validate(replace(self.scenario, cases=(replace(case, expect=given or _STAND_IN),)),
                  self._topo)
         alone = replace(self.scenario, cases=(replace(case, expect=given or UNJUDGED),))
-        cell = Cell(probe_cells(self.mininet, alone, self.state, self.netprobe)[0])
+        cell = Cell(probe_cells(self.mininet, alone, self.state, self.netprobe)[0].to_json())
         if given is None and cell['verdict'] != 'error':
             cell['verdict'] = None          # nothing to judge it against
         PROBED.append(cell)
@@ -238,7 +238,7 @@ class Host:
 
 
 class Cell(dict):
-    """A cell (the fields of harness/judge/cells.py: kind, host, addr, port, proto, options,
+    """A cell as matrix.json holds it (the fields of harness/judge/cell.py: kind, host, addr, port, proto, options,
     column, expected, expected_peer, actual, peer, local, verdict, reason, rule,
     message, elapsed_us, method; a connect's after and expected_after), also readable
     as attributes: cell.actual, cell.after ('eof': connected, then closed).
@@ -259,13 +259,16 @@ class Cell(dict):
     def summary(self):
         """'h2 bind tcp 10.0.0.1: EADDRNOTAVAIL (Cannot assign requested address);
         expected EADDRNOTAVAIL: 10.0.0.1 is not on h2 (h1 holds it); verdict pass'."""
-        what = cells.state(self)
+        judged = JudgeCell(**{k: self.get(k) for k in (
+            'kind', 'host', 'column', 'expected', 'actual', 'verdict', 'peer', 'after',
+            'message')})
+        what = cells.state(judged)
         if self['actual'] not in (OK, ERROR) and self.get('message'):
             what += f' ({self["message"]})'
         if self.get('expected') is None:
-            return f'{cells.name(self)}: {what}; no expectation given'
+            return f'{cells.name(judged)}: {what}; no expectation given'
         expected = self['expected']
         if self.get('expected_peer'):
             expected += f' from {self["expected_peer"]}'
-        return (f'{cells.name(self)}: {what}; expected {expected}: {self.get("reason")}; '
+        return (f'{cells.name(judged)}: {what}; expected {expected}: {self.get("reason")}; '
                 f'verdict {self["verdict"]}')

@@ -28,7 +28,7 @@ import time
 
 from . import advice, gcpause
 from .errors import EnvError, UsageError
-from .judge import annotate, judge, relabel
+from .judge import annotate, judge, relabel, ScenarioResult
 from .ledger import clean as clean_state, work_folder
 from .net import (apply_steps, build, builder_of, check_names_free, DEFAULT_BUILDER,
                   not_ready, start, stop)
@@ -168,7 +168,7 @@ class LiveNetwork:
 @gcpause.pausing
 def run_scenario(scenario, switch, state, netprobe, log, programs=(), prober=None,
                  builder=DEFAULT_BUILDER):
-    """Run scenario on a fresh network; returns its result dict (see results.py).
+    """Run scenario on a fresh network; its ScenarioResult.
 
     programs: the user's programs (userprog.Program), run as probers beside netprobe.
     prober: a function scenario -> the netprobe-side prober (default probe.Batches);
@@ -198,13 +198,12 @@ def run_scenario(scenario, switch, state, netprobe, log, programs=(), prober=Non
         cases += program_run.extra_cases()
     cells = judge(cases, observations, live.problem, live.connect_problem)
     live.timings['judge_s'] = time.monotonic() - t0
-    return {'scenario': scenario.name, 'title': scenario.title, 'switch': switch,
-            'builder': live.built_by,
-            'topology': live.topology, 'steps': live.steps, 'servers': server_info,
-            'problem': live.problem or live.connect_problem, 'timings': live.timings,
-            'cells': cells,
-            'source': scenario.source, 'skipped': skipped,
-            **({'programs': program_run.logs} if program_run is not None else {})}
+    return ScenarioResult(
+        scenario=scenario.name, title=scenario.title, switch=switch, cells=cells,
+        builder=live.built_by, topology=live.topology, steps=live.steps,
+        servers=server_info, problem=live.problem or live.connect_problem,
+        timings=live.timings, source=scenario.source, skipped=skipped,
+        programs=program_run.logs if program_run is not None else None)
 
 
 def probe_phase(live, prober, programs=None):
@@ -261,10 +260,10 @@ def topology_as_built(net):
 def run_mutations(mutations, targets, make_scenario, one_network, control, log):
     """Each mutation on each target, on a fresh network; the mutations.json entries.
 
-    make_scenario(mutation, target) -> Scenario; one_network(scenario) -> result dict
-    (run_scenario on a fresh network);
-    control: the unmutated result (its cells are each mutated cell's control).
-    Program logs of every mutated run are added to control['programs'].
+    make_scenario(mutation, target) -> Scenario; one_network(scenario) -> its
+    ScenarioResult (run_scenario on a fresh network);
+    control: the unmutated ScenarioResult (its cells are each mutated cell's control).
+    Program logs of every mutated run are added to control.programs.
     """
     entries, total = [], len(mutations) * len(targets)
     for n, (mutation, target) in enumerate(((m, t) for m in mutations for t in targets), 1):
@@ -272,13 +271,13 @@ def run_mutations(mutations, targets, make_scenario, one_network, control, log):
         label = f'{mutation.name}.{target}'
         entry = {'name': mutation.name, 'target': target, 'does': mutation.does,
                  'stands_for': mutation.stands_for,
-                 'steps': [s for s in res['steps'] if s['kind'] == 'fault'],
-                 'problem': res['problem'], 'skipped': res.get('skipped'),
-                 'cells': [] if res.get('skipped') else
-                 annotate(res['cells'], control['cells'], label)}
-        for logs in res.get('programs') or []:
-            control.setdefault('programs', []).append(
-                dict(logs, log=relabel(logs['log'], label)))
+                 'steps': [s for s in res.steps if s['kind'] == 'fault'],
+                 'problem': res.problem, 'skipped': res.skipped,
+                 'cells': [] if res.skipped else
+                 annotate(res.cells, control.cells, label)}
+        if res.programs:
+            control.programs = (control.programs or []) + [
+                dict(logs, log=relabel(logs['log'], label)) for logs in res.programs]
         entries.append(entry)
         log(f'  [{n}/{total}] {mutation.name} on {target}: ' + summary_line(entry))
     return entries
@@ -289,6 +288,6 @@ def summary_line(entry):
     if entry['skipped']:
         return f'skipped: {entry["skipped"]}'
     cells = entry['cells']
-    bad = sum(c['verdict'] != 'pass' for c in cells)
-    return (f'{len(cells)} cells, {sum(c["changed"] for c in cells)} changed, '
+    bad = sum(c.verdict != 'pass' for c in cells)
+    return (f'{len(cells)} cells, {sum(c.changed for c in cells)} changed, '
             f'{bad} failed' + (f' ({entry["problem"]})' if entry['problem'] else ''))

@@ -27,6 +27,7 @@ import harness_util as hu
 REPO = hu.REPO
 sys.path.insert(0, REPO)
 from harness.judge import cells as cellmod  # noqa: E402
+from harness.report import read_run  # noqa: E402
 from harness.scenarios import mutate  # noqa: E402
 
 ROUTER_FILE = os.path.join(REPO, 'examples', 'topologies', 'two_subnets.py')
@@ -42,13 +43,13 @@ def run(tmp_path, *args):
     """`harness run ARGS --out tmp`; (CompletedProcess, the run read back or None)."""
     res = hu.harness('run', *args, '--out', str(tmp_path / 'out'))
     try:
-        return res, cellmod.read_run(str(tmp_path / 'out'))
+        return res, read_run(str(tmp_path / 'out'))
     except Exception:
         return res, None
 
 
 def by_cell(cells):
-    return {(c['host'], c['kind'], c['column']): c for c in cells}
+    return {(c.host, c.kind, c.column): c for c in cells}
 
 
 @pytest.mark.parametrize('spec, hosts', [('single,3', 3), ('linear,4', 4),
@@ -63,17 +64,17 @@ def test_builtin_topology_is_derived_and_passes(tmp_path, spec, hosts):
     cells = matrix['cells']
     addrs = [f'10.0.0.{n}' for n in range(1, hosts + 1)]
     columns = addrs + ['0.0.0.0', '127.0.0.1', '::', '::1', '10.255.255.254']
-    assert len([c for c in cells if c['kind'] == 'bind']) == hosts * len(columns) * 2
-    assert len([c for c in cells if c['kind'] == 'connect']) == hosts * hosts * 2
+    assert len([c for c in cells if c.kind == 'bind']) == hosts * len(columns) * 2
+    assert len([c for c in cells if c.kind == 'connect']) == hosts * hosts * 2
     cell = by_cell(cells)
     for n in range(1, hosts + 1):
-        assert cell[(f'h{n}', 'bind', f'tcp 10.0.0.{n}')]['actual'] == 'OK'
+        assert cell[(f'h{n}', 'bind', f'tcp 10.0.0.{n}')].actual == 'OK'
         other = addrs[n % hosts]
-        assert cell[(f'h{n}', 'bind', f'tcp {other}')]['actual'] == 'EADDRNOTAVAIL'
-        assert cell[(f'h{n}', 'connect', f'tcp {other}:7001')]['peer'] == \
+        assert cell[(f'h{n}', 'bind', f'tcp {other}')].actual == 'EADDRNOTAVAIL'
+        assert cell[(f'h{n}', 'connect', f'tcp {other}:7001')].peer == \
             f'h{(n % hosts) + 1}'
-    assert {c['rule'] for c in cells} == RULE_PREDICTED
-    assert all(c['verdict'] == 'pass' for c in cells)
+    assert {c.rule for c in cells} == RULE_PREDICTED
+    assert all(c.verdict == 'pass' for c in cells)
 
 
 def test_single_topology_on_ovs_user(tmp_path):
@@ -93,13 +94,13 @@ def test_custom_file_with_a_router(tmp_path):
     res, got = run(tmp_path, '--custom', ROUTER_FILE, '--topo', 'twosubnets')
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     cell = by_cell(got.matrices[0]['cells'])
-    assert cell[('h1', 'connect', 'tcp 10.0.1.12:7001')]['rule'] == 'listener-answers'
-    assert cell[('r1', 'connect', 'tcp 10.0.2.13:7001')]['rule'] == 'listener-answers'
+    assert cell[('h1', 'connect', 'tcp 10.0.1.12:7001')].rule == 'listener-answers'
+    assert cell[('r1', 'connect', 'tcp 10.0.2.13:7001')].rule == 'listener-answers'
     across = cell[('h1', 'connect', 'tcp 10.0.2.13:7001')]
-    assert (across['rule'], across['actual'], across['peer']) == ('control', 'OK', 'h3')
-    assert 'measured' in across['reason']
-    assert cell[('r1', 'bind', 'tcp 10.0.2.1')]['actual'] == 'OK'
-    assert cell[('h1', 'bind', 'tcp 10.0.2.254')]['actual'] == 'EADDRNOTAVAIL'
+    assert (across.rule, across.actual, across.peer) == ('control', 'OK', 'h3')
+    assert 'measured' in across.reason
+    assert cell[('r1', 'bind', 'tcp 10.0.2.1')].actual == 'OK'
+    assert cell[('h1', 'bind', 'tcp 10.0.2.254')].actual == 'EADDRNOTAVAIL'
 
 
 def test_mn_itself_accepts_the_same_file():
@@ -223,20 +224,20 @@ def test_each_mutation_changes_exactly_what_its_rules_say(tmp_path):
     observed_somewhere = 0
     for name, spec in CHANGED_BY.items():
         entry = entries[name]
-        changed = {(c['host'], c['kind'], c['column']): c['actual']
-                   for c in entry['cells'] if c['changed']}
+        changed = {(c.host, c.kind, c.column): c.actual
+                   for c in entry['cells'] if c.changed}
         assert changed == _cells(spec), name
         assert entry['target'] == 'h1' and entry['problem'] is None
-        predicted = [c for c in entry['cells'] if c['rule'] != 'observed']
-        assert predicted and all(c['verdict'] == 'pass' for c in predicted), name
+        predicted = [c for c in entry['cells'] if c.rule != 'observed']
+        assert predicted and all(c.verdict == 'pass' for c in predicted), name
         for cell in entry['cells']:
-            if cell['rule'] == 'observed':
+            if cell.rule == 'observed':
                 observed_somewhere += 1
-                key = (cell['host'], cell['kind'], cell['column'])
-                assert cell['actual'] == _cells(spec).get(key, 'OK'), (name, key)
-        cell = {(c['host'], c['kind'], c['column']): c for c in entry['cells']}
+                key = (cell.host, cell.kind, cell.column)
+                assert cell.actual == _cells(spec).get(key, 'OK'), (name, key)
+        cell = {(c.host, c.kind, c.column): c for c in entry['cells']}
         for key, want in DERIVED_UNDER.get(name, {}).items():
-            assert (cell[key]['expected'], cell[key]['rule']) == want, (name, key)
+            assert (cell[key].expected, cell[key].rule) == want, (name, key)
         assert entry['steps'] or name == 'port-taken', name
     assert observed_somewhere     # addr-del's connects to 10.0.0.1, for one
     with open(os.path.join(got.folder, matrix['scenario'], 'mutations.json')) as f:
@@ -251,7 +252,7 @@ def mutation_matrix(tmp_path, server):
     {(row, host): cell text}, holding every row and column."""
     res, got = run(tmp_path, '--topo', 'single,3', '--mutate', 'all', '--mutate-hosts',
                    'h1,h2', '--server', server)
-    _rows, _hosts, table = cellmod.mutation_matrix(got.matrices[0])
+    _rows, _hosts, table = cellmod.mutation_matrix(got.matrices[0].get('mutations'))
     names = [m.name for m in mutate.CATALOGUE]
     assert {row for row, _h in table} == {f'{n} {t}' for n in names for t in ('h1', 'h2')}
     assert {host for _r, host in table} == {'h1', 'h2', 'h3'}

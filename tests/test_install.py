@@ -81,9 +81,9 @@ def bindlab(staged, *args, cwd, timeout=hu.RUN_GUARD_S, lock=False):
 
 def compared(run_folder):
     """The compared fields of every cell of a run folder, sorted."""
-    from harness.judge.cells import read_run
+    from harness.report import read_run
     _folder, _summary, matrices = read_run(run_folder)
-    return sorted(tuple(str(c.get(k)) for k in COMPARED) for m in matrices
+    return sorted(tuple(str(getattr(c, k)) for k in COMPARED) for m in matrices
                   for c in m['cells'])
 
 

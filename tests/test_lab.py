@@ -28,6 +28,7 @@ sys.path.insert(0, REPO)
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness_util as hu  # noqa: E402
 
+from harness.judge import Cell  # noqa: E402
 from harness.lab import goals  # noqa: E402
 from harness.lab import lab  # noqa: E402
 from harness.ledger import RUN_DIR  # noqa: E402
@@ -171,11 +172,10 @@ def test_usage_errors_exit_2():
 
 def _cells(scenario):
     """The scenario's cells as the harness labels them (no network needed)."""
-    return [{'id': f'{c.kind[0]}{i}', 'kind': c.kind, 'host': c.host,
-             'column': c.label(), 'expected': c.expect.outcome,
-             'actual': c.expect.outcome, 'peer': c.expect.peer, 'verdict': 'pass',
-             'expected_peer': c.expect.peer,
-             'message': None} for i, c in enumerate(scenario.cases)]
+    return [Cell(id=f'{c.kind[0]}{i}', kind=c.kind, host=c.host, column=c.label(),
+                 expected=c.expect.outcome, actual=c.expect.outcome, peer=c.expect.peer,
+                 verdict='pass', expected_peer=c.expect.peer)
+            for i, c in enumerate(scenario.cases)]
 
 
 def test_goal_grammar():
@@ -191,8 +191,8 @@ def test_goal_grammar():
     holds, missing = goals.judge_goal(reqs, cells)
     assert not holds and len(missing) == 1      # h2 gets EADDRNOTAVAIL, not OK
     for cell in cells:
-        if cell['column'] == 'tcp 10.0.0.1' and cell['kind'] == 'bind':
-            cell['actual'] = 'OK'
+        if cell.column == 'tcp 10.0.0.1' and cell.kind == 'bind':
+            cell.actual = 'OK'
     holds, missing = goals.judge_goal(reqs, cells)
     assert holds and not missing
     with pytest.raises(goals.LabError, match='line 2'):
@@ -202,11 +202,11 @@ def test_goal_grammar():
 
 
 def test_changes_lists_only_changed_cells():
-    before = [{'id': 'b1', 'kind': 'bind', 'host': 'h2', 'column': 'tcp 10.0.0.1',
-               'actual': 'EADDRNOTAVAIL', 'peer': None, 'verdict': 'pass'},
-              {'id': 'c2', 'kind': 'connect', 'host': 'h3', 'column': 'tcp 10.0.0.1:7001',
-               'actual': 'OK', 'peer': 'h1', 'verdict': 'pass'}]
-    after = [dict(before[0]), dict(before[1], peer='h2')]
+    before = [Cell(id='b1', kind='bind', host='h2', column='tcp 10.0.0.1',
+                   expected='EADDRNOTAVAIL', actual='EADDRNOTAVAIL', verdict='pass'),
+              Cell(id='c2', kind='connect', host='h3', column='tcp 10.0.0.1:7001',
+                   expected='OK', actual='OK', peer='h1', verdict='pass')]
+    after = [before[0].but(), before[1].but(peer='h2')]
     assert goals.changes(before, after) == [
         'h3 connect tcp 10.0.0.1:7001: OK (answered by h1) -> OK (answered by h2)']
 
@@ -247,14 +247,14 @@ def test_guard_grammar_and_judge():
     guard = goals.parse_guard(goals.read_guard(text), cells, 'sheet')
     assert len(guard['allowed']) == 1 and len(guard['words']) == 2
     reqs = goals.parse_goal([(1, 'h2 bind tcp 10.0.0.1 -> OK')], cells, 'sheet')
-    guarded = [c['id'] for c in cells]
-    by_name = {(c['host'], c['kind'], c['column']): c for c in cells}
+    guarded = [c.id for c in cells]
+    by_name = {(c.host, c.kind, c.column): c for c in cells}
 
     def now(host, kind, column, actual, peer=None):
         cell = by_name[(host, kind, column)]
-        cell.update(actual=actual, peer=peer)
-        cell['verdict'] = 'pass' if (actual, peer) == (cell['expected'],
-                                                      cell['expected_peer']) else 'fail'
+        cell.actual, cell.peer = actual, peer
+        cell.verdict = 'pass' if (actual, peer) == (cell.expected,
+                                                    cell.expected_peer) else 'fail'
         return cell
     now('h2', 'bind', 'tcp 10.0.0.1', 'OK')                 # the goal: not guarded
     assert goals.judge_guard(guard, reqs, guarded, cells) == []
@@ -265,7 +265,7 @@ def test_guard_grammar_and_judge():
     assert goals.broke_line(bad) == \
         'h1 connect tcp 10.0.0.2:7001: OK (answered by h2) -> ETIMEDOUT'
     assert goals.guard_words(guard, bad) == 'two hosts hold one address'
-    assert goals.judge_guard(guard, reqs, [c['id'] for c in cells if c is not bad],
+    assert goals.judge_guard(guard, reqs, [c.id for c in cells if c is not bad],
                              cells) == []      # it did not pass at the start
     other = now('h3', 'connect', 'tcp 10.0.0.2:7001', 'OK', 'h1')
     assert goals.guard_words(guard, other) == 'something else'

@@ -92,7 +92,7 @@ def test_a_cell_tells_connected_then_closed_from_an_answer(pair):
     sys.path.insert(0, nsutil.REPO)
     from harness.ci import baseline
     from harness.judge import cells
-    from harness.judge import make_cell
+    from harness.judge import Cell, make_cell
     from harness.probe import Observation
     from harness.scenario import connect, explicit
 
@@ -100,20 +100,21 @@ def test_a_cell_tells_connected_then_closed_from_an_answer(pair):
     obs = Observation.of_record(pair.h2.probe('connect', '10.0.0.1', 8200).only())
     wants_c1 = make_cell('c1', connect('h2', '10.0.0.1', 8200,
                                        explicit('OK', 'c1 listens', peer='c1')), obs)
-    assert (wants_c1['actual'], wants_c1['after'], wants_c1['verdict']) == ('OK', 'eof', 'fail')
+    assert (wants_c1.actual, wants_c1.after, wants_c1.verdict) == ('OK', 'eof', 'fail')
     assert cells.short(wants_c1) == 'OK/eof!'
     assert 'connected, then closed without a byte' in cells.describe(wants_c1)
     assert cells.state(wants_c1) == 'OK (connected, then closed without a byte)'
     wants_eof = make_cell('c2', connect('h2', '10.0.0.1', 8200,
                                         explicit('OK', 'the proxy closes', after='eof')), obs)
-    assert wants_eof['verdict'] == 'pass'
+    assert wants_eof.verdict == 'pass'
     wants_answer = make_cell('c3', connect('h2', '10.0.0.1', 8200,
                                            explicit('OK', 'any answer', after='greeting')), obs)
-    assert wants_answer['verdict'] == 'fail'
+    assert wants_answer.verdict == 'fail'
     assert 'expected' in cells.describe(wants_answer)
     # A cell of an older run folder has no `after`: it reads, and means unknown.
-    old = {k: v for k, v in wants_eof.items() if k not in ('after', 'expected_after')}
-    cells.check_cell(old, 'old cell')
+    old = Cell.of_json({k: v for k, v in wants_eof.to_json().items()
+                        if k not in ('after', 'expected_after')}, 'old cell')
+    assert old.after is None and not old.sees_peer
     assert cells.short(old) == 'OK'
     now, was = baseline.observation(wants_eof), baseline.observation(old)
     assert now['after'] == 'eof' and 'after' not in was

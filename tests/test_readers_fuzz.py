@@ -34,7 +34,8 @@ from test_hostile import REPO, changed_outside, real_run, tree, two_shards  # no
 
 sys.path.insert(0, REPO)
 from harness.ci import baseline  # noqa: E402
-from harness.judge import cells  # noqa: E402
+from harness.judge import Cell, cells, KINDS  # noqa: E402
+from harness.report import read_run  # noqa: E402
 from harness.ci import merge  # noqa: E402
 from harness.ledger import leftovers, read_state, state_path, workdirs  # noqa: E402
 from harness.errors import UsageError  # noqa: E402
@@ -151,7 +152,8 @@ def base(small_run):
     """{'summary', 'matrix', 'expectation'}: the documents of small_run."""
     matrix = load(os.path.join(small_run, SCENARIO, 'matrix.json'))
     return {'summary': load(os.path.join(small_run, 'summary.json')), 'matrix': matrix,
-            'expectation': json.loads(baseline.baseline_text(SCENARIO, matrix['cells']))}
+            'expectation': json.loads(baseline.baseline_text(SCENARIO, [
+                Cell.of_json(c, 'cell') for c in matrix['cells']]))}
 
 
 def run_folder(root, summary, matrix):
@@ -191,7 +193,7 @@ def usable(matrices):
         cells.counts(m['cells'])
         for cell in m['cells']:
             cells.describe(cell), cells.short(cell), cells.state(cell)
-        for kind in cells.KINDS:
+        for kind in KINDS:
             cells.grid(m['cells'], kind)
         baseline.changes(m['scenario'], {}, baseline.observations(m['cells']))
         baseline.unmeasured(m)
@@ -208,7 +210,7 @@ def test_read_run_gives_a_run_or_bad_input(base, data):
         folder = run_folder(root, document(data, base['summary']),
                             document(data, base['matrix']))
         before = tree(root)
-        run, exc = outcome(lambda: cells.read_run(folder))
+        run, exc = outcome(lambda: read_run(folder))
         if not is_refusal(exc):
             usable(run.matrices)
         assert tree(root) == before
@@ -222,7 +224,9 @@ def test_expectation_file_gives_changes_or_bad_input(base, data):
     with tempfile.TemporaryDirectory() as root:
         write(os.path.join(root, f'{SCENARIO}.json'), document(data, base['expectation']))
         before = tree(root)
-        lines, exc = outcome(lambda: baseline.check([base['matrix']], root))
+        matrix = dict(base['matrix'], cells=[Cell.of_json(c, 'cell')
+                                             for c in base['matrix']['cells']])
+        lines, exc = outcome(lambda: baseline.check([matrix], root))
         if not is_refusal(exc):
             assert all(isinstance(line, str) for line in lines)
         assert tree(root) == before
@@ -263,7 +267,7 @@ def test_merge_gives_a_run_or_bad_input_and_writes_only_into_out(base, small_run
         else:
             run_dir, summary = merged
             assert os.path.dirname(run_dir) == os.path.join(root, out)
-            usable(cells.read_run(run_dir).matrices)
+            usable(read_run(run_dir).matrices)
             assert isinstance(summary['passed'], int) and isinstance(summary['failed'], int)
         assert changed_outside(before, tree(root), out) == []
 

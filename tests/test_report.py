@@ -28,9 +28,17 @@ sys.path.insert(0, REPO)
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness_util as hu  # noqa: E402
 
-from harness.judge import cells  # noqa: E402
+from harness.judge import Cell, cells, ScenarioResult  # noqa: E402
+from harness.report import reader  # noqa: E402
 from harness.report import markdown  # noqa: E402
 from harness.report import page as report_page  # noqa: E402
+
+
+def C(**fields):
+    """A Cell with these fields and the others empty: what the writer may meet (the
+    dataclass checks no types; a reader's Cell.of_json does)."""
+    return Cell(**{**dict(kind='bind', host=None, column=None, expected=None,
+                          actual=None, verdict=None), **fields})
 
 PYTHON = '/usr/bin/python3'
 CHROMIUM_FLAGS = ('--headless', '--no-sandbox', '--disable-gpu', '--disable-quic',
@@ -217,9 +225,9 @@ def test_reason_is_inline_and_on_hover(real_run):
 def test_the_written_page_is_the_page_of_the_files(real_run):
     """write_run renders report.html from the data in memory; reading the files back
     (render_run, the page `report` regenerates) gives the very same page, and every
-    file of the run reads back (cells.read_run checks every field)."""
+    file of the run reads back (reader.read_run checks every field)."""
     assert (real_run / 'report.html').read_text() == report_page.render_run(str(real_run))
-    _folder, summary, matrices = cells.read_run(str(real_run))
+    _folder, summary, matrices = reader.read_run(str(real_run))
     assert [m['scenario'] for m in matrices] == ['wrong-host', 'wrong-host-misexpected']
     assert summary['failed'] == 1
 
@@ -359,9 +367,9 @@ def test_every_lab_sheet_renders():
 # -- junit.xml: written as text, checked against hand-written text ----------------------
 
 def _junit_cell(verdict, host, actual='OK', message=None):
-    return dict(kind='bind', host=host, addr='10.0.0.1', port=6677, proto='tcp',
-                column='tcp 10.0.0.1', expected='OK', actual=actual, verdict=verdict,
-                rule='owner-binds', reason='r', message=message, options=[])
+    return C(kind='bind', host=host, addr='10.0.0.1', port=6677, proto='tcp',
+             column='tcp 10.0.0.1', expected='OK', actual=actual, verdict=verdict,
+             rule='owner-binds', reason='r', message=message, options=[])
 
 
 # What junit_xml must write for the run in test_junit_text_is_the_hand_written_text:
@@ -374,13 +382,13 @@ JUNIT_WANT = r'''<?xml version="1.0" encoding="UTF-8"?>
   <testsuite name="s&lt;1&gt;" tests="5" failures="2" errors="1" time="1.750">
     <testcase classname="bindlab.s&lt;1&gt;.bind" name="h1 bind tcp 10.0.0.1" />
     <testcase classname="bindlab.s&lt;1&gt;.bind" name="h&quot;2&amp;&#09;\x1b bind tcp 10.0.0.1">
-      <failure message="h&quot;2&amp;&#09;\x1b bind tcp 10.0.0.1: expected OK, got EADDRNOTAVAIL (r)">{"actual": "EADDRNOTAVAIL", "addr": "10.0.0.1", "column": "tcp 10.0.0.1", "expected": "OK", "host": "h\"2&amp;\t\u001b", "kind": "bind", "message": null, "options": [], "port": 6677, "proto": "tcp", "reason": "r", "rule": "owner-binds", "verdict": "fail"}</failure>
+      <failure message="h&quot;2&amp;&#09;\x1b bind tcp 10.0.0.1: expected OK, got EADDRNOTAVAIL (r)">{"actual": "EADDRNOTAVAIL", "addr": "10.0.0.1", "column": "tcp 10.0.0.1", "elapsed_us": null, "expected": "OK", "expected_peer": null, "host": "h\"2&amp;\t\u001b", "id": null, "kind": "bind", "local": null, "message": null, "method": null, "options": [], "peer": null, "port": 6677, "proto": "tcp", "reason": "r", "rule": "owner-binds", "verdict": "fail"}</failure>
     </testcase>
     <testcase classname="bindlab.s&lt;1&gt;.bind" name="h3 bind tcp 10.0.0.1">
-      <error message="h3 bind tcp 10.0.0.1: could not be measured: a&lt;b">{"actual": "ERROR", "addr": "10.0.0.1", "column": "tcp 10.0.0.1", "expected": "OK", "host": "h3", "kind": "bind", "message": "a&lt;b", "options": [], "port": 6677, "proto": "tcp", "reason": "r", "rule": "owner-binds", "verdict": "error"}</error>
+      <error message="h3 bind tcp 10.0.0.1: could not be measured: a&lt;b">{"actual": "ERROR", "addr": "10.0.0.1", "column": "tcp 10.0.0.1", "elapsed_us": null, "expected": "OK", "expected_peer": null, "host": "h3", "id": null, "kind": "bind", "local": null, "message": "a&lt;b", "method": null, "options": [], "peer": null, "port": 6677, "proto": "tcp", "reason": "r", "rule": "owner-binds", "verdict": "error"}</error>
     </testcase>
     <testcase classname="bindlab.s&lt;1&gt;.mutation.addr-del" name="h1 under addr-del on h1">
-      <failure message="[addr-del h1] h1 bind tcp 10.0.0.1: expected OK, got EADDRNOTAVAIL (r)">{"actual": "EADDRNOTAVAIL", "addr": "10.0.0.1", "changed": true, "column": "tcp 10.0.0.1", "control": "OK", "expected": "OK", "host": "h1", "kind": "bind", "message": null, "mutation": "addr-del h1", "options": [], "port": 6677, "proto": "tcp", "reason": "r", "rule": "owner-binds", "verdict": "fail"}</failure>
+      <failure message="[addr-del h1] h1 bind tcp 10.0.0.1: expected OK, got EADDRNOTAVAIL (r)">{"actual": "EADDRNOTAVAIL", "addr": "10.0.0.1", "changed": true, "column": "tcp 10.0.0.1", "control": "OK", "elapsed_us": null, "expected": "OK", "expected_peer": null, "host": "h1", "id": null, "kind": "bind", "local": null, "message": null, "method": null, "mutation": "addr-del h1", "options": [], "peer": null, "port": 6677, "proto": "tcp", "reason": "r", "rule": "owner-binds", "verdict": "fail"}</failure>
     </testcase>
     <testcase classname="bindlab.s&lt;1&gt;.mutation.addr-del" name="h2 under addr-del on h1" />
   </testsuite>
@@ -394,20 +402,21 @@ def test_junit_text_is_the_hand_written_text():
     by a second implementation), which any XML parser reads back to the same names;
     no scenario is an empty <testsuites />."""
     import xml.etree.ElementTree as ET
-    from harness.report import results
-    run = [{'scenario': 's<1>', 'timings': {'build_s': 1.25, 'probe_s': 0.5},
-            'cells': [_junit_cell('pass', 'h1'),
-                      _junit_cell('fail', 'h"2&\t\x1b', 'EADDRNOTAVAIL'),
-                      _junit_cell('error', 'h3', 'ERROR', message='a<b')],
-            'mutations': [{'name': 'addr-del', 'target': 'h1', 'cells': [
-                dict(_junit_cell('fail', 'h1', 'EADDRNOTAVAIL'), control='OK', changed=True),
-                dict(_junit_cell('pass', 'h2'), control='OK', changed=False)]}]},
-           {'scenario': 'empty', 'cells': [], 'timings': {}}]
-    text = results.junit_xml('r<1>', run)
+    from harness.report import junit
+    run = [ScenarioResult(
+        scenario='s<1>', title='', switch='lxbr', timings={'build_s': 1.25, 'probe_s': 0.5},
+        cells=[_junit_cell('pass', 'h1'),
+               _junit_cell('fail', 'h"2&\t\x1b', 'EADDRNOTAVAIL'),
+               _junit_cell('error', 'h3', 'ERROR', message='a<b')],
+        mutations=[{'name': 'addr-del', 'target': 'h1', 'cells': [
+            _junit_cell('fail', 'h1', 'EADDRNOTAVAIL').but(control='OK', changed=True),
+            _junit_cell('pass', 'h2').but(control='OK', changed=False)]}]),
+        ScenarioResult(scenario='empty', title='', switch='lxbr', cells=[])]
+    text = junit.junit_xml('r<1>', run)
     assert text == JUNIT_WANT
     names = [case.get('name') for case in ET.fromstring(text.split('\n', 1)[1]).iter('testcase')]
     assert names[1] == 'h"2&\t\\x1b bind tcp 10.0.0.1'
-    assert results.junit_xml('r1', []) == \
+    assert junit.junit_xml('r1', []) == \
         '<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="bindlab r1" />\n'
 
 
@@ -420,7 +429,7 @@ HOSTILE_VALUES = ('=SUM(A1)', '+1', '-1', '@x', 'a=b', '\x1b[31mred', 'bell\x07'
 
 def _hostile_cells():
     """Cells with every hostile value in every CSV field, some fields missing."""
-    from harness.report.results import CONNECT_EXTRA, CSV_FIELDS
+    from harness.report.formats import CONNECT_EXTRA, CSV_FIELDS
     out = []
     for n, value in enumerate(HOSTILE_VALUES * 3):
         for kind in ('bind', 'connect'):
@@ -428,11 +437,11 @@ def _hostile_cells():
             for k, key in enumerate(CSV_FIELDS + CONNECT_EXTRA):
                 if key != 'options' and (n + k) % 5:
                     cell[key] = HOSTILE_VALUES[(n + k) % len(HOSTILE_VALUES)]
-            out.append(cell)
+            out.append(C(**cell))
     return out
 
 
-_CSV_CELLS = [
+_CSV_CELLS = [C(**c) for c in [
     {'kind': 'bind', 'host': 'h1', 'addr': '10.0.0.1', 'port': 6677, 'proto': 'tcp',
      'options': [], 'expected': 'OK', 'actual': 'OK', 'verdict': 'pass',
      'rule': 'owner-binds', 'reason': 'h1 holds it', 'message': None},
@@ -446,7 +455,7 @@ _CSV_CELLS = [
      'options': ['timeout=300'], 'expected': 'OK', 'actual': 'ETIMEDOUT', 'verdict': 'fail',
      'rule': 'listener-answers', 'reason': 'r', 'message': None, 'expected_peer': 'h1',
      'peer': None, 'local': '10.0.0.2:40000', 'expected_after': '-', 'after': 1},
-]
+]]
 # What cells_csv must write for _CSV_CELLS, by hand: a leading = + - @ gets a quote
 # mark (a spreadsheet would run it as a formula); ESC, BEL and C1 bytes are shown as
 # \xNN; a comma, a quote, a newline or a carriage return makes the field quoted (a
@@ -472,15 +481,15 @@ def test_csv_text_is_the_hand_written_text():
     csv.reader reads every hostile cell back as one row of the right width."""
     import csv
     import io
-    from harness.report import results
+    from harness.report import formats as results
     assert results.cells_csv(_CSV_CELLS, 'bind', ()) == CSV_BIND_WANT
     assert results.cells_csv(_CSV_CELLS, 'connect', results.CONNECT_EXTRA) == CSV_CONNECT_WANT
     assert results.cells_csv([], 'bind', ()) == ','.join(results.CSV_FIELDS) + '\n'
-    hostile = _hostile_cells() + [dict(c, message='a\rb') for c in _hostile_cells()[:2]]
+    hostile = _hostile_cells() + [c.but(message='a\rb') for c in _hostile_cells()[:2]]
     for kind, extra in (('bind', ()), ('connect', results.CONNECT_EXTRA)):
         text = results.cells_csv(hostile, kind, extra)
         rows = list(csv.reader(io.StringIO(text, newline='')))
-        assert len(rows) == 1 + sum(1 for c in hostile if c['kind'] == kind), kind
+        assert len(rows) == 1 + sum(1 for c in hostile if c.kind == kind), kind
         assert {len(r) for r in rows} == {len(results.CSV_FIELDS) + len(extra)}, kind
     column = [1, True, 1.0, None, '=1', '1', 'a,b', 'a\nb', 'a\rb']
     assert results.csv_column(column) == ['1', 'True', '1.0', '', "'=1", '1', '"a,b"',
@@ -492,40 +501,43 @@ def test_csv_text_is_the_hand_written_text():
 
 # -- matrix.json: one C encoder for all cells, the same bytes as encode() per cell ------
 
-def test_json_rows_are_what_encode_writes(monkeypatch):
-    """json_rows (one C encoder for every row) writes what JSONEncoder(sort_keys=True)
-    .encode writes row by row, with and without the C module: text with control
-    bytes, quotes, non-ASCII and lone surrogates, floats, nested lists and objects,
-    non-text keys, an empty list of rows and no head."""
+def test_json_rows_are_what_encode_writes():
+    """json_rows writes the head, then each row on a line of its own, each as
+    JSONEncoder(sort_keys=True).encode writes it and a Cell as its to_json(): text
+    with control bytes, quotes, non-ASCII and lone surrogates, floats, nested lists
+    and objects, non-text keys, an empty list of rows and no head; the text reads
+    back as the rows."""
     import json
-    from harness.report import results
+    from harness.report import formats
     enc = json.JSONEncoder(sort_keys=True)
-    rows = [dict(cell, n=n, f=n / 7, inf=float('inf'), nested={'b': [1, {'z': None}], 'a': ()},
-                 **{'\u00e9': True, '': False})
-            for n, cell in enumerate(_hostile_cells())] + [[], 'text', 1, None, {1: 'one'}]
+    cells_ = _hostile_cells()
+    rows = [dict(cell.to_json(), n=n, f=n / 7, inf=float('inf'),
+                 nested={'b': [1, {'z': None}], 'a': ()}, **{'\u00e9': True, '': False})
+            for n, cell in enumerate(cells_)] + cells_ + [[], 'text', 1, None, {1: 'one'}]
     for data in ({'scenario': 'x<', 'cells': rows, 'counts': {'pass': 1}}, {'cells': rows},
                  {'title': '\x1b', 'cells': []}):
         head = {k: v for k, v in data.items() if k != 'cells'}
         want = (enc.encode(head)[:-1] + (', ' if head else '') + '"cells": [\n'
-                + ',\n'.join(enc.encode(r) for r in data['cells']) + '\n]}\n')
-        assert results.json_rows(data, 'cells') == want
-        monkeypatch.setattr(results, 'c_make_encoder', None)
-        assert results.json_rows(data, 'cells') == want
-        monkeypatch.undo()
-        assert json.loads(want)['cells'] == json.loads(json.dumps(data['cells']))
+                + ',\n'.join(enc.encode(r.to_json() if isinstance(r, Cell) else r)
+                             for r in data['cells']) + '\n]}\n')
+        got = formats.json_rows(data, 'cells')
+        assert got == want
+        assert got.count('\n') == len(data['cells']) + 2 + (not data['cells'])
+    assert json.loads(formats.json_rows({'cells': cells_[:1]}, 'cells')) == {
+        'cells': [json.loads(json.dumps(cells_[0].to_json()))]}
 
 
 def _grid_by_lists(cells_, kind):
     """cells.grid as it was (rows and columns gathered in lists): the reference."""
     rows, cols, table = [], [], {}
     for cell in cells_:
-        if cell['kind'] != kind:
+        if cell.kind != kind:
             continue
-        if cell['host'] not in rows:
-            rows.append(cell['host'])
-        if cell['column'] not in cols:
-            cols.append(cell['column'])
-        table[(cell['host'], cell['column'])] = cell
+        if cell.host not in rows:
+            rows.append(cell.host)
+        if cell.column not in cols:
+            cols.append(cell.column)
+        table[(cell.host, cell.column)] = cell
     return rows, cols, table
 
 
@@ -534,7 +546,7 @@ def test_grid_keeps_the_order_of_first_appearance():
     grid, in the same order: cells out of order, a (host, column) twice (the later
     cell wins), other kinds between them, none of a kind."""
     def cell(kind, host, column, n):
-        return {'kind': kind, 'host': host, 'column': column, 'n': n}
+        return C(kind=kind, host=host, column=column, id=n)
     cells_ = [cell('connect', 'h3', 'b', 0), cell('bind', 'h9', 'x', 1),
               cell('connect', 'h1', 'c', 2), cell('connect', 'h3', 'a', 3),
               cell('connect', 'h3', 'b', 4), cell('connect', 'h2', 'c', 5),
@@ -553,14 +565,14 @@ def test_page_counts_and_numbers_are_the_hand_written_ones():
     make the scenario error; else any fail makes it fail.  Mutated cells count.
     _numbered numbers cells per (kind, proto), proto tcp when missing."""
     from harness.report import grid as report_grid
-    p, f, e, w = {'verdict': 'pass'}, {'verdict': 'fail'}, {'verdict': 'error'}, \
-        {'verdict': 'weird'}
+    p, f, e, w = C(verdict='pass'), C(verdict='fail'), C(verdict='error'), \
+        C(verdict='weird')
 
     def mutated(cells_):
         return [{'name': 'm', 'target': 'h1', 'cells': cells_}]
-    mixed = [{'kind': k, 'proto': pr, 'verdict': v}
+    mixed = [C(kind=k, proto=pr, verdict=v)
              for k in ('bind', 'connect') for pr in ('tcp', 'udp', None)
-             for v in ('pass', 'fail', 'error', 'weird', None)] + [{'kind': 'bind'}]
+             for v in ('pass', 'fail', 'error', 'weird', None)] + [C(kind='bind')]
     want = [({}, 'error', 0, 0, 0), ({'cells': None}, 'error', 0, 0, 0),
             ({'cells': [p, p]}, 'pass', 2, 0, 0), ({'cells': [p, f]}, 'fail', 1, 1, 0),
             ({'cells': [p, w]}, 'error', 1, 0, 1), ({'cells': [p, 'text', 3]}, 'error', 1, 0, 2),
@@ -570,20 +582,20 @@ def test_page_counts_and_numbers_are_the_hand_written_ones():
             ({'cells': [p, f], 'mutations': mutated([e])}, 'error', 1, 1, 1),
             ({'cells': [], 'mutations': mutated([p])}, 'pass', 1, 0, 0),
             ({'cells': [p] * 3, 'mutations': mutated([])}, 'pass', 3, 0, 0),
-            ({'cells': [{'kind': 'bind'}]}, 'error', 0, 0, 1),
+            ({'cells': [C(kind='bind')]}, 'error', 0, 0, 1),
             ({'cells': mixed}, 'error', 6, 6, 19)]
     for matrix, status, n_pass, n_fail, n_error in want:
         assert report_page.scenario_status(matrix) == \
             (status, {'pass': n_pass, 'fail': n_fail, 'error': n_error}), matrix
-    cells_ = [{'kind': 'bind', 'proto': 'tcp'}, {'kind': 'connect', 'proto': 'tcp'},
-              {'kind': 'bind', 'proto': 'udp'}, {'kind': 'bind'},
-              {'kind': 'bind', 'proto': 'tcp'}, {'kind': 'connect', 'proto': 'tcp'},
-              {'proto': 'tcp'}]
+    cells_ = [C(kind='bind', proto='tcp'), C(kind='connect', proto='tcp'),
+              C(kind='bind', proto='udp'), C(kind='bind'),
+              C(kind='bind', proto='tcp'), C(kind='connect', proto='tcp'),
+              C(kind=None, proto='tcp')]
     numbered = report_grid._numbered(cells_)
     assert [n for n, _cell in numbered] == [1, 1, 1, 2, 3, 2, 1]
     assert all(a is b for (_n, a), b in zip(numbered, cells_))
     assert report_grid._numbered([]) == []
-    assert report_grid.verdict_counts([p, f, f, e, w, {}]) == {'pass': 1, 'fail': 2,
+    assert report_grid.verdict_counts([p, f, f, e, w, C()]) == {'pass': 1, 'fail': 2,
                                                                'error': 1}
     assert report_grid.verdict_counts([]) == {'pass': 0, 'fail': 0, 'error': 0}
 
@@ -597,7 +609,7 @@ def _scenario_result(name='two', n=40):
     rows = []
     for k in range(n):
         verdict = ('pass', 'fail', 'error')[k % 3]
-        rows.append({'id': f'c{k}', 'kind': ('bind', 'connect')[k % 2],
+        rows.append(C(**{'id': f'c{k}', 'kind': ('bind', 'connect')[k % 2],
                      'host': f'h{k % 5}' + ('' if k % 4 else texts[k % len(texts)]),
                      'addr': '10.0.0.1', 'port': 6677, 'proto': ('tcp', 'udp')[k % 5 == 0],
                      'options': [texts[k % len(texts)]] if k % 3 else [],
@@ -607,16 +619,17 @@ def _scenario_result(name='two', n=40):
                      'rule': texts[(k + 3) % len(texts)], 'message': texts[k % len(texts)],
                      'peer': None, 'expected_peer': None, 'local': '10.0.0.1:4000',
                      'elapsed_us': k, 'after': ('eof', None)[k % 2],
-                     'expected_after': None})
-    mutated = [dict(c, control='OK', changed=bool(k % 2)) for k, c in enumerate(rows[:6])]
-    return {'scenario': name, 'title': HOSTILE, 'switch': 'lxbr', 'source': '',
-            'topology': {'hosts': [{'name': 'h1'}], 'switches': [], 'links': []},
-            'steps': [{'kind': 'fault', 'host': 'h1', 'argv': ['ip', HOSTILE], 'why': 'w',
-                       'ok': True, 'error': None}],
-            'servers': [], 'timings': {'probe_s': 1.5}, 'problem': None, 'cells': rows,
-            'mutations': [{'name': 'addr-del', 'target': 'h1', 'does': 'x', 'stands_for': 'y',
-                           'steps': [], 'problem': None, 'skipped': None, 'cells': mutated}],
-            'programs': [{'log': 'programs/b1-h1', 'files': {'.out': 'out', '.err': '\x1b'}}]}
+                     'expected_after': None}))
+    mutated = [c.but(control='OK', changed=bool(k % 2)) for k, c in enumerate(rows[:6])]
+    return ScenarioResult(
+        scenario=name, title=HOSTILE, switch='lxbr', source='',
+        topology={'hosts': [{'name': 'h1'}], 'switches': [], 'links': []},
+        steps=[{'kind': 'fault', 'host': 'h1', 'argv': ['ip', HOSTILE], 'why': 'w',
+                'ok': True, 'error': None}],
+        servers=[], timings={'probe_s': 1.5}, problem=None, cells=rows,
+        mutations=[{'name': 'addr-del', 'target': 'h1', 'does': 'x', 'stands_for': 'y',
+                    'steps': [], 'problem': None, 'skipped': None, 'cells': mutated}],
+        programs=[{'log': 'programs/b1-h1', 'files': {'.out': 'out', '.err': '\x1b'}}])
 
 
 META = {'switch': 'lxbr', 'environment': {'kernel': 'k', 'mininet': '2.3'}}

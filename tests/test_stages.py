@@ -36,9 +36,7 @@ PACKAGES = sorted(d for d in os.listdir(HARNESS)
 MODULE_LINES, FUNCTION_LINES = 400, 60
 # What is still over the limits (issue 22): this list can only shrink.
 KNOWN_LONG = {
-    'harness/judge/cells.py': 419,
-    'harness/report/markdown.py:_list': 64,
-    'harness/report/results.py': 549, 'harness/report/svg.py:normalize_topology': 71,
+    'harness/report/svg.py:normalize_topology': 71,
     'harness/report/svg.py:topology_svg': 73,
 }
 

@@ -45,7 +45,8 @@ import sys
 from .. import INSTALLED, PREFIX, REPO
 from ..errors import BadInput
 from ..files import make_folders, read_json, write_file
-from ..judge import AFTER_SHORT, all_cells, natural, printable, read_run
+from ..judge import AFTER_SHORT, all_cells, natural, printable
+from ..report import read_run
 from ..scenarios import valid_name
 
 FORMAT = 'bindlab-baseline-1'
@@ -61,7 +62,17 @@ EXIT_SAME, EXIT_CHANGED, EXIT_BAD = 0, 1, 2
 def cell_key(cell):
     """(kind, host, column, mutation): what names a cell within its scenario (mutation
     '' for a cell of the unmutated network)."""
-    return (cell['kind'], cell['host'], cell['column'], cell.get('mutation') or '')
+    return (cell.kind, cell.host, cell.column, cell.mutation or '')
+
+
+def obs_key(obs):
+    """cell_key of an observation (an expectation file's entry)."""
+    return (obs['kind'], obs['host'], obs['column'], obs.get('mutation') or '')
+
+
+def every_cell(matrix):
+    """A matrix's cells and its mutated cells (cells.all_cells)."""
+    return all_cells(matrix['cells'], matrix.get('mutations'))
 
 
 def sort_key(key):
@@ -78,17 +89,17 @@ def key_text(key):
 
 def observation(cell):
     """What a cell did, as stored in an expectation file (fixed key order)."""
-    obs = {'kind': cell['kind'], 'host': cell['host'], 'column': cell['column']}
-    if cell.get('mutation'):
-        obs['mutation'] = cell['mutation']
-    obs['actual'] = 'ERROR' if cell.get('verdict') == 'error' else cell['actual']
-    if cell['kind'] == 'connect' and obs['actual'] == 'OK' and cell.get('peer'):
-        obs['peer'] = cell['peer']
-    if cell['kind'] == 'connect' and obs['actual'] != 'ERROR' and cell.get('after'):
-        obs['after'] = cell['after']
-    obs['method'] = cell.get('method') or 'netprobe'
-    if obs['actual'] == 'ERROR' and cell.get('message'):
-        obs['message'] = cell['message']
+    obs = {'kind': cell.kind, 'host': cell.host, 'column': cell.column}
+    if cell.mutation:
+        obs['mutation'] = cell.mutation
+    obs['actual'] = 'ERROR' if cell.verdict == 'error' else cell.actual
+    if cell.kind == 'connect' and obs['actual'] == 'OK' and cell.peer:
+        obs['peer'] = cell.peer
+    if cell.kind == 'connect' and obs['actual'] != 'ERROR' and cell.after:
+        obs['after'] = cell.after
+    obs['method'] = cell.method or 'netprobe'
+    if obs['actual'] == 'ERROR' and cell.message:
+        obs['message'] = cell.message
     return obs
 
 
@@ -158,8 +169,8 @@ def baseline_text(scenario, cells):
 def unmeasured(matrix):
     """Lines naming the cells of a matrix that could not be measured (printable)."""
     return [printable(f'{matrix["scenario"]} {key_text(cell_key(c))}: '
-                      f'{c.get("message") or "no message"}', one_line=True)
-            for c in all_cells(matrix) if c.get('verdict') == 'error']
+                      f'{c.message or "no message"}', one_line=True)
+            for c in every_cell(matrix) if c.verdict == 'error']
 
 
 def record(matrices, directory):
@@ -175,7 +186,7 @@ def record(matrices, directory):
     paths = []
     for m in matrices:
         path = baseline_path(directory, m['scenario'])
-        write_file(path, baseline_text(m['scenario'], all_cells(m)))
+        write_file(path, baseline_text(m['scenario'], every_cell(m)))
         paths.append(path)
     return paths
 
@@ -199,7 +210,7 @@ def load_baseline(directory, scenario):
                            for k in ('peer', 'mutation', 'after')):
             raise BadInput(f'{path}: bad cell {str(obs)[:200]} (needs kind, host, column, '
                            'actual)')
-        key = cell_key(obs)
+        key = obs_key(obs)
         if key in out:
             raise BadInput(f'{path}: cell {printable(key_text(key), one_line=True)} '
                            'listed twice')
@@ -212,7 +223,7 @@ def check(matrices, directory):
     lines = []
     for m in matrices:
         lines += changes(m['scenario'], load_baseline(directory, m['scenario']),
-                         observations(all_cells(m)))
+                         observations(every_cell(m)))
     return lines
 
 
@@ -225,8 +236,8 @@ def diff_runs(path_a, path_b):
     names = list(by_a) + [n for n in by_b if n not in by_a]
     lines = []
     for name in names:
-        was = observations(all_cells(by_a[name])) if name in by_a else {}
-        now = observations(all_cells(by_b[name])) if name in by_b else {}
+        was = observations(every_cell(by_a[name])) if name in by_a else {}
+        now = observations(every_cell(by_b[name])) if name in by_b else {}
         lines += changes(name, was, now)
     return lines
 

@@ -38,7 +38,7 @@ import time
 
 from .. import program_path
 from ..errors import EnvError, UsageError
-from ..judge import describe, make_cell, name, short
+from ..judge import describe, make_cell, name, ScenarioResult, short
 from ..probe import Observation, parse_record
 from ..scenarios import Case, Expect, find
 
@@ -210,7 +210,7 @@ def cells(observations, gw, port):
 
 
 def run_twins(host, run_id, netprobe, log):
-    """The docker-real scenario's result dict (results.write_scenario's shape), and
+    """The docker-real scenario's ScenarioResult, and
     the daemon's version; everything made in Docker is removed before it returns."""
     d = Docker(host, run_id)
     version = d.check()
@@ -220,12 +220,11 @@ def run_twins(host, run_id, netprobe, log):
         observations = measure(d, gw, port, netprobe)
     finally:
         d.remove_all(log)
-    return {'scenario': 'docker-real', 'title': 'the docker-bridge cases on real '
-            f'containers (Docker {version}), each compared with its emulated twin',
-            'switch': 'docker', 'builder': None, 'topology': {}, 'steps': [],
-            'servers': [served], 'problem': None, 'source': __name__,
-            'timings': {'probe_s': time.monotonic() - t0}, 'skipped': None,
-            'cells': cells(observations, gw, port)}, version
+    return ScenarioResult(
+        scenario='docker-real', title='the docker-bridge cases on real containers '
+        f'(Docker {version}), each compared with its emulated twin', switch='docker',
+        cells=cells(observations, gw, port), topology={}, servers=[served],
+        source=__name__, timings={'probe_s': time.monotonic() - t0}), version
 
 
 # -- the command -------------------------------------------------------------------------
@@ -251,11 +250,11 @@ def docker_real(docker, out):
             'netprobe': netprobe, 'environment': env, 'shard': None,
             'finished': time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}
     run_dir = write_run(out, run_id, meta, [res])
-    differ = mismatches(res['cells'])
-    for cell in res['cells']:
+    differ = mismatches(res.cells)
+    for cell in res.cells:
         console_log(f'differs: {describe(cell)}' if cell in differ else
                     f'agrees: {name(cell)}: {short(cell)}')
     console_log(f'results in {run_dir}')
-    console_log(f'{len(res["cells"]) - len(differ)} agree with the emulation, '
+    console_log(f'{len(res.cells) - len(differ)} agree with the emulation, '
                 f'{len(differ)} differ')
     return 1 if differ else 0

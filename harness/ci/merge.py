@@ -9,7 +9,7 @@ the scenarios are put back in the order the unsharded run would have used (shard
 N ran the scenarios at positions K-1, K-1+N, ... of the selection), and every file is
 written by results.write_run, the harness's one writer, from the shards' matrix.json
 and the program logs its cells name (`log`); nothing else of a shard is copied.
-Shards come from CI artifacts: every file is read through cells.read_run (fields
+Shards come from CI artifacts: every file is read through reader.read_run (fields
 checked), a symlink anywhere in a shard's scenario folder is refused, and a log path
 must be `programs/NAME` inside its scenario folder.  Nothing is written until every
 shard has been read; a merge that fails while writing leaves no run folder.
@@ -27,8 +27,8 @@ import sys
 from .. import PREFIX
 from ..errors import BadInput
 from ..files import make_folders, read_bytes
-from ..judge import all_cells, read_run
-from ..report import new_run_id, summary_data, write_run
+from ..judge import all_cells, ScenarioResult
+from ..report import new_run_id, read_run, summary_data, write_run
 from ..scenarios import parse_shard
 
 EXIT_OK, EXIT_BAD = 0, 2
@@ -148,18 +148,17 @@ def unsharded_order(shards, n):
 
 # -- writing ---------------------------------------------------------------------------------
 
-def scenario_result(matrix):
-    """The runner's result dict of one scenario, rebuilt from its matrix.json."""
-    res = {'scenario': matrix['scenario'], 'title': matrix.get('title', ''),
-           'switch': (matrix.get('environment') or {}).get('switch'),
-           'topology': matrix.get('topology'), 'steps': matrix.get('steps', []),
-           'servers': matrix.get('servers', []), 'problem': matrix.get('problem'),
-           'timings': matrix.get('timings') or {}, 'cells': matrix['cells'],
-           'source': matrix.get('source', '')}
-    for key, value in matrix.items():    # fields added later (e.g. programs) survive
-        if key not in res and key not in ('environment', 'faults', 'counts'):
-            res[key] = value
-    return res
+def scenario_result(matrix, programs):
+    """The runner's ScenarioResult of one scenario, rebuilt from its matrix.json (and
+    mutations.json), with its programs' logs (program_logs)."""
+    env = matrix.get('environment') or {}
+    return ScenarioResult(
+        scenario=matrix['scenario'], title=matrix.get('title', ''),
+        switch=env.get('switch'), builder=env.get('builder'), cells=matrix['cells'],
+        topology=matrix.get('topology'), steps=matrix.get('steps', []),
+        servers=matrix.get('servers', []), problem=matrix.get('problem'),
+        timings=matrix.get('timings') or {}, source=matrix.get('source', ''),
+        programs=programs, mutations=matrix.get('mutations'))
 
 
 def merged_meta(shards):
@@ -192,8 +191,8 @@ def program_logs(folder, matrix):
     """The program logs a shard's cells name, read back: [{'scenario','log','files'}]."""
     out = []
     sdir = os.path.join(folder, matrix['scenario'])
-    for cell in all_cells(matrix):
-        log = cell.get('log')
+    for cell in all_cells(matrix['cells'], matrix.get('mutations')):
+        log = cell.log
         if log is None:
             continue
         if not _LOG.fullmatch(log) or '..' in log:
@@ -220,8 +219,7 @@ def merge(paths, out_dir):
     run_id = new_run_id()
     meta = merged_meta(shards)
     make_folders(out_dir)
-    scenario_results = [dict(scenario_result(m), programs=logs[m['scenario']])
-                        for m in matrices]
+    scenario_results = [scenario_result(m, logs[m['scenario']]) for m in matrices]
     run_dir = write_run(out_dir, run_id, meta, scenario_results)
     summary = summary_data(run_id, meta, scenario_results)
     return run_dir, summary

@@ -87,7 +87,7 @@ def main(args):
         done = run_suite(chosen, session, netprobe, programs, args, mutations)
     meta['finished'] = time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())
     run_dir = write_run(args.out, run_id, meta, done)
-    every = [c for res in done for c in all_cells(res)]
+    every = [c for res in done for c in all_cells(res.cells, res.mutations)]
     bad = len(mismatches(every))
     passed = len(every) - bad
     log(f'results in {run_dir}')
@@ -132,10 +132,10 @@ def run_suite(chosen, session, netprobe, programs, args, mutations=()):
                                 programs[sc.name], builder=args.builder)
         res = one_network(sc)
         log(scenario_line(res))
-        print_matrices(res)
+        print_matrices(res.scenario, res.cells)
         if mutations:
             custom = [os.path.abspath(p) for p in args.custom]
-            res['mutations'] = run_mutations(
+            res.mutations = run_mutations(
                 mutations, targets_of(sc, args.mutate_hosts),
                 lambda m, t: derived(args.topo, custom, (m, t)), one_network, res, log)
             print_mutations(res)

@@ -33,45 +33,40 @@ long enough timeout= if the scenario has one, and otherwise is not judged (ERROR
 the message saying what the program got and after how long).
 """
 
+from dataclasses import replace
+
 from ..probe import Observation
 from ..scenarios import ERROR, option, timeout_of, unmapped
+from .cell import Cell
 from .cells import wrong_after, wrong_peer
 
 
 def verdict(cell):
     """'pass', 'fail' or 'error' of a cell that has expected, actual (and peers)."""
-    if cell['actual'] == ERROR:
+    if cell.actual == ERROR:
         return 'error'
-    if cell['actual'] != cell['expected'] or wrong_peer(cell) or wrong_after(cell):
+    if cell.actual != cell.expected or wrong_peer(cell) or wrong_after(cell):
         return 'fail'
     return 'pass'
 
 
-def case_cell(cid, case):
-    """A cell's fields that come from its case (no outcome yet)."""
-    exp = case.expect
-    return {'id': cid, 'kind': case.kind, 'host': case.host, 'addr': case.addr,
-            'port': case.port, 'proto': case.proto, 'options': list(case.options),
-            'column': case.label(), 'expected': exp.outcome, 'expected_peer': exp.peer,
-            'reason': exp.reason, 'rule': exp.rule,
-            **({'expected_after': exp.after} if case.kind == 'connect' else {})}
-
-
-def make_cell(cid, case, obs):
-    """One cell: the case, what was expected, what happened (obs), the verdict."""
-    cell = case_cell(cid, case)
-    cell.update(obs.extra)
-    if not obs.sees_peer:
-        cell['expected_peer'] = None
-        cell.pop('expected_after', None)
-    cell.update(method=obs.method, actual=obs.actual, message=obs.message,
-                peer=obs.peer,
-                local=obs.local, elapsed_us=obs.elapsed_us)
-    if case.kind == 'connect' and obs.sees_peer:
-        cell['after'] = obs.after
-    if obs.note:
-        cell['note'] = obs.note
-    cell['verdict'] = verdict(cell)
+def make_cell(cid, case, obs, expect=None):
+    """One cell: the case, what was expected (expect: the case's own Expect unless
+    given), what happened (obs), the verdict."""
+    exp = expect or case.expect
+    sees = obs.sees_peer
+    cell = Cell(kind=case.kind, host=case.host, column=case.label(),
+                expected=exp.outcome, actual=obs.actual, verdict='', id=cid,
+                addr=case.addr, port=case.port, proto=case.proto,
+                options=list(case.options), expected_peer=exp.peer if sees else None,
+                reason=exp.reason, rule=exp.rule, method=obs.method,
+                message=obs.message, peer=obs.peer, local=obs.local,
+                elapsed_us=obs.elapsed_us, note=obs.note or None, sees_peer=sees,
+                after=obs.after if case.kind == 'connect' and sees else None,
+                expected_after=exp.after if case.kind == 'connect' and sees else None)
+    for key, value in obs.extra.items():    # a program's: program, log, exit, ...
+        setattr(cell, key, value)
+    cell.verdict = verdict(cell)
     return cell
 
 
@@ -135,12 +130,11 @@ def _longer_connect(case, obs, cases):
 
 
 def _judged_as(cid, case, obs, other):
-    """make_cell of case, with the expectation of the scenario's case `other`."""
-    cell = make_cell(cid, case, obs)
+    """make_cell of case, with the expectation of the scenario's case `other` (its
+    outcome, reason and rule; the peer and after are the case's own)."""
     exp = other.expect
-    cell.update(expected=exp.outcome, reason=exp.reason, rule=exp.rule)
-    cell['verdict'] = verdict(cell)
-    return cell
+    return make_cell(cid, case, obs, replace(
+        case.expect, outcome=exp.outcome, reason=exp.reason, rule=exp.rule))
 
 
 def judge_call(cid, case, obs, cases):
@@ -198,7 +192,7 @@ def judge(cases, observations, problem=None, connect_problem=None):
 # -- cells under a mutation ---------------------------------------------------------------------
 
 def cell_key(cell):
-    return (cell['kind'], cell['host'], cell['column'])
+    return (cell.kind, cell.host, cell.column)
 
 
 def annotate(cells, control_cells, label):
@@ -210,17 +204,16 @@ def annotate(cells, control_cells, label):
     control = {cell_key(c): c for c in control_cells}
     out = []
     for cell in cells:
-        cell = dict(cell)
-        if cell['rule'] == 'observed' and cell['actual'] != 'ERROR':
-            cell.update(expected=cell['actual'], expected_peer=cell.get('peer'))
-            cell['verdict'] = verdict(cell)
+        cell = cell.but()
+        if cell.rule == 'observed' and cell.actual != ERROR:
+            cell.expected, cell.expected_peer = cell.actual, cell.peer
+            cell.verdict = verdict(cell)
         base = control.get(cell_key(cell))
-        cell['control'] = base['actual'] if base else None
-        cell['changed'] = base is None or (base['actual'], base.get('peer'),
-                                           base.get('after')) != \
-            (cell['actual'], cell.get('peer'), cell.get('after'))
-        if cell.get('log'):
-            cell['log'] = relabel(cell['log'], label)
+        cell.control = base.actual if base else None
+        cell.changed = base is None or (base.actual, base.peer, base.after) != \
+            (cell.actual, cell.peer, cell.after)
+        if cell.log:
+            cell.log = relabel(cell.log, label)
         out.append(cell)
     return out
 

@@ -19,7 +19,8 @@ import re
 import subprocess
 
 from ..errors import UsageError
-from ..judge import name as cell_name, printable, read_run
+from ..judge import name as cell_name, printable
+from ..report import read_run
 from ..probe import cli_options
 from .goals import sheet_text
 
@@ -53,13 +54,13 @@ def find_cell(cells, text):
     if not text:
         raise UsageError('name a cell: explain HOST KIND COLUMN (e.g. explain h2 bind '
                          'tcp 10.0.0.1; `matrix` shows the columns)')
-    found = [c for c in cells if cell_name(c) == text or c.get('id') == text]
+    found = [c for c in cells if cell_name(c) == text or c.id == text]
     if found:
         return found[0]
     host, _, rest = text.partition(' ')
     kind = rest.partition(' ')[0]
     near = [printable(cell_name(c), one_line=True)
-            for c in cells if c['host'] == host and c['kind'] == kind][:6]
+            for c in cells if c.host == host and c.kind == kind][:6]
     hint = f'; {host} {kind} has: ' + ', '.join(near) if near else \
         '; the form is HOST KIND COLUMN, e.g. h2 bind tcp 10.0.0.1'
     raise UsageError(f'no cell {text!r}{hint}')
@@ -73,7 +74,7 @@ def sheet_words(scenario, cell):
     why = text.split('## Why', 1)[1].split('\n## ', 1)[0]
     paras = [' '.join(p.split()) for p in re.split(r'\n\s*\n|\n(?=- )', why)
              if p.strip()]
-    for key in (cell['actual'], cell['expected']):
+    for key in (cell.actual, cell.expected):
         for para in paras:
             if key not in ('OK', 'ERROR') and key in para:
                 return para
@@ -82,29 +83,29 @@ def sheet_words(scenario, cell):
 
 def explain_cell(cell, scenario=None, facts=(), steps=()):
     """The lines that explain cell (facts: [(title, [lines])] from the network)."""
-    out = [f'{cell_name(cell)} (port {cell.get("port")}): {cell["actual"]}'
-           + (f' (answered by {cell["peer"]})' if cell.get('peer') else '')
-           + f'; expected {cell["expected"]}'
-           + (f' from {cell["expected_peer"]}' if cell.get('expected_peer') else '')
-           + f' -> {cell["verdict"]}']
-    out.append(f'  what it means: {MEANING.get(cell["actual"], "see errno(3)")}')
-    if cell.get('reason'):
-        out.append(f'  why (the scenario): {cell["reason"]}')
-    if cell.get('rule'):
-        out.append(f'  rule: {cell["rule"]}')
-    if cell.get('message'):
-        out.append(f'  message: {cell["message"]}')
-    if cell.get('note'):
-        out.append(f'  note: {cell["note"]}')
-    if cell.get('program'):
-        out.append(f'  program: {cell["program"]} (exit {cell.get("exit")}, traced by '
-                   f'{cell.get("method")}; its output: {cell.get("log")}.out/.err)')
+    out = [f'{cell_name(cell)} (port {cell.port}): {cell.actual}'
+           + (f' (answered by {cell.peer})' if cell.peer else '')
+           + f'; expected {cell.expected}'
+           + (f' from {cell.expected_peer}' if cell.expected_peer else '')
+           + f' -> {cell.verdict}']
+    out.append(f'  what it means: {MEANING.get(cell.actual, "see errno(3)")}')
+    if cell.reason:
+        out.append(f'  why (the scenario): {cell.reason}')
+    if cell.rule:
+        out.append(f'  rule: {cell.rule}')
+    if cell.message:
+        out.append(f'  message: {cell.message}')
+    if cell.note:
+        out.append(f'  note: {cell.note}')
+    if cell.program:
+        out.append(f'  program: {cell.program} (exit {cell.exit}, traced by '
+                   f'{cell.method}; its output: {cell.log}.out/.err)')
     words = sheet_words(scenario, cell)
     if words:
         out.append(f'  the lab sheet says: {words}')
-    mine = [s for s in steps if s.get('host') == cell['host'] and s.get('kind') == 'fault']
+    mine = [s for s in steps if s.get('host') == cell.host and s.get('kind') == 'fault']
     for step in mine:
-        out.append(f'  done to {cell["host"]} after start: {" ".join(step.get("argv", []))}'
+        out.append(f'  done to {cell.host} after start: {" ".join(step.get("argv", []))}'
                    f'   # {step.get("why", "")}')
     for title, lines in facts:
         out.append(f'  {title}:')
@@ -130,7 +131,7 @@ def _run(host, argv, timeout=15):
 
 
 def _option(cell, key):
-    for opt in cell.get('options', []):
+    for opt in cell.options:
         if opt.startswith(key + '='):
             return opt.split('=', 1)[1]
     return None
@@ -158,31 +159,31 @@ def nft_hosts(scenario):
 
 def live_facts(net, cell, scenario, netprobe):
     """[(title, lines)]: what the live network says about cell (see the docstring)."""
-    host = net.get(cell['host'])
-    addr, port = cell['addr'], str(cell['port'])
-    udp = ['--udp'] if cell['proto'] == 'udp' else []
-    if cell['kind'] == 'bind':
-        if cell['actual'] == 'OK':
+    host = net.get(cell.host)
+    addr, port = cell.addr, str(cell.port)
+    udp = ['--udp'] if cell.proto == 'udp' else []
+    if cell.kind == 'bind':
+        if cell.actual == 'OK':
             return []
-        return [(f'{cell["host"]} netprobe diagnose {" ".join(udp + [addr, port])}',
+        return [(f'{cell.host} netprobe diagnose {" ".join(udp + [addr, port])}',
                  _run(host, [netprobe, 'diagnose'] + udp + [addr, port]))]
     facts = []
     src = _option(cell, 'src')
     route = _run(host, ['ip', 'route', 'get', addr] + (['from', src] if src else []))
-    facts.append((f'{cell["host"]} ip route get {addr}' + (f' from {src}' if src else ''),
+    facts.append((f'{cell.host} ip route get {addr}' + (f' from {src}' if src else ''),
                   route))
     words = ' '.join(route).split()
     nexthop = words[words.index('via') + 1] if 'via' in words[:-1] else addr
     dev = words[words.index('dev') + 1] if 'dev' in words[:-1] else None
     if dev and dev != 'lo':
         neigh = _run(host, ['ip', 'neigh', 'show', 'to', nexthop, 'dev', dev])
-        facts.append((f'{cell["host"]} neighbour {nexthop} on {dev}',
+        facts.append((f'{cell.host} neighbour {nexthop} on {dev}',
                       neigh or ['no entry: the next hop was never resolved (or was '
                                 'flushed)']))
     routers = [h for h in nft_hosts(scenario) if _has(net, h)]
     before = {h: _counters(_run(net.get(h), ['nft', '-a', 'list', 'ruleset']))
               for h in routers}
-    opts = cli_options(cell.get('options', []), cell['proto'])
+    opts = cli_options(cell.options, cell.proto)
     if opts is not None:
         again = _run(host, [netprobe, 'connect'] + opts + [addr, port], timeout=30)
         facts.append(('the same connect once more, now', again[-1:]))
@@ -207,7 +208,7 @@ def _has(net, name):
 # -- offline: a run folder -----------------------------------------------------------------
 
 def explain_run(path, cell_text, scenario_name=None):
-    """The lines explaining one cell of a run folder (read strictly, cells.read_run)."""
+    """The lines explaining one cell of a run folder (read strictly, reader.read_run)."""
     run = read_run(path)
     matrices = [m for m in run.matrices if scenario_name in (None, m['scenario'])]
     if not matrices:

@@ -159,20 +159,20 @@ ANSWERED_BY_ANOTHER = ('another host answers now: the address moved, or two host
 def guard_words(guard, cell):
     """Why a guarded cell broke: the sheet's words for its outcome, else bindlab's."""
     for keys, words in (guard or {}).get('words', []):
-        if keys is not None and cell['actual'] in keys:
+        if keys is not None and cell.actual in keys:
             return words
     for keys, words in (guard or {}).get('words', []):
         if keys is None:
             return words
-    if cell['actual'] == cell['expected']:
+    if cell.actual == cell.expected:
         return ANSWERED_BY_ANOTHER
-    return BROKE_BECAUSE.get(cell['actual'], 'its outcome changed')
+    return BROKE_BECAUSE.get(cell.actual, 'its outcome changed')
 
 
 def _allowed(guard, cell):
     """True when a guard line lets cell have its outcome now."""
-    return any(cell['actual'] == req['outcome'] and
-               (req['peer'] is None or cell.get('peer') == req['peer'])
+    return any(cell.actual == req['outcome'] and
+               (req['peer'] is None or cell.peer == req['peer'])
                for req in (guard or {}).get('allowed', []) if goal_cells(req, [cell]))
 
 
@@ -183,23 +183,22 @@ def judge_guard(guard, reqs, guarded, cells):
     if any(r['all'] for r in reqs):
         return []
     ids = set(guarded)
-    goal = {c['id'] for r in reqs for c in goal_cells(r, cells)}
-    return [c for c in cells if c['id'] in ids and c['id'] not in goal
-            and c['verdict'] == 'fail' and not _allowed(guard, c)]
+    goal = {c.id for r in reqs for c in goal_cells(r, cells)}
+    return [c for c in cells if c.id in ids and c.id not in goal
+            and c.verdict == 'fail' and not _allowed(guard, c)]
 
 
 def broke_line(cell):
     """'HOST KIND COLUMN: WAS -> NOW' of a broken cell (it passed: WAS is expected)."""
-    was = cell['expected'] + (f' (answered by {cell["expected_peer"]})'
-                              if cell['expected'] == 'OK' and cell.get('expected_peer')
-                              else '')
+    was = cell.expected + (f' (answered by {cell.expected_peer})'
+                           if cell.expected == 'OK' and cell.expected_peer else '')
     return f'{cell_name(cell)}: {was} -> {cell_state(cell)}'
 
 
 def goal_cells(req, cells):
     """The cells a requirement is about."""
-    return [c for c in cells if c['kind'] == req['kind']
-            and req['column'] in ('*', c['column']) and req['host'] in ('*', c['host'])]
+    return [c for c in cells if c.kind == req['kind']
+            and req['column'] in ('*', c.column) and req['host'] in ('*', c.host)]
 
 
 def judge_goal(reqs, cells):
@@ -207,15 +206,15 @@ def judge_goal(reqs, cells):
     missing = []
     for req in reqs:
         if req['all']:
-            bad = [c for c in cells if c['verdict'] != 'pass']
+            bad = [c for c in cells if c.verdict != 'pass']
             if bad:
                 missing.append(f'{req["text"]}: {len(bad)} cell(s) differ, e.g. '
                                f'{cell_name(bad[0])} is {cell_state(bad[0])}, '
                                f'expected {bad[0]["expected"]}')
             continue
         for cell in goal_cells(req, cells):
-            ok = cell['actual'] == req['outcome'] and (
-                req['peer'] is None or cell.get('peer') == req['peer'])
+            ok = cell.actual == req['outcome'] and (
+                req['peer'] is None or cell.peer == req['peer'])
             if not ok:
                 want = req['outcome'] + (f' from {req["peer"]}' if req['peer'] else '')
                 missing.append(f'{cell_name(cell)} is {cell_state(cell)}, the goal is '
@@ -225,13 +224,13 @@ def judge_goal(reqs, cells):
 
 def changes(before, after):
     """Lines 'HOST KIND COLUMN: OLD -> NEW' for the cells whose outcome changed."""
-    old = {c['id']: c for c in before}
+    old = {c.id: c for c in before}
     out = []
     for cell in after:
-        prev = old.get(cell['id'])
+        prev = old.get(cell.id)
         if prev is None:
             continue
-        if (prev['actual'], prev.get('peer')) != (cell['actual'], cell.get('peer')):
+        if (prev.actual, prev.peer) != (cell.actual, cell.peer):
             out.append(f'{cell_name(cell)}: {cell_state(prev)} -> {cell_state(cell)}')
     return out
 

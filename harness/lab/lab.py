@@ -124,7 +124,7 @@ class Lab:
         self.cells = probe_cells(self.net, sc, self.run_state, self.netprobe)
         self.reqs, self.sheet = load_goal(sc, self.cells)
         self.guard = load_guard(sc, self.cells)
-        self.guarded = [c['id'] for c in self.cells if c['verdict'] == 'pass']
+        self.guarded = [c.id for c in self.cells if c.verdict == 'pass']
         self._install_tools()
         self.info.update({'scenario': getattr(sc, 'lesson', sc.name),
                           'scenario_files': self.scenario_files,
@@ -212,7 +212,7 @@ class Lab:
                      f'now: not solved yet: {len(missing)} requirement(s) of the goal do '
                      'not hold')
         if not any(r['all'] for r in self.reqs):
-            goal = {c['id'] for r in self.reqs for c in goal_cells(r, self.cells)}
+            goal = {c.id for r in self.reqs for c in goal_cells(r, self.cells)}
             kept = [i for i in self.guarded if i not in goal]
             lines.append(f'and the guard: the {len(kept)} other cells that passed when the '
                          'lab opened keep their outcome (a fix that breaks one is not '
@@ -230,29 +230,29 @@ class Lab:
         held = {c.host for c in self.scenario.cases if 'hold' in c.options}
 
         def typeable(cell):
-            return cell['host'] not in held and \
-                cli_options(cell['options'], cell['proto']) is not None
+            return cell.host not in held and \
+                cli_options(cell.options, cell.proto) is not None
 
         cells = []
         for req in self.reqs:
             if not req['all']:
                 cells += [c for c in goal_cells(req, self.cells)
-                          if c['actual'] != req['outcome'] and typeable(c)][:1]
+                          if c.actual != req['outcome'] and typeable(c)][:1]
         if not cells:
-            cells = [c for c in self.cells if c['actual'] != 'OK' and typeable(c)][:1]
+            cells = [c for c in self.cells if c.actual != 'OK' and typeable(c)][:1]
         lines = []
         for cell in cells[:3]:
-            opts = ''.join(f'{o} ' for o in cli_options(cell['options'],
-                                                               cell['proto']))
-            where = f'{cell["addr"]} {cell["port"]}'
-            if cell['kind'] == 'bind':
-                lines += [f'{cell["host"]} netprobe bind {opts}{where}',
-                          f'{cell["host"]} netprobe diagnose '
-                          f'{"--udp " if cell["proto"] == "udp" else ""}{where}']
-                if cell['proto'] == 'tcp' and not cell['options']:
-                    lines.append(f'{cell["host"]} seed-server {where}')
+            opts = ''.join(f'{o} ' for o in cli_options(cell.options,
+                                                               cell.proto))
+            where = f'{cell.addr} {cell.port}'
+            if cell.kind == 'bind':
+                lines += [f'{cell.host} netprobe bind {opts}{where}',
+                          f'{cell.host} netprobe diagnose '
+                          f'{"--udp " if cell.proto == "udp" else ""}{where}']
+                if cell.proto == 'tcp' and not cell.options:
+                    lines.append(f'{cell.host} seed-server {where}')
             else:
-                lines.append(f'{cell["host"]} netprobe connect {opts}{where}')
+                lines.append(f'{cell.host} netprobe connect {opts}{where}')
         lines.append(f'{self.net.hosts[0].name} netprobe addrs')
         return lines
 

@@ -12,8 +12,9 @@ import os
 import subprocess
 
 from .. import advice
-from ..errors import UsageError
+from ..errors import BadInput, UsageError
 from ..files import read_json, write_json
+from ..judge import Cell, cell_json
 from ..ledger import pid_matches, RUN_DIR
 from .goals import LabError
 from .records import valid_student
@@ -24,7 +25,7 @@ def lab_file():
 
 
 def save_lab(info):
-    write_json(lab_file(), info, sort_keys=True)
+    write_json(lab_file(), info, sort_keys=True, default=cell_json)
 
 
 def read_lab():
@@ -42,6 +43,11 @@ def read_lab():
     if student is not None and not (valid_student(student) and
                                     isinstance(info.get('results'), str)):
         raise LabError(f'{lab_file()}: its student or results folder is malformed')
+    try:
+        info['cells'] = [Cell.of_json(c, f'{lab_file()}: cells[{n}]')
+                         for n, c in enumerate(info['cells'])]
+    except BadInput as exc:
+        raise LabError(str(exc)) from None
     for key in ('hints_used', 'hints_total', 'checks'):
         if not isinstance(info.get(key, 0), int) or isinstance(info.get(key, 0), bool):
             raise LabError(f'{lab_file()}: field "{key}" is not a count')

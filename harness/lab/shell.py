@@ -56,7 +56,7 @@ def open_cli(lab):
 
         def do_matrix(self, _line):
             """Print the matrices of the last probe."""
-            print_matrices({'scenario': lab.scenario.name, 'cells': lab.cells})
+            print_matrices(lab.scenario.name, lab.cells)
 
         def do_sheet(self, _line):
             """Print the lab sheet (without its hints: type `hint` for those)."""

@@ -29,30 +29,30 @@ def _paint(text, bad):
 
 def scenario_line(res):
     """One line: the scenario's counts and the time of each phase."""
-    c = counts(res['cells'])
-    t = res['timings']
-    return (f'{res["scenario"]}: {c["pass"]} passed, {c["fail"]} failed, {c["error"]} '
-            f'errors ({res["switch"]}; build {t["build_s"]:.1f} s, setup+ready '
+    c = counts(res.cells)
+    t = res.timings
+    return (f'{res.scenario}: {c["pass"]} passed, {c["fail"]} failed, {c["error"]} '
+            f'errors ({res.switch}; build {t["build_s"]:.1f} s, setup+ready '
             f'{t["prepare_s"]:.1f} s, servers {t["servers_s"]:.2f} s, probe '
             f'{t["probe_s"]:.2f} s, teardown '
             f'{t["teardown_s"]:.1f} s)')
 
 
-def print_matrices(res, limit=40):
-    """Each matrix of a scenario, compact; hosts are columns when that is narrower.
+def print_matrices(scenario, cells, limit=40):
+    """Each matrix of a scenario (its name, its cells), compact; hosts are columns when that is narrower.
 
     Matrices with more than `limit` rows and columns (the scale scenario) print only
     their mismatches.
     """
     for kind in ('bind', 'connect'):
-        rows, cols, table = grid(res['cells'], kind)
+        rows, cols, table = grid(cells, kind)
         if not rows:
             continue
         if len(rows) > limit and len(cols) > limit:
-            log(f'{res["scenario"]} {kind} matrix: {len(rows)} x {len(cols)} cells '
+            log(f'{scenario} {kind} matrix: {len(rows)} x {len(cols)} cells '
                 '(too large to print; see the result files)')
             continue
-        print(f'  {kind} matrix of {res["scenario"]} (! = differs from expected)')
+        print(f'  {kind} matrix of {scenario} (! = differs from expected)')
         if len(cols) > len(rows):   # transpose: columns become rows
             lines = _table(['' ] + rows, [[c] + [short(table.get((r, c))) for r in rows]
                                           for c in cols])
@@ -61,7 +61,7 @@ def print_matrices(res, limit=40):
                                          for r in rows])
         for line in lines:
             print('    ' + _paint(line, '!' in line))
-    for cell in mismatches(res['cells']):
+    for cell in mismatches(cells):
         warn('  ' + printable(describe(cell)))
     sys.stdout.flush()
 
@@ -74,10 +74,10 @@ def _table(header, body):
 
 def print_mutations(res):
     """The mutation matrix of a scenario, compact (rows: mutation and target)."""
-    rows, hosts, table = mutation_matrix(res)
+    rows, hosts, table = mutation_matrix(res.mutations)
     if not rows:
         return
-    print(f'  mutation matrix of {res["scenario"]} (* = differs from the unmutated '
+    print(f'  mutation matrix of {res.scenario} (* = differs from the unmutated '
           'network, K/N = cells changed, ! = a cell failed)')
     body = [[row] + [table.get((row, h), table.get((row, '*'), '')) for h in hosts]
             for row in rows]

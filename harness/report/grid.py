@@ -1,23 +1,22 @@
 """The grids of report.html: a scenario's matrices and its mutation matrix, and the
 tables of every cell with its reason (see report_page.py for the page around them)."""
 
-from ..judge import mutation_matrix, then
+from ..judge import mutation_matrix, then, VERDICTS
 from ..scenarios import column_label
 from .markdown import esc
 
 GRID_LIMIT = 5000          # cells of one kind above which the grid is left out
-VERDICTS = ('pass', 'fail', 'error')
 _MARK = {'pass': '\u2713', 'fail': '\u2717', 'error': '!'}
 
 
 def too_large(scenario, kind, cells):
     """A matrix above GRID_LIMIT cells (a benchmark-sized scale run): its counts and
     only the cells that differ, so the page stays a page; the CSV has every cell.
-    Cells are numbered only when some differ: 0.3 s at 80,000 passing cells."""
+    Cells are numbered only when some differ (80,000 passing cells need no numbers)."""
     verdicts = verdict_counts(cells)
     label = 'Bind matrix' if kind == 'bind' else 'Connect matrix'
     bad = [] if verdicts['pass'] == len(cells) else \
-        [(n, c) for n, c in _numbered(cells) if c.get('verdict') != 'pass']
+        [(n, c) for n, c in _numbered(cells) if c.verdict != 'pass']
     return (f'<h3>{label}</h3><p class="facts" data-matrix="{esc(scenario)}/{esc(kind)}" '
             f'data-omitted="{len(cells)}">{len(cells)} cells: {verdicts["pass"]} pass, '
             f'{verdicts["fail"]} fail, {verdicts["error"]} error. The grid is left out '
@@ -29,15 +28,24 @@ def too_large(scenario, kind, cells):
 def verdict_counts(cells):
     """{verdict: number of cells} of pass, fail and error (another verdict is in no
     count): a list's count() per verdict, not a Python test per cell and verdict."""
-    verdicts = [cell.get('verdict') for cell in cells]
+    verdicts = [cell.verdict for cell in cells]
     return {v: verdicts.count(v) for v in VERDICTS}
 
 
 def cell_column(cell):
     """The column label of a cell: its own 'column' (every harness cell has one)."""
-    return str(cell.get('column') or column_label(
-        str(cell.get('kind')), cell.get('proto', 'tcp'), str(cell.get('addr', '?')),
-        cell.get('port', '?'), [str(o) for o in cell.get('options') or ()]))
+    return str(cell.column or column_label(
+        str(cell.kind), _proto(cell), str(_or(cell.addr, '?')),
+        _or(cell.port, '?'), [str(o) for o in cell.options or ()]))
+
+
+def _or(value, default):
+    """value, or default when it is None."""
+    return default if value is None else value
+
+
+def _proto(cell):
+    return cell.proto or 'tcp'
 
 
 def _outcome(value):
@@ -47,14 +55,14 @@ def _outcome(value):
 
 def _title(cell):
     """The hover text of a cell: where, expected vs actual, reason, rule, message."""
-    lines = [f'{cell.get("host")} {cell.get("kind")} {cell_column(cell)}'
-             f' port {cell.get("port")}',
-             f'expected {_outcome(cell.get("expected"))}, actual '
-             f'{_outcome(cell.get("actual"))}: {cell.get("verdict")}']
+    lines = [f'{cell.host} {cell.kind} {cell_column(cell)}'
+             f' port {cell.port}',
+             f'expected {_outcome(cell.expected)}, actual '
+             f'{_outcome(cell.actual)}: {cell.verdict}']
     for key in ('reason', 'rule', 'message', 'expected_peer', 'peer', 'local',
                 'expected_after', 'after', 'elapsed_us'):
-        if cell.get(key) not in (None, ''):
-            lines.append(f'{key}: {cell[key]}')
+        if getattr(cell, key) not in (None, ''):
+            lines.append(f'{key}: {getattr(cell, key)}')
     return '\n'.join(lines)
 
 
@@ -73,7 +81,7 @@ def matrix_grid(scenario, kind, cells, proto=''):
     """
     hosts, columns, where, seen = [], [], {}, {}
     for n, cell in _numbered(cells):
-        host, col = str(cell.get('host', '?')), cell_column(cell)
+        host, col = str(cell.host), cell_column(cell)
         k = seen[(host, col)] = seen.get((host, col), 0) + 1
         if k > 1:
             col = f'{col} #{k}'
@@ -109,21 +117,21 @@ def matrix_grid(scenario, kind, cells, proto=''):
 def _grid_cell(scenario, kind, n, cell):
     """One <td> of a grid: the actual outcome (and who answered a connect), and the
     expected outcome under it when they differ."""
-    verdict = cell.get('verdict') if cell.get('verdict') in VERDICTS else 'error'
-    actual, expected = _outcome(cell.get('actual')), _outcome(cell.get('expected'))
+    verdict = cell.verdict if cell.verdict in VERDICTS else 'error'
+    actual, expected = _outcome(cell.actual), _outcome(cell.expected)
     shown = actual
-    if cell.get('peer') and actual == 'OK':
-        shown = f'OK \u2192{cell["peer"]}'
+    if cell.peer and actual == 'OK':
+        shown = f'OK \u2192{cell.peer}'
     elif then(cell):             # connected, then closed / reset / silent
-        shown = f'{actual}, {cell["after"]}' if actual == 'OK' else actual
-    if cell.get('expected_after') in ('eof', 'data', 'timeout') and expected == 'OK':
-        expected = f'OK, {cell["expected_after"]}'
-    if cell.get('expected_peer') and expected == 'OK':
-        expected = f'OK \u2192{cell["expected_peer"]}'
+        shown = f'{actual}, {cell.after}' if actual == 'OK' else actual
+    if cell.expected_after in ('eof', 'data', 'timeout') and expected == 'OK':
+        expected = f'OK, {cell.expected_after}'
+    if cell.expected_peer and expected == 'OK':
+        expected = f'OK \u2192{cell.expected_peer}'
     exp = '' if verdict == 'pass' else f'<span class="exp">expected {esc(expected)}</span>'
     attrs = (f'class="v-{verdict}" data-matrix="{esc(scenario)}/{esc(kind)}" '
-             f'data-kind="{esc(cell.get("kind"))}" data-verdict="{verdict}" '
-             f'data-host="{esc(cell.get("host"))}" data-column="{esc(cell_column(cell))}" '
+             f'data-kind="{esc(cell.kind)}" data-verdict="{verdict}" '
+             f'data-host="{esc(cell.host)}" data-column="{esc(cell_column(cell))}" '
              f'data-expected="{esc(expected)}" data-actual="{esc(actual)}" '
              f'title="{esc(_title(cell))}"')
     return (f'<td {attrs}><span class="no">{n}</span>{_MARK[verdict]} {esc(shown)}'
@@ -134,7 +142,7 @@ def _numbered(cells):
     """[(number, cell)]: a cell's number is its position among the cells of its
     kind and protocol, so the number in a grid and in the tables agree.  Cells all
     of one kind and protocol (the usual matrix) are numbered by enumerate."""
-    keys = [(cell.get('kind'), str(cell.get('proto', 'tcp'))) for cell in cells]
+    keys = [(cell.kind, str(_proto(cell))) for cell in cells]
     if len(set(keys)) <= 1:
         return list(enumerate(cells, 1))
     counters, out = {}, []
@@ -148,7 +156,7 @@ def cell_tables(kind, cells):
     """The reasons, inline: a table of the cells that differ (always shown, when there
     are any) and a folded table of every cell of this kind."""
     numbered = _numbered(cells)
-    bad = [(n, c) for n, c in numbered if c.get('verdict') != 'pass']
+    bad = [(n, c) for n, c in numbered if c.verdict != 'pass']
     out = []
     if bad:
         out.append(f'<p><strong>{len(bad)} {esc(kind)} cell(s) differ or could not be '
@@ -162,26 +170,26 @@ def _cell_table(numbered, which):
     """Rows of (number, cell): where, expected, actual, verdict, reason, rule, note."""
     rows = []
     for n, cell in numbered:
-        verdict = cell.get('verdict') if cell.get('verdict') in VERDICTS else 'error'
-        note = cell.get('message') or ''
-        if cell.get('peer'):
-            note = f'{note} answered by {cell["peer"]}'.strip()
-        if cell.get('expected_peer') and cell.get('peer') != cell.get('expected_peer'):
-            note = f'{note} (expected an answer from {cell["expected_peer"]})'.strip()
+        verdict = cell.verdict if cell.verdict in VERDICTS else 'error'
+        note = cell.message or ''
+        if cell.peer:
+            note = f'{note} answered by {cell.peer}'.strip()
+        if cell.expected_peer and cell.peer != cell.expected_peer:
+            note = f'{note} (expected an answer from {cell.expected_peer})'.strip()
         if then(cell):
             note = f'{note} {then(cell)}'.strip()
-        if cell.get('expected_after') and cell.get('after') != cell['expected_after']:
-            note = f'{note} (expected after the handshake: {cell["expected_after"]})'.strip()
-        if cell.get('local'):
-            note = f'{note} local {cell["local"]}'.strip()
+        if cell.expected_after and cell.after != cell.expected_after:
+            note = f'{note} (expected after the handshake: {cell.expected_after})'.strip()
+        if cell.local:
+            note = f'{note} local {cell.local}'.strip()
         rows.append(
-            f'<tr class="r-{verdict}"><td>{esc(cell.get("proto", ""))} {n}</td>'
-            f'<td>{esc(cell.get("host"))}</td>'
-            f'<td><code>{esc(cell_column(cell))}</code></td><td>{esc(cell.get("port"))}'
-            f'</td><td>{esc(_outcome(cell.get("expected")))}</td>'
-            f'<td>{esc(_outcome(cell.get("actual")))}</td>'
+            f'<tr class="r-{verdict}"><td>{esc(_or(cell.proto, ""))} {n}</td>'
+            f'<td>{esc(cell.host)}</td>'
+            f'<td><code>{esc(cell_column(cell))}</code></td><td>{esc(cell.port)}'
+            f'</td><td>{esc(_outcome(cell.expected))}</td>'
+            f'<td>{esc(_outcome(cell.actual))}</td>'
             f'<td><span class="badge st-{verdict}">{verdict}</span></td>'
-            f'<td>{esc(cell.get("reason"))}</td><td>{esc(cell.get("rule"))}</td>'
+            f'<td>{esc(cell.reason)}</td><td>{esc(cell.rule)}</td>'
             f'<td>{esc(note)}</td></tr>')
     return (f'<table class="cells" data-table="{which}"><thead><tr>'
             '<th>#</th><th>host</th><th>column</th><th>port</th><th>expected</th>'
@@ -189,11 +197,9 @@ def _cell_table(numbered, which):
             '</tr></thead><tbody>' + ''.join(rows) + '</tbody></table>')
 
 
-
-
 def mutation_grid(matrix):
     """The mutation matrix: rows (mutation, target), columns hosts ('' without)."""
-    rows, hosts, table = mutation_matrix(matrix)
+    rows, hosts, table = mutation_matrix(matrix.get('mutations'))
     if not rows:
         return ''
     entries = {f'{m["name"]} {m["target"]}': m for m in matrix.get('mutations') or ()}

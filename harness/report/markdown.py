@@ -131,44 +131,15 @@ def _list(lines, i, out):
     items, n = [], len(lines)
     while i < n:
         m = _ITEM.match(lines[i])
-        if not m or m.group(2)[0].isdigit() != ordered or len(m.group(1)) >= 4:
+        if not _same_list(m, ordered):
             break
-        width = len(m.group(1)) + len(m.group(2)) + 1
-        body, i = [m.group(3)], i + 1
-        in_fence = False
-        while i < n:
-            line = lines[i]
-            if in_fence:
-                body.append(_dedent(line, width))
-                if line.strip().startswith(('```', '~~~')):
-                    in_fence = False
-                i += 1
-                continue
-            if not line.strip():
-                nxt = next((l for l in lines[i + 1:] if l.strip()), None)
-                if nxt is None or _indent(nxt) < 2:
-                    break
-                body.append('')
-                i += 1
-                continue
-            if _indent(line) >= 2:
-                if _FENCE.match(line):
-                    in_fence = True
-                body.append(_dedent(line, width))
-                i += 1
-                continue
-            if _starts_block(line) or not body[-1].strip():
-                break
-            body.append(line)
-            i += 1
+        body, i = _item(lines, i, m)
         items.append(body)
         while i < n and not lines[i].strip():
             nxt = next((l for l in lines[i:] if l.strip()), None)
-            nm = _ITEM.match(nxt) if nxt else None
-            if nm and nm.group(2)[0].isdigit() == ordered and len(nm.group(1)) < 4:
-                i += 1
-            else:
+            if not _same_list(_ITEM.match(nxt) if nxt else None, ordered):
                 break
+            i += 1
     tag = 'ol' if ordered else 'ul'
     start = ''
     if ordered:
@@ -182,6 +153,38 @@ def _list(lines, i, out):
         lis.append(f'<li>{inner}</li>')
     out.append(f'<{tag}{start}>' + ''.join(lis) + f'</{tag}>')
     return i
+
+
+def _same_list(m, ordered):
+    """True when the item match m (or None) continues a list of this kind."""
+    return bool(m) and m.group(2)[0].isdigit() == ordered and len(m.group(1)) < 4
+
+
+def _item(lines, i, m):
+    """(the lines of the item whose marker line lines[i] matched m, dedented; the
+    index after it)."""
+    width = len(m.group(1)) + len(m.group(2)) + 1
+    body, i, n = [m.group(3)], i + 1, len(lines)
+    in_fence = False
+    while i < n:
+        line = lines[i]
+        if in_fence:
+            body.append(_dedent(line, width))
+            in_fence = not line.strip().startswith(('```', '~~~'))
+        elif not line.strip():
+            nxt = next((l for l in lines[i + 1:] if l.strip()), None)
+            if nxt is None or _indent(nxt) < 2:
+                break
+            body.append('')
+        elif _indent(line) >= 2:
+            in_fence = bool(_FENCE.match(line))
+            body.append(_dedent(line, width))
+        elif _starts_block(line) or not body[-1].strip():
+            break
+        else:
+            body.append(line)
+        i += 1
+    return body, i
 
 
 def _indent(line):

@@ -29,8 +29,8 @@ change, and the check at which the goal first held (``render_lab_paths``).
 
 Entry points: ``render_run(run_dir) -> str`` and ``write_report(run_dir) -> path``
 (whole file or nothing, harness/files.py); ``render_page(summary, matrices, name)`` is
-the same page from data in memory (the writer's, which has just written those files).  The run folder is read by cells.read_run
-in its lenient form: a matrix that cannot be used is shown as a problem, not hidden.
+the same page from data in memory (the writer's, which has just written those
+files).  The run folder is read by reader.read_run in its lenient form: a matrix that cannot be used is shown as a problem, not hidden.
 The topology drawing is harness/report/svg.py, the Markdown subset harness/report/markdown.py.
 """
 
@@ -39,22 +39,22 @@ import re
 
 from .. import REPO
 from ..files import write_file
-from ..judge import mutation_cells, read_run
+from ..judge import Cell, KINDS, mutation_cells
+from .reader import read_run
 from .grid import cell_tables, GRID_LIMIT, matrix_grid, mutation_grid, too_large, VERDICTS
 from .markdown import esc, render_markdown
 from .svg import topology_svg
 
 LABS_DIR = os.path.join(REPO, 'labs')
-KINDS = ('bind', 'connect')
 
 
 def scenario_status(matrix):
     """'error', 'fail' or 'pass' for a scenario (its mutated cells included), and its
     {verdict: count}; a cell that is no object, or has another verdict, counts as an
     error.  Counted with a list's count(), not a dict update per cell."""
-    verdicts = [c.get('verdict') if isinstance(c, dict) else None
+    verdicts = [c.verdict if isinstance(c, Cell) else None
                 for c in matrix.get('cells') or ()]
-    verdicts += [c.get('verdict') for c in mutation_cells(matrix)]
+    verdicts += [c.verdict for c in mutation_cells(matrix.get('mutations'))]
     counts = {v: verdicts.count(v) for v in VERDICTS}
     counts['error'] += len(verdicts) - sum(counts.values())
     if matrix.get('load_error') or matrix.get('problem') or counts['error']:
@@ -284,21 +284,21 @@ def _scenario_section(matrix, status_counts, labs_dir):
     topo = matrix.get('topology')
     if topo:
         out.append('<h3>Topology</h3>' + topology_svg(topo))
-    cells = [c for c in matrix.get('cells') or () if isinstance(c, dict)]
+    cells = [c for c in matrix.get('cells') or () if isinstance(c, Cell)]
     for kind in KINDS:
-        mine = [c for c in cells if c.get('kind') == kind]
+        mine = [c for c in cells if c.kind == kind]
         if not mine:
             continue
         if len(mine) > GRID_LIMIT:
             out.append(too_large(name, kind, mine))
             continue
-        protos = sorted({str(c.get('proto', 'tcp')) for c in mine})
+        protos = sorted({str(c.proto or 'tcp') for c in mine})
         for proto in protos:
             out.append(matrix_grid(name, kind, [c for c in mine
-                                                if str(c.get('proto', 'tcp')) == proto],
+                                                if str(c.proto or 'tcp') == proto],
                                    proto if len(protos) > 1 else ''))
         out.append(cell_tables(kind, mine))
-    other = [c for c in cells if c.get('kind') not in KINDS]
+    other = [c for c in cells if c.kind not in KINDS]
     if other:
         out.append(matrix_grid(name, 'other', other))
         out.append(cell_tables('other', other))

@@ -15,13 +15,13 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable, Optional, Tuple
 
-# Outcome words besides the errno names (harness/judge/cells.py).
+# Outcome words besides the errno names (harness/judge/cell.py).
 OK, ERROR, NOCALL = 'OK', 'ERROR', 'NOCALL'
 
 # A scenario name becomes a folder name in every run folder, shard and baseline.
 NAME_RE = re.compile(r'[A-Za-z0-9._-]{1,100}')
 # Outcome words besides the errno names, and what can follow a connect's handshake
-# (netprobe's "after"); see harness/judge/cells.py.
+# (netprobe's "after"); see harness/judge/cell.py.
 OUTCOMES = (OK,) + tuple(sorted(errno.errorcode.values()))
 AFTERS = ('greeting', 'data', 'eof', 'reset', 'timeout', 'error')
 
