@@ -210,7 +210,7 @@ def judge_goal(reqs, cells):
             if bad:
                 missing.append(f'{req["text"]}: {len(bad)} cell(s) differ, e.g. '
                                f'{cell_name(bad[0])} is {cell_state(bad[0])}, '
-                               f'expected {bad[0]["expected"]}')
+                               f'expected {bad[0].expected}')
             continue
         for cell in goal_cells(req, cells):
             ok = cell.actual == req['outcome'] and (
