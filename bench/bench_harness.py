@@ -23,12 +23,11 @@ whole 200-host run <= 10 s, whole 50-host run <= 2.5 s, whole run >= 4x pingAll 
 50 hosts and >= 10x at 200, probe phase <= 2x the floor.  Needs root and
 `make build/bench/floor` (`make bench` builds it); takes the run lock like a
 harness run.  pingAll is the long part: one ping per ordered pair, one after
-another, ~54 ms each here (a `ping` process through the host's shell), so 132 s at
-50 hosts and ~36 minutes at 200.  By default it runs at 10 and 50 hosts only; for a
-larger size the table shows an estimate marked `~`: that size's own stock
-build+stop plus its pairs times the per-ping cost of the largest measured pingAll
-(--pingall 10,50,100,200 measures them all).  The whole benchmark then takes about
-4 minutes.
+another (a `ping` process through the host's shell each), so its time grows with the
+square of the hosts.  By default it runs at 10 and 50 hosts only; for a larger size
+the table shows an estimate marked `~`: that size's own stock build+stop plus its
+pairs times the per-ping cost of the largest measured pingAll, which the targets'
+lines print (--pingall 10,50,100,200 measures them all, and takes far longer).
 
     sudo /usr/bin/python3 bench/bench_harness.py [--sizes 10,50,100,200]
                                                  [--pingall 10,50] [--floor-parts]
@@ -242,7 +241,8 @@ def measure(sizes, ping_sizes, session, netprobe, floor_parts=False):
                 notes.append(f'whole {n}-host run {whole:.2f} s: '
                              f'{target(whole, WHOLE_TARGET_S[n])}')
             if ping_s and n in PINGALL_TARGET:
-                how = (f'pingAll loss {loss:.0f}%' if loss is not None else
+                how = (f'pingAll {per_ping * 1000:.0f} ms a ping, loss {loss:.0f}%'
+                       if loss is not None else
                        f'pingAll estimated at {per_ping * 1000:.0f} ms a ping')
                 notes.append(f'whole run vs pingAll at {n} hosts {ping_s / whole:.1f}x '
                              f'({how}): {target(ping_s / whole, PINGALL_TARGET[n], False)}')

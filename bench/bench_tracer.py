@@ -16,10 +16,10 @@ so that the figures share the machine's state:
   (pidfd_getfd, the socket's facts, the write), all while the program waits.
 
 Each traced call costs a few system calls (getsockopt, getsockname, fstat,
-write), so the ratio depends mostly on what a system call costs on the machine: on
-a VM it is about a microsecond; bindtrace-sys adds two context switches to the
-tracer and back.  Only loopback is used; no root is needed.  The trace file lives
-in a temporary directory removed at the end.
+write), so the ratio depends mostly on what a system call costs on the machine (the
+untraced bind() is about one: its figure shows it); bindtrace-sys adds two context
+switches to the tracer and back.  Only loopback is used; no root is needed.  The
+trace file lives in a temporary directory removed at the end.
 
 Environment: BINDTRACE_LIB (default build/libbindtrace.so), BINDTRACE_SYS (default
 build/bindtrace-sys), TRACEE (default build/trace/tracee), BENCH_BINDS,

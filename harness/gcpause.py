@@ -2,8 +2,8 @@
 
 A 200-host scenario makes ~80,000 cells, each a few dicts and strings: allocation
 enough to start Python's full collections again and again, each a walk of every
-object there is (measured at 200 hosts: the judge 1.3 s with the collector, 0.6 s
-without; the probe phase's record parsing and the result files lose likewise).
+object there is, in the judge, the probe phase's record parsing and the result files
+alike.
 Cells, records and observations hold no reference cycles, so reference counting
 frees them anyway; what does make cycles (Mininet's nodes and links) is collected
 once the pause ends.

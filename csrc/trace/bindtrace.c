@@ -36,7 +36,7 @@
  * calls, so nothing else of it can shadow a function of the traced program.
  *
  * Cost: every fact in a record is a system call (getsockopt, getsockname, fstat,
- * write), and on a VM a system call costs about a microsecond, so the tracer reads
+ * write), each a trip into the kernel and back, so the tracer reads
  * only what a record needs: the pid and tid are cached (and refreshed in a forked
  * child by a pthread_atfork handler), the socket's family comes from the address
  * or from a getsockname() the record needs anyway.  bench/bench_tracer.py measures

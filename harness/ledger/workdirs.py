@@ -38,8 +38,8 @@ def work_folder(prefix):
     """A fresh folder (mkdtemp: 0700, a name nobody could plant) for a run's work
     files: servers' logs, batches' FIFOs and records, the shells' outputs.  In
     RUN_DIR when RUN_DIR is in memory (tmpfs, as /run is on most machines), else in
-    SHM_DIR: a file made on disk cost ~1.5 ms where /run is on disk (0.6 s for the
-    400 outputs of one readiness check at 200 hosts; in /dev/shm 0.15 s).  Its name
+    SHM_DIR: one readiness check at 200 hosts alone writes 400 outputs, and a file
+    made on disk costs far more than one made in memory.  Its name
     carries this process's identity (owned_folder), so that the next session can
     prove it dead and sweep it (sweep_dead_folders)."""
     return owned_folder(prefix, _work_root())

@@ -19,8 +19,8 @@
 
 This is the one place that chooses how a command reaches a host.  Where every host
 has an idle shell (a Mininet node, either builder) commands go through the shells
-(nsbatch: one short line a host, no process of the harness's own per command, which
-costs its one thread ~3 ms each: 0.6 s at 200 hosts); elsewhere (a lab's host seen
+(nsbatch: one short line a host, no process of the harness's own per command, whose
+start would cost its one thread time for every host); elsewhere (a lab's host seen
 from outside, lab/labfile.NsHost) each is a Popen of the harness's, host.popen().
 Both give the same statuses, the same files and the same Job.
 """

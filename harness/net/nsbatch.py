@@ -328,7 +328,7 @@ def run_to_end(argv, out_path, timeout=120):
     left a bridge created and never marked, so that neither the run's teardown nor
     clean-net could prove it ours (a CI trial's SIGTERM test found it).  The batch
     runs in a session of its own (a Ctrl-C at the terminal does not reach it) and
-    takes milliseconds.
+    is short (one `ip -batch` of netlink requests, nothing to wait for).
     """
     with open(out_path, 'w') as out:
         proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out,

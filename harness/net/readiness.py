@@ -12,9 +12,9 @@ ping too, so those pairs are not pinged first.  A pair with no owner is pinged.
 
 A pair that does not connect within a few tries is pinged, with the ping's patience
 (a network still coming up), and connects again once it answers; so a network whose
-TCP alone is stuck (a firewall, broken offload) is told in ~12 s, and the failure says
-which of the two failed: `h1 cannot reach 10.0.0.2` (no ping got through), `h1 cannot
-open a TCP connection to 10.0.0.2`.
+TCP alone is stuck (a firewall, broken offload) is told after two rounds of connects
+(about 12 s), and the failure says which of the two failed: `h1 cannot reach
+10.0.0.2` (no ping got through), `h1 cannot open a TCP connection to 10.0.0.2`.
 
 tcp is the prober's half (probe.TcpCheck): tcp.serving(net, {addr: host}) listens on
 every address at its owner (a context manager; EnvError when a server could not
@@ -29,9 +29,9 @@ from ..errors import EnvError
 from .hosts import run_on
 from .retry import attempts
 
-PING_TRIES = 25        # one ping of 1 s a try and pair: about 30 s in all
-CONNECT_TRIES = 5      # tries of up to 1 s (netprobe connect --timeout 1000)
-PAUSE_S = 0.2
+PING_TRIES = 25        # a try: one ping a pair of up to 1 s (-W1); about 30 s in all
+CONNECT_TRIES = 5      # a try: one connect a pair of up to 1 s (--timeout 1000); ~6 s
+PAUSE_S = 0.2          # between two tries
 
 
 def not_ready(net, scenario, tcp):
@@ -84,7 +84,8 @@ def unanswered(net, pairs, tries=PING_TRIES):
     """Ping every pair (all at once, each ping bounded by -W1) until all answer or
     tries run out; the pairs that never answered.  A ready network costs one try; the
     patience is for Open vSwitch's kernel datapath just started (`ovs-ctl start` in
-    the VM lane), whose first bridge once took longer than 12 s to forward."""
+    the VM lane), whose first bridge can take longer to forward than the connects'
+    two rounds wait."""
     pending = list(pairs)
     if not pending:
         return []

@@ -1,6 +1,6 @@
 """Writing a run's files in one process or two (write_files): a forked child writes
-the jobs marked `apart` (matrix.json, mutations.json, junit.xml: about half of a
-large run's writing) while this process writes the rest; whole or nothing as in one
+the jobs marked `apart` (matrix.json, mutations.json, junit.xml: the larger part of
+a large run's writing) while this process writes the rest; whole or nothing as in one
 process."""
 
 import os
@@ -15,7 +15,7 @@ from ..files import write_file
 class Job:
     """One file to write: path, make() -> its text (a functools.partial, so that what
     it writes is bound when the job is made); apart: written by the second process
-    of write_files (matrix.json and junit.xml: about half of the time)."""
+    of write_files (matrix.json, mutations.json and junit.xml)."""
 
     def __init__(self, path, make, apart=False):
         self.path, self.make, self.apart = path, make, apart
@@ -26,10 +26,10 @@ class Job:
 
 def write_files(jobs, fork):
     """Write every job's file, in one process or (fork) in two: a child writes the
-    jobs that are `apart` while this process writes the others (2 cores: at 80,000
-    cells the files take half the time).  Whole or nothing as in one process: a
-    child's exception is raised here (write_run then removes the folder); this one's
-    stops the child; the child is always waited for before anything is raised.
+    jobs that are `apart` while this process writes the others (on two cores).  Whole
+    or nothing as in one process: a child's exception is raised here (write_run then
+    removes the folder); this one's stops the child; the child is always waited for
+    before anything is raised.
     Without os.fork, or with other threads running (a lock one of them holds stays
     held in the child), one process."""
     if not fork or not hasattr(os, 'fork') or threading.active_count() > 1:

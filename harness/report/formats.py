@@ -24,8 +24,8 @@ _CSV_CARE = re.compile(f'{UNPRINTABLE.pattern}|^[=+\\-@]|[,"\r]', re.M)
 
 def json_rows(data, rows):
     """data as JSON text with sorted keys, its list data[rows] last and one element a
-    line: compact (the C encoder; indent= falls back to Python's, 4x slower at 80,000
-    cells), and still one cell a line for grep and diff."""
+    line: compact (indent= would take the pure-Python encoder), and still one cell a
+    line for grep and diff."""
     head = {k: v for k, v in data.items() if k != rows}
     text = encoded([head])[0][:-1] + (', ' if head else '')
     return text + f'"{rows}": [\n' + ',\n'.join(encoded(data[rows])) + '\n]}\n'
@@ -41,7 +41,7 @@ def cells_csv(cells, kind, extra):
     gathered in one list comprehension and each of its distinct values (OK, pass, a
     rule, a reason: the same few recur in thousands of cells) is made a CSV field
     once (csv_column); the rows are joined by str.join, not by a csv.writer call per
-    row or a Python call per field (2 s at 80,000 cells).  The same bytes as a
+    row or a Python call per field.  The same bytes as a
     csv.writer row per cell (tests/test_report.py checks it)."""
     fields = CSV_FIELDS + extra
     mine = [cell for cell in cells if cell.kind == kind]

@@ -39,9 +39,11 @@ from .topos import load_topos, scenario_name, topo_factory
 
 BIND_PORT = 6677
 SERVE_PORT = 7001
-# A silent path costs this much per cell; an answer on these emulated links takes
-# well under a millisecond.  The kernel's own verdict for a silent TCP peer comes
-# after ~130 s: a cell that times out says ETIMEDOUT at this timeout, by rule.
+# A silent path costs this much per cell; an answer over the emulated links (no
+# delay of their own) comes long before it.  The kernel's own verdict for a silent
+# TCP peer comes only once its SYN retransmissions run out (net.ipv4.tcp_syn_retries,
+# 6 by default: about two minutes): a cell that times out says ETIMEDOUT at this
+# timeout, by rule.
 CONNECT_TIMEOUT = 'timeout=300'
 
 
