@@ -26,9 +26,13 @@ came within less).
 
 import ipaddress
 
-from ..scenarios import ERROR, option, timeout_of, unmapped
+from ..scenarios import ERROR, NOCALL, option, timeout_of, unmapped
 
 REUSE = ('reuseaddr', 'reuseport')
+# Outcomes that are no verdict of the kernel's on a connect: the program gave up on it
+# (EALREADY: a second connect() while under way, then close or exit), never made it,
+# or it could not be measured.
+GAVE_UP = ('EALREADY', NOCALL, ERROR)
 # The options of a bind that decide its outcome, as plan words (the tracer's too).
 BIND_WORDS = REUSE + ('freebind', 'v6only=1')
 
@@ -48,9 +52,14 @@ def canonical(addr, scope=None):
 
 def bind_call(addr, options, scope=None):
     """A bind's (address, deciding options) for comparing calls (module docstring);
-    v6only=0 is the default and says nothing."""
-    words = sorted(o for o in options if o in BIND_WORDS or o.startswith('dev='))
-    return canonical(addr, scope), tuple(words)
+    v6only=0 is the default and says nothing, and a scoped address's own interface as
+    dev= neither (binding fe80::1%2 binds the socket to interface 2: the tracer reads
+    it back as dev=)."""
+    addr = canonical(addr, scope)
+    own = 'dev=' + addr.partition('%')[2]
+    words = sorted(o for o in options if (o in BIND_WORDS or o.startswith('dev='))
+                   and o != own)
+    return addr, tuple(words)
 
 
 def show_call(call):
@@ -112,7 +121,7 @@ def wait_twins(case, obs, cases):
     """For a program's connect judged by its own wait (module docstring): ('longer' or
     'shorter', [the scenario's (case id, Case) of the same connect with that wait] or
     []); None when the case's expectation applies."""
-    if obs.method == 'netprobe' or case.kind != 'connect' or obs.actual == ERROR:
+    if obs.method == 'netprobe' or case.kind != 'connect' or obs.actual in GAVE_UP:
         return None         # netprobe's own cells (every cell of a plain run) stop here
     limit, waited = timeout_of(case), obs.elapsed_us or 0
     if limit is None:
