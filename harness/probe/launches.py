@@ -6,7 +6,9 @@ How a launch's outcome is known, in this order; the cell's `method` says which:
   listen() and connect() records it writes ARE the outcome.  A server is decided by
   its first failed bind/listen or its first successful listen (UDP: bind), a client
   by its first failed bind (a foreign source) or its first connect, followed through
-  EINPROGRESS to how it ended (a connect the program gave up on is ETIMEDOUT).
+  EINPROGRESS to how it ended (a connect the program gave up on is ETIMEDOUT, or
+  EALREADY when a second connect() had said so; harness/probe/traced.py).  A bind's
+  scope (fe80::1%2) is resolved to its interface in the host (scope_of).
 - `syscall`: for a statically linked program (its ELF has no PT_INTERP, so no
   dynamic loader reads LD_PRELOAD; Go binaries, musl -static), or any program with
   `--trace syscall`: it runs under bindtrace-sys ($BINDTRACE_SYS, else
