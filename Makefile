@@ -141,7 +141,8 @@ $(B)/trace/goprobe: csrc/trace/tests/goprobe/main.go csrc/trace/tests/goprobe/go
 # Programs this project did not tailor to the tracer, in every runtime and idiom
 # (tests/programs/, tests/test_runtimes.py): C against glibc (blocking, poll() then
 # SO_ERROR, poll() then a second connect()), the same C linked statically with musl,
-# static Go, and Java classes; Python and Node run from their sources.
+# static Go, and Java classes; Python, Node and Ruby run from their sources, and
+# Debian's ncat as it is.
 PROG := $(B)/programs
 PROG_C := server client_blocking client_poll client_reconnect
 PROG_HDR := tests/programs/c/common.h
@@ -163,7 +164,7 @@ $(PROG)/java/%.class: tests/programs/java/%.java
 	javac -d $(PROG)/java $<
 programs: $(addprefix $(PROG)/glibc/,$(PROG_C)) $(addprefix $(PROG)/musl/,$(PROG_C)) \
 	$(PROG)/go/server $(PROG)/go/client $(PROG)/java/Server.class $(PROG)/java/Client.class
-	@scripts/install-debs nodejs
+	@scripts/install-debs nodejs ruby ncat
 
 # The benchmark's floor: the probe phase's bind and connect calls in a bare C loop
 # (bench/bench_harness.py).

@@ -1,23 +1,26 @@
 """Real programs of every runtime, judged right: programs this project did not tailor to
 the tracer (tests/programs/: C against glibc blocking, poll()+SO_ERROR and poll()+a
-second connect(), the same C static with musl, static Go, Python asyncio, Node, Java)
-take netprobe's place in real scenarios, and every cell must say what the program
-really got:
+second connect(), the same C static with musl, static Go, Python asyncio, Node, Java,
+Ruby's Socket.tcp with its own connect_timeout; and Debian's ncat -w 3) take
+netprobe's place in real scenarios, and every cell must say what the program really
+got:
 
 - each cell is traced by the method its binary needs (LD_PRELOAD for a dynamic one,
   bindtrace-sys for a static one): never only "observed";
 - each scenario has the program cells its programs make (none only where stated);
 - a cell passes, or is one of KNOWN with exactly its verdict, outcome and the words it
-  uses to say why: what that runtime really does differently, or what bindlab judges
-  wrong today (issue 27: Go's and Java's dual-stack listeners, asyncio's
-  IPV6_V6ONLY, Java's scoped link-local bind, the second connect() that says
-  EALREADY); every KNOWN entry of the run is met, and the exit status is exact;
-- a program that keeps its own 4 s timeout is judged against the same connect with a
-  long enough timeout= (ipv6-dad's timeout=5000 twins), never against ETIMEDOUT.
+  uses to say why: what that runtime really does differently (a program that gives
+  up on EALREADY, a JVM without IPv6); every KNOWN entry of the run is met, and the
+  exit status is exact;
+- a program that keeps its own timeout is judged by the wait it really had: the 4 s
+  of the C client against the same connect with a long enough timeout= (ipv6-dad's
+  timeout=5000 twins), never against ETIMEDOUT; the 3 s of ncat -w 3 and Ruby, given
+  up before a timeout=5000 case's kernel verdict, against its timeout=300 twin.
 
 `make test` runs every runtime on port-conflicts; `make runtimes-test`
-(BINDLAB_RUNTIMES=all) on all ten default scenarios.  The programs are built by
-`make programs`.  Run under the Mininet lock:
+(BINDLAB_RUNTIMES=all) on all ten default scenarios; BINDLAB_RUNTIMES=ipv6-dad,...
+on port-conflicts and the scenarios named.  The programs are built by `make
+programs`.  Run under the Mininet lock:
 
     BINDLAB_RUNTIMES=all flock /tmp/bindlab-mininet.lock /usr/bin/python3 -m pytest -q \
         tests/test_runtimes.py
@@ -42,10 +45,13 @@ if os.environ.get('BINDLAB_RUNTIMES') == 'all':     # every default scenario
     SCENARIOS += ['ipv6-dad', 'routed-subnets', 'wrong-host', 'lost-address',
                   'nonlocal-bind', 'home-router-nat', 'docker-bridge', 'port-exhaustion',
                   'scale']
+elif os.environ.get('BINDLAB_RUNTIMES'):            # those named
+    SCENARIOS += [n for n in os.environ['BINDLAB_RUNTIMES'].split(',') if n not in SCENARIOS]
 
 CLIENT_ARGS = '{addr} {port} {src}'
 SERVER_ARGS = '{addr} {port}'
-# runtime: (server command or None, client command, tracing method of its cells)
+# runtime: (server command or None, client command, tracing method of its cells); a
+# command without {addr} is given SERVER_ARGS / CLIENT_ARGS.
 RUNTIMES = {
     'c-blocking': (f'{PROG}/glibc/server', f'{PROG}/glibc/client_blocking', 'tracer'),
     'c-poll': (None, f'{PROG}/glibc/client_poll', 'tracer'),
@@ -56,6 +62,8 @@ RUNTIMES = {
                        f'{PYTHON} {SRC}/python/client.py', 'tracer'),
     'node': (f'node {SRC}/node/server.js', f'node {SRC}/node/client.js', 'tracer'),
     'java': (f'java -cp {PROG}/java Server', f'java -cp {PROG}/java Client', 'tracer'),
+    'ruby': (None, f'ruby {SRC}/ruby/client.rb', 'tracer'),
+    'ncat': (None, 'ncat -w 3 {addr} {port}', 'tracer'),    # cases with src=: netprobe's
 }
 
 # The program cells of each scenario: a server's binds and a client's connects;
@@ -64,49 +72,27 @@ NO_PROGRAM_CELLS = {'port-exhaustion'}
 
 # A KNOWN entry: (scenario, host, column) -> the cell's (verdict, actual, words of its
 # note or message), exactly; a list of them where a race decides between them.
-# What a runtime really does differently, or (comment "issue 27") a cell bindlab
-# judges wrong today: the day issue 27 changes its verdict, this test fails.
+# Only what a runtime really does differently: the cell says what the program did.
 
-# issue 27 (EALREADY-then-close): the second connect() after poll() races the kernel:
-# the ICMP error wakes poll() a moment before the connect is ended, and the second
-# connect() can say EALREADY (libcurl and GLib retry; this program, like Ruby's
-# Socket.tcp, gives up).  Judged fail today; a run where the race goes the other way
-# passes.
+# The second connect() after poll() races the kernel: the ICMP error wakes poll() a
+# moment before the connect is ended, and the second connect() can say EALREADY
+# (libcurl and GLib retry; client_reconnect, like Ruby's Socket.tcp, gives up, exits
+# or closes the socket): the cell is EALREADY, saying so.  A run where the race goes
+# the other way passes.
 _EALREADY = 'second connect() said EALREADY'
 _ROUTED_RACE = {('routed-subnets', h, 'tcp 10.0.2.10:5001 timeout=300'):
                 [('fail', 'EALREADY', _EALREADY), ('pass', errno, '')]
                 for h, errno in (('h5', 'EHOSTUNREACH'), ('h6', 'ECONNREFUSED'),
                                  ('h7', 'EHOSTUNREACH'))}
-_DUAL = 'the program called bind(::, reuseaddr)'
 KNOWN = {
     'c-reconnect': _ROUTED_RACE,
     'musl-static': _ROUTED_RACE,
-    'go-static': {
-        # issue 27 (dual-stack [::] vs 0.0.0.0, reuse options on [::]):
-        # net.Listen("tcp", "0.0.0.0:P") is a dual-stack [::]:P socket: it meets the
-        # v6only=1 server on [::]:7011, and it sets SO_REUSEADDR (TIME_WAIT on 7021).
-        ('port-conflicts', 'h1', 'tcp 0.0.0.0:7011'): ('fail', 'EADDRINUSE', _DUAL),
-        ('port-conflicts', 'h1', 'tcp 0.0.0.0:7021'): ('fail', 'OK', _DUAL),
-    },
+    'ruby': _ROUTED_RACE,
     'java': {
-        # issue 27 (dual-stack [::] vs 0.0.0.0, reuse options on [::]): java.net's
-        # listener is the same dual-stack one as Go's.
-        ('port-conflicts', 'h1', 'tcp 0.0.0.0:7011'): ('fail', 'EADDRINUSE', _DUAL),
-        ('port-conflicts', 'h1', 'tcp 0.0.0.0:7021'): ('fail', 'OK', _DUAL),
-        # issue 27 (scoped link-local): Java gives a link-local address its scope (the
-        # interface holding it) itself, so the bind works.
-        **{('ipv6-dad', h, f'tcp fe80::200:ff:fe00:{n}'):
-           ('fail', 'OK', "not the case's bind(fe80")
-           for n, h in enumerate(('h1', 'h2', 'h3'), 1)},
         # In a namespace without IPv6 the JVM refuses IPv6 before any call: a real
         # difference of the runtime.
         **{('docker-bridge', 'c5', col): ('fail', 'NOCALL', 'Protocol family unavailable')
            for col in ('tcp ::', 'tcp ::1', 'tcp [::1]:5000', 'tcp [::1]:5001')},
-    },
-    'python-asyncio': {
-        # issue 27 (reuse options on [::]): asyncio's start_server sets SO_REUSEADDR
-        # and IPV6_V6ONLY on every IPv6 listener.
-        ('port-conflicts', 'h1', 'tcp [::]:7000'): ('fail', 'OK', 'v6only=1), not the case'),
     },
 }
 
@@ -123,6 +109,11 @@ def programs_built():
                           'build/libbindtrace.so', 'build/bindtrace-sys'], cwd=REPO,
                          capture_output=True, text=True)
     assert res.returncode == 0, res.stdout + res.stderr
+
+
+def template(command, args):
+    """command with its placeholders: its own, else args after it."""
+    return command if '{addr}' in command else f'{command} {args}'
 
 
 def cells_of(run, scenario):
@@ -143,9 +134,9 @@ def test_programs_of_every_runtime_are_judged_right(runtime, tmp_path):
     these scenarios is met; the exit status is 1 exactly when a cell matched a KNOWN
     entry that does not pass, else 0."""
     server, client, method = RUNTIMES[runtime]
-    args = ['--client', f'{client} {CLIENT_ARGS}']
+    args = ['--client', template(client, CLIENT_ARGS)]
     if server:
-        args += ['--server', f'{server} {SERVER_ARGS}']
+        args += ['--server', template(server, SERVER_ARGS)]
     res = harness('run', *SCENARIOS, '--out', str(tmp_path), *args)
     run = os.path.realpath(tmp_path / 'latest')
     known = known_in_run(runtime)
@@ -205,3 +196,22 @@ def test_a_program_that_waits_longer_is_judged_by_the_twin_with_that_timeout(tmp
         assert 'past the case\'s timeout=300 ms: judged as case c' in cell['note']
         assert 'timeout=5000' in cell['note']
         assert cell['elapsed_us'] > 1_000_000
+
+
+def test_a_program_that_gives_up_first_is_judged_by_the_twin_with_that_timeout(tmp_path):
+    """ipv6-dad's timeout=5000 connects expect the kernel's EHOSTUNREACH (neighbour
+    discovery gives up after about 3 s); `ncat -w 1` gives up after 1 s (ETIMEDOUT,
+    the whole wait as elapsed_us) and is judged as the timeout=300 case of the same
+    connect (ETIMEDOUT), saying so: never a plain fail."""
+    res = harness('run', 'ipv6-dad', '--out', str(tmp_path), '--client',
+                  'ncat -w 1 {addr} {port}')
+    assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
+    cells = cells_of(os.path.realpath(tmp_path / 'latest'), 'ipv6-dad')
+    long = [c for c in cells if c.get('program') and 'timeout=5000' in c['options']]
+    assert len(long) == 4, long
+    for cell in long:
+        assert (cell['verdict'], cell['expected'], cell['actual']) == \
+            ('pass', 'ETIMEDOUT', 'ETIMEDOUT'), cell
+        assert 'short of the case\'s timeout=5000 ms: judged as case c' in cell['note']
+        assert '(timeout=300)' in cell['note']
+        assert 900_000 < cell['elapsed_us'] < 2_500_000

@@ -16,27 +16,33 @@ A prober that cannot see who answered (a traced program sees no data) says so
 (`sees_peer=False`) and its cell does not check the peer.
 
 A program does not always make the call its case describes: Go's and Java's
-listeners on 0.0.0.0 are dual-stack sockets bound to ::, and Go, Java, Node and
-asyncio set SO_REUSEADDR on every listener.  A traced bind says what the call really
-was (`Observation.call`: address and the socket options that decide a bind).  When
-it differs from the case's, the cell is judged against the scenario's case for the
-call the program made, if the scenario has one (same host, protocol and port; the
-note names it), and otherwise against its own case with a note naming the
-difference (none when only SO_REUSEADDR/SO_REUSEPORT differ: the scenario has no case
-that tests them there): never silently against a call that was not made.
+listeners on 0.0.0.0 are dual-stack sockets bound to ::, Go, Java, Node and asyncio
+set SO_REUSEADDR on every listener, Java scopes a link-local address itself.  A
+traced bind says what the call really was (`Observation.call`: address, scope and
+the socket options that decide a bind), compared with the cases normalised
+(harness/judge/calls.py: scopes by index and name, v4-mapped addresses unmapped,
+reuse options only where the scenario tests them).  When it differs from the
+case's, the cell is judged against the scenario's case for the call the program
+made, if the scenario has one (same host, protocol and port; for a dual-stack [::],
+its cases of 0.0.0.0 and [::] v6only=1 together; the note names them), and
+otherwise against its own case with a note naming the difference: never silently
+against a call that was not made.
 
 Likewise a program keeps its own connect timeout.  A case with timeout=300 that
 expects ETIMEDOUT (the caller gives up before the kernel decides) says nothing of a
 program that waited 3 s and got the kernel's own verdict (EHOSTUNREACH when
-neighbour discovery gave up): such a cell is judged against the same connect with a
-long enough timeout= if the scenario has one, and otherwise is not judged (ERROR,
-the message saying what the program got and after how long).
+neighbour discovery gave up), nor a case with timeout=5000 that expects that verdict
+of a program that gave up after 3 s (ncat -w 3): such a cell is judged against the
+same connect with the timeout= of the program's real wait if the scenario has one,
+and otherwise is not judged (ERROR, the message saying what the program got, after
+how long, and that its own timeout came before or after the case's).
 """
 
 from dataclasses import replace
 
 from ..probe import Observation
-from ..scenarios import ERROR, option, timeout_of, unmapped
+from ..scenarios import ERROR, OK, timeout_of
+from .calls import bind_call, bind_twins, show_call, wait_twins
 from .cell import Cell
 from .cells import wrong_after, wrong_peer
 
@@ -70,65 +76,6 @@ def make_cell(cid, case, obs, expect=None):
     return cell
 
 
-# The options of a bind that decide its outcome, as plan words (the tracer's too).
-BIND_WORDS = ('reuseaddr', 'reuseport', 'freebind', 'v6only=1')
-
-
-def bind_call(addr, options):
-    """A bind's (address, deciding options) for comparing calls: an IPv4-mapped IPv6
-    address is the IPv4 address (that socket binds IPv4), v6only=0 is the default."""
-    words = sorted(o for o in options if o in BIND_WORDS or o.startswith('dev='))
-    return unmapped(addr), tuple(words)
-
-
-def show_call(call):
-    addr, words = call
-    return f'bind({addr}' + ''.join(f', {w}' for w in words) + ')'
-
-
-def _without_reuse(call):
-    return call[0], tuple(w for w in call[1] if w not in ('reuseaddr', 'reuseport'))
-
-
-def _other_bind(case, obs, cases):
-    """For a program's bind that was not the case's call: (the call it made, the
-    scenario's (case id, Case) for that call or None); None when it was the case's
-    call, or differs only in SO_REUSEADDR/SO_REUSEPORT and no case tests those."""
-    if obs.call is None or case.kind != 'bind':
-        return None
-    made = bind_call(obs.call.get('addr') or '', obs.call.get('options') or ())
-    asked = bind_call(case.addr, case.options)
-    if made == asked:
-        return None
-    for cid, other in cases:
-        if (other.kind, other.host, other.proto, other.port) == (
-                'bind', case.host, case.proto, case.port) and \
-                bind_call(other.addr, other.options) == made:
-            return made, (cid, other)
-    if _without_reuse(made) == _without_reuse(asked):
-        return None
-    return made, None
-
-
-def _longer_connect(case, obs, cases):
-    """For a program's connect that waited past its case's timeout= (a program keeps
-    its own) and got the kernel's verdict where the case expects ETIMEDOUT: [the
-    scenario's (case id, Case) of the same connect with a timeout that long], or []
-    when it has none; None when the case's expectation applies."""
-    if obs.method == 'netprobe' or case.kind != 'connect' or \
-            case.expect.outcome != 'ETIMEDOUT' or obs.actual in ('ETIMEDOUT', ERROR):
-        return None         # netprobe's own cells (every cell of a plain run) stop here
-    limit = timeout_of(case)
-    if limit is None or (obs.elapsed_us or 0) <= limit * 1000:
-        return None
-    return [(cid, other) for cid, other in cases
-            if other is not case and other.kind == 'connect'
-            and (other.host, other.addr, other.port, other.proto) == (
-                case.host, case.addr, case.port, case.proto)
-            and option(other, 'src') == option(case, 'src')
-            and (timeout_of(other) or 0) * 1000 >= obs.elapsed_us][:1]
-
-
 def _judged_as(cid, case, obs, other):
     """make_cell of case, with the expectation of the scenario's case `other` (its
     outcome, reason and rule; the peer and after are the case's own)."""
@@ -137,34 +84,65 @@ def _judged_as(cid, case, obs, other):
         case.expect, outcome=exp.outcome, reason=exp.reason, rule=exp.rule))
 
 
+def _judged_by_halves(cid, case, obs, halves):
+    """make_cell of case, expecting what the cases of a dual-stack bind's halves
+    (0.0.0.0, [::] v6only=1) say together: the first refusal, else OK."""
+    refused = [(i, o) for i, o in halves if o.expect.outcome != OK]
+    if not refused:
+        return _judged_as(cid, case, obs, halves[0][1])
+    cell = _judged_as(cid, case, obs, refused[0][1])
+    if len(halves) > 1:
+        cell.reason = '; '.join(f'{o.label()}: {o.expect.outcome} ({o.expect.reason})'
+                                for _i, o in halves)
+    return cell
+
+
+def _by_wait(cid, case, obs, way, twins):
+    """The cell of a program's connect judged by its own wait (calls.wait_twins)."""
+    waited, limit = f'{obs.elapsed_us / 1e6:.2f} s', timeout_of(case)
+    if twins:
+        other_id, other = twins[0]
+        obs.note = (f'the program waited {waited}, {"past" if way == "longer" else "short of"}'
+                    f' the case\'s timeout={limit} ms: judged as case {other_id} '
+                    f'({", ".join(other.options)}), that wait')
+        return _judged_as(cid, case, obs, other)
+    if way == 'longer':
+        obs.message = (f'not judged: the program waited {waited} (its own timeout), '
+                       f'past the case\'s timeout={limit} ms, and got {obs.actual}, the '
+                       f'kernel\'s own verdict; the case\'s ETIMEDOUT is for a caller '
+                       f'that gives up at {limit} ms ({obs.message})')
+    else:
+        obs.message = (f'not judged: the program gave up after {waited} (its own timeout '
+                       f'came before the kernel\'s verdict), short of the case\'s '
+                       f'timeout={limit} ms; the case\'s {case.expect.outcome} is for a '
+                       f'caller that waits {limit} ms ({obs.message})')
+    obs.actual = ERROR
+    return make_cell(cid, case, obs)
+
+
 def judge_call(cid, case, obs, cases):
     """make_cell, against the case of the call the program really made and of the
-    wait it really had (module docstring)."""
-    longer = _longer_connect(case, obs, cases)
-    if longer is not None:
-        waited, limit = f'{obs.elapsed_us / 1e6:.2f} s', timeout_of(case)
-        if not longer:
-            obs.message = (f'not judged: the program waited {waited} (its own timeout), '
-                           f'past the case\'s timeout={limit} ms, and got {obs.actual}, the '
-                           f'kernel\'s own verdict; the case\'s ETIMEDOUT is for a caller '
-                           f'that gives up at {limit} ms ({obs.message})')
-            obs.actual = ERROR
-            return make_cell(cid, case, obs)
-        other_id, other = longer[0]
-        obs.note = (f'the program waited {waited}, past the case\'s timeout={limit} ms: '
-                    f'judged as case {other_id} ({", ".join(other.options)}), that wait')
-        return _judged_as(cid, case, obs, other)
-    other = _other_bind(case, obs, cases)
+    wait it really had (module docstring; harness/judge/calls.py)."""
+    by_wait = wait_twins(case, obs, cases)
+    if by_wait is not None:
+        return _by_wait(cid, case, obs, *by_wait)
+    other = bind_twins(case, obs, cases)
     if other is None:
         return make_cell(cid, case, obs)
-    made, twin = other
+    made, twins, halves = other
     said = f'the program called {show_call(made)}, not the case\'s ' \
-           f'{show_call(bind_call(case.addr, case.options))}'
-    if twin is None:
+           f'{show_call(bind_call(case.addr, case.options, obs.call.get("scope")))}'
+    if not twins:
         obs.note = f'{said}: the expectation is for the case\'s call'
         return make_cell(cid, case, obs)
-    obs.note = f'{said}: judged as case {twin[0]}, that call'
-    return _judged_as(cid, case, obs, twin[1])
+    if halves:
+        names = ' and '.join(f'case {i} ({o.label()})' for i, o in twins)
+        alone = '' if len(twins) > 1 else ' (the scenario has no case of its IPv6 half)'
+        obs.note = (f'{said}: a dual-stack socket, IPv4 and IPv6 at once: judged as '
+                    f'{names}, its halves{alone}')
+        return _judged_by_halves(cid, case, obs, twins)
+    obs.note = f'{said}: judged as case {twins[0][0]}, that call'
+    return _judged_as(cid, case, obs, twins[0][1])
 
 
 def judge(cases, observations, problem=None, connect_problem=None):

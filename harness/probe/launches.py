@@ -6,7 +6,9 @@ How a launch's outcome is known, in this order; the cell's `method` says which:
   listen() and connect() records it writes ARE the outcome.  A server is decided by
   its first failed bind/listen or its first successful listen (UDP: bind), a client
   by its first failed bind (a foreign source) or its first connect, followed through
-  EINPROGRESS to how it ended (a connect the program gave up on is ETIMEDOUT).
+  EINPROGRESS to how it ended (a connect the program gave up on is ETIMEDOUT, or
+  EALREADY when a second connect() had said so; harness/probe/traced.py).  A bind's
+  scope (fe80::1%2) is resolved to its interface in the host (scope_of).
 - `syscall`: for a statically linked program (its ELF has no PT_INTERP, so no
   dynamic loader reads LD_PRELOAD; Go binaries, musl -static), or any program with
   `--trace syscall`: it runs under bindtrace-sys ($BINDTRACE_SYS, else
@@ -169,10 +171,29 @@ def run_launch(node, launch, workdir, state, cancel=None):
     if decided is None:
         decided = {'actual': 'ERROR', 'message': f'the program hung: no outcome within '
                    f'{launch.program.timeout_s:g} s; stopped by PID {proc.pid}'}
+    if decided.get('bind'):
+        decided['bind'] = dict(decided['bind'], scope=scope_of(node, decided['bind']))
     decided.update(exit=proc.returncode, stopped=stopped,
                    files={ext: _read_cap(stem + ext)
                           for ext in ('.out', '.err', '.trace.jsonl')})
     return decided
+
+
+def scope_of(node, rec):
+    """{'index': N, 'name': IF} of the scope of a traced bind's address (the tracer
+    writes fe80::1%N; a case names the interface), read in the host with `ip -o link`;
+    None when the address has no scope or the host has no such interface."""
+    zone = (rec.get('addr') or '').partition('%')[2]
+    if not zone.isdigit():
+        return None
+    proc = popen_on(node, ['ip', '-o', 'link', 'show'], stdin=subprocess.DEVNULL,
+                    stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    out, _err = proc.communicate()
+    for line in out.decode(errors='replace').splitlines():
+        index, _, rest = line.partition(': ')
+        if index.strip() == zone:       # "2: h1-eth0@if5: <BROADCAST,..."
+            return {'index': int(zone), 'name': rest.split(':')[0].split('@')[0]}
+    return None
 
 
 def wait_outcome(node, launch, proc, trace, errpath, cancel=None):

@@ -26,7 +26,9 @@ class Observation:
     sees_peer: bool = True
     extra: dict = field(default_factory=dict)
     note: Optional[str] = None
-    call: Optional[dict] = None     # a traced bind: {'addr': ..., 'options': [...]}
+    # a traced bind: {'addr': 'fe80::1%2', 'options': [...], 'scope': {'index': 2,
+    # 'name': 'h1-eth0'} or None (launches.scope_of: the judge cannot look into the host)}
+    call: Optional[dict] = None
 
     @classmethod
     def error(cls, message, method='netprobe', **kw):

@@ -345,7 +345,8 @@ def observation(launch):
         extra.update(addr=rec.get('addr') or '', port=rec.get('port'))
     call, bound = None, got.get('bind')
     if bound and launch.index is not None and 'options' in bound:
-        call = {'addr': bound.get('addr') or '', 'options': bound.get('options') or []}
+        call = {'addr': bound.get('addr') or '', 'options': bound.get('options') or [],
+                'scope': bound.get('scope')}
     return Observation(got['actual'], got.get('method', launch.method), got.get('message'),
                        None,
                        got.get('local'), got.get('elapsed_us'), sees_peer=False,

@@ -5,7 +5,8 @@ A server is decided by its first failed bind/listen or its first successful list
 with the case's).  A client by its own failed bind (its src=, not a runtime's probe)
 or its first connect, followed on its pid and fd: getsockopt(SO_ERROR) ("phase":
 "done"), a second connect() (0 or EISCONN connected; EALREADY still under way, or,
-if the program then exits, its outcome), a close() while under way (it gave up).
+if the program then closes the socket or exits, its outcome: it gave up), a close()
+while under way (it gave up: ETIMEDOUT), with the whole wait as elapsed_us.
 """
 
 from ..scenarios import OK, unmapped
@@ -80,9 +81,7 @@ def decide_traced(launch, recs, exited, waited_s=None):
     if exited:
         again = _asked_again(first, recs[recs.index(first) + 1:])
         if again is not None:
-            return _result(again, message='the program\'s second connect() said EALREADY '
-                           '(poll() woke it as the error arrived, a moment before the '
-                           'kernel ended the connect) and the program gave up')
+            return _result(again, message=GAVE_UP_ALREADY.format(how='exited'))
         return _result(dict(first, error='ETIMEDOUT', ok=False),
                        message='connect() never completed: the program gave up on it '
                                '(its own timeout)')
@@ -100,14 +99,26 @@ def _asked_again(first, later):
     return again[-1] if again else None
 
 
+GAVE_UP_ALREADY = ('the program gave up while its connect() was under way: its second '
+                   'connect() said EALREADY (poll() woke it, often as an error arrived '
+                   'a moment before the kernel ended the connect), and it {how}')
+
+
 def _finished(first, later):
     """How the non-blocking connect `first` ended, from the records after it; None
-    while it is still under way."""
+    while it is still under way.  A close() while under way: the program gave up,
+    EALREADY when a second connect() had said so, else ETIMEDOUT; elapsed_us the
+    whole wait (the close record's: since the connect() began)."""
+    again = None
     for rec in later:
         if (rec.get('pid'), rec.get('fd')) != (first.get('pid'), first.get('fd')):
             continue
         if rec.get('op') == 'close':
-            return _result(dict(first, error='ETIMEDOUT', ok=False),
+            waited = max(rec.get('elapsed_us') or 0, first.get('elapsed_us') or 0)
+            if again is not None:
+                return _result(dict(again, elapsed_us=waited), message=GAVE_UP_ALREADY
+                               .format(how='closed the socket'))
+            return _result(dict(first, error='ETIMEDOUT', ok=False, elapsed_us=waited),
                            message='the program closed the socket while its connect() '
                                    'was under way (it gave up)')
         if rec.get('op') != 'connect':
@@ -117,6 +128,8 @@ def _finished(first, later):
         if rec.get('ok') or rec.get('error') == 'EISCONN':
             return _result(dict(rec, ok=True, error=None),
                            message='connected (a second connect() said so)')
-        if rec.get('error') not in PENDING:
+        if rec.get('error') == 'EALREADY':
+            again = rec
+        elif rec.get('error') not in PENDING:
             return _result(rec)
     return None
