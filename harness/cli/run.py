@@ -77,7 +77,8 @@ def main(args):
     check_latest(args.out)
     run_id = new_run_id()
     with Session(args.switch, log, run_id) as session:
-        fit, skipped = fitting(chosen, session.switch, log, missing_modules)
+        fit, skipped = fitting(chosen, session.switch, log, missing_modules,
+                               none_ok=shard[1] > 1)
         for sc in fit:
             check_names_free(sc.topo())
         meta = {'started': time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()),

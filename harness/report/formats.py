@@ -136,9 +136,10 @@ def summary_md(summary, scenario_results):
              '| scenario | pass | fail | error | problem |', '|---|---|---|---|---|']
     for s in summary['scenarios']:
         c = s['counts']
+        shown = ('-', '-', '-') if s.get('skipped') else (c['pass'], c['fail'], c['error'])
         why = f'skipped: {s["skipped"]}' if s.get('skipped') else s['problem'] or ''
-        lines.append(f'| {s["name"]} | {c["pass"]} | {c["fail"]} | {c["error"]} | '
-                     f'{why.replace("|", "/")} |')
+        lines.append(f'| {s["name"]} | ' + ' | '.join(map(str, shown)) +
+                     f' | {why.replace("|", "/")} |')
     for res in scenario_results:
         lines += ['', f'## {res.scenario}: {res.title}']
         if res.skipped:

@@ -264,8 +264,8 @@ def _index(matrices, statuses):
             f'<td><a href="#{esc(_anchor(name))}">{esc(name)}</a></td>'
             f'<td>{esc(matrix.get("title", ""))}</td>'
             f'<td><span class="badge st-{status}">{status}</span></td>'
-            f'<td>{counts["pass"]}</td><td>{counts["fail"]}</td><td>{counts["error"]}</td>'
-            '</tr>')
+            + ''.join(f'<td>{"-" if status == "skipped" else counts[v]}</td>'
+                      for v in ('pass', 'fail', 'error')) + '</tr>')
     return ('<h2>Scenarios</h2><table class="index"><thead><tr><th>scenario</th>'
             '<th>title</th><th>status</th><th>pass</th><th>fail</th><th>error</th>'
             '</tr></thead><tbody>' + ''.join(rows) + '</tbody></table>')
@@ -284,9 +284,12 @@ def _scenario_section(matrix, status_counts, labs_dir):
     for key in ('load_error', 'problem', 'error'):
         if matrix.get(key):
             out.append(f'<p class="problem">{esc(matrix[key])}</p>')
-    if status == 'skipped':
-        out.append(f'<p class="problem skipped">skipped, {len(matrix.get("cases") or ())} '
-                   f'cases not run: {esc(matrix["skipped"])}</p>')
+    if status == 'skipped':     # not run here: why, and nothing measured to show
+        out += [f'<p class="problem skipped">skipped, {len(matrix.get("cases") or ())} '
+                f'cases not run: {esc(matrix["skipped"])}</p>',
+                _environment(matrix.get('environment')), _lab_sheet(name, labs_dir),
+                '</section>']
+        return '\n'.join(x for x in out if x)
     out.append(f'<p class="facts">{counts["pass"]} passed, {counts["fail"]} failed, '
                f'{counts["error"]} error(s)</p>')
     topo = matrix.get('topology')

@@ -99,11 +99,12 @@ def find(name, scenario_files=()):
     return select(repo, extra, [name])[0]
 
 
-def fitting(chosen, switch, log, missing_modules):
+def fitting(chosen, switch, log, missing_modules, none_ok=False):
     """(the scenarios that fit the switch kind and this kernel, {name: why} of those
     that do not: skipped, a result of the run); missing_modules(names): those this
     kernel lacks, machine.missing_modules.  Says which are skipped, why; UsageError
-    when none fits."""
+    when none fits, unless none_ok (a shard: its skips are its results, which the
+    merge needs)."""
     keep, skipped = [], {}
     for sc in chosen:
         missing = missing_modules(sc.modules)
@@ -117,7 +118,7 @@ def fitting(chosen, switch, log, missing_modules):
             keep.append(sc)
             continue
         log(f'{sc.name}: skipped, {skipped[sc.name]}')
-    if not keep:
+    if not keep and not none_ok:
         raise UsageError(f'no selected scenario can run here (switch {switch}, this '
                          'kernel\'s modules): see the notices above')
     return keep, skipped
