@@ -292,6 +292,8 @@ def test_a_skipped_scenario_is_in_every_result_file_with_its_reason(tmp_path):
     verified = hu.harness('verify', str(run), '--baseline', str(tmp_path / 'expect'))
     assert verified.returncode == 0, verified.stdout + verified.stderr
     assert f'vrf-bind: skipped ({why}), not compared' in verified.stdout
+    same = hu.harness('diff', str(run), str(run))       # skipped in both: no change
+    assert same.returncode == 0 and 'vrf-bind' not in same.stdout, same.stdout
 
 
 def test_missing_probe_exits_2(monkeypatch):
