@@ -16,7 +16,7 @@ behind either; SIGINT and SIGTERM wait until it is done.
 Probe-phase order with the user's programs (harness/probe/programs.py): the server programs
 that choose their own address and port, on a network nobody has used yet (the
 harness's own servers must not be in their way); netprobe's servers (a bind case that
-meets a scenario server needs it listening); the server programs told {addr}, in
+meets a scenario server needs it listening); the server programs told the address, in
 netprobe's place; netprobe's batches; the client programs, while the servers still
 listen.  A case whose precondition a program cannot have (a socket held earlier in the
 batch) stays netprobe's, and the cell says why.

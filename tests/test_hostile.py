@@ -391,6 +391,23 @@ BAD_SHAPES = [
     ('interfaces-not-a-list', 'wrong-host/matrix.json',
      lambda m: dict(m, topology=dict(m['topology'], hosts=[{'name': 'h1', 'interfaces': 5}])),
      ['matrix.json', 'interfaces']),
+    # issue 27, item 5: why a scenario was skipped, and the cases it would have had
+    ('skipped-not-text', 'wrong-host/matrix.json', lambda m: dict(m, skipped=5),
+     ['matrix.json', '"skipped"']),
+    ('skipped-with-cells', 'wrong-host/matrix.json', lambda m: dict(m, skipped='no vrf'),
+     ['matrix.json', 'skipped scenario with cells']),
+    ('cases-not-cells', 'wrong-host/matrix.json',
+     lambda m: dict(m, skipped='no vrf', cells=[],
+                    cases=[{'kind': 'bind', 'host': ['h1'], 'column': 'tcp ::'}]),
+     ['matrix.json', '"cases"']),
+    ('summary-skipped-not-text', 'summary.json',
+     lambda s: dict(s, scenarios=[dict(s['scenarios'][0], skipped=['no vrf'])]),
+     ['summary.json', 'scenarios[0]', '"skipped"']),
+    ('summary-cases-not-a-count', 'summary.json',
+     lambda s: dict(s, scenarios=[dict(s['scenarios'][0], cases=-1)]),
+     ['summary.json', 'scenarios[0]', '"cases"']),
+    ('summary-skipped-not-a-count', 'summary.json', lambda s: dict(s, skipped='3'),
+     ['summary.json', '"skipped"']),
 ]
 
 

@@ -1,7 +1,9 @@
 """Shard and merge: `--shard 1/2` + `--shard 2/2` merged equal the unsharded run.
 
-Three real Mininet runs of the same selection (wrong-host and lost-address): unsharded,
-shard 1/2, shard 2/2.  The merged folder must have the same summary, junit.xml,
+Three real Mininet runs of the same selection (wrong-host, vrf-bind and lost-address):
+unsharded, shard 1/2, shard 2/2.  Where the kernel lacks the vrf module, vrf-bind is
+skipped, a result with its reason: shard 2/2 holds nothing else, still writes its run
+folder, and the skip survives the merge in its place.  The merged folder must have the same summary, junit.xml,
 summary.md, matrices and CSV files as the unsharded run, apart from what differs
 between any two runs (run id, times, ephemeral source ports).  Bad shard sets are
 refused with exit 2 and a message naming the problem.  Run under the Mininet lock:
@@ -28,7 +30,7 @@ from harness.ci.baseline import BadInput  # noqa: E402
 
 PYTHON = '/usr/bin/python3'
 GUARD_S = 300
-SELECTION = ('wrong-host', 'lost-address')
+SELECTION = ('wrong-host', 'vrf-bind', 'lost-address')
 # What differs between any two runs of the same network, and so is not compared.
 RUN_FIELDS = ('run_id', 'started', 'finished', 'argv', 'shard', 'merged_from')
 CELL_NOISE = ('elapsed_us', 'local')
@@ -96,7 +98,7 @@ def junit_view(folder):
         cases = [(c.get('classname'), c.get('name'),
                   tuple((x.tag, x.get('message')) for x in c)) for c in suite]
         out.append((suite.get('name'), suite.get('tests'), suite.get('failures'),
-                    suite.get('errors'), cases))
+                    suite.get('errors'), suite.get('skipped'), cases))
     return out
 
 
@@ -118,8 +120,8 @@ def test_shards_hold_disjoint_halves(runs):
     """The shards really are partial runs (else the merge test proves nothing)."""
     names = {k: [s['name'] for s in json.loads(load(runs[k], 'summary.json'))['scenarios']]
              for k in ('1/2', '2/2', 'full')}
-    assert names == {'1/2': ['wrong-host'], '2/2': ['lost-address'],
-                     'full': ['wrong-host', 'lost-address']}
+    assert names == {'1/2': ['wrong-host', 'lost-address'], '2/2': ['vrf-bind'],
+                     'full': list(SELECTION)}
 
 
 def test_merged_shards_equal_the_unsharded_run(runs, tmp_path):
@@ -129,6 +131,26 @@ def test_merged_shards_equal_the_unsharded_run(runs, tmp_path):
     assert summary['merged_from'] == [os.path.basename(runs['1/2']),
                                       os.path.basename(runs['2/2'])]
     assert_same_run(run_dir, runs['full'])
+
+
+def test_a_skipped_scenario_survives_the_merge(runs, tmp_path):
+    """vrf-bind, skipped where the kernel lacks vrf (shard 2/2 skipped all it had),
+    is in the merged summary.json, junit.xml and its matrix.json, in its place and
+    with its reason, as in the unsharded run."""
+    from test_harness import kernel_has_module
+    if kernel_has_module('vrf'):
+        pytest.skip('this kernel has the vrf module: vrf-bind runs here, nothing is skipped')
+    run_dir, summary = merge.merge([runs['1/2'], runs['2/2']], str(tmp_path))
+    assert [(s['name'], bool(s['skipped'])) for s in summary['scenarios']] == \
+        [('wrong-host', False), ('vrf-bind', True), ('lost-address', False)]
+    vrf = summary['scenarios'][1]
+    assert 'needs the kernel module vrf' in vrf['skipped'] and vrf['cells'] == 0
+    assert summary['skipped'] == vrf['cases'] > 0
+    suites = {s[0]: s for s in junit_view(run_dir)}
+    assert suites['vrf-bind'][1] == suites['vrf-bind'][4] == str(vrf['cases'])
+    assert {x for *_names, tags in suites['vrf-bind'][5] for x in tags} == \
+        {('skipped', f'vrf-bind skipped: {vrf["skipped"]}')}
+    assert matrix_view(run_dir, 'vrf-bind')['skipped'] == vrf['skipped']
 
 
 def test_cli_merge_and_its_refusals(runs, tmp_path):
@@ -171,6 +193,6 @@ def test_shards_of_another_command_are_refused(runs, tmp_path):
     data = json.loads((fake / 'summary.json').read_text())
     data['argv'] = ['run', 'lost-address', 'scale', '--shard', '2/2']
     (fake / 'summary.json').write_text(json.dumps(data))
-    with pytest.raises(BadInput, match='mismatched shards: .* ran `run wrong-host '
+    with pytest.raises(BadInput, match='mismatched shards: .* ran `run wrong-host vrf-bind '
                                        'lost-address` but .* ran `run lost-address scale`'):
         merge.merge([runs['1/2'], str(fake)], str(tmp_path / 'out'))

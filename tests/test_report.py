@@ -376,10 +376,11 @@ def _junit_cell(verdict, host, actual='OK', message=None):
 # attributes escape <, >, &, " and the tab (&#09;); ESC is shown as the four
 # characters \x1b (XML 1.0 forbids the byte); the element text escapes <, > and &;
 # tests, failures and errors count the cells and the mutation cases (a mutation
-# case per host, failing when any of its cells fails); time is the sum of timings.
+# case per host, failing when any of its cells fails); time is the sum of timings;
+# a scenario not run here has a <skipped> test case per case it would have judged.
 JUNIT_WANT = r'''<?xml version="1.0" encoding="UTF-8"?>
 <testsuites name="bindlab r&lt;1&gt;">
-  <testsuite name="s&lt;1&gt;" tests="5" failures="2" errors="1" time="1.750">
+  <testsuite name="s&lt;1&gt;" tests="5" failures="2" errors="1" skipped="0" time="1.750">
     <testcase classname="bindlab.s&lt;1&gt;.bind" name="h1 bind tcp 10.0.0.1" />
     <testcase classname="bindlab.s&lt;1&gt;.bind" name="h&quot;2&amp;&#09;\x1b bind tcp 10.0.0.1">
       <failure message="h&quot;2&amp;&#09;\x1b bind tcp 10.0.0.1: expected OK, got EADDRNOTAVAIL (r)">{"actual": "EADDRNOTAVAIL", "addr": "10.0.0.1", "column": "tcp 10.0.0.1", "elapsed_us": null, "expected": "OK", "expected_peer": null, "host": "h\"2&amp;\t\u001b", "id": null, "kind": "bind", "local": null, "message": null, "method": null, "options": [], "peer": null, "port": 6677, "proto": "tcp", "reason": "r", "rule": "owner-binds", "verdict": "fail"}</failure>
@@ -392,7 +393,15 @@ JUNIT_WANT = r'''<?xml version="1.0" encoding="UTF-8"?>
     </testcase>
     <testcase classname="bindlab.s&lt;1&gt;.mutation.addr-del" name="h2 under addr-del on h1" />
   </testsuite>
-  <testsuite name="empty" tests="0" failures="0" errors="0" time="0.000" />
+  <testsuite name="empty" tests="0" failures="0" errors="0" skipped="0" time="0.000" />
+  <testsuite name="vrf" tests="2" failures="0" errors="0" skipped="2" time="0.000">
+    <testcase classname="bindlab.vrf.bind" name="h1 bind tcp 10.0.0.1">
+      <skipped message="vrf skipped: needs the kernel module vrf &lt;x&gt;" />
+    </testcase>
+    <testcase classname="bindlab.vrf.connect" name="h&amp;2 connect tcp 10.0.0.1:7001">
+      <skipped message="vrf skipped: needs the kernel module vrf &lt;x&gt;" />
+    </testcase>
+  </testsuite>
 </testsuites>
 '''
 
@@ -411,11 +420,19 @@ def test_junit_text_is_the_hand_written_text():
         mutations=[{'name': 'addr-del', 'target': 'h1', 'cells': [
             _junit_cell('fail', 'h1', 'EADDRNOTAVAIL').but(control='OK', changed=True),
             _junit_cell('pass', 'h2').but(control='OK', changed=False)]}]),
-        ScenarioResult(scenario='empty', title='', switch='lxbr', cells=[])]
+        ScenarioResult(scenario='empty', title='', switch='lxbr', cells=[]),
+        ScenarioResult(scenario='vrf', title='', switch='lxbr', cells=[],
+                       skipped='needs the kernel module vrf <x>',
+                       cases=[{'kind': 'bind', 'host': 'h1', 'column': 'tcp 10.0.0.1'},
+                              {'kind': 'connect', 'host': 'h&2',
+                               'column': 'tcp 10.0.0.1:7001'}])]
     text = junit.junit_xml('r<1>', run)
     assert text == JUNIT_WANT
-    names = [case.get('name') for case in ET.fromstring(text.split('\n', 1)[1]).iter('testcase')]
+    root = ET.fromstring(text.split('\n', 1)[1])
+    names = [case.get('name') for case in root.iter('testcase')]
     assert names[1] == 'h"2&\t\\x1b bind tcp 10.0.0.1'
+    assert [s.get('message') for s in root.iter('skipped')] == \
+        ['vrf skipped: needs the kernel module vrf <x>'] * 2
     assert junit.junit_xml('r1', []) == \
         '<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="bindlab r1" />\n'
 

@@ -396,3 +396,38 @@ def test_server_program_in_port_conflicts_keeps_every_precondition(tmp_path):
         assert held['note'].startswith('left to netprobe: the server program cannot '
                                        'have the socket case b'), held
     assert sum(c['method'] == 'tracer' for c in cells) >= 12
+
+
+def debs_installed(*packages):
+    """True when the Debian packages are there, installed by scripts/install-debs if
+    missing (as `make deps-test` does); False when they cannot be."""
+    res = subprocess.run([os.path.join(REPO, 'scripts', 'install-debs'), *packages],
+                         capture_output=True, text=True)
+    return res.returncode == 0
+
+
+def test_host_port_and_url_programs_get_their_ipv6_cells(tmp_path):
+    """Issue 27, item 4: a server that takes host:port (busybox httpd -p {hostport})
+    and a client that takes a URL (curl http://{urlhost}:{port}/) are told IPv6
+    addresses in brackets, so their IPv6 cells are real calls (not NOCALL: `{addr}:{port}`
+    would give them fd00::1:6677), judged like netprobe's: exit 0."""
+    if not debs_installed('curl', 'busybox'):
+        pytest.skip('curl and busybox are not installed and cannot be (scripts/install-debs)')
+    res, _folder, cells = run_wrong_host(
+        tmp_path, '--server', 'busybox httpd -f -p {hostport}',
+        '--client', 'curl -sS -m 3 http://{urlhost}:{port}/')
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    by = {(c['kind'], c['host'], c['column']): c for c in cells}
+    v6 = [c for c in cells if c['proto'] == 'tcp' and ':' in c['addr']]
+    assert {c['kind'] for c in v6 if c.get('program')} == {'bind', 'connect'}
+    assert all(c.get('program') and c['verdict'] == 'pass' and c['actual'] != 'NOCALL'
+               for c in v6), [c for c in v6 if c['verdict'] != 'pass' or not c.get('program')]
+    bound, refused = by[('bind', 'h1', 'tcp fd00::1')], by[('bind', 'h2', 'tcp fd00::1')]
+    assert (bound['actual'], refused['actual']) == ('OK', 'EADDRNOTAVAIL')
+    assert bound['program'] == "busybox httpd -f -p '[fd00::1]:6677'"
+    assert by[('bind', 'h1', 'tcp 10.0.0.1')]['program'] == \
+        'busybox httpd -f -p 10.0.0.1:6677'
+    fetched = by[('connect', 'h3', 'tcp [fd00::1]:7001')]
+    assert (fetched['actual'], fetched['method']) == ('OK', 'tracer')
+    assert fetched['program'] == "curl -sS -m 3 'http://[fd00::1]:7001/'"
+    assert by[('connect', 'h2', 'tcp 10.0.0.1:7009')]['actual'] == 'ECONNREFUSED'

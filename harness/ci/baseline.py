@@ -36,6 +36,13 @@ Entry points (their options: harness/cli/run.py, diff.py, record.py, verify.py):
 
 A cell that could not be measured (verdict ``error``) is never recorded: a baseline of
 ``ERROR`` would let every later check pass without measuring anything.
+
+A scenario the run skipped (not run here: the switch kind, a missing kernel module)
+is neither recorded (its expectation file, if any, is left as it is) nor compared:
+``record`` and ``verify`` print ``vrf-bind: skipped (why), not compared ...`` for it,
+and it changes no exit status (a skip is a result of the run, in every result file,
+not a change of the network).  ``diff`` prints one line for a scenario run in one
+folder and skipped in the other (``vrf-bind: 12 cells -> skipped (why)``), a change.
 """
 
 import json
@@ -173,11 +180,20 @@ def unmeasured(matrix):
             for c in every_cell(matrix) if c.verdict == 'error']
 
 
+def skipped_notes(matrices, what):
+    """A line per scenario the run skipped (not run here: the switch, a kernel
+    module): `scenario: skipped (why), WHAT`; printable."""
+    return [printable(f'{m["scenario"]}: skipped ({m["skipped"]}), {what}', one_line=True)
+            for m in matrices if m.get('skipped')]
+
+
 def record(matrices, directory):
-    """Write one expectation file per scenario; returns the paths written.
+    """Write one expectation file per scenario that ran (a skipped one's file, if
+    any, is left as it is); returns the paths written.
 
     Raises BadInput (writing nothing) when any cell could not be measured.
     """
+    matrices = [m for m in matrices if not m.get('skipped')]
     bad = [line for m in matrices for line in unmeasured(m)]
     if bad:
         raise BadInput(f'not recorded: {len(bad)} cells could not be measured, e.g. '
@@ -219,9 +235,12 @@ def load_baseline(directory, scenario):
 
 
 def check(matrices, directory):
-    """All change lines of matrices against their baselines (BadInput: no baseline)."""
+    """All change lines of matrices against their baselines (BadInput: no baseline);
+    a skipped scenario is not compared (skipped_notes says so)."""
     lines = []
     for m in matrices:
+        if m.get('skipped'):
+            continue
         lines += changes(m['scenario'], load_baseline(directory, m['scenario']),
                          observations(every_cell(m)))
     return lines
@@ -236,10 +255,25 @@ def diff_runs(path_a, path_b):
     names = list(by_a) + [n for n in by_b if n not in by_a]
     lines = []
     for name in names:
+        a, b = by_a.get(name), by_b.get(name)
+        skipped = [bool(m and m.get('skipped')) for m in (a, b)]
+        if any(skipped):      # not run in one (a line) or in both (nothing to compare)
+            if not all(skipped):
+                lines.append(printable(f'{name}: {_ran(a)} -> {_ran(b)}', one_line=True))
+            continue
         was = observations(every_cell(by_a[name])) if name in by_a else {}
         now = observations(every_cell(by_b[name])) if name in by_b else {}
         lines += changes(name, was, now)
     return lines
+
+
+def _ran(matrix):
+    """How a scenario's run shows in a diff line: '(absent)', 'skipped (why)', 'N cells'."""
+    if matrix is None:
+        return '(absent)'
+    if matrix.get('skipped'):
+        return f'skipped ({matrix["skipped"]})'
+    return f'{len(every_cell(matrix))} cells'
 
 
 # -- command line -----------------------------------------------------------------------------
@@ -295,12 +329,19 @@ def record_matrices(matrices, directory):
     """Record and say where; returns the exit status (BadInput propagates)."""
     for path in record(matrices, directory):
         _say(f'recorded {path}')
+    for line in skipped_notes(matrices, 'not recorded: its expectation file is left as '
+                                       'it is'):
+        _say(line)
     return EXIT_SAME
 
 
 def check_matrices(matrices, directory):
-    """Check and print the changes; returns the exit status (BadInput propagates)."""
-    return report(check(matrices, directory), f'against {directory}')
+    """Check and print the changes; returns the exit status (BadInput propagates).
+    A skipped scenario is said, not compared: neither a pass nor a change."""
+    lines = check(matrices, directory)
+    for line in skipped_notes(matrices, 'not compared with its expectation file'):
+        _say(line)
+    return report(lines, f'against {directory}')
 
 
 def after_run(args, run_dir, status):

@@ -9,6 +9,7 @@ the scenarios are put back in the order the unsharded run would have used (shard
 N ran the scenarios at positions K-1, K-1+N, ... of the selection), and every file is
 written by results.write_run, the harness's one writer, from the shards' matrix.json
 and the program logs its cells name (`log`); nothing else of a shard is copied.
+A scenario a shard skipped (its matrix.json says why) stays skipped in the merge.
 Shards come from CI artifacts: every file is read through reader.read_run (fields
 checked), a symlink anywhere in a shard's scenario folder is refused, and a log path
 must be `programs/NAME` inside its scenario folder.  Nothing is written until every
@@ -32,7 +33,7 @@ from ..report import new_run_id, read_run, summary_data, write_run
 from ..scenarios import parse_shard
 
 EXIT_OK, EXIT_BAD = 0, 2
-RESULT_KEYS = ('run_id', 'scenarios', 'counts', 'passed', 'failed')
+RESULT_KEYS = ('run_id', 'scenarios', 'counts', 'passed', 'failed', 'skipped')
 SAME_ENV = ('kernel', 'mininet', 'ovs', 'switch')
 
 
@@ -134,8 +135,9 @@ def unsharded_order(shards, n):
     """The matrices in the order one unsharded run uses (round robin over the shards).
 
     Selection position i went to shard (i mod N) + 1, so taking one scenario from each
-    shard in turn rebuilds the selection (a shard that skipped a scenario because it did
-    not fit the switch just runs out earlier).
+    shard in turn rebuilds the selection: a scenario a shard skipped (the switch, a
+    kernel module) is a result in its place, so the turns stay in step, and the
+    merged run says it was skipped, and why, as the shard did.
     """
     queues = [list(m) for _k, _f, _s, m in shards]
     out = []
@@ -158,7 +160,8 @@ def scenario_result(matrix, programs):
         topology=matrix.get('topology'), steps=matrix.get('steps', []),
         servers=matrix.get('servers', []), problem=matrix.get('problem'),
         timings=matrix.get('timings') or {}, source=matrix.get('source', ''),
-        programs=programs, mutations=matrix.get('mutations'))
+        programs=programs, mutations=matrix.get('mutations'),
+        skipped=matrix.get('skipped'), cases=matrix.get('cases'))
 
 
 def merged_meta(shards):

@@ -13,7 +13,7 @@ import time
 from ..ci import after_run, BASELINE_DIR
 from ..errors import UsageError
 from ..files import check_latest, make_folders
-from ..judge import all_cells, mismatches
+from ..judge import all_cells, mismatches, skipped_result
 from ..net import (add_builder_option, check_environment, check_mininet, check_names_free,
                    environment_facts, missing_modules, Session, SWITCH_KINDS)
 from ..probe import add_program_options, method_of, netprobe_path, programs_for
@@ -77,21 +77,27 @@ def main(args):
     check_latest(args.out)
     run_id = new_run_id()
     with Session(args.switch, log, run_id) as session:
-        chosen = fitting(chosen, session.switch, log, missing_modules)
-        for sc in chosen:
+        fit, skipped = fitting(chosen, session.switch, log, missing_modules,
+                               none_ok=shard[1] > 1)
+        for sc in fit:
             check_names_free(sc.topo())
         meta = {'started': time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()),
                 'switch': session.switch, 'argv': sys.argv[1:], 'netprobe': netprobe,
                 'environment': environment_facts(session.switch, args.builder),
                 'shard': args.shard}
-        done = run_suite(chosen, session, netprobe, programs, args, mutations)
+        done = iter(run_suite(fit, session, netprobe, programs, args, mutations))
     meta['finished'] = time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())
-    run_dir = write_run(args.out, run_id, meta, done)
-    every = [c for res in done for c in all_cells(res.cells, res.mutations)]
+    # a skipped scenario is a result, in its place in the selection (merge relies on it)
+    results = [skipped_result(sc, session.switch, skipped[sc.name])
+               if sc.name in skipped else next(done) for sc in chosen]
+    run_dir = write_run(args.out, run_id, meta, results)
+    every = [c for res in results for c in all_cells(res.cells, res.mutations)]
     bad = len(mismatches(every))
     passed = len(every) - bad
     log(f'results in {run_dir}')
-    log(f'{passed} passed, {bad} failed')
+    not_run = sum(len(res.cases or ()) for res in results if res.skipped)
+    log(f'{passed} passed, {bad} failed' +
+        (f', {not_run} skipped ({", ".join(skipped)})' if skipped else ''))
     return after_run(args, run_dir, EXIT_OK if bad == 0 else EXIT_FAIL)
 
 

@@ -11,10 +11,10 @@ from .cells import (AFTER_SHORT, all_cells, counts, describe, grid, mismatches,
                     mutation_cells, mutation_matrix, name, natural, printable, short,
                     state, then, UNPRINTABLE)
 from .judging import annotate, judge, make_cell, relabel
-from .result import ScenarioResult
+from .result import ScenarioResult, skipped_result
 
 __all__ = ['AFTER_SHORT', 'all_cells', 'annotate', 'Cell', 'cell_json', 'counts',
            'describe', 'grid', 'judge', 'KINDS', 'make_cell', 'mismatches',
            'mutation_cells', 'mutation_matrix', 'name', 'natural', 'printable',
-           'relabel', 'ScenarioResult', 'short', 'state', 'then', 'UNPRINTABLE',
-           'VERDICTS']
+           'relabel', 'ScenarioResult', 'short', 'skipped_result', 'state', 'then',
+           'UNPRINTABLE', 'VERDICTS']

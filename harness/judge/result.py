@@ -13,8 +13,10 @@ class ScenarioResult:
     argv, why, ok, kind; servers: the scenario servers' serve records; problem: why
     the network was not fit to probe (every cell then an error naming it), or None;
     timings: seconds by phase (build_s, prepare_s, servers_s, probe_s, teardown_s,
-    judge_s, programs_s); cells: the judged Cells; skipped: why a mutation could not
-    be applied here; programs: the user's programs' launches (their log files), or
+    judge_s, programs_s); cells: the judged Cells; skipped: why the scenario was not
+    run here (the switch kind, a missing kernel module: its cells are then [] and
+    `cases` names the cells it would have had, {kind, host, column} each), or why a
+    mutation could not be applied here; programs: the user's programs' launches (their log files), or
     None when none ran; mutations: the mutation run's entries (mutations.json), or
     None without --mutate.
     """
@@ -32,3 +34,14 @@ class ScenarioResult:
     skipped: Optional[str] = None
     programs: Optional[list] = None
     mutations: Optional[list] = None
+    cases: Optional[list] = None
+
+
+def skipped_result(scenario, switch, reason):
+    """The ScenarioResult of a scenario not run here, for reason: no cells, and the
+    cases it would have judged (a derived scenario has none until it is built)."""
+    return ScenarioResult(
+        scenario=scenario.name, title=scenario.title, switch=switch, cells=[],
+        source=scenario.source, skipped=reason,
+        cases=[{'kind': c.kind, 'host': c.host, 'column': c.label()}
+               for c in scenario.cases])

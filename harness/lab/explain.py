@@ -213,6 +213,10 @@ def explain_run(path, cell_text, scenario_name=None):
     matrices = [m for m in run.matrices if scenario_name in (None, m['scenario'])]
     if not matrices:
         raise UsageError(f'{path}: no scenario {scenario_name!r} in this run')
+    if len(matrices) == 1 and matrices[0].get('skipped'):
+        raise UsageError(printable(f'{path}: scenario {matrices[0]["scenario"]} was skipped '
+                                   f'in this run ({matrices[0]["skipped"]}): it has no '
+                                   'cells', one_line=True))
     hits = []
     for matrix in matrices:
         try:

@@ -5,17 +5,21 @@
 
 A *program* is a command-line template (split like a shell would, run without one).
 Placeholders, replaced inside each argument: ``{addr}`` ``{port}`` ``{src}``
-``{host}`` (the Mininet host's name) ``{proto}``.  Other braces are left alone.
+``{host}`` (the Mininet host's name) ``{proto}``, and for a program that takes
+``host:port`` or a URL ``{hostport}`` (``10.0.0.1:7001``, ``[fd00::1]:7001``) and
+``{urlhost}`` (``10.0.0.1``, ``[fd00::1]``; a scope as ``%25``, RFC 6874:
+``[fe80::1%25h1-eth0]``).  Other braces are left alone.
 
-Which cells a program fills (one *launch* of the program per cell):
-- a server template with ``{addr}``: every bind case of the scenario with the
+Which cells a program fills (one *launch* of the program per cell); a template is
+*told the address* when it has ``{addr}``, ``{hostport}`` or ``{urlhost}``:
+- a server template told the address: every bind case of the scenario with the
   program's protocol (default tcp) and no netprobe-only options; the program takes
   the place of netprobe in that cell, with the case's own expectation and reason.
-- a client template with ``{addr}``: every such connect case; ``{src}`` is the case's
+- a client template told the address: every such connect case; ``{src}`` is the case's
   ``src=`` (or the wildcard 0.0.0.0 / :: when it has none: let the kernel choose);
   a case with ``src=`` is left to netprobe when the template has no ``{src}``.
   The tracer cannot see who answered, so these cells do not check the peer.
-- a template without ``{addr}`` (the program decides its own address, like the
+- a template not told the address (the program decides its own address, like the
   seed's server): one launch per host, in a new column ``tcp server program`` or
   ``tcp client program``, expected ``OK`` (a server should start on every host, a client
   should connect from every host; rule ``program-starts`` / ``program-connects``).
@@ -23,7 +27,7 @@ Everything else of the scenario (netprobe's servers, the other cases) runs as us
 beside the programs.  Order (harness/runner.py): the server programs that choose
 their own address and port first, on a network nobody has used yet (the harness's own
 servers must not hold their port); then netprobe's servers; then the server programs
-told {addr}, each in a case's place with the scenario's servers listening as the case
+told the address, each in a case's place with the scenario's servers listening as the case
 expects; then netprobe's batches; then the client programs, while netprobe's servers
 still listen (they are what a client talks to).
 
@@ -53,11 +57,13 @@ from .preconditions import case_needs, left_note, unmet
 
 ROLES = ('server', 'client')
 DEFAULT_TIMEOUT_S = 5.0
-DEFAULT_PORT = 6677          # the seed's port, for a template with {port} but no {addr}
+DEFAULT_PORT = 6677          # the seed's port, for a template with {port} not told the address
 # Options a program cannot be told about: such cases stay with netprobe.
 CLIENT_OK_OPTIONS = ('src=', 'timeout=')
 # What a program launch has in place: netprobe's servers listen meanwhile.
 PROVIDES = ('listener',)
+# The placeholders that tell a program the case's address: one launch per case.
+ADDR_PLACEHOLDERS = ('{addr}', '{hostport}', '{urlhost}')
 
 
 @dataclass(frozen=True)
@@ -81,8 +87,13 @@ class Program:
         return argv
 
     def per_case(self):
-        """True when the program is told the address ({addr}): one launch per case."""
-        return '{addr}' in self.template
+        """True when the program is told the address ({addr}, {hostport} or
+        {urlhost}): one launch per case."""
+        return any(p in self.template for p in ADDR_PLACEHOLDERS)
+
+    def tells_port(self):
+        """True when the program is told the port ({port} or {hostport})."""
+        return '{port}' in self.template or '{hostport}' in self.template
 
     def label(self):
         """The column of a per-host launch: 'tcp server program'.
@@ -195,6 +206,18 @@ class Launch:
     outcome: Optional[dict] = None    # filled by run
 
 
+def urlhost(addr):
+    """addr as the host of a URL: '10.0.0.1', '[fd00::1]', '[fe80::1%25h1-eth0]' (an
+    IPv6 address in brackets, its scope's '%' written '%25': RFC 6874)."""
+    return f'[{addr.replace("%", "%25")}]' if ':' in addr else addr
+
+
+def hostport(addr, port):
+    """addr and port as host:port: '10.0.0.1:7001', '[fd00::1]:7001',
+    '[fe80::1%h1-eth0]:7001' (as Go's net.JoinHostPort writes it)."""
+    return f'[{addr}]:{port}' if ':' in addr else f'{addr}:{port}'
+
+
 def wildcard(addr):
     """The wildcard of addr's family: '0.0.0.0' or '::'."""
     return '::' if ':' in addr else '0.0.0.0'
@@ -229,8 +252,10 @@ def plan(scenario, programs, hosts):
                     continue
                 values = {'addr': case.addr, 'port': case.port, 'host': case.host,
                           'proto': case.proto,
-                          'src': src_of(case) or wildcard(case.addr)}
-                told_port = case.port if '{port}' in program.template else None
+                          'src': src_of(case) or wildcard(case.addr),
+                          'hostport': hostport(case.addr, case.port),
+                          'urlhost': urlhost(case.addr)}
+                told_port = case.port if program.tells_port() else None
                 launches.append(Launch(program, case.host, fill(argv, values),
                                        f'{case.kind[0]}{index}', index, case.addr,
                                        told_port, method, src_of(case)))
@@ -273,7 +298,7 @@ class ProgramRun:
         self.cancel = threading.Event()     # set: the run was interrupted
 
     def run(self, live, role, per_case=None):
-        """Every launch of role (per_case: only those told {addr}, or only those that
+        """Every launch of role (per_case: only those told the address, or only those that
         are not; None: both), hosts in parallel, each host's one after another."""
         by_host = {}
         for launch in self.launches:
@@ -297,7 +322,7 @@ class ProgramRun:
             launch.outcome = run_launch(node, launch, workdir, self.state, self.cancel)
 
     def extra_cases(self):
-        """[(case id, Case)] of the launches that add a column (no {addr})."""
+        """[(case id, Case)] of the launches that add a column (not told the address)."""
         out = []
         for launch in self.launches:
             if launch.index is None:

@@ -115,27 +115,35 @@ def summary_data(run_id, meta, scenario_results):
             total[k] += c[k]
         entry = {'name': res.scenario, 'title': res.title, 'switch': res.switch,
                  'counts': c, 'cells': len(every), 'problem': res.problem,
-                 'timings': res.timings,
+                 'skipped': res.skipped, 'timings': res.timings,
                  'mismatches': [described(x) for x in mismatches(every)]}
+        if res.skipped:
+            entry['cases'] = len(res.cases or ())
         if res.mutations is not None:
             entry['mutations'] = len(res.mutations)
         scenarios.append(entry)
     return dict(meta, run_id=run_id, scenarios=scenarios, counts=total,
-                passed=total['pass'], failed=total['fail'] + total['error'])
+                passed=total['pass'], failed=total['fail'] + total['error'],
+                skipped=sum(s.get('cases', 0) for s in scenarios if s['skipped']))
 
 
 def summary_md(summary, scenario_results):
     """summary.md: a table of scenarios, then each scenario's matrices."""
+    skipped = summary.get('skipped') and f', {summary["skipped"]} skipped'
     lines = [f'# bindlab run {summary["run_id"]}', '',
-             f'{summary["passed"]} passed, {summary["failed"]} failed '
+             f'{summary["passed"]} passed, {summary["failed"]} failed{skipped or ""} '
              f'(switch {summary["switch"]}, kernel {summary["environment"]["kernel"]})', '',
              '| scenario | pass | fail | error | problem |', '|---|---|---|---|---|']
     for s in summary['scenarios']:
         c = s['counts']
-        lines.append(f'| {s["name"]} | {c["pass"]} | {c["fail"]} | {c["error"]} | '
-                     f'{(s["problem"] or "").replace("|", "/")} |')
+        shown = ('-', '-', '-') if s.get('skipped') else (c['pass'], c['fail'], c['error'])
+        why = f'skipped: {s["skipped"]}' if s.get('skipped') else s['problem'] or ''
+        lines.append(f'| {s["name"]} | ' + ' | '.join(map(str, shown)) +
+                     f' | {why.replace("|", "/")} |')
     for res in scenario_results:
         lines += ['', f'## {res.scenario}: {res.title}']
+        if res.skipped:
+            lines += ['', f'skipped, {len(res.cases or ())} cases not run: {res.skipped}']
         for kind in ('bind', 'connect'):
             rows, cols, table = grid(res.cells, kind)
             if not rows:

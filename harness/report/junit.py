@@ -1,6 +1,8 @@
-"""junit.xml: a testsuite per scenario, a testcase per cell, and one per (mutation,
-target, host) of a mutation run; written as text, byte for byte what ElementTree with
-ET.indent() writes (tests/test_report.py checks it)."""
+"""junit.xml: a testsuite per scenario, a testcase per cell, one per (mutation,
+target, host) of a mutation run, and for a scenario not run here one per case it
+would have judged, each <skipped message="why" /> (the suite's `skipped` counts
+them); written as text, byte for byte what ElementTree with ET.indent() writes
+(tests/test_report.py checks it)."""
 
 import json
 import re
@@ -34,6 +36,8 @@ def _junit_suite(res):
              for attrs, verdict, cell in zip(_case_attrs(res.scenario, cells),
                                              verdicts, cells)]
     failures, errors = verdicts.count('fail'), verdicts.count('error')
+    skipped = _skipped_cases(res)
+    lines += skipped
     mutated = _mutation_cases(res)
     for classname, name, group in mutated:
         attrs = f' classname="{_attr(classname)}" name="{_attr(printable(name))}"'
@@ -42,11 +46,26 @@ def _junit_suite(res):
                      f'    <testcase{attrs} />')
         failures += bool(wrong) and wrong[0].verdict == 'fail'
         errors += bool(wrong) and wrong[0].verdict == 'error'
-    head = _attrs(name=res.scenario, tests=str(len(cells) + len(mutated)),
-                  failures=str(failures), errors=str(errors),
+    head = _attrs(name=res.scenario, tests=str(len(cells) + len(skipped) + len(mutated)),
+                  failures=str(failures), errors=str(errors), skipped=str(len(skipped)),
                   time=f'{sum(res.timings.values()):.3f}')
     return (f'  <testsuite{head}>\n' + '\n'.join(lines) + '\n  </testsuite>' if lines
             else f'  <testsuite{head} />')
+
+
+def _skipped_cases(res):
+    """The <testcase>s of a scenario not run here, each with <skipped message=why>:
+    one per case it would have judged, named as its cell would be."""
+    if not res.skipped:
+        return []
+    message = _attrs(message=printable(f'{res.scenario} skipped: {res.skipped}'))
+    out = []
+    for case in res.cases or ():
+        kind, host, column = case['kind'], case['host'], case['column']
+        out.append(f'    <testcase classname="{_attr(f"bindlab.{res.scenario}.{kind}")}" '
+                   f'name="{_name_piece(host)} {_name_piece(kind)} {_name_piece(column)}">'
+                   f'\n      <skipped{message} />\n    </testcase>')
+    return out
 
 
 def _failed_case(attrs, group, wrong):

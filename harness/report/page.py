@@ -49,7 +49,7 @@ LABS_DIR = os.path.join(REPO, 'labs')
 
 
 def scenario_status(matrix):
-    """'error', 'fail' or 'pass' for a scenario (its mutated cells included), and its
+    """'skipped', 'error', 'fail' or 'pass' for a scenario (its mutated cells included), and its
     {verdict: count}; a cell that is no object, or has another verdict, counts as an
     error.  Counted with a list's count(), not a dict update per cell."""
     verdicts = [c.verdict if isinstance(c, Cell) else None
@@ -57,7 +57,9 @@ def scenario_status(matrix):
     verdicts += [c.verdict for c in mutation_cells(matrix.get('mutations'))]
     counts = {v: verdicts.count(v) for v in VERDICTS}
     counts['error'] += len(verdicts) - sum(counts.values())
-    if matrix.get('load_error') or matrix.get('problem') or counts['error']:
+    if matrix.get('skipped') and not matrix.get('load_error') and not verdicts:
+        status = 'skipped'           # not run here: the switch, a kernel module
+    elif matrix.get('load_error') or matrix.get('problem') or counts['error']:
         status = 'error'
     elif counts['fail']:
         status = 'fail'
@@ -178,7 +180,7 @@ section.scenario{border-top:3px solid #ccd;margin-top:28px;padding-top:12px}
 .badge{display:inline-block;min-width:44px;text-align:center;border-radius:10px;
  padding:1px 8px;font-weight:600;font-size:12px}
 .st-pass{background:#cdeccd;color:#164d16}.st-fail{background:#f6c9c9;color:#7a1010}
-.st-error{background:#ffe7a6;color:#664800}
+.st-error{background:#ffe7a6;color:#664800}.st-skipped{background:#e4e6ea;color:#333}
 table{border-collapse:collapse}
 table.index td,table.index th,table.cells td,table.cells th,table.kv td,table.md td,
 table.md th{
@@ -223,6 +225,9 @@ def _run_facts(summary, matrices, statuses):
             totals[verdict] += n
     facts = [f'{len(matrices)} scenario(s)', f'{totals["pass"]} passed',
              f'{totals["fail"]} failed', f'{totals["error"]} error(s)']
+    skipped = [s for s, _counts in statuses].count('skipped')
+    if skipped:
+        facts.append(f'{skipped} scenario(s) skipped')
     env = summary.get('environment') if isinstance(summary.get('environment'), dict) \
         else (matrices[0].get('environment') if matrices else None)
     if isinstance(env, dict):
@@ -259,8 +264,8 @@ def _index(matrices, statuses):
             f'<td><a href="#{esc(_anchor(name))}">{esc(name)}</a></td>'
             f'<td>{esc(matrix.get("title", ""))}</td>'
             f'<td><span class="badge st-{status}">{status}</span></td>'
-            f'<td>{counts["pass"]}</td><td>{counts["fail"]}</td><td>{counts["error"]}</td>'
-            '</tr>')
+            + ''.join(f'<td>{"-" if status == "skipped" else counts[v]}</td>'
+                      for v in ('pass', 'fail', 'error')) + '</tr>')
     return ('<h2>Scenarios</h2><table class="index"><thead><tr><th>scenario</th>'
             '<th>title</th><th>status</th><th>pass</th><th>fail</th><th>error</th>'
             '</tr></thead><tbody>' + ''.join(rows) + '</tbody></table>')
@@ -279,6 +284,12 @@ def _scenario_section(matrix, status_counts, labs_dir):
     for key in ('load_error', 'problem', 'error'):
         if matrix.get(key):
             out.append(f'<p class="problem">{esc(matrix[key])}</p>')
+    if status == 'skipped':     # not run here: why, and nothing measured to show
+        out += [f'<p class="problem skipped">skipped, {len(matrix.get("cases") or ())} '
+                f'cases not run: {esc(matrix["skipped"])}</p>',
+                _environment(matrix.get('environment')), _lab_sheet(name, labs_dir),
+                '</section>']
+        return '\n'.join(x for x in out if x)
     out.append(f'<p class="facts">{counts["pass"]} passed, {counts["fail"]} failed, '
                f'{counts["error"]} error(s)</p>')
     topo = matrix.get('topology')

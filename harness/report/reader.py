@@ -103,6 +103,9 @@ def _summary(folder, lenient):
             if scenario in seen:
                 raise BadInput(f'{path}: scenario {scenario} listed twice')
             seen.add(scenario)
+            _check_skip(entry, f'{path}: scenarios[{n}]', int)
+        if not _count(summary.get('skipped', 0)):
+            raise BadInput(f'{path}: field "skipped" is not a count of cases')
         for key in ('shard', 'switch', 'run_id', 'started', 'finished'):
             if key in summary and not isinstance(summary[key], (str, type(None))):
                 raise BadInput(f'{path}: field "{key}" is not text')
@@ -148,8 +151,33 @@ def read_matrix(path, scenario):
     for key in ('title', 'problem', 'source'):
         if not isinstance(matrix.get(key), (str, type(None))):
             raise BadInput(f'{path}: field "{key}" is not text')
+    _check_skip(matrix, path, list)
+    if matrix.get('skipped') and matrix['cells']:
+        raise BadInput(f'{path}: a skipped scenario with cells')
     check_topology(matrix.get('topology') or {}, f'{path}: topology')
     return matrix
+
+
+def _count(value):
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _check_skip(data, where, cases):
+    """BadInput unless data's `skipped` (why the scenario was not run here) is text or
+    null, and its `cases` (the cells it would have had) is a count (summary.json,
+    cases=int) or a list of {kind, host, column} texts (matrix.json, cases=list)."""
+    if not isinstance(data.get('skipped'), (str, type(None))):
+        raise BadInput(f'{where}: field "skipped" is not text')
+    if 'cases' not in data:
+        return
+    got = data['cases']
+    if cases is int and not _count(got):
+        raise BadInput(f'{where}: field "cases" is not a count')
+    if cases is list and not (isinstance(got, list) and all(
+            isinstance(c, dict) and all(isinstance(c.get(k), str)
+                                        for k in ('kind', 'host', 'column'))
+            for c in got)):
+        raise BadInput(f'{where}: field "cases" is not a list of {{kind, host, column}}')
 
 
 def read_mutations(path):

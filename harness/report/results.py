@@ -12,8 +12,9 @@ processes (forked.py).
 
 matrix.json: scenario, title, topology (as built), environment (kernel, Mininet and
 OVS versions, switch kind, builder), steps (setup and faults, each with argv, why,
-ok), servers (their serve records), timings, problem, counts, and cells (the fields
-of harness/judge/cell.py), compact, one cell a line (formats.json_rows: for grep
+ok), servers (their serve records), timings, problem, skipped (why the scenario was
+not run here, or null; a skipped one has no cells and lists its `cases`, each
+{kind, host, column}), counts, and cells (the fields of harness/judge/cell.py), compact, one cell a line (formats.json_rows: for grep
 and diff).
 """
 
@@ -107,8 +108,10 @@ def scenario_files(run_dir, res, environment):
               'steps': res.steps,
               'faults': [s for s in res.steps if s['kind'] == 'fault'],
               'servers': res.servers, 'timings': res.timings,
-              'problem': res.problem, 'counts': counts(res.cells),
-              'cells': res.cells}
+              'problem': res.problem, 'skipped': res.skipped,
+              'counts': counts(res.cells), 'cells': res.cells}
+    if res.skipped:          # the cells it would have had, for junit.xml and a merge
+        matrix['cases'] = res.cases or []
     jobs = [Job(os.path.join(sdir, 'matrix.json'),
                 functools.partial(json_rows, matrix, 'cells'), apart=True)]
     if res.mutations is not None:

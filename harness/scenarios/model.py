@@ -164,7 +164,8 @@ class Scenario:
     pings the next host of its IPv4 subnet.  default: part of the default suite.
     order: position in the suite (the issue's numbering).  modules: the kernel
     modules it needs (vrf, dummy, sch_netem); where one is missing it is skipped with
-    a notice naming it (`sudo make vm-test` runs it on Debian's kernel).
+    a notice naming it, and a result saying so in every result file (`sudo make
+    vm-test` runs it on Debian's kernel).
     """
     name: str
     title: str

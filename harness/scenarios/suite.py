@@ -99,21 +99,26 @@ def find(name, scenario_files=()):
     return select(repo, extra, [name])[0]
 
 
-def fitting(chosen, switch, log, missing_modules):
-    """The scenarios that fit the switch kind and this kernel (missing_modules(names):
-    those this kernel lacks, machine.missing_modules); says which are skipped, why."""
-    keep = []
+def fitting(chosen, switch, log, missing_modules, none_ok=False):
+    """(the scenarios that fit the switch kind and this kernel, {name: why} of those
+    that do not: skipped, a result of the run); missing_modules(names): those this
+    kernel lacks, machine.missing_modules.  Says which are skipped, why; UsageError
+    when none fits, unless none_ok (a shard: its skips are its results, which the
+    merge needs)."""
+    keep, skipped = [], {}
     for sc in chosen:
         missing = missing_modules(sc.modules)
         if switch not in sc.switches:
-            log(f'{sc.name}: skipped, does not fit switch {switch} '
-                f'(fits {", ".join(sc.switches)})')
+            skipped[sc.name] = (f'does not fit switch {switch} '
+                                f'(fits {", ".join(sc.switches)})')
         elif missing:
-            log(f'{sc.name}: skipped, needs the kernel module {", ".join(missing)}, which '
-                'this kernel lacks (sudo make vm-test runs it on Debian\'s kernel)')
+            skipped[sc.name] = (f'needs the kernel module {", ".join(missing)}, which this '
+                                'kernel lacks (sudo make vm-test runs it on Debian\'s kernel)')
         else:
             keep.append(sc)
-    if not keep:
+            continue
+        log(f'{sc.name}: skipped, {skipped[sc.name]}')
+    if not keep and not none_ok:
         raise UsageError(f'no selected scenario can run here (switch {switch}, this '
                          'kernel\'s modules): see the notices above')
-    return keep
+    return keep, skipped
