@@ -26,6 +26,29 @@ static const char *value_of(const char *word, const char *key)
 	return NULL;
 }
 
+int plan_parse_iface(const char *text, struct probe_iface *out)
+{
+	char why[160];
+	unsigned long v;
+
+	memset(out, 0, sizeof(*out));
+	if (*text == '\0' || strlen(text) >= sizeof(out->text))
+		return -1;
+	if (addr_parse(text, AF_UNSPEC, &out->addr, why, sizeof(why)) == 0) {
+		out->kind = IFACE_ADDR;
+	} else if (parse_ulong(text, 1, 0x7fffffff, &v) == 0) {
+		out->kind = IFACE_INDEX;
+		out->index = (unsigned)v;
+	} else if (strlen(text) < IF_NAMESIZE && !strpbrk(text, "/:%[] \t")) {
+		out->kind = IFACE_NAME;
+		memcpy(out->name, text, strlen(text) + 1);
+	} else {
+		return -1;
+	}
+	memcpy(out->text, text, strlen(text) + 1);
+	return 0;
+}
+
 int plan_apply_option(struct probe_case *c, const char *word, char *err, size_t errlen)
 {
 	struct probe_opts *o = &c->opts;
@@ -38,6 +61,11 @@ int plan_apply_option(struct probe_case *c, const char *word, char *err, size_t 
 		o->reuseport = true;
 	} else if (strcmp(word, "freebind") == 0) {
 		o->freebind = true;
+	} else if (strcmp(word, "bindnoport") == 0) {
+		o->bind_no_port = true;
+	} else if ((val = value_of(word, "if"))) {
+		if (plan_parse_iface(val, &o->iface) < 0)
+			goto bad_value;
 	} else if (strcmp(word, "hold") == 0) {
 		o->hold = true;
 	} else if (strcmp(word, "nolisten") == 0) {
@@ -73,27 +101,74 @@ bad_value:
 	return -1;
 }
 
-/* Checks that options fit the operation: a bind has no source, a connect no listen. */
-static int check_combination(const struct probe_case *c, bool saw_nolisten, char *err,
-			     size_t errlen)
+const char *plan_op_name(enum probe_op op)
 {
-	if (c->op == OP_BIND && (c->opts.has_src || c->opts.sport)) {
-		snprintf(err, errlen, "options 'src' and 'sport' are for connect cases");
+	switch (op) {
+	case OP_BIND: return "bind";
+	case OP_CONNECT: return "connect";
+	case OP_JOIN: return "join";
+	case OP_MCAST_IF: return "mcast-if";
+	case OP_SEND: return "send";
+	}
+	return "?";
+}
+
+/* Says into @err that option @what does not fit the case's operation.  Returns -1. */
+static int not_for(const struct probe_case *c, const char *what, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "option '%s' is not for %s cases", what, plan_op_name(c->op));
+	return -1;
+}
+
+/* Checks if= against the case: an interface address only names an IPv4 interface
+ * of a join or mcast-if (IPv6 takes an index); a send's if= is PKTINFO's index. */
+static int check_iface(const struct probe_case *c, char *err, size_t errlen)
+{
+	const struct probe_iface *i = &c->opts.iface;
+
+	if (i->kind == IFACE_NONE)
+		return 0;
+	if (c->op == OP_BIND || c->op == OP_CONNECT)
+		return not_for(c, "if", err, errlen);
+	if (i->kind != IFACE_ADDR)
+		return 0;
+	if (c->op == OP_SEND) {
+		snprintf(err, errlen, "option 'if': a send names an interface (name or index) for "
+			 "PKTINFO, its source is pktinfo=ADDR");
 		return -1;
 	}
-	if (c->op == OP_CONNECT && saw_nolisten) {
-		snprintf(err, errlen, "option 'nolisten' is for bind cases");
+	if (c->addr.family != AF_INET || i->addr.family != AF_INET) {
+		snprintf(err, errlen, "option 'if': an interface address is for IPv4 groups; "
+			 "IPv6 takes an interface name or index");
 		return -1;
 	}
-	if (c->op == OP_CONNECT && c->port == 0) {
-		snprintf(err, errlen, "field 'port': a connect needs a port from 1 to 65535");
+	return 0;
+}
+
+int plan_check(const struct probe_case *c, bool saw_nolisten, char *err, size_t errlen)
+{
+	if (c->op == OP_BIND && (c->opts.has_src || c->opts.sport))
+		return not_for(c, c->opts.has_src ? "src" : "sport", err, errlen);
+	if (c->op != OP_BIND && saw_nolisten)
+		return not_for(c, "nolisten", err, errlen);
+	if (c->op != OP_SEND && c->opts.has_pktinfo)
+		return not_for(c, "pktinfo", err, errlen);
+	if ((c->op == OP_JOIN || c->op == OP_MCAST_IF) && c->opts.sport)
+		return not_for(c, "sport", err, errlen);
+	if (c->op >= OP_JOIN && c->proto != PROTO_UDP) {
+		snprintf(err, errlen, "field 'proto': a %s is udp", plan_op_name(c->op));
+		return -1;
+	}
+	if ((c->op == OP_CONNECT || c->op == OP_SEND) && c->port == 0) {
+		snprintf(err, errlen, "field 'port': a %s needs a port from 1 to 65535",
+			 plan_op_name(c->op));
 		return -1;
 	}
 	if (c->opts.v6only >= 0 && c->addr.family != AF_INET6) {
 		snprintf(err, errlen, "option 'v6only' needs an IPv6 socket");
 		return -1;
 	}
-	return 0;
+	return check_iface(c, err, errlen);
 }
 
 /* Where a line's problem is reported: its number and the caller's buffer. */
@@ -167,12 +242,15 @@ static int parse_op_proto_port(char **field, struct probe_case *out, const struc
 {
 	unsigned long v;
 
-	if (strcmp(field[1], "bind") == 0)
-		out->op = OP_BIND;
-	else if (strcmp(field[1], "connect") == 0)
-		out->op = OP_CONNECT;
-	else
-		return line_error(le, "field 'op': '%.32s' is not bind or connect", field[1]);
+	static const enum probe_op ops[] = { OP_BIND, OP_CONNECT, OP_JOIN, OP_MCAST_IF, OP_SEND };
+	size_t k = 0;
+
+	while (k < sizeof(ops) / sizeof(ops[0]) && strcmp(field[1], plan_op_name(ops[k])) != 0)
+		k++;
+	if (k == sizeof(ops) / sizeof(ops[0]))
+		return line_error(le, "field 'op': '%.32s' is not bind, connect, join, mcast-if "
+				  "or send", field[1]);
+	out->op = ops[k];
 	if (strcmp(field[2], "tcp") == 0)
 		out->proto = PROTO_TCP;
 	else if (strcmp(field[2], "udp") == 0)
@@ -190,6 +268,7 @@ static int parse_op_proto_port(char **field, struct probe_case *out, const struc
 struct line_options {
 	int family;		/* family=4|6, else AF_UNSPEC */
 	const char *src_text;	/* src=ADDR, else NULL */
+	const char *pktinfo_text;	/* pktinfo=ADDR, else NULL */
 	bool saw_nolisten;
 };
 
@@ -211,6 +290,8 @@ static int parse_options(char **word, int n, struct probe_case *out, struct line
 				return line_error(le, "option 'family' must be 4 or 6");
 		} else if ((val = value_of(word[i], "src"))) {
 			lo->src_text = val;
+		} else if ((val = value_of(word[i], "pktinfo"))) {
+			lo->pktinfo_text = val;
 		} else {
 			if (strcmp(word[i], "nolisten") == 0)
 				lo->saw_nolisten = true;
@@ -236,7 +317,13 @@ static int parse_addresses(const char *text, const struct line_options *lo,
 			return line_error(le, "option 'src': %s", why);
 		out->opts.has_src = true;
 	}
-	if (check_combination(out, lo->saw_nolisten, why, sizeof(why)) < 0)
+	if (lo->pktinfo_text) {
+		if (addr_parse(lo->pktinfo_text, out->addr.family, &out->opts.pktinfo, why,
+			       sizeof(why)) < 0)
+			return line_error(le, "option 'pktinfo': %s", why);
+		out->opts.has_pktinfo = true;
+	}
+	if (plan_check(out, lo->saw_nolisten, why, sizeof(why)) < 0)
 		return line_error(le, "%s", why);
 	return 0;
 }
