@@ -36,7 +36,10 @@ int plan_parse_iface(const char *text, struct probe_iface *out)
 		return -1;
 	if (addr_parse(text, AF_UNSPEC, &out->addr, why, sizeof(why)) == 0) {
 		out->kind = IFACE_ADDR;
-	} else if (parse_ulong(text, 1, 0x7fffffff, &v) == 0) {
+	} else if (strspn(text, "0123456789") == strlen(text)) {
+		/* digits are an index, never a name: 0 and the too big are refused */
+		if (parse_ulong(text, 1, 0x7fffffff, &v) < 0)
+			return -1;
 		out->kind = IFACE_INDEX;
 		out->index = (unsigned)v;
 	} else if (strlen(text) < IF_NAMESIZE && !strpbrk(text, "/:%[] \t")) {
