@@ -265,21 +265,23 @@ static const struct {
 	  "Exit 1 when it could not listen or not say so.\n" },
 	{ FOR_JOIN, "join",
 	  "usage: netprobe join [-4|-6] [--if ADDR|IF|INDEX] [--src ADDR] [--reuseaddr]\n"
-	  "                     [--reuseport] [--freebind] [--dev IF] GROUP [PORT]\n"
+	  "                     [--reuseport] [--freebind] [--bind-no-port] [--v6only 0|1]\n"
+	  "                     [--dev IF] GROUP [PORT]\n"
 	  "Joins multicast GROUP on a UDP socket (IP_ADD_MEMBERSHIP with the interface's\n"
 	  "address or index; IPv6: IPV6_JOIN_GROUP with an index), bound first to --src (or\n"
 	  "the wildcard) and PORT when either is given.  No --if: the route to the group\n"
 	  "chooses.  One record.\n" },
 	{ FOR_MCAST_IF, "mcast-if",
 	  "usage: netprobe mcast-if [-4|-6] [--if ADDR|IF|INDEX] [--src ADDR] [--reuseaddr]\n"
-	  "                         [--reuseport] [--freebind] [--dev IF] GROUP [PORT]\n"
+	  "                         [--reuseport] [--freebind] [--bind-no-port] [--v6only 0|1]\n"
+	  "                         [--dev IF] GROUP [PORT]\n"
 	  "Sets the interface multicast to GROUP leaves by (IP_MULTICAST_IF with an address,\n"
 	  "or an index; IPv6: IPV6_MULTICAST_IF with an index) on a UDP socket, bound first\n"
 	  "as a join is.  One record.\n" },
 	{ FOR_SEND, "send",
 	  "usage: netprobe send [-4|-6] [--src ADDR] [--sport PORT] [--pktinfo ADDR] [--if IF]\n"
 	  "                     [--reuseaddr] [--reuseport] [--freebind] [--bind-no-port]\n"
-	  "                     [--dev IF] [--repeat-stdin] ADDR PORT\n"
+	  "                     [--v6only 0|1] [--dev IF] [--repeat-stdin] ADDR PORT\n"
 	  "Sends one UDP datagram to ADDR:PORT: sendto() from the source bound first\n"
 	  "(--src, --sport), or sendmsg() with the source --pktinfo and/or the interface\n"
 	  "--if in IP_PKTINFO / IPV6_PKTINFO.  The record's \"local\" is the address the\n"
