@@ -1,5 +1,6 @@
 /*
- * netprobe: a bind/connect probe for emulated networks.
+ * netprobe: a bind/connect (and join, multicast interface, send) probe for
+ * emulated networks.
  *
  *   netprobe [--host NAME] COMMAND [ARGS]
  *
@@ -48,9 +49,13 @@ static void usage(FILE *f)
 	      "  bind [OPTIONS] ADDR PORT [ADDR PORT ...]   bind (and listen, TCP) on each target\n"
 	      "  connect [OPTIONS] ADDR PORT                connect, say who answered\n"
 	      "  serve [OPTIONS] ADDR PORT                  listen and answer with this host's name\n"
+	      "  join [OPTIONS] GROUP [PORT]                join a multicast group (--if: which interface)\n"
+	      "  mcast-if [OPTIONS] GROUP [PORT]            choose the interface multicast leaves by\n"
+	      "  send [OPTIONS] ADDR PORT                   send one UDP datagram (--src, --pktinfo)\n"
 	      "  batch [PLAN]                               run a plan (file or stdin), one record a case\n"
 	      "  addrs [--json]                             this namespace's addresses and their flags\n"
-	      "  diagnose [--json] [--udp] ADDR [PORT]      why a bind here fails, and what fixes it\n"
+	      "  diagnose [--json] [--udp] ADDR [PORT]      why a bind (--join, --mcast-if, --send) here\n"
+	      "                                             fails, and what fixes it\n"
 	      "\n"
 	      "`netprobe COMMAND --help` shows the options of a command.\n"
 	      "Exit status: 0 the probe worked (a failed socket call is a result), 1 the probe\n"
@@ -74,6 +79,7 @@ int main(int argc, char **argv)
 	} commands[] = {
 		{ "bind", cmd_bind },	    { "connect", cmd_connect }, { "serve", cmd_serve },
 		{ "batch", cmd_batch },	    { "addrs", cmd_addrs },	{ "diagnose", cmd_diagnose },
+		{ "join", cmd_join },	    { "mcast-if", cmd_mcast_if }, { "send", cmd_send },
 	};
 	const char *env = getenv("NETPROBE_HOST");
 	int i = 1;

@@ -1,5 +1,6 @@
 /*
- * probe_case.h: one probe case (a bind or a connect) and its result.
+ * probe_case.h: one probe case (a bind, a connect, a multicast join, a multicast
+ * interface, a UDP send) and its result.
  *
  * The command line (`netprobe bind ...`) and a plan line (`netprobe batch`) both
  * produce a struct probe_case; the runners fill a struct probe_result; the record
@@ -17,21 +18,38 @@
 #define CASE_ID_MAX 64
 #define DEFAULT_TIMEOUT_MS 1000
 
-enum probe_op { OP_BIND, OP_CONNECT };
+enum probe_op { OP_BIND, OP_CONNECT, OP_JOIN, OP_MCAST_IF, OP_SEND };
 enum probe_proto { PROTO_TCP, PROTO_UDP };
+
+/* How a join, a multicast interface or a PKTINFO send names its interface (if=):
+ * by one of its addresses (IPv4 only), by name (resolved in the namespace where
+ * the socket is made), by index, or not at all (the kernel chooses). */
+enum iface_kind { IFACE_NONE, IFACE_ADDR, IFACE_NAME, IFACE_INDEX };
+
+struct probe_iface {
+	enum iface_kind kind;
+	struct parsed_addr addr;	/* IFACE_ADDR */
+	char name[IF_NAMESIZE];		/* IFACE_NAME */
+	unsigned index;			/* IFACE_INDEX */
+	char text[ADDR_TEXT_MAX];	/* as given, for the record; "" for none */
+};
 
 struct probe_opts {
 	bool reuseaddr;		/* SO_REUSEADDR */
 	bool reuseport;		/* SO_REUSEPORT */
 	bool freebind;		/* IP_FREEBIND / IPV6_FREEBIND */
 	int v6only;		/* IPV6_V6ONLY: -1 leave the sysctl default, 0 off, 1 on */
+	bool bind_no_port;	/* IP_BIND_ADDRESS_NO_PORT */
 	char dev[IF_NAMESIZE];	/* SO_BINDTODEVICE, "" for none */
 	bool listen;		/* bind: listen() after bind (TCP); default true */
 	bool hold;		/* keep the socket open until the batch ends */
 	bool greet;		/* connect: wait for the server to say its name */
-	bool has_src;		/* connect: bind this source address first */
-	struct parsed_addr src;
-	unsigned sport;		/* connect: source port, 0 = kernel's choice */
+	bool has_src;		/* connect, send: bind this source address first */
+	struct parsed_addr src;	/* (join, mcast-if: the address bound before the call) */
+	unsigned sport;		/* connect, send: source port, 0 = kernel's choice */
+	struct probe_iface iface;	/* join, mcast-if, send (PKTINFO's index): if= */
+	bool has_pktinfo;	/* send: sendmsg() with this source in IP(V6)_PKTINFO */
+	struct parsed_addr pktinfo;
 	unsigned timeout_ms;	/* connect: per-case timeout */
 };
 
@@ -62,9 +80,10 @@ struct probe_result {
 	int err;			/* 0 when the call succeeded */
 	const char *call;		/* which call failed: "bind", "connect", ... */
 	int64_t elapsed_us;
-	char local[SOCKADDR_TEXT_MAX];	/* connect: what the kernel used, "" unknown */
+	char local[SOCKADDR_TEXT_MAX];	/* connect, send: what the kernel used, "" unknown */
 	char peer_host[64];		/* connect: the server's name, "" unknown */
 	enum probe_after after;		/* connect: what followed the handshake */
+	unsigned ifindex;		/* join, mcast-if, send: the if= index used, 0 none */
 };
 
 /* The defaults every case starts from. */

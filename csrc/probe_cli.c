@@ -60,6 +60,34 @@ static int set_freebind(struct cli *cli, const char *arg)
 	return 0;
 }
 
+static int set_bind_no_port(struct cli *cli, const char *arg)
+{
+	(void)arg;
+	cli->tmpl.opts.bind_no_port = true;
+	return 0;
+}
+
+static int set_if(struct cli *cli, const char *arg)
+{
+	if (plan_parse_iface(arg, &cli->tmpl.opts.iface) < 0)
+		return opt_bad(&cli->opt, "--if: '%s' is not an address, interface index or name",
+			       arg);
+	return 0;
+}
+
+static int set_pktinfo(struct cli *cli, const char *arg)
+{
+	cli->pktinfo = arg;	/* parsed by cli_target(), once the family is known */
+	return 0;
+}
+
+static int set_repeat_stdin(struct cli *cli, const char *arg)
+{
+	(void)arg;
+	cli->repeat_stdin = true;
+	return 0;
+}
+
 static int set_v6only(struct cli *cli, const char *arg)
 {
 	unsigned long v;
@@ -176,16 +204,20 @@ static const struct cli_option {
 	int (*set)(struct cli *cli, const char *arg);
 } options[] = {
 	{ "udp", 'u', no_argument, FOR_BIND | FOR_CONNECT | FOR_SERVE, set_udp },
-	{ "ipv4", '4', no_argument, FOR_BIND | FOR_CONNECT | FOR_SERVE, set_ipv4 },
-	{ "ipv6", '6', no_argument, FOR_BIND | FOR_CONNECT | FOR_SERVE, set_ipv6 },
-	{ "reuseaddr", 0, no_argument, FOR_BIND | FOR_CONNECT | FOR_SERVE, set_reuseaddr },
-	{ "reuseport", 0, no_argument, FOR_BIND | FOR_CONNECT | FOR_SERVE, set_reuseport },
-	{ "freebind", 0, no_argument, FOR_BIND | FOR_CONNECT | FOR_SERVE, set_freebind },
-	{ "v6only", 0, required_argument, FOR_BIND | FOR_CONNECT | FOR_SERVE, set_v6only },
-	{ "dev", 0, required_argument, FOR_BIND | FOR_CONNECT | FOR_SERVE, set_dev },
+	{ "ipv4", '4', no_argument, FOR_SOCKETS, set_ipv4 },
+	{ "ipv6", '6', no_argument, FOR_SOCKETS, set_ipv6 },
+	{ "reuseaddr", 0, no_argument, FOR_SOCKETS, set_reuseaddr },
+	{ "reuseport", 0, no_argument, FOR_SOCKETS, set_reuseport },
+	{ "freebind", 0, no_argument, FOR_SOCKETS, set_freebind },
+	{ "bind-no-port", 0, no_argument, FOR_SOCKETS, set_bind_no_port },
+	{ "v6only", 0, required_argument, FOR_SOCKETS, set_v6only },
+	{ "dev", 0, required_argument, FOR_SOCKETS, set_dev },
 	{ "no-listen", 0, no_argument, FOR_BIND, set_no_listen },
-	{ "src", 0, required_argument, FOR_CONNECT, set_src },
-	{ "sport", 0, required_argument, FOR_CONNECT, set_sport },
+	{ "src", 0, required_argument, FOR_CONNECT | FOR_UDP_CALLS, set_src },
+	{ "sport", 0, required_argument, FOR_CONNECT | FOR_SEND, set_sport },
+	{ "if", 0, required_argument, FOR_UDP_CALLS, set_if },
+	{ "pktinfo", 0, required_argument, FOR_SEND, set_pktinfo },
+	{ "repeat-stdin", 0, no_argument, FOR_SEND, set_repeat_stdin },
 	{ "timeout", 0, required_argument, FOR_CONNECT, set_timeout },
 	{ "no-greet", 0, no_argument, FOR_CONNECT, set_no_greet },
 	{ "ready-file", 0, required_argument, FOR_SERVE, set_ready_file },
@@ -193,53 +225,84 @@ static const struct cli_option {
 	{ "lifetime", 0, required_argument, FOR_SERVE, set_lifetime },
 	{ "proxy-to", 0, required_argument, FOR_SERVE, set_proxy_to },
 	{ "parallel", 0, required_argument, FOR_BATCH, set_parallel },
-	{ "help", 'h', no_argument, FOR_BIND | FOR_CONNECT | FOR_SERVE | FOR_BATCH, NULL },
+	{ "help", 'h', no_argument, FOR_SOCKETS | FOR_BATCH, NULL },
 };
 #define NOPTIONS (sizeof(options) / sizeof(options[0]))
 _Static_assert(NOPTIONS < sizeof(((struct cli *)0)->longopts) / sizeof(struct option),
 	       "struct cli's longopts has no room for every option and the end marker");
 
+/* Each command's name and usage. */
+static const struct {
+	unsigned cmd;
+	const char *name;
+	const char *usage;
+} usages[] = {
+	{ FOR_BIND, "bind",
+	  "usage: netprobe bind [--udp] [-4|-6] [--reuseaddr] [--reuseport] [--freebind]\n"
+	  "                     [--bind-no-port] [--v6only 0|1] [--dev IF] [--no-listen]\n"
+	  "                     ADDR PORT [ADDR PORT ...]\n"
+	  "Binds (and listens, for TCP) on each target, one record each.  All sockets stay\n"
+	  "open until the last target is done, so a later target can conflict with an\n"
+	  "earlier one.  -6 with an IPv4 ADDR binds ::ffff:ADDR on an IPv6 socket.\n" },
+	{ FOR_CONNECT, "connect",
+	  "usage: netprobe connect [--udp] [-4|-6] [--src ADDR] [--sport PORT] [--freebind]\n"
+	  "                        [--bind-no-port] [--dev IF] [--timeout MS] [--no-greet]\n"
+	  "                        ADDR PORT\n"
+	  "Connects (TCP) or sends one datagram (UDP) and waits for a netprobe server to\n"
+	  "say its name (\"peer_host\"); --no-greet stops at the connect.  Default timeout\n"
+	  "1000 ms; a timeout is ETIMEDOUT.  --bind-no-port with --src: the bind takes no\n"
+	  "port (IP_BIND_ADDRESS_NO_PORT), the connect chooses it.\n" },
+	{ FOR_SERVE, "serve",
+	  "usage: netprobe serve [--udp] [-4|-6] [--reuseaddr] [--reuseport] [--freebind]\n"
+	  "                      [--bind-no-port] [--v6only 0|1] [--dev IF] [--ready-file PATH]\n"
+	  "                      [--ready-fd N] [--lifetime SEC] [--proxy-to ADDR:PORT] ADDR PORT\n"
+	  "Listens and answers every client with \"netprobe HOST\\n\"; with --proxy-to, as\n"
+	  "docker-proxy does, connects each client on to ADDR:PORT, relays both ways, and\n"
+	  "closes the client without a byte when that connect fails.  The serve record on\n"
+	  "stdout (also written to --ready-file/--ready-fd) says it is listening, or why it\n"
+	  "is not: also when a readiness channel cannot be written (\"ok\":false, \"call\"\n"
+	  "\"write(--ready-fd)\" ...).  Stops on SIGTERM/SIGINT or after --lifetime seconds.\n"
+	  "Exit 1 when it could not listen or not say so.\n" },
+	{ FOR_JOIN, "join",
+	  "usage: netprobe join [-4|-6] [--if ADDR|IF|INDEX] [--src ADDR] [--reuseaddr]\n"
+	  "                     [--reuseport] [--freebind] [--bind-no-port] [--v6only 0|1]\n"
+	  "                     [--dev IF] GROUP [PORT]\n"
+	  "Joins multicast GROUP on a UDP socket (IP_ADD_MEMBERSHIP with the interface's\n"
+	  "address or index; IPv6: IPV6_JOIN_GROUP with an index), bound first to --src (or\n"
+	  "the wildcard) and PORT when either is given.  No --if: the route to the group\n"
+	  "chooses.  One record.\n" },
+	{ FOR_MCAST_IF, "mcast-if",
+	  "usage: netprobe mcast-if [-4|-6] [--if ADDR|IF|INDEX] [--src ADDR] [--reuseaddr]\n"
+	  "                         [--reuseport] [--freebind] [--bind-no-port] [--v6only 0|1]\n"
+	  "                         [--dev IF] GROUP [PORT]\n"
+	  "Sets the interface multicast to GROUP leaves by (IP_MULTICAST_IF with an address,\n"
+	  "or an index; IPv6: IPV6_MULTICAST_IF with an index) on a UDP socket, bound first\n"
+	  "as a join is.  One record.\n" },
+	{ FOR_SEND, "send",
+	  "usage: netprobe send [-4|-6] [--src ADDR] [--sport PORT] [--pktinfo ADDR] [--if IF]\n"
+	  "                     [--reuseaddr] [--reuseport] [--freebind] [--bind-no-port]\n"
+	  "                     [--v6only 0|1] [--dev IF] [--repeat-stdin] ADDR PORT\n"
+	  "Sends one UDP datagram to ADDR:PORT: sendto() from the source bound first\n"
+	  "(--src, --sport), or sendmsg() with the source --pktinfo and/or the interface\n"
+	  "--if in IP_PKTINFO / IPV6_PKTINFO.  The record's \"local\" is the address the\n"
+	  "socket had after the send.  --repeat-stdin: send again on the same socket for\n"
+	  "each line read on stdin, one record each, until end of input.\n" },
+	{ FOR_BATCH, "batch",
+	  "usage: netprobe batch [--parallel N] [PLAN]\n"
+	  "Runs every case of PLAN (a file, or stdin): binds, joins, mcast-ifs and sends in\n"
+	  "order, then connects concurrently (N in flight, default 256).  Plan line:\n"
+	  "  ID OP PROTO ADDR PORT [OPTION ...]   ('#' starts a comment line)\n"
+	  "  OP bind|connect|join|mcast-if|send  PROTO tcp|udp  OPTION reuseaddr reuseport\n"
+	  "  freebind bindnoport v6only=0|1 dev=IF hold nolisten src=ADDR sport=PORT\n"
+	  "  timeout=MS nogreet family=4|6 if=ADDR|IF|INDEX pktinfo=ADDR\n" },
+};
+#define NUSAGES (sizeof(usages) / sizeof(usages[0]))
+
 void cli_usage(FILE *f, unsigned cmd)
 {
-	switch (cmd) {
-	case FOR_BIND:
-		fputs("usage: netprobe bind [--udp] [-4|-6] [--reuseaddr] [--reuseport] [--freebind]\n"
-		      "                     [--v6only 0|1] [--dev IF] [--no-listen] ADDR PORT [ADDR PORT ...]\n"
-		      "Binds (and listens, for TCP) on each target, one record each.  All sockets stay\n"
-		      "open until the last target is done, so a later target can conflict with an\n"
-		      "earlier one.  -6 with an IPv4 ADDR binds ::ffff:ADDR on an IPv6 socket.\n",
-		      f);
-		break;
-	case FOR_CONNECT:
-		fputs("usage: netprobe connect [--udp] [-4|-6] [--src ADDR] [--sport PORT] [--freebind]\n"
-		      "                        [--dev IF] [--timeout MS] [--no-greet] ADDR PORT\n"
-		      "Connects (TCP) or sends one datagram (UDP) and waits for a netprobe server to\n"
-		      "say its name (\"peer_host\"); --no-greet stops at the connect.  Default timeout\n"
-		      "1000 ms; a timeout is ETIMEDOUT.\n",
-		      f);
-		break;
-	case FOR_SERVE:
-		fputs("usage: netprobe serve [--udp] [-4|-6] [--reuseaddr] [--reuseport] [--freebind]\n"
-		      "                      [--v6only 0|1] [--dev IF] [--ready-file PATH] [--ready-fd N]\n"
-		      "                      [--lifetime SEC] [--proxy-to ADDR:PORT] ADDR PORT\n"
-		      "Listens and answers every client with \"netprobe HOST\\n\"; with --proxy-to, as\n"
-		      "docker-proxy does, connects each client on to ADDR:PORT, relays both ways, and\n"
-		      "closes the client without a byte when that connect fails.  The serve record on\n"
-		      "stdout (also written to --ready-file/--ready-fd) says it is listening, or why it\n"
-		      "is not: also when a readiness channel cannot be written (\"ok\":false, \"call\"\n"
-		      "\"write(--ready-fd)\" ...).  Stops on SIGTERM/SIGINT or after --lifetime seconds.\n"
-		      "Exit 1 when it could not listen or not say so.\n",
-		      f);
-		break;
-	default:
-		fputs("usage: netprobe batch [--parallel N] [PLAN]\n"
-		      "Runs every case of PLAN (a file, or stdin): binds in order, then connects\n"
-		      "concurrently (N in flight, default 256).  Plan line:\n"
-		      "  ID OP PROTO ADDR PORT [OPTION ...]   ('#' starts a comment line)\n"
-		      "  OP bind|connect  PROTO tcp|udp  OPTION reuseaddr reuseport freebind\n"
-		      "  v6only=0|1 dev=IF hold nolisten src=ADDR sport=PORT timeout=MS nogreet family=4|6\n",
-		      f);
-	}
+	for (size_t i = 0; i < NUSAGES; i++)
+		if (usages[i].cmd == cmd)
+			fputs(usages[i].usage, f);
 }
 
 /* The usage of the command @which, for opt_parser (probe_opt.h). */
@@ -248,15 +311,12 @@ static void usage_of(FILE *f, unsigned which)
 	cli_usage(f, which);
 }
 
-/* The name of command @cmd (one of FOR_*), as messages say it. */
-static const char *cmd_name(unsigned cmd)
+const char *cli_cmd_name(unsigned cmd)
 {
-	switch (cmd) {
-	case FOR_BIND: return "bind";
-	case FOR_CONNECT: return "connect";
-	case FOR_SERVE: return "serve";
-	default: return "batch";
-	}
+	for (size_t i = 0; i < NUSAGES; i++)
+		if (usages[i].cmd == cmd)
+			return usages[i].name;
+	return "?";
 }
 
 /* The option of the table that getopt_long() returned as @ch, or NULL. */
@@ -281,6 +341,8 @@ static void cli_init(struct cli *cli, unsigned cmd, char *shortopts, size_t len)
 
 	memset(cli, 0, sizeof(*cli));
 	cli->tmpl.opts = probe_opts_default();
+	if (cmd & FOR_UDP_CALLS)
+		cli->tmpl.proto = PROTO_UDP;	/* a join, mcast-if or send is UDP */
 	cli->ready_fd = -1;
 	cli->parallel = DEFAULT_PARALLEL;
 	for (size_t i = 0; i < NOPTIONS; i++) {
@@ -303,7 +365,7 @@ int cli_parse(int argc, char **argv, unsigned cmd, struct cli *cli)
 	int ch;
 
 	cli_init(cli, cmd, shortopts, sizeof(shortopts));
-	opt_init(&cli->opt, argc, argv, cmd_name(cmd), shortopts, cli->longopts, usage_of, cmd);
+	opt_init(&cli->opt, argc, argv, cli_cmd_name(cmd), shortopts, cli->longopts, usage_of, cmd);
 	while ((ch = opt_next(&cli->opt)) != OPT_END) {
 		const struct cli_option *o;
 
@@ -323,28 +385,49 @@ int cli_parse(int argc, char **argv, unsigned cmd, struct cli *cli)
 	return 0;
 }
 
+/* Parses the text @text of option @name in @family into @out.  Returns 0, or -1
+ * after opt_bad(). */
+static int parse_opt_addr(const struct cli *cli, const char *name, const char *text,
+			  int family, struct parsed_addr *out)
+{
+	char why[160];
+
+	if (addr_parse(text, family, out, why, sizeof(why)) < 0)
+		return opt_bad(&cli->opt, "%s: %s", name, why);
+	return 0;
+}
+
 int cli_target(const struct cli *cli, enum probe_op op, const char *addr, const char *port,
 	       struct probe_case *out)
 {
 	char why[160];
 	unsigned long v;
+	bool needs_port = op == OP_CONNECT || op == OP_SEND;
 
 	*out = cli->tmpl;
 	out->op = op;
 	if (addr_parse(addr, cli->family, &out->addr, why, sizeof(why)) < 0)
-		return opt_bad(&cli->opt, "ADDR: %s", why);
-	if (opt_number(&cli->opt, "PORT", port, op == OP_CONNECT ? 1 : 0, 65535, "a port",
-		       &v) < 0)
+		return opt_bad(&cli->opt, "%s: %s", op >= OP_JOIN && op != OP_SEND ? "GROUP" : "ADDR",
+			       why);
+	if (opt_number(&cli->opt, "PORT", port, needs_port ? 1 : 0, 65535, "a port", &v) < 0)
 		return -1;
 	out->port = (unsigned)v;
 	addr_set_port(&out->addr, out->port);
 	if (cli->src) {
-		if (addr_parse(cli->src, out->addr.family, &out->opts.src, why, sizeof(why)) < 0)
-			return opt_bad(&cli->opt, "--src: %s", why);
+		if (parse_opt_addr(cli, "--src", cli->src, out->addr.family, &out->opts.src) < 0)
+			return -1;
 		out->opts.has_src = true;
+	}
+	if (cli->pktinfo) {
+		if (parse_opt_addr(cli, "--pktinfo", cli->pktinfo, out->addr.family,
+				   &out->opts.pktinfo) < 0)
+			return -1;
+		out->opts.has_pktinfo = true;
 	}
 	if (out->opts.v6only >= 0 && out->addr.family != AF_INET6)
 		return opt_bad(&cli->opt, "--v6only needs an IPv6 socket (an IPv6 ADDR, or -6)");
+	if (plan_check(out, false, why, sizeof(why)) < 0)
+		return opt_bad(&cli->opt, "%s", why);
 	return 0;
 }
 

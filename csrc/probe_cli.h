@@ -7,6 +7,7 @@
 #ifndef PROBE_CLI_H
 #define PROBE_CLI_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "probe_case.h"
@@ -17,11 +18,19 @@
 #define FOR_CONNECT 2u
 #define FOR_SERVE 4u
 #define FOR_BATCH 8u
+#define FOR_JOIN 16u
+#define FOR_MCAST_IF 32u
+#define FOR_SEND 64u
+/* The commands that make a socket (all but batch), and the UDP calls of probe_udp.h. */
+#define FOR_UDP_CALLS (FOR_JOIN | FOR_MCAST_IF | FOR_SEND)
+#define FOR_SOCKETS (FOR_BIND | FOR_CONNECT | FOR_SERVE | FOR_UDP_CALLS)
 
 struct cli {
 	struct probe_case tmpl;	/* proto and options; addr/port come per target */
 	int family;		/* AF_UNSPEC, or AF_INET/AF_INET6 from -4/-6 */
 	const char *src;	/* --src text, parsed once the family is known */
+	const char *pktinfo;	/* send: --pktinfo text, parsed likewise */
+	bool repeat_stdin;	/* send: send again for each line on stdin */
 	const char *ready_file;	/* serve */
 	int ready_fd;		/* serve, -1 for none */
 	unsigned lifetime_s;	/* serve, 0 = until signalled */
@@ -30,7 +39,7 @@ struct cli {
 	int first_arg;		/* index of the first positional argument */
 	int help;		/* --help was given: usage printed, exit 0 */
 	struct opt_parser opt;	/* the parser, kept for cli_target()'s messages */
-	struct option longopts[24];	/* the options of this command, for @opt */
+	struct option longopts[32];	/* the options of this command, for @opt */
 };
 
 /*
@@ -47,6 +56,9 @@ int cli_parse(int argc, char **argv, unsigned cmd, struct cli *cli);
  */
 int cli_target(const struct cli *cli, enum probe_op op, const char *addr, const char *port,
 	       struct probe_case *out);
+
+/* The command of the FOR_* bit @cmd as messages name it ("mcast-if"). */
+const char *cli_cmd_name(unsigned cmd);
 
 /*
  * The command line of a command that takes one ADDR PORT (connect, serve):

@@ -17,6 +17,9 @@ int cmd_serve(int argc, char **argv);
 int cmd_batch(int argc, char **argv);
 int cmd_addrs(int argc, char **argv);
 int cmd_diagnose(int argc, char **argv);
+int cmd_join(int argc, char **argv);
+int cmd_mcast_if(int argc, char **argv);
+int cmd_send(int argc, char **argv);
 
 /* The label this probe reports as "host": --host, else $NETPROBE_HOST, else the
  * hostname (Mininet hosts share the root's UTS namespace, so the harness passes it). */

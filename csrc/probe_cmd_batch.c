@@ -1,7 +1,8 @@
 /*
  * probe_cmd_batch.c: `netprobe batch`, every case of a plan (probe_plan.h): the
- * whole plan is parsed first, then the binds run one after another in plan order,
- * then the connects concurrently (probe_connect.h).  One record per case, queued
+ * whole plan is parsed first, then the binds, joins, mcast-ifs and sends run one
+ * after another in plan order (probe_udp.h), then the connects concurrently
+ * (probe_connect.h).  One record per case, queued
  * for a writer thread (probe_outq.h), so a slow reader of stdout never holds up
  * the cases.  Descriptors are back-pressure, not outcomes: when the held sockets
  * take every one the limit allows, batch says so and exits 1.
@@ -21,6 +22,7 @@
 #include "probe_plan.h"
 #include "probe_record.h"
 #include "probe_sock.h"
+#include "probe_udp.h"
 
 /* A plan_report_fn: says @msg on stderr, after the plan's name @arg. */
 static void plan_problem(void *arg, const char *msg)
@@ -74,8 +76,9 @@ static void say_descriptors_exhausted(const struct batch_out *out)
 }
 
 /*
- * Runs the binds of @plan one after another in plan order, keeping `hold` sockets
- * in @held, and queues their records.  Returns 0, or -1 with errno: the record
+ * Runs the cases of @plan that are not connects (bind, join, mcast-if, send) one
+ * after another in plan order, keeping `hold` sockets in @held (a held join stays
+ * a member), and queues their records.  Returns 0, or -1 with errno: the record
  * queue's error, or EMFILE/ENFILE when no descriptor is left for a bind (the held
  * ones take them all: a probe failure, not the case's outcome).
  */
@@ -86,9 +89,9 @@ static int run_binds(const struct plan *plan, int *held, size_t *nheld, struct b
 		struct probe_result r;
 		int fd;
 
-		if (c->op != OP_BIND)
+		if (c->op == OP_CONNECT)
 			continue;
-		fd = probe_bind(c, &r);
+		fd = probe_run_at_once(c, &r);
 		if (fd < 0 && result_no_descriptor(&r)) {
 			errno = r.err;
 			return -1;

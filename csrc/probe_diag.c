@@ -16,6 +16,10 @@ static const char *const cause_names[] = {
 	[CAUSE_PRIVILEGED_PORT] = "privileged_port",
 	[CAUSE_LINKLOCAL_NO_SCOPE] = "linklocal_no_scope",
 	[CAUSE_UNKNOWN_SCOPE] = "unknown_scope",
+	[CAUSE_UNKNOWN_INTERFACE] = "unknown_interface",
+	[CAUSE_NO_ROUTE] = "no_route",
+	[CAUSE_ALREADY_JOINED] = "already_joined",
+	[CAUSE_NOT_MULTICAST] = "not_multicast",
 	[CAUSE_OTHER] = "other",
 };
 

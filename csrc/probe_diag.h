@@ -15,6 +15,7 @@
 #include <sys/types.h>
 
 #include "lib/addr.h"
+#include "probe_case.h"
 #include "probe_holders.h"
 #include "probe_ifaddrs.h"
 
@@ -28,6 +29,10 @@ enum diag_cause {
 	CAUSE_PRIVILEGED_PORT,
 	CAUSE_LINKLOCAL_NO_SCOPE,
 	CAUSE_UNKNOWN_SCOPE,
+	CAUSE_UNKNOWN_INTERFACE,	/* join, mcast-if, send: no interface has that index/name */
+	CAUSE_NO_ROUTE,			/* no route chooses an interface (or reaches the peer) */
+	CAUSE_ALREADY_JOINED,		/* join: this socket is already a member there */
+	CAUSE_NOT_MULTICAST,		/* join: the group is no multicast address */
 	CAUSE_OTHER,
 };
 
@@ -41,6 +46,8 @@ struct diag_request {
 	unsigned port;			/* 0: any port (the kernel picks one) */
 	bool udp;
 	bool freebind;			/* IP_FREEBIND / IPV6_FREEBIND on the trial socket */
+	struct probe_case call;		/* a join, mcast-if or send to try instead of the
+					 * bind (call.op); OP_BIND: the bind above */
 };
 
 struct diagnosis {

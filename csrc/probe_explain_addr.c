@@ -148,6 +148,18 @@ static void why_list_addrs(struct diagnosis *d, int family)
 	WHY(d, "%s.", listed ? "" : " none");
 }
 
+const struct local_addr *diag_find_addr(const struct diagnosis *d, const struct parsed_addr *p)
+{
+	const struct local_addr *elsewhere;
+
+	return find_addr(d, p, &elsewhere);
+}
+
+void diag_list_addrs(struct diagnosis *d, int family)
+{
+	why_list_addrs(d, family);
+}
+
 /* ---- the explanations, one per cause ------------------------------------------ */
 
 /* The bind worked: says why, and flags an address whose link cannot carry traffic

@@ -12,6 +12,12 @@
 #include "lib/addr.h"
 #include "probe_diag.h"
 
+/* The address of this namespace that @p names (the scope aside), or NULL. */
+const struct local_addr *diag_find_addr(const struct diagnosis *d, const struct parsed_addr *p);
+
+/* Appends " IPv4 addresses here: 10.0.0.2/24 (h2-eth0), ...." for @family to the why. */
+void diag_list_addrs(struct diagnosis *d, int family);
+
 /* The bind worked: says why, and flags an address whose link cannot carry traffic
  * (cause interface_down). */
 void explain_ok(const struct diag_request *rq, const struct parsed_addr *a,

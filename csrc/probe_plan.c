@@ -26,6 +26,32 @@ static const char *value_of(const char *word, const char *key)
 	return NULL;
 }
 
+int plan_parse_iface(const char *text, struct probe_iface *out)
+{
+	char why[160];
+	unsigned long v;
+
+	memset(out, 0, sizeof(*out));
+	if (*text == '\0' || strlen(text) >= sizeof(out->text))
+		return -1;
+	if (addr_parse(text, AF_UNSPEC, &out->addr, why, sizeof(why)) == 0) {
+		out->kind = IFACE_ADDR;
+	} else if (strspn(text, "0123456789") == strlen(text)) {
+		/* digits are an index, never a name: 0 and the too big are refused */
+		if (parse_ulong(text, 1, 0x7fffffff, &v) < 0)
+			return -1;
+		out->kind = IFACE_INDEX;
+		out->index = (unsigned)v;
+	} else if (strlen(text) < IF_NAMESIZE && !strpbrk(text, "/:%[] \t")) {
+		out->kind = IFACE_NAME;
+		memcpy(out->name, text, strlen(text) + 1);
+	} else {
+		return -1;
+	}
+	memcpy(out->text, text, strlen(text) + 1);
+	return 0;
+}
+
 int plan_apply_option(struct probe_case *c, const char *word, char *err, size_t errlen)
 {
 	struct probe_opts *o = &c->opts;
@@ -38,6 +64,11 @@ int plan_apply_option(struct probe_case *c, const char *word, char *err, size_t 
 		o->reuseport = true;
 	} else if (strcmp(word, "freebind") == 0) {
 		o->freebind = true;
+	} else if (strcmp(word, "bindnoport") == 0) {
+		o->bind_no_port = true;
+	} else if ((val = value_of(word, "if"))) {
+		if (plan_parse_iface(val, &o->iface) < 0)
+			goto bad_value;
 	} else if (strcmp(word, "hold") == 0) {
 		o->hold = true;
 	} else if (strcmp(word, "nolisten") == 0) {
@@ -73,27 +104,74 @@ bad_value:
 	return -1;
 }
 
-/* Checks that options fit the operation: a bind has no source, a connect no listen. */
-static int check_combination(const struct probe_case *c, bool saw_nolisten, char *err,
-			     size_t errlen)
+const char *plan_op_name(enum probe_op op)
 {
-	if (c->op == OP_BIND && (c->opts.has_src || c->opts.sport)) {
-		snprintf(err, errlen, "options 'src' and 'sport' are for connect cases");
+	switch (op) {
+	case OP_BIND: return "bind";
+	case OP_CONNECT: return "connect";
+	case OP_JOIN: return "join";
+	case OP_MCAST_IF: return "mcast-if";
+	case OP_SEND: return "send";
+	}
+	return "?";
+}
+
+/* Says into @err that option @what does not fit the case's operation.  Returns -1. */
+static int not_for(const struct probe_case *c, const char *what, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "option '%s' is not for %s cases", what, plan_op_name(c->op));
+	return -1;
+}
+
+/* Checks if= against the case: an interface address only names an IPv4 interface
+ * of a join or mcast-if (IPv6 takes an index); a send's if= is PKTINFO's index. */
+static int check_iface(const struct probe_case *c, char *err, size_t errlen)
+{
+	const struct probe_iface *i = &c->opts.iface;
+
+	if (i->kind == IFACE_NONE)
+		return 0;
+	if (c->op == OP_BIND || c->op == OP_CONNECT)
+		return not_for(c, "if", err, errlen);
+	if (i->kind != IFACE_ADDR)
+		return 0;
+	if (c->op == OP_SEND) {
+		snprintf(err, errlen, "option 'if': a send names an interface (name or index) for "
+			 "PKTINFO, its source is pktinfo=ADDR");
 		return -1;
 	}
-	if (c->op == OP_CONNECT && saw_nolisten) {
-		snprintf(err, errlen, "option 'nolisten' is for bind cases");
+	if (c->addr.family != AF_INET || i->addr.family != AF_INET) {
+		snprintf(err, errlen, "option 'if': an interface address is for IPv4 groups; "
+			 "IPv6 takes an interface name or index");
 		return -1;
 	}
-	if (c->op == OP_CONNECT && c->port == 0) {
-		snprintf(err, errlen, "field 'port': a connect needs a port from 1 to 65535");
+	return 0;
+}
+
+int plan_check(const struct probe_case *c, bool saw_nolisten, char *err, size_t errlen)
+{
+	if (c->op == OP_BIND && (c->opts.has_src || c->opts.sport))
+		return not_for(c, c->opts.has_src ? "src" : "sport", err, errlen);
+	if (c->op != OP_BIND && saw_nolisten)
+		return not_for(c, "nolisten", err, errlen);
+	if (c->op != OP_SEND && c->opts.has_pktinfo)
+		return not_for(c, "pktinfo", err, errlen);
+	if ((c->op == OP_JOIN || c->op == OP_MCAST_IF) && c->opts.sport)
+		return not_for(c, "sport", err, errlen);
+	if (c->op >= OP_JOIN && c->proto != PROTO_UDP) {
+		snprintf(err, errlen, "field 'proto': a %s is udp", plan_op_name(c->op));
+		return -1;
+	}
+	if ((c->op == OP_CONNECT || c->op == OP_SEND) && c->port == 0) {
+		snprintf(err, errlen, "field 'port': a %s needs a port from 1 to 65535",
+			 plan_op_name(c->op));
 		return -1;
 	}
 	if (c->opts.v6only >= 0 && c->addr.family != AF_INET6) {
 		snprintf(err, errlen, "option 'v6only' needs an IPv6 socket");
 		return -1;
 	}
-	return 0;
+	return check_iface(c, err, errlen);
 }
 
 /* Where a line's problem is reported: its number and the caller's buffer. */
@@ -167,12 +245,15 @@ static int parse_op_proto_port(char **field, struct probe_case *out, const struc
 {
 	unsigned long v;
 
-	if (strcmp(field[1], "bind") == 0)
-		out->op = OP_BIND;
-	else if (strcmp(field[1], "connect") == 0)
-		out->op = OP_CONNECT;
-	else
-		return line_error(le, "field 'op': '%.32s' is not bind or connect", field[1]);
+	static const enum probe_op ops[] = { OP_BIND, OP_CONNECT, OP_JOIN, OP_MCAST_IF, OP_SEND };
+	size_t k = 0;
+
+	while (k < sizeof(ops) / sizeof(ops[0]) && strcmp(field[1], plan_op_name(ops[k])) != 0)
+		k++;
+	if (k == sizeof(ops) / sizeof(ops[0]))
+		return line_error(le, "field 'op': '%.32s' is not bind, connect, join, mcast-if "
+				  "or send", field[1]);
+	out->op = ops[k];
 	if (strcmp(field[2], "tcp") == 0)
 		out->proto = PROTO_TCP;
 	else if (strcmp(field[2], "udp") == 0)
@@ -190,6 +271,7 @@ static int parse_op_proto_port(char **field, struct probe_case *out, const struc
 struct line_options {
 	int family;		/* family=4|6, else AF_UNSPEC */
 	const char *src_text;	/* src=ADDR, else NULL */
+	const char *pktinfo_text;	/* pktinfo=ADDR, else NULL */
 	bool saw_nolisten;
 };
 
@@ -211,6 +293,8 @@ static int parse_options(char **word, int n, struct probe_case *out, struct line
 				return line_error(le, "option 'family' must be 4 or 6");
 		} else if ((val = value_of(word[i], "src"))) {
 			lo->src_text = val;
+		} else if ((val = value_of(word[i], "pktinfo"))) {
+			lo->pktinfo_text = val;
 		} else {
 			if (strcmp(word[i], "nolisten") == 0)
 				lo->saw_nolisten = true;
@@ -236,7 +320,13 @@ static int parse_addresses(const char *text, const struct line_options *lo,
 			return line_error(le, "option 'src': %s", why);
 		out->opts.has_src = true;
 	}
-	if (check_combination(out, lo->saw_nolisten, why, sizeof(why)) < 0)
+	if (lo->pktinfo_text) {
+		if (addr_parse(lo->pktinfo_text, out->addr.family, &out->opts.pktinfo, why,
+			       sizeof(why)) < 0)
+			return line_error(le, "option 'pktinfo': %s", why);
+		out->opts.has_pktinfo = true;
+	}
+	if (plan_check(out, lo->saw_nolisten, why, sizeof(why)) < 0)
 		return line_error(le, "%s", why);
 	return 0;
 }
@@ -263,213 +353,4 @@ int plan_parse_line(const char *line, size_t lineno, struct probe_case *out, cha
 	    parse_addresses(field[3], &lo, out, &le) < 0)
 		return -1;
 	return 1;
-}
-
-/* ---- the whole plan ---------------------------------------------------------- */
-
-/* What read_line() says besides a length. */
-#define LINE_EOF (-1)		/* no line: the plan ended */
-#define LINE_TOO_LONG (-2)	/* more than the buffer holds: skipped to its end */
-#define LINE_NUL (-3)		/* a NUL byte in it */
-#define LINE_ERROR (-4)		/* a read error: errno says which */
-
-/*
- * Reads one line of @f into @buf of @size bytes, NUL-terminated, without its
- * '\n'.  Returns its length, or one of the LINE_* codes above; a too long line
- * and a line with a NUL are read to their end, so the next call reads the next
- * line.  The last line needs no '\n'.
- */
-static long read_line(FILE *f, char *buf, size_t size)
-{
-	size_t n = 0;
-	bool nul = false, long_line = false;
-	int ch;
-
-	while ((ch = getc_unlocked(f)) != EOF && ch != '\n') {
-		if (ch == '\0')
-			nul = true;
-		if (n + 1 < size)
-			buf[n++] = (char)ch;
-		else
-			long_line = true;
-	}
-	buf[n] = '\0';
-	if (ch == EOF && ferror(f))
-		return LINE_ERROR;
-	if (ch == EOF && n == 0 && !long_line && !nul)
-		return LINE_EOF;
-	return long_line ? LINE_TOO_LONG : nul ? LINE_NUL : (long)n;
-}
-
-/* Problems found so far, and where they go. */
-struct reporter {
-	plan_report_fn report;
-	void *arg;
-	int count;
-};
-
-/* Reports one problem (printf-style), unless PLAN_ERRORS_MAX were already; the
- * one after the last says that the rest is not looked at.  Returns false once
- * the reader should stop. */
-__attribute__((format(printf, 2, 3)))
-static bool problem(struct reporter *rp, const char *fmt, ...)
-{
-	char msg[400];
-	va_list ap;
-
-	if (rp->count >= PLAN_ERRORS_MAX)
-		return false;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	rp->report(rp->arg, msg);
-	if (++rp->count == PLAN_ERRORS_MAX) {
-		snprintf(msg, sizeof(msg), "stopping after %d problems", PLAN_ERRORS_MAX);
-		rp->report(rp->arg, msg);
-		return false;
-	}
-	return true;
-}
-
-/* The cases being read, with the line each came from. */
-struct reading {
-	struct probe_case *cases;
-	size_t *lines;
-	size_t n, cap;
-};
-
-/* Makes room for one more case.  Returns 0 or -1 (ENOMEM). */
-static int grow(struct reading *rd)
-{
-	struct probe_case *cases;
-	size_t *lines, cap;
-
-	if (rd->n < rd->cap)
-		return 0;
-	cap = rd->cap ? rd->cap * 2 : 256;
-	cases = realloc(rd->cases, cap * sizeof(*cases));
-	if (!cases)
-		return -1;
-	rd->cases = cases;
-	lines = realloc(rd->lines, cap * sizeof(*lines));
-	if (!lines)
-		return -1;
-	rd->lines = lines;
-	rd->cap = cap;
-	return 0;
-}
-
-/* qsort_r() order of two indices into the reading @arg: by id, then plan order. */
-static int by_id(const void *a, const void *b, void *arg)
-{
-	const struct reading *rd = arg;
-	size_t x = *(const size_t *)a, y = *(const size_t *)b;
-	int c = strcmp(rd->cases[x].id, rd->cases[y].id);
-
-	return c ? c : (x > y) - (x < y);
-}
-
-/* Reports every case whose id an earlier case already has, naming the line of the
- * first.  Returns the number of duplicates, or -1 (ENOMEM). */
-static long find_duplicates(struct reading *rd, struct reporter *rp)
-{
-	size_t *order = malloc((rd->n ? rd->n : 1) * sizeof(*order));
-	size_t first = 0;	/* where in @order the run of one id begins */
-	long dups = 0;
-
-	if (!order)
-		return -1;
-	for (size_t i = 0; i < rd->n; i++)
-		order[i] = i;
-	qsort_r(order, rd->n, sizeof(*order), by_id, rd);
-	for (size_t i = 1; i < rd->n; i++) {
-		const struct probe_case *c = &rd->cases[order[i]];
-
-		if (strcmp(rd->cases[order[first]].id, c->id) != 0) {
-			first = i;
-			continue;
-		}
-		dups++;
-		if (!problem(rp, "plan line %zu: id '%s' is already used on line %zu",
-			     rd->lines[order[i]], c->id, rd->lines[order[first]]))
-			break;
-	}
-	free(order);
-	return dups;
-}
-
-/*
- * Takes in one line that read_line() gave (@len: its length or a LINE_* code other
- * than LINE_EOF; @lineno: its number): a case is added to @rd, a problem reported.
- * Returns true to read on; false to stop (a read error or no memory: @saved is then
- * the errno; or too many problems).
- */
-static bool take_line(struct reading *rd, struct reporter *rp, const char *line, long len,
-		      size_t lineno, int *saved)
-{
-	char err[320];
-
-	if (len == LINE_ERROR) {
-		*saved = errno;
-		snprintf(err, sizeof(err), "read error after plan line %zu: %s", lineno - 1,
-			 strerror(*saved));
-		rp->report(rp->arg, err);
-		rp->count++;
-		return false;
-	}
-	if (len == LINE_TOO_LONG)
-		return problem(rp, "plan line %zu: longer than %d characters", lineno,
-			       PLAN_LINE_MAX);
-	if (len == LINE_NUL)
-		return problem(rp, "plan line %zu: contains a NUL byte", lineno);
-	if (grow(rd) < 0) {
-		*saved = ENOMEM;
-		rp->report(rp->arg, "out of memory reading the plan");
-		rp->count++;
-		return false;
-	}
-	switch (plan_parse_line(line, lineno, &rd->cases[rd->n], err, sizeof(err))) {
-	case 1:
-		rd->lines[rd->n++] = lineno;
-		return true;
-	case 0:
-		return true;
-	default:
-		return problem(rp, "%s", err);
-	}
-}
-
-int plan_read(FILE *f, struct plan *out, plan_report_fn report, void *arg)
-{
-	struct reporter rp = { .report = report, .arg = arg };
-	struct reading rd = { 0 };
-	char line[PLAN_LINE_MAX + 1];
-	size_t lineno = 0;
-	long len, dups;
-	int saved = EINVAL;
-
-	out->cases = NULL;
-	out->n = 0;
-	flockfile(f);
-	while ((len = read_line(f, line, sizeof(line))) != LINE_EOF &&
-	       take_line(&rd, &rp, line, len, ++lineno, &saved))
-		;
-	funlockfile(f);
-	if (saved == EINVAL && rp.count < PLAN_ERRORS_MAX) {
-		dups = find_duplicates(&rd, &rp);
-		if (dups < 0) {
-			saved = ENOMEM;
-			report(arg, "out of memory checking the plan's ids");
-			rp.count++;
-		}
-	}
-	free(rd.lines);
-	if (rp.count) {
-		free(rd.cases);
-		errno = saved;
-		return -1;
-	}
-	out->cases = rd.cases;
-	out->n = rd.n;
-	return 0;
 }

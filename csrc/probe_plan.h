@@ -7,12 +7,15 @@
  *     ID OP PROTO ADDR PORT [OPTION ...]
  *
  *     ID      1-63 characters of [A-Za-z0-9._:/@+-], echoed in the record
- *     OP      bind | connect
+ *     OP      bind | connect | join | mcast-if | send (the last three: udp)
  *     PROTO   tcp | udp
- *     ADDR    numeric IPv4/IPv6 (see lib/addr.h), "any" for the wildcard
- *     PORT    0-65535
- *     OPTION  reuseaddr  reuseport  freebind  v6only=0|1  dev=IFNAME  hold
- *             nolisten (bind)   src=ADDR  sport=PORT  timeout=MS  nogreet (connect)
+ *     ADDR    numeric IPv4/IPv6 (see lib/addr.h), "any" for the wildcard; a join's
+ *             and a mcast-if's is the group, a send's the destination
+ *     PORT    0-65535 (a join's, a mcast-if's: the port bound first, 0 none)
+ *     OPTION  reuseaddr  reuseport  freebind  bindnoport  v6only=0|1  dev=IFNAME
+ *             hold   nolisten (bind)   src=ADDR (not bind)  sport=PORT
+ *             timeout=MS  nogreet (connect)   if=ADDR|IFNAME|INDEX (join, mcast-if,
+ *             send)   pktinfo=ADDR (send)
  *             family=4|6 (4: IPv4 socket; 6: IPv6 socket, an IPv4 ADDR is v4-mapped)
  */
 #ifndef PROBE_PLAN_H
@@ -42,6 +45,24 @@ int plan_parse_line(const char *line, size_t lineno, struct probe_case *out,
  * message in @err naming the option.
  */
 int plan_apply_option(struct probe_case *c, const char *word, char *err, size_t errlen);
+
+/*
+ * Parses the value of if= (or --if): an IPv4 address, an interface index (a
+ * number) or an interface name, into @out (its text kept for the record).
+ * Returns 0, or -1 when @text is none of them.
+ */
+int plan_parse_iface(const char *text, struct probe_iface *out);
+
+/*
+ * Checks that a case's options fit its operation (a bind has no source, only a
+ * bind has nolisten (@saw_nolisten: the word was given), a join, mcast-if or send
+ * is UDP, if= as plan_parse_iface() read it fits the family ...).  Shared with the
+ * command line.  Returns 0, or -1 with a message in @err naming the field or option.
+ */
+int plan_check(const struct probe_case *c, bool saw_nolisten, char *err, size_t errlen);
+
+/* The plan word of @op: "bind", "connect", "join", "mcast-if", "send". */
+const char *plan_op_name(enum probe_op op);
 
 /* A parsed plan: @n cases, in plan order, owned by whoever called plan_read(). */
 struct plan {

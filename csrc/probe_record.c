@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "lib/errnames.h"
+#include "probe_plan.h"
 
 const char *after_name(enum probe_after a)
 {
@@ -40,6 +41,8 @@ static void options_json(struct json_out *j, const struct probe_case *c)
 		json_str(j, NULL, "reuseport");
 	if (o->freebind)
 		json_str(j, NULL, "freebind");
+	if (o->bind_no_port)
+		json_str(j, NULL, "bindnoport");
 	if (o->v6only >= 0)
 		json_str(j, NULL, o->v6only ? "v6only=1" : "v6only=0");
 	if (o->dev[0]) {
@@ -65,7 +68,7 @@ void record_build(struct json_out *j, char *buf, size_t size, const char *op,
 	json_begin(j, buf, size, RECORD_STR_MAX);
 	if (c->id[0])
 		json_str(j, "id", c->id);
-	json_str(j, "op", op ? op : c->op == OP_BIND ? "bind" : "connect");
+	json_str(j, "op", op ? op : plan_op_name(c->op));
 	json_str(j, "host", host);
 	json_str(j, "proto", c->proto == PROTO_TCP ? "tcp" : "udp");
 	json_str(j, "family", c->addr.family == AF_INET6 ? "inet6" : "inet");
@@ -86,12 +89,35 @@ void record_build(struct json_out *j, char *buf, size_t size, const char *op,
 	json_int(j, "elapsed_us", r->elapsed_us);
 }
 
+/* Adds the members of a join, mcast-if or send: "if" (as given) and "ifindex" (the
+ * index used, null when none was), "src" (bound first), and for a send "sport",
+ * "pktinfo" and "local" (the address and port the kernel used). */
+static void udp_call_json(struct json_out *j, const struct probe_case *c,
+			  const struct probe_result *r)
+{
+	const struct probe_opts *o = &c->opts;
+
+	json_str(j, "if", o->iface.text[0] ? o->iface.text : NULL);
+	if (r->ifindex)
+		json_int(j, "ifindex", r->ifindex);
+	else
+		json_null(j, "ifindex");
+	json_str(j, "src", o->has_src ? o->src.text : NULL);
+	if (c->op != OP_SEND)
+		return;
+	json_int(j, "sport", o->sport);
+	json_str(j, "pktinfo", o->has_pktinfo ? o->pktinfo.text : NULL);
+	json_str(j, "local", r->local[0] ? r->local : NULL);
+}
+
 size_t record_format(char *buf, size_t size, const char *host, const struct probe_case *c,
 		     const struct probe_result *r)
 {
 	struct json_out j;
 
 	record_build(&j, buf, size, NULL, host, c, r);
+	if (c->op >= OP_JOIN)
+		udp_call_json(&j, c, r);
 	if (c->op == OP_CONNECT) {
 		json_str(&j, "src", c->opts.has_src ? c->opts.src.text : NULL);
 		json_int(&j, "sport", c->opts.sport);

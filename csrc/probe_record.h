@@ -9,7 +9,9 @@
  *
  * "id" only in batch; "error", "message" and "call" are null when ok.  Connect
  * records add "src", "sport", "local", "peer_host" and "timeout_ms"; the serve
- * record (op "serve") adds "local" and "pid".
+ * record (op "serve") adds "local" and "pid".  Join and mcast-if records (op "join",
+ * "mcast-if") add "if", "ifindex" and "src"; send records those and "sport",
+ * "pktinfo" and "local".
  */
 #ifndef PROBE_RECORD_H
 #define PROBE_RECORD_H

@@ -14,6 +14,9 @@
  */
 #define LISTEN_BACKLOG 4096
 
+#ifndef IP_BIND_ADDRESS_NO_PORT
+#define IP_BIND_ADDRESS_NO_PORT 24	/* Linux 4.2 */
+#endif
 #ifndef IPV6_FREEBIND
 #define IPV6_FREEBIND 78	/* Linux 4.15; older libc headers lack it */
 #endif
@@ -61,6 +64,9 @@ int sock_open(const struct probe_case *c, bool nonblock, struct probe_result *r)
 				       : set_int(fd, IPPROTO_IP, IP_FREEBIND, 1))
 			goto err;
 	}
+	call = "setsockopt(IP_BIND_ADDRESS_NO_PORT)";
+	if (o->bind_no_port && set_int(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, 1) < 0)
+		goto err;
 	call = "setsockopt(IPV6_V6ONLY)";
 	if (o->v6only >= 0 && set_int(fd, IPPROTO_IPV6, IPV6_V6ONLY, o->v6only) < 0)
 		goto err;

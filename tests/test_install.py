@@ -197,7 +197,8 @@ def test_bindlab_page_names_every_option_of_its_help(man_pages):
 
 
 def test_netprobe_page_names_every_option_of_its_help(man_pages):
-    commands = ['bind', 'connect', 'serve', 'batch', 'addrs', 'diagnose']
+    commands = ['bind', 'connect', 'serve', 'batch', 'addrs', 'diagnose', 'join', 'mcast-if',
+                'send']
     helped = help_texts([os.path.join(REPO, 'build', 'netprobe')], commands)
     missing = long_options(helped) - long_options(page_text(os.path.join(man_pages,
                                                                          'netprobe.1')))

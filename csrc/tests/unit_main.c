@@ -19,6 +19,7 @@
 
 /* The groups, one a file (test_*.c); each returns its number of failed tests. */
 int run_plan_tests(void);
+int run_plan_udp_tests(void);
 int run_planread_tests(void);
 int run_addr_tests(void);
 int run_errno_tests(void);
@@ -51,6 +52,7 @@ int main(void)
 	int failed = 0;
 
 	failed += run_plan_tests();
+	failed += run_plan_udp_tests();
 	failed += run_planread_tests();
 	failed += run_addr_tests();
 	failed += run_errno_tests();
