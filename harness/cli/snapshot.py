@@ -1,16 +1,17 @@
 """`snapshot [-o FILE] [--redact]`: this host's network as one JSON file (the
 namespace bindlab runs in): addresses with their flags, links, routes, rules,
 neighbours, listeners, the sysctls that decide binds, /etc/hosts, resolv.conf and
-the hostname (harness/replica/).  Read-only, connects nowhere, needs no root (what
+the hostname (harness/replica/).  `--check FILE...` reads snapshots back instead,
+every field checked as hostile input.  Read-only, connects nowhere, needs no root (what
 it could not read is listed in the file's `unreadable`).  Exit 0, or 2 when the
-file cannot be written."""
+file cannot be written or a checked one is bad."""
 
 import json
 import sys
 
 from ..files import write_file
-from ..replica import check_snapshot, redact_snapshot, take_snapshot
-from .common import EXIT_OK
+from ..replica import check_snapshot, read_snapshot, redact_snapshot, take_snapshot
+from .common import EXIT_OK, Misuse
 
 
 def add_parser(sub):
@@ -21,10 +22,22 @@ def add_parser(sub):
     cmd.add_argument('--redact', action='store_true',
                      help='relabel addresses (public ones into documentation ranges), '
                           'names and MACs consistently, for a bug report')
+    cmd.add_argument('--check', nargs='+', metavar='FILE',
+                     help='take nothing: read each snapshot FILE and check every field '
+                          '(exit 2 naming the file and field of the first bad one)')
     return cmd
 
 
 def main(args):
+    if args.check:
+        if args.output or args.redact:
+            raise Misuse('--check reads snapshots; it takes none (no -o, no --redact)')
+        for path in args.check:
+            snap = read_snapshot(path)
+            print(f'{path}: a bindlab snapshot, version {snap["version"]}, '
+                  f'{len(snap["interfaces"])} interfaces, {len(snap["listeners"])} '
+                  f'listeners{", redacted" if snap["redacted"] else ""}')
+        return EXIT_OK
     snap = take_snapshot()
     if args.redact:
         snap = redact_snapshot(snap)
