@@ -223,3 +223,46 @@ def test_a_snapshot_that_is_no_file_or_no_json_is_refused(tmp_path, kind):
     done = harness('snapshot', '--check', str(path))
     assert done.returncode == 2 and str(path) in done.stderr, done.stderr
     assert 'Traceback' not in done.stderr
+
+
+def test_redact_keeps_subnets_of_every_size_and_is_deterministic():
+    """No namespace: a written snapshot with a public /16, an EUI-64 link-local
+    address (its id is the MAC), a ULA, a name in hosts, resolv.conf and hostname."""
+    sys.path.insert(0, REPO)
+    from harness.replica import check_snapshot, redact_snapshot
+    a = {'family': 'inet', 'scope': 'global', 'flags': [], 'label': None, 'peer': None}
+    addresses = [dict(a, address='93.184.7.9', prefixlen=16),
+                 dict(a, family='inet6', address='fe80::211:22ff:fe33:4455', prefixlen=64,
+                      scope='link'),
+                 dict(a, family='inet6', address='fd12:3456:789a:1::7', prefixlen=64)]
+    snap = {'format': 'bindlab-snapshot', 'version': 1, 'taken': 'now', 'bindlab': '0',
+            'redacted': False, 'host': {'hostname': 'web1', 'kernel': '6.1'},
+            'interfaces': [{'name': 'enp3s0', 'index': 2, 'kind': 'ether',
+                            'mac': '00:11:22:33:44:55', 'mtu': 1500, 'up': True,
+                            'carrier': True, 'operstate': 'UP', 'master': None,
+                            'addresses': addresses, 'sysctls': {}}],
+            'routes': [], 'rules': [],
+            'neighbours': [{'address': '93.184.200.1', 'dev': 'enp3s0', 'mac': None,
+                            'state': ['STALE']}],
+            'listeners': [], 'sysctls': {},
+            'hosts': [{'address': '93.184.7.9', 'names': ['web1.corp.acme.com', 'web1']}],
+            'resolv': {'nameservers': ['93.184.7.9'], 'search': ['corp.acme.com'],
+                       'options': []}, 'unreadable': []}
+    check_snapshot(snap, 'test')
+    red = redact_snapshot(snap)
+    check_snapshot(red, 'redacted')
+    assert red == redact_snapshot(snap)                 # the same input, the same labels
+    text = json.dumps(red)
+    for secret in ('93.184', '11:22', '22ff:fe33', 'fd12:3456', 'web1', 'acme', 'enp3s0'):
+        assert secret not in text, secret
+    public, link, ula = red['interfaces'][0]['addresses']
+    net = ipaddress.ip_network(f'{public["address"]}/16', strict=False)
+    assert public['prefixlen'] == 16 and any(
+        ipaddress.ip_address(public['address']) in n for n in DOC)
+    assert ipaddress.ip_address(red['neighbours'][0]['address']) in net
+    assert link['address'].startswith('fe80::') and ula['address'].startswith('fd')
+    assert red['hosts'][0]['address'] == red['resolv']['nameservers'][0] == \
+        public['address']
+    host, domain = red['hosts'][0]['names'][0].split('.', 1)
+    assert red['hosts'][0]['names'][1] == host == red['host']['hostname']
+    assert red['resolv']['search'] == [domain]

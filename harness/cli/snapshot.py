@@ -9,6 +9,7 @@ file cannot be written or a checked one is bad."""
 import json
 import sys
 
+from ..errors import BadInput, UsageError
 from ..files import write_file
 from ..replica import check_snapshot, read_snapshot, redact_snapshot, take_snapshot
 from .common import EXIT_OK, Misuse
@@ -41,7 +42,11 @@ def main(args):
     snap = take_snapshot()
     if args.redact:
         snap = redact_snapshot(snap)
-    check_snapshot(snap, args.output or '<snapshot>')     # what we write, we can read back
+    try:
+        check_snapshot(snap, 'the snapshot')    # what we write, we can read back
+    except BadInput as exc:
+        raise UsageError(f'{exc}: this host gave a snapshot bindlab cannot read back; '
+                         'nothing written (please report it)') from None
     text = json.dumps(snap, indent=1, sort_keys=False) + '\n'
     if args.output:
         write_file(args.output, text)

@@ -8,6 +8,7 @@ import json
 import re
 
 # The address flags `ip -j addr` prints as `"tentative": true` and so on.
+MAC = re.compile(r'[0-9a-f]{2}(:[0-9a-f]{2}){0,31}\Z')
 ADDR_FLAGS = ('secondary', 'tentative', 'dadfailed', 'deprecated', 'optimistic',
               'nodad', 'home', 'mngtmpaddr', 'noprefixroute', 'autojoin',
               'stable-privacy', 'permanent', 'dynamic')
@@ -106,7 +107,9 @@ def rule(entry, family):
 def neighbour(entry):
     if 'dst' not in entry or 'dev' not in entry:
         return None
-    return {'address': entry['dst'], 'dev': entry['dev'], 'mac': entry.get('lladdr'),
+    mac = entry.get('lladdr')
+    return {'address': entry['dst'], 'dev': entry['dev'],
+            'mac': mac if isinstance(mac, str) and MAC.match(mac) else None,
             'state': [s for s in entry.get('state') or [] if isinstance(s, str)]}
 
 
@@ -138,12 +141,19 @@ def listener(line, proto):
     v6only = re.search(r'\bv6only:([01])\b', rest)
     return {'proto': proto, 'address': address, 'port': port, 'device': device,
             'v6only': None if not v6only else v6only.group(1) == '1',
-            'processes': [{'name': m.group(1), 'pid': int(m.group(2))}
+            'processes': [{'name': ''.join(c if c.isprintable() else '?'
+                                           for c in m.group(1))[:64],
+                           'pid': int(m.group(2))}
                           for m in _USER.finditer(rest)]}
 
 
+NAME = re.compile(r'[A-Za-z0-9_.*-]{1,253}\Z')    # schema.NAME: a host or domain name
+TOKEN = re.compile(r'[A-Za-z0-9_.:-]{1,64}\Z')     # schema.TOKEN
+
+
 def hosts_file(text):
-    out = []
+    """(entries, the names dropped because they are not host names)."""
+    out, dropped = [], []
     for line in text.splitlines():
         words = line.split('#')[0].split()
         if len(words) >= 2:
@@ -151,8 +161,19 @@ def hosts_file(text):
                 ipaddress.ip_address(words[0].split('%')[0])
             except ValueError:
                 continue
-            out.append({'address': words[0], 'names': words[1:]})
-    return out
+            names = [n for n in words[1:] if NAME.match(n)]
+            dropped += [n for n in words[1:] if not NAME.match(n)]
+            if names:
+                out.append({'address': words[0], 'names': names})
+    return out, dropped
+
+
+def _is_address(text):
+    try:
+        ipaddress.ip_address(text.split('%')[0])
+    except ValueError:
+        return False
+    return True
 
 
 def resolv_conf(text):
@@ -161,10 +182,10 @@ def resolv_conf(text):
         words = line.split('#')[0].split(';')[0].split()
         if len(words) < 2:
             continue
-        if words[0] == 'nameserver':
+        if words[0] == 'nameserver' and _is_address(words[1]):
             out['nameservers'].append(words[1])
         elif words[0] in ('search', 'domain'):
-            out['search'] += words[1:]
+            out['search'] += [w for w in words[1:] if NAME.match(w)]
         elif words[0] == 'options':
-            out['options'] += words[1:]
+            out['options'] += [w for w in words[1:] if TOKEN.match(w)]
     return out

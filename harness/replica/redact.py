@@ -18,6 +18,7 @@ KIND_PREFIX = {'ether': 'eth', 'veth': 'veth', 'bridge': 'br', 'vlan': 'vlan',
 KEPT_NAMES = {'localhost', 'localhost.localdomain', 'localdomain', 'ip6-localhost',
               'ip6-loopback', 'ip6-localnet', 'ip6-mcastprefix', 'ip6-allnodes',
               'ip6-allrouters', 'ip6-allhosts', 'broadcasthost'}
+MAC_WORD = re.compile(r'[0-9a-f]{2}(:[0-9a-f]{2}){5,31}\Z')
 KEPT_MACS = {'00:00:00:00:00:00', 'ff:ff:ff:ff:ff:ff'}
 
 
@@ -98,7 +99,7 @@ def redact_snapshot(snap):
     resolv['nameservers'] = [_scoped(s, labels, addrs) for s in resolv['nameservers']]
     resolv['search'] = [labels.domain(d) for d in resolv['search']]
     out['host']['hostname'] = labels.name(out['host']['hostname'])
-    _unreadable(out['unreadable'], labels)
+    _unreadable(out['unreadable'], labels, addrs)
     out['redacted'] = True
     return out
 
@@ -146,12 +147,27 @@ def _routing(out, labels, addrs):
         n['mac'] = labels.mac(n['mac'])
 
 
-def _unreadable(entries, labels):
-    """The words of what could not be read name interfaces: their labels instead."""
+_ADDRESS_OR_MAC = re.compile(r'(?<![\w:.])[0-9A-Fa-f:.]*[:.][0-9A-Fa-f:.]*(?![\w:.])')
+
+
+def _unreadable(entries, labels, addrs):
+    """The words of what could not be read may name interfaces, addresses and MACs
+    (a route ip printed that could not be kept): their labels instead."""
     names = sorted((n for n in labels.ifaces if n != 'lo'), key=len, reverse=True)
-    if not names:
-        return
-    pattern = re.compile(r'(?<![\w.-])(' + '|'.join(map(re.escape, names)) + r')(?![\w.-])')
+    pattern = re.compile(r'(?<![\w.-])(' + '|'.join(map(re.escape, names)) +
+                         r')(?![\w.-])') if names else None
     for u in entries:
         for key in ('what', 'why'):
-            u[key] = pattern.sub(lambda m: labels.ifaces[m.group(1)], u[key])
+            text = _ADDRESS_OR_MAC.sub(lambda m: _relabel(m.group(0), labels, addrs),
+                                       u[key])
+            u[key] = pattern.sub(lambda m: labels.ifaces[m.group(1)], text) \
+                if pattern else text
+
+
+def _relabel(word, labels, addrs):
+    if MAC_WORD.match(word.lower()):
+        return labels.mac(word.lower())
+    try:
+        return addrs.address(word)
+    except ValueError:
+        return word

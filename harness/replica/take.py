@@ -78,7 +78,9 @@ class Taker:
         self.unreadable = []
 
     def missed(self, what, why):
-        self.unreadable.append({'what': what, 'why': why})
+        def clean(text, limit):
+            return ''.join(c if c.isprintable() else ' ' for c in text)[:limit]
+        self.unreadable.append({'what': clean(what, 200), 'why': clean(why, 1000)})
 
     def ip_json(self, what, *argv):
         text, why = run_tool(['ip', '-j', *argv], 'install iproute2')
@@ -103,8 +105,8 @@ class Taker:
         for link in links:
             try:
                 iface = parse.interface(link)
-            except ValueError as exc:
-                self.missed(f'interface {link.get("ifname")!r}', str(exc))
+            except (ValueError, TypeError, KeyError, AttributeError) as exc:
+                self.missed(f'interface {str(link.get("ifname"))[:20]!r}', str(exc))
                 continue
             iface['sysctls'] = {}
             for key in INTERFACE_SYSCTLS:
@@ -117,17 +119,30 @@ class Taker:
             out.append(iface)
         return out
 
+    def each(self, what, parser, entries, *args):
+        """parser(entry, *args) of each entry; one it cannot read is listed, not kept."""
+        out = []
+        for entry in entries:
+            try:
+                item = parser(entry, *args)
+            except (ValueError, TypeError, KeyError, AttributeError) as exc:
+                self.missed(what, f'{str(entry)[:300]}: {exc}')
+                continue
+            if item:
+                out.append(item)
+        return out
+
     def routing(self):
         """(routes, rules, neighbours) of both families."""
         routes, rules = [], []
         for family, flag in (('inet', '-4'), ('inet6', '-6')):
-            for route in self.ip_json(f'{family} routes', flag, 'route', 'show',
-                                      'table', 'all'):
-                routes.append(parse.route(route, family))
-            for rule in self.ip_json(f'{family} rules', flag, 'rule', 'show'):
-                rules.append(parse.rule(rule, family))
-        neighbours = [parse.neighbour(n) for n in self.ip_json('neighbours', 'neigh', 'show')]
-        return routes, rules, [n for n in neighbours if n]
+            routes += self.each(f'an {family} route', parse.route, self.ip_json(
+                f'{family} routes', flag, 'route', 'show', 'table', 'all'), family)
+            rules += self.each(f'an {family} rule', parse.rule, self.ip_json(
+                f'{family} rules', flag, 'rule', 'show'), family)
+        neighbours = self.each('a neighbour', parse.neighbour,
+                               self.ip_json('neighbours', 'neigh', 'show'))
+        return routes, rules, neighbours
 
     def listeners(self):
         out = []
@@ -136,9 +151,8 @@ class Taker:
             if text is None:
                 self.missed(f'{proto} listeners', why)
                 continue
-            out += [parse.listener(line, proto) for line in text.splitlines()
-                    if line.strip()]
-        out = [x for x in out if x]
+            out += self.each(f'a {proto} listener', parse.listener,
+                             [line for line in text.splitlines() if line.strip()], proto)
         hidden = sum(1 for x in out if not x['processes'])
         if hidden:
             self.missed(f'the processes of {hidden} listener(s)',
@@ -154,8 +168,10 @@ class Taker:
         resolv, why = read_text('/etc/resolv.conf')
         if resolv is None:
             self.missed('/etc/resolv.conf', why)
-        return (parse.hosts_file(hosts or ''),
-                parse.resolv_conf(resolv or ''))
+        entries, dropped = parse.hosts_file(hosts or '')
+        if dropped:
+            self.missed('/etc/hosts', f'names bindlab does not keep: {dropped[:5]}')
+        return entries, parse.resolv_conf(resolv or '')
 
 
 def take_snapshot():
