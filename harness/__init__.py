@@ -6,6 +6,7 @@ and forbids import circles):
 
     scenarios/  what to run ------------.
     ledger/     what a run owns          |   cli (python3 -m harness, bin/bindlab)
+    replica/    snapshots of real hosts  |     |
     net/        the live network         |     |
     probe/      observations             |   ci/ (baselines, merge, docker-real, VM)
     judge/      cells                    |   lab/ (labs, explain, grades)

@@ -132,6 +132,7 @@ def test_installed_completion_names_commands_options_and_scenarios(staged, tmp_p
     commands, scenario, option, help_topic = done.stdout.splitlines()
     assert set(commands.split()) >= {'list', 'run', 'lab', 'check', 'clean-net', 'diff',
                                      'record', 'verify', 'merge', 'explain', 'grade', 'help',
+                                     'snapshot',
                                      '--version'}
     assert (scenario, option, help_topic) == ('wrong-host', '--shard', 'clean-net')
 
@@ -189,7 +190,7 @@ def test_man_page_renders_without_warnings(man_pages, page):
 
 def test_bindlab_page_names_every_option_of_its_help(man_pages):
     commands = ['list', 'run', 'clean-net', 'lab', 'check', 'diff', 'record', 'verify',
-                'merge', 'explain', 'grade', 'docker-real']
+                'merge', 'explain', 'grade', 'docker-real', 'snapshot']
     helped = help_texts([sys.executable, os.path.join(REPO, 'bin', 'bindlab')], commands)
     missing = long_options(helped) - long_options(page_text(os.path.join(man_pages,
                                                                          'bindlab.1')))

@@ -4,6 +4,7 @@ faces, no import circle, and the size limits of docs/internals.md.
     base       harness/__init__.py, errors, files, gcpause
     scenarios  what to run: the scenario model, rules, suite, topologies, derivation, mutations
     ledger     what a run owns: state file, interfaces, firewall rules, processes
+    replica    snapshots of real hosts: taken, redacted, read back (data, no network)
     net        the live network: session, machine, builders, shells, faults, readiness
     probe      observations: netprobe plans and batches, servers, the user's programs
     judge      cells: the verdict and the words of a cell
@@ -26,7 +27,7 @@ import pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 HARNESS = os.path.join(os.path.dirname(HERE), 'harness')
-ORDER = [('base',), ('scenarios',), ('ledger',), ('net',), ('probe',), ('judge',),
+ORDER = [('base',), ('scenarios',), ('ledger',), ('replica',), ('net',), ('probe',), ('judge',),
          ('report',), ('runner',), ('ci', 'lab'), ('cli',), ('__main__',)]
 RANK = {unit: n for n, units in enumerate(ORDER) for unit in units}
 BASE = {'__init__', 'errors', 'files', 'gcpause'}

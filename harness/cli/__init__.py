@@ -7,7 +7,7 @@ the order `--help` lists them:
     main(args)        the command: calls into the stages' faces; the exit status
 
     list  run  clean-net  lab  check  diff  record  verify  merge  explain  grade
-    docker-real                       (help COMMAND is COMMAND --help)
+    docker-real  snapshot             (help COMMAND is COMMAND --help)
 
 Every argument is parsed here and nowhere else in harness/ (python3 -m harness.lab
 ARGS is `lab ARGS`, harness/lab/__main__.py).  Nothing imports this package but
@@ -28,13 +28,13 @@ from ..errors import Interrupted, UsageError
 from ..ledger import LockBusy
 from ..report import warn
 from . import (check, clean_net, diff, docker_real, explain, grade, lab,
-               list as listing, merge, record, run, verify)
+               list as listing, merge, record, run, snapshot, verify)
 from .common import EXIT_USAGE, Misuse, PROG
 
 COMMANDS = (('list', listing), ('run', run), ('clean-net', clean_net), ('lab', lab),
             ('check', check), ('diff', diff), ('record', record), ('verify', verify),
             ('merge', merge), ('explain', explain), ('grade', grade),
-            ('docker-real', docker_real))
+            ('docker-real', docker_real), ('snapshot', snapshot))
 
 __all__ = ['COMMANDS', 'main']
 

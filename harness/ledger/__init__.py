@@ -9,7 +9,8 @@ The face of harness/ledger/: code outside it imports only these names
 """
 
 from .fwrules import add_bridge_rules, unhandled_drop
-from .ifaces import answer_no_arp, interface_alias, link_exists, run_mark
+from .ifaces import (answer_no_arp, interface_alias, is_interface_name, link_exists,
+                     run_mark)
 from .procs import alive, groups_of_sessions, identity, parent, pid_of, stop
 from .state import (LockBusy, State, acquire_lock, clean, leftovers, pid_matches,
                     release_lock, remove_stale_files)
@@ -17,7 +18,8 @@ from .statefile import read_state, state_path
 from .workdirs import RUN_DIR, owned_folder, sweep_dead_folders, work_folder
 
 __all__ = ['acquire_lock', 'add_bridge_rules', 'alive', 'answer_no_arp', 'clean',
-           'groups_of_sessions', 'identity', 'interface_alias', 'leftovers',
+           'groups_of_sessions', 'identity', 'interface_alias', 'is_interface_name',
+           'leftovers',
            'link_exists', 'LockBusy', 'owned_folder', 'parent', 'pid_matches', 'pid_of',
            'read_state', 'release_lock', 'remove_stale_files', 'RUN_DIR', 'run_mark',
            'State', 'state_path', 'stop', 'sweep_dead_folders', 'unhandled_drop',
