@@ -189,14 +189,32 @@ def adopt_node_classes(topo, host_cls):
 def start(net, switch):
     """net.build() and net.start() (separate from build() so the caller holds net).
 
+    Every host sends every ICMP error (no rate limit: icmp_ratemask empty, both
+    families): the kernel's limits (a few errors a second to one peer, about 50 at
+    once per namespace) would turn the answer to a probe -- a refused UDP datagram,
+    an unreachable network -- into a timeout depending on how many probes came before
+    it, which is the harness's own load, not the network's configuration.
     With ovs-user, transmit checksum offload is switched off on every host interface:
     OVS's userspace datapath forwards veth frames whose TCP/UDP checksums were left
     to the NIC, and the receiver drops them (ping works, every connect times out).
     """
     net.build()
     net.start()
+    _all_hosts(net.hosts, lambda host: ['sh', '-c', 'echo 0 > /proc/sys/net/ipv4/icmp_ratemask'
+                                        ' && echo "" > /proc/sys/net/ipv6/icmp/ratemask'],
+               'ICMP errors unlimited')
     if switch == 'ovs-user':
         _tx_offload_off(net.hosts)
+
+
+def _all_hosts(hosts, argv_of, what):
+    """argv_of(host) in every host, all at once; raises EnvError naming the first host
+    where it failed."""
+    said = run_on([(host, argv_of(host), None, None) for host in hosts])
+    failed = [f'{what} on {host.name} failed: {(err or out).strip()}'
+              for host, (rc, out, err) in zip(hosts, said) if rc != 0]
+    if failed:
+        raise EnvError(failed[0])
 
 
 def _tx_offload_off(hosts):
