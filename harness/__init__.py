@@ -11,6 +11,8 @@ and forbids import circles):
     probe/      observations             |   ci/ (baselines, merge, docker-real, VM)
     judge/      cells                    |   lab/ (labs, explain, grades)
     report/     result files, console   -'     |
+                                             mutations.py: --mutate, one network
+                                               |
                                              runner.py: the one pipeline, build ->
                                              setup -> ready -> faults -> servers ->
                                              probers -> judge

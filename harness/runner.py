@@ -6,8 +6,8 @@
     -> one judge -> cells                  harness/judge/judging.py
     -> teardown (always)                   on success, failure, Ctrl-C, SIGTERM
 
-A run (run_scenario), a lab (harness/lab/lab.py) and the benchmarks (bench/) all use
-LiveNetwork.  Anything that goes wrong before the probes is `live.problem` and turns
+A run (run_scenario), a mutation run (harness/mutations.py), a lab
+(harness/lab/lab.py) and the benchmarks (bench/) all use LiveNetwork.  Anything that goes wrong before the probes is `live.problem` and turns
 every cell into an `error` naming it; a server that must listen and did not turns
 netprobe's connect cells into errors.  Teardown is Mininet's net.stop() followed by
 removing whatever the state file still records, so a failed stop() leaves nothing
@@ -28,7 +28,7 @@ import time
 
 from . import advice, gcpause
 from .errors import EnvError, UsageError
-from .judge import annotate, judge, relabel, ScenarioResult
+from .judge import judge, ScenarioResult
 from .ledger import clean as clean_state, work_folder
 from .net import (apply_steps, build, builder_of, check_names_free, DEFAULT_BUILDER,
                   not_ready, start, stop)
@@ -57,6 +57,7 @@ class LiveNetwork:
         self.timings = {'build_s': 0.0, 'prepare_s': 0.0, 'servers_s': 0.0,
                         'probe_s': 0.0, 'teardown_s': 0.0}
         self.servers = Servers(state)
+        self.touched = set()            # the hosts a mutation's steps and holders ran on
         self.workdir = None
 
     def __enter__(self):
@@ -113,11 +114,24 @@ class LiveNetwork:
         return not_ready(self.net, self.scenario,
                          TcpCheck(self.netprobe, self.state, self.workdir))
 
+    def reuse(self, scenario):
+        """Ready for another scenario on the same network (a mutation after the last
+        one was undone): its own steps, problems, timings, servers and work folder
+        (a program's output and trace files are named by its case, the same in every
+        mutation: they must not meet the last one's)."""
+        shutil.rmtree(self.workdir, ignore_errors=True)
+        self.workdir = work_folder('work-')
+        self.scenario, self.steps = scenario, []
+        self.problem, self.connect_problem = None, None
+        self.timings = dict.fromkeys(self.timings, 0.0)
+        self.servers, self.touched = Servers(self.state), set()
+
     def derive(self):
         """A derived scenario completed from the built network (derive.complete), its
         mutation's faults applied and its port holders started: the scenario."""
         made = complete(self.scenario, self.net)
         self.scenario = made.scenario
+        self.touched = {s.host for s in made.steps} | {s.host for s in made.holders}
         if made.steps:
             applied, err = apply_steps(self.net, made.steps, 'fault')
             self.steps += applied
@@ -176,33 +190,61 @@ def run_scenario(scenario, switch, state, netprobe, log, programs=(), prober=Non
     A derived scenario (scenario.derived) is completed once its network is built.
     builder: network.BUILDERS; the result's `builder` says which one built it.
     """
-    make = prober or (lambda sc: Batches(sc, netprobe, state))
-    observations, controls, program_run, skipped = {}, {}, None, None
     with LiveNetwork(scenario, switch, state, netprobe, log, builder) as live:
-        try:
-            if live.problem is None and scenario.derived:
-                scenario = live.derive()
-            if live.problem is None:
-                program_run = ProgramRun(scenario, programs, state) if programs else None
-                observations, controls = probe_phase(live, make(scenario), program_run)
-        except NotApplicable as exc:   # a mutation this network cannot take
-            skipped = live.problem = str(exc)
-        except UsageError:
-            raise
-        except Exception as exc:  # a prober that broke: error cells naming it
-            live.problem = f'{type(exc).__name__}: {exc}'
-        server_info = live.servers.summary()
+        probed = probe_live(live, programs, prober)
+    return judged(live, probed)
+
+
+class Probed:
+    """What probe_live saw: the scenario as completed, its observations and control
+    measurements, the programs' run, why a mutation was skipped, the servers."""
+
+    def __init__(self, scenario):
+        self.scenario, self.observations, self.controls = scenario, {}, {}
+        self.program_run, self.skipped, self.servers = None, None, []
+
+
+def probe_live(live, programs=(), prober=None):
+    """live.scenario on the open network live: completed if derived (its mutation
+    applied), its servers, netprobe's batches and the programs; every server stopped
+    after.  A prober that breaks, or a mutation this network cannot take, is
+    live.problem (every cell an error naming it; a skip says so)."""
+    make = prober or (lambda sc: Batches(sc, live.netprobe, live.state))
+    got = Probed(live.scenario)
+    try:
+        if live.problem is None and got.scenario.derived:
+            got.scenario = live.derive()
+        if live.problem is None:
+            got.program_run = ProgramRun(got.scenario, programs, live.state) \
+                if programs else None
+            got.observations, got.controls = probe_phase(live, make(got.scenario),
+                                                         got.program_run)
+    except NotApplicable as exc:   # a mutation this network cannot take
+        got.skipped = live.problem = str(exc)
+    except UsageError:
+        raise
+    except Exception as exc:  # a prober that broke: error cells naming it
+        live.problem = f'{type(exc).__name__}: {exc}'
+    finally:
+        got.servers = live.servers.summary()
+        live.servers.stop()
+    return got
+
+
+def judged(live, probed):
+    """The ScenarioResult of what probe_live saw on live."""
     t0 = time.monotonic()
-    cases = apply_control(cases_of(scenario), controls)
+    scenario, program_run = probed.scenario, probed.program_run
+    cases = apply_control(cases_of(scenario), probed.controls)
     if program_run is not None:
         cases += program_run.extra_cases()
-    cells = judge(cases, observations, live.problem, live.connect_problem)
+    cells = judge(cases, probed.observations, live.problem, live.connect_problem)
     live.timings['judge_s'] = time.monotonic() - t0
     return ScenarioResult(
-        scenario=scenario.name, title=scenario.title, switch=switch, cells=cells,
+        scenario=scenario.name, title=scenario.title, switch=live.switch, cells=cells,
         builder=live.built_by, topology=live.topology, steps=live.steps,
-        servers=server_info, problem=live.problem or live.connect_problem,
-        timings=live.timings, source=scenario.source, skipped=skipped,
+        servers=probed.servers, problem=live.problem or live.connect_problem,
+        timings=live.timings, source=scenario.source, skipped=probed.skipped,
         programs=program_run.logs if program_run is not None else None)
 
 
@@ -253,41 +295,3 @@ def topology_as_built(net):
                 for s in net.switches]
     links = [[link.intf1.name, link.intf2.name] for link in net.links]
     return {'hosts': hosts, 'switches': switches, 'links': links}
-
-
-# -- the mutation run (--mutate) ---------------------------------------------------------------
-
-def run_mutations(mutations, targets, make_scenario, one_network, control, log):
-    """Each mutation on each target, on a fresh network; the mutations.json entries.
-
-    make_scenario(mutation, target) -> Scenario; one_network(scenario) -> its
-    ScenarioResult (run_scenario on a fresh network);
-    control: the unmutated ScenarioResult (its cells are each mutated cell's control).
-    Program logs of every mutated run are added to control.programs.
-    """
-    entries, total = [], len(mutations) * len(targets)
-    for n, (mutation, target) in enumerate(((m, t) for m in mutations for t in targets), 1):
-        res = one_network(make_scenario(mutation, target))
-        label = f'{mutation.name}.{target}'
-        entry = {'name': mutation.name, 'target': target, 'does': mutation.does,
-                 'stands_for': mutation.stands_for,
-                 'steps': [s for s in res.steps if s['kind'] == 'fault'],
-                 'problem': res.problem, 'skipped': res.skipped,
-                 'cells': [] if res.skipped else
-                 annotate(res.cells, control.cells, label)}
-        if res.programs:
-            control.programs = (control.programs or []) + [
-                dict(logs, log=relabel(logs['log'], label)) for logs in res.programs]
-        entries.append(entry)
-        log(f'  [{n}/{total}] {mutation.name} on {target}: ' + summary_line(entry))
-    return entries
-
-
-def summary_line(entry):
-    """'skipped: why' or 'N cells, K changed, F failed'."""
-    if entry['skipped']:
-        return f'skipped: {entry["skipped"]}'
-    cells = entry['cells']
-    bad = sum(c.verdict != 'pass' for c in cells)
-    return (f'{len(cells)} cells, {sum(c.changed for c in cells)} changed, '
-            f'{bad} failed' + (f' ({entry["problem"]})' if entry['problem'] else ''))

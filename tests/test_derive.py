@@ -246,12 +246,13 @@ def test_each_mutation_changes_exactly_what_its_rules_say(tmp_path):
         assert 'h2 under addr-move on h1' in f.read()
 
 
-def mutation_matrix(tmp_path, server):
+def mutation_matrix(tmp_path, server, networks='fresh'):
     """Every mutation on h1 (the seed's address holder) and h2 (h3 mirrors h2 in
     single,3: the same role, another address), for a server on every host:
     {(row, host): cell text}, holding every row and column."""
     res, got = run(tmp_path, '--topo', 'single,3', '--mutate', 'all', '--mutate-hosts',
-                   'h1,h2', '--server', server)
+                   'h1,h2', '--mutate-networks', networks, '--server', server)
+    assert {m['network'] for m in got.matrices[0]['mutations']} == {networks}
     _rows, _hosts, table = cellmod.mutation_matrix(got.matrices[0].get('mutations'))
     names = [m.name for m in mutate.CATALOGUE]
     assert {row for row, _h in table} == {f'{n} {t}' for n in names for t in ('h1', 'h2')}
@@ -270,7 +271,8 @@ def test_seed_and_fixed_server_under_every_mutation(tmp_path):
         name, target = row.split()
         want = 'EADDRINUSE*!' if (name, target) == ('port-taken', host) else 'OK'
         assert text == want, (row, host, text)
-    res, seed = mutation_matrix(tmp_path / 'seed', 'python3 examples/seed_server.py')
+    res, seed = mutation_matrix(tmp_path / 'seed', 'python3 examples/seed_server.py',
+                                'shared')   # its program files: each mutation's own
     assert res.returncode == 1
     special = {('addr-del h1', 'h1'): 'EADDRNOTAVAIL*!',
                ('addr-move h1', 'h1'): 'EADDRNOTAVAIL*!', ('addr-move h1', 'h2'): 'OK*',

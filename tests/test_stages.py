@@ -10,6 +10,7 @@ faces, no import circle, and the size limits of docs/internals.md.
     judge      cells: the verdict and the words of a cell
     report     result files and what a person sees
     runner     the one pipeline (build -> ... -> judge)
+    mutations  the mutation run: on one network, each undone and proved, or fresh ones
     ci, lab    beside each other, above the pipeline
     cli        the command line (harness/cli/, one module a command), on top
     __main__   the entry points: harness/__main__.py and a subpackage's __main__.py
@@ -28,7 +29,7 @@ import pytest
 HERE = os.path.dirname(os.path.abspath(__file__))
 HARNESS = os.path.join(os.path.dirname(HERE), 'harness')
 ORDER = [('base',), ('scenarios',), ('ledger',), ('replica',), ('net',), ('probe',), ('judge',),
-         ('report',), ('runner',), ('ci', 'lab'), ('cli',), ('__main__',)]
+         ('report',), ('runner',), ('mutations',), ('ci', 'lab'), ('cli',), ('__main__',)]
 RANK = {unit: n for n, units in enumerate(ORDER) for unit in units}
 BASE = {'__init__', 'errors', 'files', 'gcpause'}
 SHIMS = {'scenario'}        # harness/scenario.py: the scenario API's stable name

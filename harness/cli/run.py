@@ -1,7 +1,7 @@
 """`run`: scenarios on fresh networks, judged, printed and written as a run folder
 (with --record/--check, compared with the baselines: harness/ci/baseline.py).
 
-The pipeline is runner.run_scenario (and runner.run_mutations for --mutate); this
+The pipeline is runner.run_scenario (and mutations.run_mutations for --mutate); this
 module chooses the scenarios, holds the Session (the run lock, the switch) around
 them and writes the result files once.
 """
@@ -18,7 +18,8 @@ from ..net import (add_builder_option, check_environment, check_mininet, check_n
                    environment_facts, missing_modules, Session, SWITCH_KINDS)
 from ..probe import add_program_options, method_of, netprobe_path, programs_for
 from ..report import log, new_run_id, print_matrices, print_mutations, scenario_line, write_run
-from ..runner import run_mutations, run_scenario
+from ..mutations import run_mutations, SharedNetwork
+from ..runner import run_scenario
 from ..scenarios import (derived, fitting, load_all, parse_shard, select, select_mutations,
                          targets_of)
 from .common import default_out, EXIT_FAIL, EXIT_OK
@@ -44,9 +45,14 @@ def add_parser(sub):
                           'syntax: linear,4  tree,2,2  NAME from --custom)')
     cmd.add_argument('--mutate', metavar='all|NAME,...',
                      help='apply each misconfiguration of the catalogue, one at a time, '
-                          'to every target host on a fresh network (needs --topo)')
+                          'to every target host (needs --topo)')
     cmd.add_argument('--mutate-hosts', metavar='H1,H2',
                      help='the target hosts of --mutate (default: every host)')
+    cmd.add_argument('--mutate-networks', choices=('fresh', 'shared'), default='fresh',
+                     help='fresh (default): a network built for each mutation; shared: '
+                          'the mutations on one network, each undone and the undo '
+                          'proved before the next (faster where building is slow: '
+                          '--builder mininet, OVS)')
     cmd.add_argument('-v', '--verbose', action='store_true')
     add_baseline_options(cmd)
     add_program_options(cmd)
@@ -107,8 +113,8 @@ def choose(args, shard):
     if args.mutate and not args.topo:
         raise UsageError('--mutate needs --topo (a derived scenario): e.g. '
                          '--topo single,3 --mutate all')
-    if args.mutate_hosts and not args.mutate:
-        raise UsageError('--mutate-hosts goes with --mutate')
+    if (args.mutate_hosts or args.mutate_networks != 'fresh') and not args.mutate:
+        raise UsageError('--mutate-hosts and --mutate-networks go with --mutate')
     if args.custom and not args.topo:
         raise UsageError('--custom FILE needs --topo NAME (as mn --custom FILE --topo NAME)')
     if not args.topo:
@@ -141,9 +147,16 @@ def run_suite(chosen, session, netprobe, programs, args, mutations=()):
         print_matrices(res.scenario, res.cells)
         if mutations:
             custom = [os.path.abspath(p) for p in args.custom]
-            res.mutations = run_mutations(
-                mutations, targets_of(sc, args.mutate_hosts),
-                lambda m, t: derived(args.topo, custom, (m, t)), one_network, res, log)
+            network = one_network if args.mutate_networks == 'fresh' else SharedNetwork(
+                session.switch, session.state, netprobe, log, programs[sc.name],
+                args.builder)
+            try:
+                res.mutations = run_mutations(
+                    mutations, targets_of(sc, args.mutate_hosts),
+                    lambda m, t: derived(args.topo, custom, (m, t)), network, res, log)
+            finally:
+                if network is not one_network:
+                    network.close()
             print_mutations(res)
         done.append(res)
     return done

@@ -16,9 +16,10 @@ class ScenarioResult:
     judge_s, programs_s); cells: the judged Cells; skipped: why the scenario was not
     run here (the switch kind, a missing kernel module: its cells are then [] and
     `cases` names the cells it would have had, {kind, host, column} each), or why a
-    mutation could not be applied here; programs: the user's programs' launches (their log files), or
-    None when none ran; mutations: the mutation run's entries (mutations.json), or
-    None without --mutate.
+    mutation could not be applied here; programs: the user's programs' launches
+    (their log files), or None when none ran; mutations: the mutation run's entries (mutations.json), or
+    None without --mutate; network: how a mutated scenario's network was had
+    (runner.SharedNetwork; None: a fresh one).
     """
     scenario: str
     title: str
@@ -35,6 +36,7 @@ class ScenarioResult:
     programs: Optional[list] = None
     mutations: Optional[list] = None
     cases: Optional[list] = None
+    network: Optional[str] = None
 
 
 def skipped_result(scenario, switch, reason):

@@ -1,7 +1,7 @@
 """The live network: the session around it (lock, leftovers, switch, signals), the
 machine it runs on, the builders (Mininet's and bindlab's batched one), the one
-command API of its hosts, readiness, the setup and fault steps, and the one retry
-helper.
+command API of its hosts, readiness, the setup and fault steps, a mutation's undo
+and its proof, and the one retry helper.
 
 The face of harness/net/: code outside it imports only these names
 (tests/test_stages.py).
@@ -16,9 +16,12 @@ from .network import (DEFAULT_BUILDER, add_builder_option, build, builder_of,
 from .readiness import not_ready
 from .retry import attempts
 from .session import Session
+from .undo import differences, restore, settled, state as host_state
 
 __all__ = ['add_builder_option', 'apply_steps', 'attempts', 'build', 'builder_of',
            'check_environment', 'check_mininet', 'check_names_free', 'check_root',
-           'DEFAULT_BUILDER', 'ended', 'environment_facts', 'missing_modules',
-           'not_ready', 'popen_on', 'run_on', 'Session', 'start', 'start_on', 'stop',
+           'DEFAULT_BUILDER', 'differences', 'ended', 'environment_facts', 'host_state',
+           'missing_modules',
+           'not_ready', 'popen_on', 'restore', 'run_on', 'Session', 'settled', 'start',
+           'start_on', 'stop',
            'SWITCH_KINDS']
