@@ -32,7 +32,7 @@ DEBS_MAN := scdoc
 DEBS_DEB := build-essential dpkg-dev debhelper dh-python python3 scdoc lintian
 # ... to build and boot the guest of `make vm-test` (Debian's kernel under QEMU).
 DEBS_VM := debootstrap qemu-system-x86 cpio busybox-static kmod e2fsprogs xz-utils zstd gzip
-DEBS_TEST := libcmocka-dev python3-pytest valgrind socat netcat-openbsd chromium \
+DEBS_TEST := libcmocka-dev python3-pytest valgrind socat netcat-openbsd chromium curl \
 	python3-pexpect python3-hypothesis man-db iptables $(DEBS_DEB)
 # ... for make docker-test: Docker itself (its daemon runs only inside that test, under
 # the Mininet lock), and the static netprobe for its image.
