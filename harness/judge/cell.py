@@ -32,7 +32,6 @@ from ..scenarios import AFTERS
 
 KINDS = ('bind', 'connect')
 VERDICTS = ('pass', 'fail', 'error')
-METHODS = ('netprobe', 'tracer', 'syscall', 'observed')
 
 
 @dataclass(slots=True)

@@ -78,9 +78,6 @@ class HostState:
             other.sysctls.get(p) != v for p, v in self.sysctls.items()
             if p.endswith('/disable_ipv6'))
 
-    def __eq__(self, other):
-        return isinstance(other, HostState) and self.parts() == other.parts()
-
 
 def state(net, hosts):
     """{host name: HostState} of hosts (names), read at once; ValueError when a

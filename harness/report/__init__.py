@@ -8,9 +8,8 @@ The face of harness/report/: code outside it imports only these names
 
 from .console import log, print_matrices, print_mutations, scenario_line, warn
 from .page import render_lab_paths
-from .reader import read_matrix, read_run, run_folder, Run
+from .reader import read_run
 from .results import new_run_id, summary_data, write_run
 
-__all__ = ['log', 'new_run_id', 'print_matrices', 'print_mutations', 'read_matrix',
-           'read_run', 'render_lab_paths', 'Run', 'run_folder', 'scenario_line',
-           'summary_data', 'warn', 'write_run']
+__all__ = ['log', 'new_run_id', 'print_matrices', 'print_mutations', 'read_run',
+           'render_lab_paths', 'scenario_line', 'summary_data', 'warn', 'write_run']
