@@ -111,7 +111,8 @@ class SharedNetwork:
         except ValueError as exc:
             left = [str(exc)]
         self.live.timings['undo_s'] = time.monotonic() - t0
-        if not left:
+        if not left:        # the network is as derive() read it before this mutation
+            self.live.world = self.live.read_from
             return None
         self.close()
         return '; '.join(left[:3])

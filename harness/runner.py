@@ -59,6 +59,9 @@ class LiveNetwork:
         self.servers = Servers(state)
         self.touched = set()            # the hosts a mutation's steps and holders ran on
         self.workdir = None
+        # derive()'s World: read before the mutation (read_from); world, when set (by
+        # a mutation run that proved its undo), is known to hold and is not read again
+        self.world, self.read_from = None, None
 
     def __enter__(self):
         return self.open()
@@ -129,8 +132,8 @@ class LiveNetwork:
     def derive(self):
         """A derived scenario completed from the built network (derive.complete), its
         mutation's faults applied and its port holders started: the scenario."""
-        made = complete(self.scenario, self.net)
-        self.scenario = made.scenario
+        made = complete(self.scenario, self.net, self.world)
+        self.scenario, self.read_from = made.scenario, made.world
         self.touched = {s.host for s in made.steps} | {s.host for s in made.holders}
         if made.steps:
             applied, err = apply_steps(self.net, made.steps, 'fault')

@@ -260,18 +260,23 @@ def mutation_matrix(tmp_path, server, networks='fresh'):
     return res, table
 
 
+# Debian's interpreter by its path: on a machine whose `python3` is a wrapper script
+# (pyenv's shim costs ~70 ms a launch), 144 launches of it would be most of the test.
+PY = sys.executable
+
+
 def test_seed_and_fixed_server_under_every_mutation(tmp_path):
     """The server that binds 10.0.0.1 breaks with EADDRNOTAVAIL where h1 loses the
     address, works where another host gains it or may bind it anyway, and meets a
     taken port only on h1; the one that binds 0.0.0.0 survives everything except
     port-taken."""
-    res, fixed = mutation_matrix(tmp_path / 'fixed', 'python3 examples/fixed_server.py')
+    res, fixed = mutation_matrix(tmp_path / 'fixed', f'{PY} examples/fixed_server.py')
     assert res.returncode == 1           # port-taken breaks it: that is the finding
     for (row, host), text in fixed.items():
         name, target = row.split()
         want = 'EADDRINUSE*!' if (name, target) == ('port-taken', host) else 'OK'
         assert text == want, (row, host, text)
-    res, seed = mutation_matrix(tmp_path / 'seed', 'python3 examples/seed_server.py',
+    res, seed = mutation_matrix(tmp_path / 'seed', f'{PY} examples/seed_server.py',
                                 'shared')   # its program files: each mutation's own
     assert res.returncode == 1
     special = {('addr-del h1', 'h1'): 'EADDRNOTAVAIL*!',

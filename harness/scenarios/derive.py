@@ -26,6 +26,7 @@ A mutation (harness/scenarios/mutate.py) changes the World (who holds what, what
 which host) before the cases are made, so the same rules predict the mutated cells.
 """
 
+import copy
 import ipaddress
 import json
 import os
@@ -209,15 +210,21 @@ def _segments(net):
 class Derived:
     """What derivation made of a built network: the complete scenario, and the
     mutation's fault steps and port holders (servers), for the runner to apply before
-    anything is probed."""
+    anything is probed; world: the network as read before the mutation (untouched)."""
     scenario: Scenario
     steps: list
     holders: list
+    world: World = None
 
 
-def complete(scenario, net):
-    """The scenario of the built network net (and its mutation's steps and holders)."""
-    world = read_world(net)
+def complete(scenario, net, world=None):
+    """The scenario of the built network net (and its mutation's steps and holders).
+
+    world: the network's World when the caller knows it still holds (a shared network
+    whose last mutation was undone and the undo proved: net/undo.py compares a superset
+    of what read_world reads); read from net otherwise.  It is not changed."""
+    world = read_world(net) if world is None else world
+    pristine, world = world, copy.deepcopy(world)   # a mutation edits its world
     steps, more = [], []
     if scenario.mutation is not None:
         entry, target = scenario.mutation
@@ -232,7 +239,7 @@ def complete(scenario, net):
                                                   'the mutation', peer=None))
                  if c.expect.rule == 'control' else c for c in cases]
     return Derived(replace(scenario, cases=tuple(cases), servers=tuple(servers)),
-                   steps, more)
+                   steps, more, pristine)
 
 
 def serve_all(world):
