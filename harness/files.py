@@ -26,8 +26,8 @@ from .errors import BadInput, UsageError
 
 
 def write_file(path, text):
-    """Write text (str, or bytes for a binary file) to path whole or not at all;
-    never follows a symlink.
+    """Write text (str, bytes for a binary file, or an iterable of str written piece
+    by piece) to path whole or not at all; never follows a symlink.
 
     UsageError naming path when it cannot be written (a folder in its place, a
     missing or read-only folder): a message, not a traceback.
@@ -41,7 +41,10 @@ def write_file(path, text):
         binary = isinstance(text, bytes)
         with os.fdopen(fd, 'wb' if binary else 'w',
                        encoding=None if binary else 'utf-8') as f:
-            f.write(text)
+            if isinstance(text, (str, bytes)):
+                f.write(text)
+            else:
+                f.writelines(text)
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException as exc:

@@ -518,12 +518,13 @@ def test_csv_text_is_the_hand_written_text():
 
 # -- matrix.json: one C encoder for all cells, the same bytes as encode() per cell ------
 
-def test_json_rows_are_what_encode_writes():
+def test_json_rows_are_what_encode_writes(monkeypatch):
     """json_rows writes the head, then each row on a line of its own, each as
     JSONEncoder(sort_keys=True).encode writes it and a Cell as its to_json(): text
     with control bytes, quotes, non-ASCII and lone surrogates, floats, nested lists
     and objects, non-text keys, an empty list of rows and no head; the text reads
-    back as the rows."""
+    back as the rows; the same whatever the rows a piece (a piece ends at the last
+    row, one before it, one after it)."""
     import json
     from harness.report import formats
     enc = json.JSONEncoder(sort_keys=True)
@@ -531,16 +532,19 @@ def test_json_rows_are_what_encode_writes():
     rows = [dict(cell.to_json(), n=n, f=n / 7, inf=float('inf'),
                  nested={'b': [1, {'z': None}], 'a': ()}, **{'\u00e9': True, '': False})
             for n, cell in enumerate(cells_)] + cells_ + [[], 'text', 1, None, {1: 'one'}]
-    for data in ({'scenario': 'x<', 'cells': rows, 'counts': {'pass': 1}}, {'cells': rows},
-                 {'title': '\x1b', 'cells': []}):
+    datas = [{'scenario': 'x<', 'cells': rows, 'counts': {'pass': 1}}, {'cells': rows},
+             {'title': '\x1b', 'cells': []}]
+    pieces = (formats.ROWS_A_PIECE, len(rows), len(rows) - 1, len(rows) + 1, 1, 2)
+    for data, piece in ((d, p) for d in datas for p in pieces):
+        monkeypatch.setattr(formats, 'ROWS_A_PIECE', piece)
         head = {k: v for k, v in data.items() if k != 'cells'}
         want = (enc.encode(head)[:-1] + (', ' if head else '') + '"cells": [\n'
                 + ',\n'.join(enc.encode(r.to_json() if isinstance(r, Cell) else r)
                              for r in data['cells']) + '\n]}\n')
-        got = formats.json_rows(data, 'cells')
+        got = ''.join(formats.json_rows(data, 'cells'))
         assert got == want
         assert got.count('\n') == len(data['cells']) + 2 + (not data['cells'])
-    assert json.loads(formats.json_rows({'cells': cells_[:1]}, 'cells')) == {
+    assert json.loads(''.join(formats.json_rows({'cells': cells_[:1]}, 'cells'))) == {
         'cells': [json.loads(json.dumps(cells_[0].to_json()))]}
 
 

@@ -148,14 +148,15 @@ def judge_call(cid, case, obs, cases):
 def judge(cases, observations, problem=None, connect_problem=None):
     """Every case as a cell.
 
-    cases: [(case id, Case)] in matrix order; observations: {case id: Observation}.
-    problem (the network never got ready) makes every cell an error naming it;
+    cases: [(case id, Case)] in matrix order; observations: {case id: Observation},
+    emptied as the cells are made (each observation goes as its cell comes: a 400-host
+    run holds 320,400 of each).  problem (the network never got ready) makes every cell an error naming it;
     connect_problem (a server that had to listen did not) does so for netprobe's
     connect cells.
     """
     cells = []
     for cid, case in cases:
-        obs = observations.get(cid)
+        obs = observations.pop(cid, None)
         if problem:
             obs = Observation.error(problem, obs.method if obs else 'netprobe',
                                     extra=obs.extra if obs else {})

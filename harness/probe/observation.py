@@ -7,7 +7,7 @@ from typing import Optional
 from ..scenarios import AFTERS, ERROR, OK
 
 
-@dataclass
+@dataclass(slots=True)      # one a cell: 320,400 at 400 hosts
 class Observation:
     """What one call really did, as a prober saw it (no verdict).
 

@@ -25,10 +25,18 @@ _CSV_CARE = re.compile(f'{UNPRINTABLE.pattern}|^[=+\\-@]|[,"\r]', re.M)
 def json_rows(data, rows):
     """data as JSON text with sorted keys, its list data[rows] last and one element a
     line: compact (indent= would take the pure-Python encoder), and still one cell a
-    line for grep and diff."""
+    line for grep and diff.  The text comes in pieces (files.write_file writes them
+    as they come): a 400-host matrix.json is 146 MB, twice that while joined."""
     head = {k: v for k, v in data.items() if k != rows}
-    text = encoded([head])[0][:-1] + (', ' if head else '')
-    return text + f'"{rows}": [\n' + ',\n'.join(encoded(data[rows])) + '\n]}\n'
+    yield encoded([head])[0][:-1] + (', ' if head else '') + f'"{rows}": [\n'
+    values = data[rows]
+    for start in range(0, len(values), ROWS_A_PIECE):
+        piece = ',\n'.join(encoded(values[start:start + ROWS_A_PIECE]))
+        yield piece + (',\n' if start + ROWS_A_PIECE < len(values) else '')
+    yield '\n]}\n'
+
+
+ROWS_A_PIECE = 2048
 
 
 def encoded(values):
