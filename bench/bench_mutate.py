@@ -2,7 +2,7 @@
 run, against the same misconfigurations as one `harness run` each.
 
 A: `harness run --topo single,4 --mutate all --mutate-networks shared --server
-   'python3 examples/fixed_server.py'` (one process: the unmutated network, then 12
+   '/usr/bin/python3 examples/fixed_server.py'` (one process: the unmutated network, then 12
    mutations x 4 targets on one shared network, each undone and the undo proved
    before the next);
 F: the same with `--mutate-networks fresh`, the default (each mutation on a freshly
@@ -30,7 +30,10 @@ sys.path.insert(0, REPO)
 
 from harness.scenarios.mutate import CATALOGUE  # noqa: E402
 
-SERVER = 'python3 examples/fixed_server.py'
+# Debian's interpreter by its path, as the harness runs: where `python3` is a wrapper
+# script (pyenv's shim: ~70 ms a launch, 196 launches in A) the server's own start
+# would be most of what is timed, in A, F and B alike.
+SERVER = f'{sys.executable} examples/fixed_server.py'
 
 
 def harness(out, *args):
