@@ -6,9 +6,10 @@ Setup: h1 gets fd00::1/64 with `nodad`.  Faults, in this order:
     net.ipv6.neigh.h2-eth0.retrans_time_ms=1000: about 20 s), then h2 gets fd00::2/64:
     it stays *tentative* for the whole probe phase;
   - h2 also gets fd00::22/64 with `nodad`: usable at once, beside the tentative one;
-  - h3 gets fd00::3/64 with normal DAD and the run waits until DAD is over (OK after DAD);
-  - h3 gets fd00::1/64 too, the address h1 holds: h1 answers h3's DAD probe, so the
-    address ends `dadfailed` on h3 and stays unusable.
+  - h3 gets fd00::3/64 with normal DAD (OK after DAD) and, at the same time (each
+    address has its own DAD: one wait instead of two), fd00::1/64, the address h1
+    holds: h1 answers h3's DAD probe, so that address ends `dadfailed` on h3 and stays
+    unusable; the run waits until both DADs are over.
 Expected, as the kernel answers: a bind on the tentative or the dadfailed address is
 EADDRNOTAVAIL (exactly like an address that is not there), IP_FREEBIND binds either;
 a link-local address without a scope id is EINVAL, with %hN-eth0 it binds.  Connects:
@@ -92,13 +93,16 @@ def _faults():
                  why='fd00::2 stays tentative while the probes run'),
         addr_add('h2', f'{_NODAD}/64', 'h2-eth0', nodad=True,
                  why='fd00::22 skips DAD: usable at once'),
+        sysctl('h3', 'net.ipv6.conf.h3-eth0.router_solicitation_delay', 0,
+               why='DAD on h3 starts at once, not after a random delay of up to 1 s: '
+                   'the wait below is one probe interval'),
         addr_add('h3', f'{_AFTER_DAD}/64', 'h3-eth0',
                  why='fd00::3 with normal DAD (one probe, ~1 s)'),
-        wait_dad('h3', 'h3-eth0', why='wait until DAD of fd00::3 is over'),
         addr_add('h3', f'{_DUPLICATE}/64', 'h3-eth0',
-                 why='fd00::1 is h1\'s: h1 answers the DAD probe'),
+                 why='fd00::1 is h1\'s: h1 answers the DAD probe (both DADs at once: '
+                     'each address has its own)'),
         run('h3', ['ip', '-6', 'addr', 'show', 'dev', 'h3-eth0', 'tentative', '-dadfailed'],
-            why='wait until DAD of fd00::1 on h3 has ended (in dadfailed)',
+            why='wait until DAD is over on h3: fd00::3 usable, fd00::1 dadfailed',
             until='empty-stdout'),
     )
 
