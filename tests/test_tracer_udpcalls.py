@@ -13,6 +13,7 @@ errno is the kernel's: ENODEV for a join on another host's address, ENETUNREACH
 for a PKTINFO source the host lacks, EINVAL for an IPv6 one.
 """
 
+import json
 import os
 
 import pytest
@@ -110,3 +111,65 @@ def test_each_call_judged_right(traced, tracer):
         assert cell.method == ('syscall' if tracer == 'syscall' else 'tracer')
     rec = next(r for r in recs if r['op'] == 'join' and r['family'] == 'inet6')
     assert rec['ok'] and rec['ifindex'] > 0 and rec['if'] == str(rec['ifindex'])
+
+
+# A user's receiver and replier in a whole run: `harness run --server --client`.
+SCENARIO_FILE = '''
+import os, sys
+sys.path.insert(0, {repo!r})
+from mininet.topo import Topo
+from harness.scenario import (Scenario, addr_add, expect_join, expect_send, join,
+                              send)
+
+class _Two(Topo):
+    def build(self):
+        s1 = self.addSwitch('s1')
+        for n in (1, 2):
+            self.addLink(self.addHost('h%d' % n, ip='10.0.0.%d/24' % n), s1)
+
+topos = {{'two': _Two}}
+_OWNERS = {{'10.0.0.1': 'h1', '10.0.0.11': 'h1', '10.0.0.2': 'h2'}}
+scenarios = [Scenario(
+    name='user-udpcalls', title='a user receiver and replier', topo=_Two,
+    setup=(addr_add('h1', '10.0.0.11/24', 'h1-eth0', why='a secondary address'),),
+    cases=tuple([join(h, '239.1.1.1', expect_join(h, a, _OWNERS), a)
+                 for h in ('h1', 'h2') for a in ('10.0.0.1', '10.0.0.2')] +
+                [send('h1', '10.0.0.2', 7002, expect_send('h1', a, _OWNERS, pktinfo=True),
+                      pktinfo=a) for a in ('10.0.0.11', '10.0.0.12')]),
+    default=False)]
+'''
+
+
+def test_user_programs_have_cells_in_every_result_file(tmp_path):
+    """A multicast receiver (--server, told the interface) and a UDP replier from a
+    chosen source (--client, told the source), each traced: their cells are the
+    programs' (method tracer, the command in `program`), judged right, in matrix.json,
+    junit.xml and summary.md."""
+    import harness_util as hu
+    for target in ('build/programs/glibc/mcast_receiver', 'build/programs/glibc/udp_reply'):
+        build(target)
+    path = tmp_path / 'user_udpcalls.py'
+    path.write_text(SCENARIO_FILE.format(repo=nsutil.REPO))
+    prog = os.path.join(nsutil.REPO, 'build', 'programs', 'glibc')
+    res = hu.harness('run', '--scenario-file', str(path), '--out', str(tmp_path / 'out'),
+                     '--server', f'{prog}/mcast_receiver {{addr}} {{if}} 5353',
+                     '--client', f'{prog}/udp_reply {{addr}} {{port}} {{src}} pktinfo')
+    assert res.returncode == 0, res.stdout + res.stderr
+    folder = tmp_path / 'out' / 'latest'
+    with open(folder / 'user-udpcalls' / 'matrix.json') as f:
+        cells = json.load(f)['cells']
+    got = {(c['kind'], c['host'], c['column']): (c['actual'], c['method'], c['verdict'])
+           for c in cells}
+    assert got == {
+        ('join', 'h1', 'udp 239.1.1.1@10.0.0.1'): ('OK', 'tracer', 'pass'),
+        ('join', 'h1', 'udp 239.1.1.1@10.0.0.2'): ('ENODEV', 'tracer', 'pass'),
+        ('join', 'h2', 'udp 239.1.1.1@10.0.0.1'): ('ENODEV', 'tracer', 'pass'),
+        ('join', 'h2', 'udp 239.1.1.1@10.0.0.2'): ('OK', 'tracer', 'pass'),
+        ('send', 'h1', 'udp 10.0.0.11->10.0.0.2:7002 pktinfo'): ('OK', 'tracer', 'pass'),
+        ('send', 'h1', 'udp 10.0.0.12->10.0.0.2:7002 pktinfo'): ('ENETUNREACH', 'tracer',
+                                                                'pass'),
+    }, got
+    assert all('mcast_receiver' in c['program'] or 'udp_reply' in c['program'] for c in cells)
+    junit = (folder / 'junit.xml').read_text()
+    assert 'name="h2 join udp 239.1.1.1@10.0.0.1"' in junit
+    assert 'send matrix' in (folder / 'summary.md').read_text()
