@@ -84,3 +84,15 @@ def test_every_result_file_carries_them(run):
     for words in ('Join matrix', 'Multicast-interface matrix', 'Send matrix'):
         assert f'<h3>{words}</h3>' in page
     assert 'join matrix of multicast' in res.stdout and 'send matrix of udp-source' in res.stdout
+
+
+def test_explain_says_what_the_errno_means_on_the_call(run):
+    """`bindlab explain` of a join and of a send: the errno's meaning on that call."""
+    _res, folder = run
+    res = hu.harness('explain', str(folder), 'h2 join udp 239.1.1.1@10.0.0.1')
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert 'what it means: errno 19, "No such device", on a multicast join' in res.stdout
+    assert 'rule: join-if-owner' in res.stdout
+    res = hu.harness('explain', str(folder), 'h1 send udp 10.0.0.12->10.0.0.2:7002 pktinfo')
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert 'what it means: errno 101 on a send with a chosen source' in res.stdout
