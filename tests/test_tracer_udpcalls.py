@@ -68,22 +68,37 @@ def traced(tmp_path_factory):
         dev, _ = lab.veth(h1, h2, '10.0.0.1/24', '10.0.0.2/24')
         h1.addr_add(dev, '10.0.0.11/24')
         h1.addr_add(dev, 'fd00::1/64', 'nodad')
-        got = {}
+        got = {'plain': {}}
         for tracer, libc in (('preload', 'glibc'), ('syscall', 'musl')):
             trace = out / f'{tracer}.jsonl'
             for prog, args in RUNS:
                 argv = [os.path.join(nsutil.REPO, 'build', 'programs', libc, prog)] + \
                     [a.format(dev=dev) for a in args]
+                plain = nsutil.run(h1.argv(argv), check=False)
                 if tracer == 'preload':
                     argv = ['env', f'LD_PRELOAD={lib_path()}', f'BINDTRACE_FILE={trace}',
                             'BINDTRACE_HOST=h1'] + argv
                 else:
                     argv = sys_argv(trace, argv, 'h1')
-                nsutil.run(h1.argv(argv), check=False)
+                proc = nsutil.run(h1.argv(argv), check=False)
+                got['plain'][(libc, prog, tuple(args))] = (
+                    (plain.returncode, plain.stdout, plain.stderr),
+                    (proc.returncode, proc.stdout, proc.stderr))
             got[tracer] = read_trace(str(trace))
         return got, dev
     finally:
         assert not lab.remove()
+
+
+def test_the_programs_cannot_tell(traced):
+    """Each program says the same traced as untraced: exit status, output, and the
+    errno of the call that failed (strerror in its message)."""
+    got, _dev = traced
+    assert len(got['plain']) == 2 * len(RUNS)
+    for run, (plain, traced_) in got['plain'].items():
+        assert plain == traced_, run
+    failed = [p for p, _t in got['plain'].values() if p[0] != 0]
+    assert failed and all(p[0] == 1 for p in failed)
 
 
 def test_both_tracers_record_the_same_calls(traced):

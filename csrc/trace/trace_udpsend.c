@@ -133,14 +133,18 @@ bool trace_record_send(const struct trace_caller *c, int fd, int qfd,
 	bool have_local = trace_local_addr(qfd, &local);
 	const struct sockaddr *lsa = (const struct sockaddr *)&local;
 	struct send_more m = { s, NULL, qfd };
-	int proto = trace_sockopt_int(qfd, SOL_SOCKET, SO_PROTOCOL);
+	int proto;
 
-	if (!have_local || (proto != IPPROTO_UDP && proto != IPPROTO_UDPLITE))
-		return false;		/* not a UDP socket: not this record's */
+	if (!have_local)
+		return false;		/* not an IP socket */
 	if (!trace_is_wildcard(lsa))
 		m.bound = lsa;
+	/* most sends stop here, after one getsockname() */
 	if (!s->pktinfo && (!m.bound || connected(qfd)))
 		return false;		/* the kernel chose the source (or connect() did) */
+	proto = trace_sockopt_int(qfd, SOL_SOCKET, SO_PROTOCOL);
+	if (proto != IPPROTO_UDP && proto != IPPROTO_UDPLITE)
+		return false;		/* not a UDP socket: not this record's */
 	trace_record_other(c, "send", fd, qfd, s->have_dest ? s->dest.sa.sa_family :
 			   local.ss_family, s->have_dest ? &s->dest.sa : NULL, err,
 			   s->call ? s->call : "sendto", elapsed_ns, more_send, &m);
