@@ -22,6 +22,8 @@ TRACE_HDRS := $(wildcard csrc/trace/*.h)
 # What both tracers share (the records, their writer, socket facts), then each one's own.
 TRACE_COMMON := $(wildcard csrc/trace/trace_*.c)
 SYSTRACE_SRCS := $(wildcard csrc/trace/systrace_*.c)
+# libbindtrace.so: bindtrace.c and its other interposers (bindtrace_*.c).
+BINDTRACE_SRCS := $(wildcard csrc/trace/bindtrace*.c)
 
 # Debian packages: to build, to run the suite, to test.
 DEBS_BUILD := gcc make libc6-dev
@@ -84,11 +86,11 @@ $(B)/asan/unit: $(UNIT_SRCS) $(LIB_SRCS) $(HDRS)
 # valgrind instead.  -fvisibility=hidden exports only the interposed calls, so the
 # errno table compiled in never shadows a traced program's own symbols.
 TRACE_SHARED := csrc/lib/errnames.c csrc/lib/json.c csrc/lib/text.c
-$(B)/libbindtrace.so: csrc/trace/bindtrace.c $(TRACE_COMMON) $(TRACE_HDRS) $(TRACE_SHARED) \
+$(B)/libbindtrace.so: $(BINDTRACE_SRCS) $(TRACE_COMMON) $(TRACE_HDRS) $(TRACE_SHARED) \
 		$(TRACE_SHARED:.c=.h)
 	@mkdir -p $(B)
 	$(CC) $(CPPFLAGS) $(WARNINGS) $(CFLAGS) -fPIC -shared -fvisibility=hidden -Icsrc \
-		-o $@ csrc/trace/bindtrace.c $(TRACE_COMMON) $(TRACE_SHARED) -ldl -lpthread $(LDFLAGS)
+		-o $@ $(BINDTRACE_SRCS) $(TRACE_COMMON) $(TRACE_SHARED) -ldl -lpthread $(LDFLAGS)
 
 # The syscall tracer (ptrace + seccomp-bpf) for static programs: the same records
 # through the same code as libbindtrace.so.  The ASan/UBSan build is what its tests
@@ -144,7 +146,7 @@ $(B)/trace/goprobe: csrc/trace/tests/goprobe/main.go csrc/trace/tests/goprobe/go
 # static Go, and Java classes; Python, Node and Ruby run from their sources, and
 # Debian's ncat as it is.
 PROG := $(B)/programs
-PROG_C := server client_blocking client_poll client_reconnect
+PROG_C := server client_blocking client_poll client_reconnect mcast_receiver udp_reply
 PROG_HDR := tests/programs/c/common.h
 $(PROG)/glibc/%: tests/programs/c/%.c $(PROG_HDR)
 	@mkdir -p $(PROG)/glibc

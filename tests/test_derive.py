@@ -147,7 +147,8 @@ def _cells(spec):
     for item in spec.split(';'):
         where, actual = item.strip().rsplit('=', 1)
         host, kind, column = where.split(' ', 2)
-        out[(host, {'b': 'bind', 'c': 'connect'}[kind], column)] = actual
+        out[(host, {'b': 'bind', 'c': 'connect', 'j': 'join', 'm': 'mcast-if',
+                    's': 'send'}[kind], column)] = actual
     return out
 
 
@@ -187,6 +188,14 @@ CHANGED_BY = {
                  '; ' + _TO_H1.format('ECONNREFUSED'),
     'nonlocal-bind': '; '.join(f'h1 b {p} {a}=OK' for p in ('tcp', 'udp')
                                for a in ('10.0.0.2', '10.0.0.3', '10.255.255.254')),
+    # their own cells, which the unmutated network has not (each `changed`): the
+    # service address 10.255.255.254 came and went
+    'mcast-if-gone': 'h1 j udp 239.1.1.1@10.255.255.254=ENODEV; '
+                     'h1 m udp 239.1.1.1@10.255.255.254=EADDRNOTAVAIL; '
+                     'h1 j udp 239.1.1.1@10.0.0.1=OK; h1 m udp 239.1.1.1@10.0.0.1=OK',
+    'source-gone': 'h1 s udp 10.255.255.254->10.0.0.2:7002 pktinfo=ENETUNREACH; '
+                   'h1 s udp 10.255.255.254->10.0.0.2:7002=EADDRNOTAVAIL; '
+                   'h1 s udp 10.0.0.1->10.0.0.2:7002 pktinfo=OK',
 }
 
 

@@ -310,6 +310,9 @@ SOLUTIONS = {
                        'h2 ip -6 route replace fd00:2::/64 via fd00:1::1',
                        'r1 nft flush chain inet filter forward'],
     'scale': [],
+    'multicast': ['h1 ip addr add 10.0.0.11/24 dev h1-eth0'],
+    'udp-source': ['h3 ip addr del 10.0.0.12/24 dev h3-eth0',
+                   'h1 ip addr add 10.0.0.12/24 dev h1-eth0'],
 }
 
 # The tempting wrong fix of each lab (its commands shown in the sheet as `mininet> CMD`,
@@ -360,6 +363,12 @@ WRONG_FIXES = {
                         'h1 connect udp 10.0.2.10:5002 timeout=300'], False),
     'scale': (['h4 ip addr del 10.0.0.4/16 dev h4-eth0'],
               ['h4 ip addr add 10.0.0.4/16 dev h4-eth0'], ['h4 bind tcp 10.0.0.4'], False),
+    'multicast': (['h1 sysctl -w net.ipv4.ip_nonlocal_bind=1'],
+                  ['h1 sysctl -w net.ipv4.ip_nonlocal_bind=0'],
+                  ['h1 join udp 239.1.1.1@10.0.0.11'], False),
+    'udp-source': (['h1 sysctl -w net.ipv4.ip_nonlocal_bind=1'],
+                   ['h1 sysctl -w net.ipv4.ip_nonlocal_bind=0'],
+                   ['h1 send udp 10.0.0.12->10.0.0.2:7002'], False),
 }
 
 

@@ -126,6 +126,10 @@ def test_port_exhaustion(tmp_path):
     # Ports taken by bind(): bind(0) runs out with EADDRINUSE, every connect with 99.
     assert m.actual('h4', 'tcp 0.0.0.0:0 hold #3') == 'EADDRINUSE'
     assert m.actual('h4', 'tcp 10.0.0.3:5001') == 'EADDRNOTAVAIL'
+    # Bind-before-connect: the bind runs out first; IP_BIND_ADDRESS_NO_PORT does not.
+    assert m.actual('h1', 'tcp 10.0.0.3:5002 src=10.0.0.1') == 'EADDRINUSE'
+    c = m('h1', 'tcp 10.0.0.3:5002 src=10.0.0.1 bindnoport')
+    assert (c['actual'], c['local'], c['peer']) == ('OK', '10.0.0.1:40000', 'h3')
 
 
 # -- port-conflicts ----------------------------------------------------------------------------

@@ -21,7 +21,13 @@ What the kernel really does:
     bind() is EADDRINUSE;
   - h4 takes both ports with bind(port 0) listeners instead: the third bind(0) is
     EADDRINUSE, and then every connect, to any destination, is EADDRNOTAVAIL: a port a
-    bind() took is never shared with connections.
+    bind() took is never shared with connections;
+  - bind-before-connect (a client that binds its source address, port 0, then
+    connects): once h1's connections hold both ports on 10.0.0.1, the bind itself
+    fails with EADDRINUSE before the connect could choose a port, even toward a
+    destination (h3's port 5002) no connection uses yet; with
+    IP_BIND_ADDRESS_NO_PORT (bindnoport) the bind takes no port and the connect
+    picks one unique for its 4-tuple: OK.
 Run it with `sudo make mininet-test SCENARIO=port-exhaustion`.
 """
 
@@ -83,7 +89,7 @@ def _servers():
     """h2 on 5001 and 5002, h3 on 5001: TCP on [::] (both families) and UDP."""
     both = ('v6only=0',)
     tcp = [Server(h, '::', p, 'tcp', both) for h, p in (('h2', _PORT), ('h2', _OTHER_PORT),
-                                                       ('h3', _PORT))]
+                                                       ('h3', _PORT), ('h3', _OTHER_PORT))]
     udp = [Server(h, '::', _PORT, 'udp', both) for h in ('h2', 'h3')]
     return tuple(tcp + udp)
 
@@ -136,6 +142,22 @@ def _h1_cases():
         connect('h1', _v4(2), _PORT, explicit(
             'EADDRINUSE', f'an explicit source port ({_LOW}) that held connections use: '
             'the source bind() refuses it'), options=(f'sport={_LOW}',)),
+    ] + _bind_first_cases()
+
+
+def _bind_first_cases():
+    """Bind-before-connect from h1's 10.0.0.1, whose two ports connections hold, to a
+    destination none of them uses (h3's port 5002): without and with bindnoport."""
+    src = (f'src={_v4(1)}',)
+    return [
+        connect('h1', _v4(3), _OTHER_PORT, explicit(
+            'EADDRINUSE', f'bind({_v4(1)}, port 0) before the connect: both ports already '
+            f'hold connections from {_v4(1)}, so the bind finds no free port (EADDRINUSE) '
+            'before the connect could choose one unique for its 4-tuple'), options=src),
+        connect('h1', _v4(3), _OTHER_PORT, explicit(
+            'OK', 'IP_BIND_ADDRESS_NO_PORT: the bind takes no port, the connect picks '
+            f'{_LOW}, free toward this destination', peer='h3'),
+            options=src + ('bindnoport',)),
     ]
 
 

@@ -59,6 +59,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "bindtrace.h"
 #include "trace_out.h"
 #include "trace_record.h"
 #include "trace_sock.h"
@@ -475,4 +476,16 @@ EXPORT int close(int fd)
 	trace_record_close(&c, fd, &copy, have ? &local : NULL, ret < 0 ? after : 0);
 	errno = after;
 	return ret;
+}
+
+/* For bindtrace_udp.c's interposers (bindtrace.h). */
+bool bindtrace_enabled(void)
+{
+	ensure_init();
+	return conf.enabled;
+}
+
+struct trace_caller bindtrace_caller(void)
+{
+	return caller();
 }

@@ -9,6 +9,7 @@
 
 #include "systrace_fd.h"
 #include "systrace_mem.h"
+#include "systrace_udp.h"
 #include "trace_record.h"
 #include "trace_sock.h"
 
@@ -161,8 +162,8 @@ bool systrace_call_enter(struct systrace_thread *t, int nr, const uint64_t args[
 	case SYS_accept4:
 		seen = true;
 		break;
-	default:
-		seen = false;
+	default:	/* setsockopt, sendto, sendmsg: systrace_udp.h */
+		seen = systrace_udp_wanted(nr, args);
 		break;
 	}
 	call->start_ns = trace_now_ns();
@@ -268,6 +269,17 @@ static void exit_close(struct systrace_thread *t, int fd, int err)
 	trace_record_close(&c, fd, &call->closing, call->have_local ? &call->local : NULL, err);
 }
 
+/* The record of a setsockopt(), sendto() or sendmsg() (systrace_udp.h). */
+static void exit_udp(struct systrace_thread *t, int fd, int err, int64_t elapsed)
+{
+	struct trace_caller c = caller(t);
+	int qfd = dup_of(t, fd);
+
+	if (!dup_missing(qfd))
+		systrace_udp_record(t, &c, fd, qfd, err, elapsed);
+	dup_close(qfd);
+}
+
 /* Writes the record of @t's call, ended with @ret / @err at @end_ns. */
 static void record_call(struct systrace_thread *t, int64_t ret, int err, int64_t end_ns)
 {
@@ -297,6 +309,7 @@ static void record_call(struct systrace_thread *t, int64_t ret, int err, int64_t
 		exit_close(t, fd, err);
 		break;
 	default:
+		exit_udp(t, fd, err, elapsed);
 		break;
 	}
 }

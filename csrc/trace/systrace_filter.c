@@ -25,14 +25,17 @@
 /* The low 32 bits of argument @i (the int arguments the kernel reads). */
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define ARG_LO(i) (offsetof(struct seccomp_data, args) + 8 * (i))
+#define ARG_HI(i) (offsetof(struct seccomp_data, args) + 8 * (i) + 4)
 #else
 #define ARG_LO(i) (offsetof(struct seccomp_data, args) + 8 * (i) + 4)
+#define ARG_HI(i) (offsetof(struct seccomp_data, args) + 8 * (i))
 #endif
 
 /* The program, instruction by instruction; a jump names its target by index. */
 enum {
 	I_ARCH, I_IS_NATIVE, I_NR, I_X32, I_BIND, I_CONNECT, I_LISTEN, I_ACCEPT,
-	I_ACCEPT4, I_CLOSE, I_GETSOCKOPT, I_LEVEL, I_IS_SOL_SOCKET, I_NAME, I_IS_SO_ERROR,
+	I_ACCEPT4, I_CLOSE, I_SETSOCKOPT, I_SENDMSG, I_GETSOCKOPT, I_LEVEL, I_IS_SOL_SOCKET,
+	I_NAME, I_IS_SO_ERROR, I_SENDTO, I_DEST_LO, I_IS_DEST_LO, I_DEST_HI, I_IS_DEST_HI,
 	I_ALLOW, I_TRACE, I_COUNT
 };
 
@@ -57,11 +60,19 @@ int systrace_filter_install(void)
 		[I_ACCEPT] = TRACE_IF_NR(I_ACCEPT, SYS_accept),
 		[I_ACCEPT4] = TRACE_IF_NR(I_ACCEPT4, SYS_accept4),
 		[I_CLOSE] = TRACE_IF_NR(I_CLOSE, SYS_close),
-		[I_GETSOCKOPT] = IF_EQ(I_GETSOCKOPT, SYS_getsockopt, I_LEVEL, I_ALLOW),
+		/* systrace_udp.h: every setsockopt and sendmsg, a sendto with an address */
+		[I_SETSOCKOPT] = TRACE_IF_NR(I_SETSOCKOPT, SYS_setsockopt),
+		[I_SENDMSG] = TRACE_IF_NR(I_SENDMSG, SYS_sendmsg),
+		[I_GETSOCKOPT] = IF_EQ(I_GETSOCKOPT, SYS_getsockopt, I_LEVEL, I_SENDTO),
 		[I_LEVEL] = LOAD(ARG_LO(1)),
 		[I_IS_SOL_SOCKET] = IF_EQ(I_IS_SOL_SOCKET, SOL_SOCKET, I_NAME, I_ALLOW),
 		[I_NAME] = LOAD(ARG_LO(2)),
 		[I_IS_SO_ERROR] = IF_EQ(I_IS_SO_ERROR, SO_ERROR, I_TRACE, I_ALLOW),
+		[I_SENDTO] = IF_EQ(I_SENDTO, SYS_sendto, I_DEST_LO, I_ALLOW),
+		[I_DEST_LO] = LOAD(ARG_LO(4)),
+		[I_IS_DEST_LO] = IF_EQ(I_IS_DEST_LO, 0, I_DEST_HI, I_TRACE),
+		[I_DEST_HI] = LOAD(ARG_HI(4)),
+		[I_IS_DEST_HI] = IF_EQ(I_IS_DEST_HI, 0, I_ALLOW, I_TRACE),
 		[I_ALLOW] = BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 		[I_TRACE] = BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRACE),
 	};

@@ -406,3 +406,17 @@ void trace_record_untraced(const struct trace_caller *c, const char *call, int e
 	json_str(&l.j, "reason", why);
 	record_emit(&l);
 }
+
+void trace_record_other(const struct trace_caller *c, const char *op, int fd, int qfd,
+			int family, const struct sockaddr *sa, int err, const char *call,
+			int64_t elapsed_ns, trace_more_fn more, const void *arg)
+{
+	struct trace_line l;
+
+	record_head(&l, c, op, proto_of(qfd), family, sa);
+	record_outcome(&l, err, call, elapsed_ns);
+	record_caller(&l, c, fd);
+	if (more)
+		more(&l.j, arg);
+	record_emit(&l);
+}

@@ -122,4 +122,16 @@ bool trace_record_accept(const struct trace_caller *c, int fd, int qfd, const ch
 void trace_record_untraced(const struct trace_caller *c, const char *call, int err,
 			   const char *why);
 
+/*
+ * The record of another call (trace_udpcalls.h): the members every record has
+ * (op @op; proto of @qfd; family @family; addr and port of @sa, null for NULL; the
+ * outcome @err of @call, @elapsed_ns; the caller), then @more adds its own members
+ * to @j with @arg, then it is written.
+ */
+struct json_out;
+typedef void (*trace_more_fn)(struct json_out *j, const void *arg);
+void trace_record_other(const struct trace_caller *c, const char *op, int fd, int qfd,
+			int family, const struct sockaddr *sa, int err, const char *call,
+			int64_t elapsed_ns, trace_more_fn more, const void *arg);
+
 #endif

@@ -2,7 +2,7 @@
 writer, the run-folder reader, baselines, merge and the lab.
 
 A cell (one element of matrix.json's `cells`) has:
-    id, kind (bind|connect), host (the host that made the call), addr, port, proto,
+    id, kind (bind|connect|join|mcast-if|send), host (the host that made the call), addr, port, proto,
     options, column (its matrix column: scenario.column_label unless the scenario
     named it), expected, expected_peer, actual, peer, local, verdict (pass|fail|
     error), reason, rule, message, elapsed_us, method (netprobe|tracer|syscall|
@@ -30,7 +30,9 @@ from typing import Optional
 from ..errors import BadInput
 from ..scenarios import AFTERS
 
-KINDS = ('bind', 'connect')
+# join, mcast-if, send: the UDP calls besides bind and connect (netprobe's
+# operations, the tracers' records; scenarios/udpcalls.py)
+KINDS = ('bind', 'connect', 'join', 'mcast-if', 'send')
 VERDICTS = ('pass', 'fail', 'error')
 
 
@@ -135,7 +137,7 @@ def check_cell(cell, where):
             raise BadInput(f'{where}: field "{key}" has the wrong type '
                            f'({type(cell[key]).__name__})')
     if cell['kind'] not in KINDS:
-        raise BadInput(f'{where}: kind {cell["kind"]!r} is not bind or connect')
+        raise BadInput(f'{where}: kind {cell["kind"]!r} is not one of {", ".join(KINDS)}')
     if cell['verdict'] not in VERDICTS:
         raise BadInput(f'{where}: verdict {cell["verdict"]!r} is not pass, fail or error')
     for key in ('after', 'expected_after'):

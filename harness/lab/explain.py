@@ -22,6 +22,7 @@ from ..errors import UsageError
 from ..judge import name as cell_name, printable
 from ..report import read_run
 from ..probe import cli_options
+from .callwords import call_meaning, diagnose_argv, UDP_KINDS
 from .goals import sheet_text
 
 MEANING = {
@@ -88,7 +89,8 @@ def explain_cell(cell, scenario=None, facts=(), steps=()):
            + f'; expected {cell.expected}'
            + (f' from {cell.expected_peer}' if cell.expected_peer else '')
            + f' -> {cell.verdict}']
-    out.append(f'  what it means: {MEANING.get(cell.actual, "see errno(3)")}')
+    out.append(f'  what it means: '
+               f'{call_meaning(cell) or MEANING.get(cell.actual, "see errno(3)")}')
     if cell.reason:
         out.append(f'  why (the scenario): {cell.reason}')
     if cell.rule:
@@ -162,6 +164,9 @@ def live_facts(net, cell, scenario, netprobe):
     host = net.get(cell.host)
     addr, port = cell.addr, str(cell.port)
     udp = ['--udp'] if cell.proto == 'udp' else []
+    if cell.kind in UDP_KINDS:       # a join, mcast-if or send: tried again, explained
+        argv = diagnose_argv(cell)
+        return [(f'{cell.host} netprobe {" ".join(argv)}', _run(host, [netprobe] + argv))]
     if cell.kind == 'bind':
         if cell.actual == 'OK':
             return []

@@ -44,7 +44,8 @@ class LabError(UsageError):
 
 
 _GUARD_WORDS = re.compile(r'^if\s+([A-Za-z,\s]+?)\s*:\s*(.+)$')
-_GOAL_LINE = re.compile(r'^(\S+)\s+(bind|connect)\s+(.+?)\s*->\s*(\S+)(?:\s+(\S+))?\s*$')
+_GOAL_LINE = re.compile(r'^(\S+)\s+(bind|connect|join|mcast-if|send)\s+'
+                        r'(.+?)\s*->\s*(\S+)(?:\s+(\S+))?\s*$')
 
 
 def _block_lines(text, info):

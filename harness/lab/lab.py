@@ -42,6 +42,7 @@ from ..probe import cli_options, netprobe_path
 from ..report import log, new_run_id, warn
 from ..scenarios import find
 from . import records, shell as labcli
+from .callwords import diagnose_argv, UDP_KINDS
 from .checks import probe_cells, record_check, report_check
 from .goals import (broke_line, goal_cells, guard_words, judge_goal, judge_guard,
                     LabError, load_goal, load_guard, load_hints, sheet_text)
@@ -229,9 +230,10 @@ class Lab:
         """
         held = {c.host for c in self.scenario.cases if 'hold' in c.options}
 
-        def typeable(cell):
-            return cell.host not in held and \
-                cli_options(cell.options, cell.proto) is not None
+        def typeable(cell):     # a join, mcast-if or send: netprobe diagnose's
+            return cell.host not in held and (cell.kind in UDP_KINDS or
+                                               cli_options(cell.options, cell.proto)
+                                               is not None)
 
         cells = []
         for req in self.reqs:
@@ -242,10 +244,11 @@ class Lab:
             cells = [c for c in self.cells if c.actual != 'OK' and typeable(c)][:1]
         lines = []
         for cell in cells[:3]:
-            opts = ''.join(f'{o} ' for o in cli_options(cell.options,
-                                                               cell.proto))
+            opts = ''.join(f'{o} ' for o in cli_options(cell.options, cell.proto) or ())
             where = f'{cell.addr} {cell.port}'
-            if cell.kind == 'bind':
+            if cell.kind in UDP_KINDS:
+                lines.append(f'{cell.host} netprobe {" ".join(diagnose_argv(cell))}')
+            elif cell.kind == 'bind':
                 lines += [f'{cell.host} netprobe bind {opts}{where}',
                           f'{cell.host} netprobe diagnose '
                           f'{"--udp " if cell.proto == "udp" else ""}{where}']

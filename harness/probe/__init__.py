@@ -17,7 +17,8 @@ from .plans import cases_of, cli_options, netprobe_path
 from .programs import ProgramRun, add_program_options, method_of, programs_for
 from .records import parse_record
 from .servers import Servers, TcpCheck
+from .udptraced import observe_udpcall
 
 __all__ = ['add_program_options', 'Batches', 'cases_of', 'cli_options', 'method_of',
            'netprobe_path', 'Observation', 'parse_record', 'ProgramRun',
-           'programs_for', 'Servers', 'TcpCheck']
+           'programs_for', 'Servers', 'TcpCheck', 'observe_udpcall']

@@ -219,6 +219,9 @@ def wait_outcome(node, launch, proc, trace, errpath, cancel=None):
             got = decide_observed(node, launch, proc, exited, errpath)
         if got is None and exited:
             wanted = 'listening socket' if launch.program.role == 'server' else 'connect'
+            if getattr(launch, 'case', None) is not None and \
+                    launch.case.kind not in ('bind', 'connect'):
+                wanted = launch.case.kind       # a join, mcast-if or send
             got = {'actual': NOCALL, 'message': f'exited with status {proc.returncode} '
                    f'without a {wanted}: {_first_line(errpath)}'}
         if got is None and time.monotonic() > deadline and traced:

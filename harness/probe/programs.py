@@ -8,7 +8,8 @@ Placeholders, replaced inside each argument: ``{addr}`` ``{port}`` ``{src}``
 ``{host}`` (the Mininet host's name) ``{proto}``, and for a program that takes
 ``host:port`` or a URL ``{hostport}`` (``10.0.0.1:7001``, ``[fd00::1]:7001``) and
 ``{urlhost}`` (``10.0.0.1``, ``[fd00::1]``; a scope as ``%25``, RFC 6874:
-``[fe80::1%25h1-eth0]``).  Other braces are left alone.
+``[fe80::1%25h1-eth0]``).  Other braces are left alone.  ``{if}``: a join's or a
+mcast-if's interface (its if=), ``{src}`` a send's source (src= or pktinfo=).
 
 Which cells a program fills (one *launch* of the program per cell); a template is
 *told the address* when it has ``{addr}``, ``{hostport}`` or ``{urlhost}``:
@@ -23,6 +24,10 @@ Which cells a program fills (one *launch* of the program per cell); a template i
   seed's server): one launch per host, in a new column ``tcp server program`` or
   ``tcp client program``, expected ``OK`` (a server should start on every host, a client
   should connect from every host; rule ``program-starts`` / ``program-connects``).
+- join, mcast-if and send cases (UDP, whatever the program's protocol): a server
+  template takes a join's and a mcast-if's cell (told the interface with ``{if}``
+  when the case names one), a client template a send's (told the source with
+  ``{src}``); the first trace record of that call decides (probe/udptraced.py).
 Everything else of the scenario (netprobe's servers, the other cases) runs as usual,
 beside the programs.  Order (harness/runner.py): the server programs that choose
 their own address and port first, on a network nobody has used yet (the harness's own
@@ -54,6 +59,7 @@ from ..scenarios import Case, Expect, OK, option, RULES, Scenario
 from .launches import method_of, ProgramError, run_launch, TRACE_CHOICES
 from .observation import Observation
 from .preconditions import case_needs, left_note, unmet
+from .udptraced import source_of, takes_udpcall, UDP_CALLS
 
 ROLES = ('server', 'client')
 DEFAULT_TIMEOUT_S = 5.0
@@ -204,6 +210,7 @@ class Launch:
     method: str = 'tracer'
     src: Optional[str] = None     # a client's source address (the case's src=), if any
     outcome: Optional[dict] = None    # filled by run
+    case: Optional[Case] = None       # the case it takes (a join, mcast-if or send's)
 
 
 def urlhost(addr):
@@ -230,6 +237,8 @@ def src_of(case):
 
 def takes_case(program, case):
     """True if program takes this case's cell in place of netprobe."""
+    if case.kind in UDP_CALLS:
+        return takes_udpcall(program, case)
     if case.kind != ('bind' if program.role == 'server' else 'connect'):
         return False
     if case.proto != program.proto:
@@ -252,13 +261,13 @@ def plan(scenario, programs, hosts):
                     continue
                 values = {'addr': case.addr, 'port': case.port, 'host': case.host,
                           'proto': case.proto,
-                          'src': src_of(case) or wildcard(case.addr),
+                          'src': src_of(case) or source_of(case) or wildcard(case.addr),
                           'hostport': hostport(case.addr, case.port),
-                          'urlhost': urlhost(case.addr)}
+                          'urlhost': urlhost(case.addr), 'if': option(case, 'if') or ''}
                 told_port = case.port if program.tells_port() else None
                 launches.append(Launch(program, case.host, fill(argv, values),
                                        f'{case.kind[0]}{index}', index, case.addr,
-                                       told_port, method, src_of(case)))
+                                       told_port, method, src_of(case), case=case))
         else:
             port = next((c.port for c in scenario.cases if c.kind == 'bind'),
                         DEFAULT_PORT)

@@ -10,6 +10,7 @@ while under way (it gave up: ETIMEDOUT), with the whole wait as elapsed_us.
 """
 
 from ..scenarios import OK, unmapped
+from .udptraced import decide_udpcall, UDP_CALLS
 
 
 def _result(rec, **more):
@@ -56,6 +57,8 @@ def decide_traced(launch, recs, exited, waited_s=None):
     when the program exited: it gave up; when the harness's timeout (waited_s) ended:
     ETIMEDOUT, saying so.
     """
+    if getattr(launch, 'case', None) is not None and launch.case.kind in UDP_CALLS:
+        return decide_udpcall(launch.case, recs)     # a join, mcast-if or send
     if launch.program.role == 'server':
         bound = None
         for rec in relevant(launch, recs, ('bind', 'listen')):

@@ -7,7 +7,8 @@ Every line starts with the fixed prefix "bindlab: " except the matrix rows.  Col
 import sys
 
 from .. import PREFIX
-from ..judge import counts, describe, grid, mismatches, mutation_matrix, printable, short
+from ..judge import (counts, describe, grid, KINDS, mismatches, mutation_matrix,
+                     printable, short)
 
 
 def log(msg):
@@ -44,7 +45,7 @@ def print_matrices(scenario, cells, limit=40):
     Matrices with more than `limit` rows and columns (the scale scenario) print only
     their mismatches.
     """
-    for kind in ('bind', 'connect'):
+    for kind in KINDS:
         rows, cols, table = grid(cells, kind)
         if not rows:
             continue

@@ -9,7 +9,7 @@ import io
 import json
 import re
 
-from ..judge import (all_cells, cell_json, counts, describe, grid, mismatches,
+from ..judge import (all_cells, cell_json, counts, describe, grid, KINDS, mismatches,
                      mutation_matrix, printable, short, UNPRINTABLE)
 
 CSV_FIELDS = ('host', 'addr', 'port', 'proto', 'options', 'expected', 'actual',
@@ -152,7 +152,7 @@ def summary_md(summary, scenario_results):
         lines += ['', f'## {res.scenario}: {res.title}']
         if res.skipped:
             lines += ['', f'skipped, {len(res.cases or ())} cases not run: {res.skipped}']
-        for kind in ('bind', 'connect'):
+        for kind in KINDS:
             rows, cols, table = grid(res.cells, kind)
             if not rows:
                 continue

@@ -5,6 +5,14 @@ from ..judge import mutation_matrix, then, VERDICTS
 from ..scenarios import column_label
 from .markdown import esc
 
+# Each kind's matrix heading, and what its columns are.
+MATRIX_LABELS = {'bind': 'Bind matrix', 'connect': 'Connect matrix',
+                 'join': 'Join matrix', 'mcast-if': 'Multicast-interface matrix',
+                 'send': 'Send matrix'}
+COLUMN_WORDS = {'bind': 'the address it binds',
+                'join': 'the group it joins @ the interface it names',
+                'mcast-if': 'the group @ the interface it names for multicast sends',
+                'send': 'the source it sends from -> the destination'}
 GRID_LIMIT = 5000          # cells of one kind above which the grid is left out
 _MARK = {'pass': '\u2713', 'fail': '\u2717', 'error': '!'}
 
@@ -14,7 +22,7 @@ def too_large(scenario, kind, cells):
     only the cells that differ, so the page stays a page; the CSV has every cell.
     Cells are numbered only when some differ (80,000 passing cells need no numbers)."""
     verdicts = verdict_counts(cells)
-    label = 'Bind matrix' if kind == 'bind' else 'Connect matrix'
+    label = MATRIX_LABELS.get(kind, 'Other cells')
     bad = [] if verdicts['pass'] == len(cells) else \
         [(n, c) for n, c in _numbered(cells) if c.verdict != 'pass']
     return (f'<h3>{label}</h3><p class="facts" data-matrix="{esc(scenario)}/{esc(kind)}" '
@@ -90,8 +98,7 @@ def matrix_grid(scenario, kind, cells, proto=''):
         if col not in columns:
             columns.append(col)
         where[(host, col)] = (n, cell)
-    label = 'Bind matrix' if kind == 'bind' else (
-        'Connect matrix' if kind == 'connect' else 'Other cells')
+    label = MATRIX_LABELS.get(kind, 'Other cells')
     label += f' ({esc(proto)})' if proto else ''
     verdicts = verdict_counts(cells)
     head = ''.join(f'<th scope="col" title="{esc(c)}">{esc(c)}</th>' for c in columns)
@@ -107,7 +114,7 @@ def matrix_grid(scenario, kind, cells, proto=''):
                f'{verdicts["error"]} error')
     return (f'<h3>{label}</h3>'
             f'<p class="facts">rows: the host that made the call; columns: '
-            f'{"the address it binds" if kind == "bind" else "the endpoint it reaches"}'
+            f'{COLUMN_WORDS.get(kind, "the endpoint it reaches")}'
             f'. {esc(summary)}</p>'
             f'<div class="grid-wrap"><table class="grid" data-matrix="{esc(scenario)}/'
             f'{esc(kind)}" data-proto="{esc(proto)}" data-cells="{len(cells)}"><thead>'

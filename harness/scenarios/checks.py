@@ -11,13 +11,19 @@ import re
 from .model import AFTERS, bare, Expect, OUTCOMES, ScenarioError, valid_name
 from .rules import RULES
 
-KINDS = ('bind', 'connect')
+KINDS = ('bind', 'connect', 'join', 'mcast-if', 'send')
 PROTOS = ('tcp', 'udp')
 # Plan options netprobe's batch knows (see the netprobe contract), per kind.
 BIND_OPTIONS = ('reuseaddr', 'reuseport', 'freebind', 'v6only=', 'dev=', 'hold',
                 'nolisten', 'family=')
 CONNECT_OPTIONS = ('freebind', 'dev=', 'hold', 'src=', 'sport=', 'timeout=', 'nogreet',
-                   'family=')
+                   'family=', 'bindnoport')
+# join, mcast-if (the group; if= the interface) and send (UDP only).
+JOIN_OPTIONS = ('reuseaddr', 'reuseport', 'freebind', 'bindnoport', 'v6only=', 'dev=',
+                'hold', 'family=', 'src=', 'if=')
+SEND_OPTIONS = JOIN_OPTIONS + ('sport=', 'pktinfo=')
+OPTIONS = {'bind': BIND_OPTIONS, 'connect': CONNECT_OPTIONS, 'join': JOIN_OPTIONS,
+           'mcast-if': JOIN_OPTIONS, 'send': SEND_OPTIONS}
 SERVER_OPTIONS = ('reuseaddr', 'reuseport', 'freebind', 'v6only=', 'dev=')
 
 
@@ -78,11 +84,14 @@ def _check_case(where, case, hosts):
     """Raise ScenarioError if one case is malformed."""
     what = f'{where}: {case.kind} case on {case.host} to {case.addr}:{case.port}'
     if case.kind not in KINDS:
-        raise ScenarioError(f'{what}: kind must be bind or connect')
+        raise ScenarioError(f'{what}: kind must be one of {", ".join(KINDS)}')
     _check_host(where, case.host, hosts)
     _check_endpoint(what, case.addr, case.port, case.proto)
-    allowed = BIND_OPTIONS if case.kind == 'bind' else CONNECT_OPTIONS
-    _check_options(what, case.options, allowed)
+    if case.kind in KINDS[2:] and case.proto != 'udp':
+        raise ScenarioError(f'{what}: a {case.kind} case is udp')
+    if case.kind == 'send' and case.port == 0:
+        raise ScenarioError(f'{what}: a send needs a port from 1 to 65535')
+    _check_options(what, case.options, OPTIONS[case.kind])
     exp = case.expect
     if not isinstance(exp, Expect) or not exp.reason:
         raise ScenarioError(f'{what}: expectation needs an outcome and a reason')

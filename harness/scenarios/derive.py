@@ -108,6 +108,7 @@ class World:
     # connects no rule predicts: (src or '*', addr), or (src, '*4'/'*6') for a family
     unpredictable: Set[Tuple[str, str]] = field(default_factory=set)
     extra_columns: List[str] = field(default_factory=list)   # addresses a mutation added
+    udp_cases: list = field(default_factory=list)     # a mutation's joins, sends (mutate_udp)
 
     def owners(self):
         """{address: host} of every address held now."""
@@ -232,7 +233,7 @@ def complete(scenario, net, world=None):
             raise UsageError(f'--mutate-hosts: no host {target} in the topology')
         steps, more = entry.apply(world, target)
     servers = list(serve_all(world))
-    cases = bind_cases(world) + connect_cases(world)
+    cases = bind_cases(world) + connect_cases(world) + list(world.udp_cases)
     if scenario.mutation is not None:  # a control measurement was of the unmutated network
         cases = [replace(c, expect=replace(c.expect, rule='observed',
                                            reason='no rule predicts this cell under '

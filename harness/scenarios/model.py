@@ -124,10 +124,13 @@ class Server:
 
 @dataclass(frozen=True, slots=True)   # one a cell: 320,400 at 400 hosts
 class Case:
-    """One bind or connect made by host; one cell of a matrix.
+    """One call made by host (bind, connect, join, mcast-if, send); one cell of a
+    matrix.
 
     column: the matrix column this cell goes in (default: "proto addr" for binds,
-    "proto addr:port" for connects, plus the options); row is always the host.
+    "proto addr:port" for connects, plus the options; column_label for the others);
+    row is always the host.  A join's and a mcast-if's addr is the group, port the
+    port bound first (0: none); a send's addr:port is the destination.
     """
     kind: str
     host: str
@@ -146,10 +149,42 @@ class Case:
 
 @functools.lru_cache(maxsize=8192)       # a matrix has few columns and many cells
 def column_label(kind, proto, addr, port, options=()):
-    """The default column of a cell: 'tcp 10.0.0.1', 'udp [fd00::1]:7001 src=...'."""
+    """The default column of a cell: 'tcp 10.0.0.1', 'udp [fd00::1]:7001 src=...';
+    a join's and a mcast-if's 'udp 239.1.1.1@10.0.0.1' (group@if=), a send's
+    'udp 10.0.0.1->10.0.0.2:7001' (src= or pktinfo=, then ' pktinfo')."""
+    if kind in UDP_CALLS:
+        return udp_call_label(kind, proto, addr, port, options)
     where = addr if kind == 'bind' else endpoint(addr, port)
     extra = ' ' + ' '.join(options) if options else ''
     return f'{proto} {where}{extra}'
+
+
+# The calls besides bind and connect (netprobe's join, mcast-if and send: UDP).
+UDP_CALLS = ('join', 'mcast-if', 'send')
+
+
+def udp_call_label(kind, proto, addr, port, options):
+    """column_label of a join, mcast-if or send case (the options it shows in its
+    shape, if=, src=, pktinfo=, are not repeated after it)."""
+    rest = list(options)
+    if kind == 'send':
+        src, how = option_of(rest, 'src'), ''
+        if src is None and option_of(rest, 'pktinfo') is not None:
+            src, how = option_of(rest, 'pktinfo'), ' pktinfo'
+        shown = ('src=', 'pktinfo=') if how else ('src=',)
+        rest = [o for o in rest if not o.startswith(shown)]
+        where = f'{src or "any"}->{endpoint(addr, port)}{how}'
+    else:
+        iface = option_of(rest, 'if')
+        rest = [o for o in rest if not o.startswith('if=')]
+        where = (endpoint(addr, port) if port else addr) + (f'@{iface}' if iface else '')
+    extra = ' ' + ' '.join(rest) if rest else ''
+    return f'{proto} {where}{extra}'
+
+
+def option_of(options, name):
+    """The value of NAME=VALUE in a list of options, or None."""
+    return next((o[len(name) + 1:] for o in options if o.startswith(name + '=')), None)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from ..errors import UsageError
 from .derive import Addr, BIND_PORT, NotApplicable, SERVE_PORT
 from .builders import run, sysctl
 from .model import Server, Step
+from .mutate_udp import mcast_if_gone, source_gone
 
 ULA = 'fd00:bd::'       # an IPv6 address for a host that has none: fd00:bd::<n>/64
 
@@ -248,6 +249,13 @@ CATALOGUE = [
              _firewall('reject')),
     Mutation('nonlocal-bind', 'net.ipv4.ip_nonlocal_bind=1 on the target',
              'binds that succeed but receive nothing', nonlocal_bind),
+    Mutation('mcast-if-gone', "the address the target's multicast program joins and "
+             'sends by leaves it (join, mcast-if cells)',
+             'a receiver configured with an interface address that moved',
+             mcast_if_gone),
+    Mutation('source-gone', "the source the target's UDP replies are sent from leaves "
+             'it (send cells)', 'a UDP server replying from a configured address',
+             source_gone),
 ]
 BY_NAME = {m.name: m for m in CATALOGUE}
 

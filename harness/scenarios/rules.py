@@ -48,4 +48,15 @@ RULES = {
     'udp-reply-source': 'a UDP server bound to the wildcard answers from the primary '
                         'address of its subnet; a client connected to a secondary '
                         'address drops that answer: ETIMEDOUT',
+    # the calls besides bind and connect (udpcalls.py)
+    'join-if-owner': 'a multicast join (IP_ADD_MEMBERSHIP) on an interface named by '
+                     'an address succeeds only on the host holding that address; '
+                     'elsewhere ENODEV (BSD and macOS: EADDRNOTAVAIL), as for an '
+                     'unknown interface index or name',
+    'mcast-if-owner': 'IP_MULTICAST_IF with an address succeeds only on the host '
+                      'holding it; elsewhere EADDRNOTAVAIL (IPV6_MULTICAST_IF with an '
+                      'unknown index: ENODEV)',
+    'send-source-owner': 'a UDP send from a source the host holds succeeds; an '
+                         'IP_PKTINFO source it does not hold (never, or removed since) '
+                         'is ENETUNREACH, an IPV6_PKTINFO one EINVAL',
 }
