@@ -22,6 +22,8 @@
 #define DEFAULT_EVERY_MS 100
 #define RETRY_MAX_MS (600 * 1000)
 #define TRIES_MAX 100
+/* delay=MS: the longest wait before a case's first try. */
+#define DELAY_MAX_MS (60 * 1000)
 
 enum probe_op { OP_BIND, OP_CONNECT, OP_JOIN, OP_MCAST_IF, OP_SEND };
 enum probe_proto { PROTO_TCP, PROTO_UDP };
@@ -58,6 +60,7 @@ struct probe_opts {
 	unsigned timeout_ms;	/* connect: per-case timeout */
 	unsigned retry_ms;	/* bind, connect: retry=S, keep trying this long; 0 = once */
 	unsigned every_ms;	/* and every=MS, the pause from one try's start to the next */
+	unsigned delay_ms;	/* bind, connect: delay=MS, the first try starts this late */
 };
 
 struct probe_case {

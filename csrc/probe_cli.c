@@ -158,6 +158,17 @@ static int set_every(struct cli *cli, const char *arg)
 	return 0;
 }
 
+static int set_delay(struct cli *cli, const char *arg)
+{
+	unsigned long v;
+
+	if (opt_number(&cli->opt, NULL, arg, 1, DELAY_MAX_MS, "a number of milliseconds",
+		       &v) < 0)
+		return -1;
+	cli->tmpl.opts.delay_ms = (unsigned)v;
+	return 0;
+}
+
 static int set_no_greet(struct cli *cli, const char *arg)
 {
 	(void)arg;
@@ -241,6 +252,7 @@ static const struct cli_option {
 	{ "no-greet", 0, no_argument, FOR_CONNECT, set_no_greet },
 	{ "retry-for", 0, required_argument, FOR_BIND | FOR_CONNECT | FOR_SERVE, set_retry_for },
 	{ "every", 0, required_argument, FOR_BIND | FOR_CONNECT | FOR_SERVE, set_every },
+	{ "delay", 0, required_argument, FOR_BIND | FOR_CONNECT, set_delay },
 	{ "ready-file", 0, required_argument, FOR_SERVE, set_ready_file },
 	{ "ready-fd", 0, required_argument, FOR_SERVE, set_ready_fd },
 	{ "lifetime", 0, required_argument, FOR_SERVE, set_lifetime },
@@ -261,14 +273,15 @@ static const struct {
 	{ FOR_BIND, "bind",
 	  "usage: netprobe bind [--udp] [-4|-6] [--reuseaddr] [--reuseport] [--freebind]\n"
 	  "                     [--bind-no-port] [--v6only 0|1] [--dev IF] [--no-listen]\n"
-	  "                     [--retry-for S [--every MS]] ADDR PORT [ADDR PORT ...]\n"
+	  "                     [--retry-for S [--every MS]] [--delay MS]\n"
+	  "                     ADDR PORT [ADDR PORT ...]\n"
 	  "Binds (and listens, for TCP) on each target, one record each.  All sockets stay\n"
 	  "open until the last target is done, so a later target can conflict with an\n"
 	  "earlier one.  -6 with an IPv4 ADDR binds ::ffff:ADDR on an IPv6 socket.\n" },
 	{ FOR_CONNECT, "connect",
 	  "usage: netprobe connect [--udp] [-4|-6] [--src ADDR] [--sport PORT] [--freebind]\n"
 	  "                        [--bind-no-port] [--dev IF] [--timeout MS] [--no-greet]\n"
-	  "                        [--retry-for S [--every MS]] ADDR PORT\n"
+	  "                        [--retry-for S [--every MS]] [--delay MS] ADDR PORT\n"
 	  "Connects (TCP) or sends one datagram (UDP) and waits for a netprobe server to\n"
 	  "say its name (\"peer_host\"); --no-greet stops at the connect.  Default timeout\n"
 	  "1000 ms; a timeout is ETIMEDOUT.  --bind-no-port with --src: the bind takes no\n"
@@ -317,8 +330,10 @@ static const struct {
 	  "  OP bind|connect|join|mcast-if|send  PROTO tcp|udp  OPTION reuseaddr reuseport\n"
 	  "  freebind bindnoport v6only=0|1 dev=IF hold nolisten src=ADDR sport=PORT\n"
 	  "  timeout=MS nogreet family=4|6 if=ADDR|IF|INDEX pktinfo=ADDR retry=S every=MS\n"
+	  "  delay=MS\n"
 	  "--retry-for S (retry=S): a failed bind or connect is tried again every MS ms\n"
-	  "(--every, every=; default 100) for up to S seconds; the record lists each try.\n" },
+	  "(--every, every=; default 100) for up to S seconds; the record lists each try.\n"
+	  "--delay MS (delay=MS): its first try starts MS ms late.\n" },
 };
 #define NUSAGES (sizeof(usages) / sizeof(usages[0]))
 

@@ -151,6 +151,10 @@ static int run_binds(const struct plan *plan, int *held, size_t *nheld, struct b
 			continue;
 		if (rt && retry_begin(rt, c) < 0)
 			goto out;
+		if (c->opts.delay_ms) {		/* its first try comes later */
+			nlater++;
+			continue;
+		}
 		if (bind_done(c, probe_run_at_once(c, &r), &r, rt, held, nheld, out) < 0)
 			goto out;
 		if (rt && rt->active)

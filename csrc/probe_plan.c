@@ -80,11 +80,36 @@ int plan_parse_seconds(const char *text, unsigned max_ms, unsigned *ms)
 	return 0;
 }
 
+/* Applies @word to @o when it is retry=S, every=MS or delay=MS.  Returns 1 when it
+ * was one of them, 0 when it is none, -1 when its value is bad. */
+static int time_option(struct probe_opts *o, const char *word)
+{
+	unsigned long v;
+	const char *val;
+
+	if ((val = value_of(word, "retry")))
+		return plan_parse_seconds(val, RETRY_MAX_MS, &o->retry_ms) < 0 ? -1 : 1;
+	if ((val = value_of(word, "delay"))) {
+		if (parse_ulong(val, 1, DELAY_MAX_MS, &v) < 0)
+			return -1;
+		o->delay_ms = (unsigned)v;
+		return 1;
+	}
+	if ((val = value_of(word, "every"))) {
+		if (parse_ulong(val, EVERY_MIN_MS, RETRY_MAX_MS, &v) < 0)
+			return -1;
+		o->every_ms = (unsigned)v;
+		return 1;
+	}
+	return 0;
+}
+
 int plan_apply_option(struct probe_case *c, const char *word, char *err, size_t errlen)
 {
 	struct probe_opts *o = &c->opts;
 	unsigned long v;
 	const char *val;
+	int ret;
 
 	if (strcmp(word, "reuseaddr") == 0) {
 		o->reuseaddr = true;
@@ -121,13 +146,9 @@ int plan_apply_option(struct probe_case *c, const char *word, char *err, size_t 
 		if (parse_ulong(val, 1, 3600 * 1000, &v) < 0)
 			goto bad_value;
 		o->timeout_ms = (unsigned)v;
-	} else if ((val = value_of(word, "retry"))) {
-		if (plan_parse_seconds(val, RETRY_MAX_MS, &o->retry_ms) < 0)
+	} else if ((ret = time_option(o, word)) != 0) {
+		if (ret < 0)
 			goto bad_value;
-	} else if ((val = value_of(word, "every"))) {
-		if (parse_ulong(val, EVERY_MIN_MS, RETRY_MAX_MS, &v) < 0)
-			goto bad_value;
-		o->every_ms = (unsigned)v;
 	} else {
 		snprintf(err, errlen, "option '%.64s' is unknown", word);
 		return -1;
@@ -183,12 +204,16 @@ static int check_iface(const struct probe_case *c, char *err, size_t errlen)
 	return 0;
 }
 
-/* Checks retry= and every=: a bind or a connect (not held: its socket would be
- * closed between rounds), every= only with retry=, and at most TRIES_MAX tries. */
+/* Checks retry=, every= and delay=: a bind or a connect (not held: its socket would
+ * be closed between rounds), every= only with retry=, and at most TRIES_MAX tries. */
 static int check_retry(const struct probe_case *c, char *err, size_t errlen)
 {
 	const struct probe_opts *o = &c->opts;
 
+	if (o->delay_ms && c->op != OP_BIND && c->op != OP_CONNECT)
+		return not_for(c, "delay", err, errlen);
+	if (o->delay_ms && c->op == OP_CONNECT && o->hold)
+		return not_for(c, "delay with hold", err, errlen);
 	if (!o->retry_ms) {
 		if (o->every_ms != DEFAULT_EVERY_MS) {
 			snprintf(err, errlen, "option 'every' needs retry=S");

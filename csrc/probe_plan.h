@@ -17,7 +17,7 @@
  *             timeout=MS  nogreet (connect)   if=ADDR|IFNAME|INDEX (join, mcast-if,
  *             send)   pktinfo=ADDR (send)
  *             family=4|6 (4: IPv4 socket; 6: IPv6 socket, an IPv4 ADDR is v4-mapped)
- *             retry=S  every=MS (bind, connect; probe_retry.h)
+ *             retry=S  every=MS  delay=MS (bind, connect; probe_retry.h)
  */
 #ifndef PROBE_PLAN_H
 #define PROBE_PLAN_H

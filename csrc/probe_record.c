@@ -103,6 +103,10 @@ static void options_json(struct json_out *j, const struct probe_case *c)
 		json_str(j, NULL, "family=6");
 	if (o->retry_ms)
 		retry_words(j, o);
+	if (o->delay_ms) {
+		snprintf(word, sizeof(word), "delay=%u", o->delay_ms);
+		json_str(j, NULL, word);
+	}
 	json_close(j);
 }
 

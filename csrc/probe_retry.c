@@ -14,15 +14,16 @@ int retry_begin(struct retry *rt, const struct probe_case *c)
 
 	memset(rt, 0, sizeof(*rt));
 	rt->c = c;
-	rt->t0_us = rt->try_us = rt->next_us = now_us();
+	rt->t0_us = rt->try_us = rt->next_us = now_us() + (int64_t)c->opts.delay_ms * 1000;
 	rt->active = true;
-	if (!c->opts.retry_ms)
+	if (!c->opts.retry_ms && !c->opts.delay_ms)
 		return 0;
 	rt->tries = calloc(1, sizeof(*rt->tries));
 	if (!rt->tries)
 		return -1;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	rt->tries->start_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	rt->tries->start_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 +
+			      c->opts.delay_ms;
 	return 0;
 }
 
@@ -88,13 +89,21 @@ int retry_bind(const struct probe_case *c, struct probe_result *r, struct retry 
 		memset(r, 0, sizeof(*r));
 		return result_fail(r, "malloc", ENOMEM);
 	}
-	for (;;) {
+	for (bool first = true;; first = false) {
+		if (retry_wait(rt->next_us, stop)) {	/* a stop signal: r is the last try's */
+			if (first) {
+				memset(r, 0, sizeof(*r));
+				result_fail(r, "delay", EINTR);
+			}
+			fd = -1;
+			break;
+		}
 		rt->try_us = now_us();
 		fd = probe_bind(c, r);
-		if (!retry_note(rt, r) || retry_wait(rt->next_us, stop))
+		if (!retry_note(rt, r))
 			break;
 	}
-	if (rt->tries && !r->tries) {	/* stopped by a signal between two tries */
+	if (rt->tries && !r->tries) {	/* stopped by a signal */
 		r->tries = rt->tries;
 		r->elapsed_us = now_us() - rt->t0_us;
 	}
@@ -104,7 +113,7 @@ int retry_bind(const struct probe_case *c, struct probe_result *r, struct retry 
 bool retry_any(const struct probe_case *cases, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		if (cases[i].opts.retry_ms)
+		if (cases[i].opts.retry_ms || cases[i].opts.delay_ms)
 			return true;
 	return false;
 }

@@ -8,7 +8,10 @@
  * first) and its errno, for the record (probe_record.h: "start_ms", "tries",
  * "ok_ms"); the case's outcome is its last try's, its elapsed_us the whole.  A
  * socket() that finds no free descriptor is the probe's own want and never retried.
- * A case without retry= goes through none of this: its record is unchanged.
+ * delay=MS (--delay MS): the first try starts MS ms late, as a service started
+ * after the network came up (network-online.target) would; the record then has
+ * "start_ms" and "tries" too.  A case without retry= and delay= goes through none
+ * of this: its record is unchanged.
  */
 #ifndef PROBE_RETRY_H
 #define PROBE_RETRY_H
@@ -73,7 +76,7 @@ int retry_bind(const struct probe_case *c, struct probe_result *r, struct retry 
 int retry_connects(const struct probe_case *cases, size_t n, unsigned max_inflight,
 		   connect_emit_fn emit, void *arg);
 
-/* True when case @c, or one of @cases[0..@n), has retry=. */
+/* True when one of @cases[0..@n) has retry= or delay=. */
 bool retry_any(const struct probe_case *cases, size_t n);
 
 #endif

@@ -1,8 +1,8 @@
 """netprobe in time: --retry-for / retry= against an address that arrives late.
 
 One run on two real namespaces: at t0 h1's batch binds an address no interface
-holds yet (a plain bind, a retrying one, a freebind one, and a retrying one whose
-address never comes), a freebind server listens on it, h2 connects to that server
+holds yet (a plain bind, a retrying one, a freebind one, a retrying one whose
+address never comes, and one started 1.5 s late), a freebind server listens on it, h2 connects to that server
 with retries, and about a second later the address is added to h1's interface.
 The records must tell the story in order: every try before the address existed
 failed (EADDRNOTAVAIL for the binds; no answer for h2's connect), the first try
@@ -26,6 +26,7 @@ plain bind tcp {a} 7100
 retry bind tcp {a} 7101 retry=3 every={e}
 free bind tcp {a} 7102 freebind
 never bind tcp 10.0.0.99 7104 retry=0.5 every={e}
+after bind tcp {a} 7107 delay=1500
 """.format(a=LATE, e=EVERY_MS)
 
 
@@ -90,6 +91,11 @@ def test_an_address_that_arrives_late(pair):
     assert never["ok_ms"] is None
     assert [e for _, e in never["tries"]] == [99] * len(never["tries"])
     assert 4 <= len(never["tries"]) <= 6 and never["tries"][-1][0] <= 500
+
+    after = by_id["after"]                          # started after the address: at once
+    assert_outcome(after, None)
+    assert after["options"] == ["delay=1500"] and after["tries"] == [[0, 0]]
+    assert after["start_ms"] >= added_ms - SLACK_MS, (after["start_ms"], added_ms)
 
     (one,) = records(late_bind)                     # the command line, default every
     assert_arrives_in_order(one, added_ms, {99})

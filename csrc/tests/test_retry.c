@@ -84,6 +84,13 @@ static void test_plan_words(void **state)
 	parse_bad("e send udp 10.0.0.1 80 retry=1", "'retry' is not for send");
 	parse_bad("e join udp 239.1.1.1 0 retry=1", "'retry' is not for join");
 	parse_bad("e connect tcp 10.0.0.1 80 retry=1 hold", "'retry with hold' is not for connect");
+	parse_ok("f bind tcp 10.0.0.1 80 delay=1500", &c);
+	assert_int_equal(c.opts.delay_ms, 1500);
+	assert_int_equal(c.opts.retry_ms, 0);
+	parse_bad("f bind tcp 10.0.0.1 80 delay=0", "option 'delay=0' has a bad value");
+	parse_bad("f bind tcp 10.0.0.1 80 delay=60001", "option 'delay=60001' has a bad value");
+	parse_bad("f send udp 10.0.0.1 80 delay=5", "'delay' is not for send");
+	parse_bad("f connect tcp 10.0.0.1 80 delay=5 hold", "'delay with hold' is not for connect");
 }
 
 static void test_command_line(void **state)
@@ -146,9 +153,9 @@ static void test_record_of_tries(void **state)
 	t.n = 2;
 	r.err = 99;
 	r.call = "bind";
-	parse_ok("c3 bind tcp 10.0.0.1 6677 retry=2", &c);
+	parse_ok("c3 bind tcp 10.0.0.1 6677 retry=2 delay=50", &c);
 	line = format(&c, &r);
-	assert_non_null(strstr(line, "\"options\":[\"retry=2\",\"every=100\"]"));
+	assert_non_null(strstr(line, "\"options\":[\"retry=2\",\"every=100\",\"delay=50\"]"));
 	assert_non_null(strstr(line, "\"error\":\"EADDRNOTAVAIL\""));
 	assert_non_null(strstr(line, "\"tries\":[[0,99],[100,99]],\"ok_ms\":null}\n"));
 }
