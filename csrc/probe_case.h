@@ -95,9 +95,11 @@ struct probe_try {
 
 /* Every try of a retrying case (probe_retry.h), for its record: "start_ms" (the
  * wall clock of the first try, to place it on a scenario's timeline), "tries",
- * "ok_ms" (when the first success started, null: it gave up). */
+ * "ok_ms" (when the try that succeeded ended: a connect that waited for its
+ * neighbour succeeds later than it started; null: it gave up). */
 struct probe_tries {
 	int64_t start_ms;	/* CLOCK_REALTIME, ms since the epoch */
+	int64_t ok_ms;		/* ms since the first try; -1: no try succeeded */
 	unsigned n;
 	struct probe_try t[TRIES_MAX];
 };

@@ -47,8 +47,6 @@ static void retry_words(struct json_out *j, const struct probe_opts *o)
 void record_tries(struct json_out *j, const struct probe_result *r)
 {
 	const struct probe_tries *t = r->tries;
-	bool ok = false;
-	unsigned ok_ms = 0;
 
 	if (!t)
 		return;
@@ -59,14 +57,10 @@ void record_tries(struct json_out *j, const struct probe_result *r)
 		json_int(j, NULL, t->t[i].t_ms);
 		json_int(j, NULL, t->t[i].err);
 		json_close(j);
-		if (t->t[i].err == 0 && !ok) {
-			ok = true;
-			ok_ms = t->t[i].t_ms;
-		}
 	}
 	json_close(j);
-	if (ok)
-		json_int(j, "ok_ms", ok_ms);
+	if (t->ok_ms >= 0)
+		json_int(j, "ok_ms", t->ok_ms);
 	else
 		json_null(j, "ok_ms");
 }

@@ -50,7 +50,7 @@ const char *after_name(enum probe_after a);
 
 /* Adds a retrying case's members (probe_retry.h) to record @j: "start_ms" (the
  * wall clock of the first try, ms), "tries" ([ms since the first try, errno] each)
- * and "ok_ms" (when the try that succeeded started; null: none did).  Nothing when
+ * and "ok_ms" (when the try that succeeded ended; null: none did).  Nothing when
  * @r has no tries (no retry=). */
 void record_tries(struct json_out *j, const struct probe_result *r);
 

@@ -21,6 +21,7 @@ int retry_begin(struct retry *rt, const struct probe_case *c)
 	rt->tries = calloc(1, sizeof(*rt->tries));
 	if (!rt->tries)
 		return -1;
+	rt->tries->ok_ms = -1;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	rt->tries->start_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 +
 			      c->opts.delay_ms;
@@ -39,6 +40,8 @@ bool retry_note(struct retry *rt, struct probe_result *r)
 	t->t[t->n].t_ms = (unsigned)((rt->try_us - rt->t0_us) / 1000);
 	t->t[t->n].err = r->err;
 	t->n++;
+	if (r->err == 0)	/* the try's own elapsed time: when it really succeeded */
+		t->ok_ms = (now_us() - rt->t0_us) / 1000;
 	next = rt->try_us + (int64_t)rt->c->opts.every_ms * 1000;
 	if (next < now)
 		next = now;

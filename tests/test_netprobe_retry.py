@@ -57,7 +57,7 @@ def assert_arrives_in_order(record, added_ms, errors):
     (one period later at most) succeeded, and nothing was tried after that."""
     tries = record["tries"]
     assert tries[-1][1] == 0 and all(err != 0 for _, err in tries[:-1]), tries
-    assert record["ok"] and record["ok_ms"] == tries[-1][0]
+    assert record["ok"] and record["ok_ms"] >= tries[-1][0]
     for t_ms, err in tries[:-1]:
         assert wall_ms(record, t_ms) <= added_ms + SLACK_MS, (t_ms, added_ms, tries)
         assert err in errors, tries

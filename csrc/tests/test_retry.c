@@ -137,7 +137,7 @@ static void test_record_without_retry_is_unchanged(void **state)
 
 static void test_record_of_tries(void **state)
 {
-	static struct probe_tries t = { .start_ms = 1700000000123, .n = 3,
+	static struct probe_tries t = { .start_ms = 1700000000123, .ok_ms = 1003, .n = 3,
 					.t = { { 0, 99 }, { 100, 99 }, { 1002, 0 } } };
 	struct probe_case c;
 	struct probe_result r = { .err = 0, .elapsed_us = 1002345, .tries = &t };
@@ -148,9 +148,10 @@ static void test_record_of_tries(void **state)
 	line = format(&c, &r);
 	assert_non_null(strstr(line, "\"options\":[\"retry=2.5\",\"every=100\"]"));
 	assert_non_null(strstr(line, "\"start_ms\":1700000000123,\"tries\":[[0,99],[100,99],"
-				     "[1002,0]],\"ok_ms\":1002}\n"));
+				     "[1002,0]],\"ok_ms\":1003}\n"));
 	/* the budget ran out: the last try's errno is the outcome, ok_ms null */
 	t.n = 2;
+	t.ok_ms = -1;
 	r.err = 99;
 	r.call = "bind";
 	parse_ok("c3 bind tcp 10.0.0.1 6677 retry=2 delay=50", &c);
@@ -162,7 +163,7 @@ static void test_record_of_tries(void **state)
 
 static void test_full_tries_fit_a_record(void **state)
 {
-	static struct probe_tries t = { .start_ms = 1700000000123, .n = TRIES_MAX };
+	static struct probe_tries t = { .start_ms = 1700000000123, .ok_ms = -1, .n = TRIES_MAX };
 	struct probe_case c;
 	struct probe_result r = { .err = 110, .call = "connect", .tries = &t };
 	const char *line;
