@@ -8,7 +8,7 @@ written as before, and a hostile `tries` or `timeline` is refused.
 
 On one real network run (under the Mininet lock): boot-race as the default suite
 has it, beside a variant whose expectations are too strict in time (it must fail,
-saying why).  The steps fire inside the hosts at their second; every try before the
+saying why), and vip-failover (who answers on the VIP before and after it moves).  The steps fire inside the hosts at their second; every try before the
 address arrived failed, the first after it succeeded, within a window the steps
 define (never an exact time); the console, summary.md, junit.xml and report.html
 show the histories.
@@ -128,13 +128,14 @@ def test_a_cell_without_tries_is_written_as_before():
 
 @pytest.fixture(scope='module')
 def boot_run(tmp_path_factory):
-    """boot-race and its too-strict variant in one `harness run` (a network each)."""
+    """boot-race, its too-strict variant and vip-failover in one `harness run` (a
+    network each)."""
     tmp = tmp_path_factory.mktemp('boot')
     for _ in hu.root_and_clean():
         path = tmp / 'strict.py'
         path.write_text(STRICT_FILE.format(repo=REPO))
         res = hu.harness('run', '--out', str(tmp / 'out'), '--scenario-file', str(path),
-                         'boot-race', 'boot-race-strict')
+                         'boot-race', 'boot-race-strict', 'vip-failover')
         run = read_run(str(tmp / 'out'))
         yield res, run, {m['scenario']: m for m in run.matrices}
 
@@ -197,3 +198,21 @@ def test_a_race_judged_in_time_fails_saying_why(boot_run):
     assert '<pre class="timeline">' in page and 'ip addr add 10.0.0.10/24' in page
     matrix = json.load(open(os.path.join(folder, 'boot-race', 'matrix.json')))
     assert len(matrix['timeline']) == 2
+
+
+def test_vip_failover_moves_who_answers(boot_run):
+    _res, _run, matrices = boot_run
+    m = matrices['vip-failover']
+    bad = [c.to_json() for c in m['cells'] if c.verdict != 'pass']
+    assert not bad, bad
+    moved = max(s['done_s'] for s in m['timeline'])
+    assert all(s['ok'] and 1.0 <= s['fired_s'] for s in m['timeline'])
+    cells = _by(m)
+    before = cells[('connect', 'h3', 'tcp 10.0.0.100:7001 timeout=300')]
+    after = cells[('connect', 'h3', 'tcp 10.0.0.100:7001 delay=1500')]
+    assert (before.peer, after.peer) == ('h1', 'h2')
+    assert before.elapsed_us < 1e6 * 1.0 and after.ok_at >= moved     # in that order
+    backup = cells[('bind', 'h2', 'tcp 10.0.0.100 retry=3 every=100')]
+    assert backup.ok_at >= moved - SLACK_S and backup.tries[0][1] == 'EADDRNOTAVAIL'
+    master = cells[('bind', 'h1', 'tcp 10.0.0.100 delay=1500')]
+    assert master.actual == 'EADDRNOTAVAIL' and master.tries[0][0] >= moved

@@ -103,7 +103,10 @@ def test_an_address_that_arrives_late(pair):
     (conn,) = records(client)                       # receiving only once it exists
     ok_at = assert_arrives_in_order(conn, added_ms, {110, 113})
     assert conn["peer_host"] == "h1" and conn["timeout_ms"] == 200
-    assert ok_at <= added_ms + 400, (ok_at, added_ms)
+    # h2 asked for 10.0.0.9's MAC address when it started, and asks again once a
+    # second (ARP's retransmission) while its connects wait: the answer comes with
+    # the first request after the address arrived, at most a second later
+    assert ok_at <= added_ms + 1000 + SLACK_MS, (ok_at, added_ms)
     assert server.stop() == 0
 
 

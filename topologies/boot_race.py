@@ -15,6 +15,9 @@ net.ipv4.ip_nonlocal_bind=1.  What the kernel really does while it waits:
     reaches h1 once the address is there;
   - the control: the same bind started after the address (delay=1500, as
     network-online.target orders it) is OK at its first try.
+h2's connects wait for ARP, which asks again once a second: the first request after
+the address arrived is answered, so a connect's OK comes up to a second after it
+(within=2.5 allows for that, never an exact time).
 Run it with `sudo make mininet-test SCENARIO=boot-race`; lab sheet labs/boot-race.md.
 """
 
