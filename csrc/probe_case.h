@@ -17,6 +17,13 @@
 
 #define CASE_ID_MAX 64
 #define DEFAULT_TIMEOUT_MS 1000
+/* retry=S every=MS (probe_retry.h): the pause between two tries by default, the
+ * longest budget, and the most tries one case may make (its record lists each). */
+#define DEFAULT_EVERY_MS 100
+#define RETRY_MAX_MS (600 * 1000)
+#define TRIES_MAX 100
+/* delay=MS: the longest wait before a case's first try. */
+#define DELAY_MAX_MS (60 * 1000)
 
 enum probe_op { OP_BIND, OP_CONNECT, OP_JOIN, OP_MCAST_IF, OP_SEND };
 enum probe_proto { PROTO_TCP, PROTO_UDP };
@@ -51,6 +58,9 @@ struct probe_opts {
 	bool has_pktinfo;	/* send: sendmsg() with this source in IP(V6)_PKTINFO */
 	struct parsed_addr pktinfo;
 	unsigned timeout_ms;	/* connect: per-case timeout */
+	unsigned retry_ms;	/* bind, connect: retry=S, keep trying this long; 0 = once */
+	unsigned every_ms;	/* and every=MS, the pause from one try's start to the next */
+	unsigned delay_ms;	/* bind, connect: delay=MS, the first try starts this late */
 };
 
 struct probe_case {
@@ -76,6 +86,24 @@ enum probe_after {
 	AFTER_ERROR,		/* another error of the read (UDP: refused): "error" */
 };
 
+/* One try of a retrying case: when it started (ms since the case's first try) and
+ * its errno (0: it succeeded, and was the last). */
+struct probe_try {
+	unsigned t_ms;
+	int err;
+};
+
+/* Every try of a retrying case (probe_retry.h), for its record: "start_ms" (the
+ * wall clock of the first try, to place it on a scenario's timeline), "tries",
+ * "ok_ms" (when the try that succeeded ended: a connect that waited for its
+ * neighbour succeeds later than it started; null: it gave up). */
+struct probe_tries {
+	int64_t start_ms;	/* CLOCK_REALTIME, ms since the epoch */
+	int64_t ok_ms;		/* ms since the first try; -1: no try succeeded */
+	unsigned n;
+	struct probe_try t[TRIES_MAX];
+};
+
 struct probe_result {
 	int err;			/* 0 when the call succeeded */
 	const char *call;		/* which call failed: "bind", "connect", ... */
@@ -84,6 +112,7 @@ struct probe_result {
 	char peer_host[64];		/* connect: the server's name, "" unknown */
 	enum probe_after after;		/* connect: what followed the handshake */
 	unsigned ifindex;		/* join, mcast-if, send: the if= index used, 0 none */
+	const struct probe_tries *tries;	/* a retrying case's tries, NULL: no retry= */
 };
 
 /* The defaults every case starts from. */
@@ -94,6 +123,7 @@ static inline struct probe_opts probe_opts_default(void)
 		.listen = true,
 		.greet = true,
 		.timeout_ms = DEFAULT_TIMEOUT_MS,
+		.every_ms = DEFAULT_EVERY_MS,
 	};
 }
 

@@ -139,6 +139,36 @@ static int set_timeout(struct cli *cli, const char *arg)
 	return 0;
 }
 
+static int set_retry_for(struct cli *cli, const char *arg)
+{
+	if (plan_parse_seconds(arg, RETRY_MAX_MS, &cli->tmpl.opts.retry_ms) < 0)
+		return opt_bad(&cli->opt, "--retry-for: '%s' is not a number of seconds from "
+			       "0.001 to %u (at most 3 decimals)", arg, RETRY_MAX_MS / 1000);
+	return 0;
+}
+
+static int set_every(struct cli *cli, const char *arg)
+{
+	unsigned long v;
+
+	if (opt_number(&cli->opt, NULL, arg, EVERY_MIN_MS, RETRY_MAX_MS,
+		       "a number of milliseconds", &v) < 0)
+		return -1;
+	cli->tmpl.opts.every_ms = (unsigned)v;
+	return 0;
+}
+
+static int set_delay(struct cli *cli, const char *arg)
+{
+	unsigned long v;
+
+	if (opt_number(&cli->opt, NULL, arg, 1, DELAY_MAX_MS, "a number of milliseconds",
+		       &v) < 0)
+		return -1;
+	cli->tmpl.opts.delay_ms = (unsigned)v;
+	return 0;
+}
+
 static int set_no_greet(struct cli *cli, const char *arg)
 {
 	(void)arg;
@@ -220,6 +250,9 @@ static const struct cli_option {
 	{ "repeat-stdin", 0, no_argument, FOR_SEND, set_repeat_stdin },
 	{ "timeout", 0, required_argument, FOR_CONNECT, set_timeout },
 	{ "no-greet", 0, no_argument, FOR_CONNECT, set_no_greet },
+	{ "retry-for", 0, required_argument, FOR_BIND | FOR_CONNECT | FOR_SERVE, set_retry_for },
+	{ "every", 0, required_argument, FOR_BIND | FOR_CONNECT | FOR_SERVE, set_every },
+	{ "delay", 0, required_argument, FOR_BIND | FOR_CONNECT, set_delay },
 	{ "ready-file", 0, required_argument, FOR_SERVE, set_ready_file },
 	{ "ready-fd", 0, required_argument, FOR_SERVE, set_ready_fd },
 	{ "lifetime", 0, required_argument, FOR_SERVE, set_lifetime },
@@ -240,6 +273,7 @@ static const struct {
 	{ FOR_BIND, "bind",
 	  "usage: netprobe bind [--udp] [-4|-6] [--reuseaddr] [--reuseport] [--freebind]\n"
 	  "                     [--bind-no-port] [--v6only 0|1] [--dev IF] [--no-listen]\n"
+	  "                     [--retry-for S [--every MS]] [--delay MS]\n"
 	  "                     ADDR PORT [ADDR PORT ...]\n"
 	  "Binds (and listens, for TCP) on each target, one record each.  All sockets stay\n"
 	  "open until the last target is done, so a later target can conflict with an\n"
@@ -247,7 +281,7 @@ static const struct {
 	{ FOR_CONNECT, "connect",
 	  "usage: netprobe connect [--udp] [-4|-6] [--src ADDR] [--sport PORT] [--freebind]\n"
 	  "                        [--bind-no-port] [--dev IF] [--timeout MS] [--no-greet]\n"
-	  "                        ADDR PORT\n"
+	  "                        [--retry-for S [--every MS]] [--delay MS] ADDR PORT\n"
 	  "Connects (TCP) or sends one datagram (UDP) and waits for a netprobe server to\n"
 	  "say its name (\"peer_host\"); --no-greet stops at the connect.  Default timeout\n"
 	  "1000 ms; a timeout is ETIMEDOUT.  --bind-no-port with --src: the bind takes no\n"
@@ -255,7 +289,8 @@ static const struct {
 	{ FOR_SERVE, "serve",
 	  "usage: netprobe serve [--udp] [-4|-6] [--reuseaddr] [--reuseport] [--freebind]\n"
 	  "                      [--bind-no-port] [--v6only 0|1] [--dev IF] [--ready-file PATH]\n"
-	  "                      [--ready-fd N] [--lifetime SEC] [--proxy-to ADDR:PORT] ADDR PORT\n"
+	  "                      [--ready-fd N] [--lifetime SEC] [--proxy-to ADDR:PORT]\n"
+	  "                      [--retry-for S [--every MS]] ADDR PORT\n"
 	  "Listens and answers every client with \"netprobe HOST\\n\"; with --proxy-to, as\n"
 	  "docker-proxy does, connects each client on to ADDR:PORT, relays both ways, and\n"
 	  "closes the client without a byte when that connect fails.  The serve record on\n"
@@ -294,7 +329,11 @@ static const struct {
 	  "  ID OP PROTO ADDR PORT [OPTION ...]   ('#' starts a comment line)\n"
 	  "  OP bind|connect|join|mcast-if|send  PROTO tcp|udp  OPTION reuseaddr reuseport\n"
 	  "  freebind bindnoport v6only=0|1 dev=IF hold nolisten src=ADDR sport=PORT\n"
-	  "  timeout=MS nogreet family=4|6 if=ADDR|IF|INDEX pktinfo=ADDR\n" },
+	  "  timeout=MS nogreet family=4|6 if=ADDR|IF|INDEX pktinfo=ADDR retry=S every=MS\n"
+	  "  delay=MS\n"
+	  "--retry-for S (retry=S): a failed bind or connect is tried again every MS ms\n"
+	  "(--every, every=; default 100) for up to S seconds; the record lists each try.\n"
+	  "--delay MS (delay=MS): its first try starts MS ms late.\n" },
 };
 #define NUSAGES (sizeof(usages) / sizeof(usages[0]))
 

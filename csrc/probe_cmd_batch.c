@@ -21,6 +21,7 @@
 #include "probe_outq.h"
 #include "probe_plan.h"
 #include "probe_record.h"
+#include "probe_retry.h"
 #include "probe_sock.h"
 #include "probe_udp.h"
 
@@ -76,34 +77,97 @@ static void say_descriptors_exhausted(const struct batch_out *out)
 }
 
 /*
+ * Deals with the outcome of a try of case @c (fd @fd, result @r; @rt its clock,
+ * NULL in a plan without retry=): a try to come keeps nothing; otherwise a `hold`
+ * socket joins @held, any other is closed, and the record is queued.  Returns 0,
+ * or -1 with errno: the queue's, or EMFILE/ENFILE for no descriptor (a probe
+ * failure, not the case's outcome).
+ */
+static int bind_done(const struct probe_case *c, int fd, struct probe_result *r,
+		     struct retry *rt, int *held, size_t *nheld, struct batch_out *out)
+{
+	if (fd < 0 && result_no_descriptor(r)) {
+		errno = r->err;
+		return -1;
+	}
+	if (rt && retry_note(rt, r))
+		return 0;
+	if (fd >= 0 && c->opts.hold)
+		held[(*nheld)++] = fd;
+	else if (fd >= 0)
+		close(fd);
+	return queue_record(c, r, out);
+}
+
+/*
+ * Tries the @n binds of @later again, each when its next try is due, until each
+ * is done (bind_done()).  Returns 0, or -1 with errno as bind_done().
+ */
+static int retry_binds_later(struct retry *later, size_t n, int *held, size_t *nheld,
+			     struct batch_out *out)
+{
+	for (;;) {
+		struct retry *first = NULL;
+		struct probe_result r;
+
+		for (size_t i = 0; i < n; i++)
+			if (later[i].active && (!first || later[i].next_us < first->next_us))
+				first = &later[i];
+		if (!first)
+			return 0;
+		retry_wait(first->next_us, NULL);
+		first->try_us = now_us();
+		if (bind_done(first->c, probe_run_at_once(first->c, &r), &r, first, held,
+			      nheld, out) < 0)
+			return -1;
+	}
+}
+
+/*
  * Runs the cases of @plan that are not connects (bind, join, mcast-if, send) one
  * after another in plan order, keeping `hold` sockets in @held (a held join stays
- * a member), and queues their records.  Returns 0, or -1 with errno: the record
+ * a member), and queues their records.  A retrying case (retry=) whose first try
+ * failed is tried again once every other has had its first.  Returns 0, or -1 with errno: the record
  * queue's error, or EMFILE/ENFILE when no descriptor is left for a bind (the held
  * ones take them all: a probe failure, not the case's outcome).
  */
 static int run_binds(const struct plan *plan, int *held, size_t *nheld, struct batch_out *out)
 {
+	struct retry *later = NULL;
+	size_t nlater = 0;
+	int ret = -1;
+
+	if (retry_any(plan->cases, plan->n) &&
+	    !(later = calloc(plan->n, sizeof(*later)))) {
+		errno = ENOMEM;
+		return -1;
+	}
 	for (size_t i = 0; i < plan->n; i++) {
 		const struct probe_case *c = &plan->cases[i];
 		struct probe_result r;
-		int fd;
+		struct retry *rt = later ? &later[nlater] : NULL;
 
 		if (c->op == OP_CONNECT)
 			continue;
-		fd = probe_run_at_once(c, &r);
-		if (fd < 0 && result_no_descriptor(&r)) {
-			errno = r.err;
-			return -1;
+		if (rt && retry_begin(rt, c) < 0)
+			goto out;
+		if (c->opts.delay_ms) {		/* its first try comes later */
+			nlater++;
+			continue;
 		}
-		if (fd >= 0 && c->opts.hold)
-			held[(*nheld)++] = fd;
-		else if (fd >= 0)
-			close(fd);
-		if (queue_record(c, &r, out) < 0)
-			return -1;
+		if (bind_done(c, probe_run_at_once(c, &r), &r, rt, held, nheld, out) < 0)
+			goto out;
+		if (rt && rt->active)
+			nlater++;	/* tried again below, after the plan's first round */
+		else if (rt)
+			retry_end(rt);
 	}
-	return 0;
+	ret = retry_binds_later(later, nlater, held, nheld, out);
+out:
+	for (size_t i = 0; later && i < plan->n; i++)
+		retry_end(&later[i]);
+	free(later);
+	return ret;
 }
 
 /*
@@ -181,7 +245,8 @@ static int batch_run(const struct plan *plan, unsigned parallel)
 	queue = true;
 	/* binds one after another, in plan order; then the connects, concurrently */
 	if (run_binds(plan, held, &nheld, &out) < 0 ||
-	    connect_run(connects, nconn, parallel, queue_record, &out) < 0) {
+	    (retry_any(connects, nconn) ? retry_connects : connect_run)(connects, nconn, parallel,
+									 queue_record, &out) < 0) {
 		say_why_stopped(&out);
 		goto out;
 	}

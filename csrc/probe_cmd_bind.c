@@ -1,7 +1,8 @@
 /*
  * probe_cmd_bind.c: `netprobe bind`, one bind (and listen, for TCP) per ADDR PORT
  * target, one record each.  Every socket stays open until the last target is done,
- * so a later target can conflict with an earlier one.
+ * so a later target can conflict with an earlier one.  --retry-for: each target
+ * is tried again until it binds or its time is up (probe_retry.h).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 #include "probe_cli.h"
 #include "probe_cmd.h"
 #include "probe_record.h"
+#include "probe_retry.h"
 #include "probe_sock.h"
 
 /* `netprobe bind`: @argv from the command's name on; returns the exit status
@@ -48,9 +50,13 @@ int cmd_bind(int argc, char **argv)
 	ret = EXIT_PROBE_OK;
 	for (done = 0; done < n; done++) {
 		struct probe_result r;
+		struct retry rt;
+		int wrote;
 
-		fds[done] = probe_bind(&cases[done], &r);
-		if (record_write(stdout, probe_host(), &cases[done], &r) < 0) {
+		fds[done] = retry_bind(&cases[done], &r, &rt, NULL);
+		wrote = record_write(stdout, probe_host(), &cases[done], &r);
+		retry_end(&rt);
+		if (wrote < 0) {
 			probe_warn("writing a record: %s", strerror(errno));
 			ret = EXIT_PROBE_FAILED;
 			done++;

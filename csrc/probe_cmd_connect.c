@@ -1,6 +1,7 @@
 /*
  * probe_cmd_connect.c: `netprobe connect`, one connect case through the connect
- * engine (probe_connect.h), one record.
+ * engine (probe_connect.h), one record; with --retry-for, tried again until it
+ * connects or its time is up (probe_retry.h).
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -11,6 +12,7 @@
 #include "probe_cmd.h"
 #include "probe_connect.h"
 #include "probe_record.h"
+#include "probe_retry.h"
 
 /* A connect_emit_fn: writes the record of @c / @r to stdout as one flushed line.
  * Returns 0, or -1 with errno after setting the bool @arg (the write failed). */
@@ -35,7 +37,8 @@ int cmd_connect(int argc, char **argv)
 	case 1: return EXIT_PROBE_OK;	/* --help */
 	case -1: return EXIT_USAGE;
 	}
-	if (connect_run(&c, 1, 1, write_record, &write_failed) < 0) {
+	if ((c.opts.retry_ms ? retry_connects : connect_run)(&c, 1, 1, write_record,
+							     &write_failed) < 0) {
 		probe_warn("%s: %s", write_failed ? "writing a record" : "connect engine",
 			   strerror(errno));
 		return EXIT_PROBE_FAILED;

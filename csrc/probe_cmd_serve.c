@@ -29,6 +29,7 @@
 #include "probe_cmd.h"
 #include "probe_proxy.h"
 #include "probe_record.h"
+#include "probe_retry.h"
 #include "probe_sock.h"
 
 /*
@@ -86,7 +87,8 @@ static int write_line(int fd, const char *line)
 }
 
 /* Formats the serve record of @c / @r into @line (RECORD_MAX bytes): the bind's
- * members, the listener @fd's own address as "local" (when @fd >= 0), the pid. */
+ * members, the listener @fd's own address as "local" (when @fd >= 0), the pid,
+ * and the tries of --retry-for. */
 static void serve_record(char *line, const struct probe_case *c, const struct probe_result *r,
 			 int fd)
 {
@@ -104,6 +106,7 @@ static void serve_record(char *line, const struct probe_case *c, const struct pr
 		}
 	}
 	json_int(&j, "pid", getpid());
+	record_tries(&j, r);
 	json_end(&j);
 }
 
@@ -337,20 +340,26 @@ static int serve_args(int argc, char **argv, struct cli *cli, struct probe_case 
 
 /*
  * Binds and listens as @c says, non-blocking, into srv->lfd, and announces the
- * outcome (announce()).  Returns 0 with srv->lfd listening, or -1 (srv->lfd -1
- * when there is no listener) after the record said why.
+ * outcome (announce()); --retry-for: tried again until it binds, its time is up or
+ * a signal of @stop arrives (probe_retry.h).  Returns 0 with srv->lfd listening,
+ * or -1 (srv->lfd -1 when there is no listener) after the record said why.
  */
-static int serve_listen(struct server *srv, const struct cli *cli, const struct probe_case *c)
+static int serve_listen(struct server *srv, const struct cli *cli, const struct probe_case *c,
+			const sigset_t *stop)
 {
 	struct probe_result r;
+	struct retry rt;
+	int rc;
 
-	srv->lfd = probe_bind(c, &r);
+	srv->lfd = retry_bind(c, &r, &rt, stop);
 	if (srv->lfd >= 0 && fcntl(srv->lfd, F_SETFL, O_NONBLOCK) < 0) {
 		result_fail(&r, "fcntl(O_NONBLOCK)", errno);
 		close(srv->lfd);
 		srv->lfd = -1;
 	}
-	if (announce(cli, c, &r, &srv->lfd) < 0 || srv->lfd < 0)
+	rc = announce(cli, c, &r, &srv->lfd);
+	retry_end(&rt);
+	if (rc < 0 || srv->lfd < 0)
 		return -1;
 	srv->proto = c->proto;
 	return 0;
@@ -406,7 +415,7 @@ int cmd_serve(int argc, char **argv)
 	sigaddset(&mask, SIGINT);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 
-	if (serve_listen(&srv, &cli, &c) < 0 || serve_start(&srv, &mask) < 0)
+	if (serve_listen(&srv, &cli, &c, &mask) < 0 || serve_start(&srv, &mask) < 0)
 		goto out;
 	if (cli.proxy_to) {
 		proxy_init(&proxy, srv.ep, &to);

@@ -52,11 +52,64 @@ int plan_parse_iface(const char *text, struct probe_iface *out)
 	return 0;
 }
 
+int plan_parse_seconds(const char *text, unsigned max_ms, unsigned *ms)
+{
+	unsigned long whole = 0, frac = 0, scale = 1000;
+	size_t n = strspn(text, "0123456789");
+	const char *dot = text + n;
+
+	if (n == 0 || n > 7)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		whole = whole * 10 + (unsigned long)(text[i] - '0');
+	if (*dot == '.') {
+		size_t f = strspn(dot + 1, "0123456789");
+
+		if (f == 0 || f > 3 || dot[1 + f] != '\0')
+			return -1;
+		for (size_t i = 0; i < f; i++) {
+			scale /= 10;
+			frac += (unsigned long)(dot[1 + i] - '0') * scale;
+		}
+	} else if (*dot != '\0') {
+		return -1;
+	}
+	if (whole * 1000 + frac == 0 || whole * 1000 + frac > max_ms)
+		return -1;
+	*ms = (unsigned)(whole * 1000 + frac);
+	return 0;
+}
+
+/* Applies @word to @o when it is retry=S, every=MS or delay=MS.  Returns 1 when it
+ * was one of them, 0 when it is none, -1 when its value is bad. */
+static int time_option(struct probe_opts *o, const char *word)
+{
+	unsigned long v;
+	const char *val;
+
+	if ((val = value_of(word, "retry")))
+		return plan_parse_seconds(val, RETRY_MAX_MS, &o->retry_ms) < 0 ? -1 : 1;
+	if ((val = value_of(word, "delay"))) {
+		if (parse_ulong(val, 1, DELAY_MAX_MS, &v) < 0)
+			return -1;
+		o->delay_ms = (unsigned)v;
+		return 1;
+	}
+	if ((val = value_of(word, "every"))) {
+		if (parse_ulong(val, EVERY_MIN_MS, RETRY_MAX_MS, &v) < 0)
+			return -1;
+		o->every_ms = (unsigned)v;
+		return 1;
+	}
+	return 0;
+}
+
 int plan_apply_option(struct probe_case *c, const char *word, char *err, size_t errlen)
 {
 	struct probe_opts *o = &c->opts;
 	unsigned long v;
 	const char *val;
+	int ret;
 
 	if (strcmp(word, "reuseaddr") == 0) {
 		o->reuseaddr = true;
@@ -93,6 +146,9 @@ int plan_apply_option(struct probe_case *c, const char *word, char *err, size_t 
 		if (parse_ulong(val, 1, 3600 * 1000, &v) < 0)
 			goto bad_value;
 		o->timeout_ms = (unsigned)v;
+	} else if ((ret = time_option(o, word)) != 0) {
+		if (ret < 0)
+			goto bad_value;
 	} else {
 		snprintf(err, errlen, "option '%.64s' is unknown", word);
 		return -1;
@@ -148,6 +204,35 @@ static int check_iface(const struct probe_case *c, char *err, size_t errlen)
 	return 0;
 }
 
+/* Checks retry=, every= and delay=: a bind or a connect (not held: its socket would
+ * be closed between rounds), every= only with retry=, and at most TRIES_MAX tries. */
+static int check_retry(const struct probe_case *c, char *err, size_t errlen)
+{
+	const struct probe_opts *o = &c->opts;
+
+	if (o->delay_ms && c->op != OP_BIND && c->op != OP_CONNECT)
+		return not_for(c, "delay", err, errlen);
+	if (o->delay_ms && c->op == OP_CONNECT && o->hold)
+		return not_for(c, "delay with hold", err, errlen);
+	if (!o->retry_ms) {
+		if (o->every_ms != DEFAULT_EVERY_MS) {
+			snprintf(err, errlen, "option 'every' needs retry=S");
+			return -1;
+		}
+		return 0;
+	}
+	if (c->op != OP_BIND && c->op != OP_CONNECT)
+		return not_for(c, "retry", err, errlen);
+	if (c->op == OP_CONNECT && o->hold)
+		return not_for(c, "retry with hold", err, errlen);
+	if (o->retry_ms / o->every_ms >= TRIES_MAX) {
+		snprintf(err, errlen, "option 'retry': %u ms every %u ms is more than %d tries; "
+			 "raise every=", o->retry_ms, o->every_ms, TRIES_MAX);
+		return -1;
+	}
+	return 0;
+}
+
 int plan_check(const struct probe_case *c, bool saw_nolisten, char *err, size_t errlen)
 {
 	if (c->op == OP_BIND && (c->opts.has_src || c->opts.sport))
@@ -171,6 +256,8 @@ int plan_check(const struct probe_case *c, bool saw_nolisten, char *err, size_t 
 		snprintf(err, errlen, "option 'v6only' needs an IPv6 socket");
 		return -1;
 	}
+	if (check_retry(c, err, errlen) < 0)
+		return -1;
 	return check_iface(c, err, errlen);
 }
 

@@ -17,6 +17,7 @@
  *             timeout=MS  nogreet (connect)   if=ADDR|IFNAME|INDEX (join, mcast-if,
  *             send)   pktinfo=ADDR (send)
  *             family=4|6 (4: IPv4 socket; 6: IPv6 socket, an IPv4 ADDR is v4-mapped)
+ *             retry=S  every=MS  delay=MS (bind, connect; probe_retry.h)
  */
 #ifndef PROBE_PLAN_H
 #define PROBE_PLAN_H
@@ -45,6 +46,15 @@ int plan_parse_line(const char *line, size_t lineno, struct probe_case *out,
  * message in @err naming the option.
  */
 int plan_apply_option(struct probe_case *c, const char *word, char *err, size_t errlen);
+
+/* The shortest every=MS: a retrying case never spins. */
+#define EVERY_MIN_MS 10
+
+/*
+ * Parses seconds @text ("3", "1.5", "0.25": at most 3 decimals) into *@ms, from 1
+ * ms to @max_ms.  Returns 0, or -1 when @text is no such number.
+ */
+int plan_parse_seconds(const char *text, unsigned max_ms, unsigned *ms);
 
 /*
  * Parses the value of if= (or --if): an IPv4 address, an interface index (a

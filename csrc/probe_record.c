@@ -27,6 +27,44 @@ const char *after_name(enum probe_after a)
 	return NULL;
 }
 
+/* Adds the plan words "retry=S" (seconds, as few decimals as it takes) and
+ * "every=MS" to the open "options" array. */
+static void retry_words(struct json_out *j, const struct probe_opts *o)
+{
+	char word[40];
+	int n = snprintf(word, sizeof(word), "retry=%u.%03u", o->retry_ms / 1000,
+			 o->retry_ms % 1000);
+
+	while (n > 0 && word[n - 1] == '0')
+		word[--n] = '\0';
+	if (n > 0 && word[n - 1] == '.')
+		word[--n] = '\0';
+	json_str(j, NULL, word);
+	snprintf(word, sizeof(word), "every=%u", o->every_ms);
+	json_str(j, NULL, word);
+}
+
+void record_tries(struct json_out *j, const struct probe_result *r)
+{
+	const struct probe_tries *t = r->tries;
+
+	if (!t)
+		return;
+	json_int(j, "start_ms", t->start_ms);
+	json_open_array(j, "tries");
+	for (unsigned i = 0; i < t->n; i++) {
+		json_open_array(j, NULL);
+		json_int(j, NULL, t->t[i].t_ms);
+		json_int(j, NULL, t->t[i].err);
+		json_close(j);
+	}
+	json_close(j);
+	if (t->ok_ms >= 0)
+		json_int(j, "ok_ms", t->ok_ms);
+	else
+		json_null(j, "ok_ms");
+}
+
 /* Adds "options": the case's options that differ from the defaults, as plan words
  * (so a record can be turned back into its plan line). */
 static void options_json(struct json_out *j, const struct probe_case *c)
@@ -57,6 +95,12 @@ static void options_json(struct json_out *j, const struct probe_case *c)
 		json_str(j, NULL, "nogreet");
 	if (c->addr.mapped)
 		json_str(j, NULL, "family=6");
+	if (o->retry_ms)
+		retry_words(j, o);
+	if (o->delay_ms) {
+		snprintf(word, sizeof(word), "delay=%u", o->delay_ms);
+		json_str(j, NULL, word);
+	}
 	json_close(j);
 }
 
@@ -126,6 +170,7 @@ size_t record_format(char *buf, size_t size, const char *host, const struct prob
 		json_str(&j, "after", after_name(r->after));
 		json_int(&j, "timeout_ms", c->opts.timeout_ms);
 	}
+	record_tries(&j, r);
 	return json_end(&j);
 }
 

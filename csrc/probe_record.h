@@ -11,7 +11,8 @@
  * records add "src", "sport", "local", "peer_host" and "timeout_ms"; the serve
  * record (op "serve") adds "local" and "pid".  Join and mcast-if records (op "join",
  * "mcast-if") add "if", "ifindex" and "src"; send records those and "sport",
- * "pktinfo" and "local".
+ * "pktinfo" and "local".  A retrying case (retry=) ends with "start_ms", "tries"
+ * and "ok_ms" (record_tries()).
  */
 #ifndef PROBE_RECORD_H
 #define PROBE_RECORD_H
@@ -46,6 +47,12 @@ size_t record_format(char *buf, size_t size, const char *host, const struct prob
  * with the record it names, so that whatever writes records (netprobe, the plan
  * fuzzers) links without the connect engine. */
 const char *after_name(enum probe_after a);
+
+/* Adds a retrying case's members (probe_retry.h) to record @j: "start_ms" (the
+ * wall clock of the first try, ms), "tries" ([ms since the first try, errno] each)
+ * and "ok_ms" (when the try that succeeded ended; null: none did).  Nothing when
+ * @r has no tries (no retry=). */
+void record_tries(struct json_out *j, const struct probe_result *r);
 
 /* Writes the full record of @c / @r to @out as one flushed line.  Returns 0, or -1
  * with errno when @out could not be written. */

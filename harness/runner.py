@@ -31,7 +31,7 @@ from .errors import EnvError, UsageError
 from .judge import judge, ScenarioResult
 from .ledger import clean as clean_state, work_folder
 from .net import (apply_steps, build, builder_of, check_names_free, DEFAULT_BUILDER,
-                  not_ready, start, stop)
+                  not_ready, start, stop, Timeline, untimed)
 from .probe import Batches, cases_of, ProgramRun, Servers, TcpCheck
 from .scenarios import apply_control, complete, NotApplicable
 
@@ -53,6 +53,7 @@ class LiveNetwork:
         self.netprobe, self.log = netprobe, log
         self.builder, self.built_by = builder, None
         self.net, self.topology, self.steps = None, None, []
+        self.timeline = None        # the timed steps as they took effect (Timeline)
         self.problem, self.connect_problem = None, None
         self.timings = {'build_s': 0.0, 'prepare_s': 0.0, 'servers_s': 0.0,
                         'probe_s': 0.0, 'teardown_s': 0.0}
@@ -106,7 +107,7 @@ class LiveNetwork:
         failures = self._ready()
         if failures:
             return 'data plane never got ready: ' + '; '.join(failures[:5])
-        steps, err = apply_steps(self.net, self.scenario.faults, 'fault')
+        steps, err = apply_steps(self.net, untimed(self.scenario.faults), 'fault')
         self.steps += steps
         return err
 
@@ -124,7 +125,7 @@ class LiveNetwork:
         mutation: they must not meet the last one's)."""
         shutil.rmtree(self.workdir, ignore_errors=True)
         self.workdir = work_folder('work-')
-        self.scenario, self.steps = scenario, []
+        self.scenario, self.steps, self.timeline = scenario, [], None
         self.problem, self.connect_problem = None, None
         self.timings = dict.fromkeys(self.timings, 0.0)
         self.servers, self.touched = Servers(self.state), set()
@@ -248,7 +249,8 @@ def judged(live, probed):
         builder=live.built_by, topology=live.topology, steps=live.steps,
         servers=probed.servers, problem=live.problem or live.connect_problem,
         timings=live.timings, source=scenario.source, skipped=probed.skipped,
-        programs=program_run.logs if program_run is not None else None)
+        programs=program_run.logs if program_run is not None else None,
+        timeline=live.timeline)
 
 
 def probe_phase(live, prober, programs=None):
@@ -265,7 +267,11 @@ def probe_phase(live, prober, programs=None):
     t1 = time.monotonic()
     spent += _timed(programs, live, 'server', True)
     t2 = time.monotonic()
+    timeline = Timeline(live.net, live.scenario.faults, live.state)
+    timeline.start()            # t = 0 of the scenario's timed steps
     observations = prober.observe(live.net)
+    live.timeline = timeline.finish()
+    observations = {cid: obs.on_timeline(timeline.t0) for cid, obs in observations.items()}
     live.timings.update(servers_s=t1 - t0, probe_s=time.monotonic() - t2)
     if programs is not None:
         live.timings['programs_s'] = spent + _timed(programs, live, 'client', None)

@@ -63,7 +63,7 @@ cases, expectations, steps; checks.py: validate); nothing inside harness/ import
 module.
 """
 
-from .scenarios.builders import (addr_add, addr_del, at_once, bind, connect,
+from .scenarios.builders import (addr_add, addr_del, at, at_once, bind, connect,
                                  expect_bind, expect_connect, explicit, link_down, nft,
                                  port_range, run, sysctl, wait_dad)
 from .scenarios.checks import topo_hosts, validate
@@ -72,7 +72,7 @@ from .scenarios.udpcalls import (expect_join, expect_mcast_if, expect_send, join
 from .scenarios.model import (AFTERS, Case, endpoint, ERROR, Expect, NOCALL, OK, option,
                               Scenario, ScenarioError, Server, Step, timeout_of)
 
-__all__ = ['addr_add', 'addr_del', 'AFTERS', 'at_once', 'bind', 'Case', 'connect',
+__all__ = ['addr_add', 'addr_del', 'AFTERS', 'at', 'at_once', 'bind', 'Case', 'connect',
            'endpoint', 'ERROR', 'Expect', 'expect_bind', 'expect_connect', 'explicit',
            'link_down', 'nft', 'NOCALL', 'OK', 'option', 'port_range', 'run', 'Scenario',
            'ScenarioError', 'Server', 'Step', 'sysctl', 'timeout_of', 'topo_hosts',

@@ -313,6 +313,8 @@ SOLUTIONS = {
     'multicast': ['h1 ip addr add 10.0.0.11/24 dev h1-eth0'],
     'udp-source': ['h3 ip addr del 10.0.0.12/24 dev h3-eth0',
                    'h1 ip addr add 10.0.0.12/24 dev h1-eth0'],
+    'boot-race': ['h1 ip addr add 10.0.0.10/24 dev h1-eth0',
+                  'h2 ip neigh flush dev h2-eth0'],
 }
 
 # The tempting wrong fix of each lab (its commands shown in the sheet as `mininet> CMD`,
@@ -361,6 +363,9 @@ WRONG_FIXES = {
                         'h1 ip -6 route del default via fd00:1::1'],
                        ['h1 connect tcp 10.0.2.10:5001 timeout=300',
                         'h1 connect udp 10.0.2.10:5002 timeout=300'], False),
+    'boot-race': (['h1 sysctl -w net.ipv4.ip_nonlocal_bind=1'],
+                  ['h1 sysctl -w net.ipv4.ip_nonlocal_bind=0'],
+                  ['h2 connect tcp 10.0.0.10:7001 timeout=300'], False),
     'scale': (['h4 ip addr del 10.0.0.4/16 dev h4-eth0'],
               ['h4 ip addr add 10.0.0.4/16 dev h4-eth0'], ['h4 bind tcp 10.0.0.4'], False),
     'multicast': (['h1 sysctl -w net.ipv4.ip_nonlocal_bind=1'],

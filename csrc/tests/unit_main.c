@@ -27,6 +27,7 @@ int run_json_tests(void);
 int run_opt_tests(void);
 int run_text_tests(void);
 int run_outq_tests(void);
+int run_retry_tests(void);
 
 /* The label records carry in the unit tests. */
 __attribute__((weak)) const char *probe_host(void)
@@ -60,5 +61,6 @@ int main(void)
 	failed += run_opt_tests();
 	failed += run_text_tests();
 	failed += run_outq_tests();
+	failed += run_retry_tests();
 	return failed ? 1 : 0;
 }

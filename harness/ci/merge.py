@@ -161,7 +161,8 @@ def scenario_result(matrix, programs):
         servers=matrix.get('servers', []), problem=matrix.get('problem'),
         timings=matrix.get('timings') or {}, source=matrix.get('source', ''),
         programs=programs, mutations=matrix.get('mutations'),
-        skipped=matrix.get('skipped'), cases=matrix.get('cases'))
+        skipped=matrix.get('skipped'), cases=matrix.get('cases'),
+        timeline=matrix.get('timeline'))
 
 
 def merged_meta(shards):

@@ -17,7 +17,8 @@ from ..judge import all_cells, mismatches, skipped_result
 from ..net import (add_builder_option, check_environment, check_mininet, check_names_free,
                    environment_facts, missing_modules, Session, SWITCH_KINDS)
 from ..probe import add_program_options, method_of, netprobe_path, programs_for
-from ..report import log, new_run_id, print_matrices, print_mutations, scenario_line, write_run
+from ..report import (log, new_run_id, print_matrices, print_mutations, print_timeline,
+                      scenario_line, write_run)
 from ..mutations import run_mutations, SharedNetwork
 from ..runner import run_scenario
 from ..scenarios import (derived, fitting, load_all, parse_shard, select, select_mutations,
@@ -145,6 +146,7 @@ def run_suite(chosen, session, netprobe, programs, args, mutations=()):
         res = one_network(sc)
         log(scenario_line(res))
         print_matrices(res.scenario, res.cells)
+        print_timeline(res)
         if mutations:
             custom = [os.path.abspath(p) for p in args.custom]
             network = one_network if args.mutate_networks == 'fresh' else SharedNetwork(

@@ -13,7 +13,10 @@ A cell (one element of matrix.json's `cells`) has:
     failed handshake) and `expected_after` (null: not checked); a traced program
     reads no data, so its cells have neither (`sees_peer` false).  A cell of
     mutations.json adds control (the unmutated network's outcome) and changed; a
-    mutated cell as read adds mutation ('NAME TARGET').
+    mutated cell as read adds mutation ('NAME TARGET').  A cell in time (a case with
+    retry= or delay=) adds tries ([[seconds into the probe phase, outcome], ...]) and
+    ok_at (when the success came, null: none); one whose expectation says it in time
+    adds expected_within and expected_before (harness/judge/history.py).
 Outcome words (expected and actual): OK, an errno name (EADDRNOTAVAIL), NOCALL (a
 program exited without making the call), ERROR (could not be measured; the message
 says why, and the verdict is then `error`).
@@ -69,6 +72,10 @@ class Cell:
     control: Optional[str] = None      # mutations.json: control and changed
     changed: Optional[bool] = None
     mutation: Optional[str] = None     # as read: 'NAME TARGET' of a mutated cell
+    tries: Optional[list] = None       # in time: [[seconds, outcome], ...], ok_at
+    ok_at: Optional[float] = None
+    expected_within: Optional[float] = None
+    expected_before: Optional[str] = None
 
     def to_json(self):
         """The cell as matrix.json holds it: the fields it has (module docstring)."""
@@ -90,6 +97,11 @@ class Cell:
             out.update(control=self.control, changed=self.changed)
         if self.mutation is not None:
             out['mutation'] = self.mutation
+        if self.tries is not None:
+            out.update(tries=self.tries, ok_at=self.ok_at)
+        if self.expected_within is not None or self.expected_before is not None:
+            out.update(expected_within=self.expected_within,
+                       expected_before=self.expected_before)
         return out
 
     @classmethod
@@ -120,7 +132,9 @@ OPTIONAL = {'id': _OPT_TEXT, 'addr': _OPT_TEXT, 'port': _OPT_INT, 'proto': _OPT_
             'program': _OPT_TEXT, 'log': _OPT_TEXT, 'exit': _OPT_INT,
             'stopped': (bool, type(None)), 'note': _OPT_TEXT, 'after': _OPT_TEXT,
             'expected_after': _OPT_TEXT, 'control': _OPT_TEXT,
-            'changed': (bool, type(None)), 'mutation': _OPT_TEXT}
+            'changed': (bool, type(None)), 'mutation': _OPT_TEXT,
+            'tries': (list, type(None)), 'ok_at': (int, float, type(None)),
+            'expected_within': (int, float, type(None)), 'expected_before': _OPT_TEXT}
 assert set(REQUIRED) | set(OPTIONAL) == set(_FIELDS)
 
 
@@ -146,6 +160,10 @@ def check_cell(cell, where):
                            f'{", ".join(AFTERS)}')
     if not all(isinstance(o, str) for o in cell.get('options', [])):
         raise BadInput(f'{where}: field "options" is not a list of text')
+    if not all(isinstance(t, list) and len(t) == 2 and isinstance(t[1], str) and
+               isinstance(t[0], (int, float)) and not isinstance(t[0], bool)
+               for t in cell.get('tries') or []):
+        raise BadInput(f'{where}: field "tries" is not a list of [seconds, outcome]')
 
 
 def cell_json(value):

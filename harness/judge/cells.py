@@ -13,6 +13,7 @@ import re
 
 from ..scenarios import NOCALL, OK
 from .cell import VERDICTS
+from .history import expected_words, words
 
 # How a connect's `after` reads in compact text (OK/eof, ETIMEDOUT/silent) and in a
 # cell's words (greeting: the answer itself; reset: the errno says it).
@@ -95,7 +96,9 @@ def describe(cell):
         got = f'{got}, expected {AFTER_TEXT.get(cell.expected_after, "an answer")}'
     elif got == NOCALL:           # what the program said on its way out
         got = f'NOCALL: {cell.message}'
-    return f'{name(cell)}: expected {cell.expected}, got {got} ({cell.reason})'
+    if cell.tries:                # a cell in time: its history (history.py)
+        got = f'{got} ({words(cell)})'
+    return f'{name(cell)}: expected {expected_words(cell)}, got {got} ({cell.reason})'
 
 
 # -- many cells ---------------------------------------------------------------------------

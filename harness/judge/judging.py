@@ -9,7 +9,9 @@ and `verdict()` is the only place a verdict is decided:
     fail   actual differs from expected, or a connect expected OK from host X was
            answered by another host or by nobody (the wrong-peer rule,
            cells.wrong_peer), or its handshake was followed by something else than
-           expected (the after rule, cells.wrong_after: "connected, then closed")
+           expected (the after rule, cells.wrong_after: "connected, then closed"),
+           or it came too late or without the failures it should have had first
+           (the time rule, history.wrong_time: "EADDRNOTAVAIL, then OK within 2 s")
     pass   otherwise
 
 A prober that cannot see who answered (a traced program sees no data) says so
@@ -45,13 +47,15 @@ from ..scenarios import ERROR, OK, timeout_of
 from .calls import bind_call, bind_twins, show_call, wait_twins
 from .cell import Cell
 from .cells import wrong_after, wrong_peer
+from .history import wrong_time
 
 
 def verdict(cell):
     """'pass', 'fail' or 'error' of a cell that has expected, actual (and peers)."""
     if cell.actual == ERROR:
         return 'error'
-    if cell.actual != cell.expected or wrong_peer(cell) or wrong_after(cell):
+    if cell.actual != cell.expected or wrong_peer(cell) or wrong_after(cell) or \
+            wrong_time(cell):
         return 'fail'
     return 'pass'
 
@@ -69,7 +73,9 @@ def make_cell(cid, case, obs, expect=None):
                 message=obs.message, peer=obs.peer, local=obs.local,
                 elapsed_us=obs.elapsed_us, note=obs.note or None, sees_peer=sees,
                 after=obs.after if case.kind == 'connect' and sees else None,
-                expected_after=exp.after if case.kind == 'connect' and sees else None)
+                expected_after=exp.after if case.kind == 'connect' and sees else None,
+                tries=obs.tries, ok_at=obs.ok_at, expected_within=exp.within,
+                expected_before=exp.before)
     for key, value in obs.extra.items():    # a program's: program, log, exit, ...
         setattr(cell, key, value)
     cell.verdict = verdict(cell)

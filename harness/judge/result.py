@@ -19,7 +19,8 @@ class ScenarioResult:
     mutation could not be applied here; programs: the user's programs' launches
     (their log files), or None when none ran; mutations: the mutation run's entries (mutations.json), or
     None without --mutate; network: how a mutated scenario's network was had
-    (runner.SharedNetwork; None: a fresh one).
+    (runner.SharedNetwork; None: a fresh one).  timeline: the timed steps
+    (Step.at) as they took effect (harness/net/timeline.py), None when it has none.
     """
     scenario: str
     title: str
@@ -37,6 +38,7 @@ class ScenarioResult:
     mutations: Optional[list] = None
     cases: Optional[list] = None
     network: Optional[str] = None
+    timeline: Optional[list] = None
 
 
 def skipped_result(scenario, switch, reason):

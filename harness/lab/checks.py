@@ -6,6 +6,7 @@ calls these; bindlab's pytest plugin (bindlab/net.py) probes with probe_cells.
 """
 
 import os
+import time
 
 from .. import PREFIX
 from ..judge import judge, name as cell_name
@@ -15,9 +16,13 @@ from .goals import broke_line, changes, guard_words, judge_goal, judge_guard
 
 
 def probe_cells(net, scenario, run_state, netprobe):
-    """Every case of scenario probed now on net; the judged cells (harness format)."""
-    return judge(cases_of(scenario),
-                 Batches(scenario, netprobe, run_state).observe(net))
+    """Every case of scenario probed now on net; the judged cells (harness format).
+    A lab fires no timed step (its network stays at the moment before them); a cell
+    in time has its tries in seconds from this probe's start."""
+    t0 = time.time()
+    observed = Batches(scenario, netprobe, run_state).observe(net)
+    return judge(cases_of(scenario), {cid: obs.on_timeline(t0)
+                                      for cid, obs in observed.items()})
 
 
 def report_check(before, after, reqs, out=print, guard=None, guarded=()):

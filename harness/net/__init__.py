@@ -16,6 +16,7 @@ from .network import (DEFAULT_BUILDER, add_builder_option, build, builder_of,
 from .readiness import not_ready
 from .retry import attempts
 from .session import Session
+from .timeline import Timeline, untimed
 from .undo import differences, restore, settled, state as host_state
 
 __all__ = ['add_builder_option', 'apply_steps', 'attempts', 'build', 'builder_of',
@@ -24,4 +25,4 @@ __all__ = ['add_builder_option', 'apply_steps', 'attempts', 'build', 'builder_of
            'missing_modules',
            'not_ready', 'popen_on', 'restore', 'run_on', 'Session', 'settled', 'start',
            'start_on', 'stop',
-           'SWITCH_KINDS']
+           'SWITCH_KINDS', 'Timeline', 'untimed']

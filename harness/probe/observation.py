@@ -1,7 +1,8 @@
 """What one call really did, as a prober saw it: the probe stage's output, the
 judge's input (harness/judge/judging.py decides the verdict)."""
 
-from dataclasses import dataclass, field
+import errno
+from dataclasses import dataclass, field, replace
 from typing import Optional
 
 from ..scenarios import AFTERS, ERROR, OK
@@ -29,6 +30,10 @@ class Observation:
     # a traced bind: {'addr': 'fe80::1%2', 'options': [...], 'scope': {'index': 2,
     # 'name': 'h1-eth0'} or None (launches.scope_of: the judge cannot look into the host)}
     call: Optional[dict] = None
+    # a retrying (or delayed) call's tries, [[seconds, outcome word], ...] on the wall
+    # clock until on_timeline() places them in the probe phase; ok_at: its success
+    tries: Optional[list] = None
+    ok_at: Optional[float] = None
 
     @classmethod
     def error(cls, message, method='netprobe', **kw):
@@ -38,9 +43,28 @@ class Observation:
     @classmethod
     def of_record(cls, rec, method='netprobe', **kw):
         """The observation in a netprobe/tracer record (the probe record contract)."""
-        return cls(OK if rec.get('ok') else str(rec.get('error')), method,
-                   rec.get('message'), rec.get('peer_host'), rec.get('local'),
-                   rec.get('elapsed_us'), after=_after(rec), **kw)
+        obs = cls(OK if rec.get('ok') else str(rec.get('error')), method,
+                  rec.get('message'), rec.get('peer_host'), rec.get('local'),
+                  rec.get('elapsed_us'), after=_after(rec), **kw)
+        if isinstance(rec.get('tries'), list):      # records.py checked their shape
+            start = rec['start_ms'] / 1000
+            obs.tries = [[start + t / 1000, OK if e == 0 else errno_word(e)]
+                         for t, e in rec['tries']]
+            obs.ok_at = None if rec.get('ok_ms') is None else start + rec['ok_ms'] / 1000
+        return obs
+
+    def on_timeline(self, t0):
+        """The observation with its tries in seconds from t0 (the probe phase's
+        start, a wall clock), rounded to the millisecond."""
+        if self.tries is None:
+            return self
+        return replace(self, tries=[[round(t - t0, 3), word] for t, word in self.tries],
+                       ok_at=None if self.ok_at is None else round(self.ok_at - t0, 3))
+
+
+def errno_word(number):
+    """The symbolic name of an errno number ('EADDRNOTAVAIL'), or the number."""
+    return errno.errorcode.get(number, str(number))
 
 
 def _after(rec):

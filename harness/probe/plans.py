@@ -10,7 +10,7 @@ import os
 
 from .. import program_path
 from ..errors import UsageError
-from ..scenarios import timeout_of
+from ..scenarios import option, retry_s, timeout_of
 
 BATCH_SLACK_S = 30.0
 
@@ -65,7 +65,15 @@ def make_plans(scenario, only=None):
 def batch_limit(scenario):
     """Seconds a batch may take: the largest connect timeout plus slack; one that
     overruns is killed and its missing cases become errors."""
-    return max([_timeout_ms(c) for c in scenario.cases] + [1000]) / 1000 + BATCH_SLACK_S
+    return max([_timeout_ms(c) + 1000 * (retry_s(c) or 0) + _delay_ms(c)
+                for c in scenario.cases] +
+               [1000]) / 1000 + BATCH_SLACK_S
+
+
+def _delay_ms(case):
+    """A case's delay= in ms (0: none; checks.py refused a bad one)."""
+    value = option(case, 'delay')
+    return int(value) if value is not None and value.isdecimal() else 0
 
 
 def _timeout_ms(case):

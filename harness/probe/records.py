@@ -30,9 +30,23 @@ def parse_record(line, kind=None):
         raise ValueError(f'record has a bad ok/errno: {line[:200]!r}')
     if not rec['ok'] and not rec['error']:
         raise ValueError(f'failed record without an error name: {line[:200]!r}')
+    if 'tries' in rec and not _good_tries(rec):
+        raise ValueError(f'record has bad tries/start_ms/ok_ms: {line[:200]!r}')
     if kind is not None and rec['op'] != kind:
         raise ValueError(f'expected a {kind} record, got {rec["op"]}: {line[:200]!r}')
     return rec
+
+
+def _good_tries(rec):
+    """True when a retrying record's start_ms, tries ([ms, errno] each, the last one's
+    errno the record's) and ok_ms (null when it failed, else no earlier than its last
+    try's start) have their shape."""
+    tries, ok_ms = rec.get('tries'), rec.get('ok_ms')
+    whole = lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0
+    return whole(rec.get('start_ms')) and isinstance(tries, list) and bool(tries) and \
+        all(isinstance(t, list) and len(t) == 2 and whole(t[0]) and whole(t[1])
+            for t in tries) and tries[-1][1] == rec['errno'] and \
+        (ok_ms is None if tries[-1][1] else whole(ok_ms) and ok_ms >= tries[-1][0])
 
 
 def collect(stdout, ids, kinds):

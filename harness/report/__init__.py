@@ -6,10 +6,11 @@ The face of harness/report/: code outside it imports only these names
 (tests/test_stages.py).
 """
 
-from .console import log, print_matrices, print_mutations, scenario_line, warn
+from .console import (log, print_matrices, print_mutations, print_timeline, scenario_line,
+                      warn)
 from .page import render_lab_paths
 from .reader import read_run
 from .results import new_run_id, summary_data, write_run
 
-__all__ = ['log', 'new_run_id', 'print_matrices', 'print_mutations', 'read_run',
+__all__ = ['log', 'new_run_id', 'print_matrices', 'print_mutations', 'print_timeline', 'read_run',
            'render_lab_paths', 'scenario_line', 'summary_data', 'warn', 'write_run']

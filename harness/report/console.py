@@ -8,7 +8,7 @@ import sys
 
 from .. import PREFIX
 from ..judge import (counts, describe, grid, KINDS, mismatches, mutation_matrix,
-                     printable, short)
+                     printable, short, timeline)
 
 
 def log(msg):
@@ -65,6 +65,17 @@ def print_matrices(scenario, cells, limit=40):
     for cell in mismatches(cells):
         warn('  ' + printable(describe(cell)))
     sys.stdout.flush()
+
+
+def print_timeline(res):
+    """A scenario in time: its timed steps as they took effect and its cells'
+    histories, ordered by time (nothing for a scenario without either)."""
+    lines = timeline(res.timeline, res.cells)
+    if lines:
+        print(f'  timeline of {res.scenario} (seconds into the probe phase)')
+        for line in lines:
+            print('    ' + printable(line, one_line=True))
+        sys.stdout.flush()
 
 
 def _table(header, body):

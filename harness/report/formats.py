@@ -10,7 +10,7 @@ import json
 import re
 
 from ..judge import (all_cells, cell_json, counts, describe, grid, KINDS, mismatches,
-                     mutation_matrix, printable, short, UNPRINTABLE)
+                     mutation_matrix, printable, short, timeline, UNPRINTABLE)
 
 CSV_FIELDS = ('host', 'addr', 'port', 'proto', 'options', 'expected', 'actual',
               'verdict', 'rule', 'reason', 'message')
@@ -163,6 +163,10 @@ def summary_md(summary, scenario_results):
                 lines.append(f'| {row} | ' + ' | '.join(short(table.get((row, c)))
                                                        for c in cols) + ' |')
         lines += mutations_md(res)
+        steps = timeline(res.timeline, res.cells)
+        if steps:
+            lines += ['', 'timeline (seconds into the probe phase)', '', '```'] + steps + \
+                ['```']
         bad = mismatches(all_cells(res.cells, res.mutations))
         if bad:
             lines += [''] + [f'- {described(c)}' for c in bad]

@@ -7,7 +7,7 @@ them); written as text, byte for byte what ElementTree with ET.indent() writes
 import json
 import re
 
-from ..judge import cell_json, printable
+from ..judge import cell_json, history_words, printable
 from .formats import described
 
 _ATTR_SPECIAL = re.compile('[&<>"\r\n\t]')
@@ -31,7 +31,7 @@ def _junit_suite(res):
     did not pass, and each mutation case, as before."""
     cells = res.cells
     verdicts = [cell.verdict for cell in cells]
-    lines = [f'    <testcase{attrs} />' if verdict == 'pass' else
+    lines = [_passed_case(attrs, cell) if verdict == 'pass' else
              _failed_case(attrs, [cell], [cell])
              for attrs, verdict, cell in zip(_case_attrs(res.scenario, cells),
                                              verdicts, cells)]
@@ -66,6 +66,14 @@ def _skipped_cases(res):
                    f'name="{_name_piece(host)} {_name_piece(kind)} {_name_piece(column)}">'
                    f'\n      <skipped{message} />\n    </testcase>')
     return out
+
+
+def _passed_case(attrs, cell):
+    """A passing <testcase>; a cell in time says its history in <system-out>."""
+    if not cell.tries:
+        return f'    <testcase{attrs} />'
+    return (f'    <testcase{attrs}>\n      <system-out>'
+            f'{_xml_text(printable(history_words(cell)))}</system-out>\n    </testcase>')
 
 
 def _failed_case(attrs, group, wrong):

@@ -39,7 +39,7 @@ import re
 
 from .. import REPO
 from ..files import write_file
-from ..judge import Cell, KINDS, mutation_cells
+from ..judge import Cell, KINDS, mutation_cells, timeline
 from .reader import read_run
 from .grid import cell_tables, GRID_LIMIT, matrix_grid, mutation_grid, too_large, VERDICTS
 from .markdown import esc, render_markdown
@@ -314,6 +314,10 @@ def _scenario_section(matrix, status_counts, labs_dir):
         out.append(matrix_grid(name, 'other', other))
         out.append(cell_tables('other', other))
     out.append(mutation_grid(matrix))
+    lines = timeline(matrix.get('timeline'), cells)
+    if lines:               # a scenario in time: when each step fired, each history
+        out.append('<h3>Timeline (seconds into the probe phase)</h3><pre class="timeline">'
+                   + esc('\n'.join(lines)) + '</pre>')
     out.append(_faults(matrix))
     out.append(_environment(matrix.get('environment')))
     out.append(_lab_sheet(name, labs_dir))

@@ -138,13 +138,19 @@ def read_matrix(path, scenario):
     for key in ('environment', 'topology', 'timings'):
         if key in matrix and not isinstance(matrix[key], (dict, type(None))):
             raise BadInput(f'{path}: field "{key}" is not an object')
-    for key in ('steps', 'servers', 'faults'):
+    for key in ('steps', 'servers', 'faults', 'timeline'):
         if key in matrix and not (isinstance(matrix[key], list) and
                                   all(isinstance(x, dict) for x in matrix[key])):
             raise BadInput(f'{path}: field "{key}" is not a list of objects')
-    for step in matrix.get('steps', []) + matrix.get('faults', []):
+    for step in matrix.get('steps', []) + matrix.get('faults', []) + \
+            matrix.get('timeline', []):
         if not isinstance(step.get('kind'), str):
             raise BadInput(f'{path}: a step without a kind')
+    for step in matrix.get('timeline', []):
+        for key in ('at', 'fired_s', 'done_s'):
+            if not isinstance(step.get(key), (int, float, type(None))) or \
+                    isinstance(step.get(key), bool):
+                raise BadInput(f'{path}: a timeline step\'s "{key}" is not a number')
     for key, value in (matrix.get('timings') or {}).items():
         if not isinstance(value, (int, float)) or isinstance(value, bool):
             raise BadInput(f'{path}: timings.{key} is not a number')

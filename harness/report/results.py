@@ -110,6 +110,8 @@ def scenario_files(run_dir, res, environment):
               'servers': res.servers, 'timings': res.timings,
               'problem': res.problem, 'skipped': res.skipped,
               'counts': counts(res.cells), 'cells': res.cells}
+    if res.timeline is not None:     # timed steps: when each really took effect
+        matrix['timeline'] = res.timeline
     if res.skipped:          # the cells it would have had, for junit.xml and a merge
         matrix['cases'] = res.cases or []
     jobs = [Job(os.path.join(sdir, 'matrix.json'),

@@ -21,9 +21,11 @@ def connect(host, addr, port, expect, proto='tcp', options=(), column=''):
     return Case('connect', host, addr, int(port), expect, proto, tuple(options), column)
 
 
-def explicit(outcome, reason, peer=None, after=None):
-    """An expectation written by hand: outcome is 'OK' or an errno name."""
-    return Expect(outcome, reason, 'explicit', peer, after)
+def explicit(outcome, reason, peer=None, after=None, within=None, before=None):
+    """An expectation written by hand: outcome is 'OK' or an errno name; within and
+    before say it in time (Expect): explicit('OK', ..., within=2,
+    before='EADDRNOTAVAIL') is "EADDRNOTAVAIL, then OK within 2 s"."""
+    return Expect(outcome, reason, 'explicit', peer, after, within, before)
 
 
 def expect_bind(host, addr, owners):
@@ -75,6 +77,12 @@ def at_once(steps):
     hosts, such as filling every host's ARP table, which one after the other would
     wait for a process start each."""
     return tuple(replace(step, together=True) for step in steps)
+
+
+def at(seconds, step):
+    """step fired at that second of the probe phase (Step.at), while the probes run,
+    instead of before them: an address arriving late, a link coming back."""
+    return replace(step, at=seconds)
 
 
 def addr_add(host, cidr, dev, why, nodad=False):

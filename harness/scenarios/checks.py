@@ -8,22 +8,25 @@ Whatever becomes a word of a netprobe plan line is checked to be one word.
 import ipaddress
 import re
 
-from .model import AFTERS, bare, Expect, OUTCOMES, ScenarioError, valid_name
+from .model import (AFTERS, bare, Expect, option, OUTCOMES, retry_s, ScenarioError,
+                    valid_name)
 from .rules import RULES
 
 KINDS = ('bind', 'connect', 'join', 'mcast-if', 'send')
 PROTOS = ('tcp', 'udp')
 # Plan options netprobe's batch knows (see the netprobe contract), per kind.
 BIND_OPTIONS = ('reuseaddr', 'reuseport', 'freebind', 'v6only=', 'dev=', 'hold',
-                'nolisten', 'family=')
+                'nolisten', 'family=', 'retry=', 'every=', 'delay=')
 CONNECT_OPTIONS = ('freebind', 'dev=', 'hold', 'src=', 'sport=', 'timeout=', 'nogreet',
-                   'family=', 'bindnoport')
+                   'family=', 'bindnoport', 'retry=', 'every=', 'delay=')
 # join, mcast-if (the group; if= the interface) and send (UDP only).
 JOIN_OPTIONS = ('reuseaddr', 'reuseport', 'freebind', 'bindnoport', 'v6only=', 'dev=',
                 'hold', 'family=', 'src=', 'if=')
 SEND_OPTIONS = JOIN_OPTIONS + ('sport=', 'pktinfo=')
 OPTIONS = {'bind': BIND_OPTIONS, 'connect': CONNECT_OPTIONS, 'join': JOIN_OPTIONS,
            'mcast-if': JOIN_OPTIONS, 'send': SEND_OPTIONS}
+# A timed step fires at most this many seconds into the probe phase.
+AT_MAX_S = 60
 SERVER_OPTIONS = ('reuseaddr', 'reuseport', 'freebind', 'v6only=', 'dev=')
 
 
@@ -49,6 +52,7 @@ def validate(scenario, topo):
         _check_host(where, step.host, hosts)
         if not step.argv or step.until not in (None, 'empty-stdout'):
             raise ScenarioError(f'{where}: bad step {step!r}')
+    check_timeline(where, scenario)
     for server in scenario.servers:
         _check_host(where, server.host, hosts)
         _check_endpoint(f'{where}: server on {server.host}', server.addr, server.port,
@@ -80,6 +84,28 @@ def validate(scenario, topo):
             raise ScenarioError(f'{where}: {module!r} is not a kernel module name')
 
 
+def check_timeline(where, scenario):
+    """Raise ScenarioError unless every timed step (Step.at) is a fault, at 0 to
+    AT_MAX_S seconds, with a timeout, and neither waits (until) nor runs together."""
+    for step in scenario.setup:
+        if step.at is not None:
+            raise ScenarioError(f'{where}: setup step on {step.host} has at= (only a '
+                                'fault can be timed)')
+    for step in scenario.faults:
+        if step.at is None:
+            continue
+        what = f'{where}: timed step on {step.host} `{" ".join(map(str, step.argv))}`'
+        if isinstance(step.at, bool) or not isinstance(step.at, (int, float)) or \
+                not 0 <= step.at <= AT_MAX_S:
+            raise ScenarioError(f'{what}: at {step.at!r} is not a number of seconds '
+                                f'from 0 to {AT_MAX_S}')
+        if step.until is not None or step.together:
+            raise ScenarioError(f'{what}: a timed step cannot have until= or together=')
+        if isinstance(step.timeout_s, bool) or \
+                not isinstance(step.timeout_s, (int, float)) or not 0 < step.timeout_s <= 60:
+            raise ScenarioError(f'{what}: timeout_s {step.timeout_s!r} is not 0-60 s')
+
+
 def _check_case(where, case, hosts):
     """Raise ScenarioError if one case is malformed."""
     what = f'{where}: {case.kind} case on {case.host} to {case.addr}:{case.port}'
@@ -92,6 +118,7 @@ def _check_case(where, case, hosts):
     if case.kind == 'send' and case.port == 0:
         raise ScenarioError(f'{what}: a send needs a port from 1 to 65535')
     _check_options(what, case.options, OPTIONS[case.kind])
+    _check_retry(what, case)
     exp = case.expect
     if not isinstance(exp, Expect) or not exp.reason:
         raise ScenarioError(f'{what}: expectation needs an outcome and a reason')
@@ -101,8 +128,38 @@ def _check_case(where, case, hosts):
         raise ScenarioError(f'{what}: peer {exp.peer!r} is not a host name')
     if exp.after is not None and exp.after not in AFTERS:
         raise ScenarioError(f'{what}: after {exp.after!r} is not one of {AFTERS}')
+    if exp.within is not None and (isinstance(exp.within, bool) or
+                                   not isinstance(exp.within, (int, float)) or
+                                   not 0 < exp.within <= 600):
+        raise ScenarioError(f'{what}: within {exp.within!r} is not 0-600 seconds')
+    if exp.before is not None and (exp.before not in OUTCOMES or exp.before == exp.outcome):
+        raise ScenarioError(f'{what}: before {exp.before!r} is not an outcome other than '
+                            f'{exp.outcome}')
+    if exp.before is not None and retry_s(case) is None:
+        raise ScenarioError(f'{what}: before= needs a case that retries (retry=)')
     if exp.rule not in RULES:
         raise ScenarioError(f'{what}: unknown rule {exp.rule!r} (known: {", ".join(RULES)})')
+
+
+def _check_retry(what, case):
+    """Raise ScenarioError unless retry=S, every=MS and delay=MS say what netprobe
+    takes: S seconds (0.001-600, 3 decimals), every 10-600000 ms and only with
+    retry=, at most 100 tries, delay 1-60000 ms, and no held connect."""
+    retry, every, delay = retry_s(case), option(case, 'every'), option(case, 'delay')
+    if option(case, 'retry') is not None and retry is None:
+        raise ScenarioError(f'{what}: retry={option(case, "retry")} is not seconds from '
+                            '0.001 to 600')
+    if every is not None and (retry is None or not every.isdecimal() or
+                              not 10 <= int(every) <= 600000):
+        raise ScenarioError(f'{what}: every={every} needs retry= and 10-600000 ms')
+    if retry is not None and round(retry * 1000) // int(every or 100) >= 100:
+        raise ScenarioError(f'{what}: retry={option(case, "retry")} every={every or 100} '
+                            'is more than 100 tries; raise every=')
+    if (retry is not None or delay is not None) and case.kind == 'connect' and \
+            'hold' in case.options:
+        raise ScenarioError(f'{what}: a held connect cannot retry or wait (delay=)')
+    if delay is not None and not (delay.isdecimal() and 1 <= int(delay) <= 60000):
+        raise ScenarioError(f'{what}: delay={delay} is not 1-60000 ms')
 
 
 def _check_ready(where, ready, hosts):

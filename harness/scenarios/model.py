@@ -40,6 +40,16 @@ def timeout_of(case):
     return int(value) if value is not None and value.isdigit() else None
 
 
+def retry_s(case):
+    """A case's retry= in seconds (netprobe's form: 0.001-600, at most 3 decimals),
+    or None (none, or not such a number)."""
+    value = option(case, 'retry')
+    if value is None or not re.fullmatch(r'[0-9]{1,3}(\.[0-9]{1,3})?', value):
+        return None
+    seconds = float(value)
+    return seconds if 0 < seconds <= 600 else None
+
+
 def unmapped(addr):
     """An IPv4-mapped IPv6 address as the IPv4 address it is; others as they are."""
     return addr[len('::ffff:'):] if addr.startswith('::ffff:') and '.' in addr else addr
@@ -73,12 +83,18 @@ class Expect:
     (None: any answer will do).  A connect answered by another host fails the cell.
     after: what must follow a connect's handshake (AFTERS; ``eof``: a proxy accepted
     and closed; None: not checked); anything else fails the cell.
+    within: the outcome must be reached at most this many seconds into the probe
+    phase ("OK within 2 s"; None: not checked).  before: every try before the last
+    must have had this outcome, and there must be one ("EADDRNOTAVAIL, then OK":
+    a case with retry=; None: not checked).  harness/judge/history.py judges both.
     """
     outcome: str
     reason: str
     rule: str = 'explicit'
     peer: Optional[str] = None
     after: Optional[str] = None
+    within: Optional[float] = None
+    before: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -93,6 +109,9 @@ class Step:
     together: consecutive steps that have it run at once (at_once(): one per host,
     none needing another's effect), not one after the other; each is still recorded
     and checked on its own.
+    at: seconds from the start of the probe phase (a fault only): the step is fired
+    inside its host then, while the probes and programs run (harness/net/timeline.py),
+    instead of before them, and recorded with the time it really took effect.
     """
     host: str
     argv: Tuple[str, ...]
@@ -101,6 +120,7 @@ class Step:
     until: Optional[str] = None
     timeout_s: float = 10.0
     together: bool = False
+    at: Optional[float] = None
 
 
 @dataclass(frozen=True)
