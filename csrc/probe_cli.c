@@ -9,6 +9,7 @@
 #include "probe_cmd.h"
 #include "probe_opt.h"
 #include "probe_plan.h"
+#include "probe_name.h"
 
 #define DEFAULT_PARALLEL 256
 /* getopt_long()'s value of a long-only option: LONG_ONLY + its index in options[]. */
@@ -178,6 +179,37 @@ static int set_proxy_to(struct cli *cli, const char *arg)
 	return 0;
 }
 
+/* --family 4|6|any: -4, -6, or neither (a name's getaddrinfo() hint). */
+static int set_family(struct cli *cli, const char *arg)
+{
+	if (strcmp(arg, "4") != 0 && strcmp(arg, "6") != 0 && strcmp(arg, "any") != 0)
+		return opt_bad(&cli->opt, "--family: '%s' is not 4, 6 or any", arg);
+	cli->family = arg[0] == '4' ? AF_INET : arg[0] == '6' ? AF_INET6 : AF_UNSPEC;
+	return 0;
+}
+
+/* --addrconfig, --first, --each: how a name ADDR is resolved (probe_resolve.h). */
+static int set_addrconfig(struct cli *cli, const char *arg)
+{
+	(void)arg;
+	cli->addrconfig = true;
+	return 0;
+}
+
+static int set_first(struct cli *cli, const char *arg)
+{
+	(void)arg;
+	cli->name_each = 0;
+	return 0;
+}
+
+static int set_each(struct cli *cli, const char *arg)
+{
+	(void)arg;
+	cli->name_each = 1;
+	return 0;
+}
+
 static int set_parallel(struct cli *cli, const char *arg)
 {
 	unsigned long v;
@@ -225,6 +257,10 @@ static const struct cli_option {
 	{ "lifetime", 0, required_argument, FOR_SERVE, set_lifetime },
 	{ "proxy-to", 0, required_argument, FOR_SERVE, set_proxy_to },
 	{ "parallel", 0, required_argument, FOR_BATCH, set_parallel },
+	{ "family", 0, required_argument, FOR_BIND | FOR_CONNECT, set_family },
+	{ "addrconfig", 0, no_argument, FOR_BIND | FOR_CONNECT, set_addrconfig },
+	{ "first", 0, no_argument, FOR_BIND | FOR_CONNECT, set_first },
+	{ "each", 0, no_argument, FOR_BIND | FOR_CONNECT, set_each },
 	{ "help", 'h', no_argument, FOR_SOCKETS | FOR_BATCH, NULL },
 };
 #define NOPTIONS (sizeof(options) / sizeof(options[0]))
@@ -240,14 +276,20 @@ static const struct {
 	{ FOR_BIND, "bind",
 	  "usage: netprobe bind [--udp] [-4|-6] [--reuseaddr] [--reuseport] [--freebind]\n"
 	  "                     [--bind-no-port] [--v6only 0|1] [--dev IF] [--no-listen]\n"
+	  "                     [--family 4|6|any] [--addrconfig] [--first|--each]\n"
 	  "                     ADDR PORT [ADDR PORT ...]\n"
 	  "Binds (and listens, for TCP) on each target, one record each.  All sockets stay\n"
 	  "open until the last target is done, so a later target can conflict with an\n"
-	  "earlier one.  -6 with an IPv4 ADDR binds ::ffff:ADDR on an IPv6 socket.\n" },
+	  "earlier one.  -6 with an IPv4 ADDR binds ::ffff:ADDR on an IPv6 socket.\n"
+	  "ADDR may be a name: getaddrinfo() with AI_PASSIVE (and AI_ADDRCONFIG), the\n"
+	  "family --family (-4, -6); --first (default) binds the first result, --each\n"
+	  "each in order until one works.\n" },
 	{ FOR_CONNECT, "connect",
 	  "usage: netprobe connect [--udp] [-4|-6] [--src ADDR] [--sport PORT] [--freebind]\n"
 	  "                        [--bind-no-port] [--dev IF] [--timeout MS] [--no-greet]\n"
-	  "                        ADDR PORT\n"
+	  "                        [--family 4|6|any] [--addrconfig] [--first|--each] ADDR PORT\n"
+	  "ADDR may be a name: getaddrinfo() as a client calls it; --each (default) tries\n"
+	  "each result in order until one connects, --first only the first.\n"
 	  "Connects (TCP) or sends one datagram (UDP) and waits for a netprobe server to\n"
 	  "say its name (\"peer_host\"); --no-greet stops at the connect.  Default timeout\n"
 	  "1000 ms; a timeout is ETIMEDOUT.  --bind-no-port with --src: the bind takes no\n"
@@ -294,7 +336,8 @@ static const struct {
 	  "  ID OP PROTO ADDR PORT [OPTION ...]   ('#' starts a comment line)\n"
 	  "  OP bind|connect|join|mcast-if|send  PROTO tcp|udp  OPTION reuseaddr reuseport\n"
 	  "  freebind bindnoport v6only=0|1 dev=IF hold nolisten src=ADDR sport=PORT\n"
-	  "  timeout=MS nogreet family=4|6 if=ADDR|IF|INDEX pktinfo=ADDR\n" },
+	  "  timeout=MS nogreet family=4|6|any if=ADDR|IF|INDEX pktinfo=ADDR\n"
+	  "  A bind's or connect's ADDR may be a name: resolve=first|each addrconfig\n" },
 };
 #define NUSAGES (sizeof(usages) / sizeof(usages[0]))
 
@@ -345,6 +388,7 @@ static void cli_init(struct cli *cli, unsigned cmd, char *shortopts, size_t len)
 		cli->tmpl.proto = PROTO_UDP;	/* a join, mcast-if or send is UDP */
 	cli->ready_fd = -1;
 	cli->parallel = DEFAULT_PARALLEL;
+	cli->name_each = -1;
 	for (size_t i = 0; i < NOPTIONS; i++) {
 		const struct cli_option *o = &options[i];
 
@@ -406,15 +450,24 @@ int cli_target(const struct cli *cli, enum probe_op op, const char *addr, const 
 
 	*out = cli->tmpl;
 	out->op = op;
-	if (addr_parse(addr, cli->family, &out->addr, why, sizeof(why)) < 0)
-		return opt_bad(&cli->opt, "%s: %s", op >= OP_JOIN && op != OP_SEND ? "GROUP" : "ADDR",
-			       why);
 	if (opt_number(&cli->opt, "PORT", port, needs_port ? 1 : 0, 65535, "a port", &v) < 0)
 		return -1;
 	out->port = (unsigned)v;
-	addr_set_port(&out->addr, out->port);
+	if (addr_parse(addr, cli->family, &out->addr, why, sizeof(why)) == 0)
+		addr_set_port(&out->addr, out->port);
+	else if (!name_valid(addr) || !(cli->opt.which & (FOR_BIND | FOR_CONNECT)))
+		return opt_bad(&cli->opt, "%s: %s", op >= OP_JOIN && op != OP_SEND ? "GROUP" : "ADDR",
+			       why);
+	else if (name_set(out, addr, cli->family, why, sizeof(why)) < 0)
+		return opt_bad(&cli->opt, "ADDR: %s", why);
+	if (out->name.text[0]) {	/* how a name is resolved: --addrconfig, --first/--each */
+		out->name.addrconfig = cli->addrconfig;
+		out->name.each = cli->name_each >= 0 ? cli->name_each == 1 : out->name.each;
+	}
 	if (cli->src) {
-		if (parse_opt_addr(cli, "--src", cli->src, out->addr.family, &out->opts.src) < 0)
+		if (parse_opt_addr(cli, "--src", cli->src,
+				   out->name.text[0] ? out->name.family : out->addr.family,
+				   &out->opts.src) < 0)
 			return -1;
 		out->opts.has_src = true;
 	}
