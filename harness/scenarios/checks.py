@@ -8,6 +8,7 @@ Whatever becomes a word of a netprobe plan line is checked to be one word.
 import ipaddress
 import re
 
+from .hostfiles import check_host_files
 from .model import AFTERS, bare, Expect, OUTCOMES, ScenarioError, valid_name
 from .rules import RULES
 
@@ -54,6 +55,7 @@ def validate(scenario, topo):
             _check_endpoint(f'{where}: proxy on {server.host} to {server.proxy_to}',
                             to.strip('[]'), int(port) if port.isdecimal() else -1,
                             server.proto if server.proto == 'tcp' else 'tcp only')
+    check_host_files(where, scenario.host_files, hosts)
     if not scenario.cases and not scenario.derived:
         raise ScenarioError(f'{where}: no cases')
     cells = {}
