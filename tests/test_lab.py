@@ -310,6 +310,11 @@ SOLUTIONS = {
                        'h2 ip -6 route replace fd00:2::/64 via fd00:1::1',
                        'r1 nft flush chain inet filter forward'],
     'scale': [],
+    'names': ['h1 echo 127.0.0.1 localhost >> /etc/hosts',
+              'h2 echo 127.0.0.1 localhost > /etc/hosts',
+              'h2 echo 10.0.0.2 app.example.test app >> /etc/hosts',
+              'h3 echo 127.0.0.1 localhost > /etc/hosts',
+              'h3 echo 10.0.0.3 db.test >> /etc/hosts'],
 }
 
 # The tempting wrong fix of each lab (its commands shown in the sheet as `mininet> CMD`,
@@ -360,6 +365,11 @@ WRONG_FIXES = {
                         'h1 connect udp 10.0.2.10:5002 timeout=300'], False),
     'scale': (['h4 ip addr del 10.0.0.4/16 dev h4-eth0'],
               ['h4 ip addr add 10.0.0.4/16 dev h4-eth0'], ['h4 bind tcp 10.0.0.4'], False),
+    'names': (['h1 sysctl -w net.ipv6.conf.all.disable_ipv6=0',
+               'h1 sysctl -w net.ipv6.conf.lo.disable_ipv6=0'],
+              ['h1 sysctl -w net.ipv6.conf.lo.disable_ipv6=1',
+               'h1 sysctl -w net.ipv6.conf.all.disable_ipv6=1'],
+              ['h1 bind tcp localhost'], False),
 }
 
 

@@ -13,10 +13,12 @@ A cell (one element of matrix.json's `cells`) has:
     failed handshake) and `expected_after` (null: not checked); a traced program
     reads no data, so its cells have neither (`sees_peer` false).  A cell of
     mutations.json adds control (the unmutated network's outcome) and changed; a
-    mutated cell as read adds mutation ('NAME TARGET').
+    mutated cell as read adds mutation ('NAME TARGET').  A cell whose address is a
+    name (`localhost`) adds `resolved` (every address it resolved to, in order).
 Outcome words (expected and actual): OK, an errno name (EADDRNOTAVAIL), NOCALL (a
 program exited without making the call), ERROR (could not be measured; the message
-says why, and the verdict is then `error`).
+says why, and the verdict is then `error`); a name case's: the address that gave
+the outcome and its word ('::1 EADDRNOTAVAIL'), or an EAI_ name (no address).
 
 Cells are held as Cell objects (slotted: a 200-host run holds 80,000 of them) from the
 judge to the writer, and read back as Cell objects; `to_json()` is the file's object
@@ -67,6 +69,7 @@ class Cell:
     control: Optional[str] = None      # mutations.json: control and changed
     changed: Optional[bool] = None
     mutation: Optional[str] = None     # as read: 'NAME TARGET' of a mutated cell
+    resolved: Optional[list] = None    # a name case: every address, in order
 
     def to_json(self):
         """The cell as matrix.json holds it: the fields it has (module docstring)."""
@@ -88,6 +91,8 @@ class Cell:
             out.update(control=self.control, changed=self.changed)
         if self.mutation is not None:
             out['mutation'] = self.mutation
+        if self.resolved is not None:
+            out['resolved'] = list(self.resolved)
         return out
 
     @classmethod
@@ -118,7 +123,8 @@ OPTIONAL = {'id': _OPT_TEXT, 'addr': _OPT_TEXT, 'port': _OPT_INT, 'proto': _OPT_
             'program': _OPT_TEXT, 'log': _OPT_TEXT, 'exit': _OPT_INT,
             'stopped': (bool, type(None)), 'note': _OPT_TEXT, 'after': _OPT_TEXT,
             'expected_after': _OPT_TEXT, 'control': _OPT_TEXT,
-            'changed': (bool, type(None)), 'mutation': _OPT_TEXT}
+            'changed': (bool, type(None)), 'mutation': _OPT_TEXT,
+            'resolved': (list, type(None))}
 assert set(REQUIRED) | set(OPTIONAL) == set(_FIELDS)
 
 
@@ -144,6 +150,8 @@ def check_cell(cell, where):
                            f'{", ".join(AFTERS)}')
     if not all(isinstance(o, str) for o in cell.get('options', [])):
         raise BadInput(f'{where}: field "options" is not a list of text')
+    if not all(isinstance(a, str) for a in cell.get('resolved') or []):
+        raise BadInput(f'{where}: field "resolved" is not a list of text')
 
 
 def cell_json(value):

@@ -4,14 +4,15 @@ judge's input (harness/judge/judging.py decides the verdict)."""
 from dataclasses import dataclass, field
 from typing import Optional
 
-from ..scenarios import AFTERS, ERROR, OK
+from ..scenarios import AFTERS, ERROR, name_word, OK
 
 
 @dataclass
 class Observation:
     """What one call really did, as a prober saw it (no verdict).
 
-    actual: OK, an errno name, NOCALL or ERROR.  after: what followed a connect's
+    actual: OK, an errno name, NOCALL or ERROR; a name case's: 'ADDR OK|ERRNO' (the
+    address that gave it) or an EAI_ name, with extra's resolved (the list, in order).  after: what followed a connect's
     handshake (netprobe's record; None unknown).  extra: fields a prober adds to the
     cell as they are (a program's command line, log, exit status).  note: why this
     prober, and not another, made the observation (e.g. a case left to netprobe).
@@ -38,9 +39,12 @@ class Observation:
     @classmethod
     def of_record(cls, rec, method='netprobe', **kw):
         """The observation in a netprobe/tracer record (the probe record contract)."""
-        return cls(OK if rec.get('ok') else str(rec.get('error')), method,
-                   rec.get('message'), rec.get('peer_host'), rec.get('local'),
-                   rec.get('elapsed_us'), after=_after(rec), **kw)
+        word = OK if rec.get('ok') else str(rec.get('error'))
+        if isinstance(rec.get('resolved'), list):   # a name case: which address, all
+            word = name_word(rec.get('addr'), word)
+            kw['extra'] = dict(kw.get('extra') or {}, resolved=list(rec['resolved']))
+        return cls(word, method, rec.get('message'), rec.get('peer_host'),
+                   rec.get('local'), rec.get('elapsed_us'), after=_after(rec), **kw)
 
 
 def _after(rec):

@@ -9,6 +9,7 @@ import ipaddress
 import re
 
 from .hostfiles import check_host_files
+from .names import check_name_case, is_name, name_outcome_ok
 from .model import AFTERS, bare, Expect, OUTCOMES, ScenarioError, valid_name
 from .rules import RULES
 
@@ -82,13 +83,19 @@ def _check_case(where, case, hosts):
     if case.kind not in KINDS:
         raise ScenarioError(f'{what}: kind must be bind or connect')
     _check_host(where, case.host, hosts)
-    _check_endpoint(what, case.addr, case.port, case.proto)
     allowed = BIND_OPTIONS if case.kind == 'bind' else CONNECT_OPTIONS
-    _check_options(what, case.options, allowed)
+    if is_name(case.addr):      # netprobe resolves it (names.py)
+        check_name_case(what, case, allowed)
+    else:
+        _check_endpoint(what, case.addr, case.port, case.proto)
+        _check_options(what, case.options, allowed)
     exp = case.expect
     if not isinstance(exp, Expect) or not exp.reason:
         raise ScenarioError(f'{what}: expectation needs an outcome and a reason')
-    if exp.outcome not in OUTCOMES:
+    if is_name(case.addr) and not name_outcome_ok(exp.outcome):
+        raise ScenarioError(f'{what}: outcome {exp.outcome!r} is not an EAI_ name or '
+                            "'ADDR OK|ERRNO' (the address that gave it)")
+    if not is_name(case.addr) and exp.outcome not in OUTCOMES:
         raise ScenarioError(f'{what}: outcome {exp.outcome!r} is not OK or an errno name')
     if exp.peer is not None and not _plain(exp.peer):
         raise ScenarioError(f'{what}: peer {exp.peer!r} is not a host name')
