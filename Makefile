@@ -84,11 +84,13 @@ $(B)/asan/unit: $(UNIT_SRCS) $(LIB_SRCS) $(HDRS)
 # valgrind instead.  -fvisibility=hidden exports only the interposed calls, so the
 # errno table compiled in never shadows a traced program's own symbols.
 TRACE_SHARED := csrc/lib/errnames.c csrc/lib/json.c csrc/lib/text.c
-$(B)/libbindtrace.so: csrc/trace/bindtrace.c $(TRACE_COMMON) $(TRACE_HDRS) $(TRACE_SHARED) \
+# The interposers (bindtrace*.c: bind, connect ... and getaddrinfo), then what both share.
+BINDTRACE_SRCS := $(wildcard csrc/trace/bindtrace*.c)
+$(B)/libbindtrace.so: $(BINDTRACE_SRCS) $(TRACE_COMMON) $(TRACE_HDRS) $(TRACE_SHARED) \
 		$(TRACE_SHARED:.c=.h)
 	@mkdir -p $(B)
 	$(CC) $(CPPFLAGS) $(WARNINGS) $(CFLAGS) -fPIC -shared -fvisibility=hidden -Icsrc \
-		-o $@ csrc/trace/bindtrace.c $(TRACE_COMMON) $(TRACE_SHARED) -ldl -lpthread $(LDFLAGS)
+		-o $@ $(BINDTRACE_SRCS) $(TRACE_COMMON) $(TRACE_SHARED) -ldl -lpthread $(LDFLAGS)
 
 # The syscall tracer (ptrace + seccomp-bpf) for static programs: the same records
 # through the same code as libbindtrace.so.  The ASan/UBSan build is what its tests

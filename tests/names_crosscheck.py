@@ -3,16 +3,20 @@
 Run by tests/test_netprobe_names.py inside one namespace and one private mount
 namespace whose /etc/hosts and /etc/resolv.conf are the test's files:
 
-    names_crosscheck.py NETPROBE CASES_JSON
+    names_crosscheck.py NETPROBE CASES_JSON [TRACER TRACE_FILE]
 
 For each case (op, name, port, family, mode, addrconfig) it runs netprobe, then does
 what an ordinary Python program does: socket.getaddrinfo() with the same hints, then
 bind (and listen) or connect on the first result, or on each in order until one
-works.  One JSON line a case: {"case", "netprobe" (its record), "python"}.
+works.  One JSON line a case: {"case", "netprobe" (its record), "python"}.  With
+TRACER (libbindtrace.so): then one line {"traced": [...]}, the "resolve" records the
+tracer wrote for a Python that resolves each case's name, beside {"python": [...]}
+what that Python got (the resolved list, or the EAI_ name).
 """
 
 import errno
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -72,11 +76,38 @@ def netprobe_case(netprobe, case):
     return json.loads(proc.stdout)
 
 
+RESOLVE_EACH = """
+import json, socket, sys
+out = []
+for name in json.loads(sys.argv[1]):
+    try:
+        out.append([i[4][0] for i in socket.getaddrinfo(name, 80, 0, socket.SOCK_STREAM)])
+    except socket.gaierror as e:
+        out.append({getattr(socket, n): n for n in dir(socket) if n.startswith('EAI_')}[e.errno])
+print(json.dumps(out))
+"""
+
+
+def traced(tracer, trace, cases):
+    """The tracer's resolve records of a Python that resolves every case's name, and
+    what that Python got."""
+    names = [c["name"] for c in cases]
+    env = dict(os.environ, LD_PRELOAD=tracer, BINDTRACE_FILE=trace)
+    proc = subprocess.run([sys.executable, "-c", RESOLVE_EACH, json.dumps(names)], env=env,
+                          capture_output=True, text=True, timeout=60, check=True)
+    with open(trace) as f:
+        recs = [json.loads(line) for line in f]
+    return {"traced": [r for r in recs if r.get("op") == "resolve"],
+            "python": json.loads(proc.stdout), "names": names}
+
+
 def main():
     netprobe, cases = sys.argv[1], json.loads(sys.argv[2])
     for case in cases:
         print(json.dumps({"case": case, "netprobe": netprobe_case(netprobe, case),
                           "python": python_case(case)}), flush=True)
+    if len(sys.argv) > 4:
+        print(json.dumps(traced(sys.argv[3], sys.argv[4], cases)), flush=True)
 
 
 if __name__ == "__main__":

@@ -179,7 +179,8 @@ def test_no_include_circle():
 
 # What libbindtrace.so interposes (csrc/trace/bindtrace.c), and what it links
 # besides bindtrace.c (the Makefile's TRACE_COMMON and TRACE_SHARED).
-INTERPOSED = ("bind", "connect", "listen", "accept", "accept4", "getsockopt", "close")
+INTERPOSED = ("bind", "connect", "listen", "accept", "accept4", "getsockopt", "close",
+              "getaddrinfo")
 TRACER_LINKED = ("trace/trace_", "lib/")
 
 

@@ -65,16 +65,19 @@ def names_ns(tmp_path_factory):
     assert not lab.remove()
 
 
-def crosscheck(ns, folder):
+TRACER = os.path.join(nsutil.REPO, "build", "libbindtrace.so")
+
+
+def crosscheck(ns, folder, trace=None):
     """Runs every case through netprobe and Python in @ns with the test's resolver
-    files; returns the parsed lines."""
+    files (and, with trace, a Python under libbindtrace.so); returns the parsed lines."""
     script = os.path.join(os.path.dirname(__file__), "names_crosscheck.py")
     shell = ('mount --bind "$1" /etc/hosts && mount --bind "$2" /etc/resolv.conf && '
-             'exec /usr/bin/python3 "$3" "$4" "$5"')
+             'shift 2 && exec /usr/bin/python3 "$@"')
     proc = nsutil.run(ns.argv(["unshare", "--mount", "--propagation", "private", "sh", "-c",
                                shell, "sh", str(folder / "hosts"),
                                str(folder / "resolv.conf"), script, nsutil.netprobe_path(),
-                               json.dumps(CASES)]))
+                               json.dumps(CASES)] + ([TRACER, trace] if trace else [])))
     return [json.loads(line) for line in proc.stdout.splitlines()]
 
 
@@ -93,6 +96,19 @@ def same_outcome(line):
     return rec
 
 
+def test_the_tracer_records_what_getaddrinfo_returned(names_ns):
+    """libbindtrace.so's resolve records say what the program's getaddrinfo() gave:
+    the same list, in order, or the same EAI_ name (the same namespace and files)."""
+    ns, folder = names_ns
+    last = crosscheck(ns, folder, str(folder / "trace2.jsonl"))[-1]
+    by_name = {r["name"]: r for r in last["traced"]}
+    for name, py in zip(last["names"], last["python"]):
+        rec = by_name[name]
+        assert rec["resolved"] == py if isinstance(py, list) else rec["error"] == py, rec
+        assert rec["call"] == (None if isinstance(py, list) else "getaddrinfo")
+        assert (rec["tracer"], rec["prog"]) == ("preload", "python3")
+
+
 def by_case(lines):
     return {(c["op"], c["name"], c["mode"], c["family"], c["addrconfig"]): same_outcome(line)
             for line in lines for c in [line["case"]]}
@@ -100,7 +116,8 @@ def by_case(lines):
 
 def test_names_resolve_and_fail_as_python_sees_them_with_ipv6_on(names_ns):
     ns, folder = names_ns
-    got = by_case(crosscheck(ns, folder))
+    lines = crosscheck(ns, folder, str(folder / "trace.jsonl"))
+    got = by_case(lines[:-1])
     assert got[("bind", "v6only.test", "first", "any", False)]["ok"]
     assert got[("bind", "stale.test", "first", "any", False)]["error"] == "EADDRNOTAVAIL"
     assert got[("bind", "myhost", "first", "any", False)]["addr"] == "127.0.1.1"
