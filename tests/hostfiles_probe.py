@@ -9,8 +9,8 @@ run does it (runner.LiveNetwork), with h1 given its own /etc/hosts and
 (net.run_on) and through a process started from outside it (net.popen_on, the path
 of the user's programs), /etc/hosts, /etc/resolv.conf and what `getent ahosts` says
 of a name only h1's file has; then it prints one JSON object and tears the network
-down.  --hold: print {"ready": true, "folder": ...} once the files are mounted and
-wait to be killed instead (the SIGKILL test).  Needs root and the run lock (run it
+down.  --hold: print {"ready": true, "folder": ..., "pids": {h1, h2: shell pid}} once the
+files are mounted and wait to be killed instead (the SIGKILL test).  Needs root and the run lock (run it
 under the Mininet flock).
 """
 
@@ -62,7 +62,8 @@ def main():
                 print(json.dumps({'problem': live.problem}), flush=True)
                 return 1
             if args.hold:
-                print(json.dumps({'ready': True, 'folder': live.workdir}), flush=True)
+                print(json.dumps({'ready': True, 'folder': live.workdir, 'pids': {
+                    h: live.net.get(h).pid for h in ('h1', 'h2')}}), flush=True)
                 time.sleep(300)
             print(json.dumps({'folder': live.workdir, 'built_by': live.built_by,
                               'h1': seen(live.net, 'h1'), 'h2': seen(live.net, 'h2')}),

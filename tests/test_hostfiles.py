@@ -6,7 +6,9 @@ by tests/hostfiles_probe.py with each builder, h1 must see its files through its
 shell and through a process started from outside (the path of the user's programs),
 h2 the machine's own; the machine's /etc and mount table stay as they were, and no
 process anywhere still has a mount of the run's files once the run ended, or once a
-SIGKILLed run was cleaned up by `clean-net`.  Run under the Mininet flock.
+SIGKILLed run was cleaned up by `clean-net`.  From another process (a lab's check),
+net.own_mounts tells the host with files from the one without, and enter_argv
+reaches its files.  Run under the Mininet flock.
 """
 
 import glob
@@ -19,6 +21,7 @@ import subprocess
 import pytest
 
 import harness_util as hu
+from harness.net import enter_argv, own_mounts
 
 PROBE = os.path.join(hu.REPO, 'tests', 'hostfiles_probe.py')
 ETC = ('/etc/hosts', '/etc/resolv.conf', '/etc/gai.conf')
@@ -82,6 +85,11 @@ def test_a_sigkilled_run_leaves_no_mount_after_clean_net(before):
         ready = json.loads(proc.stdout.readline() or '{}')
         assert ready.get('ready'), proc.stderr.read() if proc.poll() is not None else ready
         assert mounted_anywhere(ready['folder']), 'the files were never mounted'
+        # what a lab's check, from another process, goes by (labfile.NsHost)
+        assert own_mounts(ready['pids']['h1']) and not own_mounts(ready['pids']['h2'])
+        with subprocess.Popen(enter_argv(ready['pids']['h1'], True) + ['cat', '/etc/hosts'],
+                              stdout=subprocess.PIPE, text=True) as cat:
+            assert 'only-h1.test' in cat.communicate(timeout=10)[0]
     finally:
         proc.kill()
         proc.wait()
