@@ -256,6 +256,7 @@ clean-net:
 FUZZ_CC = clang $(CPPFLAGS) $(WARNINGS) -O1 -g -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=all -Icsrc
 FUZZ_PLAN_SRCS := csrc/probe_plan.c csrc/probe_planread.c csrc/lib/addr.c csrc/probe_record.c \
+	csrc/probe_name.c \
 	csrc/lib/json.c csrc/lib/text.c csrc/lib/errnames.c
 FUZZ_LIMIT = $(if $(FUZZ_RUNS),-runs=$(FUZZ_RUNS),-max_total_time=$(or $(FUZZ_SECONDS),20))
 # $(call fuzz_run,TARGET,MAX_LEN,SEED_DIR): one libFuzzer run of $(B)/fuzz/fuzz_TARGET

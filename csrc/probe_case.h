@@ -63,6 +63,20 @@ struct probe_opts {
 	unsigned delay_ms;	/* bind, connect: delay=MS, the first try starts this late */
 };
 
+/* The longest name a case takes (a DNS name is at most 253 bytes), with its NUL. */
+#define NAME_TEXT_MAX 254
+
+/* A case's ADDR given as a name (probe_resolve.h): resolved with getaddrinfo() as
+ * ordinary programs do, just before the call.  text[0] == '\0': a numeric ADDR, the
+ * case runs exactly as it did before names existed. */
+struct probe_name {
+	char text[NAME_TEXT_MAX];	/* the name as given, "" for none */
+	int family;			/* the hint: AF_UNSPEC, AF_INET or AF_INET6 */
+	bool addrconfig;		/* AI_ADDRCONFIG */
+	bool each;			/* try each result in order until one works (a
+					 * client); false: the first result only (a server) */
+};
+
 struct probe_case {
 	char id[CASE_ID_MAX];	/* "" outside batch */
 	enum probe_op op;
@@ -70,6 +84,8 @@ struct probe_case {
 	struct parsed_addr addr;
 	unsigned port;
 	struct probe_opts opts;
+	struct probe_name name;	/* bind, connect: ADDR as a name; addr is then set per
+				 * resolved address */
 };
 
 /* What a TCP connect's socket did after the handshake, while netprobe waited for

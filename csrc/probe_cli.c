@@ -9,6 +9,7 @@
 #include "probe_cmd.h"
 #include "probe_opt.h"
 #include "probe_plan.h"
+#include "probe_name.h"
 
 #define DEFAULT_PARALLEL 256
 /* getopt_long()'s value of a long-only option: LONG_ONLY + its index in options[]. */
@@ -208,6 +209,37 @@ static int set_proxy_to(struct cli *cli, const char *arg)
 	return 0;
 }
 
+/* --family 4|6|any: -4, -6, or neither (a name's getaddrinfo() hint). */
+static int set_family(struct cli *cli, const char *arg)
+{
+	if (strcmp(arg, "4") != 0 && strcmp(arg, "6") != 0 && strcmp(arg, "any") != 0)
+		return opt_bad(&cli->opt, "--family: '%s' is not 4, 6 or any", arg);
+	cli->family = arg[0] == '4' ? AF_INET : arg[0] == '6' ? AF_INET6 : AF_UNSPEC;
+	return 0;
+}
+
+/* --addrconfig, --first, --each: how a name ADDR is resolved (probe_resolve.h). */
+static int set_addrconfig(struct cli *cli, const char *arg)
+{
+	(void)arg;
+	cli->addrconfig = true;
+	return 0;
+}
+
+static int set_first(struct cli *cli, const char *arg)
+{
+	(void)arg;
+	cli->name_each = 0;
+	return 0;
+}
+
+static int set_each(struct cli *cli, const char *arg)
+{
+	(void)arg;
+	cli->name_each = 1;
+	return 0;
+}
+
 static int set_parallel(struct cli *cli, const char *arg)
 {
 	unsigned long v;
@@ -258,104 +290,20 @@ static const struct cli_option {
 	{ "lifetime", 0, required_argument, FOR_SERVE, set_lifetime },
 	{ "proxy-to", 0, required_argument, FOR_SERVE, set_proxy_to },
 	{ "parallel", 0, required_argument, FOR_BATCH, set_parallel },
+	{ "family", 0, required_argument, FOR_BIND | FOR_CONNECT, set_family },
+	{ "addrconfig", 0, no_argument, FOR_BIND | FOR_CONNECT, set_addrconfig },
+	{ "first", 0, no_argument, FOR_BIND | FOR_CONNECT, set_first },
+	{ "each", 0, no_argument, FOR_BIND | FOR_CONNECT, set_each },
 	{ "help", 'h', no_argument, FOR_SOCKETS | FOR_BATCH, NULL },
 };
 #define NOPTIONS (sizeof(options) / sizeof(options[0]))
 _Static_assert(NOPTIONS < sizeof(((struct cli *)0)->longopts) / sizeof(struct option),
 	       "struct cli's longopts has no room for every option and the end marker");
 
-/* Each command's name and usage. */
-static const struct {
-	unsigned cmd;
-	const char *name;
-	const char *usage;
-} usages[] = {
-	{ FOR_BIND, "bind",
-	  "usage: netprobe bind [--udp] [-4|-6] [--reuseaddr] [--reuseport] [--freebind]\n"
-	  "                     [--bind-no-port] [--v6only 0|1] [--dev IF] [--no-listen]\n"
-	  "                     [--retry-for S [--every MS]] [--delay MS]\n"
-	  "                     ADDR PORT [ADDR PORT ...]\n"
-	  "Binds (and listens, for TCP) on each target, one record each.  All sockets stay\n"
-	  "open until the last target is done, so a later target can conflict with an\n"
-	  "earlier one.  -6 with an IPv4 ADDR binds ::ffff:ADDR on an IPv6 socket.\n" },
-	{ FOR_CONNECT, "connect",
-	  "usage: netprobe connect [--udp] [-4|-6] [--src ADDR] [--sport PORT] [--freebind]\n"
-	  "                        [--bind-no-port] [--dev IF] [--timeout MS] [--no-greet]\n"
-	  "                        [--retry-for S [--every MS]] [--delay MS] ADDR PORT\n"
-	  "Connects (TCP) or sends one datagram (UDP) and waits for a netprobe server to\n"
-	  "say its name (\"peer_host\"); --no-greet stops at the connect.  Default timeout\n"
-	  "1000 ms; a timeout is ETIMEDOUT.  --bind-no-port with --src: the bind takes no\n"
-	  "port (IP_BIND_ADDRESS_NO_PORT), the connect chooses it.\n" },
-	{ FOR_SERVE, "serve",
-	  "usage: netprobe serve [--udp] [-4|-6] [--reuseaddr] [--reuseport] [--freebind]\n"
-	  "                      [--bind-no-port] [--v6only 0|1] [--dev IF] [--ready-file PATH]\n"
-	  "                      [--ready-fd N] [--lifetime SEC] [--proxy-to ADDR:PORT]\n"
-	  "                      [--retry-for S [--every MS]] ADDR PORT\n"
-	  "Listens and answers every client with \"netprobe HOST\\n\"; with --proxy-to, as\n"
-	  "docker-proxy does, connects each client on to ADDR:PORT, relays both ways, and\n"
-	  "closes the client without a byte when that connect fails.  The serve record on\n"
-	  "stdout (also written to --ready-file/--ready-fd) says it is listening, or why it\n"
-	  "is not: also when a readiness channel cannot be written (\"ok\":false, \"call\"\n"
-	  "\"write(--ready-fd)\" ...).  Stops on SIGTERM/SIGINT or after --lifetime seconds.\n"
-	  "Exit 1 when it could not listen or not say so.\n" },
-	{ FOR_JOIN, "join",
-	  "usage: netprobe join [-4|-6] [--if ADDR|IF|INDEX] [--src ADDR] [--reuseaddr]\n"
-	  "                     [--reuseport] [--freebind] [--bind-no-port] [--v6only 0|1]\n"
-	  "                     [--dev IF] GROUP [PORT]\n"
-	  "Joins multicast GROUP on a UDP socket (IP_ADD_MEMBERSHIP with the interface's\n"
-	  "address or index; IPv6: IPV6_JOIN_GROUP with an index), bound first to --src (or\n"
-	  "the wildcard) and PORT when either is given.  No --if: the route to the group\n"
-	  "chooses.  One record.\n" },
-	{ FOR_MCAST_IF, "mcast-if",
-	  "usage: netprobe mcast-if [-4|-6] [--if ADDR|IF|INDEX] [--src ADDR] [--reuseaddr]\n"
-	  "                         [--reuseport] [--freebind] [--bind-no-port] [--v6only 0|1]\n"
-	  "                         [--dev IF] GROUP [PORT]\n"
-	  "Sets the interface multicast to GROUP leaves by (IP_MULTICAST_IF with an address,\n"
-	  "or an index; IPv6: IPV6_MULTICAST_IF with an index) on a UDP socket, bound first\n"
-	  "as a join is.  One record.\n" },
-	{ FOR_SEND, "send",
-	  "usage: netprobe send [-4|-6] [--src ADDR] [--sport PORT] [--pktinfo ADDR] [--if IF]\n"
-	  "                     [--reuseaddr] [--reuseport] [--freebind] [--bind-no-port]\n"
-	  "                     [--v6only 0|1] [--dev IF] [--repeat-stdin] ADDR PORT\n"
-	  "Sends one UDP datagram to ADDR:PORT: sendto() from the source bound first\n"
-	  "(--src, --sport), or sendmsg() with the source --pktinfo and/or the interface\n"
-	  "--if in IP_PKTINFO / IPV6_PKTINFO.  The record's \"local\" is the address the\n"
-	  "socket had after the send.  --repeat-stdin: send again on the same socket for\n"
-	  "each line read on stdin, one record each, until end of input.\n" },
-	{ FOR_BATCH, "batch",
-	  "usage: netprobe batch [--parallel N] [PLAN]\n"
-	  "Runs every case of PLAN (a file, or stdin): binds, joins, mcast-ifs and sends in\n"
-	  "order, then connects concurrently (N in flight, default 256).  Plan line:\n"
-	  "  ID OP PROTO ADDR PORT [OPTION ...]   ('#' starts a comment line)\n"
-	  "  OP bind|connect|join|mcast-if|send  PROTO tcp|udp  OPTION reuseaddr reuseport\n"
-	  "  freebind bindnoport v6only=0|1 dev=IF hold nolisten src=ADDR sport=PORT\n"
-	  "  timeout=MS nogreet family=4|6 if=ADDR|IF|INDEX pktinfo=ADDR retry=S every=MS\n"
-	  "  delay=MS\n"
-	  "--retry-for S (retry=S): a failed bind or connect is tried again every MS ms\n"
-	  "(--every, every=; default 100) for up to S seconds; the record lists each try.\n"
-	  "--delay MS (delay=MS): its first try starts MS ms late.\n" },
-};
-#define NUSAGES (sizeof(usages) / sizeof(usages[0]))
-
-void cli_usage(FILE *f, unsigned cmd)
-{
-	for (size_t i = 0; i < NUSAGES; i++)
-		if (usages[i].cmd == cmd)
-			fputs(usages[i].usage, f);
-}
-
 /* The usage of the command @which, for opt_parser (probe_opt.h). */
 static void usage_of(FILE *f, unsigned which)
 {
 	cli_usage(f, which);
-}
-
-const char *cli_cmd_name(unsigned cmd)
-{
-	for (size_t i = 0; i < NUSAGES; i++)
-		if (usages[i].cmd == cmd)
-			return usages[i].name;
-	return "?";
 }
 
 /* The option of the table that getopt_long() returned as @ch, or NULL. */
@@ -384,6 +332,7 @@ static void cli_init(struct cli *cli, unsigned cmd, char *shortopts, size_t len)
 		cli->tmpl.proto = PROTO_UDP;	/* a join, mcast-if or send is UDP */
 	cli->ready_fd = -1;
 	cli->parallel = DEFAULT_PARALLEL;
+	cli->name_each = -1;
 	for (size_t i = 0; i < NOPTIONS; i++) {
 		const struct cli_option *o = &options[i];
 
@@ -445,15 +394,24 @@ int cli_target(const struct cli *cli, enum probe_op op, const char *addr, const 
 
 	*out = cli->tmpl;
 	out->op = op;
-	if (addr_parse(addr, cli->family, &out->addr, why, sizeof(why)) < 0)
-		return opt_bad(&cli->opt, "%s: %s", op >= OP_JOIN && op != OP_SEND ? "GROUP" : "ADDR",
-			       why);
 	if (opt_number(&cli->opt, "PORT", port, needs_port ? 1 : 0, 65535, "a port", &v) < 0)
 		return -1;
 	out->port = (unsigned)v;
-	addr_set_port(&out->addr, out->port);
+	if (addr_parse(addr, cli->family, &out->addr, why, sizeof(why)) == 0)
+		addr_set_port(&out->addr, out->port);
+	else if (!name_valid(addr) || !(cli->opt.which & (FOR_BIND | FOR_CONNECT)))
+		return opt_bad(&cli->opt, "%s: %s", op >= OP_JOIN && op != OP_SEND ? "GROUP" : "ADDR",
+			       why);
+	else if (name_set(out, addr, cli->family, why, sizeof(why)) < 0)
+		return opt_bad(&cli->opt, "ADDR: %s", why);
+	if (out->name.text[0]) {	/* how a name is resolved: --addrconfig, --first/--each */
+		out->name.addrconfig = cli->addrconfig;
+		out->name.each = cli->name_each >= 0 ? cli->name_each == 1 : out->name.each;
+	}
 	if (cli->src) {
-		if (parse_opt_addr(cli, "--src", cli->src, out->addr.family, &out->opts.src) < 0)
+		if (parse_opt_addr(cli, "--src", cli->src,
+				   out->name.text[0] ? out->name.family : out->addr.family,
+				   &out->opts.src) < 0)
 			return -1;
 		out->opts.has_src = true;
 	}

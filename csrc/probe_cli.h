@@ -36,6 +36,8 @@ struct cli {
 	unsigned lifetime_s;	/* serve, 0 = until signalled */
 	const char *proxy_to;	/* serve: --proxy-to ADDR:PORT text, NULL for none */
 	unsigned parallel;	/* batch: connects in flight */
+	int name_each;		/* bind, connect: a name's --first (0), --each (1), -1 default */
+	bool addrconfig;	/* bind, connect: a name resolved with AI_ADDRCONFIG */
 	int first_arg;		/* index of the first positional argument */
 	int help;		/* --help was given: usage printed, exit 0 */
 	struct opt_parser opt;	/* the parser, kept for cli_target()'s messages */

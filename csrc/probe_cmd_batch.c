@@ -21,6 +21,7 @@
 #include "probe_outq.h"
 #include "probe_plan.h"
 #include "probe_record.h"
+#include "probe_resolve.h"
 #include "probe_retry.h"
 #include "probe_sock.h"
 #include "probe_udp.h"
@@ -59,6 +60,54 @@ static int queue_record(const struct probe_case *c, const struct probe_result *r
 	if (c->opts.hold && r->err == 0)
 		out->held++;
 	return outq_put(&out->q, line, len);
+}
+
+/*
+ * Runs name case @c (probe_resolve.h; a bind or a connect) and queues its record
+ * on @out.  Returns the bound fd of a bind (or -1), -1 for a connect; *@failed
+ * set with errno when the record queue or the connect engine failed.
+ */
+static int run_name(const struct probe_case *c, struct batch_out *out, bool *failed)
+{
+	struct probe_result r;
+	struct probe_case at;
+	struct name_outcome o;
+	char line[RECORD_MAX];
+	int fd = -1;
+
+	*failed = false;
+	if (c->op == OP_BIND)
+		fd = name_bind(c, &o, &at, &r);
+	else if (name_connect(c, &o, &at, &r) < 0) {
+		*failed = true;
+		return -1;
+	}
+	if (c->opts.hold && r.err == 0 && !o.gai && fd >= 0)
+		out->held++;
+	if (outq_put(&out->q, line, name_record_format(line, sizeof(line), probe_host(), &at,
+						       &r, &o)) < 0) {
+		*failed = true;
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Runs the connect cases of @plan whose ADDR is a name, one after another (each
+ * tries its addresses in order, as a client does).  Returns 0, or -1 with errno. */
+static int run_name_connects(const struct plan *plan, struct batch_out *out)
+{
+	bool failed;
+
+	for (size_t i = 0; i < plan->n; i++) {
+		if (plan->cases[i].op != OP_CONNECT || !plan->cases[i].name.text[0])
+			continue;
+		run_name(&plan->cases[i], out, &failed);
+		if (failed)
+			return -1;
+	}
+	return 0;
 }
 
 /* Says that the held sockets took every descriptor (errno EMFILE or ENFILE). */
@@ -149,6 +198,18 @@ static int run_binds(const struct plan *plan, int *held, size_t *nheld, struct b
 
 		if (c->op == OP_CONNECT)
 			continue;
+		if (c->name.text[0]) {	/* by name: never retry= (the plan refuses both) */
+			bool failed;
+			int fd = run_name(c, out, &failed);
+
+			if (failed)
+				goto out;
+			if (fd >= 0 && c->opts.hold)
+				held[(*nheld)++] = fd;
+			else if (fd >= 0)
+				close(fd);
+			continue;
+		}
 		if (rt && retry_begin(rt, c) < 0)
 			goto out;
 		if (c->opts.delay_ms) {		/* its first try comes later */
@@ -236,7 +297,7 @@ static int batch_run(const struct plan *plan, unsigned parallel)
 		goto out;
 	}
 	for (size_t i = 0; i < plan->n; i++)
-		if (plan->cases[i].op == OP_CONNECT)
+		if (plan->cases[i].op == OP_CONNECT && !plan->cases[i].name.text[0])
 			connects[nconn++] = plan->cases[i];
 	if (fflush(stdout) != 0 || outq_start(&out.q, STDOUT_FILENO) < 0) {
 		probe_warn("starting the record writer: %s", strerror(errno));
@@ -246,7 +307,8 @@ static int batch_run(const struct plan *plan, unsigned parallel)
 	/* binds one after another, in plan order; then the connects, concurrently */
 	if (run_binds(plan, held, &nheld, &out) < 0 ||
 	    (retry_any(connects, nconn) ? retry_connects : connect_run)(connects, nconn, parallel,
-									 queue_record, &out) < 0) {
+									 queue_record, &out) < 0 ||
+	    run_name_connects(plan, &out) < 0) {
 		say_why_stopped(&out);
 		goto out;
 	}

@@ -13,8 +13,36 @@
 #include "probe_cli.h"
 #include "probe_cmd.h"
 #include "probe_record.h"
+#include "probe_resolve.h"
 #include "probe_retry.h"
 #include "probe_sock.h"
+
+/* Runs bind case @c (by name or numeric) and writes its record to stdout.
+ * Returns the bound fd or -1 in *@fd; returns 0, or -1 with errno when the record
+ * could not be written. */
+static int bind_one(const struct probe_case *c, int *fd)
+{
+	struct probe_result r;
+	struct probe_case at;
+	struct name_outcome o;
+	char line[RECORD_MAX];
+	size_t n;
+
+	if (!c->name.text[0]) {
+		struct retry rt;
+		int wrote;
+
+		*fd = retry_bind(c, &r, &rt, NULL);
+		wrote = record_write(stdout, probe_host(), c, &r);
+		retry_end(&rt);
+		return wrote;
+	}
+	*fd = name_bind(c, &o, &at, &r);
+	n = name_record_format(line, sizeof(line), probe_host(), &at, &r, &o);
+	if (fwrite(line, 1, n, stdout) != n || fflush(stdout) != 0)
+		return -1;
+	return 0;
+}
 
 /* `netprobe bind`: @argv from the command's name on; returns the exit status
  * (probe_cmd.h: 0 the probe worked, 1 it could not, 2 bad usage). */
@@ -49,14 +77,7 @@ int cmd_bind(int argc, char **argv)
 			goto out;
 	ret = EXIT_PROBE_OK;
 	for (done = 0; done < n; done++) {
-		struct probe_result r;
-		struct retry rt;
-		int wrote;
-
-		fds[done] = retry_bind(&cases[done], &r, &rt, NULL);
-		wrote = record_write(stdout, probe_host(), &cases[done], &r);
-		retry_end(&rt);
-		if (wrote < 0) {
+		if (bind_one(&cases[done], &fds[done]) < 0) {
 			probe_warn("writing a record: %s", strerror(errno));
 			ret = EXIT_PROBE_FAILED;
 			done++;

@@ -12,6 +12,7 @@
 #include "probe_cmd.h"
 #include "probe_connect.h"
 #include "probe_record.h"
+#include "probe_resolve.h"
 #include "probe_retry.h"
 
 /* A connect_emit_fn: writes the record of @c / @r to stdout as one flushed line.
@@ -23,6 +24,28 @@ static int write_record(const struct probe_case *c, const struct probe_result *r
 		return -1;
 	}
 	return 0;
+}
+
+/* Runs connect case @c, whose ADDR is a name, and writes its record to stdout.
+ * Returns the exit status, after saying on stderr what failed. */
+static int connect_name(const struct probe_case *c)
+{
+	struct probe_result r;
+	struct probe_case at;
+	struct name_outcome o;
+	char line[RECORD_MAX];
+	size_t n;
+
+	if (name_connect(c, &o, &at, &r) < 0) {
+		probe_warn("connect engine: %s", strerror(errno));
+		return EXIT_PROBE_FAILED;
+	}
+	n = name_record_format(line, sizeof(line), probe_host(), &at, &r, &o);
+	if (fwrite(line, 1, n, stdout) != n || fflush(stdout) != 0) {
+		probe_warn("writing a record: %s", strerror(errno));
+		return EXIT_PROBE_FAILED;
+	}
+	return EXIT_PROBE_OK;
 }
 
 /* `netprobe connect`: @argv from the command's name on; returns the exit status
@@ -37,6 +60,8 @@ int cmd_connect(int argc, char **argv)
 	case 1: return EXIT_PROBE_OK;	/* --help */
 	case -1: return EXIT_USAGE;
 	}
+	if (c.name.text[0])
+		return connect_name(&c);
 	if ((c.opts.retry_ms ? retry_connects : connect_run)(&c, 1, 1, write_record,
 							     &write_failed) < 0) {
 		probe_warn("%s: %s", write_failed ? "writing a record" : "connect engine",

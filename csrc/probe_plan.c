@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "probe_name.h"
+
 #define MAX_FIELDS 32
 
 /* True for the characters a case id may have: [A-Za-z0-9._:/@+-]. */
@@ -252,6 +254,15 @@ int plan_check(const struct probe_case *c, bool saw_nolisten, char *err, size_t 
 			 plan_op_name(c->op));
 		return -1;
 	}
+	if (c->name.text[0] && c->op == OP_CONNECT && c->opts.hold) {
+		snprintf(err, errlen, "option 'hold' is not for a connect to a name");
+		return -1;
+	}
+	if (c->name.text[0] && (c->opts.retry_ms || c->opts.delay_ms)) {
+		snprintf(err, errlen, "options 'retry' and 'delay' are not for a name (it is "
+			 "resolved once)");
+		return -1;
+	}
 	if (c->opts.v6only >= 0 && c->addr.family != AF_INET6) {
 		snprintf(err, errlen, "option 'v6only' needs an IPv6 socket");
 		return -1;
@@ -360,6 +371,8 @@ struct line_options {
 	const char *src_text;	/* src=ADDR, else NULL */
 	const char *pktinfo_text;	/* pktinfo=ADDR, else NULL */
 	bool saw_nolisten;
+	int resolve;		/* resolve=first (0), each (1), else -1 */
+	bool addrconfig;	/* addrconfig */
 };
 
 /* Applies the @n OPTION fields @word to @out, keeping family= and src= in @lo.
@@ -376,8 +389,16 @@ static int parse_options(char **word, int n, struct probe_case *out, struct line
 				lo->family = AF_INET;
 			else if (strcmp(val, "6") == 0)
 				lo->family = AF_INET6;
+			else if (strcmp(val, "any") == 0)
+				lo->family = AF_UNSPEC;
 			else
-				return line_error(le, "option 'family' must be 4 or 6");
+				return line_error(le, "option 'family' must be 4, 6 or any");
+		} else if ((val = value_of(word[i], "resolve"))) {
+			if (strcmp(val, "first") != 0 && strcmp(val, "each") != 0)
+				return line_error(le, "option 'resolve' must be first or each");
+			lo->resolve = val[0] == 'e' ? 1 : 0;
+		} else if (strcmp(word[i], "addrconfig") == 0) {
+			lo->addrconfig = true;
 		} else if ((val = value_of(word[i], "src"))) {
 			lo->src_text = val;
 		} else if ((val = value_of(word[i], "pktinfo"))) {
@@ -392,6 +413,21 @@ static int parse_options(char **word, int n, struct probe_case *out, struct line
 	return 0;
 }
 
+/* Makes @out a name case for the ADDR field @text with @lo's family=, resolve= and
+ * addrconfig.  Returns 0, or -1 with the message in @le. */
+static int line_name(const char *text, const struct line_options *lo, struct probe_case *out,
+		     const struct line_err *le)
+{
+	char why[160];
+
+	if (name_set(out, text, lo->family, why, sizeof(why)) < 0)
+		return line_error(le, "field 'addr': %s", why);
+	out->name.addrconfig = lo->addrconfig;
+	if (lo->resolve >= 0)
+		out->name.each = lo->resolve == 1;
+	return 0;
+}
+
 /* Parses the ADDR field @text (in the family of @lo) and the src= option into @out,
  * then checks the combination.  Returns 0, or -1 with the message in @le. */
 static int parse_addresses(const char *text, const struct line_options *lo,
@@ -399,11 +435,18 @@ static int parse_addresses(const char *text, const struct line_options *lo,
 {
 	char why[160];
 
-	if (addr_parse(text, lo->family, &out->addr, why, sizeof(why)) < 0)
+	if (addr_parse(text, lo->family, &out->addr, why, sizeof(why)) == 0)
+		addr_set_port(&out->addr, out->port);
+	else if (!name_valid(text) || (out->op != OP_BIND && out->op != OP_CONNECT))
 		return line_error(le, "field 'addr': %s", why);
-	addr_set_port(&out->addr, out->port);
+	else if (line_name(text, lo, out, le) < 0)
+		return -1;
+	if (!out->name.text[0] && (lo->resolve >= 0 || lo->addrconfig))
+		return line_error(le, "option '%s' is for a name ADDR",
+				  lo->addrconfig ? "addrconfig" : "resolve");
 	if (lo->src_text) {
-		if (addr_parse(lo->src_text, out->addr.family, &out->opts.src, why, sizeof(why)) < 0)
+		if (addr_parse(lo->src_text, out->name.text[0] ? out->name.family : out->addr.family,
+			       &out->opts.src, why, sizeof(why)) < 0)
 			return line_error(le, "option 'src': %s", why);
 		out->opts.has_src = true;
 	}
@@ -423,7 +466,7 @@ int plan_parse_line(const char *line, size_t lineno, struct probe_case *out, cha
 {
 	static const char *names[] = { "id", "op", "proto", "addr", "port" };
 	const struct line_err le = { .lineno = lineno, .err = err, .errlen = errlen };
-	struct line_options lo = { .family = AF_UNSPEC };
+	struct line_options lo = { .family = AF_UNSPEC, .resolve = -1 };
 	char buf[PLAN_LINE_MAX + 1];
 	char *field[MAX_FIELDS];
 	int nf = split_fields(line, buf, field, &le);

@@ -104,6 +104,11 @@ static void options_json(struct json_out *j, const struct probe_case *c)
 	json_close(j);
 }
 
+void record_options(struct json_out *j, const struct probe_case *c)
+{
+	options_json(j, c);
+}
+
 void record_build(struct json_out *j, char *buf, size_t size, const char *op,
 		  const char *host, const struct probe_case *c, const struct probe_result *r)
 {
@@ -154,22 +159,28 @@ static void udp_call_json(struct json_out *j, const struct probe_case *c,
 	json_str(j, "local", r->local[0] ? r->local : NULL);
 }
 
+void record_add_op_members(struct json_out *j, const struct probe_case *c,
+			   const struct probe_result *r)
+{
+	if (c->op >= OP_JOIN)
+		udp_call_json(j, c, r);
+	if (c->op == OP_CONNECT) {
+		json_str(j, "src", c->opts.has_src ? c->opts.src.text : NULL);
+		json_int(j, "sport", c->opts.sport);
+		json_str(j, "local", r->local[0] ? r->local : NULL);
+		json_str(j, "peer_host", r->peer_host[0] ? r->peer_host : NULL);
+		json_str(j, "after", after_name(r->after));
+		json_int(j, "timeout_ms", c->opts.timeout_ms);
+	}
+}
+
 size_t record_format(char *buf, size_t size, const char *host, const struct probe_case *c,
 		     const struct probe_result *r)
 {
 	struct json_out j;
 
 	record_build(&j, buf, size, NULL, host, c, r);
-	if (c->op >= OP_JOIN)
-		udp_call_json(&j, c, r);
-	if (c->op == OP_CONNECT) {
-		json_str(&j, "src", c->opts.has_src ? c->opts.src.text : NULL);
-		json_int(&j, "sport", c->opts.sport);
-		json_str(&j, "local", r->local[0] ? r->local : NULL);
-		json_str(&j, "peer_host", r->peer_host[0] ? r->peer_host : NULL);
-		json_str(&j, "after", after_name(r->after));
-		json_int(&j, "timeout_ms", c->opts.timeout_ms);
-	}
+	record_add_op_members(&j, c, r);
 	record_tries(&j, r);
 	return json_end(&j);
 }

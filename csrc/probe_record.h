@@ -36,6 +36,14 @@
 void record_build(struct json_out *j, char *buf, size_t size, const char *op,
 		  const char *host, const struct probe_case *c, const struct probe_result *r);
 
+/* Adds "options": @c's options that differ from the defaults, as plan words. */
+void record_options(struct json_out *j, const struct probe_case *c);
+
+/* Adds the members of @c's operation after "elapsed_us" (connect: "src" ...
+ * "timeout_ms"; join, mcast-if, send: "if" ...), as record_format() does. */
+void record_add_op_members(struct json_out *j, const struct probe_case *c,
+			   const struct probe_result *r);
+
 /*
  * Formats the full record of @c / @r (connect members included) into @buf of
  * @size bytes.  Returns the length of the line ('\n' included, NUL after it).

@@ -31,7 +31,7 @@ from .errors import EnvError, UsageError
 from .judge import judge, ScenarioResult
 from .ledger import clean as clean_state, work_folder
 from .net import (apply_steps, build, builder_of, check_names_free, DEFAULT_BUILDER,
-                  not_ready, start, stop, Timeline, untimed)
+                  mount_host_files, not_ready, start, stop, Timeline, untimed)
 from .probe import Batches, cases_of, ProgramRun, Servers, TcpCheck
 from .scenarios import apply_control, complete, NotApplicable
 
@@ -99,7 +99,11 @@ class LiveNetwork:
         self.timings['prepare_s'] = time.monotonic() - t0 - self.timings['build_s']
 
     def _prepare(self):
-        """Setup steps, readiness checks (ping, then TCP), faults; an error text or None."""
+        """Each host's own resolver files, setup steps, readiness checks (ping, then
+        TCP), faults; an error text or None."""
+        err = mount_host_files(self.net, self.scenario.host_files, self.workdir)
+        if err:
+            return err
         steps, err = apply_steps(self.net, self.scenario.setup, 'setup')
         self.steps += steps
         if err:

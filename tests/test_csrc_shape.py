@@ -180,7 +180,8 @@ def test_no_include_circle():
 # What libbindtrace.so interposes (csrc/trace/bindtrace.c), and what it links
 # besides bindtrace.c (the Makefile's TRACE_COMMON and TRACE_SHARED).
 INTERPOSED = ("bind", "connect", "listen", "accept", "accept4", "getsockopt", "close",
-              "setsockopt", "sendto", "sendmsg")   # the last three: bindtrace_udp.c
+              "setsockopt", "sendto", "sendmsg",   # these three: bindtrace_udp.c
+              "getaddrinfo")
 TRACER_LINKED = ("trace/trace_", "lib/")
 
 

@@ -315,6 +315,11 @@ SOLUTIONS = {
                    'h1 ip addr add 10.0.0.12/24 dev h1-eth0'],
     'boot-race': ['h1 ip addr add 10.0.0.10/24 dev h1-eth0',
                   'h2 ip neigh flush dev h2-eth0'],
+    'names': ['h1 echo 127.0.0.1 localhost >> /etc/hosts',
+              'h2 echo 127.0.0.1 localhost > /etc/hosts',
+              'h2 echo 10.0.0.2 app.example.test app >> /etc/hosts',
+              'h3 echo 127.0.0.1 localhost > /etc/hosts',
+              'h3 echo 10.0.0.3 db.test >> /etc/hosts'],
 }
 
 # The tempting wrong fix of each lab (its commands shown in the sheet as `mininet> CMD`,
@@ -374,6 +379,11 @@ WRONG_FIXES = {
     'udp-source': (['h1 sysctl -w net.ipv4.ip_nonlocal_bind=1'],
                    ['h1 sysctl -w net.ipv4.ip_nonlocal_bind=0'],
                    ['h1 send udp 10.0.0.12->10.0.0.2:7002'], False),
+    'names': (['h1 sysctl -w net.ipv6.conf.all.disable_ipv6=0',
+               'h1 sysctl -w net.ipv6.conf.lo.disable_ipv6=0'],
+              ['h1 sysctl -w net.ipv6.conf.lo.disable_ipv6=1',
+               'h1 sysctl -w net.ipv6.conf.all.disable_ipv6=1'],
+              ['h1 bind tcp localhost'], False),
 }
 
 

@@ -236,7 +236,7 @@ static void test_each_bad_field_is_named(void **state)
 	parse_bad("b1 BIND tcp 10.0.0.1 80", "field 'op'");
 	parse_bad("b1 bind sctp 10.0.0.1 80", "field 'proto'");
 	parse_bad("b1 bind tcp 10.0.0.300 80", "field 'addr'");
-	parse_bad("b1 bind tcp localhost 80", "field 'addr'");
+	parse_bad("b1 bind tcp local/host 80", "field 'addr'");
 	parse_bad("b1 bind tcp 10.0.0.1%eth0 80", "field 'addr'");
 	parse_bad("b1 bind tcp [::1 80", "field 'addr'");
 	parse_bad("b1 bind tcp 10.0.0.1 65536", "field 'port'");

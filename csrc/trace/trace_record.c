@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <net/if.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -418,5 +419,56 @@ void trace_record_other(const struct trace_caller *c, const char *op, int fd, in
 	record_caller(&l, c, fd);
 	if (more)
 		more(&l.j, arg);
+	record_emit(&l);
+}
+
+/* "resolved": each address of @res once, in order (getaddrinfo() gives one entry
+ * per socket type when the hints name none). */
+static void resolved_json(struct trace_line *l, const struct addrinfo *res)
+{
+	char seen[TRACE_RESOLVED_MAX][TRACE_IP_MAX];
+	size_t n = 0, k;
+
+	json_open_array(&l->j, "resolved");
+	for (; res && n < TRACE_RESOLVED_MAX; res = res->ai_next) {
+		if (!res->ai_addr || !trace_is_ip(res->ai_addr->sa_family))
+			continue;
+		trace_addr_text(res->ai_addr, seen[n]);
+		for (k = 0; k < n && strcmp(seen[k], seen[n]) != 0; k++)
+			;
+		if (k == n)
+			json_str(&l->j, NULL, seen[n++]);
+	}
+	json_close(&l->j);
+}
+
+void trace_record_resolve(const struct trace_caller *c, const char *name, const char *service,
+			  const struct addrinfo *hints, int gai, int gai_errno,
+			  const struct addrinfo *res, int64_t elapsed_ns)
+{
+	struct trace_line l;
+	const char *msg;
+	int type = hints ? hints->ai_socktype : 0;
+	int proto = hints && hints->ai_protocol ? hints->ai_protocol :
+		    type == SOCK_STREAM ? IPPROTO_TCP : type == SOCK_DGRAM ? IPPROTO_UDP : -1;
+
+	record_head(&l, c, "resolve", proto, hints ? hints->ai_family : AF_UNSPEC, NULL);
+	json_bool(&l.j, "ok", gai == 0);
+	json_int(&l.j, "errno", gai == EAI_SYSTEM ? gai_errno : 0);
+	if (gai) {
+		json_str(&l.j, "error", trace_gai_word(gai, &msg));
+		json_str(&l.j, "message", msg);
+		json_str(&l.j, "call", "getaddrinfo");
+	} else {
+		json_null(&l.j, "error");
+		json_null(&l.j, "message");
+		json_null(&l.j, "call");
+	}
+	json_int(&l.j, "elapsed_us", elapsed_ns / 1000);
+	record_caller(&l, c, -1);
+	json_str(&l.j, "name", name);
+	json_str(&l.j, "service", service);
+	json_int(&l.j, "ai_flags", hints ? hints->ai_flags : 0);
+	resolved_json(&l, gai ? NULL : res);
 	record_emit(&l);
 }

@@ -134,4 +134,26 @@ void trace_record_other(const struct trace_caller *c, const char *op, int fd, in
 			int family, const struct sockaddr *sa, int err, const char *call,
 			int64_t elapsed_ns, trace_more_fn more, const void *arg);
 
+/* How many addresses a resolve record lists. */
+#define TRACE_RESOLVED_MAX 16
+
+struct addrinfo;
+
+/* The EAI_ name and English message of getaddrinfo() code @gai (in @msg); "EAI_?"
+ * and "Unknown error" for a code it does not know (trace_gai.c). */
+const char *trace_gai_word(int gai, const char **msg);
+
+/*
+ * A getaddrinfo() of @name (never NULL) and @service (may be NULL) with @hints (may
+ * be NULL) that returned @gai (0, or an EAI_ code; @gai_errno: errno after
+ * EAI_SYSTEM) and, when 0, the list @res; @elapsed_ns: the call.  The record: op
+ * "resolve", proto and family from the hints, addr and port null, the outcome as
+ * netprobe's name records say it (error the EAI_ name, call "getaddrinfo", errno 0
+ * or EAI_SYSTEM's), then "name", "service", "ai_flags" and "resolved" (each
+ * address once, in order).  libbindtrace.so only (bindtrace-sys sees syscalls).
+ */
+void trace_record_resolve(const struct trace_caller *c, const char *name, const char *service,
+			  const struct addrinfo *hints, int gai, int gai_errno,
+			  const struct addrinfo *res, int64_t elapsed_ns);
+
 #endif

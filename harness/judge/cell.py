@@ -16,10 +16,13 @@ A cell (one element of matrix.json's `cells`) has:
     mutated cell as read adds mutation ('NAME TARGET').  A cell in time (a case with
     retry= or delay=) adds tries ([[seconds into the probe phase, outcome], ...]) and
     ok_at (when the success came, null: none); one whose expectation says it in time
-    adds expected_within and expected_before (harness/judge/history.py).
+    adds expected_within and expected_before (harness/judge/history.py).  A cell whose
+    address is a name (`localhost`) adds `resolved` (every address it resolved to, in
+    order).
 Outcome words (expected and actual): OK, an errno name (EADDRNOTAVAIL), NOCALL (a
 program exited without making the call), ERROR (could not be measured; the message
-says why, and the verdict is then `error`).
+says why, and the verdict is then `error`); a name case's: the address that gave
+the outcome and its word ('::1 EADDRNOTAVAIL'), or an EAI_ name (no address).
 
 Cells are held as Cell objects (slotted: a 200-host run holds 80,000 of them) from the
 judge to the writer, and read back as Cell objects; `to_json()` is the file's object
@@ -76,6 +79,7 @@ class Cell:
     ok_at: Optional[float] = None
     expected_within: Optional[float] = None
     expected_before: Optional[str] = None
+    resolved: Optional[list] = None    # a name case: every address, in order
 
     def to_json(self):
         """The cell as matrix.json holds it: the fields it has (module docstring)."""
@@ -102,6 +106,8 @@ class Cell:
         if self.expected_within is not None or self.expected_before is not None:
             out.update(expected_within=self.expected_within,
                        expected_before=self.expected_before)
+        if self.resolved is not None:
+            out['resolved'] = list(self.resolved)
         return out
 
     @classmethod
@@ -134,7 +140,8 @@ OPTIONAL = {'id': _OPT_TEXT, 'addr': _OPT_TEXT, 'port': _OPT_INT, 'proto': _OPT_
             'expected_after': _OPT_TEXT, 'control': _OPT_TEXT,
             'changed': (bool, type(None)), 'mutation': _OPT_TEXT,
             'tries': (list, type(None)), 'ok_at': (int, float, type(None)),
-            'expected_within': (int, float, type(None)), 'expected_before': _OPT_TEXT}
+            'expected_within': (int, float, type(None)), 'expected_before': _OPT_TEXT,
+            'resolved': (list, type(None))}
 assert set(REQUIRED) | set(OPTIONAL) == set(_FIELDS)
 
 
@@ -164,6 +171,8 @@ def check_cell(cell, where):
                isinstance(t[0], (int, float)) and not isinstance(t[0], bool)
                for t in cell.get('tries') or []):
         raise BadInput(f'{where}: field "tries" is not a list of [seconds, outcome]')
+    if not all(isinstance(a, str) for a in cell.get('resolved') or []):
+        raise BadInput(f'{where}: field "resolved" is not a list of text')
 
 
 def cell_json(value):

@@ -44,8 +44,10 @@ class LabError(UsageError):
 
 
 _GUARD_WORDS = re.compile(r'^if\s+([A-Za-z,\s]+?)\s*:\s*(.+)$')
-_GOAL_LINE = re.compile(r'^(\S+)\s+(bind|connect|join|mcast-if|send)\s+'
-                        r'(.+?)\s*->\s*(\S+)(?:\s+(\S+))?\s*$')
+# OUTCOME is one word, or a name case's two: the address that gave it and its word
+# ('::1 EADDRNOTAVAIL', '127.0.0.1 OK'; scenarios/names.py).
+_GOAL_LINE = re.compile(r'^(\S+)\s+(bind|connect|join|mcast-if|send)\s+(.+?)\s*->\s*'
+                        r'((?:[0-9A-Fa-f]*[.:][0-9A-Fa-f.:]*\s+)?\S+)(?:\s+(\S+))?\s*$')
 
 
 def _block_lines(text, info):

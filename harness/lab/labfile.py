@@ -16,6 +16,7 @@ from ..errors import BadInput, UsageError
 from ..files import read_json, write_json
 from ..judge import Cell, cell_json
 from ..ledger import pid_matches, RUN_DIR
+from ..net import enter_argv, own_mounts
 from .goals import LabError
 from .records import valid_student
 
@@ -63,20 +64,21 @@ def read_lab():
 
 
 class NsHost:
-    """A Mininet host seen from outside: popen enters its network namespace."""
+    """A Mininet host seen from outside: popen enters its network namespace (and its
+    mount namespace when it has resolver files of its own: net.own_mounts)."""
 
     def __init__(self, name, pid):
         if not pid_matches(pid, f'mininet:{name}'):
             raise LabError(f'host {name}: pid {pid} is no longer its shell; is the lab '
                            'still open?')
         self.name, self.pid = name, pid
+        self.own_mounts = own_mounts(pid)
 
     def popen(self, argv, **kw):
         kw.setdefault('stdin', subprocess.PIPE)
         kw.setdefault('stdout', subprocess.PIPE)
         kw.setdefault('stderr', subprocess.PIPE)
-        return subprocess.Popen(['nsenter', f'--net=/proc/{self.pid}/ns/net', '--']
-                                + list(argv), **kw)
+        return subprocess.Popen(enter_argv(self.pid, self.own_mounts) + list(argv), **kw)
 
 
 class NsNet:

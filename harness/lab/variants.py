@@ -6,7 +6,7 @@ A variant is drawn from a seed derived from the lesson's name and the student ID
 (sha256: the same ID always gives the same network, and two IDs almost always
 differ), and applied as one translation to everything the lesson says: the
 scenario's cases, expectations and reasons, setup and fault steps (their nft rule
-text too), servers, the topology as built (node names, addresses, routes), and the
+text too), servers, each host's own resolver files, the topology as built (node names, addresses, routes), and the
 lab sheet (goal and hints included).  So sheet, banner, goal and `check` all follow
 the variant, and two students cannot swap answers.  What changes:
 
@@ -28,7 +28,7 @@ import hashlib
 import random
 import re
 
-from ..scenarios import Case, Expect, Scenario, Server, Step, validate
+from ..scenarios import Case, Expect, HostFiles, Scenario, Server, Step, validate
 
 _FAMILIES = (r'h\d+', r'c\d+')
 _RANGE = re.compile(r'`?\b[hc]\d+`?\.\.`?[hc]\d+\b`?')
@@ -121,6 +121,10 @@ class Variant:
         if isinstance(value, Expect):
             return dataclasses.replace(value, reason=self.text(value.reason),
                                        peer=value.peer and self.name(value.peer))
+        if isinstance(value, HostFiles):
+            return dataclasses.replace(value, host=self.name(value.host),
+                                       **{name: self.text(text)
+                                          for name, _path, text in value.files()})
         if isinstance(value, Step):
             return dataclasses.replace(value, host=self.name(value.host),
                                        argv=self.value(value.argv),
@@ -152,6 +156,7 @@ def hosts_of(scenario):
     """The host names a scenario's data mentions."""
     names = {c.host for c in scenario.cases} | {s.host for s in scenario.servers}
     names |= {s.host for s in scenario.setup + scenario.faults}
+    names |= {f.host for f in scenario.host_files}
     return names
 
 
@@ -172,7 +177,7 @@ def variant_of(scenario, student):
     fields.update(title=var.text(scenario.title), topo=var.topo(scenario.topo),
                   cases=var.value(scenario.cases), setup=var.value(scenario.setup),
                   faults=var.value(scenario.faults), servers=var.value(scenario.servers),
-                  ready=var.value(scenario.ready))
+                  ready=var.value(scenario.ready), host_files=var.value(scenario.host_files))
     out = VariantScenario(**fields, lesson=scenario.name, variant=var.id,
                           sheet_text=var.text(text, sheet=True) if text else None)
     validate(out, out.topo())       # a translation that broke the lesson fails here

@@ -1,6 +1,6 @@
 """The live network: the session around it (lock, leftovers, switch, signals), the
 machine it runs on, the builders (Mininet's and bindlab's batched one), the one
-command API of its hosts, readiness, the setup and fault steps, a mutation's undo
+command API of its hosts, each host's own resolver files, readiness, the setup and fault steps, a mutation's undo
 and its proof, and the one retry helper.
 
 The face of harness/net/: code outside it imports only these names
@@ -8,6 +8,7 @@ The face of harness/net/: code outside it imports only these names
 """
 
 from .faults import apply_steps
+from .hostfiles import enter_argv, mount_host_files, own_mounts
 from .hosts import ended, popen_on, run_on, start_on
 from .machine import (SWITCH_KINDS, check_environment, check_mininet, check_root,
                       environment_facts, missing_modules)
@@ -21,8 +22,7 @@ from .undo import differences, restore, settled, state as host_state
 
 __all__ = ['add_builder_option', 'apply_steps', 'attempts', 'build', 'builder_of',
            'check_environment', 'check_mininet', 'check_names_free', 'check_root',
-           'DEFAULT_BUILDER', 'differences', 'ended', 'environment_facts', 'host_state',
-           'missing_modules',
-           'not_ready', 'popen_on', 'restore', 'run_on', 'Session', 'settled', 'start',
-           'start_on', 'stop',
-           'SWITCH_KINDS', 'Timeline', 'untimed']
+           'DEFAULT_BUILDER', 'differences', 'ended', 'enter_argv', 'environment_facts',
+           'host_state', 'missing_modules', 'mount_host_files', 'not_ready',
+           'own_mounts', 'popen_on', 'restore', 'run_on', 'Session', 'settled', 'start',
+           'start_on', 'stop', 'SWITCH_KINDS', 'Timeline', 'untimed']

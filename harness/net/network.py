@@ -24,6 +24,7 @@ from .. import advice
 from ..errors import EnvError
 from ..ledger import add_bridge_rules, answer_no_arp, link_exists
 from . import fastnet, nsbatch
+from .hostfiles import enter_argv
 from .hosts import run_on
 
 BUILDERS = ('fast', 'mininet')
@@ -69,10 +70,13 @@ class NetnsHost(Host):
     file or directory".  These hosts share the root's mount namespace (no
     privateDirs), so the network namespace is all there is to enter.  nsenter execs
     the command (same PID, as with mnexec), and a new session keeps a terminal's
-    Ctrl-C for the harness, as mnexec -d did.
+    Ctrl-C for the harness, as mnexec -d did.  A host given its own resolver files
+    (hostfiles.py) enters its shell's mount namespace too.
     """
+    own_mounts = False      # hostfiles.mount_host_files: its mount namespace too
+
     def popen(self, *args, **kwargs):
-        kwargs.setdefault('mncmd', ['nsenter', f'--net=/proc/{self.pid}/ns/net', '--'])
+        kwargs.setdefault('mncmd', enter_argv(self.pid, self.own_mounts))
         kwargs.setdefault('start_new_session', True)
         return super().popen(*args, **kwargs)
 

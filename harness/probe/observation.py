@@ -5,14 +5,15 @@ import errno
 from dataclasses import dataclass, field, replace
 from typing import Optional
 
-from ..scenarios import AFTERS, ERROR, OK
+from ..scenarios import AFTERS, ERROR, name_word, OK
 
 
 @dataclass(slots=True)      # one a cell: 320,400 at 400 hosts
 class Observation:
     """What one call really did, as a prober saw it (no verdict).
 
-    actual: OK, an errno name, NOCALL or ERROR.  after: what followed a connect's
+    actual: OK, an errno name, NOCALL or ERROR; a name case's: 'ADDR OK|ERRNO' (the
+    address that gave it) or an EAI_ name, with extra's resolved (the list, in order).  after: what followed a connect's
     handshake (netprobe's record; None unknown).  extra: fields a prober adds to the
     cell as they are (a program's command line, log, exit status).  note: why this
     prober, and not another, made the observation (e.g. a case left to netprobe).
@@ -43,9 +44,12 @@ class Observation:
     @classmethod
     def of_record(cls, rec, method='netprobe', **kw):
         """The observation in a netprobe/tracer record (the probe record contract)."""
-        obs = cls(OK if rec.get('ok') else str(rec.get('error')), method,
-                  rec.get('message'), rec.get('peer_host'), rec.get('local'),
-                  rec.get('elapsed_us'), after=_after(rec), **kw)
+        word = OK if rec.get('ok') else str(rec.get('error'))
+        if isinstance(rec.get('resolved'), list):   # a name case: which address, all
+            word = name_word(rec.get('addr'), word)
+            kw['extra'] = dict(kw.get('extra') or {}, resolved=list(rec['resolved']))
+        obs = cls(word, method, rec.get('message'), rec.get('peer_host'),
+                  rec.get('local'), rec.get('elapsed_us'), after=_after(rec), **kw)
         if isinstance(rec.get('tries'), list):      # records.py checked their shape
             start = rec['start_ms'] / 1000
             obs.tries = [[start + t / 1000, OK if e == 0 else errno_word(e)]

@@ -8,8 +8,10 @@ Placeholders, replaced inside each argument: ``{addr}`` ``{port}`` ``{src}``
 ``{host}`` (the Mininet host's name) ``{proto}``, and for a program that takes
 ``host:port`` or a URL ``{hostport}`` (``10.0.0.1:7001``, ``[fd00::1]:7001``) and
 ``{urlhost}`` (``10.0.0.1``, ``[fd00::1]``; a scope as ``%25``, RFC 6874:
-``[fe80::1%25h1-eth0]``).  Other braces are left alone.  ``{if}``: a join's or a
-mcast-if's interface (its if=), ``{src}`` a send's source (src= or pktinfo=).
+``[fe80::1%25h1-eth0]``); ``{name}``: a name case's name (``localhost``, which the
+program resolves itself: its cell says the address it called, ``::1 EADDRNOTAVAIL``;
+only a ``{name}`` template takes name cases, and no other); ``{if}``: a join's or
+mcast-if's interface (if=), ``{src}`` a send's source.  Other braces stay.
 
 Which cells a program fills (one *launch* of the program per cell); a template is
 *told the address* when it has ``{addr}``, ``{hostport}`` or ``{urlhost}``:
@@ -38,9 +40,8 @@ still listen (they are what a client talks to).
 
 A case whose precondition a launch cannot have (a socket held earlier in netprobe's
 batch: harness/probe/preconditions.py) is left to netprobe, and its cell's ``note`` says
-why.  How a launch's outcome is known
-(``tracer``, ``syscall``, ``observed``; ``--trace auto|preload|syscall`` chooses), and
-how a hung program is stopped: harness/probe/launches.py.
+why.  How a launch's outcome is known (``tracer``, ``syscall``, ``observed``; ``--trace
+auto|preload|syscall`` chooses), and how a hung program is stopped: probe/launches.py.
 Each launch keeps its stdout, stderr and trace (up to 64 KiB each) in the run folder:
 ``<run>/<scenario>/programs/<cell id>-<host>.out|.err|.trace.jsonl``; the cell's
 ``log`` field names them, ``program`` holds the command line that ran, ``exit`` its
@@ -55,8 +56,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Optional
 
-from ..scenarios import Case, Expect, OK, option, RULES, Scenario
+from ..scenarios import Case, Expect, is_name, OK, option, RULES, Scenario
 from .launches import method_of, ProgramError, run_launch, TRACE_CHOICES
+from .named import named_observation
 from .observation import Observation
 from .preconditions import case_needs, left_note, unmet
 from .udptraced import source_of, takes_udpcall, UDP_CALLS
@@ -69,7 +71,7 @@ CLIENT_OK_OPTIONS = ('src=', 'timeout=')
 # What a program launch has in place: netprobe's servers listen meanwhile.
 PROVIDES = ('listener',)
 # The placeholders that tell a program the case's address: one launch per case.
-ADDR_PLACEHOLDERS = ('{addr}', '{hostport}', '{urlhost}')
+ADDR_PLACEHOLDERS = ('{addr}', '{hostport}', '{urlhost}', '{name}')
 
 
 @dataclass(frozen=True)
@@ -243,6 +245,9 @@ def takes_case(program, case):
         return False
     if case.proto != program.proto:
         return False
+    numeric = any(p in program.template for p in ADDR_PLACEHOLDERS if p != '{name}')
+    if not (('{name}' in program.template) if is_name(case.addr) else numeric):
+        return False    # a name case needs {name}, a numeric one {addr} or the like
     if program.role == 'server':
         return not case.options
     if not all(o.startswith(CLIENT_OK_OPTIONS) for o in case.options):
@@ -263,7 +268,8 @@ def plan(scenario, programs, hosts):
                           'proto': case.proto,
                           'src': src_of(case) or source_of(case) or wildcard(case.addr),
                           'hostport': hostport(case.addr, case.port),
-                          'urlhost': urlhost(case.addr), 'if': option(case, 'if') or ''}
+                          'urlhost': urlhost(case.addr), 'if': option(case, 'if') or '',
+                          'name': case.addr}
                 told_port = case.port if program.tells_port() else None
                 launches.append(Launch(program, case.host, fill(argv, values),
                                        f'{case.kind[0]}{index}', index, case.addr,
@@ -378,6 +384,8 @@ def observation(launch):
     if launch.index is None and rec:
         extra.update(addr=rec.get('addr') or '', port=rec.get('port'))
     call, bound = None, got.get('bind')
+    if launch.addr and is_name(launch.addr):    # its call's address was its to choose
+        return named_observation(launch, got, extra)
     if bound and launch.index is not None and 'options' in bound:
         call = {'addr': bound.get('addr') or '', 'options': bound.get('options') or [],
                 'scope': bound.get('scope')}

@@ -32,6 +32,10 @@ def parse_record(line, kind=None):
         raise ValueError(f'failed record without an error name: {line[:200]!r}')
     if 'tries' in rec and not _good_tries(rec):
         raise ValueError(f'record has bad tries/start_ms/ok_ms: {line[:200]!r}')
+    if 'resolved' in rec and not (isinstance(rec['resolved'], list) and all(
+            isinstance(a, str) for a in rec['resolved']) and
+            isinstance(rec['addr'], (str, type(None)))):
+        raise ValueError(f'a name record with a bad resolved/addr: {line[:200]!r}')
     if kind is not None and rec['op'] != kind:
         raise ValueError(f'expected a {kind} record, got {rec["op"]}: {line[:200]!r}')
     return rec

@@ -8,6 +8,8 @@ Whatever becomes a word of a netprobe plan line is checked to be one word.
 import ipaddress
 import re
 
+from .hostfiles import check_host_files
+from .names import check_name_case, is_name, name_outcome_ok
 from .model import (AFTERS, bare, Expect, option, OUTCOMES, retry_s, ScenarioError,
                     valid_name)
 from .rules import RULES
@@ -64,6 +66,7 @@ def validate(scenario, topo):
             _check_endpoint(f'{where}: proxy on {server.host} to {server.proxy_to}',
                             to.strip('[]'), int(port) if port.isdecimal() else -1,
                             server.proto if server.proto == 'tcp' else 'tcp only')
+    check_host_files(where, scenario.host_files, hosts)
     if not scenario.cases and not scenario.derived:
         raise ScenarioError(f'{where}: no cases')
     cells = {}
@@ -112,17 +115,25 @@ def _check_case(where, case, hosts):
     if case.kind not in KINDS:
         raise ScenarioError(f'{what}: kind must be one of {", ".join(KINDS)}')
     _check_host(where, case.host, hosts)
-    _check_endpoint(what, case.addr, case.port, case.proto)
-    if case.kind in KINDS[2:] and case.proto != 'udp':
-        raise ScenarioError(f'{what}: a {case.kind} case is udp')
-    if case.kind == 'send' and case.port == 0:
-        raise ScenarioError(f'{what}: a send needs a port from 1 to 65535')
-    _check_options(what, case.options, OPTIONS[case.kind])
+    if is_name(case.addr):      # netprobe resolves it (names.py)
+        if option(case, 'retry') is not None or option(case, 'delay') is not None:
+            raise ScenarioError(f'{what}: a name case resolves once: no retry= or delay=')
+        check_name_case(what, case, OPTIONS[case.kind])
+    else:
+        _check_endpoint(what, case.addr, case.port, case.proto)
+        if case.kind in KINDS[2:] and case.proto != 'udp':
+            raise ScenarioError(f'{what}: a {case.kind} case is udp')
+        if case.kind == 'send' and case.port == 0:
+            raise ScenarioError(f'{what}: a send needs a port from 1 to 65535')
+        _check_options(what, case.options, OPTIONS[case.kind])
     _check_retry(what, case)
     exp = case.expect
     if not isinstance(exp, Expect) or not exp.reason:
         raise ScenarioError(f'{what}: expectation needs an outcome and a reason')
-    if exp.outcome not in OUTCOMES:
+    if is_name(case.addr) and not name_outcome_ok(exp.outcome):
+        raise ScenarioError(f'{what}: outcome {exp.outcome!r} is not an EAI_ name or '
+                            "'ADDR OK|ERRNO' (the address that gave it)")
+    if not is_name(case.addr) and exp.outcome not in OUTCOMES:
         raise ScenarioError(f'{what}: outcome {exp.outcome!r} is not OK or an errno name')
     if exp.peer is not None and not _plain(exp.peer):
         raise ScenarioError(f'{what}: peer {exp.peer!r} is not a host name')

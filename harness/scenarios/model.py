@@ -220,7 +220,8 @@ class Scenario:
     order: position in the suite (the issue's numbering).  modules: the kernel
     modules it needs (vrf, dummy, sch_netem); where one is missing it is skipped with
     a notice naming it, and a result saying so in every result file (`sudo make
-    vm-test` runs it on Debian's kernel).
+    vm-test` runs it on Debian's kernel).  host_files: a tuple of hostfiles.HostFiles,
+    a host's own /etc/hosts, resolv.conf and gai.conf (none: the machine's files).
     """
     name: str
     title: str
@@ -240,3 +241,5 @@ class Scenario:
     # mutation: None or (catalogue entry, target host) applied then.
     derived: bool = False
     mutation: Optional[tuple] = field(default=None, compare=False)
+    # Each host's own resolver files (hostfiles.HostFiles): none, the machine's.
+    host_files: tuple = ()

@@ -22,6 +22,14 @@ RULES = {
                       'start (bind and listen) on every host',
     'program-connects': 'a client program that chooses its own destination is '
                         'expected to connect from every host',
+    'localhost-v6-first': 'a name whose first (or only) address is ::1, on a host with '
+                          'IPv6 off: the bind or connect to ::1 is EADDRNOTAVAIL (the '
+                          'Docker-container Errno 99, by name)',
+    'hosts-file': 'a name resolves to what the host\'s own /etc/hosts says: a hostname '
+                  'on 127.0.1.1 is loopback; an entry left at an address that moved '
+                  'binds EADDRNOTAVAIL',
+    'dns-down': 'a name in no hosts file, with no DNS server answering: getaddrinfo '
+                'fails (EAI_AGAIN) and no socket call is made',
     # derived scenarios (derive.py) and mutations (mutate.py)
 
     'control': 'no documented rule predicts this cell on this topology (another '

@@ -1,0 +1,111 @@
+"""names: Errno 99 reached through a name, each host with its own resolver files.
+
+h1..h3 sit on one switch at 10.0.0.1..3/24, and each has its own /etc/hosts (h2 also
+its own /etc/resolv.conf), bind-mounted in that host alone (Scenario.host_files):
+
+- h1 is a container with IPv6 off whose hosts file knows `localhost` only as ::1
+  (an image's `::1 localhost ip6-localhost` line, its IPv4 line gone): a server
+  binding `localhost`, a client connecting to it, gets EADDRNOTAVAIL at ::1 -- the
+  Docker Errno 99, by name, although redis listens on 127.0.0.1.  The same bind to
+  127.0.0.1 works.  (Where both lines
+  are there, glibc sorts the unusable ::1 after 127.0.0.1, so only a program asking
+  for IPv6, or binding every address as nginx and asyncio do, still meets it.)
+- h2 has the Debian installer's `127.0.1.1 app.example.test app` line: binding its
+  own hostname works but listens on loopback, so a client on h2 connecting to `app`
+  is refused while the server listens on 10.0.0.2; and its resolver is h3, where no
+  DNS server runs: a name in no hosts file does not resolve (EAI_AGAIN, no socket
+  call at all).
+- h3's hosts file still maps `db.test` to 10.0.0.30, the address h3 had before it
+  moved to 10.0.0.3: the database binding `db.test` gets EADDRNOTAVAIL.
+
+The lab sheet is labs/names.md.  Run it alone with `sudo make mininet-test
+SCENARIO=names`; the topology alone with `sudo mn --custom topologies/names.py --topo
+names --switch lxbr` (the hosts files are the harness's: mn shows the machine's).
+"""
+
+import os
+import sys
+
+from mininet.topo import Topo
+
+# `mn --custom` execs this file without __file__ and without the repo on sys.path.
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
+    globals().get('__file__') or sys._getframe(0).f_code.co_filename))))
+
+from harness.scenario import (Expect, HostFiles, Scenario, Server, bind, connect,
+                              explicit, sysctl)
+
+_PORT = 6379               # h1's redis, on 127.0.0.1: what its clients connect to
+_BIND_PORT = 6380          # a second server starting on each host: what binds try
+_APP_PORT = 7001           # h2's app server, on its LAN address
+
+_H1_HOSTS = '::1 localhost ip6-localhost ip6-loopback\n10.0.0.1 h1\n'
+_H2_HOSTS = '127.0.0.1 localhost\n127.0.1.1 app.example.test app\n'
+_H2_RESOLV = 'nameserver 10.0.0.3\noptions timeout:1 attempts:1\n'
+_H3_HOSTS = '127.0.0.1 localhost\n10.0.0.30 db.test\n'
+
+
+class NamesTopo(Topo):
+    """h1..h3 on one switch s1, at 10.0.0.1..3/24."""
+
+    def build(self):
+        s1 = self.addSwitch('s1')
+        for n in (1, 2, 3):
+            self.addLink(self.addHost(f'h{n}', ip=f'10.0.0.{n}/24'), s1)
+
+
+topos = {'names': NamesTopo}
+
+
+def _ipv6_off():
+    """h1 is a container started with IPv6 disabled (lo too: no ::1 at all)."""
+    return tuple(sysctl('h1', f'net.ipv6.conf.{dev}.disable_ipv6', 1,
+                        why='h1 is a container with IPv6 disabled')
+                 for dev in ('all', 'default', 'lo'))
+
+
+def _cases():
+    v6_first = 'localhost-v6-first'
+    return (
+        bind('h1', 'localhost', _BIND_PORT, Expect(
+            '::1 EADDRNOTAVAIL', "h1's hosts file gives localhost only as ::1, and "
+            'h1 has no IPv6 at all: the bind to ::1 is Errno 99', v6_first)),
+        connect('h1', 'localhost', _PORT, Expect(
+            '::1 EADDRNOTAVAIL', 'redis listens on 127.0.0.1, but the client tries '
+            'the addresses of localhost: the only one is ::1, which h1 does not have',
+            v6_first)),
+        bind('h1', '127.0.0.1', _BIND_PORT, explicit(
+            'OK', 'the same server given 127.0.0.1 binds: the name was the problem')),
+        bind('h2', 'app', _BIND_PORT, Expect(
+            '127.0.1.1 OK', "h2's hosts file puts its hostname on 127.0.1.1, which lo "
+            'holds (all of 127/8): the bind works, on loopback', 'hosts-file')),
+        connect('h2', 'app', _APP_PORT, Expect(
+            '127.0.1.1 ECONNREFUSED', 'the app listens on 10.0.0.2; its name leads to '
+            '127.0.1.1, where nothing listens', 'hosts-file')),
+        connect('h2', 'api.example.test', _PORT, Expect(
+            'EAI_AGAIN', "api.example.test is in no hosts file and h2's resolver, h3, "
+            'runs no DNS server: the name does not resolve, no connect is made',
+            'dns-down')),
+        bind('h3', 'db.test', _BIND_PORT, Expect(
+            '10.0.0.30 EADDRNOTAVAIL', "h3's hosts file still says db.test is "
+            '10.0.0.30, the address h3 had before it moved to 10.0.0.3', 'hosts-file')),
+        bind('h3', '10.0.0.3', _BIND_PORT, explicit(
+            'OK', "h3's address now: the database binds it")),
+    )
+
+
+scenarios = [
+    Scenario(
+        name='names',
+        title='Errno 99 through a name: localhost on ::1 with IPv6 off, 127.0.1.1, a '
+              'stale hosts entry, DNS down',
+        topo=NamesTopo,
+        setup=_ipv6_off(),
+        servers=(Server('h1', '127.0.0.1', _PORT), Server('h2', '10.0.0.2', _APP_PORT)),
+        host_files=(HostFiles('h1', hosts=_H1_HOSTS),
+                    HostFiles('h2', hosts=_H2_HOSTS, resolv_conf=_H2_RESOLV),
+                    HostFiles('h3', hosts=_H3_HOSTS)),
+        cases=_cases(),
+        order=24,
+    ),
+]
