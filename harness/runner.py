@@ -245,7 +245,9 @@ def judged(live, probed):
         builder=live.built_by, topology=live.topology, steps=live.steps,
         servers=probed.servers, problem=live.problem or live.connect_problem,
         timings=live.timings, source=scenario.source, skipped=probed.skipped,
-        programs=program_run.logs if program_run is not None else None)
+        programs=program_run.logs if program_run is not None else None,
+        not_reproduced=list(scenario.replica.not_reproduced)
+        if scenario.replica is not None else None)
 
 
 def probe_phase(live, prober, programs=None):

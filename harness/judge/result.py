@@ -19,7 +19,8 @@ class ScenarioResult:
     mutation could not be applied here; programs: the user's programs' launches
     (their log files), or None when none ran; mutations: the mutation run's entries (mutations.json), or
     None without --mutate; network: how a mutated scenario's network was had
-    (runner.SharedNetwork; None: a fresh one).
+    (runner.SharedNetwork; None: a fresh one); not_reproduced: a replica's list of
+    what could not be reproduced ({what, why} each; None: not a replica).
     """
     scenario: str
     title: str
@@ -37,6 +38,7 @@ class ScenarioResult:
     mutations: Optional[list] = None
     cases: Optional[list] = None
     network: Optional[str] = None
+    not_reproduced: Optional[list] = None
 
 
 def skipped_result(scenario, switch, reason):

@@ -224,8 +224,13 @@ def complete(scenario, net):
         if target not in world.hosts:
             raise UsageError(f'--mutate-hosts: no host {target} in the topology')
         steps, more = entry.apply(world, target)
-    servers = list(serve_all(world))
+    plan = scenario.replica          # a replica: what the network cannot say itself
+    if plan is not None:
+        plan.adjust(world, Addr)
+    servers = list(scenario.servers if plan is not None else ()) + list(serve_all(world))
     cases = bind_cases(world) + connect_cases(world)
+    if plan is not None:
+        cases = [plan.expectation(c) for c in cases]
     if scenario.mutation is not None:  # a control measurement was of the unmutated network
         cases = [replace(c, expect=replace(c.expect, rule='observed',
                                            reason='no rule predicts this cell under '

@@ -185,3 +185,6 @@ class Scenario:
     # mutation: None or (catalogue entry, target host) applied then.
     derived: bool = False
     mutation: Optional[tuple] = field(default=None, compare=False)
+    # A replica of snapshots (harness/scenarios/replica.py: Replica): what completing
+    # it needs beyond the built network, and what could not be reproduced.
+    replica: Optional[object] = field(default=None, compare=False)
