@@ -154,9 +154,10 @@ def replica(args, shard):
 
 def remade(sc, args):
     """The function (mutation, target) -> sc under that mutation (a fresh scenario)."""
-    if sc.replica is not None:
-        return lambda m, t: replace(sc, mutation=(m, t), title=f'{sc.title} (mutation '
-                                                                 f'{m.name} on {t})')
+    if sc.replica is not None:    # a listener whose address a mutation took: no error
+        servers = tuple(replace(s, must_start=False) for s in sc.servers)
+        return lambda m, t: replace(sc, mutation=(m, t), servers=servers,
+                                    title=f'{sc.title} (mutation {m.name} on {t})')
     custom = [os.path.abspath(p) for p in args.custom]
     return lambda m, t: derived(args.topo, custom, (m, t))
 

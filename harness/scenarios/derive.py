@@ -334,7 +334,8 @@ def expect_connect_in(world, src, addr, proto):
         how = world.firewall[owner]
         return Expect('ETIMEDOUT' if how == 'drop' else 'ECONNREFUSED',
                       f'nft on {owner} {how}s {proto} port of its server', f'fw-{how}')
-    if proto == 'udp' and not primary(world, owner, addr):
+    if proto == 'udp' and not primary(world, owner, addr) and \
+            (owner == src or same_segment(world, src, owner, ip)):
         return Expect('ETIMEDOUT', f'{addr} is a secondary address of {owner}: its UDP '
                       'server (bound to the wildcard) answers from the primary one, and '
                       f'{src}\'s connected socket drops that answer', 'udp-reply-source')
