@@ -310,6 +310,7 @@ SOLUTIONS = {
                        'h2 ip -6 route replace fd00:2::/64 via fd00:1::1',
                        'r1 nft flush chain inet filter forward'],
     'scale': [],
+    'bring-your-own-network': ['app sysctl -w net.ipv4.ip_nonlocal_bind=1'],
 }
 
 # The tempting wrong fix of each lab (its commands shown in the sheet as `mininet> CMD`,
@@ -360,6 +361,9 @@ WRONG_FIXES = {
                         'h1 connect udp 10.0.2.10:5002 timeout=300'], False),
     'scale': (['h4 ip addr del 10.0.0.4/16 dev h4-eth0'],
               ['h4 ip addr add 10.0.0.4/16 dev h4-eth0'], ['h4 bind tcp 10.0.0.4'], False),
+    'bring-your-own-network': (['app ip addr add 10.0.0.50/24 dev eth0'],
+                               ['app ip addr del 10.0.0.50/24 dev eth0'],
+                               ['app connect tcp 10.0.0.50:443'], True),
 }
 
 

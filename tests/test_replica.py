@@ -39,7 +39,7 @@ from harness.net.session import Session  # noqa: E402
 from harness.probe import Batches, cases_of, parse_record  # noqa: E402
 from harness.probe.plans import plan_line, server_argv  # noqa: E402
 from harness.replica import read_snapshot  # noqa: E402
-from harness.report import results  # noqa: E402
+from harness.report import read_run, results  # noqa: E402
 from harness.runner import judged, LiveNetwork, probe_live  # noqa: E402
 from harness.scenario import connect, explicit  # noqa: E402
 from harness.scenarios import from_snapshots  # noqa: E402
@@ -254,3 +254,19 @@ def test_a_hostile_snapshot_is_refused(tmp_path, replicated):
     assert res.returncode == 2
     assert f'{bad}: interfaces[1].addresses[0].address' in res.stderr, res.stderr
     assert not os.path.exists(tmp_path / 'out')
+
+
+def test_the_lab_sheets_replica_shows_the_errno_99_cell(tmp_path):
+    """labs/bring-your-own-network.md's step 2, as written: the replica of the example
+    snapshots, its Errno 99 cell where step 3 says, nothing left unreproduced."""
+    with open(os.path.join(REPO, 'labs', 'bring-your-own-network.md')) as f:
+        line = next(x for x in f.read().splitlines()
+                    if x.startswith('sudo bindlab run --from-snapshot'))
+    res = hu.harness(*line.split()[2:], '--out', str(tmp_path / 'out'))
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    (matrix,) = read_run(str(tmp_path / 'out')).matrices
+    assert matrix['scenario'] == 'replica-app-lb' and matrix['not_reproduced'] == []
+    cell = {(c.host, c.kind, c.column): c for c in matrix['cells']}
+    assert cell[('app', 'bind', 'tcp 10.0.0.50')].actual == 'EADDRNOTAVAIL'
+    assert cell[('lb', 'bind', 'tcp 10.0.0.50')].actual == 'OK'
+    assert 'tcp 10.0.0.50   EADDRNOTAVAIL  OK' in res.stdout
