@@ -18,7 +18,11 @@ addresses, stays in gw; listening on 192.168.50.1:8080).
   netprobe on the originals too (with the same servers), has the same outcome there;
   so do the cases the policy rule decides (a connect from 10.0.0.7);
 - a hostile snapshot is refused before anything is built (exit 2, naming the file
-  and the field).
+  and the field);
+- labs/bring-your-own-network.md's own `run --from-snapshot` line on the snapshots
+  in examples/snapshots/ shows the Errno 99 cell the sheet names;
+- on those, `--mutate addr-del,addr-move` passes (lb holds a secondary address) and
+  `--record` then `--check` finds no change.
 """
 
 import json
@@ -270,3 +274,26 @@ def test_the_lab_sheets_replica_shows_the_errno_99_cell(tmp_path):
     assert cell[('app', 'bind', 'tcp 10.0.0.50')].actual == 'EADDRNOTAVAIL'
     assert cell[('lb', 'bind', 'tcp 10.0.0.50')].actual == 'OK'
     assert 'tcp 10.0.0.50   EADDRNOTAVAIL  OK' in res.stdout
+
+
+def test_mutate_record_and_check_on_a_replica(tmp_path):
+    """--mutate on a replica whose lb holds two addresses of one subnet (deleting or
+    moving the primary takes the secondary with it); --record, then --check."""
+    snaps = [os.path.join(REPO, 'examples', 'snapshots', f'{n}.json') for n in ('app', 'lb')]
+    res = hu.harness('run', '--from-snapshot', *snaps, '--mutate', 'addr-del,addr-move',
+                     '--out', str(tmp_path / 'mutated'))
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    (matrix,) = read_run(str(tmp_path / 'mutated')).matrices
+    entries = matrix['mutations']
+    assert sorted((e['name'], e['target']) for e in entries) == [
+        ('addr-del', 'app'), ('addr-del', 'lb'), ('addr-move', 'app'), ('addr-move', 'lb')]
+    bad = [(e['name'], e['target'], c.host, c.column, c.expected, c.actual)
+           for e in entries for c in e['cells'] if c.verdict != 'pass']
+    assert not bad, bad
+    base = ['run', '--from-snapshot', *snaps, '--baseline', str(tmp_path / 'expect')]
+    res = hu.harness(*base, '--record', '--out', str(tmp_path / 'one'))
+    assert res.returncode == 0 and os.listdir(tmp_path / 'expect') == \
+        ['replica-app-lb.json'], res.stderr[-3000:]
+    res = hu.harness(*base, '--check', '--out', str(tmp_path / 'two'))
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    assert 'no cell changed' in res.stdout + res.stderr
