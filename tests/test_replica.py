@@ -297,3 +297,38 @@ def test_mutate_record_and_check_on_a_replica(tmp_path):
     res = hu.harness(*base, '--check', '--out', str(tmp_path / 'two'))
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     assert 'no cell changed' in res.stdout + res.stderr
+
+
+def test_a_docker_host_from_docker_inspect(tmp_path):
+    """examples/docker/inspect.json (hand-written in the format of `docker network
+    inspect` and `docker inspect`): containers on their bridges, published ports
+    through DNAT and the userland proxy, a port published on 127.0.0.1 only, a
+    container without IPv6 (::1 is its Errno 99), what is not replicated listed."""
+    res = hu.harness('run', '--from-docker', os.path.join(REPO, 'examples', 'docker',
+                                                          'inspect.json'),
+                     '--out', str(tmp_path / 'out'))
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    (matrix,) = read_run(str(tmp_path / 'out')).matrices
+    cell = {(c.host, c.kind, c.column): c for c in matrix['cells']}
+    for host, column, actual, peer in (
+            ('docker-host', 'tcp 127.0.0.1:8080', 'OK', 'web'),      # the proxy
+            ('docker-host', 'tcp 172.30.99.1:8080', 'OK', 'web'),    # DNAT (output)
+            ('db', 'tcp 172.30.99.1:8080', 'OK', 'web'),             # from the bridge
+            ('legacy', 'tcp 172.17.0.1:9000', 'OK', 'legacy'),       # its own, hairpin
+            ('docker-host', 'tcp 127.0.0.1:15432', 'OK', 'db'),
+            ('web', 'tcp 172.30.99.1:15432', 'ECONNREFUSED', None),  # 127.0.0.1 only
+            ('web', 'tcp 172.30.100.1:7001', 'OK', 'docker-host')):
+        c = cell[(host, 'connect', column)]
+        assert (c.actual, c.peer if peer else None) == (actual, peer), (host, column, c)
+    assert cell[('legacy', 'bind', 'tcp ::1')].actual == 'EADDRNOTAVAIL'
+    assert cell[('web', 'bind', 'tcp fd00:99::2')].actual == 'OK'
+    what = [m['what'] for m in matrix['not_reproduced']]
+    assert 'container agent' in what and 'network host' in what, what
+    assert all(c.verdict == 'pass' for c in matrix['cells'])
+    bad = json.load(open(os.path.join(REPO, 'examples', 'docker', 'inspect.json')))
+    bad[5]['NetworkSettings']['Networks']['shop']['IPAddress'] = '172.30.99.300'
+    (tmp_path / 'bad.json').write_text(json.dumps(bad))
+    res = hu.harness('run', '--from-docker', str(tmp_path / 'bad.json'),
+                     '--out', str(tmp_path / 'bad'))
+    assert res.returncode == 2 and 'bad.json: the list[5].NetworkSettings.Networks.' \
+        'shop.IPAddress' in res.stderr, res.stderr

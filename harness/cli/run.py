@@ -20,10 +20,10 @@ from ..net import (add_builder_option, check_environment, check_mininet, check_n
 from ..probe import add_program_options, method_of, netprobe_path, programs_for
 from ..report import log, new_run_id, print_matrices, print_mutations, scenario_line, write_run
 from ..mutations import run_mutations, SharedNetwork
-from ..replica import read_snapshot
+from ..replica import read_docker, read_snapshot
 from ..runner import run_scenario
-from ..scenarios import (derived, fitting, from_snapshots, load_all, parse_shard, select,
-                         select_mutations, targets_of)
+from ..scenarios import (derived, fitting, from_docker, from_snapshots, load_all,
+                         parse_shard, select, select_mutations, targets_of)
 from .common import default_out, EXIT_FAIL, EXIT_OK
 
 
@@ -49,6 +49,10 @@ def add_parser(sub):
                      help='run a replica of these snapshots (bindlab snapshot): one '
                           'host each, with their addresses, routes, rules, sysctls and '
                           'listeners, and the matrices derived from it as for --topo')
+    cmd.add_argument('--from-docker', nargs='+', metavar='FILE',
+                     help='run a replica of a Docker host: FILEs of `docker network '
+                          'inspect` and `docker inspect` output (bridge networks, '
+                          'containers, published ports)')
     cmd.add_argument('--mutate', metavar='all|NAME,...',
                      help='apply each misconfiguration of the catalogue, one at a time, '
                           'to every target host (needs --topo or --from-snapshot)')
@@ -116,7 +120,7 @@ def main(args):
 def choose(args, shard):
     """(scenarios to run, mutations): the named or default suite, or the scenario
     derived from --topo (with --custom files) and the --mutate catalogue entries."""
-    if args.from_snapshot:
+    if args.from_snapshot or args.from_docker:
         return replica(args, shard)
     if args.mutate and not args.topo:
         raise UsageError('--mutate needs --topo (a derived scenario): e.g. '
@@ -139,15 +143,23 @@ def choose(args, shard):
 
 
 def replica(args, shard):
-    """(the replica of --from-snapshot's files, mutations): each file read as hostile
-    input (BadInput naming the file and field, exit 2)."""
-    if args.topo or args.custom or args.scenarios or args.scenario_file:
-        raise UsageError('--from-snapshot runs the replica of those snapshots; leave out '
-                         '--topo, --custom, scenario names and --scenario-file')
-    if len(args.from_snapshot) > 64:
-        raise UsageError('--from-snapshot: at most 64 snapshots in one replica')
+    """(the replica of --from-snapshot's or --from-docker's files, mutations): each
+    file read as hostile input (BadInput naming the file and field, exit 2)."""
+    if args.topo or args.custom or args.scenarios or args.scenario_file or \
+            (args.from_snapshot and args.from_docker):
+        raise UsageError('--from-snapshot and --from-docker run a replica; give one of '
+                         'them, without --topo, --custom, scenario names and '
+                         '--scenario-file')
+    if len(args.from_snapshot or args.from_docker) > 64:
+        raise UsageError('a replica takes at most 64 files')
     check_mininet()
-    chosen = [from_snapshots([(p, read_snapshot(p)) for p in args.from_snapshot])]
+    if args.from_docker:
+        snaps, published, missing = read_docker(args.from_docker)
+        if len(snaps) > 64:
+            raise UsageError('--from-docker: at most 63 containers in one replica')
+        chosen = [from_docker(snaps, published, missing)]
+    else:
+        chosen = [from_snapshots([(p, read_snapshot(p)) for p in args.from_snapshot])]
     mutations = select_mutations(args.mutate) if args.mutate else []
     return select([], chosen, [], shard), mutations
 

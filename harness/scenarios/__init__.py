@@ -15,11 +15,13 @@ from .model import (AFTERS, Case, ERROR, Expect, NOCALL, OK, Scenario, Server, S
                     column_label, option, timeout_of, unmapped, valid_name)
 from .mutate import CATALOGUE, select_mutations, targets_of
 from .replica import from_snapshots
+from .replicadocker import from_docker
 from .rules import RULES
 from .suite import find, fitting, load_all, parse_shard, select
 
 __all__ = ['AFTERS', 'apply_control', 'Case', 'CATALOGUE', 'column_label', 'complete',
-           'derived', 'ERROR', 'Expect', 'find', 'fitting', 'from_snapshots', 'load_all',
+           'derived', 'ERROR', 'Expect', 'find', 'fitting', 'from_docker',
+           'from_snapshots', 'load_all',
            'NOCALL', 'NotApplicable', 'OK', 'option', 'parse_shard', 'RULES', 'Scenario', 'select',
            'select_mutations', 'Server', 'Step', 'targets_of', 'timeout_of', 'unmapped',
            'valid_name', 'validate']

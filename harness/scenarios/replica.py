@@ -50,7 +50,9 @@ class Replica:
     loopback: Dict[str, Tuple[Tuple[str, int], ...]] = field(default_factory=dict)
     nonlocal4: Tuple[str, ...] = ()
     nonlocal6: Tuple[str, ...] = ()
+    v6_off: Tuple[str, ...] = ()       # net.ipv6.conf.all.disable_ipv6=1 (a container)
     not_reproduced: Tuple[Dict[str, str], ...] = ()
+    extra: Tuple = ()              # cases of its own (replicadocker.py: published ports)
 
     def adjust(self, world, addr_class):
         """The World of the built replica, told what it cannot read by itself."""
@@ -62,6 +64,7 @@ class Replica:
                 world.addrs[host].append(addr_class(addr, prefixlen, 'lo'))
                 world.built[host].append(addr_class(addr, prefixlen, 'lo'))
         world.nonlocal_bind |= set(self.nonlocal4)
+        world.v6_off |= set(self.v6_off)
 
     def expectation(self, case):
         """A case whose expectation a sysctl the derived rules do not read decides."""
@@ -167,7 +170,8 @@ def macs(groups, missing):
             else:
                 listed(missing, f'{host} {iface["name"]}', f'MAC {mac}: not usable twice '
                        'or not Ethernet; the replica gives it another (and another IPv6 '
-                       'link-local address)')
+                       'link-local address)' if mac else 'no MAC in the description: the '
+                       'replica draws one')
     return out
 
 
@@ -225,6 +229,7 @@ def from_snapshots(snaps, mutation=None):
         loopback={p.host: p.loopback for p in plans if p.loopback},
         nonlocal4=tuple(p.host for p in plans if p.nonlocal4),
         nonlocal6=tuple(p.host for p in plans if p.nonlocal6),
+        v6_off=tuple(p.host for p in plans if p.v6_off),
         not_reproduced=tuple(missing))
     title = f'replica of {", ".join(names)} ({source})' + (
         f' (mutation {mutation[0].name} on {mutation[1]})' if mutation else '')

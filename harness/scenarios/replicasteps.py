@@ -46,6 +46,7 @@ class HostPlan:
     loopback: tuple = ()
     nonlocal4: bool = False
     nonlocal6: bool = False
+    v6_off: bool = False
 
 
 def listed(missing, what, why):
@@ -67,6 +68,7 @@ def host_plan(host, snap, devs, missing):
             plan.steps.append(sysctl(host, key, value, f'{key} as on the real host'))
     plan.nonlocal4 = snap['sysctls'].get('net.ipv4.ip_nonlocal_bind') == '1'
     plan.nonlocal6 = snap['sysctls'].get('net.ipv6.ip_nonlocal_bind') == '1'
+    plan.v6_off = snap['sysctls'].get('net.ipv6.conf.all.disable_ipv6') == '1'
     by_name = {i['name']: i for i in snap['interfaces']}
     tentative, loopback = [], []
     for dev in devs:
