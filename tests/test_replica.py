@@ -332,3 +332,31 @@ def test_a_docker_host_from_docker_inspect(tmp_path):
                      '--out', str(tmp_path / 'bad'))
     assert res.returncode == 2 and 'bad.json: the list[5].NetworkSettings.Networks.' \
         'shop.IPAddress' in res.stderr, res.stderr
+
+
+def test_a_containerlab_file(tmp_path):
+    """examples/clab/routed.clab.yml: linux nodes from their exec lines, a bridge node
+    joining its links, a router between two subnets, a NOS node and the exec lines
+    bindlab does not replicate listed; a hostile file refused naming the field."""
+    path = os.path.join(REPO, 'examples', 'clab', 'routed.clab.yml')
+    res = hu.harness('run', '--from-clab', path, '--out', str(tmp_path / 'out'))
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    (matrix,) = read_run(str(tmp_path / 'out')).matrices
+    what = {m['what'] for m in matrix['not_reproduced']}
+    assert {'node srl', "server exec 'apk add nginx'", 'client eth0',
+            'client eth2'} <= what, what
+    cell = {(c.host, c.kind, c.column): c for c in matrix['cells']}
+    assert cell[('client', 'bind', 'tcp 192.168.20.10')].actual == 'EADDRNOTAVAIL'
+    assert cell[('server', 'bind', 'tcp fd00:20::10')].actual == 'OK'
+    via = cell[('client', 'connect', 'tcp 192.168.20.10:7001')]
+    assert (via.actual, via.peer, via.rule) == ('OK', 'server', 'control')
+    same = cell[('server2', 'connect', 'tcp 192.168.20.10:7001')]     # the bridge node
+    assert (same.actual, same.rule) == ('OK', 'listener-answers')
+    assert all(c.verdict == 'pass' for c in matrix['cells'])
+    with open(path) as f:
+        bad = f.read().replace('192.168.10.2/24', '192.168.10.300/24')
+    (tmp_path / 'bad.clab.yml').write_text(bad)
+    res = hu.harness('run', '--from-clab', str(tmp_path / 'bad.clab.yml'),
+                     '--out', str(tmp_path / 'bad'))
+    assert res.returncode == 2 and 'topology.nodes.client.exec[0]' in res.stderr, \
+        res.stderr

@@ -20,7 +20,7 @@ from ..net import (add_builder_option, check_environment, check_mininet, check_n
 from ..probe import add_program_options, method_of, netprobe_path, programs_for
 from ..report import log, new_run_id, print_matrices, print_mutations, scenario_line, write_run
 from ..mutations import run_mutations, SharedNetwork
-from ..replica import read_docker, read_snapshot
+from ..replica import read_clab, read_docker, read_snapshot
 from ..runner import run_scenario
 from ..scenarios import (derived, fitting, from_docker, from_snapshots, load_all,
                          parse_shard, select, select_mutations, targets_of)
@@ -53,6 +53,10 @@ def add_parser(sub):
                      help='run a replica of a Docker host: FILEs of `docker network '
                           'inspect` and `docker inspect` output (bridge networks, '
                           'containers, published ports)')
+    cmd.add_argument('--from-clab', metavar='FILE',
+                     help='run a replica of a containerlab topology (.clab.yml): its '
+                          'linux and bridge nodes, links, and the addresses, routes and '
+                          'sysctls of their exec lines')
     cmd.add_argument('--mutate', metavar='all|NAME,...',
                      help='apply each misconfiguration of the catalogue, one at a time, '
                           'to every target host (needs --topo or --from-snapshot)')
@@ -120,7 +124,7 @@ def main(args):
 def choose(args, shard):
     """(scenarios to run, mutations): the named or default suite, or the scenario
     derived from --topo (with --custom files) and the --mutate catalogue entries."""
-    if args.from_snapshot or args.from_docker:
+    if args.from_snapshot or args.from_docker or args.from_clab:
         return replica(args, shard)
     if args.mutate and not args.topo:
         raise UsageError('--mutate needs --topo (a derived scenario): e.g. '
@@ -146,14 +150,24 @@ def replica(args, shard):
     """(the replica of --from-snapshot's or --from-docker's files, mutations): each
     file read as hostile input (BadInput naming the file and field, exit 2)."""
     if args.topo or args.custom or args.scenarios or args.scenario_file or \
-            (args.from_snapshot and args.from_docker):
-        raise UsageError('--from-snapshot and --from-docker run a replica; give one of '
-                         'them, without --topo, --custom, scenario names and '
+            len([x for x in (args.from_snapshot, args.from_docker, args.from_clab)
+                 if x]) > 1:
+        raise UsageError('--from-snapshot, --from-docker and --from-clab run a replica; '
+                         'give one of them, without --topo, --custom, scenario names and '
                          '--scenario-file')
-    if len(args.from_snapshot or args.from_docker) > 64:
+    if len(args.from_snapshot or args.from_docker or [args.from_clab]) > 64:
         raise UsageError('a replica takes at most 64 files')
     check_mininet()
-    if args.from_docker:
+    if args.from_clab:
+        snaps, links, missing = read_clab(args.from_clab)
+        if not snaps or len(snaps) > 64:
+            raise UsageError(f'--from-clab {args.from_clab}: 1 to 64 linux nodes')
+        sc = from_snapshots(snaps, links=links)
+        source = f'--from-clab {os.path.basename(args.from_clab)}'
+        chosen = [replace(sc, source=source, title=f'replica of {source}',
+                          replica=replace(sc.replica, not_reproduced=tuple(missing) +
+                                          sc.replica.not_reproduced))]
+    elif args.from_docker:
         snaps, published, missing = read_docker(args.from_docker)
         if len(snaps) > 64:
             raise UsageError('--from-docker: at most 63 containers in one replica')

@@ -167,11 +167,10 @@ def macs(groups, missing):
                     mac not in ('00:00:00:00:00:00', 'ff:ff:ff:ff:ff:ff'):
                 out[(host, iface['name'])] = mac
                 seen.add(mac)
-            else:
+            elif mac:            # a description without MACs (Docker, clab) loses none
                 listed(missing, f'{host} {iface["name"]}', f'MAC {mac}: not usable twice '
                        'or not Ethernet; the replica gives it another (and another IPv6 '
-                       'link-local address)' if mac else 'no MAC in the description: the '
-                       'replica draws one')
+                       'link-local address)')
     return out
 
 
@@ -209,16 +208,29 @@ def ready_pairs(groups):
     return tuple(pairs)
 
 
-def from_snapshots(snaps, mutation=None):
+def linked(ends, names, links):
+    """The segments a file's links say ([[(snapshot index, interface name)]]):
+    [[(host, iface)]] of the interfaces made; any other on a segment of its own."""
+    made = {(host, iface['name']): (host, iface) for host, iface in ends}
+    groups = [[made[(names[i], dev)] for i, dev in group if (names[i], dev) in made]
+              for group in links]
+    groups = [g for g in groups if g]
+    placed = {(h, i['name']) for g in groups for h, i in g}
+    return groups + [[end] for end in ends if (end[0], end[1]['name']) not in placed]
+
+
+def from_snapshots(snaps, mutation=None, links=None):
     """The Scenario replicating snaps ([(path, checked snapshot)]): a derived one,
-    completed once built (derive.complete with its Replica)."""
+    completed once built (derive.complete with its Replica).  links: the segments
+    ([[(snapshot index, interface name)]]) when a file says them (containerlab);
+    None: interfaces that share a subnet share a segment."""
     names = host_names(snaps)
     missing, ends, plans = [], [], []
     for name, (_path, snap) in zip(names, snaps):
         chosen = choose_interfaces(name, snap, missing)
         ends += [(name, iface) for iface in chosen]
         plans.append(host_plan(name, snap, [i['name'] for i in chosen], missing))
-    groups = segments(ends)
+    groups = segments(ends) if links is None else linked(ends, names, links)
     macs_of = macs(groups, missing)
     setup = tuple(step for plan in plans for step in plan.steps)
     servers = tuple(s for plan in plans for s in plan.servers)
