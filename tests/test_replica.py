@@ -22,7 +22,12 @@ addresses, stays in gw; listening on 192.168.50.1:8080).
 - labs/bring-your-own-network.md's own `run --from-snapshot` line on the snapshots
   in examples/snapshots/ shows the Errno 99 cell the sheet names;
 - on those, `--mutate addr-del,addr-move` passes (lb holds a secondary address) and
-  `--record` then `--check` finds no change.
+  `--record` then `--check` finds no change;
+- `--from-docker` on examples/docker/inspect.json (hand-written in Docker's format:
+  several bridges, IPv6, an internal network, a host-mode container) and
+  recorded-dockerd.json (recorded from tests/test_docker.py's dockerd), and
+  `--from-clab` on examples/clab/routed.clab.yml: the published ports, the bridge
+  node, what is listed as not reproduced, hostile files refused.
 """
 
 import json
@@ -42,7 +47,7 @@ sys.path.insert(0, REPO)
 from harness.net.session import Session  # noqa: E402
 from harness.probe import Batches, cases_of, parse_record  # noqa: E402
 from harness.probe.plans import plan_line, server_argv  # noqa: E402
-from harness.replica import read_snapshot  # noqa: E402
+from harness.replica import read_docker, read_snapshot  # noqa: E402
 from harness.report import read_run, results  # noqa: E402
 from harness.runner import judged, LiveNetwork, probe_live  # noqa: E402
 from harness.scenario import connect, explicit  # noqa: E402
@@ -325,6 +330,16 @@ def test_a_docker_host_from_docker_inspect(tmp_path):
     what = [m['what'] for m in matrix['not_reproduced']]
     assert 'container agent' in what and 'network host' in what, what
     assert all(c.verdict == 'pass' for c in matrix['cells'])
+    # Recorded from the dockerd of tests/test_docker.py (its network and c1): no
+    # Gateway in IPAM (a network made with --subnet), three published addresses.
+    snaps, published, missing = read_docker([os.path.join(
+        REPO, 'examples', 'docker', 'recorded-dockerd.json')])
+    assert [label for label, _s in snaps] == ['docker-host', 'blt24517-c1']
+    gw = snaps[0][1]['interfaces'][1]
+    assert (gw['name'], gw['addresses'][0]['address']) == ('blt24517d', '172.30.99.1')
+    assert sorted(p['host_ip'] for p in published) == ['10.199.0.1', '127.0.0.1',
+                                                       '172.30.99.1']
+    assert missing == []
     bad = json.load(open(os.path.join(REPO, 'examples', 'docker', 'inspect.json')))
     bad[5]['NetworkSettings']['Networks']['shop']['IPAddress'] = '172.30.99.300'
     (tmp_path / 'bad.json').write_text(json.dumps(bad))

@@ -193,10 +193,31 @@ def container_snapshot(ctr, bridges):
                                     'container'}])
 
 
+def gateways(bridges, containers):
+    """Each bridge subnet's gateway: IPAM's, else what its containers say theirs is
+    (`docker network inspect` leaves it out of a network made with --subnet alone),
+    else Docker's default, the subnet's first address."""
+    said = {}
+    for ctr in containers:
+        for e in ctr['networks']:
+            for gw in (e['Gateway'], e['IPv6Gateway']):
+                if gw:
+                    said.setdefault(e['network'], []).append(ipaddress.ip_address(gw))
+    for net in bridges.values():
+        subnets = []
+        for sub, gw in net['subnets']:
+            if not gw:
+                gw = next((str(a) for a in said.get(net['name'], ()) if a in sub),
+                          str(next(sub.hosts(), sub.network_address)))
+            subnets.append((sub, gw))
+        net['subnets'] = subnets
+
+
 def describe(networks, containers):
     """(snapshots, published ports, not described) of Docker's description."""
     missing = []
     bridges = {n['name']: n for n in networks if n['driver'] == 'bridge'}
+    gateways(bridges, containers)
     for n in networks:
         if n['driver'] != 'bridge':
             missing.append({'what': f'network {n["name"]}', 'why': f'driver {n["driver"]}: '

@@ -49,68 +49,84 @@ def from_docker(snaps, published, missing):
     return published_ports(scenario, published, gateways, peers)
 
 
-def _rules(published, addrs):
+def _rules(ports, addrs):
     """The docker host's nat table (text for nft -f -); addrs: its own addresses."""
     pre, out = [], []
-    mine = '{ ' + ', '.join(sorted(addrs)) + ' }'
-    for p in published:
-        if p['host_ip'] != '0.0.0.0':
+    for (_c, proto, port, host_port), (ips, addr, bridge) in ports.items():
+        daddr = sorted(addrs) if '0.0.0.0' in ips else sorted(ips - {'127.0.0.1'})
+        if not daddr:
             continue
-        to = f'{p["proto"]} dport {p["host_port"]} dnat to {p["addr"]}:{p["port"]}'
-        pre.append(f'        iifname != "{p["bridge"]}" ip daddr {mine} {to}')
-        out.append(f'        ip daddr {mine} {to}')
+        to = f'ip daddr {{ {", ".join(daddr)} }} {proto} dport {host_port} dnat to ' \
+             f'{addr}:{port}'
+        pre.append(f'        iifname != "{bridge}" {to}')
+        out.append(f'        {to}')
     return ('table ip bindlab_docker {\n    chain prerouting {\n        type nat hook '
             'prerouting priority dstnat; policy accept;\n' + '\n'.join(pre) +
             '\n    }\n    chain output {\n        type nat hook output priority -100; '
             'policy accept;\n' + '\n'.join(out) + '\n    }\n}\n')
 
 
-def _cases(p, names, gateways, peers):
-    """The connects that show one published TCP port."""
-    host, ctr = names[0], names[p['container']]
-    everywhere = p['host_ip'] == '0.0.0.0'
-    ok = explicit('OK', f'{p["host_ip"]}:{p["host_port"]} is published to {ctr} '
-                        f'{p["addr"]}:{p["port"]}', peer=ctr)
-    refused = explicit('ECONNREFUSED', f'published on {p["host_ip"]} only')
-    cases = [connect(host, '127.0.0.1', p['host_port'], ok)]
-    gw = gateways.get(p['bridge'])
-    if gw:
-        cases.append(connect(host, gw, p['host_port'], ok if everywhere else refused))
-        cases += [connect(names[i], gw, p['host_port'], ok if everywhere else refused)
-                  for i in peers.get(p['bridge'], ())]
+def _cases(key, ips, names, gateway, peers):
+    """The connects that show one published TCP port: the docker host to 127.0.0.1
+    and to the bridge's gateway, the containers on that bridge to the gateway."""
+    container, _proto, port, host_port = key
+    ctr = names[container]
+
+    def expect(target):
+        if '0.0.0.0' in ips or target in ips:
+            return explicit('OK', f'{target}:{host_port} is published to {ctr}:{port}',
+                            peer=ctr)
+        return explicit('ECONNREFUSED', f'published on {", ".join(sorted(ips))} only')
+    cases = [connect(names[0], '127.0.0.1', host_port, expect('127.0.0.1'))]
+    if gateway:
+        cases += [connect(names[i], gateway, host_port, expect(gateway))
+                  for i in [0] + list(peers)]
     return cases
+
+
+def _kept(published, names, held, missing):
+    """{(container, proto, port, host port): (host addresses, container address,
+    bridge)} of the published ports the replica makes; the others listed."""
+    ports = {}
+    for p in published:
+        what = (f'published {p["host_ip"]}:{p["host_port"]}/{p["proto"]} -> '
+                f'{names[p["container"]]}:{p["port"]}')
+        if p['addr'] is None or p['host_ip'] not in held or \
+                p['port'] in OWN_PORTS or p['host_port'] in OWN_PORTS:
+            missing.append({'what': what, 'why': 'an IPv6 address, one the docker host '
+                            'does not hold here, a container without IPv4, or a port '
+                            'the matrices use'})
+            continue
+        key = (p['container'], p['proto'], p['port'], p['host_port'])
+        ports.setdefault(key, (set(), p['addr'], p['bridge']))[0].add(p['host_ip'])
+    return ports
 
 
 def published_ports(scenario, published, gateways, peers):
     """scenario (a replica whose first host is the docker host) with its published
     ports: gateways {bridge: its IPv4 gateway}, peers {bridge: [host index]}."""
     names, missing = scenario.replica.hosts, list(scenario.replica.not_reproduced)
-    servers, cases, stand_ins, kept = list(scenario.servers), [], set(), []
-    for p in published:
-        what = (f'published {p["host_ip"]}:{p["host_port"]}/{p["proto"]} -> '
-                f'{names[p["container"]]}:{p["port"]}')
-        if p['addr'] is None or p['host_ip'] not in ('0.0.0.0', '127.0.0.1') or \
-                p['port'] in OWN_PORTS or p['host_port'] in OWN_PORTS:
-            missing.append({'what': what, 'why': 'an IPv6 or other host address, a '
-                            'container without IPv4, or a port the matrices use'})
+    held = {'0.0.0.0', '127.0.0.1'} | set(gateways.values())
+    ports = _kept(published, names, held, missing)
+    servers, cases, stand_ins = list(scenario.servers), [], set()
+    for key, (ips, addr, bridge) in ports.items():
+        container, proto, port, host_port = key
+        if (container, proto, port) not in stand_ins:
+            stand_ins.add((container, proto, port))
+            servers.append(Server(names[container], '0.0.0.0', port, proto))
+            missing.append({'what': f'{names[container]} {proto} listener 0.0.0.0:{port}',
+                            'why': 'assumed: docker inspect does not say what listens '
+                                   'in a container'})
+        if proto != 'tcp':
+            missing.append({'what': f'published {host_port}/udp', 'why': 'DNAT only, no '
+                            'userland proxy'})
             continue
-        kept.append(p)
-        key = (p['container'], p['proto'], p['port'])
-        if key not in stand_ins:
-            stand_ins.add(key)
-            servers.append(Server(names[p['container']], '0.0.0.0', p['port'], p['proto']))
-            missing.append({'what': f'{names[p["container"]]} {p["proto"]} listener '
-                            f'0.0.0.0:{p["port"]}', 'why': 'assumed: docker inspect does '
-                            'not say what listens in a container'})
-        if p['proto'] == 'tcp':
-            servers.append(Server(names[0], p['host_ip'], p['host_port'],
-                                  proxy_to=f'{p["addr"]}:{p["port"]}'))
-            cases += _cases(p, names, gateways, peers)
-        else:
-            missing.append({'what': what, 'why': 'UDP: DNAT only, no userland proxy'})
+        for ip in ({'0.0.0.0'} if '0.0.0.0' in ips else ips):
+            servers.append(Server(names[0], ip, host_port, proxy_to=f'{addr}:{port}'))
+        cases += _cases(key, ips, names, gateways.get(bridge), peers.get(bridge, ()))
     setup = scenario.setup
-    if any(p['host_ip'] == '0.0.0.0' for p in kept) and gateways:
-        setup += (nft(names[0], _rules(kept, set(gateways.values())), why='publish the ports with '
-                      'DNAT, as Docker does'),)
+    if ports and gateways:
+        setup += (nft(names[0], _rules(ports, set(gateways.values())),
+                      why='publish the ports with DNAT, as Docker does'),)
     plan = replace(scenario.replica, extra=tuple(cases), not_reproduced=tuple(missing))
     return replace(scenario, setup=setup, servers=tuple(servers), replica=plan)
