@@ -254,7 +254,9 @@ def judged(live, probed):
         servers=probed.servers, problem=live.problem or live.connect_problem,
         timings=live.timings, source=scenario.source, skipped=probed.skipped,
         programs=program_run.logs if program_run is not None else None,
-        timeline=live.timeline)
+        timeline=live.timeline,
+        not_reproduced=list(scenario.replica.not_reproduced)
+        if scenario.replica is not None else None)
 
 
 def probe_phase(live, prober, programs=None):

@@ -13,7 +13,10 @@ FORWARD policy to DROP, makes docker0 on 172.17.0.1/16 and masquerades 172.17.0.
 as on any machine running Docker.  Then: the default suite passes on Linux bridges
 without the user touching the firewall (docker-bridge's containers are on Docker's
 own 172.17.0.0/16), and Docker's rules are exactly as they were after the run, also
-after a run is SIGKILLed and `clean-net` removes its rules.  Afterwards the
+after a run is SIGKILLed and `clean-net` removes its rules; `run --from-docker` reads
+what this daemon's `docker network inspect` and `docker inspect` print (the fixture
+examples/docker/recorded-dockerd.json was recorded so) and replicates its published
+ports.  Afterwards the
 daemon is stopped by its PID and the machine put back (its nft tables, sysctls),
 checked against the snapshot taken before it started.
 """
@@ -330,3 +333,29 @@ def test_docker_real_against_a_hanging_daemon_exits_2_and_removes_the_image(tmp_
     assert removals[0][0] > creates[0] and '/images/bindlab-netprobe:' in removals[0][1], \
         daemon.requests
     assert not any('/networks' in p for _m, p in daemon.requests), daemon.requests
+
+
+def test_from_docker_on_real_inspect_output(containers, tmp_path):
+    """`run --from-docker` on what this dockerd's `docker network inspect` and `docker
+    inspect` print for the network and c1 of `containers` (published on 127.0.0.1,
+    on the bridge's gateway and on an outer address the replica's docker host does
+    not have): the replica's published cells, the outer one listed."""
+    d, name = containers['docker'], containers['name']
+    recorded = json.loads(d.docker('network', 'inspect', name).stdout) + \
+        json.loads(d.docker('inspect', f'{name}-c1').stdout)
+    path = tmp_path / 'inspect.json'
+    path.write_text(json.dumps(recorded))
+    res = hu.harness('run', '--from-docker', str(path), '--switch', 'lxbr',
+                     '--out', str(tmp_path / 'out'))
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    with open(tmp_path / 'out' / 'latest' / f'replica-docker-host-{name}-c1' /
+              'matrix.json') as f:
+        matrix = json.load(f)
+    cell = {(c['host'], c['kind'], c['addr'], c['port']): c for c in matrix['cells']}
+    for host, addr in (('docker-host', '127.0.0.1'), ('docker-host', '172.30.99.1'),
+                       (f'{name}-c1', '172.30.99.1')):
+        c = cell[(host, 'connect', addr, PUBLISHED)]
+        assert (c['actual'], c['peer']) == ('OK', f'{name}-c1'), c
+    assert any(m['what'].startswith(f'published 10.199.0.1:{PUBLISHED}')
+               for m in matrix['not_reproduced']), matrix['not_reproduced']
+    assert cell[(f'{name}-c1', 'bind', '::1', 6677)]['actual'] == 'EADDRNOTAVAIL'

@@ -320,6 +320,7 @@ SOLUTIONS = {
               'h2 echo 10.0.0.2 app.example.test app >> /etc/hosts',
               'h3 echo 127.0.0.1 localhost > /etc/hosts',
               'h3 echo 10.0.0.3 db.test >> /etc/hosts'],
+    'bring-your-own-network': ['app sysctl -w net.ipv4.ip_nonlocal_bind=1'],
 }
 
 # The tempting wrong fix of each lab (its commands shown in the sheet as `mininet> CMD`,
@@ -384,6 +385,9 @@ WRONG_FIXES = {
               ['h1 sysctl -w net.ipv6.conf.lo.disable_ipv6=1',
                'h1 sysctl -w net.ipv6.conf.all.disable_ipv6=1'],
               ['h1 bind tcp localhost'], False),
+    'bring-your-own-network': (['app ip addr add 10.0.0.50/24 dev eth0'],
+                               ['app ip addr del 10.0.0.50/24 dev eth0'],
+                               ['app connect tcp 10.0.0.50:443'], True),
 }
 
 

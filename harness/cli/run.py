@@ -9,6 +9,7 @@ them and writes the result files once.
 import os
 import sys
 import time
+from dataclasses import replace
 
 from ..ci import after_run, BASELINE_DIR
 from ..errors import UsageError
@@ -20,9 +21,10 @@ from ..probe import add_program_options, method_of, netprobe_path, programs_for
 from ..report import (log, new_run_id, print_matrices, print_mutations, print_timeline,
                       scenario_line, write_run)
 from ..mutations import run_mutations, SharedNetwork
+from ..replica import read_clab, read_docker, read_snapshot
 from ..runner import run_scenario
-from ..scenarios import (derived, fitting, load_all, parse_shard, select, select_mutations,
-                         targets_of)
+from ..scenarios import (derived, fitting, from_docker, from_snapshots, load_all,
+                         parse_shard, select, select_mutations, targets_of)
 from .common import default_out, EXIT_FAIL, EXIT_OK
 
 
@@ -44,9 +46,21 @@ def add_parser(sub):
     cmd.add_argument('--topo', metavar='NAME[,ARG...]',
                      help='run the scenario derived from this topology (mn --topo '
                           'syntax: linear,4  tree,2,2  NAME from --custom)')
+    cmd.add_argument('--from-snapshot', nargs='+', metavar='FILE',
+                     help='run a replica of these snapshots (bindlab snapshot): one '
+                          'host each, with their addresses, routes, rules, sysctls and '
+                          'listeners, and the matrices derived from it as for --topo')
+    cmd.add_argument('--from-docker', nargs='+', metavar='FILE',
+                     help='run a replica of a Docker host: FILEs of `docker network '
+                          'inspect` and `docker inspect` output (bridge networks, '
+                          'containers, published ports)')
+    cmd.add_argument('--from-clab', metavar='FILE',
+                     help='run a replica of a containerlab topology (.clab.yml): its '
+                          'linux and bridge nodes, links, and the addresses, routes and '
+                          'sysctls of their exec lines')
     cmd.add_argument('--mutate', metavar='all|NAME,...',
                      help='apply each misconfiguration of the catalogue, one at a time, '
-                          'to every target host (needs --topo)')
+                          'to every target host (needs --topo or --from-snapshot)')
     cmd.add_argument('--mutate-hosts', metavar='H1,H2',
                      help='the target hosts of --mutate (default: every host)')
     cmd.add_argument('--mutate-networks', choices=('fresh', 'shared'), default='fresh',
@@ -111,6 +125,8 @@ def main(args):
 def choose(args, shard):
     """(scenarios to run, mutations): the named or default suite, or the scenario
     derived from --topo (with --custom files) and the --mutate catalogue entries."""
+    if args.from_snapshot or args.from_docker or args.from_clab:
+        return replica(args, shard)
     if args.mutate and not args.topo:
         raise UsageError('--mutate needs --topo (a derived scenario): e.g. '
                          '--topo single,3 --mutate all')
@@ -131,6 +147,55 @@ def choose(args, shard):
     return select([], chosen, [], shard), mutations
 
 
+def replica(args, shard):
+    """(the replica of --from-snapshot's or --from-docker's files, mutations): each
+    file read as hostile input (BadInput naming the file and field, exit 2)."""
+    if args.topo or args.custom or args.scenarios or args.scenario_file or \
+            len([x for x in (args.from_snapshot, args.from_docker, args.from_clab)
+                 if x]) > 1:
+        raise UsageError('--from-snapshot, --from-docker and --from-clab run a replica; '
+                         'give one of them, without --topo, --custom, scenario names and '
+                         '--scenario-file')
+    if len(args.from_snapshot or args.from_docker or [args.from_clab]) > 64:
+        raise UsageError('a replica takes at most 64 files')
+    check_mininet()
+    if args.from_clab:
+        snaps, links, missing = read_clab(args.from_clab)
+        if not snaps or len(snaps) > 64:
+            raise UsageError(f'--from-clab {args.from_clab}: 1 to 64 linux nodes')
+        sc = from_snapshots(snaps, links=links)
+        source = f'--from-clab {os.path.basename(args.from_clab)}'
+        chosen = [replace(sc, source=source, title=f'replica of {source}',
+                          replica=replace(sc.replica, not_reproduced=tuple(missing) +
+                                          sc.replica.not_reproduced))]
+    elif args.from_docker:
+        snaps, published, missing = read_docker(args.from_docker)
+        if len(snaps) > 64:
+            raise UsageError('--from-docker: at most 63 containers in one replica')
+        chosen = [from_docker(snaps, published, missing)]
+    else:
+        chosen = [from_snapshots([(p, read_snapshot(p)) for p in args.from_snapshot])]
+    mutations = select_mutations(args.mutate) if args.mutate else []
+    return select([], chosen, [], shard), mutations
+
+
+def remade(sc, args):
+    """The function (mutation, target) -> sc under that mutation (a fresh scenario)."""
+    if sc.replica is not None:    # a listener whose address a mutation took: no error
+        servers = tuple(replace(s, must_start=False) for s in sc.servers)
+        return lambda m, t: replace(sc, mutation=(m, t), servers=servers,
+                                    title=f'{sc.title} (mutation {m.name} on {t})')
+    custom = [os.path.abspath(p) for p in args.custom]
+    return lambda m, t: derived(args.topo, custom, (m, t))
+
+
+def not_reproduced(sc):
+    """Say what a replica could not reproduce (also in its matrix.json)."""
+    if sc.replica is not None:
+        for item in sc.replica.not_reproduced:
+            log(f'  not reproduced: {item["what"]}: {item["why"]}')
+
+
 def run_suite(chosen, session, netprobe, programs, args, mutations=()):
     """Run every chosen scenario (and its mutations) and print; returns the results."""
     from mininet.log import setLogLevel
@@ -138,6 +203,7 @@ def run_suite(chosen, session, netprobe, programs, args, mutations=()):
     done = []
     for i, sc in enumerate(chosen, 1):
         log(f'[{i}/{len(chosen)}] {sc.name}: {sc.title}')
+        not_reproduced(sc)
 
         def one_network(scenario):
             """scenario (sc itself, or one of its mutations) on a fresh network."""
@@ -148,14 +214,13 @@ def run_suite(chosen, session, netprobe, programs, args, mutations=()):
         print_matrices(res.scenario, res.cells)
         print_timeline(res)
         if mutations:
-            custom = [os.path.abspath(p) for p in args.custom]
             network = one_network if args.mutate_networks == 'fresh' else SharedNetwork(
                 session.switch, session.state, netprobe, log, programs[sc.name],
                 args.builder)
             try:
                 res.mutations = run_mutations(
                     mutations, targets_of(sc, args.mutate_hosts),
-                    lambda m, t: derived(args.topo, custom, (m, t)), network, res, log)
+                    remade(sc, args), network, res, log)
             finally:
                 if network is not one_network:
                     network.close()

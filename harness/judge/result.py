@@ -21,6 +21,8 @@ class ScenarioResult:
     None without --mutate; network: how a mutated scenario's network was had
     (runner.SharedNetwork; None: a fresh one).  timeline: the timed steps
     (Step.at) as they took effect (harness/net/timeline.py), None when it has none.
+    not_reproduced: a replica's list of what could not be reproduced ({what, why}
+    each; None: not a replica).
     """
     scenario: str
     title: str
@@ -39,6 +41,7 @@ class ScenarioResult:
     cases: Optional[list] = None
     network: Optional[str] = None
     timeline: Optional[list] = None
+    not_reproduced: Optional[list] = None
 
 
 def skipped_result(scenario, switch, reason):

@@ -158,6 +158,10 @@ def read_matrix(path, scenario):
         if not isinstance(matrix.get(key), (str, type(None))):
             raise BadInput(f'{path}: field "{key}" is not text')
     _check_skip(matrix, path, list)
+    if 'not_reproduced' in matrix and not (isinstance(matrix['not_reproduced'], list) and all(
+            isinstance(x, dict) and all(isinstance(x.get(k), str) for k in ('what', 'why'))
+            for x in matrix['not_reproduced'])):
+        raise BadInput(f'{path}: field "not_reproduced" is not a list of {{what, why}}')
     if matrix.get('skipped') and matrix['cells']:
         raise BadInput(f'{path}: a skipped scenario with cells')
     check_topology(matrix.get('topology') or {}, f'{path}: topology')

@@ -114,6 +114,8 @@ def scenario_files(run_dir, res, environment):
         matrix['timeline'] = res.timeline
     if res.skipped:          # the cells it would have had, for junit.xml and a merge
         matrix['cases'] = res.cases or []
+    if res.not_reproduced is not None:      # a replica: what it could not reproduce
+        matrix['not_reproduced'] = res.not_reproduced
     jobs = [Job(os.path.join(sdir, 'matrix.json'),
                 functools.partial(json_rows, matrix, 'cells'), apart=True)]
     if res.mutations is not None:

@@ -45,7 +45,8 @@ def validate(scenario, topo):
                             '(and not . or ..)')
     hosts = topo_hosts(topo)
     for name, ip in hosts.items():
-        if not ip and not scenario.derived:    # a derived one reads the built network
+        # a derived one reads the built network; a replica's setup gives addresses
+        if not ip and not scenario.derived and scenario.replica is None:
             raise ScenarioError(f'{where}: host {name} has no ip= in the topology')
         if ip:
             _check_addr(f'{where}: host {name} ip', ip.split('/')[0])

@@ -232,8 +232,13 @@ def complete(scenario, net, world=None):
         if target not in world.hosts:
             raise UsageError(f'--mutate-hosts: no host {target} in the topology')
         steps, more = entry.apply(world, target)
-    servers = list(serve_all(world))
+    plan = scenario.replica          # a replica: what the network cannot say itself
+    if plan is not None:
+        plan.adjust(world, Addr)
+    servers = list(scenario.servers if plan is not None else ()) + list(serve_all(world))
     cases = bind_cases(world) + connect_cases(world) + list(world.udp_cases)
+    if plan is not None:
+        cases = [plan.expectation(c) for c in cases] + list(plan.extra)
     if scenario.mutation is not None:  # a control measurement was of the unmutated network
         cases = [replace(c, expect=replace(c.expect, rule='observed',
                                            reason='no rule predicts this cell under '
@@ -337,7 +342,8 @@ def expect_connect_in(world, src, addr, proto):
         how = world.firewall[owner]
         return Expect('ETIMEDOUT' if how == 'drop' else 'ECONNREFUSED',
                       f'nft on {owner} {how}s {proto} port of its server', f'fw-{how}')
-    if proto == 'udp' and not primary(world, owner, addr):
+    if proto == 'udp' and not primary(world, owner, addr) and \
+            (owner == src or same_segment(world, src, owner, ip)):
         return Expect('ETIMEDOUT', f'{addr} is a secondary address of {owner}: its UDP '
                       'server (bound to the wildcard) answers from the primary one, and '
                       f'{src}\'s connected socket drops that answer', 'udp-reply-source')

@@ -243,3 +243,6 @@ class Scenario:
     mutation: Optional[tuple] = field(default=None, compare=False)
     # Each host's own resolver files (hostfiles.HostFiles): none, the machine's.
     host_files: tuple = ()
+    # A replica of snapshots (harness/scenarios/replica.py: Replica): what completing
+    # it needs beyond the built network, and what could not be reproduced.
+    replica: Optional[object] = field(default=None, compare=False)

@@ -46,7 +46,18 @@ def _first_intf(world, host):
 
 
 def _forget_address(world, host, a):
-    """host no longer holds a; its connected route goes with the last such address."""
+    """host no longer holds a; its connected route goes with the last such address.
+    An IPv4 primary takes its secondaries with it (the kernel's default,
+    promote_secondaries=0): those after it in its subnet on its interface (a replica's
+    hosts have them); no rule predicts connects to them then."""
+    held = world.addrs[host]
+    if not a.v6 and a in held:
+        after = held[held.index(a) + 1:]
+        for x in after:
+            if not x.v6 and x.network == a.network and x.intf == a.intf:
+                world.unpredictable.add(('*', x.addr))
+        world.addrs[host] = [x for x in held if x not in after or x.v6 or
+                             x.network != a.network or x.intf != a.intf]
     world.addrs[host] = [x for x in world.addrs[host] if x.addr != a.addr]
     if not any(x.network == a.network and x.intf == a.intf for x in world.addrs[host]):
         world.drop_routes(host, lambda n, d: not (n == a.network and d == a.intf))
@@ -87,7 +98,7 @@ def addr_del(world, t):
     if not world.addrs[t]:
         raise NotApplicable(f'{t} holds no address')
     steps = []
-    for a in list(world.addrs[t]):
+    for a in reversed(list(world.addrs[t])):     # secondaries before their primary
         steps.append(run(t, ['ip', 'addr', 'del', f'{a.addr}/{a.prefixlen}', 'dev', a.intf],
                          why=f'{t} loses {a.addr} (lease lost, interface reconfigured)'))
         _forget_address(world, t, a)
