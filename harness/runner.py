@@ -275,7 +275,11 @@ def probe_phase(live, prober, programs=None):
     t2 = time.monotonic()
     timeline = Timeline(live.net, live.scenario.faults, live.state)
     timeline.start()            # t = 0 of the scenario's timed steps
-    observations = prober.observe(live.net)
+    try:
+        observations = prober.observe(live.net)
+    except BaseException:       # a prober that broke, Ctrl-C: no step fires after it
+        timeline.abort()
+        raise
     live.timeline = timeline.finish()
     observations = {cid: obs.on_timeline(timeline.t0) for cid, obs in observations.items()}
     live.timings.update(servers_s=t1 - t0, probe_s=time.monotonic() - t2)

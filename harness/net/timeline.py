@@ -118,6 +118,13 @@ class Timeline:
         finally:
             self._clean()
 
+    def abort(self):
+        """Every runner stopped now (its remaining steps never fire), its files gone."""
+        try:
+            stop([j.target for j in self.jobs.values() if j and j.running()], 0.5)
+        finally:
+            self._clean()
+
     def _records(self):
         """One record a step, from the runners' output lines (read strictly: a line
         that is not what the runner writes leaves its step unrun, saying so)."""
