@@ -195,8 +195,8 @@ def run_replica(scenario):
             probed = probe_live(live, prober=prober)
             got['dumps'] = {h.name: dump_of(lambda argv, h=h: h.cmd(*argv))
                             for h in live.net.hosts}
+        got['observed'] = dict(probed.observations)   # judge() empties it
         got['result'] = judged(live, probed)
-        got['observed'] = probed.observations
     return got
 
 
