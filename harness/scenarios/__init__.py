@@ -10,7 +10,7 @@ The face of harness/scenarios/: code outside it imports only these names
 
 from .checks import validate
 from .derive import NotApplicable, apply_control, complete, derived
-from .hostfiles import HostFiles
+from .hostfiles import DnsServer, HostFiles
 from .names import EAI_NAMES, is_name, name_word
 from .model import (AFTERS, Case, ERROR, Expect, NOCALL, OK, Scenario, Server, Step,
                     column_label, option, timeout_of, unmapped, valid_name)
@@ -19,8 +19,8 @@ from .rules import RULES
 from .suite import find, fitting, load_all, parse_shard, select
 
 __all__ = ['AFTERS', 'apply_control', 'Case', 'CATALOGUE', 'column_label', 'complete',
-           'derived', 'EAI_NAMES', 'ERROR', 'Expect', 'find', 'fitting', 'HostFiles',
-           'is_name', 'load_all', 'name_word', 'NOCALL', 'NotApplicable', 'OK',
-           'option', 'parse_shard', 'RULES', 'Scenario', 'select', 'select_mutations',
-           'Server', 'Step', 'targets_of', 'timeout_of', 'unmapped', 'valid_name',
-           'validate']
+           'derived', 'DnsServer', 'EAI_NAMES', 'ERROR', 'Expect', 'find', 'fitting',
+           'HostFiles', 'is_name', 'load_all', 'name_word', 'NOCALL', 'NotApplicable',
+           'OK', 'option', 'parse_shard', 'RULES', 'Scenario', 'select',
+           'select_mutations', 'Server', 'Step', 'targets_of', 'timeout_of', 'unmapped',
+           'valid_name', 'validate']

@@ -188,3 +188,5 @@ class Scenario:
     mutation: Optional[tuple] = field(default=None, compare=False)
     # Each host's own resolver files (hostfiles.HostFiles): none, the machine's.
     host_files: tuple = ()
+    # DNS servers on hosts (hostfiles.DnsServer; dnsmasq), started after the files.
+    dns_servers: tuple = ()
