@@ -31,7 +31,8 @@ from .errors import EnvError, UsageError
 from .judge import judge, ScenarioResult
 from .ledger import clean as clean_state, work_folder
 from .net import (apply_steps, build, builder_of, check_names_free, DEFAULT_BUILDER,
-                  mount_host_files, not_ready, start, stop, Timeline, untimed)
+                  mount_host_files, not_ready, start, start_dns_servers, stop,
+                  stop_dns_servers, Timeline, untimed)
 from .probe import Batches, cases_of, ProgramRun, Servers, TcpCheck
 from .scenarios import apply_control, complete, NotApplicable
 
@@ -58,6 +59,7 @@ class LiveNetwork:
         self.timings = {'build_s': 0.0, 'prepare_s': 0.0, 'servers_s': 0.0,
                         'probe_s': 0.0, 'teardown_s': 0.0}
         self.servers = Servers(state)
+        self.dns_jobs = []              # the scenario's DNS servers (net/resolvers.py)
         self.touched = set()            # the hosts a mutation's steps and holders ran on
         self.workdir = None
         # derive()'s World: read before the mutation (read_from); world, when set (by
@@ -99,9 +101,12 @@ class LiveNetwork:
         self.timings['prepare_s'] = time.monotonic() - t0 - self.timings['build_s']
 
     def _prepare(self):
-        """Each host's own resolver files, setup steps, readiness checks (ping, then
+        """Each host's own resolver files and DNS servers, setup steps, readiness checks (ping, then
         TCP), faults; an error text or None."""
-        err = mount_host_files(self.net, self.scenario.host_files, self.workdir)
+        sc = self.scenario
+        err = mount_host_files(self.net, sc.host_files, self.workdir) or \
+            start_dns_servers(self.net, sc.dns_servers, self.state, self.workdir,
+                              self.dns_jobs)
         if err:
             return err
         steps, err = apply_steps(self.net, self.scenario.setup, 'setup')
@@ -170,6 +175,7 @@ class LiveNetwork:
                                                                      signal.SIGTERM)}
         try:
             self.servers.stop()
+            stop_dns_servers(self.dns_jobs, self.state)
             stop(self.net, self.log)
             self.net = None
             left = clean_state(self.state.data, self.log)

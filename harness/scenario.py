@@ -67,16 +67,16 @@ from .scenarios.builders import (addr_add, addr_del, at, at_once, bind, connect,
                                  expect_bind, expect_connect, explicit, link_down, nft,
                                  port_range, run, sysctl, wait_dad)
 from .scenarios.checks import topo_hosts, validate
-from .scenarios.hostfiles import HostFiles
+from .scenarios.hostfiles import DnsServer, HostFiles
 from .scenarios.udpcalls import (expect_join, expect_mcast_if, expect_send, join,
                                  mcast_if, send)
 from .scenarios.model import (AFTERS, Case, endpoint, ERROR, Expect, NOCALL, OK, option,
                               Scenario, ScenarioError, Server, Step, timeout_of)
 
 __all__ = ['addr_add', 'addr_del', 'AFTERS', 'at', 'at_once', 'bind', 'Case', 'connect',
-           'endpoint', 'ERROR', 'Expect', 'expect_bind', 'expect_connect', 'explicit',
-           'HostFiles', 'link_down', 'nft', 'NOCALL', 'OK', 'option', 'port_range',
-           'run', 'Scenario', 'ScenarioError', 'Server', 'Step', 'sysctl', 'timeout_of',
-           'topo_hosts', 'validate', 'wait_dad',
+           'DnsServer', 'endpoint', 'ERROR', 'Expect', 'expect_bind', 'expect_connect',
+           'explicit', 'HostFiles', 'link_down', 'nft', 'NOCALL', 'OK', 'option',
+           'port_range', 'run', 'Scenario', 'ScenarioError', 'Server', 'Step', 'sysctl',
+           'timeout_of', 'topo_hosts', 'validate', 'wait_dad',
            # the calls besides bind and connect (harness/scenarios/udpcalls.py)
            'expect_join', 'expect_mcast_if', 'expect_send', 'join', 'mcast_if', 'send']

@@ -1,6 +1,6 @@
 """The live network: the session around it (lock, leftovers, switch, signals), the
 machine it runs on, the builders (Mininet's and bindlab's batched one), the one
-command API of its hosts, each host's own resolver files, readiness, the setup and fault steps, a mutation's undo
+command API of its hosts, each host's own resolver files and DNS servers, readiness, the setup and fault steps, a mutation's undo
 and its proof, and the one retry helper.
 
 The face of harness/net/: code outside it imports only these names
@@ -15,6 +15,7 @@ from .machine import (SWITCH_KINDS, check_environment, check_mininet, check_root
 from .network import (DEFAULT_BUILDER, add_builder_option, build, builder_of,
                       check_names_free, start, stop)
 from .readiness import not_ready
+from .resolvers import start_dns_servers, stop_dns_servers
 from .retry import attempts
 from .session import Session
 from .timeline import Timeline, untimed
@@ -25,4 +26,5 @@ __all__ = ['add_builder_option', 'apply_steps', 'attempts', 'build', 'builder_of
            'DEFAULT_BUILDER', 'differences', 'ended', 'enter_argv', 'environment_facts',
            'host_state', 'missing_modules', 'mount_host_files', 'not_ready',
            'own_mounts', 'popen_on', 'restore', 'run_on', 'Session', 'settled', 'start',
-           'start_on', 'stop', 'SWITCH_KINDS', 'Timeline', 'untimed']
+           'start_dns_servers', 'start_on', 'stop', 'stop_dns_servers', 'SWITCH_KINDS',
+           'Timeline', 'untimed']

@@ -8,7 +8,7 @@ Whatever becomes a word of a netprobe plan line is checked to be one word.
 import ipaddress
 import re
 
-from .hostfiles import check_host_files
+from .hostfiles import check_dns_servers, check_host_files
 from .names import check_name_case, is_name, name_outcome_ok
 from .model import (AFTERS, bare, Expect, option, OUTCOMES, retry_s, ScenarioError,
                     valid_name)
@@ -68,6 +68,7 @@ def validate(scenario, topo):
                             to.strip('[]'), int(port) if port.isdecimal() else -1,
                             server.proto if server.proto == 'tcp' else 'tcp only')
     check_host_files(where, scenario.host_files, hosts)
+    check_dns_servers(where, scenario.dns_servers, hosts)
     if not scenario.cases and not scenario.derived:
         raise ScenarioError(f'{where}: no cases')
     cells = {}

@@ -4,6 +4,11 @@ machine's /etc/hosts, /etc/resolv.conf and /etc/gai.conf.
     HostFiles(host, hosts=None, resolv_conf=None, gai_conf=None)
     check_host_files(where, host_files, hosts)   ScenarioError naming the first problem
     FILES                                        (field, the /etc path it stands for)
+    DnsServer(host, addr, records=((name, addr), ...), local=(domain, ...))
+                          a DNS server on host (dnsmasq, net/resolvers.py) answering
+                          at addr with the records; a name under a local domain that
+                          has no record is NXDOMAIN, any other name REFUSED
+    check_dns_servers(where, dns_servers, hosts)
 
 Pure data: net/hostfiles.py writes them into the run's work folder and bind-mounts
 them in that host's own mount namespace (its shell's), so that every program of the
@@ -11,6 +16,8 @@ host, and only of that host, resolves through them.  A host without HostFiles se
 the machine's files, exactly as before.
 """
 
+import ipaddress
+import re
 from dataclasses import dataclass
 from typing import Optional
 
@@ -61,3 +68,49 @@ def check_host_files(where, host_files, hosts):
                 raise ScenarioError(f'{what} must be text')
             if '\0' in text or len(text.encode()) > FILE_MAX:
                 raise ScenarioError(f'{what}: a NUL byte, or more than {FILE_MAX} bytes')
+
+
+DNS_NAME = re.compile(r'[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*')
+
+
+@dataclass(frozen=True)
+class DnsServer:
+    """A DNS server on host, listening at addr (UDP and TCP port 53), answering the
+    records ((name, address), ...) and nothing else (no upstream): a name under one
+    of the local domains without a record is NXDOMAIN (EAI_NONAME), any other name
+    REFUSED (EAI_AGAIN)."""
+    host: str
+    addr: str
+    records: tuple = ()
+    local: tuple = ()
+
+
+def _check_dns_name(what, name):
+    if not isinstance(name, str) or len(name) > 253 or not DNS_NAME.fullmatch(name):
+        raise ScenarioError(f'{what}: {name!r} is not a DNS name')
+
+
+def check_dns_servers(where, dns_servers, hosts):
+    """Raise ScenarioError naming the first thing wrong in a scenario's dns_servers:
+    an unknown host, an address or a record's address that is not numeric, a name
+    that is not a DNS name (each becomes a dnsmasq argument)."""
+    if not isinstance(dns_servers, tuple):
+        raise ScenarioError(f'{where}: dns_servers must be a tuple of DnsServer')
+    for server in dns_servers:
+        if not isinstance(server, DnsServer) or server.host not in hosts:
+            raise ScenarioError(f'{where}: dns_servers: {server!r} is not a DnsServer '
+                                'on a host of the topology')
+        what = f'{where}: DNS server on {server.host}'
+        pairs = [('', server.addr)] + [(None, r) for r in server.records]
+        for _, value in pairs:
+            try:
+                if isinstance(value, tuple) and len(value) == 2:
+                    _check_dns_name(what, value[0])
+                    ipaddress.ip_address(value[1])
+                else:
+                    ipaddress.ip_address(value)
+            except (ValueError, TypeError):
+                raise ScenarioError(f'{what}: {value!r} is not an address or a '
+                                    '(name, address) record') from None
+        for domain in server.local:
+            _check_dns_name(what, domain)

@@ -246,3 +246,5 @@ class Scenario:
     # A replica of snapshots (harness/scenarios/replica.py: Replica): what completing
     # it needs beyond the built network, and what could not be reproduced.
     replica: Optional[object] = field(default=None, compare=False)
+    # DNS servers on hosts (hostfiles.DnsServer; dnsmasq), started after the files.
+    dns_servers: tuple = ()

@@ -30,6 +30,9 @@ RULES = {
                   'binds EADDRNOTAVAIL',
     'dns-down': 'a name in no hosts file, with no DNS server answering: getaddrinfo '
                 'fails (EAI_AGAIN) and no socket call is made',
+    'dns-record': 'a name resolves to what the network\'s DNS server answers: binding '
+                  'a name another host\'s address answers for is EADDRNOTAVAIL; a name '
+                  'the server has no record of is EAI_NONAME (NXDOMAIN)',
     # derived scenarios (derive.py) and mutations (mutate.py)
 
     'control': 'no documented rule predicts this cell on this topology (another '
