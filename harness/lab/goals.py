@@ -45,9 +45,10 @@ class LabError(UsageError):
 
 _GUARD_WORDS = re.compile(r'^if\s+([A-Za-z,\s]+?)\s*:\s*(.+)$')
 # OUTCOME is one word, or a name case's two: the address that gave it and its word
-# ('::1 EADDRNOTAVAIL', '127.0.0.1 OK'; scenarios/names.py).
-_GOAL_LINE = re.compile(r'^(\S+)\s+(bind|connect|join|mcast-if|send)\s+(.+?)\s*->\s*'
-                        r'((?:[0-9A-Fa-f]*[.:][0-9A-Fa-f.:]*\s+)?\S+)(?:\s+(\S+))?\s*$')
+# ('::1 EADDRNOTAVAIL', '127.0.0.1 OK'; scenarios/names.py).  The column runs to the
+# last '->': a send's column has one of its own ('udp 10.0.0.12->10.0.0.2:7002').
+_GOAL_LINE = re.compile(r'^(\S+)\s+(bind|connect|join|mcast-if|send)\s+(.*\S)\s*->\s*'
+                        r'((?:[0-9A-Fa-f]*[.:][0-9A-Fa-f.:]*\s+)?[^\s>-]\S*)(?:\s+(\S+))?\s*$')
 
 
 def _block_lines(text, info):
