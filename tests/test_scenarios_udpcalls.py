@@ -84,6 +84,12 @@ def test_every_result_file_carries_them(run):
     for words in ('Join matrix', 'Multicast-interface matrix', 'Send matrix'):
         assert f'<h3>{words}</h3>' in page
     assert 'join matrix of multicast' in res.stdout and 'send matrix of udp-source' in res.stdout
+    join_csv = (folder / 'multicast' / 'join.csv').read_text().splitlines()
+    assert join_csv[0].startswith('host,addr,port,proto,options,expected,actual')
+    assert 'h2,239.1.1.1,0,udp,if=10.0.0.1,ENODEV,ENODEV,pass,join-if-owner,' in \
+        '\n'.join(join_csv)
+    assert len((folder / 'udp-source' / 'send.csv').read_text().splitlines()) == 1 + 14
+    assert not (folder / 'udp-source' / 'join.csv').exists()
 
 
 def test_explain_says_what_the_errno_means_on_the_call(run):

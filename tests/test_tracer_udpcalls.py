@@ -10,7 +10,9 @@ The records of both tracers are the same but for timing and who traced; each
 program's records judged against the join, mcast-if and send cases of its calls
 (harness/scenarios/udpcalls.py: the rule table's expectations) pass, and the
 errno is the kernel's: ENODEV for a join on another host's address, ENETUNREACH
-for a PKTINFO source the host lacks, EINVAL for an IPv6 one.
+for a PKTINFO source the host lacks, EINVAL for an IPv6 one.  The programs cannot
+tell they are traced, memcheck finds nothing in the new interposers, and a whole
+`harness run --server --client` gives the programs their cells.
 """
 
 import json
@@ -188,3 +190,34 @@ def test_user_programs_have_cells_in_every_result_file(tmp_path):
     junit = (folder / 'junit.xml').read_text()
     assert 'name="h2 join udp 239.1.1.1@10.0.0.1"' in junit
     assert 'send matrix' in (folder / 'summary.md').read_text()
+
+
+def test_no_memory_errors_in_the_new_interposers_under_valgrind(tmp_path):
+    """memcheck watches libbindtrace.so's setsockopt, sendto and sendmsg interposers
+    and their records inside the programs: a join that works and one that fails, a
+    PKTINFO source the host lacks (IPv4 and IPv6), a bound source."""
+    build('build/programs/glibc/mcast_receiver')
+    build('build/programs/glibc/udp_reply')
+    prog = os.path.join(nsutil.REPO, 'build', 'programs', 'glibc')
+    trace, lab = tmp_path / 'trace.jsonl', nsutil.Lab()
+    try:
+        h1, h2 = lab.netns('h1'), lab.netns('h2')
+        dev, _ = lab.veth(h1, h2, '10.0.0.1/24', '10.0.0.2/24')
+        h1.addr_add(dev, 'fd00::1/64', 'nodad')
+        runs = [['mcast_receiver', '239.1.1.1', '10.0.0.1', '5353'],
+                ['mcast_receiver', '239.1.1.1', '10.0.0.2', '5353'],
+                ['udp_reply', '10.0.0.2', '7002', '10.0.0.12', 'pktinfo'],
+                ['udp_reply', 'fd00::2', '7002', 'fd00::12', 'pktinfo'],
+                ['udp_reply', '10.0.0.2', '7002', '10.0.0.1', 'bound']]
+        for argv in runs:
+            proc = nsutil.run(h1.argv(['env', f'LD_PRELOAD={lib_path()}',
+                                       f'BINDTRACE_FILE={trace}', 'valgrind', '-q',
+                                       '--error-exitcode=9', '--trace-children=no',
+                                       os.path.join(prog, argv[0])] + argv[1:]),
+                              check=False)
+            assert proc.returncode in (0, 1), (argv, proc.stderr)
+    finally:
+        assert not lab.remove()
+    ops = [r['op'] for r in read_trace(str(trace))
+           if r['op'] in ('join', 'mcast-if', 'send')]
+    assert ops == ['join', 'mcast-if', 'join', 'send', 'send', 'send'], ops

@@ -139,7 +139,9 @@ EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 	err = ret < 0 ? after : 0;
 	if (err != EFAULT && err != EBADF && err != ENOTSOCK) {
 		trace_send_dest(&s, msg->msg_name, msg->msg_namelen, err);
-		trace_send_cmsgs(&s, msg->msg_control, msg->msg_controllen);
+		/* a length the kernel refuses before it copies (ENOBUFS) is not read */
+		if (msg->msg_controllen <= TRACE_CONTROL_MAX)
+			trace_send_cmsgs(&s, msg->msg_control, msg->msg_controllen);
 		c = bindtrace_caller();
 		(void)trace_record_send(&c, fd, fd, &s, err, t1 - t0);
 	}

@@ -115,6 +115,10 @@ static void read_mcast_if(struct trace_sockopt *o, int level, const void *val, s
 		o->ifindex = m->imr_ifindex;
 		if (!o->ifindex)
 			set_v4(&o->ifaddr, m->imr_address);
+	} else if (level == IPPROTO_IP && len >= sizeof(struct ip_mreq)) {
+		const struct ip_mreq *m = val;	/* as the kernel reads it: the second field */
+
+		set_v4(&o->ifaddr, m->imr_interface);
 	} else if (level == IPPROTO_IP && len >= sizeof(struct in_addr)) {
 		struct in_addr in;
 
@@ -145,8 +149,8 @@ void trace_sockopt_read(struct trace_sockopt *o, int level, int name, const void
 	case TRACE_OPT_MCAST_IF:
 		read_mcast_if(o, level, val, len);
 		break;
-	case TRACE_OPT_DEV:
-		memcpy(o->dev, val, len < IF_NAMESIZE ? len : IF_NAMESIZE);
+	case TRACE_OPT_DEV:	/* the kernel reads at most IFNAMSIZ - 1 bytes */
+		memcpy(o->dev, val, len < IF_NAMESIZE - 1 ? len : IF_NAMESIZE - 1);
 		o->have = true;
 		break;
 	default:	/* freebind, bindnoport: an int (or one byte) */

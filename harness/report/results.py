@@ -95,7 +95,8 @@ def write_logs(run_dir, res):
 def scenario_files(run_dir, res, environment):
     """The scenario's folder, made; the matrix with its mutations, as a reader gets
     them back, for the report page; and the Jobs of <scenario>/matrix.json, bind.csv,
-    connect.csv (and mutations.json)."""
+    connect.csv (and mutations.json; join.csv, mcast-if.csv, send.csv where the
+    scenario has such cells)."""
     if not valid_name(res.scenario):
         raise BadInput(f'scenario name {res.scenario!r} is not A-Z a-z 0-9 . _ -')
     sdir = os.path.join(run_dir, res.scenario)
@@ -124,6 +125,10 @@ def scenario_files(run_dir, res, environment):
     for kind, extra in (('bind', ()), ('connect', CONNECT_EXTRA)):
         jobs.append(Job(os.path.join(sdir, f'{kind}.csv'),
                         functools.partial(cells_csv, res.cells, kind, extra)))
+    for kind, extra in (('join', ()), ('mcast-if', ()), ('send', ('local',))):
+        if any(cell.kind == kind for cell in res.cells):    # only where they are
+            jobs.append(Job(os.path.join(sdir, f'{kind}.csv'),
+                            functools.partial(cells_csv, res.cells, kind, extra)))
     if res.mutations is not None:      # the page's matrix, not matrix.json's
         matrix = dict(matrix, mutations=res.mutations)
     return matrix, jobs
