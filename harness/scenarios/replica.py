@@ -32,11 +32,11 @@ from dataclasses import dataclass, field, replace
 from typing import Dict, Tuple
 
 from .model import Expect, OK, Scenario
-from .replicasteps import host_plan, MAC6
+from .replicasteps import host_plan, listed, MAC6
 
 LINK_KINDS = ('veth', 'ether')              # an emulated link is what they are
 STAND_IN_KINDS = ('bridge', 'bond', 'team', 'vlan', 'macvlan', 'ipvlan', 'dummy', 'vrf',
-                  'macvtap', 'ipvtap', 'tap', 'veth')
+                  'macvtap', 'ipvtap')
 HOST_NAME = re.compile(r'[a-z][a-z0-9-]{0,11}\Z')
 SWITCH_NAME = re.compile(r's[0-9]+\Z')
 
@@ -87,10 +87,6 @@ def host_names(snaps):
                 name += 'x'
         names.append(name)
     return names
-
-
-def listed(out, what, why):
-    out.append({'what': what, 'why': why})
 
 
 def choose_interfaces(host, snap, missing):
