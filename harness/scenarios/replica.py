@@ -66,6 +66,13 @@ class Replica:
         world.nonlocal_bind |= set(self.nonlocal4)
         world.v6_off |= set(self.v6_off)
 
+    def extra_cases(self, mutated):
+        """Its own cases (published ports); under a mutation no rule predicts them."""
+        if not mutated:
+            return list(self.extra)
+        return [replace(c, expect=Expect(OK, 'no rule predicts this cell under the '
+                                             'mutation', 'observed')) for c in self.extra]
+
     def expectation(self, case):
         """A case whose expectation a sysctl the derived rules do not read decides."""
         if case.kind == 'bind' and case.host in self.nonlocal6 and ':' in case.addr \
