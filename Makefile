@@ -319,7 +319,8 @@ pkglibdir = $(libdir)/bindlab
 INSTALL ?= install
 VERSION := $(shell sed -n "s/^__version__ = '\(.*\)'$$/\1/p" harness/__init__.py)
 DATA_FILES := $(wildcard harness/*.py harness/*/*.py topologies/*.py labs/*.md expectations/*.md \
-	expectations/*.json examples/*.md examples/*.py examples/pytest/*.py)
+	expectations/*.json examples/*.md examples/*.py examples/pytest/*.py \
+	examples/snapshots/*.json examples/docker/*.json examples/clab/*.yml)
 # $(call relpath,TO,FROM): TO relative to FROM, as text (no symlink resolved).
 relpath = $(shell realpath -ms --relative-to='$(2)' '$(1)')
 

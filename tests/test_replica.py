@@ -34,7 +34,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from dataclasses import replace
 
 import pytest
@@ -201,9 +200,10 @@ def run_replica(scenario):
 
 
 def test_the_replica_has_what_the_originals_have(replicated):
-    originals, snaps, got = replicated
+    originals, _snaps, got = replicated
     missing = got['result'].not_reproduced
-    assert {'what': 'gw eth1p', 'why': 'a veth without addresses (but perhaps a link-local one)'} in missing, missing
+    assert {'what': 'gw eth1p', 'why': 'a veth without addresses (but perhaps a '
+                                       'link-local one)'} in missing, missing
     assert not [m for m in missing if 'web' in m['what']], missing
     for name, ns in originals.items():
         mine = dump_of(lambda argv, ns=ns: ns.sh(argv).stdout)

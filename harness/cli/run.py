@@ -60,7 +60,7 @@ def add_parser(sub):
                           'sysctls of their exec lines')
     cmd.add_argument('--mutate', metavar='all|NAME,...',
                      help='apply each misconfiguration of the catalogue, one at a time, '
-                          'to every target host (needs --topo or --from-snapshot)')
+                          'to every target host (with --topo or a replica)')
     cmd.add_argument('--mutate-hosts', metavar='H1,H2',
                      help='the target hosts of --mutate (default: every host)')
     cmd.add_argument('--mutate-networks', choices=('fresh', 'shared'), default='fresh',

@@ -238,7 +238,8 @@ def complete(scenario, net, world=None):
     servers = list(scenario.servers if plan is not None else ()) + list(serve_all(world))
     cases = bind_cases(world) + connect_cases(world) + list(world.udp_cases)
     if plan is not None:
-        cases = [plan.expectation(c) for c in cases] + list(plan.extra)
+        cases = [plan.expectation(c) for c in cases] + plan.extra_cases(
+            scenario.mutation is not None)
     if scenario.mutation is not None:  # a control measurement was of the unmutated network
         cases = [replace(c, expect=replace(c.expect, rule='observed',
                                            reason='no rule predicts this cell under '

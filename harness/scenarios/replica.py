@@ -31,12 +31,13 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Dict, Tuple
 
-from .model import Expect, OK, Scenario
-from .replicasteps import host_plan, MAC6
+from .builders import connect
+from .model import endpoint, Expect, OK, Scenario
+from .replicasteps import host_plan, listed, MAC6
 
 LINK_KINDS = ('veth', 'ether')              # an emulated link is what they are
 STAND_IN_KINDS = ('bridge', 'bond', 'team', 'vlan', 'macvlan', 'ipvlan', 'dummy', 'vrf',
-                  'macvtap', 'ipvtap', 'tap', 'veth')
+                  'macvtap', 'ipvtap')
 HOST_NAME = re.compile(r'[a-z][a-z0-9-]{0,11}\Z')
 SWITCH_NAME = re.compile(r's[0-9]+\Z')
 
@@ -66,6 +67,13 @@ class Replica:
         world.nonlocal_bind |= set(self.nonlocal4)
         world.v6_off |= set(self.v6_off)
 
+    def extra_cases(self, mutated):
+        """Its own cases (published ports); under a mutation no rule predicts them."""
+        if not mutated:
+            return list(self.extra)
+        return [replace(c, expect=Expect(OK, 'no rule predicts this cell under the '
+                                             'mutation', 'observed')) for c in self.extra]
+
     def expectation(self, case):
         """A case whose expectation a sysctl the derived rules do not read decides."""
         if case.kind == 'bind' and case.host in self.nonlocal6 and ':' in case.addr \
@@ -87,10 +95,6 @@ def host_names(snaps):
                 name += 'x'
         names.append(name)
     return names
-
-
-def listed(out, what, why):
-    out.append({'what': what, 'why': why})
 
 
 def choose_interfaces(host, snap, missing):
@@ -219,6 +223,35 @@ def linked(ends, names, links):
     return groups + [[end] for end in ends if (end[0], end[1]['name']) not in placed]
 
 
+def listener_cases(servers, held, names):
+    """Every host to every listener of the real hosts (TCP: its own by rule, the
+    others measured as `control`; UDP all measured: a wildcard UDP server answers
+    from the primary address); held {host: [its global addresses]}."""
+    cases, seen = [], set()
+    for s in servers:
+        addr = ipaddress.ip_address(s.addr)
+        if addr.is_unspecified:
+            both = addr.version == 6 and 'v6only=1' not in s.options
+            targets = [a for a in held.get(s.host, ())
+                       if ipaddress.ip_address(a).version == addr.version or both]
+        else:
+            targets = [s.addr]
+        for target in targets:
+            column = f'{s.proto} {endpoint(target, s.port)}'
+            for src in ([s.host] if addr.is_loopback else names):
+                if (src, column) in seen:
+                    continue
+                seen.add((src, column))
+                expect = Expect(OK, f'{s.host} listens on {s.addr}:{s.port} as the real '
+                                    'host did', 'listener-answers', peer=s.host) \
+                    if src == s.host and s.proto == 'tcp' else Expect(
+                        OK, f'{src} -> a listener of {s.host}: measured (control)',
+                        'control')
+                cases.append(connect(src, target, s.port, expect, s.proto,
+                                     ('timeout=300',), column))
+    return tuple(cases)
+
+
 def from_snapshots(snaps, mutation=None, links=None):
     """The Scenario replicating snaps ([(path, checked snapshot)]): a derived one,
     completed once built (derive.complete with its Replica).  links: the segments
@@ -242,7 +275,8 @@ def from_snapshots(snaps, mutation=None, links=None):
         nonlocal4=tuple(p.host for p in plans if p.nonlocal4),
         nonlocal6=tuple(p.host for p in plans if p.nonlocal6),
         v6_off=tuple(p.host for p in plans if p.v6_off),
-        not_reproduced=tuple(missing))
+        not_reproduced=tuple(missing),
+        extra=listener_cases(servers, {p.host: p.held for p in plans}, names))
     title = f'replica of {", ".join(names)} ({source})' + (
         f' (mutation {mutation[0].name} on {mutation[1]})' if mutation else '')
     return Scenario(name='replica-' + '-'.join(names)[:90], title=title,

@@ -128,5 +128,6 @@ def published_ports(scenario, published, gateways, peers):
     if ports and gateways:
         setup += (nft(names[0], _rules(ports, set(gateways.values())),
                       why='publish the ports with DNAT, as Docker does'),)
-    plan = replace(scenario.replica, extra=tuple(cases), not_reproduced=tuple(missing))
+    plan = replace(scenario.replica, extra=scenario.replica.extra + tuple(cases),
+                   not_reproduced=tuple(missing))
     return replace(scenario, setup=setup, servers=tuple(servers), replica=plan)

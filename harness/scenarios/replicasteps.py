@@ -47,6 +47,7 @@ class HostPlan:
     nonlocal4: bool = False
     nonlocal6: bool = False
     v6_off: bool = False
+    held: tuple = ()         # the global addresses it binds (not tentative), lo's too
 
 
 def listed(missing, what, why):
@@ -85,6 +86,10 @@ def host_plan(host, snap, devs, missing):
                                   f'{dev} is down on the real host'))
     plan.servers = listener_servers(host, snap, set(devs), missing)
     plan.tentative, plan.loopback = tuple(tentative), tuple(loopback)
+    plan.held = tuple(a['address'] for i in snap['interfaces'] if i['name'] in devs
+                      for a in i['addresses'] if a['scope'] == 'global' and not
+                      {'tentative', 'dadfailed'} & set(a['flags'])) + \
+        tuple(a for a, _len in loopback)
     return plan
 
 
