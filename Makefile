@@ -28,14 +28,14 @@ BINDTRACE_SRCS := $(wildcard csrc/trace/bindtrace*.c)
 # Debian packages: to build, to run the suite, to test.
 DEBS_BUILD := gcc make libc6-dev
 DEBS_RUN := mininet openvswitch-switch iproute2 iputils-ping bridge-utils nftables \
-	procps ethtool python3 python3-openpyxl
+	procps ethtool python3 python3-openpyxl python3-yaml
 # ... to write the man pages (make man, make install), to build the Debian package.
 DEBS_MAN := scdoc
 DEBS_DEB := build-essential dpkg-dev debhelper dh-python python3 scdoc lintian
 # ... to build and boot the guest of `make vm-test` (Debian's kernel under QEMU).
 DEBS_VM := debootstrap qemu-system-x86 cpio busybox-static kmod e2fsprogs xz-utils zstd gzip
 DEBS_TEST := libcmocka-dev python3-pytest valgrind socat netcat-openbsd chromium curl \
-	python3-pexpect python3-hypothesis man-db iptables $(DEBS_DEB)
+	python3-pexpect python3-hypothesis man-db iptables dnsmasq-base $(DEBS_DEB)
 # ... for make docker-test: Docker itself (its daemon runs only inside that test, under
 # the Mininet lock), and the static netprobe for its image.
 DEBS_DOCKER := docker.io iptables musl-tools linux-libc-dev

@@ -7,7 +7,9 @@ module, and `sudo make vm-test` runs them on Debian's stock kernel in a QEMU gue
     address and connected route now live in the VRF's table, so a socket that is not
     bound to the VRF device no longer sees them: binding 10.0.0.1 is EADDRNOTAVAIL,
     with `dev=vrf-blue` (SO_BINDTODEVICE) it is OK; a connect to h2 without the
-    device finds no route (ENETUNREACH), with it h2 answers.  These are the
+    device finds no route (ENETUNREACH), with it h2 answers.  Loopback inside the
+    VRF: 127.0.0.1 with `dev=vrf-blue` is EADDRNOTAVAIL (the VRF's table has no
+    loopback address), without the device it binds as anywhere.  These are the
     address-binding rules the kernel's selftest fcnal-test.sh checks.
   - dummy-service: a service address (10.9.9.9/32) held by a dummy interface on h1
     (the way anycast and load-balanced service addresses are kept): h1 binds it, h2
@@ -65,6 +67,13 @@ def _vrf():
         bind('h1', '10.0.0.1', 6677, explicit('OK', f'bound to {_VRF}'), 'udp',
              options=(dev,)),
         bind('h1', '0.0.0.0', 6677, explicit('OK', 'the wildcard binds in any VRF')),
+        bind('h1', '127.0.0.1', 6677, explicit(
+            'EADDRNOTAVAIL', f'127.0.0.1 is lo\'s, in the main table: a socket bound to '
+            f'{_VRF} looks in table {_TABLE}, which has no loopback address until one is '
+            f'added to the VRF device itself (ip addr add 127.0.0.1/8 dev {_VRF}; '
+            'PowerDNS #8284, FRR #7889)'), options=(dev,)),
+        bind('h1', '127.0.0.1', 6677, explicit(
+            'OK', 'outside the VRF, lo\'s 127.0.0.1 as on any host')),
         bind('h2', '10.0.0.1', 6677, explicit('EADDRNOTAVAIL', '10.0.0.1 is h1\'s')),
         connect('h1', '10.0.0.2', _PORT, explicit(
             'ENETUNREACH', 'the route to 10.0.0.0/24 moved into the VRF\'s table: without '
