@@ -29,7 +29,8 @@ def run_mutations(mutations, targets, make_scenario, one_network, control, log):
         label = f'{mutation.name}.{target}'
         entry = {'name': mutation.name, 'target': target, 'does': mutation.does,
                  'stands_for': mutation.stands_for,
-                 'steps': [s for s in res.steps if s['kind'] == 'fault'],
+                 'steps': [s for s in res.steps if s['kind'] == 'fault'] +
+                 list(res.timeline or ()),      # a timed mutation's steps as fired
                  'problem': res.problem, 'skipped': res.skipped,
                  'network': res.network or 'fresh',
                  'cells': [] if res.skipped else

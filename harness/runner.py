@@ -145,8 +145,8 @@ class LiveNetwork:
         made = complete(self.scenario, self.net, self.world)
         self.scenario, self.read_from = made.scenario, made.world
         self.touched = {s.host for s in made.steps} | {s.host for s in made.holders}
-        if made.steps:
-            applied, err = apply_steps(self.net, made.steps, 'fault')
+        if untimed(made.steps):     # its timed steps are the scenario's: the timeline's
+            applied, err = apply_steps(self.net, untimed(made.steps), 'fault')
             self.steps += applied
             if err:
                 self.problem = err

@@ -8,10 +8,11 @@ written as before, and a hostile `tries` or `timeline` is refused.
 
 On one real network run (under the Mininet lock): boot-race as the default suite
 has it, beside a variant whose expectations are too strict in time (it must fail,
-saying why), and vip-failover (who answers on the VIP before and after it moves).  The steps fire inside the hosts at their second; every try before the
-address arrived failed, the first after it succeeded, within a window the steps
-define (never an exact time); the console, summary.md, junit.xml and report.html
-show the histories.
+saying why), vip-failover (who answers on the VIP before and after it moves) and
+link-flap (the IPv6 re-DAD window).  The steps fire inside the hosts at their
+second; every try before the address arrived failed, the first after it succeeded,
+within a window the steps define (never an exact time); the console, summary.md,
+junit.xml and report.html show the histories.
 """
 
 import json
@@ -128,14 +129,14 @@ def test_a_cell_without_tries_is_written_as_before():
 
 @pytest.fixture(scope='module')
 def boot_run(tmp_path_factory):
-    """boot-race, its too-strict variant and vip-failover in one `harness run` (a
-    network each)."""
+    """boot-race, its too-strict variant, vip-failover and link-flap in one
+    `harness run` (a network each)."""
     tmp = tmp_path_factory.mktemp('boot')
     for _ in hu.root_and_clean():
         path = tmp / 'strict.py'
         path.write_text(STRICT_FILE.format(repo=REPO))
         res = hu.harness('run', '--out', str(tmp / 'out'), '--scenario-file', str(path),
-                         'boot-race', 'boot-race-strict', 'vip-failover')
+                         'boot-race', 'boot-race-strict', 'vip-failover', 'link-flap')
         run = read_run(str(tmp / 'out'))
         yield res, run, {m['scenario']: m for m in run.matrices}
 
@@ -212,7 +213,26 @@ def test_vip_failover_moves_who_answers(boot_run):
     after = cells[('connect', 'h3', 'tcp 10.0.0.100:7001 delay=1500')]
     assert (before.peer, after.peer) == ('h1', 'h2')
     assert before.elapsed_us < 1e6 * 1.0 and after.ok_at >= moved     # in that order
-    backup = cells[('bind', 'h2', 'tcp 10.0.0.100 retry=3 every=100')]
+    backup = cells[('bind', 'h2', 'tcp 10.0.0.100 retry=2 every=100')]
     assert backup.ok_at >= moved - SLACK_S and backup.tries[0][1] == 'EADDRNOTAVAIL'
     master = cells[('bind', 'h1', 'tcp 10.0.0.100 delay=1500')]
     assert master.actual == 'EADDRNOTAVAIL' and master.tries[0][0] >= moved
+
+
+def test_link_flap_shows_the_re_dad_window(boot_run):
+    """The link comes back at 1 s; fd00::1 was tentative while it was down and until
+    its DAD after it was over (one probe: about a second), IPv4 usable all along."""
+    _res, _run, matrices = boot_run
+    m = matrices['link-flap']
+    bad = [c.to_json() for c in m['cells'] if c.verdict != 'pass']
+    assert not bad, bad
+    (up,) = m['timeline']
+    assert up['ok'] and 1.0 <= up['fired_s'] <= up['done_s'], up
+    cells = _by(m)
+    retry = cells[('bind', 'h1', 'tcp fd00::1 retry=4 every=100')]
+    assert {w for _t, w in retry.tries[:-1]} == {'EADDRNOTAVAIL'}
+    assert [t for t, _w in retry.tries if t < up['fired_s']]     # tried while it was down
+    assert up['done_s'] + 0.5 <= retry.ok_at <= up['done_s'] + 3.0   # DAD ran again
+    reach = cells[('connect', 'h2', 'tcp [fd00::1]:7001 retry=4 every=100 timeout=300')]
+    assert reach.peer == 'h1' and reach.ok_at >= up['done_s'] + 0.5
+    assert cells[('bind', 'h1', 'tcp 10.0.0.1')].actual == 'OK'

@@ -196,6 +196,11 @@ CHANGED_BY = {
     'source-gone': 'h1 s udp 10.255.255.254->10.0.0.2:7002 pktinfo=ENETUNREACH; '
                    'h1 s udp 10.255.255.254->10.0.0.2:7002=EADDRNOTAVAIL; '
                    'h1 s udp 10.0.0.1->10.0.0.2:7002 pktinfo=OK',
+    # in time: 10.0.0.1 missing until 1.5 s; h1's own connects run after its
+    # retrying bind (one plan a host, in order), h2's and h3's before 1.5 s
+    'addr-late': 'h1 b tcp 10.0.0.1=EADDRNOTAVAIL; h1 b udp 10.0.0.1=EADDRNOTAVAIL; '
+                 + _TO_H1.format('ETIMEDOUT') + '; h1 b tcp 10.0.0.1 retry=3 every=100=OK'
+                 '; h1 b tcp 10.0.0.1 freebind=OK',
 }
 
 
@@ -249,10 +254,25 @@ def test_each_mutation_changes_exactly_what_its_rules_say(tmp_path):
             assert (cell[key].expected, cell[key].rule) == want, (name, key)
         assert entry['steps'] or name == 'port-taken', name
     assert observed_somewhere     # addr-del's connects to 10.0.0.1, for one
+    _addr_late_in_order(entries['addr-late'])
     with open(os.path.join(got.folder, matrix['scenario'], 'mutations.json')) as f:
         assert json.load(f)['mutations'][0]['cells'][0]['control'] is not None
     with open(os.path.join(got.folder, 'junit.xml')) as f:
         assert 'h2 under addr-move on h1' in f.read()
+
+
+def _addr_late_in_order(entry):
+    """addr-late's timed step fired at its second (never early), on the timeline the
+    cells' tries are on: the retrying bind failed until then and bound after it."""
+    (step,) = [s for s in entry['steps'] if s['kind'] == 'timed']
+    assert step['ok'] and step['argv'][:3] == ['ip', 'addr', 'add'], step
+    assert 1.5 <= step['fired_s'] <= step['done_s'], step
+    cells = {(c.host, c.kind, c.column): c for c in entry['cells']}
+    retry = cells[('h1', 'bind', 'tcp 10.0.0.1 retry=3 every=100')]
+    assert [w for _t, w in retry.tries[:-1]] == ['EADDRNOTAVAIL'] * (len(retry.tries) - 1)
+    assert retry.tries[-1][1] == 'OK' and len(retry.tries) >= 5
+    assert max(t for t, _w in retry.tries[:-1]) <= step['done_s'] + 0.15   # a try's length, clocks
+    assert step['fired_s'] - 0.15 <= retry.ok_at
 
 
 def mutation_matrix(tmp_path, server, networks='fresh'):
@@ -291,6 +311,7 @@ def test_seed_and_fixed_server_under_every_mutation(tmp_path):
     special = {('addr-del h1', 'h1'): 'EADDRNOTAVAIL*!',
                ('addr-move h1', 'h1'): 'EADDRNOTAVAIL*!', ('addr-move h1', 'h2'): 'OK*',
                ('port-taken h1', 'h1'): 'EADDRINUSE*!',
+               ('addr-late h1', 'h1'): 'EADDRNOTAVAIL*!',     # started before it came
                ('nonlocal-bind h2', 'h2'): 'OK*'}
     for (row, host), text in seed.items():
         want = special.get((row, host), 'OK' if host == 'h1' else 'EADDRNOTAVAIL!')

@@ -321,6 +321,9 @@ SOLUTIONS = {
               'h3 echo 127.0.0.1 localhost > /etc/hosts',
               'h3 echo 10.0.0.3 db.test >> /etc/hosts'],
     'bring-your-own-network': ['app sysctl -w net.ipv4.ip_nonlocal_bind=1'],
+    'vip-failover': ['h1 ip addr del 10.0.0.100/24 dev h1-eth0',
+                     'h2 ip addr add 10.0.0.100/24 dev h2-eth0',
+                     'h3 ip neigh flush dev h3-eth0'],
 }
 
 # The tempting wrong fix of each lab (its commands shown in the sheet as `mininet> CMD`,
@@ -388,6 +391,9 @@ WRONG_FIXES = {
     'bring-your-own-network': (['app ip addr add 10.0.0.50/24 dev eth0'],
                                ['app ip addr del 10.0.0.50/24 dev eth0'],
                                ['app connect tcp 10.0.0.50:443'], True),
+    'vip-failover': (['h2 sysctl -w net.ipv4.ip_nonlocal_bind=1'],
+                     ['h2 sysctl -w net.ipv4.ip_nonlocal_bind=0'],
+                     ['h2 bind tcp 10.0.0.100'], False),
 }
 
 

@@ -13,17 +13,17 @@ hang off the same switches).  Then:
                     host holds, the wildcards, loopback, and one address of each
                     subnet that nobody holds; rules owner-binds, wildcard-binds,
                     loopback-binds.
-    connect matrix  (each connect with a 300 ms timeout) every host runs a
-                    netprobe server (TCP SERVE_PORT, UDP
-                    SERVE_PORT + 1, dual-stack where IPv6 is on); every host connects
-                    to every address of every host.  On one segment and one subnet
-                    (or to its own address) the rule listener-answers predicts OK from
-                    the owner; anything else (another subnet, through a router) is
-                    `control`: its expectation is what netprobe measures on the same
-                    network in the same run (runner.py), said so in the cell.
+    connect matrix  (each connect with a 300 ms timeout) every host runs a netprobe
+                    server (TCP SERVE_PORT, UDP SERVE_PORT + 1, dual-stack where
+                    IPv6 is on); every host connects to every address of every
+                    host.  On one segment and one subnet (or to its own address)
+                    the rule listener-answers predicts OK from the owner; anything
+                    else (another subnet, through a router) is `control`: its
+                    expectation is what netprobe measures on the same network in the
+                    same run (runner.py), said so in the cell.
 
-A mutation (harness/scenarios/mutate.py) changes the World (who holds what, what is broken on
-which host) before the cases are made, so the same rules predict the mutated cells.
+A mutation (harness/scenarios/mutate.py) changes the World (who holds what, what is
+broken on which host) before the cases are made: the same rules predict its cells.
 """
 
 import copy
@@ -40,11 +40,10 @@ from .topos import load_topos, scenario_name, topo_factory
 
 BIND_PORT = 6677
 SERVE_PORT = 7001
-# A silent path costs this much per cell; an answer over the emulated links (no
-# delay of their own) comes long before it.  The kernel's own verdict for a silent
-# TCP peer comes only once its SYN retransmissions run out (net.ipv4.tcp_syn_retries,
-# 6 by default: about two minutes): a cell that times out says ETIMEDOUT at this
-# timeout, by rule.
+# A silent path costs this much per cell; an answer over the emulated links (no delay
+# of their own) comes long before it.  The kernel's own verdict for a silent TCP peer
+# comes only once its SYN retransmissions run out (net.ipv4.tcp_syn_retries, 6 by
+# default: about two minutes): a cell that times out says ETIMEDOUT here, by rule.
 CONNECT_TIMEOUT = 'timeout=300'
 
 
@@ -86,10 +85,8 @@ class Addr:
 @dataclass
 class World:
     """What the network is: addresses, routes, segments, and what is broken where.
-
     Built from the live network (read_world); `built` keeps the addresses as built
-    (they name the matrix columns), the rest a mutation may change.
-    """
+    (they name the matrix columns), the rest a mutation may change."""
     hosts: List[str]
     built: Dict[str, List[Addr]]                 # host -> addresses as built
     addrs: Dict[str, List[Addr]]                 # host -> addresses it holds now
@@ -109,6 +106,7 @@ class World:
     unpredictable: Set[Tuple[str, str]] = field(default_factory=set)
     extra_columns: List[str] = field(default_factory=list)   # addresses a mutation added
     udp_cases: list = field(default_factory=list)     # a mutation's joins, sends (mutate_udp)
+    in_time: Set[Tuple[str, str]] = field(default_factory=set)  # binds racing a timed step
 
     def owners(self):
         """{address: host} of every address held now."""
@@ -245,8 +243,9 @@ def complete(scenario, net, world=None):
                                            reason='no rule predicts this cell under '
                                                   'the mutation', peer=None))
                  if c.expect.rule == 'control' else c for c in cases]
-    return Derived(replace(scenario, cases=tuple(cases), servers=tuple(servers)),
-                   steps, more, pristine)
+    timed = tuple(s for s in steps if s.at is not None)   # fired by the timeline
+    return Derived(replace(scenario, cases=tuple(cases), servers=tuple(servers),
+                           faults=tuple(scenario.faults) + timed), steps, more, pristine)
 
 
 def serve_all(world):
@@ -296,6 +295,8 @@ def expect_bind_in(world, host, addr):
     if ip.version == 6 and host in world.v6_off and not ip.is_unspecified:
         return Expect('EADDRNOTAVAIL', f'IPv6 is disabled on {host}: it holds no IPv6 '
                       'address, ::1 included', 'ipv6-off')
+    if (host, addr) in world.in_time:     # a timed step changes addr while probes run
+        return Expect(OK, 'no rule says when this bind ran under the mutation', 'observed')
     if addr in world.tentative.get(host, ()):
         return Expect('EADDRNOTAVAIL', f'{addr} on {host} is still tentative (DAD) or '
                       'failed DAD', 'tentative-binds')

@@ -18,6 +18,7 @@ from ..errors import UsageError
 from .derive import Addr, BIND_PORT, NotApplicable, SERVE_PORT
 from .builders import run, sysctl
 from .model import Server, Step
+from .mutate_time import addr_late
 from .mutate_udp import mcast_if_gone, source_gone
 
 ULA = 'fd00:bd::'       # an IPv6 address for a host that has none: fd00:bd::<n>/64
@@ -267,6 +268,9 @@ CATALOGUE = [
     Mutation('source-gone', "the source the target's UDP replies are sent from leaves "
              'it (send cells)', 'a UDP server replying from a configured address',
              source_gone),
+    Mutation('addr-late', "the target's address is missing at start and arrives "
+             '1.5 s into the probe phase (timed)',
+             'a service started before its address (boot race)', addr_late),
 ]
 BY_NAME = {m.name: m for m in CATALOGUE}
 
