@@ -8,9 +8,9 @@ an xlsx that openpyxl reads back, and reports a corrupted record and skips it.
 On real Mininet networks (under the machine's lock, through a pty as a student):
 the wrong-host lab as alice's variant (hint in order, explain on the seed's cell,
 her own fix from her own sheet, check SOLVED, her records), `explain` offline on a
-real run folder, and each lab solved from its sheet as written and in one student's
-variant from their own sheet (every lab; TEACH_LABS=a,b picks fewer), the student
-trying the sheet's tempting wrong fix first (not solved, what broke named, graded
+real run folder, and each lab solved once on a network, from its sheet as written or
+from a student's variant by turns (every lab; TEACH_LABS=a,b picks fewer), trying the
+sheet's tempting wrong fix first (not solved, what broke named; a student graded
 below full marks).
 """
 
@@ -40,8 +40,8 @@ from harness.lab.variants import variant_for, variant_of  # noqa: E402
 PYTHON = '/usr/bin/python3'
 LESSONS = {sc.name: sc for sc in load_all([])[0]}
 STUDENTS = ('alice', 'bob', 's-0042')
-# Every lab: the lesson and one student's variant on real networks (all three IDs
-# offline).  TEACH_LABS=wrong-host,ipv6-dad picks fewer (when working on one lab).
+# Every lab once on a real network: the lesson or a student's variant, by turns (all
+# three IDs offline).  TEACH_LABS=wrong-host,ipv6-dad picks fewer (when working on one lab).
 LABS = [x for x in os.environ.get('TEACH_LABS', ','.join(sorted(SOLUTIONS))).split(',')
         if x]
 
@@ -277,71 +277,79 @@ def test_explain_a_connect_names_route_neighbour_and_the_rule_that_hit(tmp_path)
             child.terminate(force=True)
 
 
+def who_solves(scenario):
+    """The one run of a lab on a real network: the lesson as written (None) for every
+    other lab in order, alice's or bob's variant by turns for the rest; wrong-host's
+    lesson is test_lab's own test, so a student's variant here."""
+    n = sorted(SOLUTIONS).index(scenario)
+    if n % 2 == 0 and scenario != 'wrong-host':
+        return None
+    return STUDENTS[(n // 2) % 2]
+
+
+def test_every_lab_has_its_lesson_and_a_variant_solved_on_a_network():
+    """Across the labs, the one-run-a-lab rotation reaches the lesson as written and
+    both students' variants (so neither path goes untested as labs are added)."""
+    who = {who_solves(name) for name in SOLUTIONS}
+    assert who >= {None, STUDENTS[0], STUDENTS[1]}, who
+
+
 @pytest.mark.parametrize('scenario', LABS)
 def test_each_lab_solved_from_its_sheets(scenario, tmp_path):
-    """One network per run, two runs per lab: the lesson as written (no student;
-    wrong-host's is test_lab's own test, and a second student's variant stands in),
-    then one student's variant, alice's or bob's by turns from lab to lab (each
-    variant's goal is checked against its cells offline for all three IDs).  Each:
-    the banner says the goal does not hold yet (scale: it does, healthy on purpose);
-    what the sheet shows comes out as shown; the sheet's fix gives SOLVED.  The
-    student tries the sheet's tempting wrong fix first: `check` is not SOLVED and names
-    what broke; undone, then the fix.  The grades follow: that student's row shows
-    what broke, when it was repaired, and not full marks; wrong-host's second student,
-    who fixes it straight away, full marks.  Scale's lesson is ended by SIGTERM
-    (nothing may be left either way)."""
-    wrong_first = STUDENTS[sorted(SOLUTIONS).index(scenario) % 2]
-    runs = [wrong_first, next(s for s in STUDENTS if s != wrong_first)] \
-        if scenario == 'wrong-host' else [None, wrong_first]
-    for student in runs:
-        lesson = LESSONS[scenario]
-        var = variant_of(lesson, student) if student else lesson
-        text = var.sheet_text if student else goals.sheet_text(lesson)[0]
-        tr = variant_for(lesson, student).text if student else (lambda x: x)
-        fix = [tr(line) for line in SOLUTIONS[scenario]]
-        wrong, undo, broke = ([tr(x) for x in part] for part in WRONG_FIXES[scenario][:3])
-        for line in fix + wrong:
-            assert f'mininet> {line}' in text, (student, line)
-        child = open_lab(scenario, student, tmp_path)
-        try:
-            now = 'now: not solved yet' if SOLUTIONS[scenario] else 'now: the goal holds'
-            assert now in child.before, (student, child.before[-3000:])
-            see_what_the_sheet_says(child, text)
-            if student == wrong_first:
-                for line in wrong:
-                    type_line(child, line)
-                out = type_line(child, 'check', timeout=120)
-                assert 'not solved' in out and 'SOLVED' not in out, (student, out)
-                for name in broke:
-                    assert f'    {name}' in out, (student, name, out)
-                for line in undo:
-                    type_line(child, line)
-            for line in fix:
-                type_line(child, line)
-            out = type_line(child, 'check', timeout=120)
-            assert 'SOLVED' in out, (student, out)
-            if scenario == 'scale' and student is None:
-                sigterm_the_lab(child)
-            else:
-                child.sendline('exit')
-                assert wait_exit(child, timeout=120) == 0
-        finally:
-            if child.isalive():
-                child.terminate(force=True)
-        assert lab_leftovers() == []
+    """One network, one run per lab: the lesson as written or a student's variant
+    (who_solves: by turns; every sheet's lesson and every variant's fix and wrong fix
+    are checked in its text here, and each variant's goal against its cells offline).
+    The banner says the goal does not hold yet (scale: it does, healthy on purpose);
+    what the sheet shows comes out as shown; the sheet's tempting wrong fix first:
+    `check` is not SOLVED and names what broke; undone, then the fix gives SOLVED.  A
+    student's grade follows: the row shows what broke, when it was repaired, and not
+    full marks.  Scale's lab is ended by SIGTERM (nothing may be left either way)."""
+    lesson, student = LESSONS[scenario], who_solves(scenario)
+    for who in (None,) + STUDENTS[:2]:      # every sheet: lesson and variants, as text
+        text = variant_of(lesson, who).sheet_text if who else goals.sheet_text(lesson)[0]
+        tr = variant_for(lesson, who).text if who else (lambda x: x)
+        for line in SOLUTIONS[scenario] + WRONG_FIXES[scenario][0]:
+            assert f'mininet> {tr(line)}' in text, (who, line)
+    var = variant_of(lesson, student) if student else lesson
+    text = var.sheet_text if student else goals.sheet_text(lesson)[0]
+    tr = variant_for(lesson, student).text if student else (lambda x: x)
+    fix = [tr(line) for line in SOLUTIONS[scenario]]
+    wrong, undo, broke = ([tr(x) for x in part] for part in WRONG_FIXES[scenario][:3])
+    child = open_lab(scenario, student, tmp_path)
+    try:
+        now = 'now: not solved yet' if SOLUTIONS[scenario] else 'now: the goal holds'
+        assert now in child.before, (student, child.before[-3000:])
+        see_what_the_sheet_says(child, text)
+        for line in wrong:
+            type_line(child, line)
+        out = type_line(child, 'check', timeout=120)
+        assert 'not solved' in out and 'SOLVED' not in out, (student, out)
+        for name in broke:
+            assert f'    {name}' in out, (student, name, out)
+        for line in undo + fix:
+            type_line(child, line)
+        out = type_line(child, 'check', timeout=120)
+        assert 'SOLVED' in out, (student, out)
+        if scenario == 'scale':
+            sigterm_the_lab(child)
+        else:
+            child.sendline('exit')
+            assert wait_exit(child, timeout=120) == 0
+    finally:
+        if child.isalive():
+            child.terminate(force=True)
+    assert lab_leftovers() == []
     rows, problems, _found = grade.grade([str(tmp_path)])
-    assert problems == [] and len(rows) == len([s for s in runs if s]), (rows, problems)
-    by_student = {row['student']: row for row in rows}
-    first = by_student[wrong_first]
-    name = variant_for(LESSONS[scenario], wrong_first).text(WRONG_FIXES[scenario][2][0])
-    assert first['solved'] and first['first_solved_check'] == 2, first
+    assert problems == [] and len(rows) == (student is not None), (rows, problems)
+    if student is None:
+        return
+    (row,) = rows
+    name = variant_for(lesson, student).text(WRONG_FIXES[scenario][2][0])
+    assert row['solved'] and row['first_solved_check'] == 2, row
     if not WRONG_FIXES[scenario][3]:   # the goal did not hold with it: no damage
-        assert first['points'] == 100 and first['collateral'] == []
+        assert row['points'] == 100 and row['collateral'] == []
     else:
-        assert first['points'] < 100 and any(c.startswith(name + ': ')
-                                             for c in first['collateral']), first
-        assert (first['damaged_at_check'], first['repaired_at_check']) == (1, 2)
-        assert f'check 1 broke: {first["collateral"][0]}' in grade._damage(first)
-    for student, row in by_student.items():
-        if student != wrong_first:
-            assert (row['points'], row['collateral']) == (100, []), row
+        assert row['points'] < 100 and any(c.startswith(name + ': ')
+                                           for c in row['collateral']), row
+        assert (row['damaged_at_check'], row['repaired_at_check']) == (1, 2)
+        assert f'check 1 broke: {row["collateral"][0]}' in grade._damage(row)
