@@ -218,7 +218,6 @@ class Derived:
 
 def complete(scenario, net, world=None):
     """The scenario of the built network net (and its mutation's steps and holders).
-
     world: the network's World when the caller knows it still holds (a shared network
     whose last mutation was undone and the undo proved: net/undo.py compares a superset
     of what read_world reads); read from net otherwise.  It is not changed."""
