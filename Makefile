@@ -363,7 +363,8 @@ uninstall:
 # -- the Debian package: debhelper (debian/), built from a copy of the tree ----------
 # dpkg-buildpackage writes into the folder above the tree, so the tree is copied to
 # $(DEB_DIR)/bindlab-$(VERSION)/ (without build/, results/ and caches) and the
-# package lands in $(DEB_DIR)/.  lintian then checks it; errors fail the target.
+# package lands in $(DEB_DIR)/.  lintian then checks it; errors fail the target.  Its
+# temporary folders go under $(DEB_DIR)/tmp (it leaves some behind in /tmp otherwise).
 DEB_DIR := $(B)/deb
 
 deb:
@@ -374,5 +375,8 @@ deb:
 	tar -cf - --exclude=./build --exclude=./results --exclude-vcs --exclude=__pycache__ \
 		--exclude=.pytest_cache . | tar -xf - -C $(DEB_DIR)/bindlab-$(VERSION)
 	cd $(DEB_DIR)/bindlab-$(VERSION) && dpkg-buildpackage -b -us -uc
-	lintian --fail-on error --display-info $(DEB_DIR)/bindlab_$(VERSION)_*.changes
+	mkdir -p $(DEB_DIR)/tmp
+	TMPDIR=$(abspath $(DEB_DIR))/tmp lintian --fail-on error --display-info \
+		$(DEB_DIR)/bindlab_$(VERSION)_*.changes
+	rm -rf $(DEB_DIR)/tmp
 	@ls -l $(DEB_DIR)/*.deb
