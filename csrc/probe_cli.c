@@ -414,6 +414,7 @@ int cli_target(const struct cli *cli, enum probe_op op, const char *addr, const 
 				   &out->opts.src) < 0)
 			return -1;
 		out->opts.has_src = true;
+		name_take_src_family(out);
 	}
 	if (cli->pktinfo) {
 		if (parse_opt_addr(cli, "--pktinfo", cli->pktinfo, out->addr.family,

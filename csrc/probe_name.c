@@ -46,3 +46,14 @@ int name_set(struct probe_case *c, const char *text, int family, char *err, size
 	addr_set_port(&c->addr, c->port);
 	return 0;
 }
+
+void name_take_src_family(struct probe_case *c)
+{
+	char why[160];
+
+	if (!c->name.text[0] || !c->opts.has_src || c->name.family != AF_UNSPEC)
+		return;
+	c->name.family = c->opts.src.family;
+	if (addr_parse("any", c->name.family, &c->addr, why, sizeof(why)) == 0)
+		addr_set_port(&c->addr, c->port);
+}

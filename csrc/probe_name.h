@@ -26,4 +26,11 @@ bool name_valid(const char *s);
  */
 int name_set(struct probe_case *c, const char *text, int family, char *err, size_t errlen);
 
+/*
+ * A name case @c given a source (src=, --src) and no family of its own resolves in
+ * the source's family: a client bound to an IPv6 source asks for IPv6 results only,
+ * and the case's family is the source's.  Nothing for a numeric case.
+ */
+void name_take_src_family(struct probe_case *c);
+
 #endif

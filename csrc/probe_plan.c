@@ -449,6 +449,7 @@ static int parse_addresses(const char *text, const struct line_options *lo,
 			       &out->opts.src, why, sizeof(why)) < 0)
 			return line_error(le, "option 'src': %s", why);
 		out->opts.has_src = true;
+		name_take_src_family(out);
 	}
 	if (lo->pktinfo_text) {
 		if (addr_parse(lo->pktinfo_text, out->addr.family, &out->opts.pktinfo, why,
