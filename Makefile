@@ -85,7 +85,7 @@ $(B)/asan/unit: $(UNIT_SRCS) $(LIB_SRCS) $(HDRS)
 # into arbitrary programs (ASan insists on coming first); its tests run it under
 # valgrind instead.  -fvisibility=hidden exports only the interposed calls, so the
 # errno table compiled in never shadows a traced program's own symbols.
-TRACE_SHARED := csrc/lib/errnames.c csrc/lib/json.c csrc/lib/text.c
+TRACE_SHARED := csrc/lib/errnames.c csrc/lib/gainames.c csrc/lib/json.c csrc/lib/text.c
 $(B)/libbindtrace.so: $(BINDTRACE_SRCS) $(TRACE_COMMON) $(TRACE_HDRS) $(TRACE_SHARED) \
 		$(TRACE_SHARED:.c=.h)
 	@mkdir -p $(B)

@@ -8,28 +8,14 @@
 #include <string.h>
 
 #include "lib/errnames.h"
+#include "lib/gainames.h"
 #include "probe_connect.h"
 #include "probe_record.h"
 #include "probe_sock.h"
 
 const char *gai_name(int gai)
 {
-	static const struct {
-		int code;
-		const char *name;
-	} names[] = {
-		{ EAI_BADFLAGS, "EAI_BADFLAGS" }, { EAI_NONAME, "EAI_NONAME" },
-		{ EAI_AGAIN, "EAI_AGAIN" },	  { EAI_FAIL, "EAI_FAIL" },
-		{ EAI_NODATA, "EAI_NODATA" },	  { EAI_FAMILY, "EAI_FAMILY" },
-		{ EAI_SOCKTYPE, "EAI_SOCKTYPE" }, { EAI_SERVICE, "EAI_SERVICE" },
-		{ EAI_ADDRFAMILY, "EAI_ADDRFAMILY" }, { EAI_MEMORY, "EAI_MEMORY" },
-		{ EAI_SYSTEM, "EAI_SYSTEM" },	  { EAI_OVERFLOW, "EAI_OVERFLOW" },
-	};
-
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (names[i].code == gai)
-			return names[i].name;
-	return "EAI_?";
+	return gai_word(gai, NULL);
 }
 
 /* Turns one getaddrinfo() result @sa into @out, its port @port.  Returns 0, or -1

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "lib/errnames.h"
+#include "lib/gainames.h"
 #include "lib/json.h"
 #include "trace_addr.h"
 #include "trace_out.h"
@@ -456,7 +457,7 @@ void trace_record_resolve(const struct trace_caller *c, const char *name, const 
 	json_bool(&l.j, "ok", gai == 0);
 	json_int(&l.j, "errno", gai == EAI_SYSTEM ? gai_errno : 0);
 	if (gai) {
-		json_str(&l.j, "error", trace_gai_word(gai, &msg));
+		json_str(&l.j, "error", gai_word(gai, &msg));
 		json_str(&l.j, "message", msg);
 		json_str(&l.j, "call", "getaddrinfo");
 	} else {

@@ -139,10 +139,6 @@ void trace_record_other(const struct trace_caller *c, const char *op, int fd, in
 
 struct addrinfo;
 
-/* The EAI_ name and English message of getaddrinfo() code @gai (in @msg); "EAI_?"
- * and "Unknown error" for a code it does not know (trace_gai.c). */
-const char *trace_gai_word(int gai, const char **msg);
-
 /*
  * A getaddrinfo() of @name (never NULL) and @service (may be NULL) with @hints (may
  * be NULL) that returned @gai (0, or an EAI_ code; @gai_errno: errno after

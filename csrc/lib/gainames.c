@@ -1,14 +1,14 @@
 /*
- * trace_gai.c: getaddrinfo()'s outcome codes as the records name them (resolve
- * records: trace_record_resolve), without gai_strerror(), which translates and may
- * allocate inside a traced program.
+ * gainames.c: getaddrinfo()'s outcome codes as records name them, for netprobe's
+ * name records and the tracers' resolve records alike; without gai_strerror(),
+ * which translates and may allocate inside a traced program.
  */
+#include "gainames.h"
+
 #include <netdb.h>
 #include <stddef.h>
 
-#include "trace_record.h"
-
-const char *trace_gai_word(int gai, const char **msg)
+const char *gai_word(int gai, const char **msg)
 {
 	static const struct {
 		int code;
@@ -30,9 +30,11 @@ const char *trace_gai_word(int gai, const char **msg)
 
 	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
 		if (words[i].code == gai) {
-			*msg = words[i].msg;
+			if (msg)
+				*msg = words[i].msg;
 			return words[i].name;
 		}
-	*msg = "Unknown error";
+	if (msg)
+		*msg = "Unknown error";
 	return "EAI_?";
 }
