@@ -405,14 +405,16 @@ from topologies.wrong_host import WrongHostTopo
 scenarios = [Scenario('never-ready', 'pings pass, TCP does not', WrongHostTopo, (
     bind('h1', '10.0.0.1', 5000, explicit('OK', 'r')),), setup=(
     nft('h2', 'table inet t {{\\n chain i {{\\n type filter hook input priority 0\\n'
-              ' tcp dport 65432 drop\\n }}\\n}}\\n', 'TCP to the ready port is dropped'),),
+              ' tcp dport 65432 reject with tcp reset\\n }}\\n}}\\n',
+              'TCP to the ready port is refused'),),
     ready=(('h1', '10.0.0.2'), ('h3', '10.0.0.1')))]
 """
 
 
 def test_a_network_that_never_gets_ready_says_which_pair_and_how(tmp_path):
     """Readiness is a TCP connect per ready pair; one that never connects while its
-    ping answers is named as TCP stuck (a pair no ping gets through is named as
+    ping answers (refused here: a reset is as stuck as a drop, without each try's 1 s
+    wait) is named as TCP stuck (a pair no ping gets through is named as
     unreachable, the older text: network.unreachable), the others are fine."""
     path = tmp_path / 'never.py'
     path.write_text(NEVER_READY.format(repo=hu.REPO))

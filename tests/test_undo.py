@@ -42,9 +42,11 @@ def outcomes(entries):
 
 
 def test_undone_mutations_give_the_cells_of_fresh_networks(tmp_path):
-    """Every catalogue entry on single,3 (targets h1 and h2), on one network, each
-    undone and proved: the cells of a freshly built network for each."""
-    topo = ('--topo', 'single,3', '--mutate-hosts', 'h1,h2')
+    """Every catalogue entry on single,3 (target h1, the first host: its address is
+    the seed's; test_derive's seed server runs every entry on h1 and h2 on one network
+    too), on one network, each undone and proved: the cells of a freshly built network
+    for each."""
+    topo = ('--topo', 'single,3', '--mutate-hosts', 'h1')
     fresh = mutation_run(tmp_path, 'fresh', *topo)
     shared = mutation_run(tmp_path, 'shared', *topo)
     names = {m.name for m in mutate.CATALOGUE}
@@ -54,7 +56,7 @@ def test_undone_mutations_give_the_cells_of_fresh_networks(tmp_path):
                   if e['network'] != 'shared']
     assert not not_undone, not_undone
     want, got = outcomes(fresh), outcomes(shared)
-    assert len(want) > 100 and set(got) == set(want)
+    assert len(want) > 50 and set(got) == set(want)
     differ = {k: (want[k], got[k]) for k in want if want[k] != got[k]}
     assert not differ, differ
     assert [e['skipped'] for e in shared] == [e['skipped'] for e in fresh]
