@@ -4,8 +4,8 @@ For `--topo single,3`, default scenarios of different shapes (one switch; a rout
 between two subnets with default routes; a host on two bridges with an outside
 network) and `scale` at 50 hosts (leaf bridges under a root bridge): every host's
 links, addresses, routes and neighbours and the root namespace's veth ends and
-bridges, read with `ip -j` (tests/netdump.py, normalised there), are equal; and the
-same scenarios run by `harness run --builder fast` and `--builder mininet` give the
+bridges, read with `ip -j` (tests/netdump.py, normalised there), are equal; and
+wrong-host, scale-50 and single,3 run by `harness run --builder fast` and `--builder mininet` give the
 same cells.  A run SIGKILLed while its network is being built in batches leaves
 nothing behind after `clean-net`.
 
@@ -26,7 +26,9 @@ import harness_util as hu
 # hosts on s1); the others add routers, IPv6, Docker's bridge, and 50 hosts.
 NETWORKS = [('--topo', 'single,3'), ('--scenario', 'routed-subnets'),
             ('--scenario', 'docker-bridge'), ('--scale', '50')]
-SCENARIOS = ['wrong-host', 'routed-subnets', 'docker-bridge', 'scale-50']
+# The cells of both builders' runs: one switch and 50 hosts under a root bridge (the
+# router and Docker shapes are compared link by link above: the same network).
+SCENARIOS = ['wrong-host', 'scale-50']
 SCALE_50 = '''
 import sys
 sys.path.insert(0, %r)
