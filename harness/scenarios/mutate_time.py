@@ -29,7 +29,7 @@ mutation adds its own cells in time, whatever the topology: a bind that retries
 (retry=, every 100 ms), OK once the address is usable, within a bound the steps set;
 an IP_FREEBIND one, OK at once; and where the outcome is known on each side of the
 step, a call made before it (delay=1: its record says when it ran, `within` the
-step's second) or after it (delay=: a second past the step).  A --server program
+step's second) or after it (delay=: half a second past the step).  A --server program
 started at t=0 that binds the address and exits on the error meets Errno 99; one that
 retries survives.
 
@@ -45,7 +45,7 @@ from .derive import Addr, BIND_PORT, NotApplicable, SERVE_PORT, unheld
 LATE_S = 1.5            # the address arrives (moves, the link comes back) this late
 RETRY_S = LATE_S + 1.5  # the patient service's budget
 TIMED_PORT = BIND_PORT + 1
-AFTER_MS = int((LATE_S + 1.0) * 1000)  # a call made a second after the step
+AFTER_MS = int((LATE_S + 0.5) * 1000)  # a call made half a second after the step
 CONNECT = ('timeout=300',)
 ULA = 'fd00:bd::'       # mutate.py's: an IPv6 address for a host that has none
 # dad-slow: 3 probes 500 ms apart, so the address is tentative 1.5 s from t=0; a
