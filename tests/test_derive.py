@@ -10,8 +10,11 @@ Mininet networks, under the Mininet lock):
   without `topos`, an unknown topology and misused options are exit 2;
 - each mutation on single,3 changes exactly the cells its rules say, on a fresh
   network each time;
-- the seed's server against the fixed one under --mutate all: the mutation matrix
-  shows where each breaks, cell by cell.
+- the seed's server against the fixed one under every mutation: the mutation matrix
+  shows where each breaks, cell by cell;
+- the timed mutations together on one shared network, with a server and a client
+  program: each step fired at its second, the cells in time on either side of it,
+  every undo proved.
 """
 
 import importlib.machinery
@@ -32,6 +35,11 @@ from harness.scenarios import mutate  # noqa: E402
 
 ROUTER_FILE = os.path.join(REPO, 'examples', 'topologies', 'two_subnets.py')
 RULE_PREDICTED = {'owner-binds', 'wildcard-binds', 'loopback-binds', 'listener-answers'}
+# The timed mutations but addr-late cost seconds of timeline on every network they
+# run on: they run once, together (test_timed_mutations_on_one_network_with_programs);
+# the runs of every mutation below take the rest of the catalogue (EVERY).
+TIMED_TOGETHER = ('vip-failover', 'link-flap', 'dad-slow', 'renumber')
+EVERY = ','.join(m.name for m in mutate.CATALOGUE if m.name not in TIMED_TOGETHER)
 
 
 @pytest.fixture(autouse=True)
@@ -219,7 +227,7 @@ DERIVED_UNDER = {
 
 
 def test_each_mutation_changes_exactly_what_its_rules_say(tmp_path):
-    """--mutate all on h1 of single,3, each mutation on a fresh network (nothing of
+    """Every mutation (EVERY) on h1 of single,3, each on a fresh network (nothing of
     the one before remains):
 
     - the cells that changed against the unmutated network are exactly the rule's
@@ -229,7 +237,7 @@ def test_each_mutation_changes_exactly_what_its_rules_say(tmp_path):
       the hand-written outcome instead: CHANGED_BY's where it changed, else OK (every
       connect of unmutated single,3 is OK);
     - a few cells' derived expectation and rule are the hand-written DERIVED_UNDER."""
-    res, got = run(tmp_path, '--topo', 'single,3', '--mutate', 'all',
+    res, got = run(tmp_path, '--topo', 'single,3', '--mutate', EVERY,
                    '--mutate-hosts', 'h1')
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     (matrix,) = got.matrices
@@ -275,15 +283,107 @@ def _addr_late_in_order(entry):
     assert step['fired_s'] - 0.15 <= retry.ok_at
 
 
+
+def _timed(entry, host, verb):
+    """The one timed step of entry on host whose argv has verb ('add', 'up', ...)."""
+    (step,) = [s for s in entry['steps'] if s['kind'] == 'timed' and s['host'] == host
+               and verb in s['argv']]
+    assert step['ok'] and step['at'] <= step['fired_s'] <= step['done_s'], step
+    return step
+
+
+def _retried_after(cell, step, within, at_least=0.0):
+    """cell (a bind with retry=) failed with EADDRNOTAVAIL until step took effect (and
+    at_least seconds more: DAD) and succeeded after it, inside its expectation's
+    bound: the order of events, never exact times (0.15 s: a try's length, clocks)."""
+    words = [w for _t, w in cell.tries]
+    assert words[-1] == 'OK' and set(words[:-1]) == {'EADDRNOTAVAIL'}, cell.tries
+    assert cell.tries[0][0] < step['fired_s'] + at_least, cell.tries   # one before it
+    assert step['fired_s'] + at_least - 0.15 <= cell.ok_at <= within, (cell.ok_at, step)
+    assert cell.verdict == 'pass' and cell.expected_within == within
+
+
+def test_timed_mutations_on_one_network_with_programs(tmp_path):
+    """addr-late, vip-failover, link-flap, dad-slow and renumber on h1 of single,3, on
+    one shared network (each undone and the undo proved before the next), with the
+    seed's server (binds 10.0.0.1) and a client on every host.  Each step fired at
+    its second or later; the plain binds made at t=0 fail (or work) as the world was
+    then; a retrying bind fails until the step (and DAD after it) and binds after it,
+    within its bound; IP_FREEBIND binds at once; a VIP answers from its owner on
+    either side of the failover."""
+    res, got = run(tmp_path, '--topo', 'single,3', '--mutate',
+                   'addr-late,' + ','.join(TIMED_TOGETHER), '--mutate-hosts', 'h1',
+                   '--mutate-networks', 'shared',
+                   '--server', f'{PY} examples/seed_server.py',
+                   '--client', f'{PY} examples/client.py {{addr}} {{port}} {{src}}')
+    assert res.returncode == 1, res.stdout[-3000:] + res.stderr[-3000:]  # the seed's bug
+    (matrix,) = got.matrices
+    entries = {m['name']: m for m in matrix['mutations']}
+    assert list(entries) == ['addr-late'] + list(TIMED_TOGETHER)
+    for name, entry in entries.items():     # every undo proved: the network stayed shared
+        assert (entry['network'], entry['problem'], entry['skipped']) == \
+            ('shared', None, None), (name, entry['network'])
+        failed = {(c.host, c.kind, c.column) for c in entry['cells'] if c.verdict != 'pass'}
+        seed = {(h, 'bind', 'tcp server program') for h in ('h2', 'h3')}
+        assert failed == seed | ({('h1', 'bind', 'tcp server program')}
+                                 if name == 'addr-late' else set()), (name, failed)
+    cells = {name: by_cell(e['cells']) for name, e in entries.items()}
+    _addr_late_in_order(entries['addr-late'])
+
+    vip, up = 'tcp 10.255.255.254', 'tcp 10.255.255.254:7001'
+    entry, cell = entries['vip-failover'], cells['vip-failover']
+    gone, moved = _timed(entry, 'h1', 'del'), _timed(entry, 'h2', 'add')
+    assert all(_timed(entry, h, 'flush')['fired_s'] >= max(gone['at'], moved['at'])
+               for h in ('h1', 'h2', 'h3'))
+    assert (cell[('h1', 'bind', vip)].actual, cell[('h2', 'bind', vip)].actual,
+            cell[('h3', 'bind', vip)].actual) == ('OK', 'EADDRNOTAVAIL', 'EADDRNOTAVAIL')
+    _retried_after(cell[('h2', 'bind', vip + ' retry=3 every=100')], moved, 3)
+    assert cell[('h2', 'bind', vip + ' freebind')].actual == 'OK'
+    before = cell[('h3', 'connect', up + ' delay=1 timeout=300')]
+    after = cell[('h3', 'connect', up + ' delay=2000 retry=2 every=100 timeout=300')]
+    assert (before.actual, before.peer, after.actual, after.peer) == ('OK', 'h1', 'OK', 'h2')
+    assert before.ok_at < gone['fired_s'] <= moved['done_s'] < after.tries[0][0]
+
+    ula = 'tcp fd00:bd::1'
+    entry, cell = entries['link-flap'], cells['link-flap']
+    assert ['sysctl', '-q', '-w', 'net.ipv6.conf.h1-eth0.keep_addr_on_down=1'] in \
+        [s['argv'] for s in entry['steps']]
+    _retried_after(cell[('h1', 'bind', ula + ' retry=5 every=100')],
+                   _timed(entry, 'h1', 'up'), 5, at_least=0.5)    # DAD: 1 probe, 1 s
+    assert cell[('h1', 'bind', ula)].actual == 'EADDRNOTAVAIL'   # tentative while down
+    assert cell[('h1', 'bind', ula + ' freebind')].actual == 'OK'
+
+    entry, cell = entries['dad-slow'], cells['dad-slow']
+    _retried_after(cell[('h1', 'bind', ula + ' retry=4 every=100')],
+                   _timed(entry, 'h1', 'add'), 4, at_least=1.0)   # DAD: 3 probes, 1.5 s
+    assert cell[('h1', 'bind', ula)].actual == 'EADDRNOTAVAIL'
+    assert cell[('h1', 'bind', ula + ' freebind')].actual == 'OK'
+
+    entry, cell = entries['renumber'], cells['renumber']
+    new = _timed(entry, 'h1', 'add')
+    assert _timed(entry, 'h1', 'del')['done_s'] <= new['fired_s']
+    _retried_after(cell[('h1', 'bind', vip + ' retry=3 every=100')], new, 3)
+    assert (cell[('h1', 'bind', 'tcp 10.0.0.1')].actual,
+            cell[('h1', 'bind', vip)].actual) == ('OK', 'EADDRNOTAVAIL')   # at t=0
+    old = cell[('h1', 'bind', 'tcp 10.0.0.1 delay=2000')]
+    assert old.actual == 'EADDRNOTAVAIL' and old.tries[0][0] > new['done_s']
+    # the client programs ran after the probes: the old address answers nobody
+    assert all(cell[(h, 'connect', 'tcp 10.0.0.1:7001')].actual != 'OK' and
+               cell[(h, 'connect', 'tcp 10.0.0.1:7001')].program for h in ('h2', 'h3'))
+
+    # the seed's server (started at t=0) meets Errno 99 only where 10.0.0.1 came late
+    assert [cells[n][('h1', 'bind', 'tcp server program')].actual for n in entries] == \
+        ['EADDRNOTAVAIL'] + ['OK'] * len(TIMED_TOGETHER)
+
 def mutation_matrix(tmp_path, server, networks='fresh', targets=('h1', 'h2')):
     """Every mutation on targets (h1: the seed's address holder; h2: h3 mirrors it in
     single,3, the same role, another address), for a server on every host:
     {(row, host): cell text}, holding every row and column."""
-    res, got = run(tmp_path, '--topo', 'single,3', '--mutate', 'all', '--mutate-hosts',
+    res, got = run(tmp_path, '--topo', 'single,3', '--mutate', EVERY, '--mutate-hosts',
                    ','.join(targets), '--mutate-networks', networks, '--server', server)
     assert {m['network'] for m in got.matrices[0]['mutations']} == {networks}
     _rows, _hosts, table = cellmod.mutation_matrix(got.matrices[0].get('mutations'))
-    names = [m.name for m in mutate.CATALOGUE]
+    names = EVERY.split(',')
     assert {row for row, _h in table} == {f'{n} {t}' for n in names for t in targets}
     assert {host for _r, host in table} == {'h1', 'h2', 'h3'}
     return res, table

@@ -148,3 +148,18 @@ def test_harness_commands_exist():
                     bad.append(f'{rel(path)}: {word}')
     assert 'run' in seen, 'found no harness command in the docs: the pattern is broken'
     assert not bad, 'not a harness command: ' + '; '.join(sorted(set(bad)))
+
+
+def test_catalogue_table_names_every_mutation():
+    """docs/scenarios.md's catalogue table has a row for each name `bindlab list
+    --mutations` prints (the catalogue itself), and no row for a name it does not."""
+    out = subprocess.run([sys.executable, '-m', 'harness', 'list', '--mutations'], cwd=REPO,
+                         capture_output=True, text=True, check=True).stdout
+    listed = {line.split()[0] for line in out.splitlines() if line.strip()}
+    assert {'addr-late', 'vip-failover', 'link-flap', 'dad-slow', 'renumber'} <= listed
+    doc = text(os.path.join(REPO, 'docs', 'scenarios.md'))
+    table = doc[doc.index('The catalogue (`bindlab list --mutations` prints it):'):]
+    table = table[:table.index('\n\n', table.index('|'))]
+    rows = re.findall(r'^\| (`[a-z0-9-]+`(?:, `[a-z0-9-]+`)*) \|', table, re.M)
+    documented = {name for row in rows for name in re.findall(r'`([a-z0-9-]+)`', row)}
+    assert listed == documented, (sorted(listed - documented), sorted(documented - listed))

@@ -35,6 +35,7 @@ _HOST_FILES = ('/proc/sys/net/ipv4/ip_local_port_range', '/proc/sys/net/ipv4/ip_
 _INTF_GLOBS = ('/proc/sys/net/ipv6/conf/*/disable_ipv6', '/proc/sys/net/ipv6/conf/*/accept_dad',
                '/proc/sys/net/ipv6/conf/*/dad_transmits',
                '/proc/sys/net/ipv6/conf/*/router_solicitation_delay',
+               '/proc/sys/net/ipv6/conf/*/keep_addr_on_down',
                '/proc/sys/net/ipv6/conf/*/forwarding', '/proc/sys/net/ipv6/neigh/*/retrans_time_ms',
                '/proc/sys/net/ipv4/conf/*/arp_ignore', '/proc/sys/net/ipv4/conf/*/rp_filter')
 _SEP = '==bindlab-state=='

@@ -18,7 +18,7 @@ from ..errors import UsageError
 from .derive import Addr, BIND_PORT, NotApplicable, SERVE_PORT
 from .builders import run, sysctl
 from .model import Server, Step
-from .mutate_time import addr_late
+from .mutate_time import addr_late, dad_slow, link_flap, renumber, vip_failover
 from .mutate_udp import mcast_if_gone, source_gone
 
 ULA = 'fd00:bd::'       # an IPv6 address for a host that has none: fd00:bd::<n>/64
@@ -271,6 +271,16 @@ CATALOGUE = [
     Mutation('addr-late', "the target's address is missing at start and arrives "
              '1.5 s into the probe phase (timed)',
              'a service started before its address (boot race)', addr_late),
+    Mutation('vip-failover', 'a service address on the target moves to a peer on its '
+             'segment 1.5 s into the probe phase (timed)',
+             'a keepalived/VRRP failover', vip_failover),
+    Mutation('link-flap', "the target's link is down at start (IPv6 addresses kept) "
+             'and comes back 1.5 s in: DAD runs again (timed)',
+             'a cable, switch port or VM NIC flapping', link_flap),
+    Mutation('dad-slow', "the target's IPv6 address is added at start with a DAD of "
+             '1.5 s (timed)', 'binding an IPv6 address right after boot', dad_slow),
+    Mutation('renumber', "the target's IPv4 address is replaced by another 1.5 s in "
+             '(timed)', 'a new DHCP lease', renumber),
 ]
 BY_NAME = {m.name: m for m in CATALOGUE}
 
