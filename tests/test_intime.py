@@ -16,7 +16,8 @@ judged after the probe phase from the tracer's records over time:
   with status 1 by itself, and its history says so;
 - without the mutation (the control, no timeline) the server is decided as it
   starts, as before: OK on h1 at once, no history.
-Without a network: the history words of a program that ended itself.
+Without a network: a server's records read as its history, and the history words of
+a program that ended itself.
 """
 
 import re
@@ -30,6 +31,8 @@ REPO = hu.REPO
 sys.path.insert(0, REPO)
 from harness.judge import Cell  # noqa: E402
 from harness.judge.history import words  # noqa: E402
+from harness.probe.intime import history  # noqa: E402
+from harness.probe.programs import Launch, Program  # noqa: E402
 from harness.report import read_run  # noqa: E402
 
 PY = sys.executable
@@ -40,6 +43,26 @@ COLUMN = 'tcp server program'
 @pytest.fixture(autouse=True)
 def clean_machine():
     yield from hu.root_and_clean()
+
+
+def _rec(op, at, error=None, port=6677, addr='10.0.0.1', t0=100.0, **kw):
+    return dict(op=op, ok=error is None, error=error, addr=addr, port=port,
+                elapsed_us=20, mono_ns=int((t0 + at) * 1e9), **kw)
+
+
+def test_a_servers_records_read_as_its_history():
+    """Each failed bind a try at its start, the listen OK at its return (ok_at); a
+    runtime's own probe bind is no try; records without mono_ns (an older tracer)
+    give no history."""
+    launch = Launch(Program('server', 'srv'), 'h1', ['srv'], 'sp0', None)
+    recs = [_rec('bind', 0.0, 'EAFNOSUPPORT', port=0, addr='::1'),     # Go's probe
+            _rec('bind', 0.05, 'EADDRNOTAVAIL'), _rec('bind', 0.15, 'EADDRNOTAVAIL'),
+            _rec('bind', 1.55), _rec('listen', 1.56)]
+    tries, ok_at, last, bound = history(launch, recs, 100.0)
+    assert tries == [[0.05, 'EADDRNOTAVAIL'], [0.15, 'EADDRNOTAVAIL'], [1.56, 'OK']]
+    assert (ok_at, last['op'], bound['op']) == (1.56, 'listen', 'bind')
+    old = [dict(r, mono_ns=None) for r in recs]
+    assert history(launch, old, 100.0) is None
 
 
 def test_history_of_a_program_that_ended_itself():
