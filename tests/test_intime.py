@@ -16,12 +16,15 @@ judged after the probe phase from the tracer's records over time:
   with status 1 by itself, and its history says so;
 - without the mutation (the control, no timeline) the server is decided as it
   starts, as before: OK on h1 at once, no history.
-Without a network: a server's records read as its history, and the history words of
-a program that ended itself.
+Without a network: a server's records read as its history, the history words of a
+program that ended itself, and a slow and a hung server said as such.
 """
 
 import re
+import subprocess
 import sys
+import time
+import types
 
 import pytest
 
@@ -31,7 +34,7 @@ REPO = hu.REPO
 sys.path.insert(0, REPO)
 from harness.judge import Cell  # noqa: E402
 from harness.judge.history import words  # noqa: E402
-from harness.probe.intime import history  # noqa: E402
+from harness.probe.intime import history, InTime  # noqa: E402
 from harness.probe.programs import Launch, Program  # noqa: E402
 from harness.report import read_run  # noqa: E402
 
@@ -63,6 +66,47 @@ def test_a_servers_records_read_as_its_history():
     assert (ok_at, last['op'], bound['op']) == (1.56, 'listen', 'bind')
     old = [dict(r, mono_ns=None) for r in recs]
     assert history(launch, old, 100.0) is None
+
+
+class _Here:
+    """A host that is this machine's own namespace: popen runs the command here."""
+
+    def popen(self, argv, **kw):
+        return subprocess.Popen(argv, start_new_session=True, **kw)
+
+
+class _Pids:
+    """The state file's PID ledger, in memory."""
+
+    def __init__(self):
+        self.pids = set()
+
+    def add_pid(self, pid, _name):
+        self.pids.add(pid)
+
+    def drop_pid(self, pid):
+        self.pids.discard(pid)
+
+
+def test_slow_and_hung_servers_are_said_as_such(tmp_path):
+    """Without a network (this machine, where 192.0.2.1 is nobody's address): a
+    server still retrying when its timeout from t=0 runs out is ERROR 'slow' with
+    its tries, one that never binds is ERROR 'hung'; neither is a network outcome,
+    both are stopped by PID."""
+    slow = Program('server', f'{PY} {REPO}/examples/retry_server.py --host 192.0.2.1 '
+                   '--retry-for 30', timeout_s=1.0)
+    silent = Program('server', f'{PY} -c "import time; time.sleep(30)"', timeout_s=1.0)
+    launches = [Launch(p, 'h1', p.argv(), f'sp{n}', None) for n, p in enumerate((slow, silent))]
+    pids = _Pids()
+    in_time = InTime(types.SimpleNamespace(state=pids, launches=launches), None)
+    in_time.start(types.SimpleNamespace(get=lambda _h: _Here()), str(tmp_path),
+                  time.monotonic())
+    in_time.finish()
+    got = [launch.outcome for launch in launches]
+    assert not pids.pids and all(g['stopped'] and g['actual'] == 'ERROR' for g in got)
+    assert got[0]['message'].startswith('slow: still not listening within 1 s of t=0')
+    assert {w for _t, w in got[0]['tries']} == {'EADDRNOTAVAIL'} and len(got[0]['tries']) >= 4
+    assert got[1]['message'].startswith('the program hung: no bind or listen within 1 s')
 
 
 def test_history_of_a_program_that_ended_itself():
