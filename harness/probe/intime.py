@@ -35,7 +35,8 @@ its host) is ERROR, not judged, saying so; and a netprobe bind case that met the
 program's listener (EADDRINUSE where the case expects otherwise) is ERROR naming
 the program.  Neither is a condition the cell's expectation was written for.
 Records without mono_ns (an older tracer) give no history: the first failed
-bind/listen or the first listen decides, as without a timeline.
+bind/listen or the first listen decides, as without a timeline; a program no tracer
+sees (`observed`) is judged by its final state alone (`ss`, or its exit and stderr).
 """
 
 import time
@@ -103,6 +104,9 @@ class InTime:
         recs = read_trace(stem + '.trace.jsonl') if launch.method != 'observed' else []
         if launch.method == 'observed' or (recs and recs[0].get('op') == 'untraced'):
             got = decide_observed(node, launch, proc, exited, stem + '.err')
+            if got and recs:        # bindtrace-sys could not trace it, and says why
+                got['message'] = f'{recs[0].get("reason") or recs[0].get("message")}, ' \
+                                 f'so only observed: {got.get("message")}'
             return dict(got, method='observed') if got else _nocall(proc, stem, exited)
         past = history(launch, recs, self.t0_mono)
         if past is None:            # an older tracer: no time in its records
