@@ -19,7 +19,10 @@ harness's own servers must not be in their way); netprobe's servers (a bind case
 meets a scenario server needs it listening); the server programs told the address, in
 netprobe's place; netprobe's batches; the client programs, while the servers still
 listen.  A case whose precondition a program cannot have (a socket held earlier in the
-batch) stays netprobe's, and the cell says why.
+batch) stays netprobe's, and the cell says why.  When the scenario has timed steps, the
+server programs that choose their own address start at the timeline's t=0 instead,
+beside netprobe's batches, and are judged after the probe phase from their tracer's
+records over time (harness/probe/intime.py).
 """
 
 import shutil
@@ -33,7 +36,7 @@ from .ledger import clean as clean_state, work_folder
 from .net import (apply_steps, build, builder_of, check_names_free, DEFAULT_BUILDER,
                   mount_host_files, not_ready, start, start_dns_servers, stop,
                   stop_dns_servers, Timeline, untimed)
-from .probe import Batches, cases_of, ProgramRun, Servers, TcpCheck
+from .probe import Batches, cases_of, InTime, ProgramRun, Servers, TcpCheck
 from .scenarios import apply_control, complete, NotApplicable
 
 
@@ -271,24 +274,26 @@ def probe_phase(live, prober, programs=None):
 
     timings: servers_s (listeners started and ready, batches started), probe_s (plans
     in, every record out), programs_s (the user's programs, when there are any).
+    With timed steps, the server programs that choose their own address run through
+    the timeline instead of first (probe/intime.py).
     """
-    spent = _timed(programs, live, 'server', False)
+    timeline = Timeline(live.net, live.scenario.faults, live.state)
+    in_time = InTime(programs, live.scenario) \
+        if programs is not None and timeline.steps else None
+    spent = _timed(programs if in_time is None else None, live, 'server', False)
     t0 = time.monotonic()
     live.start_servers()
     prober.prepare(live.net)
     t1 = time.monotonic()
     spent += _timed(programs, live, 'server', True)
     t2 = time.monotonic()
-    timeline = Timeline(live.net, live.scenario.faults, live.state)
-    timeline.start()            # t = 0 of the scenario's timed steps
-    try:
-        observations = prober.observe(live.net)
-    except BaseException:       # a prober that broke, Ctrl-C: no step fires after it
-        timeline.abort()
-        raise
-    live.timeline = timeline.finish()
-    observations = {cid: obs.on_timeline(timeline.t0) for cid, obs in observations.items()}
+    observations = _in_time(live, prober, timeline, in_time)
     live.timings.update(servers_s=t1 - t0, probe_s=time.monotonic() - t2)
+    if in_time is not None:
+        t3 = time.monotonic()
+        in_time.finish()            # judged after the probe phase, over its time
+        spent += time.monotonic() - t3
+        observations = in_time.spare(observations)
     if programs is not None:
         live.timings['programs_s'] = spent + _timed(programs, live, 'client', None)
         observations = programs.merge(observations)
@@ -297,6 +302,28 @@ def probe_phase(live, prober, programs=None):
                              only=control).observe(live.net) if control else {}
     live.servers.stop()
     return observations, controls
+
+
+def _in_time(live, prober, timeline, in_time):
+    """The probers' observations, with the timeline's steps firing meanwhile and the
+    in-time server programs (if any) started at its t=0; live.timeline set."""
+    timeline.start()            # t = 0 of the scenario's timed steps
+    try:
+        if in_time is not None:
+            in_time.start(live.net, live.workdir, timeline.t0_mono)
+        observations = prober.observe(live.net)
+    except BaseException:       # a prober that broke, Ctrl-C: no step fires after it
+        timeline.abort()
+        if in_time is not None:
+            in_time.abort()
+        raise
+    try:
+        live.timeline = timeline.finish()
+    except BaseException:
+        if in_time is not None:
+            in_time.abort()
+        raise
+    return {cid: obs.on_timeline(timeline.t0) for cid, obs in observations.items()}
 
 
 def _timed(programs, live, role, per_case):

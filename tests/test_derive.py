@@ -21,6 +21,7 @@ import importlib.machinery
 import importlib.util
 import json
 import os
+import re
 import sys
 
 import pytest
@@ -30,6 +31,7 @@ import harness_util as hu
 REPO = hu.REPO
 sys.path.insert(0, REPO)
 from harness.judge import cells as cellmod  # noqa: E402
+from harness.judge.history import words  # noqa: E402
 from harness.report import read_run  # noqa: E402
 from harness.scenarios import mutate  # noqa: E402
 
@@ -378,11 +380,13 @@ def test_timed_mutations_on_one_network_with_programs(tmp_path):
 def mutation_matrix(tmp_path, server, networks='fresh', targets=('h1', 'h2')):
     """Every mutation on targets (h1: the seed's address holder; h2: h3 mirrors it in
     single,3, the same role, another address), for a server on every host:
-    {(row, host): cell text}, holding every row and column."""
+    {(row, host): cell text}, holding every row and column; res.mutations: the
+    mutations.json entries."""
     res, got = run(tmp_path, '--topo', 'single,3', '--mutate', EVERY, '--mutate-hosts',
                    ','.join(targets), '--mutate-networks', networks, '--server', server)
     assert {m['network'] for m in got.matrices[0]['mutations']} == {networks}
     _rows, _hosts, table = cellmod.mutation_matrix(got.matrices[0].get('mutations'))
+    res.mutations = got.matrices[0]['mutations']
     names = EVERY.split(',')
     assert {row for row, _h in table} == {f'{n} {t}' for n in names for t in targets}
     assert {host for _r, host in table} == {'h1', 'h2', 'h3'}
@@ -417,6 +421,13 @@ def test_seed_and_fixed_server_under_every_mutation(tmp_path):
     for (row, host), text in seed.items():
         want = special.get((row, host), 'OK' if host == 'h1' else 'EADDRNOTAVAIL!')
         assert text == want, (row, host, text)
+    # in time (probe/intime.py): started at the timeline's t=0, its first bind was
+    # Errno 99 and it exited 1 by itself, long before 10.0.0.1 came back at 1.5 s
+    (late,) = [c for m in res.mutations if (m['name'], m['target']) == ('addr-late', 'h1')
+               for c in m['cells'] if (c.host, c.column) == ('h1', 'tcp server program')]
+    assert (late.method, late.exit, late.stopped) == ('tracer', 1, False), late.to_json()
+    assert [w for _t, w in late.tries] == ['EADDRNOTAVAIL'] and 0 <= late.tries[0][0] < 1.5
+    assert re.fullmatch(r'EADDRNOTAVAIL at [01]\.\d\d s, exited 1', words(late)), words(late)
 
 
 def test_record_and_check_cover_mutations(tmp_path):

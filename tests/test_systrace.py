@@ -40,7 +40,7 @@ PYTHON = "/usr/bin/python3"
 SERVE_PORT = 6680          # netprobe serve on h1
 CLOSED_PORT = 6679         # nobody listens there
 UNREACHABLE = "10.0.0.99"  # on the link, answered by nobody: a connect stays under way
-TIMING = ("elapsed_us", "tracer")
+TIMING = ("elapsed_us", "tracer", "mono_ns")
 
 
 def systrace_path():

@@ -21,6 +21,7 @@ test program (default build/trace/tracee), $NETPROBE the probe (conftest).
 import json
 import os
 import subprocess
+import time
 
 import pytest
 
@@ -124,6 +125,8 @@ def assert_well_formed(record, host):
     assert isinstance(record["pid"], int) and isinstance(record["tid"], int), record
     assert isinstance(record["fd"], int) and record["fd"] >= 0, record
     assert record["elapsed_us"] >= 0, record
+    # when it happened, on the clock every namespace shares (CLOCK_MONOTONIC)
+    assert 0 < record["mono_ns"] <= time.monotonic_ns(), record
     if record["ok"]:
         assert record["errno"] == 0 and record["error"] is None, record
     else:

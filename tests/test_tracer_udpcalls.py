@@ -38,7 +38,8 @@ RUNS = [('mcast_receiver', ['239.1.1.1', '10.0.0.1', '5353']),
         ('udp_reply', ['10.0.0.2', '7002', '10.0.0.12', 'pktinfo']),
         ('udp_reply', ['10.0.0.2', '7002', '10.0.0.11', 'bound']),
         ('udp_reply', ['fd00::2', '7002', 'fd00::12', 'pktinfo'])]
-UNSTABLE = ('elapsed_us', 'pid', 'tid', 'tracer', 'host', 'local', 'sport', 'prog')
+UNSTABLE = ('elapsed_us', 'pid', 'tid', 'tracer', 'host', 'local', 'sport', 'prog',
+            'mono_ns')
 
 
 def cases(dev):

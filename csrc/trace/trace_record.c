@@ -129,7 +129,10 @@ static void record_outcome(struct trace_line *l, int err, const char *call, int6
 	json_int(&l->j, "elapsed_us", elapsed_ns / 1000);
 }
 
-/* pid, tid, fd, prog, tracer (and "facts" without facts): who made the call. */
+/* pid, tid, fd, prog, tracer, mono_ns (and "facts" without facts): who made the
+ * call, and when: mono_ns is CLOCK_MONOTONIC as the record is made, just after the
+ * call returned (every namespace of the machine shares that clock, so a reader
+ * places the call on its own clock: the harness's timeline). */
 static void record_caller(struct trace_line *l, const struct trace_caller *c, int fd)
 {
 	json_int(&l->j, "pid", c->pid);
@@ -137,6 +140,7 @@ static void record_caller(struct trace_line *l, const struct trace_caller *c, in
 	json_int(&l->j, "fd", fd);
 	json_str(&l->j, "prog", c->prog);
 	json_str(&l->j, "tracer", c->tracer);
+	json_int(&l->j, "mono_ns", trace_now_ns());
 	if (c->no_facts)
 		json_str(&l->j, "facts", "arguments");
 }

@@ -4,8 +4,11 @@
  * trace_out.h, so that the same call gives the same record whichever tracer saw it.
  *
  * Every record: op, host, proto, family, addr, port, ok, errno, error, message,
- * call, elapsed_us (netprobe's format), then pid, tid, fd, prog and "tracer"
- * ("preload" or "syscall": the one field by which the two differ, besides timing).
+ * call, elapsed_us (netprobe's format), then pid, tid, fd, prog, "tracer"
+ * ("preload" or "syscall": the one field by which the two differ, besides timing)
+ * and "mono_ns" (CLOCK_MONOTONIC in nanoseconds when the record was made, just after
+ * the call returned: when it happened, on a clock every namespace shares; older
+ * records lack it).
  * bind adds "options"; listen "backlog"; accept "peer", "local", "accepted_fd";
  * connect "src", "sport", "local", "peer_host" (null: the tracer does not read the
  * program's data), "timeout_ms" (null) and "phase":

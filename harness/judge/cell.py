@@ -14,7 +14,8 @@ A cell (one element of matrix.json's `cells`) has:
     reads no data, so its cells have neither (`sees_peer` false).  A cell of
     mutations.json adds control (the unmutated network's outcome) and changed; a
     mutated cell as read adds mutation ('NAME TARGET').  A cell in time (a case with
-    retry= or delay=) adds tries ([[seconds into the probe phase, outcome], ...]) and
+    retry= or delay=, or a server program run through a timeline: probe/intime.py)
+    adds tries ([[seconds into the probe phase, outcome], ...]) and
     ok_at (when the success came, null: none); one whose expectation says it in time
     adds expected_within and expected_before (harness/judge/history.py).  A cell whose
     address is a name (`localhost`) adds `resolved` (every address it resolved to, in

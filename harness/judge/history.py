@@ -7,6 +7,8 @@ They read as a history:
     EADDRNOTAVAIL x10 -> OK at 1.00 s
     EADDRNOTAVAIL x5, gave up at 0.40 s (retry=0.5)      the probe's budget ran out
     OK at 1.50 s                                          one try, started late
+    EADDRNOTAVAIL at 0.02 s, exited 1                     a server program in time
+                                                          (probe/intime.py) that ended
 
 The time rule (`wrong_time`, beside the wrong-peer and after rules of cells.py): an
 expectation with `within` fails a cell whose outcome came later than that second
@@ -46,6 +48,8 @@ def words(cell):
             tail += f', gave up at {last:.2f} s (retry={retry})'
         else:
             tail += f' at {last:.2f} s'
+    if cell.exit is not None and cell.stopped is False:    # a program that ended itself
+        tail += f', exited {cell.exit}'
     return ' -> '.join(head + [tail])
 
 

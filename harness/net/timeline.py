@@ -70,16 +70,18 @@ class Timeline:
     finish() waits for every runner and returns one record per step, in the order of
     their `at`: {kind 'timed', host, argv, why, at, fired_s, done_s, ok, error} (the
     times in seconds from start(); fired_s/done_s None when the step never ran), or
-    None when there are no timed steps.  t0: start()'s wall clock (time.time()).
+    None when there are no timed steps.  t0: start()'s wall clock (time.time());
+    t0_mono: the same instant on the monotonic clock (the tracers' records' mono_ns).
     """
 
     def __init__(self, net, steps, state):
         self.net, self.steps, self.state = net, timed(steps), state
         self.t0, self.jobs, self.folder = None, {}, None
+        self.t0_mono = None
 
     def start(self):
         """t = 0: one runner a host, each sleeping until its first step is due."""
-        self.t0 = time.time()
+        self.t0, self.t0_mono = time.time(), time.monotonic()
         if not self.steps:
             return
         self.folder = work_folder('work-timeline-')

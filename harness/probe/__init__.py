@@ -6,12 +6,14 @@ before its call.
     records.py   its records, read strictly
     batches.py   the netprobe prober (Batches): one batch per host, all at once
     servers.py   netprobe serve: the scenario's servers, readiness's TCP half
+    intime.py    the user's servers through a timeline (InTime), judged after it
 
 The face of harness/probe/: code outside it imports only these names
 (tests/test_stages.py).
 """
 
 from .batches import Batches
+from .intime import InTime
 from .observation import Observation
 from .plans import cases_of, cli_options, netprobe_path
 from .programs import ProgramRun, add_program_options, method_of, programs_for
@@ -19,6 +21,6 @@ from .records import parse_record
 from .servers import Servers, TcpCheck
 from .udptraced import observe_udpcall
 
-__all__ = ['add_program_options', 'Batches', 'cases_of', 'cli_options', 'method_of',
+__all__ = ['add_program_options', 'Batches', 'cases_of', 'cli_options', 'InTime', 'method_of',
            'netprobe_path', 'Observation', 'parse_record', 'ProgramRun',
            'programs_for', 'Servers', 'TcpCheck', 'observe_udpcall']

@@ -26,8 +26,9 @@ How a launch's outcome is known, in this order; the cell's `method` says which:
   available" -> EADDRNOTAVAIL; Go's "i/o timeout" -> ETIMEDOUT).
 A program that neither decides nor exits within its timeout is stopped by PID
 (SIGTERM to the process group it leads, then SIGKILL) and its outcome is ERROR
-saying so.  A server is stopped as soon as its outcome is known.  Each launch keeps
-its stdout, stderr and trace (up to 64 KiB each) for the run folder.
+saying so.  A server is stopped as soon as its outcome is known (in time: after the
+probe phase, probe/intime.py).  Each launch keeps its stdout, stderr and trace (up
+to 64 KiB each) for the run folder.
 """
 
 import errno as errno_mod
@@ -140,42 +141,57 @@ def method_of(program):
     return 'tracer'
 
 
-
 # -- running -----------------------------------------------------------------------------
 
 def run_launch(node, launch, workdir, state, cancel=None):
     """Start one launch, wait for its outcome, stop it; returns the outcome dict."""
+    proc, stem = spawn(node, launch, workdir, state)
+    try:
+        decided = wait_outcome(node, launch, proc, stem + '.trace.jsonl', stem + '.err', cancel)
+        if decided and (decided['actual'] != OK or launch.program.role == 'client'):
+            _wait_quietly(proc, EXIT_GRACE_S)   # let it finish what it was doing
+    finally:
+        stopped = halt(proc, state)
+    if decided is None:
+        decided = {'actual': 'ERROR', 'message': f'the program hung: no outcome within '
+                   f'{launch.program.timeout_s:g} s; stopped by PID {proc.pid}'}
+    return completed(node, proc, stopped, stem, decided)
+
+
+def spawn(node, launch, workdir, state):
+    """Start a launch in its host, traced, its PID recorded; (process, its files' stem)."""
     stem = os.path.join(workdir, f'prog-{launch.cell_id}-{launch.host}')
-    trace = stem + '.trace.jsonl'
     env = dict(os.environ, NETPROBE_HOST=launch.host, BINDTRACE_HOST=launch.host)
     argv = launch.argv
     if launch.method == 'tracer':
         preload = ' '.join(filter(None, [tracer_path(), os.environ.get('LD_PRELOAD')]))
-        env.update(LD_PRELOAD=preload, BINDTRACE_FILE=trace)
+        env.update(LD_PRELOAD=preload, BINDTRACE_FILE=stem + '.trace.jsonl')
     elif launch.method == 'syscall':
-        argv = [systrace_path(), '-o', trace, '--host', launch.host, '--'] + list(argv)
+        argv = [systrace_path(), '-o', stem + '.trace.jsonl', '--host', launch.host,
+                '--'] + list(argv)
     with open(stem + '.out', 'wb') as out, open(stem + '.err', 'wb') as err:
         proc = popen_on(node, argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
                         env=env)
     with _state_lock:      # State is not thread-safe; hosts run in parallel
         state.add_pid(proc.pid, os.path.basename(launch.argv[0]))
-    try:
-        decided = wait_outcome(node, launch, proc, trace, stem + '.err', cancel)
-        if decided and (decided['actual'] != OK or launch.program.role == 'client'):
-            _wait_quietly(proc, EXIT_GRACE_S)   # let it finish what it was doing
-    finally:
-        stopped = proc.poll() is None
-        stop([proc])       # SIGTERM to its process group, then SIGKILL
-        with _state_lock:
-            state.drop_pid(proc.pid)
-    if decided is None:
-        decided = {'actual': 'ERROR', 'message': f'the program hung: no outcome within '
-                   f'{launch.program.timeout_s:g} s; stopped by PID {proc.pid}'}
+    return proc, stem
+
+
+def halt(proc, state):
+    """Stop a launch's process group (ledger.stop), drop its PID; True if it ran."""
+    stopped = proc.poll() is None
+    stop([proc])       # SIGTERM to its process group, then SIGKILL
+    with _state_lock:
+        state.drop_pid(proc.pid)
+    return stopped
+
+
+def completed(node, proc, stopped, stem, decided):
+    """decided with the bind's scope, exit status, `stopped` and files (LOG_CAP each)."""
     if decided.get('bind'):
         decided['bind'] = dict(decided['bind'], scope=scope_of(node, decided['bind']))
-    decided.update(exit=proc.returncode, stopped=stopped,
-                   files={ext: _read_cap(stem + ext)
-                          for ext in ('.out', '.err', '.trace.jsonl')})
+    files = {ext: _read_cap(stem + ext) for ext in ('.out', '.err', '.trace.jsonl')}
+    decided.update(exit=proc.returncode, stopped=stopped, files=files)
     return decided
 
 

@@ -390,9 +390,8 @@ def observation(launch):
         call = {'addr': bound.get('addr') or '', 'options': bound.get('options') or [],
                 'scope': bound.get('scope')}
     return Observation(got['actual'], got.get('method', launch.method), got.get('message'),
-                       None,
-                       got.get('local'), got.get('elapsed_us'), sees_peer=False,
-                       extra=extra, call=call)
+                       None, got.get('local'), got.get('elapsed_us'), sees_peer=False,
+                       extra=extra, call=call, tries=got.get('tries'), ok_at=got.get('ok_at'))
 
 
 def hosts_of(topo):
