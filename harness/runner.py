@@ -141,11 +141,15 @@ class LiveNetwork:
 
     def derive(self):
         """A derived scenario completed from the built network (derive.complete), its
-        mutation's faults applied and its port holders started: the scenario."""
+        mutation's resolver files mounted, faults applied and port holders started:
+        the scenario."""
         made = complete(self.scenario, self.net, self.world)
         self.scenario, self.read_from = made.scenario, made.world
-        self.touched = {s.host for s in made.steps} | {s.host for s in made.holders}
-        if untimed(made.steps):     # its timed steps are the scenario's: the timeline's
+        self.touched = {s.host for s in made.steps} | {s.host for s in made.holders} | \
+            {f.host for f in made.host_files}
+        if made.host_files:     # a name mutation's (undone by unmounting: net/undo.py)
+            self.problem = mount_host_files(self.net, made.host_files, self.workdir)
+        if untimed(made.steps) and self.problem is None:  # timed steps: the timeline's
             applied, err = apply_steps(self.net, untimed(made.steps), 'fault')
             self.steps += applied
             if err:

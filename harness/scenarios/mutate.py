@@ -12,12 +12,14 @@ The catalogue is CATALOGUE below; `bindlab list --mutations` prints it.
 """
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Callable
 
 from ..errors import UsageError
 from .derive import Addr, BIND_PORT, NotApplicable, SERVE_PORT
 from .builders import run, sysctl
 from .model import Server, Step
+from .mutate_names import dns_down, hosts_stale, localhost_v6, name_public
 from .mutate_time import addr_late
 from .mutate_udp import mcast_if_gone, source_gone
 
@@ -271,6 +273,19 @@ CATALOGUE = [
     Mutation('addr-late', "the target's address is missing at start and arrives "
              '1.5 s into the probe phase (timed)',
              'a service started before its address (boot race)', addr_late),
+    Mutation('localhost-v6', "IPv6 off on the target, and its hosts file has localhost "
+             'on ::1 only (adds bind and connect by localhost)',
+             'a Docker container with IPv6 off (localhost -> ::1)',
+             partial(localhost_v6, ipv6_off=ipv6_off)),
+    Mutation('hosts-stale', "the target's hosts file maps a service name to an address "
+             'of its subnet nobody holds (adds connect and bind by the name)',
+             'a stale /etc/hosts entry after the service moved', hosts_stale),
+    Mutation('name-public', "the target's hosts file maps the service's public name to "
+             'an address of 203.0.113.0/24 no host holds (adds bind by the name)',
+             "a name that gives a NAT router's public address", name_public),
+    Mutation('dns-down', "the target's resolv.conf names a nameserver that does not run "
+             '(127.0.0.53; adds connect and bind by a name in no hosts file)',
+             'DNS down, a stub resolver copied into a container', dns_down),
 ]
 BY_NAME = {m.name: m for m in CATALOGUE}
 
