@@ -11,7 +11,8 @@ Mininet networks, under the Mininet lock):
 - each mutation on single,3 changes exactly the cells its rules say, on a fresh
   network each time;
 - the seed's server against the fixed one under --mutate all: the mutation matrix
-  shows where each breaks, cell by cell.
+  shows where each breaks, cell by cell;
+- the name mutations on one shared network with a client program given {name}.
 """
 
 import importlib.machinery
@@ -201,7 +202,19 @@ CHANGED_BY = {
     'addr-late': 'h1 b tcp 10.0.0.1=EADDRNOTAVAIL; h1 b udp 10.0.0.1=EADDRNOTAVAIL; '
                  + _TO_H1.format('ETIMEDOUT') + '; h1 b tcp 10.0.0.1 retry=3 every=100=OK'
                  '; h1 b tcp 10.0.0.1 freebind=OK',
+    # the name mutations: h1's own resolver files and its name cases (each `changed`)
+    'localhost-v6': 'h1 b tcp ::1=EADDRNOTAVAIL; h1 b udp ::1=EADDRNOTAVAIL; '
+                    'h1 b tcp localhost=::1 EADDRNOTAVAIL; '
+                    'h1 c tcp localhost:7001=::1 EADDRNOTAVAIL',
+    'hosts-stale': 'h1 c tcp db.bindlab.test:7001 timeout=300=10.255.255.254 ETIMEDOUT; '
+                   'h1 c tcp 10.255.255.254:7001 timeout=300=ETIMEDOUT; '
+                   'h1 b tcp db.bindlab.test=10.255.255.254 EADDRNOTAVAIL',
+    'name-public': 'h1 b tcp www.bindlab.test=203.0.113.254 EADDRNOTAVAIL; '
+                   'h1 b tcp www.bindlab.test freebind=203.0.113.254 OK',
+    'dns-down': 'h1 c tcp api.bindlab.test:7001 timeout=300=EAI_AGAIN; '
+                'h1 b tcp api.bindlab.test=EAI_AGAIN',
 }
+_NAME_MUTATIONS = ('localhost-v6', 'hosts-stale', 'name-public', 'dns-down')
 
 
 # A few derived cells under a mutation of h1, by hand: (expected, rule) the rules
@@ -252,13 +265,46 @@ def test_each_mutation_changes_exactly_what_its_rules_say(tmp_path):
         cell = {(c.host, c.kind, c.column): c for c in entry['cells']}
         for key, want in DERIVED_UNDER.get(name, {}).items():
             assert (cell[key].expected, cell[key].rule) == want, (name, key)
-        assert entry['steps'] or name == 'port-taken', name
+        assert entry['steps'] or name in ('port-taken',) + _NAME_MUTATIONS[1:], name
     assert observed_somewhere     # addr-del's connects to 10.0.0.1, for one
     _addr_late_in_order(entries['addr-late'])
     with open(os.path.join(got.folder, matrix['scenario'], 'mutations.json')) as f:
         assert json.load(f)['mutations'][0]['cells'][0]['control'] is not None
     with open(os.path.join(got.folder, 'junit.xml')) as f:
         assert 'h2 under addr-move on h1' in f.read()
+
+
+# A client given {name}: create_connection within 0.5 s (a silent address costs that).
+NAME_CLIENT = (f'{sys.executable} -c "import socket, sys; socket.create_connection('
+               '(sys.argv[1], int(sys.argv[2])), timeout=0.5).close()" {name} {port}')
+
+
+def test_name_mutations_on_one_network_with_a_name_client(tmp_path):
+    """The four name mutations of h1 on one single,2 network, with a client program
+    given {name}: each undone and the undo proved (h1's resolver files unmounted:
+    every entry's network stays `shared`, and each mutation changes only its own
+    cells, nothing of the one before); netprobe's name cells and the program's say
+    which address the name gave, or that it did not resolve."""
+    res, got = run(tmp_path, '--topo', 'single,2', '--mutate', ','.join(_NAME_MUTATIONS),
+                   '--mutate-hosts', 'h1', '--mutate-networks', 'shared',
+                   '--client', NAME_CLIENT)
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    entries = {m['name']: m for m in got.matrices[0]['mutations']}
+    assert list(entries) == list(_NAME_MUTATIONS)
+    assert {e['network'] for e in entries.values()} == {'shared'}, entries
+    for name, entry in entries.items():
+        changed = {(c.host, c.kind, c.column): c.actual for c in entry['cells'] if c.changed}
+        assert changed == _cells(CHANGED_BY[name]), name
+        assert all(c.verdict == 'pass' for c in entry['cells']), name
+    program = {(e['name'], c.column): c for e in entries.values() for c in e['cells']
+               if c.program}
+    assert {k: (c.actual, c.method) for k, c in program.items()} == {
+        ('localhost-v6', 'tcp localhost:7001'): ('::1 EADDRNOTAVAIL', 'tracer'),
+        ('hosts-stale', 'tcp db.bindlab.test:7001 timeout=300'):
+            ('10.255.255.254 ETIMEDOUT', 'tracer'),
+        ('dns-down', 'tcp api.bindlab.test:7001 timeout=300'): ('EAI_AGAIN', 'tracer')}
+    assert program[('localhost-v6', 'tcp localhost:7001')].resolved == ['::1']
+    assert 'localhost 7001' in program[('localhost-v6', 'tcp localhost:7001')].program
 
 
 def _addr_late_in_order(entry):
