@@ -34,7 +34,7 @@ from .net import (apply_steps, build, builder_of, check_names_free, DEFAULT_BUIL
                   mount_host_files, not_ready, start, start_dns_servers, stop,
                   stop_dns_servers, Timeline, untimed)
 from .probe import Batches, cases_of, ProgramRun, Servers, TcpCheck
-from .scenarios import apply_control, complete, NotApplicable
+from .scenarios import apply_control, complete, HostFiles, NotApplicable
 
 
 class LiveNetwork:
@@ -145,17 +145,18 @@ class LiveNetwork:
         the scenario."""
         made = complete(self.scenario, self.net, self.world)
         self.scenario, self.read_from = made.scenario, made.world
-        self.touched = {s.host for s in made.steps} | {s.host for s in made.holders} | \
-            {f.host for f in made.host_files}
-        if made.host_files:     # a name mutation's (undone by unmounting: net/undo.py)
-            self.problem = mount_host_files(self.net, made.host_files, self.workdir)
+        self.touched = {s.host for s in made.steps} | {s.host for s in made.holders}
+        files = [h for h in made.holders if isinstance(h, HostFiles)]   # a name mutation's
+        holders = [h for h in made.holders if not isinstance(h, HostFiles)]
+        if files:           # mounted as a scenario's; the undo unmounts them (net/undo.py)
+            self.problem = mount_host_files(self.net, files, self.workdir)
         if untimed(made.steps) and self.problem is None:  # timed steps: the timeline's
             applied, err = apply_steps(self.net, untimed(made.steps), 'fault')
             self.steps += applied
             if err:
                 self.problem = err
-        if made.holders and self.problem is None:  # there before any program or probe runs
-            errors = self.servers.start_all(self.net, made.holders, self.netprobe,
+        if holders and self.problem is None:  # there before any program or probe runs
+            errors = self.servers.start_all(self.net, holders, self.netprobe,
                                             self.workdir)
             if errors:
                 self.problem = 'the mutation could not hold its ports: ' + '; '.join(errors)

@@ -16,8 +16,8 @@ neighbour caches (an entry learnt under the mutation, such as a moved address's 
 MAC, would outlive it), destroys the TCP sockets the probes left (a TIME_WAIT would
 hold a port a fresh network has free) and looks for any socket still there.  The proof is the state read
 again: equal to `before`, or the differences in words, and the caller builds a fresh
-network instead.  Only the hosts a mutation touched (its steps' and port holders')
-are read and restored; every host is flushed and looked at for TIME_WAIT.
+network instead.  Only the hosts a mutation touched (its steps', port holders' and
+resolver files') are read and restored; every host is flushed and looked at for TIME_WAIT.
 
 Dynamic state is no part of the comparison: address lifetimes, the neighbour cache
 (flushed), conntrack entries, the routes' cache.

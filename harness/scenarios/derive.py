@@ -107,7 +107,6 @@ class World:
     extra_columns: List[str] = field(default_factory=list)   # addresses a mutation added
     udp_cases: list = field(default_factory=list)     # a mutation's joins, sends (mutate_udp)
     in_time: Set[Tuple[str, str]] = field(default_factory=set)  # binds racing a timed step
-    host_files: list = field(default_factory=list)    # a mutation's HostFiles (mutate_names)
 
     def owners(self):
         """{address: host} of every address held now."""
@@ -209,14 +208,12 @@ def _segments(net):
 @dataclass
 class Derived:
     """What derivation made of a built network: the complete scenario, and the
-    mutation's fault steps, port holders (servers) and resolver files (HostFiles), for
-    the runner to apply before anything is probed; world: the network as read before
-    the mutation (untouched)."""
+    mutation's fault steps and port holders (servers), for the runner to apply before
+    anything is probed; world: the network as read before the mutation (untouched)."""
     scenario: Scenario
     steps: list
     holders: list
     world: World = None
-    host_files: tuple = ()
 
 
 def complete(scenario, net, world=None):
@@ -246,11 +243,8 @@ def complete(scenario, net, world=None):
                                                   'the mutation', peer=None))
                  if c.expect.rule == 'control' else c for c in cases]
     timed = tuple(s for s in steps if s.at is not None)   # fired by the timeline
-    files = tuple(world.host_files)     # mounted by the runner, like the scenario's own
     return Derived(replace(scenario, cases=tuple(cases), servers=tuple(servers),
-                           faults=tuple(scenario.faults) + timed,
-                           host_files=tuple(scenario.host_files) + files),
-                   steps, more, pristine, files)
+                           faults=tuple(scenario.faults) + timed), steps, more, pristine)
 
 
 def serve_all(world):

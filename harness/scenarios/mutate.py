@@ -28,8 +28,9 @@ ULA = 'fd00:bd::'       # an IPv6 address for a host that has none: fd00:bd::<n>
 
 @dataclass(frozen=True)
 class Mutation:
-    """One catalogue entry: apply(world, target) -> (steps, extra servers), or
-    raises NotApplicable saying why this target cannot take it."""
+    """One catalogue entry: apply(world, target) -> (steps, what the target is given
+    before anything runs: port holders (Server) and resolver files (HostFiles, the
+    name mutations')), or raises NotApplicable saying why this target cannot take it."""
     name: str
     does: str
     stands_for: str

@@ -1,7 +1,8 @@
 """The catalogue's name mutations (mutate.py lists them): Errno 99 reached through a
-name, the target given resolver files of its own (hostfiles.HostFiles, mounted in the
-target alone as a scenario's are: World.host_files) and its own name cases
-(World.udp_cases), each predicted by a rule of the rule table:
+name, the target given resolver files of its own (a hostfiles.HostFiles among what the
+mutation gives the target besides its steps, which the runner mounts in the target
+alone as a scenario's) and its own name cases (World.udp_cases), each predicted by a
+rule of the rule table:
 
     localhost-v6  IPv6 off on the target (as ipv6-off) and a hosts file that knows
                   `localhost` only as ::1 (a Docker image's line, its IPv4 line gone):
@@ -71,7 +72,7 @@ def localhost_v6(world, t, ipv6_off):
         steps, _ = ipv6_off(world, t)
     else:
         world.v6_off.add(t)
-    world.host_files.append(HostFiles(t, hosts=V6_ONLY_HOSTS))
+    files = [HostFiles(t, hosts=V6_ONLY_HOSTS)]
     rule = 'localhost-v6-first'
     world.udp_cases += [
         bind(t, 'localhost', BIND_PORT, Expect(
@@ -80,7 +81,7 @@ def localhost_v6(world, t, ipv6_off):
         connect(t, 'localhost', SERVE_PORT, Expect(
             '::1 EADDRNOTAVAIL', f'a server listens on {t}, but localhost leads only to '
             f'::1, which {t} does not hold (IPv6 off)', rule))]
-    return steps, []
+    return steps, files
 
 
 def hosts_stale(world, t):
@@ -89,7 +90,7 @@ def hosts_stale(world, t):
     old = unheld(own.network, set(world.owners()))
     if old is None:
         raise NotApplicable(f'no free address in {own.network}')
-    world.host_files.append(HostFiles(t, hosts=LOOPBACK_HOSTS + f'{old} {STALE_NAME}\n'))
+    files = [HostFiles(t, hosts=LOOPBACK_HOSTS + f'{old} {STALE_NAME}\n')]
     silent = f'nobody holds {old} any more: the SYN waits for an ARP answer that never ' \
              'comes, and the 300 ms timeout ends it'
     world.udp_cases += [
@@ -102,7 +103,7 @@ def hosts_stale(world, t):
         bind(t, STALE_NAME, BIND_PORT, Expect(
             f'{old} EADDRNOTAVAIL', f'{STALE_NAME} leads {t} to {old}, which no interface '
             f'of {t} holds', 'hosts-file'))]
-    return [], []
+    return [], files
 
 
 def name_public(world, t):
@@ -110,7 +111,7 @@ def name_public(world, t):
     public = unheld(PUBLIC_NET, set(world.owners()))
     if public is None:
         raise NotApplicable(f'every address of {PUBLIC_NET} is held')
-    world.host_files.append(HostFiles(t, hosts=LOOPBACK_HOSTS + f'{public} {PUBLIC_NAME}\n'))
+    files = [HostFiles(t, hosts=LOOPBACK_HOSTS + f'{public} {PUBLIC_NAME}\n')]
     world.udp_cases += [
         bind(t, PUBLIC_NAME, BIND_PORT, Expect(
             f'{public} EADDRNOTAVAIL', f'{PUBLIC_NAME} is the service\'s public name: it '
@@ -120,12 +121,12 @@ def name_public(world, t):
             f'{public} OK', 'IP_FREEBIND binds an address no interface holds (and DNAT '
             f'would still deliver to {t}\'s own address, not to it)', 'explicit'),
             options=('freebind',))]
-    return [], []
+    return [], files
 
 
 def dns_down(world, t):
     _machine_has('/etc/resolv.conf')
-    world.host_files.append(HostFiles(t, resolv_conf=DOWN_RESOLV))
+    files = [HostFiles(t, resolv_conf=DOWN_RESOLV)]
     why = f'{DOWN_NAME} is in no hosts file and {t}\'s nameserver, 127.0.0.53, is a ' \
           'stub resolver that does not run there (port unreachable): getaddrinfo fails, ' \
           'no socket call is made'
@@ -133,4 +134,4 @@ def dns_down(world, t):
         connect(t, DOWN_NAME, SERVE_PORT, Expect('EAI_AGAIN', why, 'dns-down'),
                 options=(CONNECT_TIMEOUT,)),
         bind(t, DOWN_NAME, BIND_PORT, Expect('EAI_AGAIN', why, 'dns-down'))]
-    return [], []
+    return [], files
