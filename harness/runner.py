@@ -22,6 +22,7 @@ listen.  A case whose precondition a program cannot have (a socket held earlier 
 batch) stays netprobe's, and the cell says why.
 """
 
+import os
 import shutil
 import signal
 import time
@@ -149,7 +150,9 @@ class LiveNetwork:
         files = [h for h in made.holders if isinstance(h, HostFiles)]   # a name mutation's
         holders = [h for h in made.holders if not isinstance(h, HostFiles)]
         if files:           # mounted as a scenario's; the undo unmounts them (net/undo.py)
-            self.problem = mount_host_files(self.net, files, self.workdir)
+            os.mkdir(os.path.join(self.workdir, 'mutation'))     # beside the scenario's
+            self.problem = mount_host_files(self.net, files,
+                                            os.path.join(self.workdir, 'mutation'))
         if untimed(made.steps) and self.problem is None:  # timed steps: the timeline's
             applied, err = apply_steps(self.net, untimed(made.steps), 'fault')
             self.steps += applied

@@ -39,7 +39,9 @@ _INTF_GLOBS = ('/proc/sys/net/ipv6/conf/*/disable_ipv6', '/proc/sys/net/ipv6/con
                '/proc/sys/net/ipv6/conf/*/dad_transmits',
                '/proc/sys/net/ipv6/conf/*/router_solicitation_delay',
                '/proc/sys/net/ipv6/conf/*/forwarding', '/proc/sys/net/ipv6/neigh/*/retrans_time_ms',
-               '/proc/sys/net/ipv4/conf/*/arp_ignore', '/proc/sys/net/ipv4/conf/*/rp_filter')
+               '/proc/sys/net/ipv4/conf/*/arp_ignore', '/proc/sys/net/ipv4/conf/*/rp_filter',
+               '/proc/sys/net/ipv4/neigh/*/mcast_solicit',
+               '/proc/sys/net/ipv4/neigh/*/retrans_time_ms')
 _SEP = '==bindlab-state=='
 _READ = '; '.join([
     'ip -j addr show', f'echo {_SEP}', 'ip -j link show', f'echo {_SEP}',
