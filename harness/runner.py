@@ -150,9 +150,9 @@ class LiveNetwork:
         files = [h for h in made.holders if isinstance(h, HostFiles)]   # a name mutation's
         holders = [h for h in made.holders if not isinstance(h, HostFiles)]
         if files:           # mounted as a scenario's; the undo unmounts them (net/undo.py)
-            os.mkdir(os.path.join(self.workdir, 'mutation'))     # beside the scenario's
-            self.problem = mount_host_files(self.net, files,
-                                            os.path.join(self.workdir, 'mutation'))
+            folder = os.path.join(self.workdir, 'mutation')    # beside the scenario's own
+            os.mkdir(folder)
+            self.problem = mount_host_files(self.net, files, folder)
         if untimed(made.steps) and self.problem is None:  # timed steps: the timeline's
             applied, err = apply_steps(self.net, untimed(made.steps), 'fault')
             self.steps += applied

@@ -124,10 +124,9 @@ def name_public(world, t):
             f'{public} EADDRNOTAVAIL', f'{PUBLIC_NAME} is the service\'s public name: it '
             f'leads {t} to {public}, a NAT router\'s public address, which NAT translates '
             f'for {t} but never gives it', 'hosts-file')),
-        bind(t, PUBLIC_NAME, BIND_PORT, Expect(
+        bind(t, PUBLIC_NAME, BIND_PORT, explicit(
             f'{public} OK', 'IP_FREEBIND binds an address no interface holds (and DNAT '
-            f'would still deliver to {t}\'s own address, not to it)', 'explicit'),
-            options=('freebind',))]
+            f'would still deliver to {t}\'s own address, not to it)'), options=('freebind',))]
     return [], files
 
 
