@@ -46,7 +46,8 @@ def run_mutations(mutations, targets, make_scenario, one_network, control, log):
 class SharedNetwork:
     """Mutations on one network: each applied, probed, undone and the undo proved
     (net/undo.py: each touched host's links, addresses, routes, permanent neighbours,
-    nft tables and bind-deciding sysctls equal to what they were before the first
+    nft tables, bind-deciding sysctls and mounts (a name mutation's resolver files)
+    equal to what they were before the first
     mutation; no socket left anywhere).  A mutation whose undo cannot be proved keeps
     its cells (its network was proved clean when it began) and the next mutation gets
     a freshly built network.  Every mutation gets a fresh network of its own, as

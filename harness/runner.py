@@ -25,6 +25,7 @@ beside netprobe's batches, and are judged after the probe phase from their trace
 records over time (harness/probe/intime.py).
 """
 
+import os
 import shutil
 import signal
 import time
@@ -37,7 +38,7 @@ from .net import (apply_steps, build, builder_of, check_names_free, DEFAULT_BUIL
                   mount_host_files, not_ready, start, start_dns_servers, stop,
                   stop_dns_servers, Timeline, untimed)
 from .probe import Batches, cases_of, InTime, ProgramRun, Servers, TcpCheck
-from .scenarios import apply_control, complete, NotApplicable
+from .scenarios import apply_control, complete, HostFiles, NotApplicable
 
 
 class LiveNetwork:
@@ -144,17 +145,24 @@ class LiveNetwork:
 
     def derive(self):
         """A derived scenario completed from the built network (derive.complete), its
-        mutation's faults applied and its port holders started: the scenario."""
+        mutation's resolver files mounted, faults applied and port holders started:
+        the scenario."""
         made = complete(self.scenario, self.net, self.world)
         self.scenario, self.read_from = made.scenario, made.world
         self.touched = {s.host for s in made.steps} | {s.host for s in made.holders}
-        if untimed(made.steps):     # its timed steps are the scenario's: the timeline's
+        files = [h for h in made.holders if isinstance(h, HostFiles)]   # a name mutation's
+        holders = [h for h in made.holders if not isinstance(h, HostFiles)]
+        if files:           # mounted as a scenario's; the undo unmounts them (net/undo.py)
+            folder = os.path.join(self.workdir, 'mutation')    # beside the scenario's own
+            os.mkdir(folder)
+            self.problem = mount_host_files(self.net, files, folder)
+        if untimed(made.steps) and self.problem is None:  # timed steps: the timeline's
             applied, err = apply_steps(self.net, untimed(made.steps), 'fault')
             self.steps += applied
             if err:
                 self.problem = err
-        if made.holders and self.problem is None:  # there before any program or probe runs
-            errors = self.servers.start_all(self.net, made.holders, self.netprobe,
+        if holders and self.problem is None:  # there before any program or probe runs
+            errors = self.servers.start_all(self.net, holders, self.netprobe,
                                             self.workdir)
             if errors:
                 self.problem = 'the mutation could not hold its ports: ' + '; '.join(errors)

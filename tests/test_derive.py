@@ -10,11 +10,13 @@ Mininet networks, under the Mininet lock):
   without `topos`, an unknown topology and misused options are exit 2;
 - each mutation on single,3 changes exactly the cells its rules say, on a fresh
   network each time;
-- the seed's server against the fixed one under every mutation: the mutation matrix
-  shows where each breaks, cell by cell;
+- the seed's server against the fixed one under every mutation but the name ones
+  and the timed ones beside addr-late: the mutation matrix shows where each breaks,
+  cell by cell;
 - the timed mutations together on one shared network, with a server and a client
   program: each step fired at its second, the cells in time on either side of it,
-  every undo proved.
+  every undo proved;
+- the name mutations on one shared network with a client program given {name}.
 """
 
 import importlib.machinery
@@ -211,7 +213,19 @@ CHANGED_BY = {
     'addr-late': 'h1 b tcp 10.0.0.1=EADDRNOTAVAIL; h1 b udp 10.0.0.1=EADDRNOTAVAIL; '
                  + _TO_H1.format('ETIMEDOUT') + '; h1 b tcp 10.0.0.1 retry=3 every=100=OK'
                  '; h1 b tcp 10.0.0.1 freebind=OK',
+    # the name mutations: h1's own resolver files and its name cases (each `changed`)
+    'localhost-v6': 'h1 b tcp ::1=EADDRNOTAVAIL; h1 b udp ::1=EADDRNOTAVAIL; '
+                    'h1 b tcp localhost=::1 EADDRNOTAVAIL; '
+                    'h1 c tcp localhost:7001=::1 EADDRNOTAVAIL',
+    'hosts-stale': 'h1 c tcp db.bindlab.test:7001 timeout=300=10.255.255.254 EHOSTUNREACH; '
+                   'h1 c tcp 10.255.255.254:7001 timeout=300=EHOSTUNREACH; '
+                   'h1 b tcp db.bindlab.test=10.255.255.254 EADDRNOTAVAIL',
+    'name-public': 'h1 b tcp www.bindlab.test=203.0.113.254 EADDRNOTAVAIL; '
+                   'h1 b tcp www.bindlab.test freebind=203.0.113.254 OK',
+    'dns-down': 'h1 c tcp api.bindlab.test:7001 timeout=300=EAI_AGAIN; '
+                'h1 b tcp api.bindlab.test=EAI_AGAIN',
 }
+_NAME_MUTATIONS = ('localhost-v6', 'hosts-stale', 'name-public', 'dns-down')
 
 
 # A few derived cells under a mutation of h1, by hand: (expected, rule) the rules
@@ -262,13 +276,45 @@ def test_each_mutation_changes_exactly_what_its_rules_say(tmp_path):
         cell = {(c.host, c.kind, c.column): c for c in entry['cells']}
         for key, want in DERIVED_UNDER.get(name, {}).items():
             assert (cell[key].expected, cell[key].rule) == want, (name, key)
-        assert entry['steps'] or name == 'port-taken', name
+        assert entry['steps'] or name in ('port-taken', 'name-public', 'dns-down'), name
     assert observed_somewhere     # addr-del's connects to 10.0.0.1, for one
     _addr_late_in_order(entries['addr-late'])
     with open(os.path.join(got.folder, matrix['scenario'], 'mutations.json')) as f:
         assert json.load(f)['mutations'][0]['cells'][0]['control'] is not None
     with open(os.path.join(got.folder, 'junit.xml')) as f:
         assert 'h2 under addr-move on h1' in f.read()
+
+
+# A client given {name}, with a timeout of its own (4 s: asyncio.wait_for).
+NAME_CLIENT = f'{sys.executable} {REPO}/tests/programs/python/client.py {{name}} {{port}} 0.0.0.0'
+
+
+def test_name_mutations_on_one_network_with_a_name_client(tmp_path):
+    """The four name mutations of h1 on one single,2 network, with a client program
+    given {name}: each undone and the undo proved (h1's resolver files unmounted:
+    every entry's network stays `shared`, and each mutation changes only its own
+    cells, nothing of the one before); netprobe's name cells and the program's say
+    which address the name gave, or that it did not resolve."""
+    res, got = run(tmp_path, '--topo', 'single,2', '--mutate', ','.join(_NAME_MUTATIONS),
+                   '--mutate-hosts', 'h1', '--mutate-networks', 'shared',
+                   '--client', NAME_CLIENT)
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    entries = {m['name']: m for m in got.matrices[0]['mutations']}
+    assert list(entries) == list(_NAME_MUTATIONS)
+    assert {e['network'] for e in entries.values()} == {'shared'}, entries
+    for name, entry in entries.items():
+        changed = {(c.host, c.kind, c.column): c.actual for c in entry['cells'] if c.changed}
+        assert changed == _cells(CHANGED_BY[name]), name
+        assert all(c.verdict == 'pass' for c in entry['cells']), name
+    program = {(e['name'], c.column): c for e in entries.values() for c in e['cells']
+               if c.program}
+    assert {k: (c.actual, c.method) for k, c in program.items()} == {
+        ('localhost-v6', 'tcp localhost:7001'): ('::1 EADDRNOTAVAIL', 'tracer'),
+        ('hosts-stale', 'tcp db.bindlab.test:7001 timeout=300'):
+            ('10.255.255.254 EHOSTUNREACH', 'tracer'),
+        ('dns-down', 'tcp api.bindlab.test:7001 timeout=300'): ('EAI_AGAIN', 'tracer')}
+    assert program[('localhost-v6', 'tcp localhost:7001')].resolved == ['::1']
+    assert 'localhost 7001' in program[('localhost-v6', 'tcp localhost:7001')].program
 
 
 def _addr_late_in_order(entry):
@@ -377,17 +423,23 @@ def test_timed_mutations_on_one_network_with_programs(tmp_path):
     assert [cells[n][('h1', 'bind', 'tcp server program')].actual for n in entries] == \
         ['EADDRNOTAVAIL'] + ['OK'] * len(TIMED_TOGETHER)
 
+# The servers below bind a number they choose and resolve no name: the name mutations
+# would only add rows equal to the unmutated network's (they have their own test).
+NUMERIC = [n for n in EVERY.split(',') if n not in _NAME_MUTATIONS]
+
+
 def mutation_matrix(tmp_path, server, networks='fresh', targets=('h1', 'h2')):
-    """Every mutation on targets (h1: the seed's address holder; h2: h3 mirrors it in
-    single,3, the same role, another address), for a server on every host:
-    {(row, host): cell text}, holding every row and column; res.mutations: the
+    """Every mutation of NUMERIC on targets (h1: the seed's address holder; h2: h3
+    mirrors it in single,3, the same role, another address), for a server on every
+    host: {(row, host): cell text}, holding every row and column; res.mutations: the
     mutations.json entries."""
-    res, got = run(tmp_path, '--topo', 'single,3', '--mutate', EVERY, '--mutate-hosts',
-                   ','.join(targets), '--mutate-networks', networks, '--server', server)
+    res, got = run(tmp_path, '--topo', 'single,3', '--mutate', ','.join(NUMERIC),
+                   '--mutate-hosts', ','.join(targets), '--mutate-networks', networks,
+                   '--server', server)
     assert {m['network'] for m in got.matrices[0]['mutations']} == {networks}
     _rows, _hosts, table = cellmod.mutation_matrix(got.matrices[0].get('mutations'))
     res.mutations = got.matrices[0]['mutations']
-    names = EVERY.split(',')
+    names = NUMERIC
     assert {row for row, _h in table} == {f'{n} {t}' for n in names for t in targets}
     assert {host for _r, host in table} == {'h1', 'h2', 'h3'}
     return res, table

@@ -75,6 +75,11 @@ def test_a_python_client_by_name_gets_errno_99_until_the_hosts_file_is_fixed(tmp
     assert 'Temporary failure in name resolution' in dns['message'], dns
     # netprobe's own cells of the same scenario carry the resolved list
     assert cells[('h1', 'tcp localhost')]['resolved'] == ['::1']
+    # the server behind NAT, binding the public name: the router's public address
+    public = cells[('web', 'tcp www.example.test')]
+    assert (public['actual'], public['verdict'], public['resolved']) == \
+        ('203.0.113.1 EADDRNOTAVAIL', 'pass', ['203.0.113.1']), public
+    assert cells[('web', 'tcp 192.168.1.50')]['actual'] == 'OK'
 
     scenario_file = tmp_path / 'fixed.py'
     scenario_file.write_text(FIXED)

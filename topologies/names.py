@@ -17,6 +17,13 @@ its own /etc/resolv.conf), bind-mounted in that host alone (Scenario.host_files)
   call at all).
 - h3's hosts file still maps `db.test` to 10.0.0.30, the address h3 had before it
   moved to 10.0.0.3: the database binding `db.test` gets EADDRNOTAVAIL.
+- web (192.168.1.50/24) sits behind nat, a home NAT router (LAN side 192.168.1.1 on
+  switch s2, public side 203.0.113.1 on switch s3, masquerade and a port forward of
+  its public address to web, the recipe of home_router_nat.py; nothing of it touches
+  a real interface): web's hosts file maps the service's public name
+  `www.example.test` to 203.0.113.1, as the public DNS does, so the server binding
+  its own public name gets EADDRNOTAVAIL: NAT translates for web, it never gives web
+  that address.  Binding 192.168.1.50, where the port forward delivers, works.
 
 The lab sheet is labs/names.md.  Run it alone with `sudo make mininet-test
 SCENARIO=names`; the topology alone with `sudo mn --custom topologies/names.py --topo
@@ -33,7 +40,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
     globals().get('__file__') or sys._getframe(0).f_code.co_filename))))
 
 from harness.scenario import (Expect, HostFiles, Scenario, Server, bind, connect,
-                              explicit, sysctl)
+                              explicit, nft, sysctl)
 
 _PORT = 6379               # h1's redis, on 127.0.0.1: what its clients connect to
 _BIND_PORT = 6380          # a second server starting on each host: what binds try
@@ -43,15 +50,37 @@ _H1_HOSTS = '::1 localhost ip6-localhost ip6-loopback\n10.0.0.1 h1\n'
 _H2_HOSTS = '127.0.0.1 localhost\n127.0.1.1 app.example.test app\n'
 _H2_RESOLV = 'nameserver 10.0.0.3\noptions timeout:1 attempts:1\n'
 _H3_HOSTS = '127.0.0.1 localhost\n10.0.0.30 db.test\n'
+# The home NAT router's LAN behind nat (home_router_nat.py's recipe, in small).
+_WEB, _NAT_LAN, _NAT_PUBLIC = '192.168.1.50', '192.168.1.1', '203.0.113.1'
+_WEB_HOSTS = f'127.0.0.1 localhost\n{_NAT_PUBLIC} www.example.test\n'
+_NAT_RULES = f"""
+table ip nat {{
+    chain prerouting {{
+        type nat hook prerouting priority dstnat; policy accept;
+        iifname "nat-eth1" tcp dport {_BIND_PORT} dnat to {_WEB}:{_BIND_PORT}
+    }}
+    chain postrouting {{
+        type nat hook postrouting priority srcnat; policy accept;
+        oifname "nat-eth1" ip saddr 192.168.1.0/24 masquerade
+    }}
+}}
+"""
 
 
 class NamesTopo(Topo):
-    """h1..h3 on one switch s1, at 10.0.0.1..3/24."""
+    """h1..h3 on one switch s1, at 10.0.0.1..3/24; web behind the NAT router nat
+    (s2: its LAN, s3: its public side)."""
 
     def build(self):
         s1 = self.addSwitch('s1')
         for n in (1, 2, 3):
             self.addLink(self.addHost(f'h{n}', ip=f'10.0.0.{n}/24'), s1)
+        lan, public = self.addSwitch('s2'), self.addSwitch('s3')
+        nat = self.addHost('nat', ip=f'{_NAT_LAN}/24')
+        web = self.addHost('web', ip=f'{_WEB}/24', defaultRoute=f'via {_NAT_LAN}')
+        self.addLink(nat, lan, intfName1='nat-eth0', params1={'ip': f'{_NAT_LAN}/24'})
+        self.addLink(nat, public, intfName1='nat-eth1', params1={'ip': f'{_NAT_PUBLIC}/24'})
+        self.addLink(web, lan)
 
 
 topos = {'names': NamesTopo}
@@ -62,6 +91,14 @@ def _ipv6_off():
     return tuple(sysctl('h1', f'net.ipv6.conf.{dev}.disable_ipv6', 1,
                         why='h1 is a container with IPv6 disabled')
                  for dev in ('all', 'default', 'lo'))
+
+
+def _nat():
+    """nat forwards, port-forwards its public address to web and masquerades the LAN."""
+    return (sysctl('nat', 'net.ipv4.ip_forward', 1, why='nat routes between LAN and '
+                   'its public side'),
+            nft('nat', _NAT_RULES, why=f'port forward {_NAT_PUBLIC}:{_BIND_PORT} to web, '
+                f'masquerade the LAN behind {_NAT_PUBLIC}'))
 
 
 def _cases():
@@ -91,6 +128,12 @@ def _cases():
             '10.0.0.30, the address h3 had before it moved to 10.0.0.3', 'hosts-file')),
         bind('h3', '10.0.0.3', _BIND_PORT, explicit(
             'OK', "h3's address now: the database binds it")),
+        bind('web', 'www.example.test', _BIND_PORT, Expect(
+            f'{_NAT_PUBLIC} EADDRNOTAVAIL', "web's hosts file, like the public DNS, says "
+            f'www.example.test is {_NAT_PUBLIC}: the NAT router\'s public address, which '
+            'NAT translates for web but never gives it', 'hosts-file')),
+        bind('web', _WEB, _BIND_PORT, explicit(
+            'OK', "web's own address, where the port forward delivers: it binds")),
     )
 
 
@@ -100,11 +143,12 @@ scenarios = [
         title='Errno 99 through a name: localhost on ::1 with IPv6 off, 127.0.1.1, a '
               'stale hosts entry, DNS down',
         topo=NamesTopo,
-        setup=_ipv6_off(),
+        setup=_ipv6_off() + _nat(),
         servers=(Server('h1', '127.0.0.1', _PORT), Server('h2', '10.0.0.2', _APP_PORT)),
         host_files=(HostFiles('h1', hosts=_H1_HOSTS),
                     HostFiles('h2', hosts=_H2_HOSTS, resolv_conf=_H2_RESOLV),
-                    HostFiles('h3', hosts=_H3_HOSTS)),
+                    HostFiles('h3', hosts=_H3_HOSTS),
+                    HostFiles('web', hosts=_WEB_HOSTS)),
         cases=_cases(),
         order=24,
     ),

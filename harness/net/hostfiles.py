@@ -22,6 +22,9 @@ mounts; a program started from outside it (popen_on: the user's programs; a lab'
 check) enters the namespace with nsenter --mount, keeping the shell's root (--root:
 a chroot build stays in its chroot) and the caller's working directory (--wd).
 Hosts without files are not touched: their commands run exactly as before.
+A name mutation's files (scenarios/mutate_names.py) are mounted the same way once
+the network is built; on a shared network the undo unmounts them and proves it
+(net/undo.py reads each touched host's mounts).
 """
 
 import os

@@ -3,25 +3,28 @@
 state(net, hosts) reads what a mutation may change in each host: its links (up or
 down, MTU, MAC), its addresses (with the flags that decide a bind: tentative,
 dadfailed, deprecated, secondary, nodad), its main routes of both families, its
-permanent neighbours, its nftables tables and the sysctls that decide binds and DAD.
+permanent neighbours, its nftables tables, the sysctls that decide binds and DAD, and
+the mounts of its shell's mount namespace (a name mutation's resolver files).
 settled() waits for the link-local addresses of a network just built to finish DAD,
 so that what is read first is the state every mutation then meets.
-restore(net, before) brings each host back to that state by the difference (sysctls,
-links, addresses, routes, nft tables the mutation added), with DAD off while it does
+restore(net, before) brings each host back to that state by the difference (the
+mounts the mutation added, newest first; sysctls, links, addresses, routes, nft tables
+the mutation added), with DAD off while it does
 (dad_transmits 0: an address it re-adds, or a link-local address that comes back with
 its link or with IPv6, is usable at once, as it was), then flushes every host's
 neighbour caches (an entry learnt under the mutation, such as a moved address's new
 MAC, would outlive it), destroys the TCP sockets the probes left (a TIME_WAIT would
 hold a port a fresh network has free) and looks for any socket still there.  The proof is the state read
 again: equal to `before`, or the differences in words, and the caller builds a fresh
-network instead.  Only the hosts a mutation touched (its steps' and port holders')
-are read and restored; every host is flushed and looked at for TIME_WAIT.
+network instead.  Only the hosts a mutation touched (its steps', port holders' and
+resolver files') are read and restored; every host is flushed and looked at for TIME_WAIT.
 
 Dynamic state is no part of the comparison: address lifetimes, the neighbour cache
 (flushed), conntrack entries, the routes' cache.
 """
 
 import json
+import re
 import shlex
 import time
 
@@ -37,14 +40,17 @@ _INTF_GLOBS = ('/proc/sys/net/ipv6/conf/*/disable_ipv6', '/proc/sys/net/ipv6/con
                '/proc/sys/net/ipv6/conf/*/router_solicitation_delay',
                '/proc/sys/net/ipv6/conf/*/keep_addr_on_down',
                '/proc/sys/net/ipv6/conf/*/forwarding', '/proc/sys/net/ipv6/neigh/*/retrans_time_ms',
-               '/proc/sys/net/ipv4/conf/*/arp_ignore', '/proc/sys/net/ipv4/conf/*/rp_filter')
+               '/proc/sys/net/ipv4/conf/*/arp_ignore', '/proc/sys/net/ipv4/conf/*/rp_filter',
+               '/proc/sys/net/ipv4/neigh/*/mcast_solicit',
+               '/proc/sys/net/ipv4/neigh/*/retrans_time_ms')
 _SEP = '==bindlab-state=='
 _READ = '; '.join([
     'ip -j addr show', f'echo {_SEP}', 'ip -j link show', f'echo {_SEP}',
     'ip -j -4 route show table main', f'echo {_SEP}', 'ip -j -6 route show table main',
     f'echo {_SEP}', 'ip -j neigh show nud permanent', f'echo {_SEP}',
     'nft -j list tables 2>/dev/null || echo "{}"', f'echo {_SEP}',
-    'grep -H . ' + ' '.join(_HOST_FILES + _INTF_GLOBS) + ' 2>/dev/null; true'])
+    'grep -H . ' + ' '.join(_HOST_FILES + _INTF_GLOBS) + ' 2>/dev/null; true',
+    f'echo {_SEP}', 'cat /proc/self/mountinfo'])
 ADDR_FLAGS = ('tentative', 'dadfailed', 'deprecated', 'secondary', 'nodad')
 _ROUTE_KEYS = ('dst', 'gateway', 'dev', 'protocol', 'scope', 'prefsrc', 'metric', 'type')
 TIMEOUT_S = 10
@@ -56,16 +62,18 @@ SETTLE_S = 5.0
 
 
 class HostState:
-    """One host's state as compared: links, addrs, routes, neigh, tables, sysctls."""
+    """One host's state as compared: links, addrs, routes, neigh, tables, sysctls,
+    and mounts ([(mount point, root)] of its shell's mount namespace, in mount order)."""
 
-    def __init__(self, links, addrs, routes, neigh, tables, sysctls):
+    def __init__(self, links, addrs, routes, neigh, tables, sysctls, mounts=()):
         self.links, self.addrs, self.routes = links, addrs, routes
         self.neigh, self.tables, self.sysctls = neigh, tables, sysctls
+        self.mounts = list(mounts)
 
     def parts(self):
         return {'links': self.links, 'addresses': self.addrs, 'routes': self.routes,
                 'permanent neighbours': self.neigh, 'nft tables': self.tables,
-                'sysctls': self.sysctls}
+                'sysctls': self.sysctls, 'mounts': self.mounts}
 
     def forwards(self):
         """True when the host forwards IPv4 or IPv6 (a router)."""
@@ -88,7 +96,7 @@ def state(net, hosts):
     out = {}
     for host, (rc, text, err) in zip(hosts, done):
         parts = text.split(_SEP + '\n')
-        if rc != 0 or len(parts) != 7:
+        if rc != 0 or len(parts) != 8:
             raise ValueError(f'could not read the state of {host}: {err.strip()[:200]}')
         out[host] = _parsed(parts)
     return out
@@ -114,7 +122,22 @@ def _parsed(parts):
     for line in parts[6].splitlines():
         path, _, value = line.partition(':')
         sysctls[path] = value.strip()
-    return HostState(links, addrs, routes, neigh, tables, sysctls)
+    return HostState(links, addrs, routes, neigh, tables, sysctls, _mounts(parts[7]))
+
+
+def _mounts(text):
+    """[(mount point, root)] of a mountinfo text, in its order (octal escapes such as
+    \\040 decoded): what a bind mount over /etc/hosts adds."""
+    out = []
+    for line in text.splitlines():
+        words = line.split()
+        if len(words) > 4:
+            out.append(tuple(_unescaped(w) for w in (words[4], words[3])))
+    return out
+
+
+def _unescaped(word):
+    return re.sub(r'\\([0-7]{3})', lambda m: chr(int(m.group(1), 8)), word)
 
 
 def differences(before, after):
@@ -211,9 +234,13 @@ def _dad(path):
 
 
 def _first(was, now):
-    """DAD off, the sysctls, the nft tables the mutation added, the links."""
+    """The mounts the mutation added (newest first), DAD off, the sysctls, the nft
+    tables the mutation added, the links."""
     dad = [p for p in was.sysctls if _dad(p)]
-    out = [_write(p, '0') for p in dad]
+    added = now.mounts[len(was.mounts):] if now.mounts[:len(was.mounts)] == was.mounts \
+        else []             # anything else stays, and the proof names it
+    out = [['umount', point] for point, _root in reversed(added)]
+    out += [_write(p, '0') for p in dad]
     out += [_write(p, v) for p, v in was.sysctls.items()
             if p not in dad and now.sysctls.get(p) != v]
     out += [['nft', 'delete', 'table', fam, name] for fam, name in now.tables

@@ -12,12 +12,14 @@ The catalogue is CATALOGUE below; `bindlab list --mutations` prints it.
 """
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Callable
 
 from ..errors import UsageError
 from .derive import Addr, BIND_PORT, NotApplicable, SERVE_PORT
 from .builders import run, sysctl
 from .model import Server, Step
+from .mutate_names import dns_down, hosts_stale, localhost_v6, name_public
 from .mutate_time import addr_late, dad_slow, link_flap, renumber, vip_failover
 from .mutate_udp import mcast_if_gone, source_gone
 
@@ -26,8 +28,9 @@ ULA = 'fd00:bd::'       # an IPv6 address for a host that has none: fd00:bd::<n>
 
 @dataclass(frozen=True)
 class Mutation:
-    """One catalogue entry: apply(world, target) -> (steps, extra servers), or
-    raises NotApplicable saying why this target cannot take it."""
+    """One catalogue entry: apply(world, target) -> (steps, what the target is given
+    before anything runs: port holders (Server) and resolver files (HostFiles, the
+    name mutations')), or raises NotApplicable saying why this target cannot take it."""
     name: str
     does: str
     stands_for: str
@@ -281,6 +284,19 @@ CATALOGUE = [
              '1.5 s (timed)', 'binding an IPv6 address right after boot', dad_slow),
     Mutation('renumber', "the target's IPv4 address is replaced by another 1.5 s in "
              '(timed)', 'a new DHCP lease', renumber),
+    Mutation('localhost-v6', "IPv6 off on the target, and its hosts file has localhost "
+             'on ::1 only (adds bind and connect by localhost)',
+             'a Docker container with IPv6 off (localhost -> ::1)',
+             partial(localhost_v6, ipv6_off=ipv6_off)),
+    Mutation('hosts-stale', "the target's hosts file maps a service name to an address "
+             'of its subnet nobody holds (adds connect and bind by the name)',
+             'a stale /etc/hosts entry after the service moved', hosts_stale),
+    Mutation('name-public', "the target's hosts file maps the service's public name to "
+             'an address of 203.0.113.0/24 no host holds (adds bind by the name)',
+             "a name that gives a NAT router's public address", name_public),
+    Mutation('dns-down', "the target's resolv.conf names a nameserver that does not run "
+             '(127.0.0.53; adds connect and bind by a name in no hosts file)',
+             'DNS down, a stub resolver copied into a container', dns_down),
 ]
 BY_NAME = {m.name: m for m in CATALOGUE}
 

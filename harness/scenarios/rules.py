@@ -26,8 +26,10 @@ RULES = {
                           'IPv6 off: the bind or connect to ::1 is EADDRNOTAVAIL (the '
                           'Docker-container Errno 99, by name)',
     'hosts-file': 'a name resolves to what the host\'s own /etc/hosts says: a hostname '
-                  'on 127.0.1.1 is loopback; an entry left at an address that moved '
-                  'binds EADDRNOTAVAIL',
+                  'on 127.0.1.1 is loopback; an entry at an address the host does not '
+                  'hold (left after the address moved, or a NAT router\'s public '
+                  'address) binds EADDRNOTAVAIL, and a connect to it fails as the '
+                  'numeric one would (nobody there: EHOSTUNREACH once ARP gives up)',
     'dns-down': 'a name in no hosts file, with no DNS server answering: getaddrinfo '
                 'fails (EAI_AGAIN) and no socket call is made',
     'dns-record': 'a name resolves to what the network\'s DNS server answers: binding '
