@@ -324,6 +324,9 @@ SOLUTIONS = {
     'vip-failover': ['h1 ip addr del 10.0.0.100/24 dev h1-eth0',
                      'h2 ip addr add 10.0.0.100/24 dev h2-eth0',
                      'h3 ip neigh flush dev h3-eth0'],
+    'link-flap': ['h1 ip link set dev h1-eth0 up',
+                  'h1 netprobe bind --retry-for 2 fd00::1 6677',
+                  'h2 ip -6 neigh flush dev h2-eth0'],
 }
 
 # The tempting wrong fix of each lab (its commands shown in the sheet as `mininet> CMD`,
@@ -394,6 +397,9 @@ WRONG_FIXES = {
     'vip-failover': (['h2 sysctl -w net.ipv4.ip_nonlocal_bind=1'],
                      ['h2 sysctl -w net.ipv4.ip_nonlocal_bind=0'],
                      ['h2 bind tcp 10.0.0.100'], False),
+    'link-flap': (['h1 sysctl -w net.ipv6.ip_nonlocal_bind=1'],
+                  ['h1 sysctl -w net.ipv6.ip_nonlocal_bind=0'],
+                  ['h2 connect tcp [fd00::1]:7001 timeout=300'], False),
 }
 
 

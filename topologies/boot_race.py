@@ -10,9 +10,10 @@ net.ipv4.ip_nonlocal_bind=1.  What the kernel really does while it waits:
     address arrives, then binds: the patient service;
   - IP_FREEBIND (systemd's FreeBind=) binds at once, and so does any bind on h3
     (ip_nonlocal_bind=1);
-  - but a freebind listener receives nothing before its address exists: h2's connect
-    at t=0 gets no answer (nobody answers ARP for 10.0.0.10), a retrying connect
-    reaches h1 once the address is there;
+  - but neither listener receives anything before its address exists: h2's
+    connects at t=0 get no answer (nobody answers ARP for 10.0.0.10 or 10.0.0.30),
+    a retrying connect reaches h1 (freebind) and h3 (ip_nonlocal_bind) once the
+    address is there, and one started after it is answered at once;
   - the control: the same bind started after the address (delay=1500, as
     network-online.target orders it) is OK at its first try.
 h2's connects wait for ARP, which asks again once a second: the first request after
@@ -94,7 +95,8 @@ def _bind_cases():
 
 
 def _connect_cases():
-    """h2 reaches the listeners only once their addresses exist."""
+    """h2 reaches the listeners only once their addresses exist: a connect before
+    (t=0), a retrying one, one after (delay=1500), to each."""
     return (
         connect('h2', LATE, _PORT, explicit(
             'ETIMEDOUT', f'h1 listens (freebind) but does not hold {LATE} yet: nobody '
@@ -103,10 +105,16 @@ def _connect_cases():
             'OK', f'tried until {LATE} arrives on h1, then h1 answers', peer='h1',
             within=_WITHIN), options=_RETRY + (_SHORT,)),
         connect('h2', LATE_H3, _PORT_H3, explicit(
+            'ETIMEDOUT', f'h3 listens (ip_nonlocal_bind) but does not hold {LATE_H3} '
+            'yet: nobody answers ARP'), options=(_SHORT,)),
+        connect('h2', LATE_H3, _PORT_H3, explicit(
             'OK', f'h3 listens (ip_nonlocal_bind) and answers once {LATE_H3} arrives',
             peer='h3', within=_WITHIN), options=_RETRY + (_SHORT,)),
         connect('h2', LATE, _PORT, explicit(
             'OK', f'started after {LATE} exists: h1 answers at once', peer='h1'),
+            options=(_AFTER,)),
+        connect('h2', LATE_H3, _PORT_H3, explicit(
+            'OK', f'started after {LATE_H3} exists: h3 answers at once', peer='h3'),
             options=(_AFTER,)),
     )
 
