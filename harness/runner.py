@@ -283,11 +283,14 @@ def probe_phase(live, prober, programs=None):
     timings: servers_s (listeners started and ready, batches started), probe_s (plans
     in, every record out), programs_s (the user's programs, when there are any).
     With timed steps, the server programs that choose their own address run through
-    the timeline instead of first (probe/intime.py).
+    the timeline instead of first (probe/intime.py), and netprobe's plain binds on
+    their hosts just before it (InTime.before_t0).
     """
     timeline = Timeline(live.net, live.scenario.faults, live.state)
     in_time = InTime(programs, live.scenario) \
         if programs is not None and timeline.steps else None
+    early = in_time.before_t0() if in_time is not None else []
+    early = prober.take(early) if early and hasattr(prober, 'take') else None
     spent = _timed(programs if in_time is None else None, live, 'server', False)
     t0 = time.monotonic()
     live.start_servers()
@@ -295,7 +298,8 @@ def probe_phase(live, prober, programs=None):
     t1 = time.monotonic()
     spent += _timed(programs, live, 'server', True)
     t2 = time.monotonic()
-    observations = _in_time(live, prober, timeline, in_time)
+    before = early.observe(live.net) if early is not None else {}
+    observations = dict(before, **_in_time(live, prober, timeline, in_time))
     live.timings.update(servers_s=t1 - t0, probe_s=time.monotonic() - t2)
     if in_time is not None:
         t3 = time.monotonic()

@@ -38,6 +38,14 @@ class Batches:
         self.scenario, self.netprobe, self.state = scenario, netprobe, state
         self.plans, self.jobs = make_plans(scenario, only), None
 
+    def take(self, only):
+        """The cases of only as Batches of their own; this one keeps the others (call
+        before prepare)."""
+        taken = Batches(self.scenario, self.netprobe, self.state, only)
+        rest = {cid for _text, ids in self.plans.values() for cid in ids} - set(only)
+        self.plans = make_plans(self.scenario, rest)
+        return taken
+
     def prepare(self, net):
         """Start the batches ahead (while the servers get ready)."""
         self.jobs = BatchJobs(net, list(self.plans), self.state, self.netprobe,

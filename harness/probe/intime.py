@@ -2,6 +2,7 @@
 through the probe phase, judged after it from the tracer's records over time.
 
     in_time = InTime(program_run, scenario)   the launches that run in time
+    in_time.before_t0()                       netprobe's plain binds, run before t=0
     in_time.start(net, workdir, t0_mono)      t=0 (right after Timeline.start)
     ... netprobe's batches, the timeline's steps ...
     in_time.finish()                          each launch's outcome (launch.outcome)
@@ -57,6 +58,21 @@ class InTime:
                          if l.program.role == 'server' and not l.program.per_case()]
         self.procs = {}         # cell id -> (node, process, stem of its files)
         self.t0_mono = None
+
+    def before_t0(self):
+        """The case ids netprobe probes just before t=0 instead of beside the programs:
+        the plain binds (no retry=, every=, delay=) of the hosts a launch runs on.  A
+        plain bind is a question about t=0, and nothing fires between the two; run
+        beside a program that binds the same port it would meet its listener, by a
+        race (which of the two started first), and say nothing about the network.
+        None on a host where a case holds its socket (hold): a bind after it would
+        lose the socket it met."""
+        hosts = {l.host for l in self.launches}
+        cases = cases_of(self.scenario)
+        hosts -= {c.host for _cid, c in cases if 'hold' in c.options}
+        timed = ('retry=', 'every=', 'delay=')
+        return [cid for cid, c in cases if c.kind == 'bind' and c.host in hosts and
+                not any(o.startswith(timed) for o in c.options)]
 
     def start(self, net, workdir, t0_mono):
         """Start every launch now (t=0: t0_mono, the timeline's monotonic start)."""
