@@ -17,6 +17,11 @@ its own /etc/resolv.conf), bind-mounted in that host alone (Scenario.host_files)
   call at all).
 - h3's hosts file still maps `db.test` to 10.0.0.30, the address h3 had before it
   moved to 10.0.0.3: the database binding `db.test` gets EADDRNOTAVAIL.
+- Hostnames of their own (HostFiles.hostname: a UTS namespace each): h2 is `app`,
+  and its second server, started as `--bind $(hostname)`, listens on 127.0.1.1, so
+  h1 connecting to h2's address is refused; h3 is `db1`, a hostname its hosts file
+  lacks: binding it goes to DNS, and with none reachable getaddrinfo() says
+  EAI_AGAIN (where a DNS server answers NXDOMAIN: EAI_NONAME).
 
 The lab sheet is labs/names.md.  Run it alone with `sudo make mininet-test
 SCENARIO=names`; the topology alone with `sudo mn --custom topologies/names.py --topo
@@ -38,11 +43,13 @@ from harness.scenario import (Expect, HostFiles, Scenario, Server, bind, connect
 _PORT = 6379               # h1's redis, on 127.0.0.1: what its clients connect to
 _BIND_PORT = 6380          # a second server starting on each host: what binds try
 _APP_PORT = 7001           # h2's app server, on its LAN address
+_HOSTNAME_PORT = 6381      # h2's server started on its own hostname (127.0.1.1)
 
 _H1_HOSTS = '::1 localhost ip6-localhost ip6-loopback\n10.0.0.1 h1\n'
 _H2_HOSTS = '127.0.0.1 localhost\n127.0.1.1 app.example.test app\n'
 _H2_RESOLV = 'nameserver 10.0.0.3\noptions timeout:1 attempts:1\n'
 _H3_HOSTS = '127.0.0.1 localhost\n10.0.0.30 db.test\n'
+_H2_HOSTNAME, _H3_HOSTNAME = 'app', 'db1'   # h3's is in no hosts file
 
 
 class NamesTopo(Topo):
@@ -91,6 +98,19 @@ def _cases():
             '10.0.0.30, the address h3 had before it moved to 10.0.0.3', 'hosts-file')),
         bind('h3', '10.0.0.3', _BIND_PORT, explicit(
             'OK', "h3's address now: the database binds it")),
+    ) + _hostname_cases()
+
+
+def _hostname_cases():
+    """A program binding its own hostname (gethostname(), then getaddrinfo())."""
+    return (
+        connect('h1', '10.0.0.2', _HOSTNAME_PORT, Expect(
+            'ECONNREFUSED', "h2's server bound its own hostname, app, which h2's hosts "
+            'file puts on 127.0.1.1: it listens on loopback only, and a peer reaching '
+            "h2's address finds nothing there", 'hosts-file')),
+        bind('h3', _H3_HOSTNAME, _BIND_PORT, Expect(
+            'EAI_AGAIN', "h3's hostname, db1, is in no hosts file: the resolver asks "
+            'DNS, none is reachable, and no bind is made', 'dns-down')),
     )
 
 
@@ -101,10 +121,12 @@ scenarios = [
               'stale hosts entry, DNS down',
         topo=NamesTopo,
         setup=_ipv6_off(),
-        servers=(Server('h1', '127.0.0.1', _PORT), Server('h2', '10.0.0.2', _APP_PORT)),
+        servers=(Server('h1', '127.0.0.1', _PORT), Server('h2', '10.0.0.2', _APP_PORT),
+                 Server('h2', '127.0.1.1', _HOSTNAME_PORT)),     # `app`, resolved
         host_files=(HostFiles('h1', hosts=_H1_HOSTS),
-                    HostFiles('h2', hosts=_H2_HOSTS, resolv_conf=_H2_RESOLV),
-                    HostFiles('h3', hosts=_H3_HOSTS)),
+                    HostFiles('h2', hosts=_H2_HOSTS, resolv_conf=_H2_RESOLV,
+                              hostname=_H2_HOSTNAME),
+                    HostFiles('h3', hosts=_H3_HOSTS, hostname=_H3_HOSTNAME)),
         cases=_cases(),
         order=24,
     ),
