@@ -85,7 +85,8 @@ $(B)/asan/unit: $(UNIT_SRCS) $(LIB_SRCS) $(HDRS)
 # into arbitrary programs (ASan insists on coming first); its tests run it under
 # valgrind instead.  -fvisibility=hidden exports only the interposed calls, so the
 # errno table compiled in never shadows a traced program's own symbols.
-TRACE_SHARED := csrc/lib/errnames.c csrc/lib/gainames.c csrc/lib/json.c csrc/lib/text.c
+TRACE_SHARED := csrc/lib/errnames.c csrc/lib/gainames.c csrc/lib/json.c csrc/lib/text.c \
+	csrc/lib/dnsmsg.c
 $(B)/libbindtrace.so: $(BINDTRACE_SRCS) $(TRACE_COMMON) $(TRACE_HDRS) $(TRACE_SHARED) \
 		$(TRACE_SHARED:.c=.h)
 	@mkdir -p $(B)
@@ -250,7 +251,8 @@ clean-net:
 
 # libFuzzer (clang) on the parsers and the JSON writer, one target after another:
 # fuzz_plan (plan lines and their records), fuzz_planread (whole plans: bounded
-# lines, duplicate ids), fuzz_addr (addresses), fuzz_json (the writer, UTF-8).
+# lines, duplicate ids), fuzz_addr (addresses), fuzz_json (the writer, UTF-8),
+# fuzz_dns (DNS answers as bindtrace-sys reads them from a traced program).
 # Each runs FUZZ_SECONDS (default 20), or FUZZ_RUNS executions when that is set;
 # seeds come from csrc/fuzz/corpus/, new inputs and crashes are kept in $(B)/fuzz/.
 FUZZ_CC = clang $(CPPFLAGS) $(WARNINGS) -O1 -g -fsanitize=fuzzer,address,undefined \
@@ -271,10 +273,12 @@ fuzz:
 	$(FUZZ_CC) -o $(B)/fuzz/fuzz_addr csrc/fuzz/fuzz_addr.c csrc/lib/addr.c
 	$(FUZZ_CC) -Icsrc/tests -o $(B)/fuzz/fuzz_json csrc/fuzz/fuzz_json.c \
 		csrc/tests/json_valid.c csrc/lib/json.c csrc/lib/text.c
+	$(FUZZ_CC) -o $(B)/fuzz/fuzz_dns csrc/fuzz/fuzz_dns.c csrc/lib/dnsmsg.c
 	$(call fuzz_run,plan,2048,csrc/fuzz/corpus/plan)
 	$(call fuzz_run,planread,8192,csrc/fuzz/corpus/plan)
 	$(call fuzz_run,addr,128,csrc/fuzz/corpus/addr)
 	$(call fuzz_run,json,4096,)
+	$(call fuzz_run,dns,1500,csrc/fuzz/corpus/dns)
 
 bench: deps-test
 	@$(MAKE) --no-print-directory $(B)/netprobe $(B)/libbindtrace.so $(B)/bindtrace-sys \

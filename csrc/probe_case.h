@@ -75,6 +75,8 @@ struct probe_name {
 	bool addrconfig;		/* AI_ADDRCONFIG */
 	bool each;			/* try each result in order until one works (a
 					 * client); false: the first result only (a server) */
+	bool all;			/* bind: bind every result, all held until the last
+					 * (nginx, asyncio's create_server); not with each */
 };
 
 struct probe_case {

@@ -218,7 +218,7 @@ static int set_family(struct cli *cli, const char *arg)
 	return 0;
 }
 
-/* --addrconfig, --first, --each: how a name ADDR is resolved (probe_resolve.h). */
+/* --addrconfig, --first, --each, --all: how a name ADDR is resolved (probe_resolve.h). */
 static int set_addrconfig(struct cli *cli, const char *arg)
 {
 	(void)arg;
@@ -237,6 +237,13 @@ static int set_each(struct cli *cli, const char *arg)
 {
 	(void)arg;
 	cli->name_each = 1;
+	return 0;
+}
+
+static int set_all(struct cli *cli, const char *arg)
+{
+	(void)arg;
+	cli->name_each = 2;
 	return 0;
 }
 
@@ -294,6 +301,7 @@ static const struct cli_option {
 	{ "addrconfig", 0, no_argument, FOR_BIND | FOR_CONNECT, set_addrconfig },
 	{ "first", 0, no_argument, FOR_BIND | FOR_CONNECT, set_first },
 	{ "each", 0, no_argument, FOR_BIND | FOR_CONNECT, set_each },
+	{ "all", 0, no_argument, FOR_BIND, set_all },
 	{ "help", 'h', no_argument, FOR_SOCKETS | FOR_BATCH, NULL },
 };
 #define NOPTIONS (sizeof(options) / sizeof(options[0]))
@@ -404,9 +412,10 @@ int cli_target(const struct cli *cli, enum probe_op op, const char *addr, const 
 			       why);
 	else if (name_set(out, addr, cli->family, why, sizeof(why)) < 0)
 		return opt_bad(&cli->opt, "ADDR: %s", why);
-	if (out->name.text[0]) {	/* how a name is resolved: --addrconfig, --first/--each */
+	if (out->name.text[0]) {	/* how a name is resolved: --addrconfig, --first/--each/--all */
 		out->name.addrconfig = cli->addrconfig;
 		out->name.each = cli->name_each >= 0 ? cli->name_each == 1 : out->name.each;
+		out->name.all = cli->name_each == 2;
 	}
 	if (cli->src) {
 		if (parse_opt_addr(cli, "--src", cli->src,

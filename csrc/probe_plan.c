@@ -371,7 +371,7 @@ struct line_options {
 	const char *src_text;	/* src=ADDR, else NULL */
 	const char *pktinfo_text;	/* pktinfo=ADDR, else NULL */
 	bool saw_nolisten;
-	int resolve;		/* resolve=first (0), each (1), else -1 */
+	int resolve;		/* resolve=first (0), each (1), all (2), else -1 */
 	bool addrconfig;	/* addrconfig */
 };
 
@@ -394,9 +394,10 @@ static int parse_options(char **word, int n, struct probe_case *out, struct line
 			else
 				return line_error(le, "option 'family' must be 4, 6 or any");
 		} else if ((val = value_of(word[i], "resolve"))) {
-			if (strcmp(val, "first") != 0 && strcmp(val, "each") != 0)
-				return line_error(le, "option 'resolve' must be first or each");
-			lo->resolve = val[0] == 'e' ? 1 : 0;
+			if (strcmp(val, "first") != 0 && strcmp(val, "each") != 0 &&
+			    strcmp(val, "all") != 0)
+				return line_error(le, "option 'resolve' must be first, each or all");
+			lo->resolve = val[0] == 'e' ? 1 : val[0] == 'a' ? 2 : 0;
 		} else if (strcmp(word[i], "addrconfig") == 0) {
 			lo->addrconfig = true;
 		} else if ((val = value_of(word[i], "src"))) {
@@ -423,8 +424,13 @@ static int line_name(const char *text, const struct line_options *lo, struct pro
 	if (name_set(out, text, lo->family, why, sizeof(why)) < 0)
 		return line_error(le, "field 'addr': %s", why);
 	out->name.addrconfig = lo->addrconfig;
-	if (lo->resolve >= 0)
+	if (lo->resolve == 2 && out->op != OP_BIND)
+		return line_error(le, "option 'resolve=all' is for a bind (a server binding "
+				  "every address)");
+	if (lo->resolve >= 0) {
 		out->name.each = lo->resolve == 1;
+		out->name.all = lo->resolve == 2;
+	}
 	return 0;
 }
 

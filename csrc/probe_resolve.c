@@ -6,6 +6,7 @@
 #include <netdb.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lib/errnames.h"
 #include "lib/gainames.h"
@@ -93,7 +94,7 @@ static bool note_try(const struct probe_case *c, struct name_outcome *o,
 	o->err[o->tried] = r->err;
 	o->call[o->tried] = r->err ? r->call : NULL;
 	o->tried++;
-	return r->err == 0 || !c->name.each;
+	return c->name.all ? false : r->err == 0 || !c->name.each;
 }
 
 /* The result of a failed resolution: no call was made. */
@@ -106,6 +107,40 @@ static void resolve_failed(const struct probe_case *c, const struct name_outcome
 	r->elapsed_us = o->resolve_us;
 }
 
+/* A bind of every result (resolve=all), as nginx and asyncio's create_server bind
+ * every address of a name: every socket stays open until the last address is
+ * bound (so that 0.0.0.0 and :: can conflict), then all but the first bound one are
+ * closed.  The outcome is the first failure's (the server does not start), else the
+ * last address's; each address's is in the attempts. */
+static int bind_all(const struct probe_case *c, struct name_outcome *o, struct probe_case *at,
+		    struct probe_result *r)
+{
+	int fds[NAME_RESULTS_MAX], keep = -1;
+	struct probe_case try_at;
+	struct probe_result try_r;
+	bool failed = false;
+	size_t i;
+
+	for (i = 0; i < o->n; i++) {
+		case_at(c, o, i, &try_at);
+		memset(&try_r, 0, sizeof(try_r));
+		fds[i] = probe_bind(&try_at, &try_r);
+		(void)note_try(c, o, &try_r);
+		if (!failed && (try_r.err || i == o->n - 1)) {
+			*at = try_at;
+			*r = try_r;
+			failed = try_r.err != 0;
+		}
+	}
+	for (i = 0; i < o->n; i++) {
+		if (fds[i] >= 0 && keep < 0 && !failed)
+			keep = fds[i];
+		else if (fds[i] >= 0)
+			close(fds[i]);
+	}
+	return keep;
+}
+
 int name_bind(const struct probe_case *c, struct name_outcome *o, struct probe_case *at,
 	      struct probe_result *r)
 {
@@ -115,6 +150,8 @@ int name_bind(const struct probe_case *c, struct name_outcome *o, struct probe_c
 		resolve_failed(c, o, at, r);
 		return -1;
 	}
+	if (c->name.all)
+		return bind_all(c, o, at, r);
 	for (size_t i = 0; i < o->n; i++) {
 		case_at(c, o, i, at);
 		fd = probe_bind(at, r);
@@ -187,7 +224,7 @@ static void name_json(struct json_out *j, const struct probe_case *c, const stru
 	char num[16];
 
 	json_str(j, "name", c->name.text);
-	json_str(j, "resolve", c->name.each ? "each" : "first");
+	json_str(j, "resolve", c->name.all ? "all" : c->name.each ? "each" : "first");
 	json_str(j, "ai_family", family_word(c->name.family));
 	json_bool(j, "addrconfig", c->name.addrconfig);
 	json_int(j, "resolve_us", o->resolve_us);

@@ -16,14 +16,15 @@ static const struct {
 	  "usage: netprobe bind [--udp] [-4|-6] [--reuseaddr] [--reuseport] [--freebind]\n"
 	  "                     [--bind-no-port] [--v6only 0|1] [--dev IF] [--no-listen]\n"
 	  "                     [--retry-for S [--every MS]] [--delay MS]\n"
-	  "                     [--family 4|6|any] [--addrconfig] [--first|--each]\n"
+	  "                     [--family 4|6|any] [--addrconfig] [--first|--each|--all]\n"
 	  "                     ADDR PORT [ADDR PORT ...]\n"
 	  "Binds (and listens, for TCP) on each target, one record each.  All sockets stay\n"
 	  "open until the last target is done, so a later target can conflict with an\n"
 	  "earlier one.  -6 with an IPv4 ADDR binds ::ffff:ADDR on an IPv6 socket.\n"
 	  "ADDR may be a name: getaddrinfo() with AI_PASSIVE (and AI_ADDRCONFIG), the\n"
 	  "family --family (-4, -6); --first (default) binds the first result, --each\n"
-	  "each in order until one works.\n" },
+	  "each in order until one works, --all every one (nginx, asyncio), all held\n"
+	  "until the last: the first failure is the outcome.\n" },
 	{ FOR_CONNECT, "connect",
 	  "usage: netprobe connect [--udp] [-4|-6] [--src ADDR] [--sport PORT] [--freebind]\n"
 	  "                        [--bind-no-port] [--dev IF] [--timeout MS] [--no-greet]\n"
@@ -81,6 +82,7 @@ static const struct {
 	  "  timeout=MS nogreet family=4|6|any if=ADDR|IF|INDEX pktinfo=ADDR retry=S every=MS\n"
 	  "  delay=MS\n"
 	  "  A bind's or connect's ADDR may be a name: resolve=first|each addrconfig\n"
+	  "  (a bind's also resolve=all)\n"
 	  "--retry-for S (retry=S): a failed bind or connect is tried again every MS ms\n"
 	  "(--every, every=; default 100) for up to S seconds; the record lists each try.\n"
 	  "--delay MS (delay=MS): its first try starts MS ms late.\n" },

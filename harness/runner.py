@@ -35,7 +35,7 @@ from .errors import EnvError, UsageError
 from .judge import judge, ScenarioResult
 from .ledger import clean as clean_state, work_folder
 from .net import (apply_steps, build, builder_of, check_names_free, DEFAULT_BUILDER,
-                  mount_host_files, not_ready, start, start_dns_servers, stop,
+                  mount_host_files, not_ready, own_uts_hosts, start, start_dns_servers, stop,
                   stop_dns_servers, Timeline, untimed)
 from .probe import Batches, cases_of, InTime, ProgramRun, Servers, TcpCheck
 from .scenarios import apply_control, complete, HostFiles, NotApplicable
@@ -92,6 +92,7 @@ class LiveNetwork:
         try:
             topo = self.scenario.topo()
             check_names_free(topo)
+            own_uts_hosts(topo, self.scenario.host_files)
             self.net = build(topo, self.switch, self.state, self.builder,
                                      self.log)
             self.built_by = builder_of(self.net)

@@ -4,11 +4,11 @@ each host sees, as JSON.
     /usr/bin/python3 tests/hostfiles_probe.py --builder fast|mininet [--hold]
 
 The `wrong-host` scenario's network (h1..h3) is built, set up and made ready as a
-run does it (runner.LiveNetwork), with h1 given its own /etc/hosts and
-/etc/resolv.conf (HOSTS, RESOLV).  For h1 and h2 it reads, through the host's shell
+run does it (runner.LiveNetwork), with h1 given its own /etc/hosts,
+/etc/resolv.conf and hostname (HOSTS, RESOLV, HOSTNAME).  For h1 and h2 it reads, through the host's shell
 (net.run_on) and through a process started from outside it (net.popen_on, the path
 of the user's programs), /etc/hosts, /etc/resolv.conf and what `getent ahosts` says
-of a name only h1's file has; then it prints one JSON object and tears the network
+of a name only h1's file has, its `hostname` and what that resolves to; then it prints one JSON object and tears the network
 down.  --hold: print {"ready": true, "folder": ..., "pids": {h1, h2: shell pid}} once the
 files are mounted and wait to be killed instead (the SIGKILL test).  Needs root and the run lock (run it
 under the Mininet flock).
@@ -31,10 +31,12 @@ from harness.report import results  # noqa: E402
 from harness.runner import LiveNetwork  # noqa: E402
 from harness.scenarios import HostFiles, suite  # noqa: E402
 
-HOSTS = '127.0.0.1 localhost\n::1 localhost\n10.0.0.9 only-h1.test\n'
+HOSTS = '127.0.0.1 localhost\n::1 localhost\n10.0.0.9 only-h1.test\n127.0.1.1 only-h1\n'
 RESOLV = 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n'
 READS = {'hosts': ['cat', '/etc/hosts'], 'resolv': ['cat', '/etc/resolv.conf'],
-         'getent': ['getent', 'ahostsv4', 'only-h1.test']}
+         'getent': ['getent', 'ahostsv4', 'only-h1.test'], 'hostname': ['hostname'],
+         'self': ['sh', '-c', 'getent ahostsv4 "$(hostname)"']}
+HOSTNAME = 'only-h1'
 
 
 def seen(net, name):
@@ -54,7 +56,7 @@ def main():
     parser.add_argument('--hold', action='store_true')
     args = parser.parse_args()
     scenario = dataclasses.replace(suite.find('wrong-host'), host_files=(
-        HostFiles('h1', hosts=HOSTS, resolv_conf=RESOLV),))
+        HostFiles('h1', hosts=HOSTS, resolv_conf=RESOLV, hostname=HOSTNAME),))
     with Session('lxbr', lambda _m: None, results.new_run_id()) as session:
         with LiveNetwork(scenario, session.switch, session.state, probe.netprobe_path(),
                          lambda _m: None, args.builder) as live:

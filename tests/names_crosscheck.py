@@ -8,7 +8,8 @@ namespace whose /etc/hosts and /etc/resolv.conf are the test's files:
 For each case (op, name, port, family, mode, addrconfig) it runs netprobe, then does
 what an ordinary Python program does: socket.getaddrinfo() with the same hints, then
 bind (and listen) or connect on the first result, or on each in order until one
-works.  One JSON line a case: {"case", "netprobe" (its record), "python"}.  With
+works, or (mode all, a bind) on every result, all held until the last, as
+asyncio's create_server does (the first failure is the outcome).  One JSON line a case: {"case", "netprobe" (its record), "python"}.  With
 TRACER (libbindtrace.so): then one line {"traced": [...]}, the "resolve" records the
 tracer wrote for a Python that resolves each case's name, beside {"python": [...]}
 what that Python got (the resolved list, or the EAI_ name).
@@ -35,6 +36,8 @@ def python_case(case):
                                    socket.SOCK_STREAM, socket.IPPROTO_TCP, flags)
     except socket.gaierror as e:
         return {"resolved": [], "attempts": [], "error": EAI_NAMES.get(e.errno, e.errno)}
+    if case["mode"] == "all":
+        return bind_all(infos)
     tries = []
     for family, kind, proto, _canon, sockaddr in infos:
         tries.append({"addr": sockaddr[0], "error": call(case["op"], family, kind, proto,
@@ -42,6 +45,29 @@ def python_case(case):
         if tries[-1]["error"] is None or case["mode"] == "first":
             break
     return {"resolved": [i[4][0] for i in infos], "attempts": tries, "error": tries[-1]["error"]}
+
+
+def bind_all(infos):
+    """asyncio's create_server(): a socket bound (and listening) on every result, all
+    open until the last; the first failure is the outcome."""
+    held, tries = [], []
+    try:
+        for family, kind, proto, _canon, sockaddr in infos:
+            s = socket.socket(family, kind, proto)
+            held.append(s)
+            try:
+                s.bind(sockaddr)
+                s.listen()
+                tries.append({"addr": sockaddr[0], "error": None})
+            except OSError as e:
+                tries.append({"addr": sockaddr[0],
+                              "error": errno.errorcode.get(e.errno, str(e.errno))})
+    finally:
+        for s in held:
+            s.close()
+    failed = [t["error"] for t in tries if t["error"]]
+    return {"resolved": [i[4][0] for i in infos], "attempts": tries,
+            "error": failed[0] if failed else None}
 
 
 def call(op, family, kind, proto, sockaddr):

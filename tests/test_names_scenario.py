@@ -100,7 +100,9 @@ def test_a_python_client_by_name_gets_errno_99_until_the_hosts_file_is_fixed(tmp
     (connect('h1', 'db.test', 80, Expect('EAI_NONAME', 'x', 'explicit'),
              options=('hold',)), 'takes no hold'),
     (bind('h1', 'localhost', 80, Expect('EAI_AGAIN', 'x', 'explicit'),
-          options=('resolve=all',)), 'unknown option'),
+          options=('resolve=some',)), 'unknown option'),
+    (connect('h1', 'localhost', 80, Expect('EAI_AGAIN', 'x', 'explicit'),
+             options=('resolve=all',)), 'is for a bind'),
     (bind('h1', 'local host', 80, Expect('OK', 'x', 'explicit')), 'space'),
 ])
 def test_a_malformed_name_case_is_refused(case, why):

@@ -8,7 +8,8 @@ netprobe, once as a Python program does it (socket.getaddrinfo + bind/connect).
 The resolved list, the address tried and each outcome must be the same, and the
 outcomes are the ones the Errno 99 reports describe: a name that resolves to ::1
 only with IPv6 off is EADDRNOTAVAIL, a stale hosts entry is EADDRNOTAVAIL, a name
-with no resolver to ask is EAI_AGAIN (a resolution failure, never an errno).
+with no resolver to ask is EAI_AGAIN (a resolution failure, never an errno), and a
+server binding every address of a name (--all) fails on the one it cannot bind.
 """
 
 import json
@@ -44,6 +45,7 @@ CASES = [
     case("bind", "v6only.test", "first"),
     case("bind", "dual.test", "each"),
     case("bind", "localhost", "first", addrconfig=True),
+    case("bind", "dual.test", "all"),
     case("connect", "localhost", "each"),
     case("connect", "dual.test", "first"),
     case("connect", "v6only.test", "each", family="4"),
@@ -92,7 +94,11 @@ def same_outcome(line):
         [(t["addr"], t["error"]) for t in py["attempts"]], line
     assert rec["error"] == py["error"], line
     assert rec["ok"] == (py["error"] is None)
-    assert rec["addr"] == (rec["attempts"][-1]["addr"] if rec["attempts"] else None)
+    failed = [t["addr"] for t in rec["attempts"] if t["error"]]
+    if line["case"]["mode"] == "all" and failed:    # the first failure is the outcome
+        assert rec["addr"] == failed[0], line
+    else:
+        assert rec["addr"] == (rec["attempts"][-1]["addr"] if rec["attempts"] else None)
     return rec
 
 
@@ -119,6 +125,7 @@ def test_names_resolve_and_fail_as_python_sees_them_with_ipv6_on(names_ns):
     lines = crosscheck(ns, folder, str(folder / "trace.jsonl"))
     got = by_case(lines[:-1])
     assert got[("bind", "v6only.test", "first", "any", False)]["ok"]
+    assert got[("bind", "dual.test", "all", "any", False)]["ok"]
     assert got[("bind", "stale.test", "first", "any", False)]["error"] == "EADDRNOTAVAIL"
     assert got[("bind", "myhost", "first", "any", False)]["addr"] == "127.0.1.1"
     unresolved = got[("connect", "nosuch.test", "each", "any", False)]
@@ -138,6 +145,10 @@ def test_names_with_ipv6_off_give_errno_99_on_ipv6_loopback(names_ns):
     # a client that tries each address still reaches the IPv4 one
     dual = got[("bind", "dual.test", "each", "any", False)]
     assert dual["ok"] and dual["addr"] == "127.0.0.1"
+    # a server binding every address (nginx, asyncio) meets the ::1 all the same
+    every = got[("bind", "dual.test", "all", "any", False)]
+    assert (every["addr"], every["error"], every["resolve"]) == ("::1", "EADDRNOTAVAIL", "all")
+    assert [t["error"] for t in every["attempts"]] == [None, "EADDRNOTAVAIL"]
     # asked for IPv4 only, the ::1-only name never gives ::1 (glibc's hosts file
     # answers an IPv4 query for a ::1 line with 127.0.0.1; Python sees the same)
     v4 = got[("connect", "v6only.test", "each", "4", False)]

@@ -24,6 +24,11 @@ its own /etc/resolv.conf), bind-mounted in that host alone (Scenario.host_files)
   `www.example.test` to 203.0.113.1, as the public DNS does, so the server binding
   its own public name gets EADDRNOTAVAIL: NAT translates for web, it never gives web
   that address.  Binding 192.168.1.50, where the port forward delivers, works.
+- Hostnames of their own (HostFiles.hostname: a UTS namespace each): h2 is `app`,
+  and its second server, started as `--bind $(hostname)`, listens on 127.0.1.1, so
+  h1 connecting to h2's address is refused; h3 is `db1`, a hostname its hosts file
+  lacks: binding it goes to DNS, and with none reachable getaddrinfo() says
+  EAI_AGAIN (where a DNS server answers NXDOMAIN: EAI_NONAME).
 
 The lab sheet is labs/names.md.  Run it alone with `sudo make mininet-test
 SCENARIO=names`; the topology alone with `sudo mn --custom topologies/names.py --topo
@@ -45,6 +50,7 @@ from harness.scenario import (Expect, HostFiles, Scenario, Server, bind, connect
 _PORT = 6379               # h1's redis, on 127.0.0.1: what its clients connect to
 _BIND_PORT = 6380          # a second server starting on each host: what binds try
 _APP_PORT = 7001           # h2's app server, on its LAN address
+_HOSTNAME_PORT = 6381      # h2's server started on its own hostname (127.0.1.1)
 
 _H1_HOSTS = '::1 localhost ip6-localhost ip6-loopback\n10.0.0.1 h1\n'
 _H2_HOSTS = '127.0.0.1 localhost\n127.0.1.1 app.example.test app\n'
@@ -65,6 +71,7 @@ table ip nat {{
     }}
 }}
 """
+_H2_HOSTNAME, _H3_HOSTNAME = 'app', 'db1'   # h3's is in no hosts file
 
 
 class NamesTopo(Topo):
@@ -134,6 +141,19 @@ def _cases():
             'NAT translates for web but never gives it', 'hosts-file')),
         bind('web', _WEB, _BIND_PORT, explicit(
             'OK', "web's own address, where the port forward delivers: it binds")),
+    ) + _hostname_cases()
+
+
+def _hostname_cases():
+    """A program binding its own hostname (gethostname(), then getaddrinfo())."""
+    return (
+        connect('h1', '10.0.0.2', _HOSTNAME_PORT, Expect(
+            'ECONNREFUSED', "h2's server bound its own hostname, app, which h2's hosts "
+            'file puts on 127.0.1.1: it listens on loopback only, and a peer reaching '
+            "h2's address finds nothing there", 'hosts-file')),
+        bind('h3', _H3_HOSTNAME, _BIND_PORT, Expect(
+            'EAI_AGAIN', "h3's hostname, db1, is in no hosts file: the resolver asks "
+            'DNS, none is reachable, and no bind is made', 'dns-down')),
     )
 
 
@@ -144,10 +164,12 @@ scenarios = [
               'stale hosts entry, DNS down',
         topo=NamesTopo,
         setup=_ipv6_off() + _nat(),
-        servers=(Server('h1', '127.0.0.1', _PORT), Server('h2', '10.0.0.2', _APP_PORT)),
+        servers=(Server('h1', '127.0.0.1', _PORT), Server('h2', '10.0.0.2', _APP_PORT),
+                 Server('h2', '127.0.1.1', _HOSTNAME_PORT)),     # `app`, resolved
         host_files=(HostFiles('h1', hosts=_H1_HOSTS),
-                    HostFiles('h2', hosts=_H2_HOSTS, resolv_conf=_H2_RESOLV),
-                    HostFiles('h3', hosts=_H3_HOSTS),
+                    HostFiles('h2', hosts=_H2_HOSTS, resolv_conf=_H2_RESOLV,
+                              hostname=_H2_HOSTNAME),
+                    HostFiles('h3', hosts=_H3_HOSTS, hostname=_H3_HOSTNAME),
                     HostFiles('web', hosts=_WEB_HOSTS)),
         cases=_cases(),
         order=24,

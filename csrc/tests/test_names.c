@@ -76,6 +76,9 @@ static void test_a_plan_line_takes_a_name_with_each_operation_default(void **sta
 			       sizeof(err)), 1);
 	assert_true(c.name.each);
 	assert_int_equal(c.name.family, AF_UNSPEC);
+	assert_int_equal(parse("b4 bind tcp localhost 80 resolve=all", &c, err, sizeof(err)), 1);
+	assert_true(c.name.all);	/* nginx, asyncio: every result */
+	assert_false(c.name.each);
 	/* a numeric ADDR stays numeric: no name */
 	assert_int_equal(parse("b3 bind tcp 10.0.0.1 80", &c, err, sizeof(err)), 1);
 	assert_string_equal(c.name.text, "");
@@ -91,7 +94,8 @@ static void test_names_are_refused_where_they_do_not_fit(void **state)
 		{ "b1 bind tcp local!host 80", "field 'addr'" },
 		{ "b1 bind tcp 10.0.0.1 80 addrconfig", "option 'addrconfig'" },
 		{ "b1 bind tcp 10.0.0.1 80 resolve=each", "option 'resolve'" },
-		{ "b1 bind tcp localhost 80 resolve=all", "option 'resolve'" },
+		{ "b1 bind tcp localhost 80 resolve=some", "option 'resolve'" },
+		{ "c1 connect tcp localhost 80 resolve=all", "option 'resolve=all'" },
 		{ "b1 bind tcp localhost 80 family=5", "option 'family'" },
 		{ "c1 connect tcp localhost 80 hold", "option 'hold'" },
 		{ "c1 connect tcp localhost 80 v6only=1", "v6only" },

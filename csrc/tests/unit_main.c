@@ -1,7 +1,7 @@
 /*
  * unit_main.c: the one main() of build/asan/unit, the cmocka unit tests of
  * netprobe's parsers and writers (plan, address, errno table, JSON, record,
- * command-line options, text escaping, the record queue, name cases).
+ * command-line options, text escaping, the record queue, name cases, DNS answers).
  *
  * The Makefile links every test file (csrc/tests) with the probe's sources except
  * main.c, so the two helpers main.c owns are given here as weak stand-ins: if they
@@ -29,6 +29,7 @@ int run_text_tests(void);
 int run_outq_tests(void);
 int run_retry_tests(void);
 int run_names_tests(void);
+int run_dnsmsg_tests(void);
 
 /* The label records carry in the unit tests. */
 __attribute__((weak)) const char *probe_host(void)
@@ -64,5 +65,6 @@ int main(void)
 	failed += run_outq_tests();
 	failed += run_retry_tests();
 	failed += run_names_tests();
+	failed += run_dnsmsg_tests();
 	return failed ? 1 : 0;
 }

@@ -7,6 +7,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "systrace_dns.h"
 #include "systrace_fd.h"
 #include "systrace_mem.h"
 #include "systrace_udp.h"
@@ -109,6 +110,7 @@ static bool enter_close(struct systrace_thread *t, int fd)
 	enum trace_pending_state st;
 	int qfd;
 
+	systrace_dns_forget(t->proc, fd);
 	if (!p)
 		return false;
 	qfd = dup_of(t, fd);
@@ -162,6 +164,13 @@ bool systrace_call_enter(struct systrace_thread *t, int nr, const uint64_t args[
 	case SYS_accept4:
 		seen = true;
 		break;
+	case SYS_open:
+	case SYS_openat:
+	case SYS_read:
+	case SYS_recvfrom:
+	case SYS_recvmsg:
+		seen = systrace_dns_wanted(t, nr, args);
+		break;
 	default:	/* setsockopt, sendto, sendmsg: systrace_udp.h */
 		seen = systrace_udp_wanted(nr, args);
 		break;
@@ -193,6 +202,8 @@ static void exit_connect(struct systrace_thread *t, int fd, int err, int64_t end
 
 	if (dup_missing(qfd))
 		return;
+	if (!err || err == EINPROGRESS)
+		systrace_dns_note(t, fd, call_addr(call, err));
 	switch (trace_record_connect(&c, fd, qfd, call_addr(call, err),
 				     call->have_before ? &call->before : NULL, err,
 				     call->start_ns, end_ns, &arm)) {
@@ -278,6 +289,8 @@ static void exit_udp(struct systrace_thread *t, int fd, int err, int64_t elapsed
 	if (!dup_missing(qfd))
 		systrace_udp_record(t, &c, fd, qfd, err, elapsed);
 	dup_close(qfd);
+	if (!err && (t->call.nr == SYS_sendto || t->call.nr == SYS_sendmsg))
+		systrace_dns_note_send(t);
 }
 
 /* Writes the record of @t's call, ended with @ret / @err at @end_ns. */
@@ -308,6 +321,16 @@ static void record_call(struct systrace_thread *t, int64_t ret, int err, int64_t
 	case SYS_close:
 		exit_close(t, fd, err);
 		break;
+	case SYS_open:
+	case SYS_openat:
+	case SYS_read:
+	case SYS_recvfrom:
+	case SYS_recvmsg: {
+		struct trace_caller c = caller(t);
+
+		systrace_dns_record(t, &c, ret, err, elapsed);
+		break;
+	}
 	default:
 		exit_udp(t, fd, err, elapsed);
 		break;

@@ -34,7 +34,8 @@
 /* The program, instruction by instruction; a jump names its target by index. */
 enum {
 	I_ARCH, I_IS_NATIVE, I_NR, I_X32, I_BIND, I_CONNECT, I_LISTEN, I_ACCEPT,
-	I_ACCEPT4, I_CLOSE, I_SETSOCKOPT, I_SENDMSG, I_GETSOCKOPT, I_LEVEL, I_IS_SOL_SOCKET,
+	I_ACCEPT4, I_CLOSE, I_SETSOCKOPT, I_SENDMSG, I_OPEN, I_OPENAT, I_READ, I_RECVFROM,
+	I_RECVMSG, I_GETSOCKOPT, I_LEVEL, I_IS_SOL_SOCKET,
 	I_NAME, I_IS_SO_ERROR, I_SENDTO, I_DEST_LO, I_IS_DEST_LO, I_DEST_HI, I_IS_DEST_HI,
 	I_ALLOW, I_TRACE, I_COUNT
 };
@@ -63,6 +64,12 @@ int systrace_filter_install(void)
 		/* systrace_udp.h: every setsockopt and sendmsg, a sendto with an address */
 		[I_SETSOCKOPT] = TRACE_IF_NR(I_SETSOCKOPT, SYS_setsockopt),
 		[I_SENDMSG] = TRACE_IF_NR(I_SENDMSG, SYS_sendmsg),
+		/* systrace_dns.h: the resolver's files and DNS answers */
+		[I_OPEN] = TRACE_IF_NR(I_OPEN, SYS_open),
+		[I_OPENAT] = TRACE_IF_NR(I_OPENAT, SYS_openat),
+		[I_READ] = TRACE_IF_NR(I_READ, SYS_read),
+		[I_RECVFROM] = TRACE_IF_NR(I_RECVFROM, SYS_recvfrom),
+		[I_RECVMSG] = TRACE_IF_NR(I_RECVMSG, SYS_recvmsg),
 		[I_GETSOCKOPT] = IF_EQ(I_GETSOCKOPT, SYS_getsockopt, I_LEVEL, I_SENDTO),
 		[I_LEVEL] = LOAD(ARG_LO(1)),
 		[I_IS_SOL_SOCKET] = IF_EQ(I_IS_SOL_SOCKET, SOL_SOCKET, I_NAME, I_ALLOW),

@@ -4,6 +4,9 @@
  *
  * SECCOMP_RET_TRACE (a PTRACE_EVENT_SECCOMP stop at the call's entry) for bind,
  * connect, listen, accept, accept4, close, and getsockopt(SOL_SOCKET, SO_ERROR);
+ * setsockopt, sendmsg and a sendto with an address (systrace_udp.h); open, openat,
+ * read, recvfrom and recvmsg, the resolver's calls (systrace_dns.h: most of them
+ * run on at once, from the entry stop);
  * SECCOMP_RET_ALLOW for everything else, decided in the kernel without a stop.  The
  * native ABI only (x86_64; built elsewhere it needs an AUDIT_ARCH here): a 32-bit
  * program's socketcall() and the x32 ABI are allowed untraced.  The filter is

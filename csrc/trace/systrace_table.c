@@ -155,6 +155,7 @@ void systrace_pending_drop(struct systrace_proc *p, int fd)
 void systrace_pending_clear(struct systrace_proc *p)
 {
 	p->npending = 0;
+	p->ndns = 0;
 }
 
 int systrace_pending_copy(struct systrace_proc *child, const struct systrace_proc *parent)

@@ -25,6 +25,8 @@
 #include "trace_record.h"
 
 #define SYSTRACE_PROG_MAX 256
+/* The DNS sockets of a process kept at once (systrace_dns.h); the oldest goes. */
+#define SYSTRACE_DNS_FDS 8
 
 /* One connect under way. */
 struct systrace_pending {
@@ -39,6 +41,8 @@ struct systrace_proc {
 	char prog[SYSTRACE_PROG_MAX];
 	struct systrace_pending *pending;
 	size_t npending, cap;
+	int dns_fds[SYSTRACE_DNS_FDS];	/* sockets to port 53 (systrace_dns.h) */
+	size_t ndns;
 };
 
 /* A traced call between its seccomp stop and its exit stop. */
@@ -56,6 +60,7 @@ struct systrace_call {
 	bool have_local;		/* close: the socket's address before it */
 	struct sockaddr_storage local;
 	struct trace_connecting closing;	/* close: the connect it gives up */
+	int file;			/* open/openat: which resolver file (systrace_dns.c) */
 };
 
 struct systrace_thread {
@@ -90,7 +95,8 @@ int systrace_pending_set(struct systrace_proc *p, int fd, const struct trace_con
 /* Forgets what was under way on @fd of @p. */
 void systrace_pending_drop(struct systrace_proc *p, int fd);
 
-/* Forgets everything under way in @p (it exec'd another program). */
+/* Forgets everything under way in @p, and its DNS sockets (it exec'd another
+ * program). */
 void systrace_pending_clear(struct systrace_proc *p);
 
 /* Gives @child a copy of what is under way in @parent (fork).  Returns 0, or -1

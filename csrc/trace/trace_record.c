@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <net/if.h>
+#include <netinet/in.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 
 #include "lib/errnames.h"
 #include "lib/gainames.h"
+#include "lib/dnsmsg.h"
 #include "lib/json.h"
 #include "trace_addr.h"
 #include "trace_out.h"
@@ -475,5 +477,78 @@ void trace_record_resolve(const struct trace_caller *c, const char *name, const 
 	json_str(&l.j, "service", service);
 	json_int(&l.j, "ai_flags", hints ? hints->ai_flags : 0);
 	resolved_json(&l, gai ? NULL : res);
+	record_emit(&l);
+}
+
+void trace_record_resolver_file(const struct trace_caller *c, const char *call, const char *path,
+				int fd, int err, int64_t elapsed_ns)
+{
+	struct trace_line l;
+
+	record_head(&l, c, "resolver-file", -1, AF_UNSPEC, NULL);
+	record_outcome(&l, err, call, elapsed_ns);
+	record_caller(&l, c, err ? -1 : fd);
+	json_str(&l.j, "path", path);
+	record_emit(&l);
+}
+
+void trace_record_dns(const struct trace_caller *c, int fd, int proto,
+		      const struct sockaddr *server, const struct dns_answer *a)
+{
+	struct trace_line l;
+	char text[TRACE_ADDR_MAX], msg[64];
+	const char *error = NULL;
+	size_t i, k, n = 0;
+	struct sockaddr_storage ss;
+	char seen[DNS_ADDRS_MAX][TRACE_IP_MAX];
+
+	if (a->rcode == 3)
+		error = "EAI_NONAME";
+	else if (a->rcode != 0)
+		error = "EAI_AGAIN";
+	else if (a->n == 0)
+		error = "EAI_NODATA";
+	record_head(&l, c, "resolve", proto,
+		    a->qtype == DNS_TYPE_AAAA ? AF_INET6 : a->qtype == DNS_TYPE_A ? AF_INET :
+		    AF_UNSPEC, NULL);
+	json_bool(&l.j, "ok", error == NULL);
+	json_int(&l.j, "errno", 0);
+	if (error) {
+		snprintf(msg, sizeof(msg), "the DNS server answered %s%s",
+			 dns_rcode_name(a->rcode), a->rcode == 0 ? " with no address" : "");
+		json_str(&l.j, "error", error);
+		json_str(&l.j, "message", msg);
+		json_str(&l.j, "call", "dns");
+	} else {
+		json_null(&l.j, "error");
+		json_null(&l.j, "message");
+		json_null(&l.j, "call");
+	}
+	json_int(&l.j, "elapsed_us", 0);
+	record_caller(&l, c, fd);
+	json_str(&l.j, "name", a->name);
+	json_str(&l.j, "qtype", dns_type_name(a->qtype));
+	json_str(&l.j, "rcode", dns_rcode_name(a->rcode));
+	if (server && trace_is_ip(server->sa_family)) {
+		trace_endpoint_text(server, text);
+		json_str(&l.j, "server", text);
+	} else {
+		json_null(&l.j, "server");
+	}
+	json_open_array(&l.j, "resolved");
+	for (i = 0; i < a->n; i++) {
+		memset(&ss, 0, sizeof(ss));
+		ss.ss_family = (sa_family_t)a->addrs[i].family;
+		if (ss.ss_family == AF_INET)
+			memcpy(&((struct sockaddr_in *)&ss)->sin_addr, a->addrs[i].bytes, 4);
+		else
+			memcpy(&((struct sockaddr_in6 *)&ss)->sin6_addr, a->addrs[i].bytes, 16);
+		trace_addr_text((const struct sockaddr *)&ss, seen[n]);
+		for (k = 0; k < n && strcmp(seen[k], seen[n]) != 0; k++)
+			;
+		if (k == n)
+			json_str(&l.j, NULL, seen[n++]);
+	}
+	json_close(&l.j);
 	record_emit(&l);
 }

@@ -155,4 +155,25 @@ void trace_record_resolve(const struct trace_caller *c, const char *name, const 
 			  const struct addrinfo *hints, int gai, int gai_errno,
 			  const struct addrinfo *res, int64_t elapsed_ns);
 
+/*
+ * bindtrace-sys only: a program opened one of the resolver's files (@path:
+ * /etc/hosts, /etc/resolv.conf, /etc/gai.conf, /etc/nsswitch.conf) with @call
+ * ("open", "openat"), giving @fd or failing with @err.  op "resolver-file", the
+ * outcome as any call's, "path".
+ */
+void trace_record_resolver_file(const struct trace_caller *c, const char *call, const char *path,
+				int fd, int err, int64_t elapsed_ns);
+
+struct dns_answer;
+/*
+ * bindtrace-sys only: a DNS answer @a the program read on @fd (@proto: IPPROTO_UDP
+ * or _TCP) from @server (may be NULL).  op "resolve" as trace_record_resolve()'s,
+ * family from the question's type, "call" "dns" when it failed: error EAI_NONAME
+ * (NXDOMAIN), EAI_NODATA (NOERROR, no address), EAI_AGAIN (any other code); then
+ * "name" (the question's), "qtype" ("A", "AAAA", null), "rcode" ("NOERROR" ...),
+ * "server" ("10.0.0.3:53") and "resolved" (the A/AAAA addresses, once each).
+ */
+void trace_record_dns(const struct trace_caller *c, int fd, int proto,
+		      const struct sockaddr *server, const struct dns_answer *a);
+
 #endif

@@ -16,7 +16,7 @@ from ..errors import BadInput, UsageError
 from ..files import read_json, write_json
 from ..judge import Cell, cell_json
 from ..ledger import pid_matches, RUN_DIR
-from ..net import enter_argv, own_mounts
+from ..net import enter_argv, own_mounts, own_uts
 from .goals import LabError
 from .records import valid_student
 
@@ -65,7 +65,8 @@ def read_lab():
 
 class NsHost:
     """A Mininet host seen from outside: popen enters its network namespace (and its
-    mount namespace when it has resolver files of its own: net.own_mounts)."""
+    mount namespace when it has resolver files of its own: net.own_mounts; its UTS
+    namespace when it has a hostname of its own: net.own_uts)."""
 
     def __init__(self, name, pid):
         if not pid_matches(pid, f'mininet:{name}'):
@@ -73,12 +74,13 @@ class NsHost:
                            'still open?')
         self.name, self.pid = name, pid
         self.own_mounts = own_mounts(pid)
+        self.own_uts = own_uts(pid)
 
     def popen(self, argv, **kw):
         kw.setdefault('stdin', subprocess.PIPE)
         kw.setdefault('stdout', subprocess.PIPE)
         kw.setdefault('stderr', subprocess.PIPE)
-        return subprocess.Popen(enter_argv(self.pid, self.own_mounts) + list(argv), **kw)
+        return subprocess.Popen(enter_argv(self.pid, self.own_mounts, self.own_uts) + list(argv), **kw)
 
 
 class NsNet:

@@ -8,7 +8,7 @@ The face of harness/net/: code outside it imports only these names
 """
 
 from .faults import apply_steps
-from .hostfiles import enter_argv, mount_host_files, own_mounts
+from .hostfiles import enter_argv, mount_host_files, own_mounts, own_uts, own_uts_hosts
 from .hosts import ended, popen_on, run_on, start_on
 from .machine import (SWITCH_KINDS, check_environment, check_mininet, check_root,
                       environment_facts, missing_modules)
@@ -25,6 +25,6 @@ __all__ = ['add_builder_option', 'apply_steps', 'attempts', 'build', 'builder_of
            'check_environment', 'check_mininet', 'check_names_free', 'check_root',
            'DEFAULT_BUILDER', 'differences', 'ended', 'enter_argv', 'environment_facts',
            'host_state', 'missing_modules', 'mount_host_files', 'not_ready',
-           'own_mounts', 'popen_on', 'restore', 'run_on', 'Session', 'settled', 'start',
+           'own_mounts', 'own_uts', 'own_uts_hosts', 'popen_on', 'restore', 'run_on', 'Session', 'settled', 'start',
            'start_dns_servers', 'start_on', 'stop', 'stop_dns_servers', 'SWITCH_KINDS',
            'Timeline', 'untimed']

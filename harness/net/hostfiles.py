@@ -2,13 +2,18 @@
 
     mount_host_files(net, host_files, workdir)   the scenario's HostFiles written under
                           workdir and mounted over /etc in each host; None or why not
-    enter_argv(pid, own_mounts)                  the nsenter words that run a command
+    enter_argv(pid, own_mounts, own_uts=False)   the nsenter words that run a command
                           in the host whose shell is pid (its mount namespace too when
-                          own_mounts)
+                          own_mounts, its UTS namespace when own_uts)
+    own_uts_hosts(topo, host_files)              mark the hosts given a hostname in
+                          topo's node parameters (own_uts=True), before the build:
+                          their shells start in a UTS namespace of their own
     own_mounts(pid)       True when the shell pid has resolver files of its own (a
                           mount over /etc/hosts, resolv.conf or gai.conf that this
                           process does not have): how a lab's check, run from
                           another process, knows
+    own_uts(pid)          True when the process pid is in another UTS namespace than
+                          this process (a host given a hostname)
 
 Why a bind mount in the host's shell: every host's shell already runs in a mount
 namespace of its own (mnexec -n, in both builders; mnexec makes it recursively
@@ -25,6 +30,16 @@ Hosts without files are not touched: their commands run exactly as before.
 A name mutation's files (scenarios/mutate_names.py) are mounted the same way once
 the network is built; on a shared network the undo unmounts them and proves it
 (net/undo.py reads each touched host's mounts).
+
+A hostname needs more than a mount: Mininet hosts share the machine's UTS
+namespace, and `hostname` in one would rename the machine.  A host given one
+(HostFiles.hostname) is marked before the build (own_uts_hosts), its shell is
+started under `unshare --uts` (network.NetnsHost, both builders: the shell keeps
+its PID, unshare execs it), and mount_host_files sets the name in that shell, after
+checking that the shell's UTS namespace is not this process's (else it refuses:
+the machine's hostname is never set).  Programs started from outside enter that
+namespace too (nsenter --uts).  The namespace ends with the host's last process,
+like the mounts.
 """
 
 import os
@@ -38,9 +53,11 @@ MOUNT_SCRIPT = 'while [ $# -gt 1 ]; do mount --bind "$1" "$2" || exit 1; shift 2
 ETC_FILES = ('/etc/hosts', '/etc/resolv.conf', '/etc/gai.conf')
 
 
-def enter_argv(pid, mounts):
+def enter_argv(pid, mounts, uts=False):
     """nsenter's words before a command run in the host whose shell is pid."""
     words = ['nsenter', f'--net=/proc/{pid}/ns/net']
+    if uts:
+        words.append(f'--uts=/proc/{pid}/ns/uts')
     if mounts:
         words += [f'--mount=/proc/{pid}/ns/mnt', f'--root=/proc/{pid}/root', '--wd=.']
     return words + ['--']
@@ -56,13 +73,36 @@ def _write(folder, path, text):
     return src
 
 
+def own_uts_hosts(topo, host_files):
+    """Mark in topo (before it is built) each host that host_files give a hostname:
+    its shell is to start in a UTS namespace of its own (network.NetnsHost)."""
+    for entry in host_files:
+        if entry.hostname is not None:
+            topo.setNodeInfo(entry.host, dict(topo.nodeInfo(entry.host), own_uts=True))
+
+
+def own_uts(pid):
+    """True when process pid is in another UTS namespace than this process."""
+    try:
+        return os.readlink(f'/proc/{pid}/ns/uts') != os.readlink('/proc/self/ns/uts')
+    except OSError:
+        return False
+
+
 def mount_host_files(net, host_files, workdir):
     """Write each HostFiles's files into workdir/etc-HOST/ and bind-mount them over
-    /etc in that host's mount namespace (all hosts at once).  Returns None, or an
-    error text naming the host and what failed.  Raises EnvError when the machine has
-    no file to mount over (a missing /etc/gai.conf: create it, or leave gai_conf out)."""
+    /etc in that host's mount namespace, and set its hostname in its own UTS
+    namespace (all hosts at once).  Returns None, or an error text naming the host and
+    what failed (a host to be given a hostname whose shell shares this process's UTS
+    namespace: nothing is set).  Raises EnvError when the machine has no file to mount
+    over (a missing /etc/gai.conf: create it, or leave gai_conf out)."""
     commands = []
     for entry in host_files:
+        host = net.get(entry.host)
+        if entry.hostname is not None and not own_uts(host.pid):
+            return f'{entry.host} was to have its own hostname, but its shell shares ' \
+                   "the machine's UTS namespace: the topology was not marked before " \
+                   'the build (hostfiles.own_uts_hosts)'
         folder = os.path.join(workdir, 'etc-' + entry.host)
         os.mkdir(folder, 0o700)
         words = []
@@ -71,8 +111,11 @@ def mount_host_files(net, host_files, workdir):
                 raise EnvError(f'host {entry.host}: this machine has no {path} to mount '
                                'its own over')
             words += [_write(folder, path, text), path]
-        commands.append((net.get(entry.host), ['sh', '-c', MOUNT_SCRIPT, 'sh'] + words,
-                         None, MOUNT_S))
+        script = MOUNT_SCRIPT
+        if entry.hostname is not None:
+            host.own_uts = True
+            script = f'hostname {entry.hostname} || exit 1; {MOUNT_SCRIPT}'
+        commands.append((host, ['sh', '-c', script, 'sh'] + words, None, MOUNT_S))
     for (host, *_rest), (status, _out, err) in zip(commands, run_on(commands)):
         if status != 0:
             return f'the resolver files of {host.name} could not be mounted ' \

@@ -72,11 +72,31 @@ class NetnsHost(Host):
     the command (same PID, as with mnexec), and a new session keeps a terminal's
     Ctrl-C for the harness, as mnexec -d did.  A host given its own resolver files
     (hostfiles.py) enters its shell's mount namespace too.
+
+    A host whose node parameters say own_uts=True (hostfiles.own_uts_hosts: it is
+    given a hostname) starts its shell under `unshare --uts`, in both builders (both
+    spawn it through _popen as `mnexec OPTS ...`; unshare execs, the PID stays the
+    shell's), and popen enters that UTS namespace too (once mount_host_files saw it:
+    the bindlab builder's shells are still starting when startShell returns).
     """
     own_mounts = False      # hostfiles.mount_host_files: its mount namespace too
+    own_uts = False         # hostfiles.mount_host_files, once it saw the namespace
+    _spawning = False
+
+    def startShell(self, *args, **kwargs):
+        self._spawning = True
+        try:
+            super().startShell(*args, **kwargs)
+        finally:
+            self._spawning = False
+
+    def _popen(self, cmd, **params):
+        if self._spawning and self.params.get('own_uts') and cmd[:1] == ['mnexec']:
+            cmd = cmd[:2] + ['unshare', '--uts', '--'] + cmd[2:]
+        return super()._popen(cmd, **params)
 
     def popen(self, *args, **kwargs):
-        kwargs.setdefault('mncmd', enter_argv(self.pid, self.own_mounts))
+        kwargs.setdefault('mncmd', enter_argv(self.pid, self.own_mounts, self.own_uts))
         kwargs.setdefault('start_new_session', True)
         return super().popen(*args, **kwargs)
 

@@ -1,7 +1,7 @@
 """A host's own resolver files: what a scenario gives one host instead of the
 machine's /etc/hosts, /etc/resolv.conf and /etc/gai.conf.
 
-    HostFiles(host, hosts=None, resolv_conf=None, gai_conf=None)
+    HostFiles(host, hosts=None, resolv_conf=None, gai_conf=None, hostname=None)
     check_host_files(where, host_files, hosts)   ScenarioError naming the first problem
     FILES                                        (field, the /etc path it stands for)
     DnsServer(host, addr, records=((name, addr), ...), local=(domain, ...))
@@ -13,7 +13,10 @@ machine's /etc/hosts, /etc/resolv.conf and /etc/gai.conf.
 Pure data: net/hostfiles.py writes them into the run's work folder and bind-mounts
 them in that host's own mount namespace (its shell's), so that every program of the
 host, and only of that host, resolves through them.  A host without HostFiles sees
-the machine's files, exactly as before.
+the machine's files, exactly as before.  A HostFiles with a hostname also gives that
+host a UTS namespace of its own (its shell is started in one, in both builders:
+net/network.py) and sets the name there, so that gethostname() and `hostname` in
+that host, and only there, say it; the machine's hostname is never set.
 """
 
 import ipaddress
@@ -28,16 +31,22 @@ FILES = (('hosts', '/etc/hosts'), ('resolv_conf', '/etc/resolv.conf'),
          ('gai_conf', '/etc/gai.conf'))
 # A resolver file is a few lines; a bigger one is a mistake, not a file to copy.
 FILE_MAX = 64 * 1024
+# A hostname as sethostname() takes one (HOST_NAME_MAX 64) and `hostname` sets it:
+# labels of letters, digits and '-', not starting with '-'.
+HOSTNAME_RE = re.compile(r'(?=.{1,64}$)[A-Za-z0-9][A-Za-z0-9-]*(\.[A-Za-z0-9][A-Za-z0-9-]*)*')
 
 
 @dataclass(frozen=True)
 class HostFiles:
     """The resolver files of one host: each the whole text of that file, or None for
-    the machine's own (e.g. hosts='127.0.0.1 localhost\\n::1 localhost\\n')."""
+    the machine's own (e.g. hosts='127.0.0.1 localhost\\n::1 localhost\\n'); hostname,
+    the host's own hostname (in a UTS namespace of its own), or None for the
+    machine's."""
     host: str
     hosts: Optional[str] = None
     resolv_conf: Optional[str] = None
     gai_conf: Optional[str] = None
+    hostname: Optional[str] = None
 
     def files(self):
         """[(field, /etc path, text)] of the files this host has, in mount order."""
@@ -48,7 +57,8 @@ class HostFiles:
 def check_host_files(where, host_files, hosts):
     """Raise ScenarioError naming the first thing wrong in a scenario's host_files
     (a tuple of HostFiles): an unknown or repeated host, a file that is not text, too
-    big, has a NUL byte, or a HostFiles with no file at all."""
+    big, has a NUL byte, a hostname that is not one, or a HostFiles with neither a
+    file nor a hostname."""
     if not isinstance(host_files, tuple):
         raise ScenarioError(f'{where}: host_files must be a tuple of HostFiles')
     seen = set()
@@ -60,8 +70,14 @@ def check_host_files(where, host_files, hosts):
         if entry.host in seen:
             raise ScenarioError(f'{where}: host_files: host {entry.host} given twice')
         seen.add(entry.host)
-        if not entry.files():
-            raise ScenarioError(f'{where}: host_files of {entry.host}: no file given')
+        if not entry.files() and entry.hostname is None:
+            raise ScenarioError(f'{where}: host_files of {entry.host}: no file or '
+                                'hostname given')
+        if entry.hostname is not None and not (isinstance(entry.hostname, str) and
+                                               HOSTNAME_RE.fullmatch(entry.hostname)):
+            raise ScenarioError(f'{where}: host_files of {entry.host}: hostname '
+                                f'{entry.hostname!r} is not a host name (1-64 bytes of '
+                                "letters, digits, '-' and '.')")
         for name, _path, text in entry.files():
             what = f'{where}: host_files of {entry.host}: {name}'
             if not isinstance(text, str):

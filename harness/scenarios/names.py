@@ -24,7 +24,7 @@ NAME_RE = re.compile(r'[A-Za-z0-9._-]{1,253}')
 EAI_NAMES = ('EAI_ADDRFAMILY', 'EAI_AGAIN', 'EAI_BADFLAGS', 'EAI_FAIL', 'EAI_FAMILY',
              'EAI_MEMORY', 'EAI_NODATA', 'EAI_NONAME', 'EAI_OVERFLOW', 'EAI_SERVICE',
              'EAI_SOCKTYPE', 'EAI_SYSTEM')
-NAME_OPTIONS = ('resolve=first', 'resolve=each', 'addrconfig', 'family=any')
+NAME_OPTIONS = ('resolve=first', 'resolve=each', 'resolve=all', 'addrconfig', 'family=any')
 
 
 def _numeric(addr):
@@ -61,13 +61,16 @@ def name_outcome_ok(word):
 
 def check_name_case(what, case, allowed):
     """Raise ScenarioError if the name case is malformed: its port, protocol or
-    options (allowed, plus NAME_OPTIONS; a connect to a name takes no hold)."""
+    options (allowed, plus NAME_OPTIONS; a connect to a name takes no hold, and
+    resolve=all -- every address bound -- is a bind's)."""
     if not isinstance(case.port, int) or not 0 <= case.port <= 65535:
         raise ScenarioError(f'{what}: port {case.port!r} is not 0-65535')
     if case.proto not in ('tcp', 'udp'):
         raise ScenarioError(f'{what}: proto {case.proto!r} is not tcp or udp')
     if case.kind == 'connect' and 'hold' in case.options:
         raise ScenarioError(f'{what}: a connect to a name takes no hold')
+    if case.kind != 'bind' and 'resolve=all' in case.options:
+        raise ScenarioError(f'{what}: resolve=all (every address bound) is for a bind')
     for opt in case.options:
         plain = isinstance(opt, str) and opt.isprintable() and not any(
             c.isspace() for c in opt)
