@@ -12,19 +12,11 @@
 #include <time.h>
 
 #include "lib/errnames.h"
-#include "lib/gainames.h"
-#include "lib/dnsmsg.h"
 #include "lib/json.h"
 #include "trace_addr.h"
 #include "trace_out.h"
 #include "trace_sock.h"
 #include "trace_sys.h"
-
-/* One record being built: the writer and its buffer, on the caller's stack. */
-struct trace_line {
-	struct json_out j;
-	char buf[TRACE_LINE_MAX];
-};
 
 int64_t trace_now_ns(void)
 {
@@ -85,7 +77,7 @@ static int proto_of(int qfd)
 
 /* op, host, proto, family, addr, port: the first members of every record.
  * @proto is an SO_PROTOCOL value; @sa may be NULL (addr and port null). */
-static void record_head(struct trace_line *l, const struct trace_caller *c, const char *op,
+void trace_line_head(struct trace_line *l, const struct trace_caller *c, const char *op,
 			int proto, int family, const struct sockaddr *sa)
 {
 	char num[16], addr[TRACE_ADDR_MAX];
@@ -106,7 +98,7 @@ static void record_head(struct trace_line *l, const struct trace_caller *c, cons
 }
 
 /* ok, errno, error, message, call, elapsed_us: the outcome, as netprobe says it. */
-static void record_outcome(struct trace_line *l, int err, const char *call, int64_t elapsed_ns)
+void trace_line_outcome(struct trace_line *l, int err, const char *call, int64_t elapsed_ns)
 {
 	char num[16], unknown[32];
 	const char *msg;
@@ -135,7 +127,7 @@ static void record_outcome(struct trace_line *l, int err, const char *call, int6
  * call, and when: mono_ns is CLOCK_MONOTONIC as the record is made, just after the
  * call returned (every namespace of the machine shares that clock, so a reader
  * places the call on its own clock: the harness's timeline). */
-static void record_caller(struct trace_line *l, const struct trace_caller *c, int fd)
+void trace_line_caller(struct trace_line *l, const struct trace_caller *c, int fd)
 {
 	json_int(&l->j, "pid", c->pid);
 	json_int(&l->j, "tid", c->tid);
@@ -148,7 +140,7 @@ static void record_caller(struct trace_line *l, const struct trace_caller *c, in
 }
 
 /* Finishes @l and appends it to the trace file; a failure drops the record. */
-static void record_emit(struct trace_line *l)
+void trace_line_emit(struct trace_line *l)
 {
 	size_t n = json_end(&l->j);
 
@@ -222,14 +214,14 @@ bool trace_record_bind(const struct trace_caller *c, int fd, int qfd,
 	proto = trace_is_ip(family) ? proto_of(qfd) : 0;
 	if (!trace_is_ip(family) || (proto <= 0 && qfd >= 0))
 		return false;
-	record_head(&l, c, "bind", proto, family, sa);
+	trace_line_head(&l, c, "bind", proto, family, sa);
 	if (options && sa && qfd >= 0)
 		bind_options(&l, qfd, sa);
 	else
 		json_null(&l.j, "options");
-	record_outcome(&l, err, "bind", elapsed_ns);
-	record_caller(&l, c, fd);
-	record_emit(&l);
+	trace_line_outcome(&l, err, "bind", elapsed_ns);
+	trace_line_caller(&l, c, fd);
+	trace_line_emit(&l);
 	return true;
 }
 
@@ -290,12 +282,12 @@ enum trace_next trace_record_connect(const struct trace_caller *c, int fd, int q
 		return TRACE_FORGET;	/* without facts or address: nothing to say */
 	proto = proto_of(qfd);
 	bound = before && (!trace_is_wildcard(bsa) || trace_addr_port(bsa));
-	record_head(&l, c, "connect", proto, family, dest);
-	record_outcome(&l, err, "connect", end_ns - start_ns);
-	record_caller(&l, c, fd);
+	trace_line_head(&l, c, "connect", proto, family, dest);
+	trace_line_outcome(&l, err, "connect", end_ns - start_ns);
+	trace_line_caller(&l, c, fd);
 	record_connect_tail(&l, bound, bsa, trace_local_addr(qfd, &local) ? &local : NULL,
 			    "call");
-	record_emit(&l);
+	trace_line_emit(&l);
 	if (err == EINPROGRESS && dest) {
 		arm->ino = trace_sock_ino(qfd);
 		if (!arm->ino && qfd >= 0)
@@ -325,12 +317,12 @@ void trace_record_done(const struct trace_caller *c, int fd, int qfd,
 	struct sockaddr_storage local;
 	struct trace_line l;
 
-	record_head(&l, c, "connect", p->proto, p->dest.sa.sa_family, &p->dest.sa);
-	record_outcome(&l, soerr, "connect", trace_now_ns() - p->start_ns);
-	record_caller(&l, c, fd);
+	trace_line_head(&l, c, "connect", p->proto, p->dest.sa.sa_family, &p->dest.sa);
+	trace_line_outcome(&l, soerr, "connect", trace_now_ns() - p->start_ns);
+	trace_line_caller(&l, c, fd);
 	record_connect_tail(&l, p->bound, connecting_src(p),
 			    trace_local_addr(qfd, &local) ? &local : NULL, "done");
-	record_emit(&l);
+	trace_line_emit(&l);
 }
 
 void trace_record_close(const struct trace_caller *c, int fd,
@@ -339,11 +331,11 @@ void trace_record_close(const struct trace_caller *c, int fd,
 {
 	struct trace_line l;
 
-	record_head(&l, c, "close", p->proto, p->dest.sa.sa_family, &p->dest.sa);
-	record_outcome(&l, err, "close", trace_now_ns() - p->start_ns);
-	record_caller(&l, c, fd);
+	trace_line_head(&l, c, "close", p->proto, p->dest.sa.sa_family, &p->dest.sa);
+	trace_line_outcome(&l, err, "close", trace_now_ns() - p->start_ns);
+	trace_line_caller(&l, c, fd);
 	record_connect_tail(&l, p->bound, connecting_src(p), local, "gave-up");
-	record_emit(&l);
+	trace_line_emit(&l);
 }
 
 bool trace_record_listen(const struct trace_caller *c, int fd, int qfd, int backlog,
@@ -356,12 +348,12 @@ bool trace_record_listen(const struct trace_caller *c, int fd, int qfd, int back
 	/* the address it listens on (listen() picks a port for an unbound socket) */
 	if (!have && qfd >= 0)
 		return false;
-	record_head(&l, c, "listen", proto_of(qfd), have ? ss.ss_family : AF_UNSPEC,
+	trace_line_head(&l, c, "listen", proto_of(qfd), have ? ss.ss_family : AF_UNSPEC,
 		    have ? (struct sockaddr *)&ss : NULL);
-	record_outcome(&l, err, "listen", elapsed_ns);
-	record_caller(&l, c, fd);
+	trace_line_outcome(&l, err, "listen", elapsed_ns);
+	trace_line_caller(&l, c, fd);
 	json_int(&l.j, "backlog", backlog);
-	record_emit(&l);
+	trace_line_emit(&l);
 	return true;
 }
 
@@ -384,10 +376,10 @@ bool trace_record_accept(const struct trace_caller *c, int fd, int qfd, const ch
 
 	if (!have && qfd >= 0)
 		return false;
-	record_head(&l, c, "accept", proto_of(qfd), have ? ss.ss_family : AF_UNSPEC,
+	trace_line_head(&l, c, "accept", proto_of(qfd), have ? ss.ss_family : AF_UNSPEC,
 		    have ? (struct sockaddr *)&ss : NULL);
-	record_outcome(&l, err, call, elapsed_ns);
-	record_caller(&l, c, fd);
+	trace_line_outcome(&l, err, call, elapsed_ns);
+	trace_line_caller(&l, c, fd);
 	peer_ok = newfd >= 0 && newqfd >= 0 &&
 		  getpeername(newqfd, (struct sockaddr *)&peer, &plen) == 0 &&
 		  trace_is_ip(peer.ss_family);
@@ -399,7 +391,7 @@ bool trace_record_accept(const struct trace_caller *c, int fd, int qfd, const ch
 		json_null(&l.j, "local");
 		json_null(&l.j, "accepted_fd");
 	}
-	record_emit(&l);
+	trace_line_emit(&l);
 	return true;
 }
 
@@ -408,11 +400,11 @@ void trace_record_untraced(const struct trace_caller *c, const char *call, int e
 {
 	struct trace_line l;
 
-	record_head(&l, c, "untraced", -1, AF_UNSPEC, NULL);
-	record_outcome(&l, err, call, 0);
-	record_caller(&l, c, -1);
+	trace_line_head(&l, c, "untraced", -1, AF_UNSPEC, NULL);
+	trace_line_outcome(&l, err, call, 0);
+	trace_line_caller(&l, c, -1);
 	json_str(&l.j, "reason", why);
-	record_emit(&l);
+	trace_line_emit(&l);
 }
 
 void trace_record_other(const struct trace_caller *c, const char *op, int fd, int qfd,
@@ -421,134 +413,10 @@ void trace_record_other(const struct trace_caller *c, const char *op, int fd, in
 {
 	struct trace_line l;
 
-	record_head(&l, c, op, proto_of(qfd), family, sa);
-	record_outcome(&l, err, call, elapsed_ns);
-	record_caller(&l, c, fd);
+	trace_line_head(&l, c, op, proto_of(qfd), family, sa);
+	trace_line_outcome(&l, err, call, elapsed_ns);
+	trace_line_caller(&l, c, fd);
 	if (more)
 		more(&l.j, arg);
-	record_emit(&l);
-}
-
-/* "resolved": each address of @res once, in order (getaddrinfo() gives one entry
- * per socket type when the hints name none). */
-static void resolved_json(struct trace_line *l, const struct addrinfo *res)
-{
-	char seen[TRACE_RESOLVED_MAX][TRACE_IP_MAX];
-	size_t n = 0, k;
-
-	json_open_array(&l->j, "resolved");
-	for (; res && n < TRACE_RESOLVED_MAX; res = res->ai_next) {
-		if (!res->ai_addr || !trace_is_ip(res->ai_addr->sa_family))
-			continue;
-		trace_addr_text(res->ai_addr, seen[n]);
-		for (k = 0; k < n && strcmp(seen[k], seen[n]) != 0; k++)
-			;
-		if (k == n)
-			json_str(&l->j, NULL, seen[n++]);
-	}
-	json_close(&l->j);
-}
-
-void trace_record_resolve(const struct trace_caller *c, const char *name, const char *service,
-			  const struct addrinfo *hints, int gai, int gai_errno,
-			  const struct addrinfo *res, int64_t elapsed_ns)
-{
-	struct trace_line l;
-	const char *msg;
-	int type = hints ? hints->ai_socktype : 0;
-	int proto = hints && hints->ai_protocol ? hints->ai_protocol :
-		    type == SOCK_STREAM ? IPPROTO_TCP : type == SOCK_DGRAM ? IPPROTO_UDP : -1;
-
-	record_head(&l, c, "resolve", proto, hints ? hints->ai_family : AF_UNSPEC, NULL);
-	json_bool(&l.j, "ok", gai == 0);
-	json_int(&l.j, "errno", gai == EAI_SYSTEM ? gai_errno : 0);
-	if (gai) {
-		json_str(&l.j, "error", gai_word(gai, &msg));
-		json_str(&l.j, "message", msg);
-		json_str(&l.j, "call", "getaddrinfo");
-	} else {
-		json_null(&l.j, "error");
-		json_null(&l.j, "message");
-		json_null(&l.j, "call");
-	}
-	json_int(&l.j, "elapsed_us", elapsed_ns / 1000);
-	record_caller(&l, c, -1);
-	json_str(&l.j, "name", name);
-	json_str(&l.j, "service", service);
-	json_int(&l.j, "ai_flags", hints ? hints->ai_flags : 0);
-	resolved_json(&l, gai ? NULL : res);
-	record_emit(&l);
-}
-
-void trace_record_resolver_file(const struct trace_caller *c, const char *call, const char *path,
-				int fd, int err, int64_t elapsed_ns)
-{
-	struct trace_line l;
-
-	record_head(&l, c, "resolver-file", -1, AF_UNSPEC, NULL);
-	record_outcome(&l, err, call, elapsed_ns);
-	record_caller(&l, c, err ? -1 : fd);
-	json_str(&l.j, "path", path);
-	record_emit(&l);
-}
-
-void trace_record_dns(const struct trace_caller *c, int fd, int proto,
-		      const struct sockaddr *server, const struct dns_answer *a)
-{
-	struct trace_line l;
-	char text[TRACE_ADDR_MAX], msg[64];
-	const char *error = NULL;
-	size_t i, k, n = 0;
-	struct sockaddr_storage ss;
-	char seen[DNS_ADDRS_MAX][TRACE_IP_MAX];
-
-	if (a->rcode == 3)
-		error = "EAI_NONAME";
-	else if (a->rcode != 0)
-		error = "EAI_AGAIN";
-	else if (a->n == 0)
-		error = "EAI_NODATA";
-	record_head(&l, c, "resolve", proto,
-		    a->qtype == DNS_TYPE_AAAA ? AF_INET6 : a->qtype == DNS_TYPE_A ? AF_INET :
-		    AF_UNSPEC, NULL);
-	json_bool(&l.j, "ok", error == NULL);
-	json_int(&l.j, "errno", 0);
-	if (error) {
-		snprintf(msg, sizeof(msg), "the DNS server answered %s%s",
-			 dns_rcode_name(a->rcode), a->rcode == 0 ? " with no address" : "");
-		json_str(&l.j, "error", error);
-		json_str(&l.j, "message", msg);
-		json_str(&l.j, "call", "dns");
-	} else {
-		json_null(&l.j, "error");
-		json_null(&l.j, "message");
-		json_null(&l.j, "call");
-	}
-	json_int(&l.j, "elapsed_us", 0);
-	record_caller(&l, c, fd);
-	json_str(&l.j, "name", a->name);
-	json_str(&l.j, "qtype", dns_type_name(a->qtype));
-	json_str(&l.j, "rcode", dns_rcode_name(a->rcode));
-	if (server && trace_is_ip(server->sa_family)) {
-		trace_endpoint_text(server, text);
-		json_str(&l.j, "server", text);
-	} else {
-		json_null(&l.j, "server");
-	}
-	json_open_array(&l.j, "resolved");
-	for (i = 0; i < a->n; i++) {
-		memset(&ss, 0, sizeof(ss));
-		ss.ss_family = (sa_family_t)a->addrs[i].family;
-		if (ss.ss_family == AF_INET)
-			memcpy(&((struct sockaddr_in *)&ss)->sin_addr, a->addrs[i].bytes, 4);
-		else
-			memcpy(&((struct sockaddr_in6 *)&ss)->sin6_addr, a->addrs[i].bytes, 16);
-		trace_addr_text((const struct sockaddr *)&ss, seen[n]);
-		for (k = 0; k < n && strcmp(seen[k], seen[n]) != 0; k++)
-			;
-		if (k == n)
-			json_str(&l.j, NULL, seen[n++]);
-	}
-	json_close(&l.j);
-	record_emit(&l);
+	trace_line_emit(&l);
 }

@@ -36,6 +36,9 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "lib/json.h"
+#include "trace_addr.h"
+
 /* Who made the call: the members every record ends with. */
 struct trace_caller {
 	const char *host;
@@ -175,5 +178,24 @@ struct dns_answer;
  */
 void trace_record_dns(const struct trace_caller *c, int fd, int proto,
 		      const struct sockaddr *server, const struct dns_answer *a);
+
+/* For the files that write records (trace_record.c, trace_resolve.c), not for the
+ * tracers: */
+
+/* One record being built: the writer and its buffer, on the caller's stack. */
+struct trace_line {
+	struct json_out j;
+	char buf[TRACE_LINE_MAX];
+};
+
+/* op, host, proto, family, addr, port: what the call was about. */
+void trace_line_head(struct trace_line *l, const struct trace_caller *c, const char *op,
+		     int proto, int family, const struct sockaddr *sa);
+/* ok, errno, error, message, call, elapsed_us: the outcome, as netprobe says it. */
+void trace_line_outcome(struct trace_line *l, int err, const char *call, int64_t elapsed_ns);
+/* pid, tid, fd, prog, tracer, mono_ns: who made the call, and when. */
+void trace_line_caller(struct trace_line *l, const struct trace_caller *c, int fd);
+/* Finishes @l and appends it to the trace file; a failure drops the record. */
+void trace_line_emit(struct trace_line *l);
 
 #endif
