@@ -160,8 +160,9 @@ def _hostname_cases():
 scenarios = [
     Scenario(
         name='names',
-        title='Errno 99 through a name: localhost on ::1 with IPv6 off, 127.0.1.1, a '
-              'stale hosts entry, DNS down',
+        title='Errno 99 through a name: localhost on ::1 with IPv6 off, a hostname on '
+              '127.0.1.1 or in no hosts file, a stale hosts entry, a NAT\'s public name, '
+              'DNS down',
         topo=NamesTopo,
         setup=_ipv6_off() + _nat(),
         servers=(Server('h1', '127.0.0.1', _PORT), Server('h2', '10.0.0.2', _APP_PORT),
