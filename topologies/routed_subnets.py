@@ -96,8 +96,18 @@ topos = {'routedsubnets': RoutedSubnetsTopo}
 
 
 def _setup():
-    """Forwarding on r1, IPv6 addresses (no DAD) and IPv6 default routes (not h1)."""
-    steps = [sysctl('r1', 'net.ipv4.ip_forward', 1, why='r1 routes IPv4'),
+    """Forwarding on r1, IPv6 addresses (no DAD) and IPv6 default routes (not h1).
+
+    r1's link-local addresses are replaced by fe80::1 and fe80::2 without DAD: while
+    the kernel's own ran DAD (up to 2 s after the link came up) no IPv6 packet got
+    through r1, and the readiness check waited for it."""
+    steps = []
+    for n, intf in enumerate(('r1-eth0', 'r1-eth1'), 1):
+        steps += [run('r1', ['ip', '-6', 'addr', 'flush', 'dev', intf, 'scope', 'link'],
+                      why=f'r1\'s link-local address on {intf}, maybe still in DAD, goes'),
+                  addr_add('r1', f'fe80::{n}/64', intf, nodad=True,
+                           why='... and another comes, usable at once')]
+    steps += [sysctl('r1', 'net.ipv4.ip_forward', 1, why='r1 routes IPv4'),
              sysctl('r1', 'net.ipv6.conf.all.forwarding', 1, why='r1 routes IPv6'),
              addr_add('r1', 'fd00:1::1/64', 'r1-eth0', nodad=True, why='r1 IPv6, left'),
              addr_add('r1', 'fd00:2::1/64', 'r1-eth1', nodad=True, why='r1 IPv6, right'),
