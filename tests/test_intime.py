@@ -124,6 +124,7 @@ def test_a_retrying_server_survives_addr_late_and_says_when(tmp_path):
     res = hu.harness('run', '--topo', 'single,2', '--mutate', 'addr-late',
                      '--mutate-hosts', 'h1', '--mutate-networks', 'shared', '--trace',
                      'syscall', '--server', f'{PY} examples/retry_server.py',
+                     '--client', f'{PY} examples/client.py {{addr}} {{port}} {{src}}',
                      '--out', str(tmp_path / 'out'))
     assert res.returncode == 1, res.stdout[-3000:] + res.stderr[-3000:]   # h2's Errno 99
     (matrix,) = read_run(str(tmp_path / 'out')).matrices
@@ -153,3 +154,14 @@ def test_a_retrying_server_survives_addr_late_and_says_when(tmp_path):
     with open(tmp_path / 'out' / 'latest' / 'summary.md') as f:
         assert f'[addr-late h1] h2 bind {COLUMN}: expected OK, got EADDRNOTAVAIL ' \
                f'({words(h2)})' in f.read()
+
+    # The client told the address runs after the timeline: the world of t=0 (10.0.0.1
+    # not on h1 yet) is gone by then, so a connect of t=0 to it stays netprobe's and
+    # says why; on the unmutated network (no timeline) the client takes it.
+    late = [c for c in entry['cells'] if c.kind == 'connect' and
+            c.column.startswith('tcp 10.0.0.1:')]
+    assert late and all(c.method == 'netprobe' and 'this case\'s moment, t=0 s (a client '
+                        'program runs after the timeline\'s last step, at 1.5 s)' in c.note
+                        for c in late), [c.to_json() for c in late]
+    assert all(c.method != 'netprobe' for c in matrix['cells'] if c.kind == 'connect'
+               and c.column.startswith('tcp 10.0.0.1:'))

@@ -60,7 +60,7 @@ from ..scenarios import Case, Expect, is_name, OK, option, RULES, Scenario
 from .launches import method_of, ProgramError, run_launch, TRACE_CHOICES
 from .named import named_observation
 from .observation import Observation
-from .preconditions import case_needs, left_note, unmet
+from .preconditions import case_needs, left_note, moment_unmet, unmet
 from .udptraced import source_of, takes_udpcall, UDP_CALLS
 
 ROLES = ('server', 'client')
@@ -305,7 +305,8 @@ class ProgramRun:
         self.left = {}               # case id -> note: cases a launch cannot take
         needs = case_needs(scenario)
         for launch in self.launches:
-            missing = unmet(needs.get(launch.index, ()), PROVIDES)
+            missing = unmet(needs.get(launch.index, ()), PROVIDES) + \
+                moment_unmet(scenario, launch)
             if launch.index is not None and missing:
                 self.left[launch.cell_id] = left_note(f'{launch.program.role} program',
                                                       missing)
