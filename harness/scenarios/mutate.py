@@ -22,6 +22,7 @@ from .model import Server, Step
 from .mutate_names import dns_down, hosts_stale, localhost_v6, name_public
 from .mutate_time import addr_late, dad_slow, link_flap, renumber, vip_failover
 from .mutate_udp import mcast_if_gone, source_gone
+from .mutate_world import first_intf as _first_intf
 
 ULA = 'fd00:bd::'       # an IPv6 address for a host that has none: fd00:bd::<n>/64
 
@@ -38,16 +39,6 @@ class Mutation:
 
 
 # -- helpers on the world -------------------------------------------------------------------
-
-def _first_intf(world, host):
-    """The interface of host's first address (its main link), else its first link."""
-    if world.addrs[host]:
-        return world.addrs[host][0].intf
-    intfs = sorted(i for h, i in world.segment if h == host)
-    if not intfs:
-        raise NotApplicable(f'{host} has no interface')
-    return intfs[0]
-
 
 def _forget_address(world, host, a):
     """host no longer holds a; its connected route goes with the last such address.

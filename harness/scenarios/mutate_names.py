@@ -41,6 +41,7 @@ import os
 from .builders import bind, connect, explicit, sysctl
 from .derive import BIND_PORT, CONNECT_TIMEOUT, NotApplicable, SERVE_PORT, unheld
 from .hostfiles import HostFiles
+from .mutate_world import free_address, own_ipv4
 from .model import Expect
 
 STALE_NAME = 'db.bindlab.test'
@@ -57,13 +58,6 @@ def _machine_has(path):
     """NotApplicable unless this machine has path to mount the target's own over."""
     if not os.path.isfile(path):
         raise NotApplicable(f'this machine has no {path} to mount the target\'s own over')
-
-
-def _own_ipv4(world, t):
-    mine = [a for a in world.addrs[t] if not a.v6]
-    if not mine:
-        raise NotApplicable(f'{t} holds no IPv4 address')
-    return mine[0]
 
 
 def localhost_v6(world, t, ipv6_off):
@@ -89,10 +83,8 @@ def localhost_v6(world, t, ipv6_off):
 
 def hosts_stale(world, t):
     _machine_has('/etc/hosts')
-    own = _own_ipv4(world, t)
-    old = unheld(own.network, set(world.owners()))
-    if old is None:
-        raise NotApplicable(f'no free address in {own.network}')
+    own = own_ipv4(world, t)
+    old = free_address(world, own)
     files = [HostFiles(t, hosts=LOOPBACK_HOSTS + f'{old} {STALE_NAME}\n')]
     steps = [sysctl(t, f'net.ipv4.neigh.{own.intf}.{key}', value,
                     why=f'{t} gives up on an unanswered ARP after {ARP_GIVE_UP_MS} ms (1 '

@@ -40,7 +40,8 @@ back, so a shared network's undo proof holds after each.
 """
 
 from .builders import at, bind, connect, explicit, run, sysctl
-from .derive import Addr, BIND_PORT, NotApplicable, SERVE_PORT, unheld
+from .derive import Addr, BIND_PORT, NotApplicable, SERVE_PORT
+from .mutate_world import first_intf, free_address, own_ipv4
 
 LATE_S = 1.5            # the address arrives (moves, the link comes back) this late
 RETRY_S = LATE_S + 1.5  # the patient service's budget
@@ -60,10 +61,7 @@ def _late_address(world, t):
     """The Addr addr-late removes: t's first IPv4 address, alone in its subnet on its
     interface (a primary would take its secondaries with it, and they would not come
     back); NotApplicable otherwise."""
-    mine = [a for a in world.addrs[t] if not a.v6]
-    if not mine:
-        raise NotApplicable(f'{t} holds no IPv4 address')
-    a = mine[0]
+    a = own_ipv4(world, t)
     if any(x is not a and not x.v6 and x.network == a.network and x.intf == a.intf
            for x in world.addrs[t]):
         raise NotApplicable(f'{a.addr} has secondaries on {a.intf}: they would not come back')
@@ -107,13 +105,8 @@ def _failover_pair(world, t):
     """(own IPv4 Addr of t, the VIP, (peer, its Addr in that subnet on t's segment)):
     the peer holds an address of the subnet on the same layer-2 segment, as a VRRP
     backup does; NotApplicable otherwise."""
-    mine = [a for a in world.addrs[t] if not a.v6]
-    if not mine:
-        raise NotApplicable(f'{t} holds no IPv4 address')
-    own = mine[0]
-    vip = unheld(own.network, set(world.owners()))
-    if vip is None:
-        raise NotApplicable(f'no free address in {own.network} for a VIP')
+    own = own_ipv4(world, t)
+    vip = free_address(world, own, ' for a VIP')
     seg = world.segment.get((t, own.intf))
     peers = [(h, a) for h in world.hosts if h != t for a in world.addrs[h]
              if not a.v6 and a.network == own.network and
@@ -168,12 +161,7 @@ def _v6_intf(world, t):
     """The interface of t's first address (else its first link), IPv6 on on t."""
     if not world.v6.get(t) or t in world.v6_off:
         raise NotApplicable(f'IPv6 is disabled on {t}')
-    if world.addrs[t]:
-        return world.addrs[t][0].intf
-    intfs = sorted(i for h, i in world.segment if h == t)
-    if not intfs:
-        raise NotApplicable(f'{t} has no interface')
-    return intfs[0]
+    return first_intf(world, t)
 
 
 def _new_ula(world, t, intf):
@@ -264,9 +252,7 @@ def dad_slow(world, t):
 
 def renumber(world, t):
     old = _late_address(world, t)
-    new = unheld(old.network, set(world.owners()))
-    if new is None:
-        raise NotApplicable(f'no free address in {old.network} to renumber to')
+    new = free_address(world, old, ' to renumber to')
     steps = [at(LATE_S, run(t, ['ip', 'addr', 'del', f'{old.addr}/{old.prefixlen}',
                                 'dev', old.intf],
                             why=f'{t}\'s lease of {old.addr} ends')),

@@ -18,7 +18,8 @@ The added cells have no control (the unmutated network has no such cell): each i
 """
 
 from .builders import run
-from .derive import NotApplicable, unheld
+from .derive import NotApplicable
+from .mutate_world import free_address, own_ipv4
 from .udpcalls import expect_join, expect_mcast_if, expect_send, join, mcast_if, send
 
 GROUP = '239.1.1.1'
@@ -28,13 +29,8 @@ SEND_PORT = 7002        # derive.SERVE_PORT + 1: every host's UDP server listens
 def _service_address(world, t):
     """(own IPv4 Addr of t, a free address of its subnet, steps adding then removing
     it); NotApplicable when t has no IPv4 address."""
-    mine = [a for a in world.addrs[t] if not a.v6]
-    if not mine:
-        raise NotApplicable(f'{t} holds no IPv4 address')
-    own = mine[0]
-    gone = unheld(own.network, set(world.owners()))
-    if gone is None:
-        raise NotApplicable(f'no free address in {own.network}')
+    own = own_ipv4(world, t)
+    gone = free_address(world, own)
     cidr = f'{gone}/{own.prefixlen}'
     steps = [run(t, ['ip', 'addr', 'add', cidr, 'dev', own.intf],
                  why=f'{t} holds the service address {gone} (the one its program names)'),
