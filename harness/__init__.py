@@ -62,10 +62,10 @@ def _stdlib_distutils():
         return
     import warnings
     try:
-        import _distutils_hack
+        import _distutils_hack      # none without python3-setuptools
         _distutils_hack.remove_shim()
     except (ImportError, AttributeError):
-        return
+        _distutils_hack = None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter('ignore', DeprecationWarning)
@@ -73,7 +73,8 @@ def _stdlib_distutils():
     except ImportError:             # an interpreter without its own: the shim again
         for name in ('distutils', 'distutils.version'):
             sys.modules.pop(name, None)
-        _distutils_hack.add_shim()
+        if _distutils_hack is not None:
+            _distutils_hack.add_shim()
 
 
 _stdlib_distutils()
