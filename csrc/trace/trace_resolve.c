@@ -13,22 +13,50 @@
 #include "trace_addr.h"
 #include "trace_sock.h"
 
+/* Writes the address text seen[*n] into the open "resolved" array unless an earlier
+ * one is the same, and keeps it (++*n) when written: each address once, in order. */
+static void resolved_once(struct trace_line *l, char (*seen)[TRACE_IP_MAX], size_t *n)
+{
+	size_t k;
+
+	for (k = 0; k < *n && strcmp(seen[k], seen[*n]) != 0; k++)
+		;
+	if (k == *n)
+		json_str(&l->j, NULL, seen[(*n)++]);
+}
+
+/* ok, errno, error, message, call, elapsed_us of a resolution: @error (an EAI_ word)
+ * with @msg from @call, or NULL when it resolved. */
+static void resolve_outcome(struct trace_line *l, const char *error, const char *msg,
+			    const char *call, int err, int64_t elapsed_us)
+{
+	json_bool(&l->j, "ok", error == NULL);
+	json_int(&l->j, "errno", err);
+	if (error) {
+		json_str(&l->j, "error", error);
+		json_str(&l->j, "message", msg);
+		json_str(&l->j, "call", call);
+	} else {
+		json_null(&l->j, "error");
+		json_null(&l->j, "message");
+		json_null(&l->j, "call");
+	}
+	json_int(&l->j, "elapsed_us", elapsed_us);
+}
+
 /* "resolved": each address of @res once, in order (getaddrinfo() gives one entry
  * per socket type when the hints name none). */
 static void resolved_json(struct trace_line *l, const struct addrinfo *res)
 {
 	char seen[TRACE_RESOLVED_MAX][TRACE_IP_MAX];
-	size_t n = 0, k;
+	size_t n = 0;
 
 	json_open_array(&l->j, "resolved");
 	for (; res && n < TRACE_RESOLVED_MAX; res = res->ai_next) {
 		if (!res->ai_addr || !trace_is_ip(res->ai_addr->sa_family))
 			continue;
 		trace_addr_text(res->ai_addr, seen[n]);
-		for (k = 0; k < n && strcmp(seen[k], seen[n]) != 0; k++)
-			;
-		if (k == n)
-			json_str(&l->j, NULL, seen[n++]);
+		resolved_once(l, seen, &n);
 	}
 	json_close(&l->j);
 }
@@ -38,24 +66,14 @@ void trace_record_resolve(const struct trace_caller *c, const char *name, const 
 			  const struct addrinfo *res, int64_t elapsed_ns)
 {
 	struct trace_line l;
-	const char *msg;
+	const char *msg = NULL, *error = gai ? gai_word(gai, &msg) : NULL;
 	int type = hints ? hints->ai_socktype : 0;
 	int proto = hints && hints->ai_protocol ? hints->ai_protocol :
 		    type == SOCK_STREAM ? IPPROTO_TCP : type == SOCK_DGRAM ? IPPROTO_UDP : -1;
 
 	trace_line_head(&l, c, "resolve", proto, hints ? hints->ai_family : AF_UNSPEC, NULL);
-	json_bool(&l.j, "ok", gai == 0);
-	json_int(&l.j, "errno", gai == EAI_SYSTEM ? gai_errno : 0);
-	if (gai) {
-		json_str(&l.j, "error", gai_word(gai, &msg));
-		json_str(&l.j, "message", msg);
-		json_str(&l.j, "call", "getaddrinfo");
-	} else {
-		json_null(&l.j, "error");
-		json_null(&l.j, "message");
-		json_null(&l.j, "call");
-	}
-	json_int(&l.j, "elapsed_us", elapsed_ns / 1000);
+	resolve_outcome(&l, error, msg, "getaddrinfo", gai == EAI_SYSTEM ? gai_errno : 0,
+			elapsed_ns / 1000);
 	trace_line_caller(&l, c, -1);
 	json_str(&l.j, "name", name);
 	json_str(&l.j, "service", service);
@@ -82,7 +100,7 @@ void trace_record_dns(const struct trace_caller *c, int fd, int proto,
 	struct trace_line l;
 	char text[TRACE_ADDR_MAX], msg[64];
 	const char *error = NULL;
-	size_t i, k, n = 0;
+	size_t i, n = 0;
 	struct sockaddr_storage ss;
 	char seen[DNS_ADDRS_MAX][TRACE_IP_MAX];
 
@@ -95,20 +113,9 @@ void trace_record_dns(const struct trace_caller *c, int fd, int proto,
 	trace_line_head(&l, c, "resolve", proto,
 		    a->qtype == DNS_TYPE_AAAA ? AF_INET6 : a->qtype == DNS_TYPE_A ? AF_INET :
 		    AF_UNSPEC, NULL);
-	json_bool(&l.j, "ok", error == NULL);
-	json_int(&l.j, "errno", 0);
-	if (error) {
-		snprintf(msg, sizeof(msg), "the DNS server answered %s%s",
-			 dns_rcode_name(a->rcode), a->rcode == 0 ? " with no address" : "");
-		json_str(&l.j, "error", error);
-		json_str(&l.j, "message", msg);
-		json_str(&l.j, "call", "dns");
-	} else {
-		json_null(&l.j, "error");
-		json_null(&l.j, "message");
-		json_null(&l.j, "call");
-	}
-	json_int(&l.j, "elapsed_us", 0);
+	snprintf(msg, sizeof(msg), "the DNS server answered %s%s", dns_rcode_name(a->rcode),
+		 a->rcode == 0 ? " with no address" : "");
+	resolve_outcome(&l, error, msg, "dns", 0, 0);
 	trace_line_caller(&l, c, fd);
 	json_str(&l.j, "name", a->name);
 	json_str(&l.j, "qtype", dns_type_name(a->qtype));
@@ -128,10 +135,7 @@ void trace_record_dns(const struct trace_caller *c, int fd, int proto,
 		else
 			memcpy(&((struct sockaddr_in6 *)&ss)->sin6_addr, a->addrs[i].bytes, 16);
 		trace_addr_text((const struct sockaddr *)&ss, seen[n]);
-		for (k = 0; k < n && strcmp(seen[k], seen[n]) != 0; k++)
-			;
-		if (k == n)
-			json_str(&l.j, NULL, seen[n++]);
+		resolved_once(&l, seen, &n);
 	}
 	json_close(&l.j);
 	trace_line_emit(&l);
