@@ -35,7 +35,7 @@ from .errors import EnvError, UsageError
 from .judge import judge, ScenarioResult
 from .ledger import clean as clean_state, work_folder
 from .net import (apply_steps, build, builder_of, check_names_free, DEFAULT_BUILDER,
-                  mount_host_files, not_ready, own_uts_hosts, start, start_dns_servers, stop,
+                  kernel_datapath_ports, mount_host_files, not_ready, own_uts_hosts, start, start_dns_servers, stop,
                   stop_dns_servers, Timeline, untimed)
 from .probe import Batches, cases_of, InTime, ProgramRun, Servers, TcpCheck
 from .scenarios import apply_control, complete, HostFiles, NotApplicable
@@ -121,6 +121,8 @@ class LiveNetwork:
         failures = self._ready()
         if failures:
             return 'data plane never got ready: ' + '; '.join(failures[:5])
+        if self.switch == 'ovs':
+            on_kernel_datapath(self.net, self.topology)
         steps, err = apply_steps(self.net, untimed(self.scenario.faults), 'fault')
         self.steps += steps
         return err
@@ -346,6 +348,15 @@ def _timed(programs, live, role, per_case):
     t0 = time.monotonic()
     programs.run(live, role, per_case)
     return time.monotonic() - t0
+
+
+def on_kernel_datapath(net, topology):
+    """Each OVS switch's ports that the kernel datapath lists, taken once the data plane
+    answered: matrix.json's proof that `--switch ovs` forwarded in the kernel."""
+    listed = kernel_datapath_ports()
+    for entry in topology['switches']:
+        names = [entry['name']] + net.get(entry['name']).intfNames()
+        entry['kernel_datapath_ports'] = sorted(n for n in names if n in listed)
 
 
 def topology_as_built(net):

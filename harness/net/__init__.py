@@ -11,7 +11,7 @@ from .faults import apply_steps
 from .hostfiles import enter_argv, mount_host_files, own_mounts, own_uts, own_uts_hosts
 from .hosts import ended, popen_on, run_on, start_on
 from .machine import (SWITCH_KINDS, check_environment, check_mininet, check_root,
-                      environment_facts, missing_modules)
+                      environment_facts, kernel_datapath_ports, missing_modules)
 from .network import (DEFAULT_BUILDER, add_builder_option, build, builder_of,
                       check_names_free, start, stop)
 from .readiness import not_ready
@@ -24,7 +24,7 @@ from .undo import differences, restore, settled, state as host_state
 __all__ = ['add_builder_option', 'apply_steps', 'attempts', 'build', 'builder_of',
            'check_environment', 'check_mininet', 'check_names_free', 'check_root',
            'DEFAULT_BUILDER', 'differences', 'ended', 'enter_argv', 'environment_facts',
-           'host_state', 'missing_modules', 'mount_host_files', 'not_ready',
+           'host_state', 'kernel_datapath_ports', 'missing_modules', 'mount_host_files', 'not_ready',
            'own_mounts', 'own_uts', 'own_uts_hosts', 'popen_on', 'restore', 'run_on', 'Session', 'settled', 'start',
            'start_dns_servers', 'start_on', 'stop', 'stop_dns_servers', 'SWITCH_KINDS',
            'Timeline', 'untimed']

@@ -18,6 +18,7 @@ never a build failure (exit 1 would read as "a cell differed").
 
 import importlib
 import os
+import re
 import shutil
 import subprocess
 
@@ -98,6 +99,19 @@ def missing_modules(names):
 def kernel_ovs():
     """True when the openvswitch kernel module is loaded and ovs-vsctl exists."""
     return os.path.isdir('/sys/module/openvswitch') and bool(shutil.which('ovs-vsctl'))
+
+
+def kernel_datapath_ports():
+    """The port names `ovs-dpctl show` lists on the kernel datapath (empty where it
+    lists none or cannot run): the proof, taken while a network is up, that its
+    bridges forward in the kernel and not in vswitchd."""
+    try:
+        res = subprocess.run(['ovs-dpctl', 'show'], capture_output=True, text=True,
+                             timeout=10, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return set()
+    return set(re.findall(r'^\s*port \d+: (\S+)', res.stdout, re.M)) \
+        if res.returncode == 0 else set()
 
 
 def choose_switch(kind, log):
