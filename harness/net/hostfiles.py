@@ -2,6 +2,8 @@
 
     mount_host_files(net, host_files, workdir)   the scenario's HostFiles written under
                           workdir and mounted over /etc in each host; None or why not
+    pinned_nsswitch(data) an nsswitch.conf (bytes) with its `hosts:` line
+                          `hosts: files dns` (PINNED_HOSTS), every other line kept
     enter_argv(pid, own_mounts, own_uts=False)   the nsenter words that run a command
                           in the host whose shell is pid (its mount namespace too when
                           own_mounts, its UTS namespace when own_uts)
@@ -9,9 +11,9 @@
                           topo's node parameters (own_uts=True), before the build:
                           their shells start in a UTS namespace of their own
     own_mounts(pid)       True when the shell pid has resolver files of its own (a
-                          mount over /etc/hosts, resolv.conf or gai.conf that this
-                          process does not have): how a lab's check, run from
-                          another process, knows
+                          mount over /etc/hosts, resolv.conf, gai.conf or
+                          nsswitch.conf that this process does not have): how a
+                          lab's check, run from another process, knows
     own_uts(pid)          True when the process pid is in another UTS namespace than
                           this process (a host given a hostname)
 
@@ -27,6 +29,16 @@ mounts; a program started from outside it (popen_on: the user's programs; a lab'
 check) enters the namespace with nsenter --mount, keeping the shell's root (--root:
 a chroot build stays in its chroot) and the caller's working directory (--wd).
 Hosts without files are not touched: their commands run exactly as before.
+
+A host given its own hosts or resolv.conf (HostFiles.pins_nsswitch) also gets an
+nsswitch.conf: the machine's, its `hosts:` line replaced by `hosts: files dns`, so
+that glibc (and Go's own resolver, which reads the same file) reads the mounted
+files in that order whatever the machine says: Ubuntu's mdns4_minimal and
+myhostname, or systemd-resolved's `resolve`, which asks the machine's resolver over
+its socket and would never read the mounted resolv.conf.  A machine without
+/etc/nsswitch.conf has nothing to mount over: where its glibc resolves by `files
+dns` without one (2.35 and later) nothing is mounted, else the run refuses with
+EnvError naming the fix (scenarios.nsswitch_unpinnable says which).
 A name mutation's files (scenarios/mutate_names.py) are mounted the same way once
 the network is built; on a shared network the undo unmounts them and proves it
 (net/undo.py reads each touched host's mounts).
@@ -43,14 +55,22 @@ like the mounts.
 """
 
 import os
+import re
 
 from ..errors import EnvError
+from ..scenarios import nsswitch_unpinnable
 from .hosts import run_on
 
 MOUNT_S = 10.0
 # Mount each SOURCE TARGET pair given, in order; stop at the first that fails.
 MOUNT_SCRIPT = 'while [ $# -gt 1 ]; do mount --bind "$1" "$2" || exit 1; shift 2; done'
-ETC_FILES = ('/etc/hosts', '/etc/resolv.conf', '/etc/gai.conf')
+ETC_FILES = ('/etc/hosts', '/etc/resolv.conf', '/etc/gai.conf', '/etc/nsswitch.conf')
+NSSWITCH = '/etc/nsswitch.conf'
+PINNED_HOSTS = b'hosts: files dns'
+# A `hosts:` line as glibc reads one: blanks, the database name, blanks, a colon.
+HOSTS_LINE = re.compile(rb'[ \t]*hosts[ \t]*:', re.IGNORECASE)
+# A machine's nsswitch.conf is a page; anything bigger is not one to copy.
+NSSWITCH_MAX = 64 * 1024
 
 
 def enter_argv(pid, mounts, uts=False):
@@ -64,13 +84,52 @@ def enter_argv(pid, mounts, uts=False):
 
 
 def _write(folder, path, text):
-    """The file of text for /etc path, written under folder (never through a link)."""
+    """The file of text (str or bytes) for /etc path, written under folder (never
+    through a link)."""
     src = os.path.join(folder, os.path.basename(path))
     fd = os.open(src, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
-    with os.fdopen(fd, 'w') as f:
-        f.write(text)
+    with os.fdopen(fd, 'wb') as f:
+        f.write(text if isinstance(text, bytes) else text.encode())
     os.chmod(src, 0o644)        # whoever runs on the host reads its resolver files
     return src
+
+
+def pinned_nsswitch(data):
+    """data (an nsswitch.conf, bytes) with each `hosts:` line PINNED_HOSTS, or with
+    PINNED_HOSTS added when it has none; every other line kept byte for byte."""
+    lines = data.splitlines()
+    out = [PINNED_HOSTS if HOSTS_LINE.match(line) else line for line in lines]
+    if not any(HOSTS_LINE.match(line) for line in lines):
+        out.append(PINNED_HOSTS)
+    return b'\n'.join(out) + b'\n'
+
+
+def _machine_nsswitch(host):
+    """The machine's /etc/nsswitch.conf, pinned (pinned_nsswitch); None where it has
+    none and needs none (scenarios.nsswitch_unpinnable); EnvError naming the fix
+    where it has none and needs one, or it cannot be read."""
+    why = nsswitch_unpinnable()
+    if why is not None:
+        raise EnvError(f'host {host}: {why}')
+    try:
+        with open(NSSWITCH, 'rb') as f:
+            data = f.read(NSSWITCH_MAX + 1)
+    except FileNotFoundError:
+        return None         # glibc's built-in order is `files dns` already
+    except OSError as exc:
+        raise EnvError(f'host {host}: cannot read {NSSWITCH}: {exc.strerror}') from None
+    if len(data) > NSSWITCH_MAX or b'\0' in data:
+        raise EnvError(f'host {host}: {NSSWITCH} has a NUL byte or more than '
+                       f'{NSSWITCH_MAX} bytes: not an nsswitch.conf to copy')
+    return pinned_nsswitch(data)
+
+
+def _files_of(entry):
+    """[(/etc path, text)] to mount for a HostFiles: its own files, and the machine's
+    nsswitch.conf pinned to `files dns` when it pins_nsswitch()."""
+    files = [(path, text) for _name, path, text in entry.files()]
+    pinned = _machine_nsswitch(entry.host) if entry.pins_nsswitch() else None
+    return files + ([(NSSWITCH, pinned)] if pinned is not None else [])
 
 
 def own_uts_hosts(topo, host_files):
@@ -91,11 +150,13 @@ def own_uts(pid):
 
 def mount_host_files(net, host_files, workdir):
     """Write each HostFiles's files into workdir/etc-HOST/ and bind-mount them over
-    /etc in that host's mount namespace, and set its hostname in its own UTS
-    namespace (all hosts at once).  Returns None, or an error text naming the host and
-    what failed (a host to be given a hostname whose shell shares this process's UTS
-    namespace: nothing is set).  Raises EnvError when the machine has no file to mount
-    over (a missing /etc/gai.conf: create it, or leave gai_conf out)."""
+    /etc in that host's mount namespace (with a pinned nsswitch.conf where it
+    pins_nsswitch()), and set its hostname in its own UTS namespace (all hosts at
+    once).  Returns None, or an error text naming the host and what failed (a host to
+    be given a hostname whose shell shares this process's UTS namespace: nothing is
+    set).  Raises EnvError when the machine has no file to mount over (a missing
+    /etc/gai.conf: create it, or leave gai_conf out; a missing /etc/nsswitch.conf,
+    _machine_nsswitch)."""
     commands = []
     for entry in host_files:
         host = net.get(entry.host)
@@ -106,7 +167,7 @@ def mount_host_files(net, host_files, workdir):
         folder = os.path.join(workdir, 'etc-' + entry.host)
         os.mkdir(folder, 0o700)
         words = []
-        for _name, path, text in entry.files():
+        for path, text in _files_of(entry):
             if not os.path.isfile(path):
                 raise EnvError(f'host {entry.host}: this machine has no {path} to mount '
                                'its own over')
@@ -136,6 +197,6 @@ def _etc_mounts(pid):
 
 
 def own_mounts(pid):
-    """True when process pid has a mount over /etc/hosts, resolv.conf or gai.conf
-    that this process does not have (the host's own resolver files)."""
+    """True when process pid has a mount over /etc/hosts, resolv.conf, gai.conf or
+    nsswitch.conf that this process does not have (the host's own resolver files)."""
     return bool(_etc_mounts(pid) - _etc_mounts('self'))

@@ -11,7 +11,7 @@ The face of harness/scenarios/: code outside it imports only these names
 
 from .checks import validate
 from .derive import NotApplicable, apply_control, complete, derived
-from .hostfiles import DnsServer, HostFiles
+from .hostfiles import DnsServer, HostFiles, nsswitch_unpinnable
 from .names import EAI_NAMES, is_name, name_word
 from .model import (AFTERS, Case, ERROR, Expect, NOCALL, OK, Scenario, Server, Step,
                     column_label, option, retry_s, timeout_of, unmapped, valid_name)
@@ -25,6 +25,6 @@ __all__ = ['AFTERS', 'apply_control', 'Case', 'CATALOGUE', 'column_label', 'comp
            'derived', 'DnsServer', 'EAI_NAMES', 'ERROR', 'Expect', 'find', 'fitting',
            'from_docker', 'from_snapshots', 'HostFiles', 'is_name', 'load_all', 'name_word',
            'NOCALL', 'NotApplicable', 'OK', 'option', 'parse_shard', 'retry_s', 'RULES',
-           'Scenario', 'select',
+           'Scenario', 'select', 'nsswitch_unpinnable',
            'select_mutations', 'Server', 'Step', 'targets_of', 'timeout_of', 'unmapped',
            'valid_name', 'validate']

@@ -1,7 +1,12 @@
 """A host's own resolver files: what a scenario gives one host instead of the
-machine's /etc/hosts, /etc/resolv.conf and /etc/gai.conf.
+machine's /etc/hosts, /etc/resolv.conf, /etc/gai.conf and /etc/nsswitch.conf.
 
-    HostFiles(host, hosts=None, resolv_conf=None, gai_conf=None, hostname=None)
+    HostFiles(host, hosts=None, resolv_conf=None, gai_conf=None, hostname=None,
+              nsswitch_conf=None)
+    HostFiles.pins_nsswitch()   True when the host is to resolve by `files dns`
+                          whatever the machine's nsswitch.conf says (below)
+    nsswitch_unpinnable(libc=None)  None when this machine's hosts can be made to
+                          resolve by `files dns`, else why not, naming the fix
     check_host_files(where, host_files, hosts)   ScenarioError naming the first problem
     FILES                                        (field, the /etc path it stands for)
     DnsServer(host, addr, records=((name, addr), ...), local=(domain, ...))
@@ -17,9 +22,26 @@ the machine's files, exactly as before.  A HostFiles with a hostname also gives 
 host a UTS namespace of its own (its shell is started in one, in both builders:
 net/network.py) and sets the name there, so that gethostname() and `hostname` in
 that host, and only there, say it; the machine's hostname is never set.
+
+A host given its own hosts or resolv_conf is given its own nsswitch.conf too: the
+machine's, with its `hosts:` line pinned to `files dns` (net/hostfiles.py writes
+it), unless the HostFiles gives nsswitch_conf itself.  Else the machine's `hosts:`
+line would decide how those files are read, or whether: Ubuntu's `files
+mdns4_minimal [NOTFOUND=return] dns myhostname` answers the hostname and
+`localhost` from myhostname where the hosts file lacks them (not DNS's EAI_AGAIN),
+and systemd-resolved's `files resolve [!UNAVAIL=return] dns` asks the machine's
+resolver over its socket and never reads the mounted resolv.conf (a query leaving
+the scenario's closed network).  A machine without /etc/nsswitch.conf has nothing
+to mount over: glibc 2.35 and later resolve by `files dns` without one (its built-in
+order since glibc bug 28700), so nothing needs pinning; an older glibc's built-in
+order is `dns [!UNAVAIL=return] files` (DNS first, a timeout final), and a
+glibc that reads /usr/etc/nsswitch.conf instead (openSUSE's) reads what it says:
+nsswitch_unpinnable names them, and the run refuses them (EnvError; a name
+mutation is not applicable there).
 """
 
 import ipaddress
+import os
 import re
 from dataclasses import dataclass
 from typing import Optional
@@ -28,7 +50,12 @@ from .model import ScenarioError
 
 # Each field and the file of /etc it replaces, in the order they are mounted.
 FILES = (('hosts', '/etc/hosts'), ('resolv_conf', '/etc/resolv.conf'),
-         ('gai_conf', '/etc/gai.conf'))
+         ('gai_conf', '/etc/gai.conf'), ('nsswitch_conf', '/etc/nsswitch.conf'))
+NSSWITCH = '/etc/nsswitch.conf'
+# What a glibc patched as openSUSE's reads where /etc has no nsswitch.conf.
+VENDOR_NSSWITCH = '/usr/etc/nsswitch.conf'
+# glibc's built-in `hosts:` order is `files dns` from this version on (bug 28700).
+FILES_DNS_GLIBC = (2, 35)
 # A resolver file is a few lines; a bigger one is a mistake, not a file to copy.
 FILE_MAX = 64 * 1024
 # A hostname as sethostname() takes one (HOST_NAME_MAX 64) and `hostname` sets it:
@@ -41,17 +68,57 @@ class HostFiles:
     """The resolver files of one host: each the whole text of that file, or None for
     the machine's own (e.g. hosts='127.0.0.1 localhost\\n::1 localhost\\n'); hostname,
     the host's own hostname (in a UTS namespace of its own), or None for the
-    machine's."""
+    machine's.  nsswitch_conf None with hosts or resolv_conf given: the machine's
+    nsswitch.conf with `hosts: files dns` (pins_nsswitch)."""
     host: str
     hosts: Optional[str] = None
     resolv_conf: Optional[str] = None
     gai_conf: Optional[str] = None
     hostname: Optional[str] = None
+    nsswitch_conf: Optional[str] = None
+
+    def pins_nsswitch(self):
+        """True when this host is to resolve by `files dns` through a pinned copy of
+        the machine's nsswitch.conf: it has its own hosts or resolv.conf and no
+        nsswitch.conf of its own."""
+        return self.nsswitch_conf is None and \
+            (self.hosts is not None or self.resolv_conf is not None)
 
     def files(self):
         """[(field, /etc path, text)] of the files this host has, in mount order."""
         return [(name, path, getattr(self, name)) for name, path in FILES
                 if getattr(self, name) is not None]
+
+
+def nsswitch_unpinnable(libc=None):
+    """None when a host of this machine given its own hosts or resolv.conf can be
+    made to resolve by `files dns`: the machine has an /etc/nsswitch.conf to mount a
+    pinned copy over, or has none and its glibc (libc: confstr's
+    CS_GNU_LIBC_VERSION, `glibc 2.36`; this process's by default) resolves by
+    `files dns` without one.  Else why not, naming the fix (a sentence)."""
+    if os.path.isfile(NSSWITCH):
+        return None
+    if libc is None:
+        try:
+            libc = os.confstr('CS_GNU_LIBC_VERSION') or ''
+        except (ValueError, OSError):
+            libc = ''
+    name, _, version = libc.partition(' ')
+    try:
+        numbers = tuple(int(n) for n in version.split('.')[:2])
+    except ValueError:
+        numbers = ()
+    fix = f'create {NSSWITCH} with the line `hosts: files dns` (Debian\'s libc-bin ' \
+          'ships one: /usr/share/libc-bin/nsswitch.conf)'
+    if os.path.exists(VENDOR_NSSWITCH):
+        return f'this machine has no {NSSWITCH}, and its glibc may read ' \
+               f'{VENDOR_NSSWITCH} instead, whatever its hosts line says: {fix}'
+    if name == 'glibc' and numbers >= FILES_DNS_GLIBC:
+        return None
+    return f'this machine has no {NSSWITCH} to pin to `hosts: files dns`, and its C ' \
+           f'library ({libc or "not glibc"}) may resolve without one by glibc\'s old ' \
+           'built-in `dns [!UNAVAIL=return] files` (DNS before the hosts file, ' \
+           f'and a DNS answer, even a timeout, final): {fix}'
 
 
 def check_host_files(where, host_files, hosts):

@@ -31,6 +31,9 @@ server template their plain binds, a client template their connects); the unmuta
 network has no name case, so a `{name}` program has no cell there, and each added
 cell is `changed` (no control).
 
+The target resolves by `files dns` whatever the machine's nsswitch.conf says (a
+pinned copy mounted beside its files, net/hostfiles.py): else Ubuntu's myhostname
+or systemd-resolved's `resolve` would answer instead of the target's own files.
 The mounts are undone like any other change (net/undo.py reads and restores each
 touched host's mounts), so the mutations share a network.
 """
@@ -40,7 +43,7 @@ import os
 
 from .builders import bind, connect, explicit, sysctl
 from .derive import BIND_PORT, CONNECT_TIMEOUT, NotApplicable, SERVE_PORT, unheld
-from .hostfiles import HostFiles
+from .hostfiles import HostFiles, nsswitch_unpinnable
 from .mutate_world import free_address, own_ipv4
 from .model import Expect
 
@@ -55,9 +58,15 @@ ARP_GIVE_UP_MS = 100    # hosts-stale: well inside the connects' 300 ms
 
 
 def _machine_has(path):
-    """NotApplicable unless this machine has path to mount the target's own over."""
+    """NotApplicable unless this machine has path to mount the target's own over,
+    and can make the target resolve by `files dns` whatever its own nsswitch.conf
+    says (hostfiles.nsswitch_unpinnable: each mutation gives a hosts file or a
+    resolv.conf, which net/hostfiles.py pins)."""
     if not os.path.isfile(path):
         raise NotApplicable(f'this machine has no {path} to mount the target\'s own over')
+    why = nsswitch_unpinnable()
+    if why is not None:
+        raise NotApplicable(why)
 
 
 def localhost_v6(world, t, ipv6_off):
