@@ -5,9 +5,8 @@ Everything comes from `ip -j` (addresses, links, routes, rules, neighbours), `ss
 and the hostname; parse.py turns each into the snapshot's own fields.  The lines of
 /etc/hosts that name the hostname are also the host's `own_names`: what a program
 binding "its own hostname" resolves (a replica gives its host that hostname and
-those lines).  What could not
-be read (a tool missing, a file unreadable, other users' processes without root) is
-listed in `unreadable`, never guessed.
+those lines).  What could not be read (a tool missing, a file unreadable, other
+users' processes without root) is listed in `unreadable`, never guessed.
 """
 
 import datetime
