@@ -20,12 +20,13 @@ addresses, stays in gw; listening on 192.168.50.1:8080).
 - each original has its own /etc/hosts (mounted in the snapshot's and the probes'
   own mount namespace): web's names its hostname at 10.0.0.99, an address it no
   longer has; gw's at 127.0.1.1 (Debian's line) and at its own IPv6 address.  The
-  snapshot keeps those lines (host.own_names); the replica's hosts say the
+  snapshot's hosts keep those lines; the replica's hosts say the
   hostname and bind it: 10.0.0.99 EADDRNOTAVAIL (rule hosts-file), 127.0.1.1 OK,
   the IPv6 one OK, the same as the originals; a redacted snapshot's replica says
   the redacted hostname, and its bind by that name fails at the relabelled address;
 - a hostile snapshot is refused before anything is built (exit 2, naming the file
-  and the field), an own-name line too (not an address, a name too long, too many);
+  and the field), a hosts line naming the hostname too; more lines naming it than
+  a hosts file of the replica takes are listed as not reproduced;
 - labs/bring-your-own-network.md's own `run --from-snapshot` line on the snapshots
   in examples/snapshots/ shows the Errno 99 cell the sheet names;
 - on those, `--mutate addr-del,addr-move` passes (lb holds a secondary address) and
@@ -58,6 +59,8 @@ from harness.replica import read_docker, read_snapshot, redact_snapshot  # noqa:
 from harness.report import read_run, results  # noqa: E402
 from harness.runner import judged, LiveNetwork, probe_live  # noqa: E402
 from harness.scenario import connect, explicit  # noqa: E402
+from harness.scenarios.mutate_names import LOOPBACK_HOSTS  # noqa: E402
+from harness.scenarios.replicanames import OWN_LINES, OWN_NAMES, own_name  # noqa: E402
 from harness.scenarios import from_snapshots  # noqa: E402
 
 DUMPS = {'addrs': ['ip', '-j', 'addr', 'show'],
@@ -254,8 +257,7 @@ def test_the_matrices_agree_with_the_originals(replicated):
     assert not bad, bad
     cell = {(c.host, c.kind, c.column): c for c in res.cells}
     # Binding the hostname: where each original's hosts file puts it.
-    assert snaps[0][1]['host']['own_names'] == [
-        {'address': STALE, 'names': ['web.corp.example', 'web']}]
+    assert {'address': STALE, 'names': ['web.corp.example', 'web']} in snaps[0][1]['hosts']
     assert got['hostname'] == {'web': 'web', 'gw': 'gw'}
     for host, column, actual in (
             ('web', 'tcp web', f'{STALE} EADDRNOTAVAIL'),
@@ -297,8 +299,9 @@ def test_a_redacted_snapshots_replica_has_its_hostname(replicated):
     binding that name fails at the relabelled stale address, by rule hosts-file."""
     _originals, snaps, _got = replicated
     red = redact_snapshot(snaps[0][1])
-    hostname, (line,) = red['host']['hostname'], red['host']['own_names']
-    assert hostname != 'web' and line['names'][-1] == hostname, red['host']
+    hostname = red['host']['hostname']
+    line, = (h for h in red['hosts'] if hostname in h['names'])
+    assert hostname != 'web' and line['names'][-1] == hostname, red['hosts']
     stale = line['address']          # relabelled, and still in web's relabelled /24
     first = next(i for i in red['interfaces'] if i['name'] != 'lo')['addresses'][0]
     assert stale != STALE and ipaddress.ip_address(stale) in ipaddress.ip_network(
@@ -318,15 +321,10 @@ def test_a_hostile_snapshot_is_refused(tmp_path, replicated):
     _originals, snaps, _got = replicated
     snap = json.loads(open(snaps[0][0]).read())
     snap['interfaces'][1]['addresses'][0]['address'] = '10.0.0.300'
-    line = {'address': '10.0.0.1', 'names': ['web']}
-    hostile = [(snap, 'interfaces[1].addresses[0].address')]
-    for field, value in (('host.own_names[0].address', [dict(line, address='web')]),
-                         ('host.own_names[0].names[0]',
-                          [dict(line, names=['web.' + 'a' * 300])]),
-                         ('host.own_names', [line] * 17)):
-        own = json.loads(open(snaps[0][0]).read())
-        own['host']['own_names'] = value
-        hostile.append((own, field))
+    own = json.loads(open(snaps[0][0]).read())
+    own['hosts'].append({'address': 'web', 'names': ['web']})
+    hostile = [(snap, 'interfaces[1].addresses[0].address'),
+               (own, f'hosts[{len(own["hosts"]) - 1}].address')]
     for n, (bad_snap, field) in enumerate(hostile):
         bad = tmp_path / f'bad{n}.json'
         bad.write_text(json.dumps(bad_snap))
@@ -335,6 +333,23 @@ def test_a_hostile_snapshot_is_refused(tmp_path, replicated):
         assert res.returncode == 2
         assert f'{bad}: {field}:' in res.stderr, res.stderr
         assert not os.path.exists(tmp_path / 'out')
+
+
+def test_a_hosts_file_naming_the_hostname_too_often_is_cut_and_said(replicated):
+    """More lines naming the hostname than a replica's hosts file takes (a hostile
+    or broken snapshot): the first OWN_LINES, each with OWN_NAMES names at most,
+    and what was cut listed as not reproduced."""
+    _originals, snaps, _got = replicated
+    snap = json.loads(open(snaps[0][0]).read())
+    snap['hosts'] = [{'address': f'10.0.0.{n}', 'names': ['web'] + [
+        f'web.d{k}.example' for k in range(20)]} for n in range(1, 40)]
+    missing = []
+    files, binds = own_name('web', snap, missing)
+    lines = files.hosts.splitlines()[len(LOOPBACK_HOSTS.splitlines()):]
+    assert len(lines) == OWN_LINES and all(len(x.split()) == 1 + OWN_NAMES
+                                           for x in lines), lines
+    assert [m['what'] for m in missing][:1] == ['web hosts lines of its hostname']
+    assert binds == [], binds          # 16 IPv4 addresses: which one first is not said
 
 
 def test_the_lab_sheets_replica_shows_the_errno_99_cell(tmp_path):

@@ -5,8 +5,8 @@ import json
 from ..errors import BadInput
 from ..files import read_bytes
 from .schema import (ADDR_FLAGS, Check, FORMAT, GLOBAL_SYSCTLS, INT_VALUE,
-                     INTERFACE_SYSCTLS, MAC, MAX_OWN_LINES, MAX_OWN_NAMES,
-                     MAX_SNAPSHOT_BYTES, NAME, NUMBER, SYSCTL_VALUE, TOKEN, VERSION)
+                     INTERFACE_SYSCTLS, MAC, MAX_SNAPSHOT_BYTES, NAME, NUMBER,
+                     SYSCTL_VALUE, TOKEN, VERSION)
 
 TOP = ('format', 'version', 'taken', 'bindlab', 'redacted', 'host', 'interfaces',
        'routes', 'rules', 'neighbours', 'listeners', 'sysctls', 'hosts', 'resolv',
@@ -35,11 +35,9 @@ def check_snapshot(snap, path):
     c.text(snap['taken'], 'taken', TOKEN)
     c.text(snap['bindlab'], 'bindlab', TOKEN)
     c.boolean(snap['redacted'], 'redacted')
-    c.obj(snap['host'], 'host', ('hostname', 'kernel'), ('own_names',))
-    c.text(snap['host']['hostname'], 'host.hostname', NAME, limit=253)
+    c.obj(snap['host'], 'host', ('hostname', 'kernel'))
+    c.text(snap['host']['hostname'], 'host.hostname', NAME)
     c.text(snap['host']['kernel'], 'host.kernel', limit=128)
-    if 'own_names' in snap['host']:         # a snapshot of bindlab before it: none
-        own_names(c, snap['host'])
     names = interfaces(c, snap['interfaces'])
     routes(c, snap['routes'])
     rules(c, snap['rules'])
@@ -58,26 +56,6 @@ def check_snapshot(snap, path):
         c.text(u['what'], f'{field}.what', limit=200)
         c.text(u['why'], f'{field}.why', limit=1000)
     return names
-
-
-def own_names(c, host):
-    """host.own_names: each line names the hostname or its short form (its first
-    label), and holds only the host's own names (their first label is the
-    hostname's: `web1`, `web1.example.com`), letters compared as the resolver does."""
-    hostname = host['hostname']
-    short = hostname.split('.')[0].lower()
-    for field, line in c.items(host['own_names'], 'host.own_names', MAX_OWN_LINES):
-        c.obj(line, field, ('address', 'names'))
-        c.address(line['address'], f'{field}.address', scoped=True)
-        names = c.items(line['names'], f'{field}.names', MAX_OWN_NAMES)
-        for f, name in names:
-            c.text(name, f, NAME, limit=253)
-            if name.split('.')[0].lower() != short:
-                c.fail(f, f'{name!r} is not a name of the hostname {hostname!r} (its '
-                          f'first label must be {short!r})')
-        if not {n.lower() for n in line['names']} & {hostname.lower(), short}:
-            c.fail(f'{field}.names', f'none is the hostname {hostname!r}' + (
-                f' or its short form {short!r}' if short != hostname.lower() else ''))
 
 
 def interfaces(c, value):

@@ -168,21 +168,6 @@ def hosts_file(text):
     return out, dropped
 
 
-def own_names(entries, hostname):
-    """The entries of hosts_file that name hostname or its short form (its first
-    label), the way the resolver matches a name (letters in any case), each with only
-    the host's own names (those whose first label is the hostname's: `web1`,
-    `web1.example.com`), in the file's order."""
-    short = hostname.split('.')[0].lower()
-    out = []
-    for entry in entries:
-        if {n.lower() for n in entry['names']} & {hostname.lower(), short}:
-            out.append({'address': entry['address'],
-                        'names': [n for n in entry['names']
-                                  if n.split('.')[0].lower() == short]})
-    return out
-
-
 def _is_address(text):
     try:
         ipaddress.ip_address(text.split('%')[0])

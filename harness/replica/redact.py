@@ -1,10 +1,10 @@
 """`snapshot --redact`: a snapshot fit for a bug report.  Addresses relabelled by
 addrmap.py; interface names by kind (eth0, eth1, veth0, br0, wg0, ...; `lo` kept);
 host and domain names as host1, host2 and domain1.example (localhost and its kin
-kept; the hostname and the /etc/hosts lines naming it, host.own_names, through the
-same tables); MACs as locally administered 02:00:00:00:00:01, ...  Each table is
-one per snapshot, so the same input always gives the same label everywhere in the
-file."""
+kept; letters in any case one name, as to a resolver, so that the hostname and the
+/etc/hosts lines naming it keep their link); MACs as locally administered
+02:00:00:00:00:01, ...  Each table is one per snapshot, so the same input always
+gives the same label everywhere in the file."""
 
 import copy
 import ipaddress
@@ -98,7 +98,7 @@ def redact_snapshot(snap):
     for x in out['listeners']:
         x['address'] = addrs.address(x['address'])
         x['device'] = labels.iface(x['device'])
-    for h in out['hosts'] + out['host'].get('own_names', []):
+    for h in out['hosts']:
         h['address'] = _scoped(h['address'], labels, addrs)
         h['names'] = [labels.name(n) for n in h['names']]
     resolv = out['resolv']

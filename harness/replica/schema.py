@@ -17,9 +17,6 @@ from ..ledger import is_interface_name
 FORMAT, VERSION = 'bindlab-snapshot', 1
 MAX_SNAPSHOT_BYTES = 32 * 1024 * 1024
 MAX_ITEMS = 100000
-# host.own_names: the /etc/hosts lines that name the hostname (a real file has one or
-# two), and the host's own names on each (the hostname, its short form, its FQDN).
-MAX_OWN_LINES, MAX_OWN_NAMES = 16, 8
 
 # The sysctls of the whole namespace that decide a bind (or a connect's Errno 99).
 GLOBAL_SYSCTLS = (
@@ -68,11 +65,11 @@ class Check:
             self.fail(f'{field}.{extra[0]}' if field else extra[0], 'unknown field')
         return value
 
-    def items(self, value, field, most=MAX_ITEMS):
+    def items(self, value, field):
         if not isinstance(value, list):
             self.fail(field, 'must be a list')
-        if len(value) > most:
-            self.fail(field, f'more than {most} entries')
+        if len(value) > MAX_ITEMS:
+            self.fail(field, f'more than {MAX_ITEMS} entries')
         return [(f'{field}[{n}]', x) for n, x in enumerate(value)]
 
     def integer(self, value, field, low=0, high=2**32 - 1):

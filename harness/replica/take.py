@@ -2,11 +2,9 @@
 
 Everything comes from `ip -j` (addresses, links, routes, rules, neighbours), `ss`
 (listeners), /proc/sys (the sysctls that decide binds), /etc/hosts, /etc/resolv.conf
-and the hostname; parse.py turns each into the snapshot's own fields.  The lines of
-/etc/hosts that name the hostname are also the host's `own_names`: what a program
-binding "its own hostname" resolves (a replica gives its host that hostname and
-those lines).  What could not be read (a tool missing, a file unreadable, other
-users' processes without root) is listed in `unreadable`, never guessed.
+and the hostname; parse.py turns each into the snapshot's own fields.  What could not
+be read (a tool missing, a file unreadable, other users' processes without root) is
+listed in `unreadable`, never guessed.
 """
 
 import datetime
@@ -19,8 +17,7 @@ import subprocess
 
 from .. import __version__
 from . import parse
-from .schema import (FORMAT, GLOBAL_SYSCTLS, INTERFACE_SYSCTLS, MAX_OWN_LINES,
-                     MAX_OWN_NAMES, VERSION)
+from .schema import FORMAT, GLOBAL_SYSCTLS, INTERFACE_SYSCTLS, VERSION
 
 TOOL_TIMEOUT_S = 20
 MAX_READ = 1024 * 1024          # /etc/hosts or a sysctl larger than this is not read
@@ -79,7 +76,6 @@ class Taker:
 
     def __init__(self):
         self.unreadable = []
-        self.hosts_read = False         # /etc/hosts was read: own_names can be said
 
     def missed(self, what, why):
         def clean(text, limit):
@@ -167,7 +163,6 @@ class Taker:
 
     def files(self):
         hosts, why = read_text('/etc/hosts')
-        self.hosts_read = hosts is not None
         if hosts is None:
             self.missed('/etc/hosts', why)
         resolv, why = read_text('/etc/resolv.conf')
@@ -177,17 +172,6 @@ class Taker:
         if dropped:
             self.missed('/etc/hosts', f'names bindlab does not keep: {dropped[:5]}')
         return entries, parse.resolv_conf(resolv or '')
-
-    def own_names(self, entries, hostname):
-        """The lines of /etc/hosts that name hostname (parse.own_names), as many as
-        the schema keeps; the rest listed."""
-        lines = parse.own_names(entries, hostname)
-        if len(lines) > MAX_OWN_LINES or any(len(x['names']) > MAX_OWN_NAMES
-                                             for x in lines):
-            self.missed('/etc/hosts', f'more than {MAX_OWN_LINES} lines name the '
-                        f'hostname, or more than {MAX_OWN_NAMES} of its names on one: '
-                        'the first ones kept')
-        return [dict(x, names=x['names'][:MAX_OWN_NAMES]) for x in lines[:MAX_OWN_LINES]]
 
 
 def take_snapshot():
@@ -202,13 +186,11 @@ def take_snapshot():
         if value is not None:
             sysctls[name] = value
     hosts, resolv = taker.files()
-    host = {'hostname': socket.gethostname(), 'kernel': platform.release()}
-    if taker.hosts_read:
-        host['own_names'] = taker.own_names(hosts, host['hostname'])
     now = datetime.datetime.now(datetime.timezone.utc)
     return {'format': FORMAT, 'version': VERSION,
             'taken': now.strftime('%Y-%m-%dT%H:%M:%SZ'), 'bindlab': __version__,
-            'redacted': False, 'host': host,
+            'redacted': False,
+            'host': {'hostname': socket.gethostname(), 'kernel': platform.release()},
             'interfaces': interfaces, 'routes': routes, 'rules': rules,
             'neighbours': neighbours, 'listeners': listeners, 'sysctls': sysctls,
             'hosts': hosts, 'resolv': resolv, 'unreadable': taker.unreadable}

@@ -16,8 +16,8 @@ only turns their data into a scenario, like derive.py turns a topology into one:
     setup       replicasteps.py: sysctls, addresses with their flags, routes, rules,
                 permanent neighbours, links down
     servers     a netprobe server wherever the real host had a listener
-    own name    replicanames.py: where the snapshot has host.own_names, the host's
-                hostname and a hosts file of its own-name lines (host_files), and
+    own name    replicanames.py: where the snapshot's hosts name its hostname, the
+                host's hostname and a hosts file of those lines (host_files), and
                 binds by that hostname
 
 Then derive.py completes it once built (the same bind and connect matrices as any

@@ -1,5 +1,5 @@
-"""A replica host's own name, from its snapshot's `host.own_names` (the lines of the
-real host's /etc/hosts that name its hostname): one of the commonest real Errno 99s
+"""A replica host's own name, from its snapshot's `host.hostname` and the entries of
+its `hosts` (the real host's /etc/hosts) that name that hostname: one of the commonest real Errno 99s
 is a program binding "its own hostname" (Java's InetAddress.getLocalHost(), Hadoop,
 Erlang, a server whose default bind address is `hostname`) where /etc/hosts maps
 that name to an address the host no longer has (a DHCP lease that moved, a cloned
@@ -8,8 +8,10 @@ VM image).
     own_name(host, snap, missing)   (HostFiles, [OwnBind]) of one snapshot: the
                           host's hostname (a UTS namespace of its own) and a hosts
                           file of the `localhost` lines and the snapshot's own-name
-                          lines; (None, []) for a snapshot without the field (taken
-                          before bindlab read it): that host is as it always was
+                          lines (at most OWN_LINES of OWN_NAMES names); (None, []) for a snapshot whose
+                          hosts name not its hostname (or its short form; a Docker
+                          or containerlab description has none): that host is as
+                          it always was
     hostname_cases(binds, world, holders, adjust)   the binds by hostname as cases
                           of the built replica, predicted in its World
 
@@ -39,6 +41,26 @@ from .mutate_names import LOOPBACK_HOSTS
 from .names import is_name
 
 
+# A real /etc/hosts names its hostname on a line or two, with two or three of its
+# names (short, FQDN); more are a mistake or hostile, and the file is kept small.
+OWN_LINES, OWN_NAMES = 16, 8
+
+
+def own_lines(entries, hostname):
+    """The entries of a snapshot's hosts that name hostname or its short form (its
+    first label), letters in any case (as the resolver matches), each with only the
+    host's own names on it (their first label the hostname's: `web1`,
+    `web1.example.com`), in the file's order."""
+    short = hostname.split('.')[0].lower()
+    out = []
+    for entry in entries:
+        if {n.lower() for n in entry['names']} & {hostname.lower(), short}:
+            out.append({'address': entry['address'],
+                        'names': [n for n in entry['names']
+                                  if n.split('.')[0].lower() == short]})
+    return out
+
+
 @dataclass(frozen=True)
 class OwnBind:
     """A bind by host's hostname, which its hosts file gives as addr; options: the
@@ -52,10 +74,15 @@ class OwnBind:
 def own_name(host, snap, missing):
     """(HostFiles, [OwnBind]) of snapshot snap as host; what cannot be given goes to
     missing ({what, why})."""
-    lines = snap['host'].get('own_names')
-    if lines is None:
-        return None, []
     hostname = snap['host']['hostname']
+    lines = own_lines(snap['hosts'], hostname)
+    if not lines:
+        return None, []
+    if len(lines) > OWN_LINES or any(len(x['names']) > OWN_NAMES for x in lines):
+        missing.append({'what': f'{host} hosts lines of its hostname',
+                        'why': f'more than {OWN_LINES} lines name {hostname!r}, or more '
+                               f'than {OWN_NAMES} of its names on one: the first kept'})
+        lines = [dict(x, names=x['names'][:OWN_NAMES]) for x in lines[:OWN_LINES]]
     given = hostname if HOSTNAME_RE.fullmatch(hostname) else None
     if given is None:
         missing.append({'what': f'{host} hostname', 'why': f'{hostname!r} is not a name '
