@@ -17,8 +17,16 @@ addresses, stays in gw; listening on 192.168.50.1:8080).
 - the replica's derived matrices pass by rule, and every one of their cases, run by
   netprobe on the originals too (with the same servers), has the same outcome there;
   so do the cases the policy rule decides (a connect from 10.0.0.7);
+- each original has its own /etc/hosts (mounted in the snapshot's and the probes'
+  own mount namespace): web's names its hostname at 10.0.0.99, an address it no
+  longer has; gw's at 127.0.1.1 (Debian's line) and at its own IPv6 address.  The
+  snapshot's hosts keep those lines; the replica's hosts say the
+  hostname and bind it: 10.0.0.99 EADDRNOTAVAIL (rule hosts-file), 127.0.1.1 OK,
+  the IPv6 one OK, the same as the originals; a redacted snapshot's replica says
+  the redacted hostname, and its bind by that name fails at the relabelled address;
 - a hostile snapshot is refused before anything is built (exit 2, naming the file
-  and the field);
+  and the field), a hosts line naming the hostname too; more lines naming it than
+  a hosts file of the replica takes are listed as not reproduced;
 - labs/bring-your-own-network.md's own `run --from-snapshot` line on the snapshots
   in examples/snapshots/ shows the Errno 99 cell the sheet names;
 - on those, `--mutate addr-del,addr-move` passes (lb holds a secondary address) and
@@ -30,6 +38,7 @@ addresses, stays in gw; listening on 192.168.50.1:8080).
   node, what is listed as not reproduced, hostile files refused.
 """
 
+import ipaddress
 import json
 import os
 import subprocess
@@ -46,10 +55,12 @@ sys.path.insert(0, REPO)
 from harness.net.session import Session  # noqa: E402
 from harness.probe import Batches, cases_of, parse_record  # noqa: E402
 from harness.probe.plans import plan_line, server_argv  # noqa: E402
-from harness.replica import read_docker, read_snapshot  # noqa: E402
+from harness.replica import read_docker, read_snapshot, redact_snapshot  # noqa: E402
 from harness.report import read_run, results  # noqa: E402
 from harness.runner import judged, LiveNetwork, probe_live  # noqa: E402
 from harness.scenario import connect, explicit  # noqa: E402
+from harness.scenarios.mutate_names import LOOPBACK_HOSTS  # noqa: E402
+from harness.scenarios.replicanames import OWN_LINES, OWN_NAMES, own_name  # noqa: E402
 from harness.scenarios import from_snapshots  # noqa: E402
 
 DUMPS = {'addrs': ['ip', '-j', 'addr', 'show'],
@@ -66,6 +77,14 @@ EXTRA = [('web', '192.168.50.1', 8080, ('src=10.0.0.7', 'timeout=300')),
          ('web', '192.168.50.1', 8080, ('timeout=300',)),
          ('gw', '10.0.0.1', 5432, ('timeout=300',)),
          ('web', '127.0.0.1', 5432, ('timeout=300',))]
+# Each original's own /etc/hosts: web's hostname at an address it no longer has, gw's
+# on Debian's 127.0.1.1 and on its own IPv6 address.
+STALE = '10.0.0.99'
+HOSTS = {'web': f'127.0.0.1 localhost\n{STALE} web.corp.example web\n',
+         'gw': '127.0.0.1 localhost\n127.0.1.1 gw.corp.example gw\n'
+               '2001:db8:1::fe gw\n'}
+# Run "$@" with the file "$0" as /etc/hosts (in a mount namespace of its own).
+WITH_HOSTS = ['unshare', '--mount', 'sh', '-c', 'mount --bind "$0" /etc/hosts && exec "$@"']
 
 
 def sh(argv, input=None):
@@ -108,10 +127,11 @@ def make_originals(lab):
     return web, gw
 
 
-def take(ns, path):
-    """`bindlab snapshot -o path` inside ns, with ns's label as the hostname."""
-    sh(ns.argv(['unshare', '--uts', 'sh', '-c', f'hostname {ns.label} && exec '
-                f'{hu.PYTHON} -m harness snapshot -o {path}']))
+def take(ns, path, hosts):
+    """`bindlab snapshot -o path` inside ns, with ns's label as the hostname and the
+    file hosts as /etc/hosts."""
+    sh(ns.argv(['unshare', '--uts'] + WITH_HOSTS + [str(hosts), 'sh', '-c',
+                f'hostname {ns.label} && exec {hu.PYTHON} -m harness snapshot -o {path}']))
     return read_snapshot(str(path))
 
 
@@ -138,15 +158,20 @@ def in_order(routes):
     return sorted(routes, key=lambda r: json.dumps(r, sort_keys=True))
 
 
-def probe(ns, cases):
-    """Run [(cid, case)] with `netprobe batch` in ns: {cid: (outcome, peer)}."""
+def probe(ns, cases, hosts):
+    """Run [(cid, case)] with `netprobe batch` in ns, the file hosts as its
+    /etc/hosts: {cid: (outcome, peer)} (a name case's outcome: 'ADDR WORD')."""
     plan = ''.join(plan_line(int(cid[1:]), case) + '\n' for cid, case in cases)
-    done = subprocess.run(ns.argv([nsutil.netprobe_path(), '--host', ns.label, 'batch']),
+    done = subprocess.run(ns.argv(WITH_HOSTS + [str(hosts), nsutil.netprobe_path(),
+                                                '--host', ns.label, 'batch']),
                           input=plan, capture_output=True, text=True, timeout=120)
     out = {}
     for line in done.stdout.splitlines():
         rec = parse_record(line)
-        out[rec['id']] = (rec['error'] or 'OK', rec.get('peer_host'))
+        word = rec['error'] or 'OK'
+        if rec.get('name') and rec.get('addr'):
+            word = f'{rec["addr"]} {word}'
+        out[rec['id']] = (word, rec.get('peer_host'))
     return out
 
 
@@ -160,7 +185,10 @@ def replicated(tmp_path_factory):
     lab = nsutil.Lab()
     try:
         web, gw = make_originals(lab)
-        snaps = [(str(tmp / f'{ns.label}.json'), take(ns, tmp / f'{ns.label}.json'))
+        for name, text in HOSTS.items():
+            (tmp / f'{name}.hosts').write_text(text)
+        snaps = [(str(tmp / f'{ns.label}.json'), take(ns, tmp / f'{ns.label}.json',
+                                                      tmp / f'{ns.label}.hosts'))
                  for ns in (web, gw)]
         scenario = from_snapshots(snaps)
         got = run_replica(scenario)
@@ -170,21 +198,22 @@ def replicated(tmp_path_factory):
         assert not failures, failures
 
 
-def extra_cases(scenario):
+def extra_cases(scenario, extra):
     base = len(scenario.cases)
     return [(f'c{base + n}', connect(host, addr, port, explicit('OK', 'extra'), 'tcp',
                                      options))
-            for n, (host, addr, port, options) in enumerate(EXTRA)]
+            for n, (host, addr, port, options) in enumerate(extra)]
 
 
-def run_replica(scenario):
-    """The replica built and probed as a run does it, dumped while it is up."""
+def run_replica(scenario, extra=EXTRA):
+    """The replica built and probed as a run does it (with the extra connects),
+    dumped while it is up, each host's `hostname` too."""
     log = lambda msg: None  # noqa: E731
     got = {}
 
     def prober(sc):
         got['scenario'] = sc
-        got['extra'] = extra_cases(sc)
+        got['extra'] = extra_cases(sc, extra)
         cases = sc.cases + tuple(c for _cid, c in got['extra'])
         return Batches(replace(sc, cases=cases), nsutil.plain_netprobe_path(), live.state)
     with Session('lxbr', log, results.new_run_id()) as session:
@@ -194,6 +223,7 @@ def run_replica(scenario):
             probed = probe_live(live, prober=prober)
             got['dumps'] = {h.name: dump_of(lambda argv, h=h: h.cmd(*argv))
                             for h in live.net.hosts}
+            got['hostname'] = {h.name: h.cmd('hostname').strip() for h in live.net.hosts}
         got['observed'] = dict(probed.observations)   # judge() empties it
         got['result'] = judged(live, probed)
     return got
@@ -220,12 +250,21 @@ def test_the_replica_has_what_the_originals_have(replicated):
 
 
 def test_the_matrices_agree_with_the_originals(replicated):
-    originals, _snaps, got = replicated
+    originals, snaps, got = replicated
     res, scenario = got['result'], got['scenario']
     bad = [(c.host, c.column, c.expected, c.actual) for c in res.cells
            if c.verdict != 'pass']
     assert not bad, bad
     cell = {(c.host, c.kind, c.column): c for c in res.cells}
+    # Binding the hostname: where each original's hosts file puts it.
+    assert {'address': STALE, 'names': ['web.corp.example', 'web']} in snaps[0][1]['hosts']
+    assert got['hostname'] == {'web': 'web', 'gw': 'gw'}
+    for host, column, actual in (
+            ('web', 'tcp web', f'{STALE} EADDRNOTAVAIL'),
+            ('gw', 'tcp gw family=4', '127.0.1.1 OK'),
+            ('gw', 'tcp gw family=6', '2001:db8:1::fe OK')):
+        assert (cell[(host, 'bind', column)].actual,
+                cell[(host, 'bind', column)].rule) == (actual, 'hosts-file'), column
     assert cell[('web', 'bind', f'tcp {TENTATIVE}')].actual == 'EADDRNOTAVAIL'
     assert cell[('web', 'bind', f'tcp {TENTATIVE}')].rule == 'tentative-binds'
     assert cell[('gw', 'bind', 'tcp 10.0.0.7')].actual == 'EADDRNOTAVAIL'
@@ -240,7 +279,9 @@ def test_the_matrices_agree_with_the_originals(replicated):
         cases = cases_of(scenario) + got['extra']
         theirs = {}
         for name, ns in originals.items():
-            theirs.update(probe(ns, [(cid, c) for cid, c in cases if c.host == name]))
+            theirs.update(probe(ns, [(cid, c) for cid, c in cases if c.host == name],
+                                os.path.join(os.path.dirname(snaps[0][0]),
+                                             f'{name}.hosts')))
     finally:
         for p in procs:
             p.stop()
@@ -253,16 +294,62 @@ def test_the_matrices_agree_with_the_originals(replicated):
     assert list(extra.values()) == ['EHOSTUNREACH', 'OK', 'ECONNREFUSED', 'OK'], extra
 
 
+def test_a_redacted_snapshots_replica_has_its_hostname(replicated):
+    """web's snapshot redacted: its replica host says the redacted hostname, and
+    binding that name fails at the relabelled stale address, by rule hosts-file."""
+    _originals, snaps, _got = replicated
+    red = redact_snapshot(snaps[0][1])
+    hostname = red['host']['hostname']
+    line, = (h for h in red['hosts'] if hostname in h['names'])
+    assert hostname != 'web' and line['names'][-1] == hostname, red['hosts']
+    stale = line['address']          # relabelled, and still in web's relabelled /24
+    first = next(i for i in red['interfaces'] if i['name'] != 'lo')['addresses'][0]
+    assert stale != STALE and ipaddress.ip_address(stale) in ipaddress.ip_network(
+        f'{first["address"]}/24', strict=False), (line, first)
+    got = run_replica(from_snapshots([('web-redacted.json', red)]), extra=())
+    assert got['hostname'] == {hostname: hostname}
+    cell = {(c.host, c.kind, c.column): c for c in got['result'].cells}
+    mine = cell[(hostname, 'bind', f'tcp {hostname}')]
+    assert (mine.actual, mine.rule, mine.verdict) == (f'{stale} EADDRNOTAVAIL',
+                                                      'hosts-file', 'pass')
+    bad = [(c.column, c.expected, c.actual) for c in got['result'].cells
+           if c.verdict != 'pass']
+    assert not bad, bad
+
+
 def test_a_hostile_snapshot_is_refused(tmp_path, replicated):
     _originals, snaps, _got = replicated
     snap = json.loads(open(snaps[0][0]).read())
     snap['interfaces'][1]['addresses'][0]['address'] = '10.0.0.300'
-    bad = tmp_path / 'bad.json'
-    bad.write_text(json.dumps(snap))
-    res = hu.harness('run', '--from-snapshot', str(bad), '--out', str(tmp_path / 'out'))
-    assert res.returncode == 2
-    assert f'{bad}: interfaces[1].addresses[0].address' in res.stderr, res.stderr
-    assert not os.path.exists(tmp_path / 'out')
+    own = json.loads(open(snaps[0][0]).read())
+    own['hosts'].append({'address': 'web', 'names': ['web']})
+    hostile = [(snap, 'interfaces[1].addresses[0].address'),
+               (own, f'hosts[{len(own["hosts"]) - 1}].address')]
+    for n, (bad_snap, field) in enumerate(hostile):
+        bad = tmp_path / f'bad{n}.json'
+        bad.write_text(json.dumps(bad_snap))
+        res = hu.harness('run', '--from-snapshot', str(bad), '--out',
+                         str(tmp_path / 'out'))
+        assert res.returncode == 2
+        assert f'{bad}: {field}:' in res.stderr, res.stderr
+        assert not os.path.exists(tmp_path / 'out')
+
+
+def test_a_hosts_file_naming_the_hostname_too_often_is_cut_and_said(replicated):
+    """More lines naming the hostname than a replica's hosts file takes (a hostile
+    or broken snapshot): the first OWN_LINES, each with OWN_NAMES names at most,
+    and what was cut listed as not reproduced."""
+    _originals, snaps, _got = replicated
+    snap = json.loads(open(snaps[0][0]).read())
+    snap['hosts'] = [{'address': f'10.0.0.{n}', 'names': ['web'] + [
+        f'web.d{k}.example' for k in range(20)]} for n in range(1, 40)]
+    missing = []
+    files, binds = own_name('web', snap, missing)
+    lines = files.hosts.splitlines()[len(LOOPBACK_HOSTS.splitlines()):]
+    assert len(lines) == OWN_LINES and all(len(x.split()) == 1 + OWN_NAMES
+                                           for x in lines), lines
+    assert [m['what'] for m in missing][:1] == ['web hosts lines of its hostname']
+    assert binds == [], binds          # 16 IPv4 addresses: which one first is not said
 
 
 def test_the_lab_sheets_replica_shows_the_errno_99_cell(tmp_path):

@@ -1,8 +1,10 @@
 """`snapshot --redact`: a snapshot fit for a bug report.  Addresses relabelled by
 addrmap.py; interface names by kind (eth0, eth1, veth0, br0, wg0, ...; `lo` kept);
 host and domain names as host1, host2 and domain1.example (localhost and its kin
-kept); MACs as locally administered 02:00:00:00:00:01, ...  Each table is one per
-snapshot, so the same input always gives the same label everywhere in the file."""
+kept; letters in any case one name, as to a resolver, so that the hostname and the
+/etc/hosts lines naming it keep their link); MACs as locally administered
+02:00:00:00:00:01, ...  Each table is one per snapshot, so the same input always
+gives the same label everywhere in the file."""
 
 import copy
 import ipaddress
@@ -49,16 +51,20 @@ class Labels:
                                    if tail else '')
 
     def name(self, name):
+        """A host name's label: its first label a host's (one a kept name stays) and
+        its domain a domain's; letters in any case are one name, as to a resolver
+        (so `Web1` and `web1.example.com` keep their first label in common)."""
         if name in KEPT_NAMES or name.lower() in KEPT_NAMES:
             return name
         first, dot, rest = name.partition('.')
-        return self._table(self.hosts, first, 'host') + (
-            '.' + self.domain(rest) if dot else '')
+        head = first if first.lower() in KEPT_NAMES else \
+            self._table(self.hosts, first.lower(), 'host')
+        return head + ('.' + self.domain(rest) if dot else '')
 
     def domain(self, domain):
         if domain in KEPT_NAMES:
             return domain
-        return self._table(self.domains, domain.rstrip('.'), 'domain') + '.example'
+        return self._table(self.domains, domain.rstrip('.').lower(), 'domain') + '.example'
 
     def mac(self, mac):
         if mac is None or mac in KEPT_MACS or ':' not in mac:

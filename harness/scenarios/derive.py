@@ -236,7 +236,7 @@ def complete(scenario, net, world=None):
     cases = bind_cases(world) + connect_cases(world) + list(world.udp_cases)
     if plan is not None:
         cases = [plan.expectation(c) for c in cases] + plan.extra_cases(
-            scenario.mutation is not None)
+            scenario.mutation is not None) + plan.hostname_cases(world, more)
     if scenario.mutation is not None:  # a control measurement was of the unmutated network
         cases = [replace(c, expect=replace(c.expect, rule='observed',
                                            reason='no rule predicts this cell under '

@@ -16,6 +16,9 @@ only turns their data into a scenario, like derive.py turns a topology into one:
     setup       replicasteps.py: sysctls, addresses with their flags, routes, rules,
                 permanent neighbours, links down
     servers     a netprobe server wherever the real host had a listener
+    own name    replicanames.py: where the snapshot's hosts name its hostname, the
+                host's hostname and a hosts file of those lines (host_files), and
+                binds by that hostname
 
 Then derive.py completes it once built (the same bind and connect matrices as any
 `--topo`, the same rules), with the Replica below telling it what the built network
@@ -33,6 +36,7 @@ from typing import Dict, Tuple
 
 from .builders import connect
 from .model import endpoint, Expect, OK, Scenario
+from .replicanames import hostname_cases, own_name
 from .replicasteps import host_plan, listed, MAC6
 
 LINK_KINDS = ('veth', 'ether')              # an emulated link is what they are
@@ -54,6 +58,7 @@ class Replica:
     v6_off: Tuple[str, ...] = ()       # net.ipv6.conf.all.disable_ipv6=1 (a container)
     not_reproduced: Tuple[Dict[str, str], ...] = ()
     extra: Tuple = ()              # cases of its own (replicadocker.py: published ports)
+    own_binds: Tuple = ()          # binds by hostname (replicanames.OwnBind)
 
     def adjust(self, world, addr_class):
         """The World of the built replica, told what it cannot read by itself."""
@@ -73,6 +78,11 @@ class Replica:
             return list(self.extra)
         return [replace(c, expect=Expect(OK, 'no rule predicts this cell under the '
                                              'mutation', 'observed')) for c in self.extra]
+
+    def hostname_cases(self, world, holders):
+        """The binds by each host's hostname, predicted in world (replicanames.py);
+        holders: the mutation's (a name mutation's HostFiles among them)."""
+        return hostname_cases(self.own_binds, world, holders, self.expectation)
 
     def expectation(self, case):
         """A case whose expectation a sysctl the derived rules do not read decides."""
@@ -258,11 +268,14 @@ def from_snapshots(snaps, mutation=None, links=None):
     ([[(snapshot index, interface name)]]) when a file says them (containerlab);
     None: interfaces that share a subnet share a segment."""
     names = host_names(snaps)
-    missing, ends, plans = [], [], []
+    missing, ends, plans, files, own_binds = [], [], [], [], []
     for name, (_path, snap) in zip(names, snaps):
         chosen = choose_interfaces(name, snap, missing)
         ends += [(name, iface) for iface in chosen]
         plans.append(host_plan(name, snap, [i['name'] for i in chosen], missing))
+        host_files, binds = own_name(name, snap, missing)
+        files += [host_files] if host_files else []
+        own_binds += binds
     groups = segments(ends) if links is None else linked(ends, names, links)
     macs_of = macs(groups, missing)
     setup = tuple(step for plan in plans for step in plan.steps)
@@ -276,11 +289,12 @@ def from_snapshots(snaps, mutation=None, links=None):
         nonlocal6=tuple(p.host for p in plans if p.nonlocal6),
         v6_off=tuple(p.host for p in plans if p.v6_off),
         not_reproduced=tuple(missing),
-        extra=listener_cases(servers, {p.host: p.held for p in plans}, names))
+        extra=listener_cases(servers, {p.host: p.held for p in plans}, names),
+        own_binds=tuple(own_binds))
     title = f'replica of {", ".join(names)} ({source})' + (
         f' (mutation {mutation[0].name} on {mutation[1]})' if mutation else '')
     return Scenario(name='replica-' + '-'.join(names)[:90], title=title,
                     topo=functools.partial(replica_topo, names, groups, macs_of),
                     cases=(), setup=setup, servers=servers, ready=ready_pairs(groups),
                     default=False, source=source, derived=True, mutation=mutation,
-                    replica=replica)
+                    replica=replica, host_files=tuple(files))
