@@ -1,8 +1,11 @@
-"""bench_tracer: what the tracers cost per bind() and per connect() call.
+"""bench_tracer: what the tracers cost per bind() and per connect() call, and per
+read() and open(), which are no socket calls but which bindtrace-sys stops too (a
+read() may be a DNS answer, an open() a resolver file).
 
-The C test program (build/trace/tracee) makes N binds of 127.0.0.1:0 and N
-loopback connects to a listener of its own, timing only the bind() or connect()
-call itself, and prints nanoseconds per call.  The same program runs untraced and
+The C test program (build/trace/tracee) makes N binds of 127.0.0.1:0, N
+loopback connects to a listener of its own, N read()s of 4 KiB from /dev/zero and
+N open()s of /dev/null, timing only the call itself, and prints nanoseconds per
+call.  The same program runs untraced and
 traced, alternating, in one run (ROUNDS rounds; the median of each mode is shown),
 so that the figures share the machine's state:
 
@@ -23,7 +26,7 @@ trace file lives in a temporary directory removed at the end.
 
 Environment: BINDTRACE_LIB (default build/libbindtrace.so), BINDTRACE_SYS (default
 build/bindtrace-sys), TRACEE (default build/trace/tracee), BENCH_BINDS,
-BENCH_CONNECTS, BENCH_ROUNDS.
+BENCH_CONNECTS, BENCH_READS (also the number of opens), BENCH_ROUNDS.
 """
 
 import json
@@ -37,6 +40,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 BINDS = int(os.environ.get("BENCH_BINDS", "20000"))
 CONNECTS = int(os.environ.get("BENCH_CONNECTS", "5000"))
+READS = int(os.environ.get("BENCH_READS", "20000"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
 
 # (name, tracer, environment additions): tracer None, "preload" or "syscall".
@@ -80,13 +84,16 @@ def measure(paths, trace_file, command, count, tracer, extra):
     return json.loads(proc.stdout)["ns_per_call"]
 
 
+OPS = (("bind", "bench-bind", BINDS), ("connect", "bench-connect", CONNECTS),
+       ("read", "bench-read", READS), ("open", "bench-open", READS))
+
+
 def run_all(paths, trace_file):
     """Every mode for binds and connects, ROUNDS times, interleaved.  Returns
     {(op, mode): [ns per call, ...]}."""
     samples = {}
     for _ in range(ROUNDS):
-        for op, command, count in (("bind", "bench-bind", BINDS),
-                                   ("connect", "bench-connect", CONNECTS)):
+        for op, command, count in OPS:
             for mode, tracer, extra in MODES:
                 ns = measure(paths, trace_file, command, count, tracer, extra)
                 samples.setdefault((op, mode), []).append(ns)
@@ -96,8 +103,9 @@ def run_all(paths, trace_file):
 def report(samples):
     """Prints one table per call: median ns per call, ratio and added time."""
     print("bench_tracer: libbindtrace.so and bindtrace-sys, ns per call (median of %d "
-          "rounds; %d binds, %d loopback connects per run)" % (ROUNDS, BINDS, CONNECTS))
-    for op in ("bind", "connect"):
+          "rounds; %d binds, %d loopback connects, %d reads and opens per run)"
+          % (ROUNDS, BINDS, CONNECTS, READS))
+    for op, _command, _count in OPS:
         base = statistics.median(samples[(op, "untraced")])
         print("  %s()" % op)
         for mode, _tracer, _extra in MODES:

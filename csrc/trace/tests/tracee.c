@@ -18,12 +18,16 @@
  *   tracee forkexec PROG [ARG ...]                  bind, fork; the child binds and
  *                                                   execs PROG
  *   tracee bench-bind N | bench-connect N           ns per bind()/connect() call
+ *   tracee bench-read N | bench-open N              ns per read() of 4 KiB of /dev/zero,
+ *                                                   per open() of /dev/null (calls
+ *                                                   bindtrace-sys stops for, too)
  *
  * Exit status: 0 the calls were made (a failing bind is a result), 1 the program
  * could not do its work, 2 bad usage.
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -48,7 +52,7 @@ int usage(void)
 		"       tracee calls OWN OTHER PORT UNREACHABLE\n"
 		"       tracee threads N M ADDR\n"
 		"       tracee forkexec PROG [ARG ...]\n"
-		"       tracee bench-bind N | bench-connect N\n");
+		"       tracee bench-bind N | bench-connect N | bench-read N | bench-open N\n");
 	return 2;
 }
 
@@ -436,6 +440,54 @@ out:
 	return rc;
 }
 
+/* N read()s of 4 KiB from /dev/zero, only the read() timed: not a socket call, but
+ * bindtrace-sys stops every read() to see whether it is a DNS answer. */
+static int cmd_bench_read(long n)
+{
+	static char buf[4096];
+	int64_t total = 0;
+	int fd = open("/dev/zero", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0) {
+		perror("/dev/zero");
+		return 1;
+	}
+	for (long i = 0; i < n; i++) {
+		int64_t t0 = now_ns();
+
+		if (read(fd, buf, sizeof(buf)) != (ssize_t)sizeof(buf)) {
+			perror("read");
+			close(fd);
+			return 1;
+		}
+		total += now_ns() - t0;
+	}
+	close(fd);
+	printf("{\"op\":\"read\",\"calls\":%ld,\"ns_per_call\":%.1f}\n", n, (double)total / n);
+	return 0;
+}
+
+/* N open()s of /dev/null, only the open timed: bindtrace-sys stops every open to read
+ * its path (a resolver file's open is recorded). */
+static int cmd_bench_open(long n)
+{
+	int64_t total = 0;
+
+	for (long i = 0; i < n; i++) {
+		int64_t t0 = now_ns();
+		int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+		if (fd < 0) {
+			perror("/dev/null");
+			return 1;
+		}
+		total += now_ns() - t0;
+		close(fd);
+	}
+	printf("{\"op\":\"open\",\"calls\":%ld,\"ns_per_call\":%.1f}\n", n, (double)total / n);
+	return 0;
+}
+
 /* Runs the mode named by argv[1]; its return value is the exit status. */
 int main(int argc, char **argv)
 {
@@ -460,6 +512,10 @@ int main(int argc, char **argv)
 			return cmd_bench_bind(n);
 		if (strcmp(argv[1], "bench-connect") == 0)
 			return cmd_bench_connect(n);
+		if (strcmp(argv[1], "bench-read") == 0)
+			return cmd_bench_read(n);
+		if (strcmp(argv[1], "bench-open") == 0)
+			return cmd_bench_open(n);
 	}
 	return usage();
 }
