@@ -27,7 +27,6 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -363,131 +362,6 @@ static int cmd_forkexec(int argc, char **argv)
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
 }
 
-/* Nanoseconds on the monotonic clock. */
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-/* N binds of 127.0.0.1:0, only the bind() itself timed. */
-static int cmd_bench_bind(long n)
-{
-	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	int64_t total = 0;
-
-	for (long i = 0; i < n; i++) {
-		int fd = socket(AF_INET, SOCK_STREAM, 0);
-		int64_t t0;
-
-		if (fd < 0) {
-			perror("socket");
-			return 1;
-		}
-		t0 = now_ns();
-		if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
-			perror("bind");
-			return 1;
-		}
-		total += now_ns() - t0;
-		close(fd);
-	}
-	printf("{\"op\":\"bind\",\"calls\":%ld,\"ns_per_call\":%.1f}\n", n, (double)total / n);
-	return 0;
-}
-
-/* N loopback connects to a listener of our own, only the connect() timed. */
-static int cmd_bench_connect(long n)
-{
-	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(sin);
-	int64_t total = 0;
-	int lfd = socket(AF_INET, SOCK_STREAM, 0);
-	int rc = 1;
-
-	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sin, sizeof(sin)) < 0 ||
-	    listen(lfd, 128) < 0 || getsockname(lfd, (struct sockaddr *)&sin, &len) < 0) {
-		perror("listener");
-		goto out;
-	}
-	for (long i = 0; i < n; i++) {
-		int fd = socket(AF_INET, SOCK_STREAM, 0), afd;
-		int64_t t0;
-
-		if (fd < 0) {
-			perror("socket");
-			goto out;
-		}
-		t0 = now_ns();
-		if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
-			perror("connect");
-			close(fd);
-			goto out;
-		}
-		total += now_ns() - t0;
-		afd = accept(lfd, NULL, NULL);
-		if (afd >= 0)
-			close(afd);
-		close(fd);
-	}
-	printf("{\"op\":\"connect\",\"calls\":%ld,\"ns_per_call\":%.1f}\n", n, (double)total / n);
-	rc = 0;
-out:
-	if (lfd >= 0)
-		close(lfd);
-	return rc;
-}
-
-/* N read()s of 4 KiB from /dev/zero, only the read() timed: not a socket call, but
- * bindtrace-sys stops every read() to see whether it is a DNS answer. */
-static int cmd_bench_read(long n)
-{
-	static char buf[4096];
-	int64_t total = 0;
-	int fd = open("/dev/zero", O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0) {
-		perror("/dev/zero");
-		return 1;
-	}
-	for (long i = 0; i < n; i++) {
-		int64_t t0 = now_ns();
-
-		if (read(fd, buf, sizeof(buf)) != (ssize_t)sizeof(buf)) {
-			perror("read");
-			close(fd);
-			return 1;
-		}
-		total += now_ns() - t0;
-	}
-	close(fd);
-	printf("{\"op\":\"read\",\"calls\":%ld,\"ns_per_call\":%.1f}\n", n, (double)total / n);
-	return 0;
-}
-
-/* N open()s of /dev/null, only the open timed: bindtrace-sys stops every open to read
- * its path (a resolver file's open is recorded). */
-static int cmd_bench_open(long n)
-{
-	int64_t total = 0;
-
-	for (long i = 0; i < n; i++) {
-		int64_t t0 = now_ns();
-		int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-
-		if (fd < 0) {
-			perror("/dev/null");
-			return 1;
-		}
-		total += now_ns() - t0;
-		close(fd);
-	}
-	printf("{\"op\":\"open\",\"calls\":%ld,\"ns_per_call\":%.1f}\n", n, (double)total / n);
-	return 0;
-}
-
 /* Runs the mode named by argv[1]; its return value is the exit status. */
 int main(int argc, char **argv)
 {
@@ -507,15 +381,8 @@ int main(int argc, char **argv)
 		return cmd_threads(argc - 2, argv + 2);
 	if (strcmp(argv[1], "forkexec") == 0)
 		return cmd_forkexec(argc - 2, argv + 2);
-	if (argc == 3 && parse_num(argv[2], 1, 10000000, &n) == 0) {
-		if (strcmp(argv[1], "bench-bind") == 0)
-			return cmd_bench_bind(n);
-		if (strcmp(argv[1], "bench-connect") == 0)
-			return cmd_bench_connect(n);
-		if (strcmp(argv[1], "bench-read") == 0)
-			return cmd_bench_read(n);
-		if (strcmp(argv[1], "bench-open") == 0)
-			return cmd_bench_open(n);
-	}
+	if (argc == 3 && strncmp(argv[1], "bench-", 6) == 0 &&
+	    parse_num(argv[2], 1, 10000000, &n) == 0)
+		return cmd_bench(argv[1] + 6, n);
 	return usage();
 }

@@ -1,6 +1,7 @@
 /*
  * tracee.h: what the modes of the tracers' test program share (tracee.c has the
- * program, its usage and its modes; tracee_calls.c the `calls` mode).
+ * program, its usage and its modes; tracee_calls.c the `calls` mode, tracee_bench.c
+ * the bench modes).
  */
 #ifndef TRACEE_H
 #define TRACEE_H
@@ -19,5 +20,9 @@ int make_addr(const char *addr, unsigned port, struct sockaddr_storage *ss, sock
 /* `tracee calls OWN OTHER PORT UNREACHABLE` (tracee_calls.c): every call a tracer
  * traces, one line each.  @argv from OWN on; returns the exit status. */
 int cmd_calls(int argc, char **argv);
+
+/* `tracee bench-WHAT N` (tracee_bench.c): @what "bind", "connect", "read" or "open";
+ * returns the exit status (usage's for another @what). */
+int cmd_bench(const char *what, long n);
 
 #endif
