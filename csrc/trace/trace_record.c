@@ -97,22 +97,13 @@ void trace_line_head(struct trace_line *l, const struct trace_caller *c, const c
 	}
 }
 
-/* ok, errno, error, message, call, elapsed_us: the outcome, as netprobe says it. */
-void trace_line_outcome(struct trace_line *l, int err, const char *call, int64_t elapsed_ns)
+void trace_line_result(struct trace_line *l, const char *error, const char *msg,
+		       const char *call, int err, int64_t elapsed_us)
 {
-	char num[16], unknown[32];
-	const char *msg;
-
-	json_bool(&l->j, "ok", err == 0);
+	json_bool(&l->j, "ok", error == NULL);
 	json_int(&l->j, "errno", err);
-	if (err) {
-		json_str(&l->j, "error", errno_name_or_number(err, num, sizeof(num)));
-		/* strerror() would translate, and may allocate to do it */
-		msg = strerrordesc_np(err);
-		if (!msg) {
-			snprintf(unknown, sizeof(unknown), "Unknown error %d", err);
-			msg = unknown;
-		}
+	if (error) {
+		json_str(&l->j, "error", error);
 		json_str(&l->j, "message", msg);
 		json_str(&l->j, "call", call);
 	} else {
@@ -120,7 +111,24 @@ void trace_line_outcome(struct trace_line *l, int err, const char *call, int64_t
 		json_null(&l->j, "message");
 		json_null(&l->j, "call");
 	}
-	json_int(&l->j, "elapsed_us", elapsed_ns / 1000);
+	json_int(&l->j, "elapsed_us", elapsed_us);
+}
+
+void trace_line_outcome(struct trace_line *l, int err, const char *call, int64_t elapsed_ns)
+{
+	char num[16], unknown[32];
+	const char *msg = NULL;
+
+	if (err) {
+		/* strerror() would translate, and may allocate to do it */
+		msg = strerrordesc_np(err);
+		if (!msg) {
+			snprintf(unknown, sizeof(unknown), "Unknown error %d", err);
+			msg = unknown;
+		}
+	}
+	trace_line_result(l, err ? errno_name_or_number(err, num, sizeof(num)) : NULL, msg,
+			  call, err, elapsed_ns / 1000);
 }
 
 /* pid, tid, fd, prog, tracer, mono_ns (and "facts" without facts): who made the

@@ -191,7 +191,12 @@ struct trace_line {
 /* op, host, proto, family, addr, port: what the call was about. */
 void trace_line_head(struct trace_line *l, const struct trace_caller *c, const char *op,
 		     int proto, int family, const struct sockaddr *sa);
-/* ok, errno, error, message, call, elapsed_us: the outcome, as netprobe says it. */
+/* ok, errno, error, message, call, elapsed_us: the outcome, as netprobe says it:
+ * @error (an errno or EAI_ word) with @msg from @call, or NULL when the call worked;
+ * @err the errno (0 where the outcome has none). */
+void trace_line_result(struct trace_line *l, const char *error, const char *msg,
+		       const char *call, int err, int64_t elapsed_us);
+/* trace_line_result of a system call's outcome: @err its errno, 0 when it worked. */
 void trace_line_outcome(struct trace_line *l, int err, const char *call, int64_t elapsed_ns);
 /* pid, tid, fd, prog, tracer, mono_ns: who made the call, and when. */
 void trace_line_caller(struct trace_line *l, const struct trace_caller *c, int fd);

@@ -25,25 +25,6 @@ static void resolved_once(struct trace_line *l, char (*seen)[TRACE_IP_MAX], size
 		json_str(&l->j, NULL, seen[(*n)++]);
 }
 
-/* ok, errno, error, message, call, elapsed_us of a resolution: @error (an EAI_ word)
- * with @msg from @call, or NULL when it resolved. */
-static void resolve_outcome(struct trace_line *l, const char *error, const char *msg,
-			    const char *call, int err, int64_t elapsed_us)
-{
-	json_bool(&l->j, "ok", error == NULL);
-	json_int(&l->j, "errno", err);
-	if (error) {
-		json_str(&l->j, "error", error);
-		json_str(&l->j, "message", msg);
-		json_str(&l->j, "call", call);
-	} else {
-		json_null(&l->j, "error");
-		json_null(&l->j, "message");
-		json_null(&l->j, "call");
-	}
-	json_int(&l->j, "elapsed_us", elapsed_us);
-}
-
 /* "resolved": each address of @res once, in order (getaddrinfo() gives one entry
  * per socket type when the hints name none). */
 static void resolved_json(struct trace_line *l, const struct addrinfo *res)
@@ -72,8 +53,8 @@ void trace_record_resolve(const struct trace_caller *c, const char *name, const 
 		    type == SOCK_STREAM ? IPPROTO_TCP : type == SOCK_DGRAM ? IPPROTO_UDP : -1;
 
 	trace_line_head(&l, c, "resolve", proto, hints ? hints->ai_family : AF_UNSPEC, NULL);
-	resolve_outcome(&l, error, msg, "getaddrinfo", gai == EAI_SYSTEM ? gai_errno : 0,
-			elapsed_ns / 1000);
+	trace_line_result(&l, error, msg, "getaddrinfo", gai == EAI_SYSTEM ? gai_errno : 0,
+			  elapsed_ns / 1000);
 	trace_line_caller(&l, c, -1);
 	json_str(&l.j, "name", name);
 	json_str(&l.j, "service", service);
@@ -115,7 +96,7 @@ void trace_record_dns(const struct trace_caller *c, int fd, int proto,
 		    AF_UNSPEC, NULL);
 	snprintf(msg, sizeof(msg), "the DNS server answered %s%s", dns_rcode_name(a->rcode),
 		 a->rcode == 0 ? " with no address" : "");
-	resolve_outcome(&l, error, msg, "dns", 0, 0);
+	trace_line_result(&l, error, msg, "dns", 0, 0);
 	trace_line_caller(&l, c, fd);
 	json_str(&l.j, "name", a->name);
 	json_str(&l.j, "qtype", dns_type_name(a->qtype));
