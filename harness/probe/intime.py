@@ -43,7 +43,8 @@ sees (`observed`) is judged by its final state alone (`ss`, or its exit and stde
 import time
 
 from ..scenarios import ERROR, NOCALL, OK
-from .launches import completed, decide_observed, halt, POLL_S, read_trace, spawn
+from .launches import (completed, decide_observed, fell_back, first_line, halt, POLL_S,
+                       read_trace, spawn, untraced_reason)
 from .observation import Observation
 from .plans import cases_of
 from .traced import decide_traced, own_bind, relevant
@@ -118,12 +119,12 @@ class InTime:
         """The outcome of a launch that listens or has exited; None while neither."""
         exited = proc.poll() is not None
         recs = read_trace(stem + '.trace.jsonl') if launch.method != 'observed' else []
-        if launch.method == 'observed' or (recs and recs[0].get('op') == 'untraced'):
+        untraced = untraced_reason(recs)    # bindtrace-sys could not trace it, and says why
+        if launch.method == 'observed' or untraced is not None:
             got = decide_observed(node, launch, proc, exited, stem + '.err')
-            if got and recs:        # bindtrace-sys could not trace it, and says why
-                got['message'] = f'{recs[0].get("reason") or recs[0].get("message")}, ' \
-                                 f'so only observed: {got.get("message")}'
-            return dict(got, method='observed') if got else _nocall(proc, stem, exited)
+            if got is None:
+                return _nocall(proc, stem, exited)
+            return fell_back(dict(got, method='observed'), 'observed', untraced)
         past = history(launch, recs, self.t0_mono)
         if past is None:            # an older tracer: no time in its records
             return decide_traced(launch, recs, exited) or _nocall(proc, stem, exited)
@@ -231,10 +232,5 @@ def _nocall(proc, stem, exited):
     """NOCALL for a launch that exited without a bind or listen; None while it runs."""
     if not exited:
         return None
-    try:
-        with open(stem + '.err', encoding='utf-8', errors='replace') as f:
-            said = (f.read(2000).strip().splitlines() or ['nothing on stderr'])[0][:300]
-    except OSError:
-        said = 'nothing on stderr'
     return {'actual': NOCALL, 'message': f'exited with status {proc.returncode} '
-            f'without a listening socket: {said}'}
+            f'without a listening socket: {first_line(stem + ".err")}'}

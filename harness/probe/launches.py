@@ -226,8 +226,8 @@ def wait_outcome(node, launch, proc, trace, errpath, cancel=None):
         recs = read_trace(trace) if method != 'observed' else []
         if first_seen is None and any(r.get('op') == 'connect' for r in recs):
             first_seen = time.monotonic()
-        if method == 'syscall' and _untraced(recs) is not None:
-            method, untraced = 'observed', _untraced(recs)
+        if method == 'syscall' and (reason := untraced_reason(recs)) is not None:
+            method, untraced = 'observed', reason
         traced = method in ('tracer', 'syscall')
         if traced:
             got = decide_traced(launch, recs, exited)
@@ -239,12 +239,12 @@ def wait_outcome(node, launch, proc, trace, errpath, cancel=None):
                     launch.case.kind not in ('bind', 'connect'):
                 wanted = launch.case.kind       # a join, mcast-if or send
             got = {'actual': NOCALL, 'message': f'exited with status {proc.returncode} '
-                   f'without a {wanted}: {_first_line(errpath)}'}
+                   f'without a {wanted}: {first_line(errpath)}'}
         if got is None and time.monotonic() > deadline and traced:
             got = decide_traced(launch, read_trace(trace), False,   # a connect still
                                 waited_s=launch.program.timeout_s)  # waiting
         if got is not None or time.monotonic() > deadline:
-            return _fell_back(_waited(got, first_seen), method, untraced)
+            return fell_back(_waited(got, first_seen), method, untraced)
         time.sleep(POLL_S)
 
 
@@ -260,7 +260,7 @@ def _waited(got, first_seen):
     return got
 
 
-def _untraced(recs):
+def untraced_reason(recs):
     """The reason bindtrace-sys gave for running the program untraced (the trace's
     first record says op "untraced"), or None when it traces it."""
     if recs and recs[0].get('op') == 'untraced':
@@ -268,7 +268,7 @@ def _untraced(recs):
     return None
 
 
-def _fell_back(got, method, untraced):
+def fell_back(got, method, untraced):
     """got with the method it was decided by, and, when the syscall tracer could not
     trace the program, why the cell is only observed."""
     if got is None or untraced is None:
@@ -388,7 +388,7 @@ def _read_cap(path):
         return ''
 
 
-def _first_line(path, limit=300):
+def first_line(path, limit=300):
     """The first line of a program's stderr (its own words for why it stopped)."""
     lines = _read_cap(path).strip().splitlines()
     return lines[0][:limit] if lines else 'nothing on stderr'
