@@ -104,32 +104,32 @@ def pinned_nsswitch(data):
     return b'\n'.join(out) + b'\n'
 
 
-def _machine_nsswitch(host):
+def _machine_nsswitch():
     """The machine's /etc/nsswitch.conf, pinned (pinned_nsswitch); None where it has
     none and needs none (scenarios.nsswitch_unpinnable); EnvError naming the fix
     where it has none and needs one, or it cannot be read."""
     why = nsswitch_unpinnable()
     if why is not None:
-        raise EnvError(f'host {host}: {why}')
+        raise EnvError(why)
     try:
         with open(NSSWITCH, 'rb') as f:
             data = f.read(NSSWITCH_MAX + 1)
     except FileNotFoundError:
         return None         # glibc's built-in order is `files dns` already
     except OSError as exc:
-        raise EnvError(f'host {host}: cannot read {NSSWITCH}: {exc.strerror}') from None
+        raise EnvError(f'cannot read {NSSWITCH}: {exc.strerror}') from None
     if len(data) > NSSWITCH_MAX or b'\0' in data:
-        raise EnvError(f'host {host}: {NSSWITCH} has a NUL byte or more than '
-                       f'{NSSWITCH_MAX} bytes: not an nsswitch.conf to copy')
+        raise EnvError(f'{NSSWITCH} has a NUL byte or more than {NSSWITCH_MAX} bytes: '
+                       'not an nsswitch.conf to copy')
     return pinned_nsswitch(data)
 
 
-def _files_of(entry):
-    """[(/etc path, text)] to mount for a HostFiles: its own files, and the machine's
-    nsswitch.conf pinned to `files dns` when it pins_nsswitch()."""
+def _files_of(entry, pinned):
+    """[(/etc path, text)] to mount for a HostFiles: its own files, and pinned (the
+    machine's nsswitch.conf pinned to `files dns`, or None) when it pins_nsswitch()."""
     files = [(path, text) for _name, path, text in entry.files()]
-    pinned = _machine_nsswitch(entry.host) if entry.pins_nsswitch() else None
-    return files + ([(NSSWITCH, pinned)] if pinned is not None else [])
+    return files + ([(NSSWITCH, pinned)] if pinned is not None and entry.pins_nsswitch()
+                    else [])
 
 
 def own_uts_hosts(topo, host_files):
@@ -158,6 +158,7 @@ def mount_host_files(net, host_files, workdir):
     /etc/gai.conf: create it, or leave gai_conf out; a missing /etc/nsswitch.conf,
     _machine_nsswitch)."""
     commands = []
+    pinned = _machine_nsswitch() if any(e.pins_nsswitch() for e in host_files) else None
     for entry in host_files:
         host = net.get(entry.host)
         if entry.hostname is not None and not own_uts(host.pid):
@@ -167,7 +168,7 @@ def mount_host_files(net, host_files, workdir):
         folder = os.path.join(workdir, 'etc-' + entry.host)
         os.mkdir(folder, 0o700)
         words = []
-        for path, text in _files_of(entry):
+        for path, text in _files_of(entry, pinned):
             if not os.path.isfile(path):
                 raise EnvError(f'host {entry.host}: this machine has no {path} to mount '
                                'its own over')
