@@ -35,8 +35,8 @@ from .errors import EnvError, UsageError
 from .judge import judge, ScenarioResult
 from .ledger import clean as clean_state, work_folder
 from .net import (apply_steps, build, builder_of, check_names_free, DEFAULT_BUILDER,
-                  kernel_datapath_ports, mount_host_files, not_ready, own_uts_hosts, start, start_dns_servers, stop,
-                  stop_dns_servers, Timeline, untimed)
+                  kernel_datapath_ports, mount_host_files, not_ready, own_uts_hosts, start,
+                  start_dns_servers, stop, stop_dns_servers, Timeline, untimed)
 from .probe import Batches, cases_of, InTime, ProgramRun, Servers, TcpCheck
 from .scenarios import apply_control, complete, HostFiles, NotApplicable
 

@@ -80,7 +80,8 @@ class NsHost:
         kw.setdefault('stdin', subprocess.PIPE)
         kw.setdefault('stdout', subprocess.PIPE)
         kw.setdefault('stderr', subprocess.PIPE)
-        return subprocess.Popen(enter_argv(self.pid, self.own_mounts, self.own_uts) + list(argv), **kw)
+        return subprocess.Popen(enter_argv(self.pid, self.own_mounts, self.own_uts) + list(argv),
+                                **kw)
 
 
 class NsNet:

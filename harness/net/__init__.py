@@ -1,7 +1,7 @@
 """The live network: the session around it (lock, leftovers, switch, signals), the
 machine it runs on, the builders (Mininet's and bindlab's batched one), the one
-command API of its hosts, each host's own resolver files and DNS servers, readiness, the setup and fault steps, a mutation's undo
-and its proof, and the one retry helper.
+command API of its hosts, each host's own resolver files and DNS servers, readiness,
+the setup and fault steps, a mutation's undo and its proof, and the one retry helper.
 
 The face of harness/net/: code outside it imports only these names
 (tests/test_stages.py).
@@ -24,7 +24,7 @@ from .undo import differences, restore, settled, state as host_state
 __all__ = ['add_builder_option', 'apply_steps', 'attempts', 'build', 'builder_of',
            'check_environment', 'check_mininet', 'check_names_free', 'check_root',
            'DEFAULT_BUILDER', 'differences', 'ended', 'enter_argv', 'environment_facts',
-           'host_state', 'kernel_datapath_ports', 'missing_modules', 'mount_host_files', 'not_ready',
-           'own_mounts', 'own_uts', 'own_uts_hosts', 'popen_on', 'restore', 'run_on', 'Session', 'settled', 'start',
-           'start_dns_servers', 'start_on', 'stop', 'stop_dns_servers', 'SWITCH_KINDS',
-           'Timeline', 'untimed']
+           'host_state', 'kernel_datapath_ports', 'missing_modules', 'mount_host_files',
+           'not_ready', 'own_mounts', 'own_uts', 'own_uts_hosts', 'popen_on', 'restore',
+           'run_on', 'Session', 'settled', 'start', 'start_dns_servers', 'start_on', 'stop',
+           'stop_dns_servers', 'SWITCH_KINDS', 'Timeline', 'untimed']

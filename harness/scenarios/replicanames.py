@@ -1,17 +1,17 @@
 """A replica host's own name, from its snapshot's `host.hostname` and the entries of
-its `hosts` (the real host's /etc/hosts) that name that hostname: one of the commonest real Errno 99s
-is a program binding "its own hostname" (Java's InetAddress.getLocalHost(), Hadoop,
-Erlang, a server whose default bind address is `hostname`) where /etc/hosts maps
-that name to an address the host no longer has (a DHCP lease that moved, a cloned
-VM image).
+its `hosts` (the real host's /etc/hosts) that name that hostname: one of the
+commonest real Errno 99s is a program binding "its own hostname" (Java's
+InetAddress.getLocalHost(), Hadoop, Erlang, a server whose default bind address is
+`hostname`) where /etc/hosts maps that name to an address the host no longer has (a
+DHCP lease that moved, a cloned VM image).
 
     own_name(host, snap, missing)   (HostFiles, [OwnBind]) of one snapshot: the
                           host's hostname (a UTS namespace of its own) and a hosts
                           file of the `localhost` lines and the snapshot's own-name
-                          lines (at most OWN_LINES of OWN_NAMES names); (None, []) for a snapshot whose
-                          hosts name not its hostname (or its short form; a Docker
-                          or containerlab description has none): that host is as
-                          it always was
+                          lines (at most OWN_LINES of OWN_NAMES names); (None,
+                          []) for a snapshot whose hosts name not its hostname (or
+                          its short form; a Docker or containerlab description has
+                          none): that host is as it always was
     hostname_cases(binds, world, holders, adjust)   the binds by hostname as cases
                           of the built replica, predicted in its World
 
