@@ -21,17 +21,22 @@ static const char *const FILES[] = { "/etc/nsswitch.conf", "/etc/resolv.conf",
 /* The most of one answer read (a UDP answer with EDNS is at most a few KiB). */
 #define ANSWER_MAX 4096
 
-/* The index + 1 in FILES of the path at @addr of @tid, 0 for another path. */
+/* The index + 1 in FILES of the path at @addr of @tid, 0 for another path: one
+ * read of the program's memory for any open, more only near the end of it. */
 static int file_of(pid_t tid, uint64_t addr)
 {
 	char path[24];
-	size_t i;
+	size_t i, got = 0;
 
 	for (i = 0; i < NFILES; i++) {
 		size_t len = strlen(FILES[i]) + 1;
 
-		if (systrace_mem_read(tid, addr, path, len) < 0)
-			continue;	/* too near the end of its memory: a shorter one */
+		/* one read of the longest name serves every shorter one */
+		if (got < len) {
+			if (systrace_mem_read(tid, addr, path, len) < 0)
+				continue;	/* too near the end of its memory: a shorter one */
+			got = len;
+		}
 		if (memcmp(path, FILES[i], len) == 0)
 			return (int)i + 1;
 	}
