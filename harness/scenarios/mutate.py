@@ -22,9 +22,7 @@ from .model import Server, Step
 from .mutate_names import dns_down, hosts_stale, localhost_v6, name_public
 from .mutate_time import addr_late, dad_slow, link_flap, renumber, vip_failover
 from .mutate_udp import mcast_if_gone, source_gone
-from .mutate_world import first_intf as _first_intf
-
-ULA = 'fd00:bd::'       # an IPv6 address for a host that has none: fd00:bd::<n>/64
+from .mutate_world import first_intf as _first_intf, new_ula
 
 
 @dataclass(frozen=True)
@@ -65,11 +63,7 @@ def _v6_of(world, host):
             return [], a
     if not world.v6.get(host):
         raise NotApplicable(f'IPv6 is disabled on {host}')
-    n = world.hosts.index(host) + 1
-    a = Addr(f'{ULA}{n:x}', 64, _first_intf(world, host))
-    world.addrs[host].append(a)
-    world.routes[host].append((a.network, a.intf))
-    world.extra_columns.append(a.addr)
+    a = new_ula(world, host, _first_intf(world, host))
     return [run(host, ['ip', 'addr', 'add', f'{a.addr}/64', 'dev', a.intf, 'nodad'],
                 why=f'give {host} an IPv6 address to mutate ({a.addr}, no DAD)')], a
 

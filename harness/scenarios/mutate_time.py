@@ -11,9 +11,9 @@ the probes and programs run, fired by the scenario's timeline (Step.at, net/time
                   neighbour cache flushed as a gratuitous ARP would update it.
     link-flap     the target keeps its IPv6 addresses across a link down
                   (keep_addr_on_down=1), its link is down at t=0 and comes back at
-                  LATE_S: its kept IPv6 address (FLAP_ULA's, given with DAD done) is
-                  tentative again until DAD, re-run after the link came up, is over
-                  (one probe, FLAP_DAD_S).
+                  LATE_S: its kept IPv6 address (a ULA, mutate_world.new_ula, with
+                  DAD done) is tentative again until DAD, re-run after the link came
+                  up, is over (one probe, FLAP_DAD_S).
     dad-slow      the target's IPv6 address is added at t=0 with a DAD that lasts
                   DAD_S (DAD_TRANSMITS probes DAD_RETRANS_MS apart, started at once):
                   tentative until then.
@@ -41,14 +41,13 @@ back, so a shared network's undo proof holds after each.
 
 from .builders import at, bind, connect, explicit, run, sysctl
 from .derive import Addr, BIND_PORT, NotApplicable, SERVE_PORT
-from .mutate_world import first_intf, free_address, own_ipv4
+from .mutate_world import first_intf, free_address, new_ula, own_ipv4
 
 LATE_S = 1.5            # the address arrives (moves, the link comes back) this late
 RETRY_S = LATE_S + 1.5  # the patient service's budget
 TIMED_PORT = BIND_PORT + 1
 AFTER_MS = int((LATE_S + 0.5) * 1000)  # a call made half a second after the step
 CONNECT = ('timeout=300',)
-ULA = 'fd00:bd::'       # mutate.py's: an IPv6 address for a host that has none
 # dad-slow: 3 probes 500 ms apart, so the address is tentative 1.5 s from t=0; a
 # loaded machine only makes DAD end later (its timer), never sooner.
 DAD_TRANSMITS, DAD_RETRANS_MS = 3, 500
@@ -164,18 +163,6 @@ def _v6_intf(world, t):
     return first_intf(world, t)
 
 
-def _new_ula(world, t, intf):
-    """t's address fd00:bd::<n>/64 on intf, in the world (a column of the bind
-    matrix); NotApplicable when another host holds it."""
-    a = Addr(f'{ULA}{world.hosts.index(t) + 1:x}', 64, intf)
-    if a.addr in world.owners():
-        raise NotApplicable(f'{a.addr} is held already')
-    world.addrs[t].append(a)
-    world.routes[t].append((a.network, intf))
-    world.extra_columns.append(a.addr)
-    return a
-
-
 def _dad_sysctls(t, intf, transmits, retrans_ms, why):
     return [sysctl(t, f'net.ipv6.conf.{intf}.accept_dad', 1, why='DAD runs on ' + intf),
             sysctl(t, f'net.ipv6.conf.{intf}.dad_transmits', transmits, why=why),
@@ -195,7 +182,7 @@ def _racing_v6(world, t, intf):
 
 def link_flap(world, t):
     intf = _v6_intf(world, t)
-    a = _new_ula(world, t, intf)
+    a = new_ula(world, t, intf)
     steps = [sysctl(t, f'net.ipv6.conf.{intf}.dad_transmits', 0,
                     why='the address below is usable at once (its DAD long done)'),
              run(t, ['ip', 'addr', 'add', f'{a.addr}/64', 'dev', intf],
@@ -236,7 +223,7 @@ def dad_slow(world, t):
         steps.append(run(t, ['ip', 'addr', 'del', f'{a.addr}/{a.prefixlen}', 'dev', intf],
                          why=f'{t} has not got {a.addr} yet (it comes with the link)'))
     else:
-        a = _new_ula(world, t, intf)
+        a = new_ula(world, t, intf)
     steps.append(at(0, run(t, ['ip', 'addr', 'add', f'{a.addr}/{a.prefixlen}', 'dev', intf],
                            why=f'{a.addr} is added as the probes start: tentative for '
                                f'{DAD_S:g} s (DAD)')))

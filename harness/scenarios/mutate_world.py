@@ -5,11 +5,16 @@ mutate_names.py) ask of the derive.World about their target, in one place:
     free_address(world, own)    an address of own's subnet nobody holds (the highest)
     first_intf(world, t)        t's main interface: its first address's, else its
                                 first link's
+    new_ula(world, t, intf)     t given the IPv6 address ULA<n>/64 on intf (n: its
+                                place among the hosts, from 1), in the world: a
+                                column of the bind matrix
 
 Each raises NotApplicable saying why the target cannot take the mutation.
 """
 
-from .derive import NotApplicable, unheld
+from .derive import Addr, NotApplicable, unheld
+
+ULA = 'fd00:bd::'       # an IPv6 address for a host that has none: fd00:bd::<n>/64
 
 
 def own_ipv4(world, t):
@@ -37,3 +42,16 @@ def first_intf(world, host):
     if not intfs:
         raise NotApplicable(f'{host} has no interface')
     return intfs[0]
+
+
+def new_ula(world, t, intf):
+    """t's address fd00:bd::<n>/64 on intf, added to the world (its address, its
+    connected route, a column of the bind matrix); NotApplicable when another host
+    holds it."""
+    a = Addr(f'{ULA}{world.hosts.index(t) + 1:x}', 64, intf)
+    if a.addr in world.owners():
+        raise NotApplicable(f'{a.addr} is held already')
+    world.addrs[t].append(a)
+    world.routes[t].append((a.network, intf))
+    world.extra_columns.append(a.addr)
+    return a
