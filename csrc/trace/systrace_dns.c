@@ -10,6 +10,7 @@
 #include "lib/dnsmsg.h"
 #include "systrace_fd.h"
 #include "systrace_mem.h"
+#include "systrace_udp.h"
 #include "trace_addr.h"
 #include "trace_sock.h"
 
@@ -85,24 +86,16 @@ void systrace_dns_note(struct systrace_thread *t, int fd, const struct sockaddr 
 
 void systrace_dns_note_send(struct systrace_thread *t)
 {
-	const uint64_t *a = t->call.args;
 	struct sockaddr_storage dest;
 	struct msghdr msg;
-	uint64_t name = 0;
-	socklen_t len = 0;
+	socklen_t len;
 
-	if (t->call.nr == SYS_sendto) {
-		name = a[4];
-		len = (socklen_t)a[5];
-	} else if (t->call.nr == SYS_sendmsg &&
-		   systrace_mem_read(t->tid, a[1], &msg, sizeof(msg)) == 0) {
-		name = (uint64_t)(uintptr_t)msg.msg_name;
-		len = msg.msg_namelen;
-	}
+	if (t->call.nr == SYS_sendmsg &&
+	    systrace_mem_read(t->tid, t->call.args[1], &msg, sizeof(msg)) < 0)
+		return;
 	memset(&dest, 0, sizeof(dest));
-	if (name && len >= sizeof(sa_family_t) && len <= sizeof(dest) &&
-	    systrace_mem_read(t->tid, name, &dest, len) == 0)
-		systrace_dns_note(t, (int)a[0], (const struct sockaddr *)&dest);
+	if (systrace_send_dest(t, t->call.nr == SYS_sendmsg ? &msg : NULL, &dest, &len))
+		systrace_dns_note(t, (int)t->call.args[0], (const struct sockaddr *)&dest);
 }
 
 void systrace_dns_forget(struct systrace_proc *p, int fd)

@@ -38,16 +38,24 @@ static void record_sockopt(struct systrace_thread *t, const struct trace_caller 
 	(void)trace_record_sockopt(c, fd, qfd, &o, err, elapsed);
 }
 
+bool systrace_send_dest(const struct systrace_thread *t, const struct msghdr *msg,
+			struct sockaddr_storage *dest, socklen_t *len)
+{
+	uint64_t name = msg ? (uint64_t)(uintptr_t)msg->msg_name : t->call.args[4];
+
+	*len = msg ? msg->msg_namelen : (socklen_t)t->call.args[5];
+	return name && *len >= sizeof(sa_family_t) && *len <= sizeof(*dest) &&
+	       systrace_mem_read(t->tid, name, dest, *len) == 0;
+}
+
 /* sendto(fd, buf, n, flags, addr, alen): the destination. */
 static void record_sendto(struct systrace_thread *t, const struct trace_caller *c, int fd,
 			  int qfd, int err, int64_t elapsed)
 {
-	const uint64_t *a = t->call.args;
 	struct sockaddr_storage dest;
-	socklen_t len = (socklen_t)a[5];
+	socklen_t len;
 	struct trace_send s = { .call = "sendto" };
-	bool have = len >= sizeof(sa_family_t) && len <= sizeof(dest) &&
-		    systrace_mem_read(t->tid, a[4], &dest, len) == 0;
+	bool have = systrace_send_dest(t, NULL, &dest, &len);
 
 	trace_send_dest(&s, have ? (const void *)&dest : NULL, len, err);
 	(void)trace_record_send(c, fd, qfd, &s, err, elapsed);
@@ -61,19 +69,17 @@ static void record_sendmsg(struct systrace_thread *t, const struct trace_caller 
 	struct sockaddr_storage dest;
 	unsigned char control[TRACE_CONTROL_MAX];
 	struct trace_send s = { .call = "sendmsg" };
+	socklen_t len;
 	bool have_dest, have_control;
 
 	if (systrace_mem_read(t->tid, t->call.args[1], &msg, sizeof(msg)) < 0 ||
 	    (!msg.msg_name && !msg.msg_control))
 		return;
-	have_dest = msg.msg_name && msg.msg_namelen >= sizeof(sa_family_t) &&
-		    msg.msg_namelen <= sizeof(dest) &&
-		    systrace_mem_read(t->tid, (uint64_t)(uintptr_t)msg.msg_name, &dest,
-				      msg.msg_namelen) == 0;
+	have_dest = systrace_send_dest(t, &msg, &dest, &len);
 	have_control = msg.msg_control && msg.msg_controllen <= sizeof(control) &&
 		       systrace_mem_read(t->tid, (uint64_t)(uintptr_t)msg.msg_control,
 					 control, msg.msg_controllen) == 0;
-	trace_send_dest(&s, have_dest ? (const void *)&dest : NULL, msg.msg_namelen, err);
+	trace_send_dest(&s, have_dest ? (const void *)&dest : NULL, len, err);
 	if (have_control)
 		trace_send_cmsgs(&s, control, msg.msg_controllen);
 	(void)trace_record_send(c, fd, qfd, &s, err, elapsed);

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "systrace_table.h"
 #include "trace_record.h"
@@ -16,6 +17,12 @@
 /* True when the call @nr with @args of the entry stop is one of these and its
  * exit must be seen. */
 bool systrace_udp_wanted(int nr, const uint64_t args[6]);
+
+/* The destination @t's sendto() (@msg NULL) or sendmsg() (@msg: its msghdr, read
+ * already) gave, read from the program's memory into @dest: true when there is one
+ * and it could be read; *@len is the length the program gave either way. */
+bool systrace_send_dest(const struct systrace_thread *t, const struct msghdr *msg,
+			struct sockaddr_storage *dest, socklen_t *len);
 
 /* The record of @t's call (systrace_udp_wanted()), ended with @err after
  * @elapsed_ns, on the socket @fd asked through @qfd, by caller @c. */
